@@ -1,0 +1,38 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { ByokModule } from '#libs/byok';
+import { AppConfig, ConfigModule } from '#libs/config';
+import { DatabaseModule } from '#libs/database';
+import { LoggingModule, type LoggingOptions } from '#libs/logging';
+import { RedisModule } from '#libs/redis';
+import { TenancyModule } from '#libs/tenancy';
+import { AuthGuard } from './auth/auth.guard.js';
+import { HealthController } from './health/health.controller.js';
+import { ErrorFilter } from './http/error.filter.js';
+import { SettingsController } from './settings/settings.controller.js';
+import { TenantsController } from './tenants/tenants.controller.js';
+import { WorkspacesController } from './workspaces/workspaces.controller.js';
+
+@Module({})
+export class ApiModule {
+  static forRoot(config: AppConfig, logging: LoggingOptions = {}): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config, logging),
+        DatabaseModule,
+        RedisModule,
+        TerminusModule.forRoot({ logger: false }),
+        TenancyModule,
+        ByokModule,
+      ],
+      controllers: [HealthController, TenantsController, WorkspacesController, SettingsController],
+      providers: [
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: ErrorFilter },
+      ],
+    };
+  }
+}

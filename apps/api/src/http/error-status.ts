@@ -1,0 +1,40 @@
+import { HttpStatus } from '@nestjs/common';
+import { assertUnreachable, ErrorCode } from '#libs/common';
+
+/** The one place an error code becomes an HTTP status; a new code that is not mapped does not compile. */
+export function httpStatusOf(code: ErrorCode): HttpStatus {
+  switch (code) {
+    case ErrorCode.ValidationFailed:
+    case ErrorCode.MalformedJson:
+    case ErrorCode.UnknownSettingKey:
+    case ErrorCode.InvalidSettingValue:
+      return HttpStatus.BAD_REQUEST;
+    case ErrorCode.Unauthenticated:
+      return HttpStatus.UNAUTHORIZED;
+    case ErrorCode.Forbidden:
+      return HttpStatus.FORBIDDEN;
+    case ErrorCode.NotFound:
+    case ErrorCode.TenantNotFound:
+    case ErrorCode.WorkspaceNotFound:
+    case ErrorCode.SettingNotFound:
+      return HttpStatus.NOT_FOUND;
+    case ErrorCode.SubdomainTaken:
+      return HttpStatus.CONFLICT;
+    case ErrorCode.PayloadTooLarge:
+      return HttpStatus.PAYLOAD_TOO_LARGE;
+    // a key the caller sent or stored is missing or refused: the request cannot be served as asked
+    case ErrorCode.NoApiKey:
+    case ErrorCode.PlatformKeyMissing:
+    case ErrorCode.InvalidApiKey:
+      return HttpStatus.UNPROCESSABLE_ENTITY;
+    case ErrorCode.RateLimited:
+      return HttpStatus.TOO_MANY_REQUESTS;
+    case ErrorCode.ProviderUnavailable:
+      return HttpStatus.BAD_GATEWAY;
+    case ErrorCode.KeyDecryptionFailed:
+    case ErrorCode.Internal:
+      return HttpStatus.INTERNAL_SERVER_ERROR;
+    default:
+      return assertUnreachable(code);
+  }
+}

@@ -1,0 +1,66 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AppError, ErrorCode } from '#libs/common';
+import { httpStatusOf } from './error-status.js';
+
+interface ErrorBody {
+  error: { code: string; message: string; requestId?: string };
+}
+
+/** Every error leaves the API as `{ error: { code, message } }`; anything unexpected is a 500, logged once. */
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger(ErrorFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<Request & { id?: string }>();
+    const response = http.getResponse<Response>();
+    const [status, body] = this.toResponse(exception, String(request.id ?? ''));
+    response.status(status).json(body);
+  }
+
+  private toResponse(exception: unknown, requestId: string): [number, ErrorBody] {
+    if (exception instanceof AppError) {
+      const status = httpStatusOf(exception.code);
+      if (status >= 500) this.logger.error({ err: exception, requestId }, exception.message);
+      return [status, body(exception.code, exception.message, status >= 500 ? requestId : undefined)];
+    }
+    const parserError = bodyParserError(exception);
+    if (parserError) return parserError;
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      return [status, body(codeForStatus(status), messageOf(exception))];
+    }
+    this.logger.error({ err: exception, requestId }, 'Unhandled error');
+    return [HttpStatus.INTERNAL_SERVER_ERROR, body(ErrorCode.Internal, 'Internal error; quote the request id when reporting it', requestId)];
+  }
+}
+
+function body(code: string, message: string, requestId?: string): ErrorBody {
+  return { error: requestId ? { code, message, requestId } : { code, message } };
+}
+
+/** Express's body parser reports bad JSON and oversize bodies as errors with a `type`. */
+function bodyParserError(exception: unknown): [number, ErrorBody] | undefined {
+  const type = (exception as { type?: unknown } | null)?.type;
+  if (type === 'entity.parse.failed') return [HttpStatus.BAD_REQUEST, body(ErrorCode.MalformedJson, 'The request body is not valid JSON')];
+  if (type === 'entity.too.large') return [HttpStatus.PAYLOAD_TOO_LARGE, body(ErrorCode.PayloadTooLarge, 'The request body is too large')];
+  return undefined;
+}
+
+function codeForStatus(status: number): ErrorCode {
+  if (status === HttpStatus.NOT_FOUND) return ErrorCode.NotFound;
+  if (status === HttpStatus.UNAUTHORIZED) return ErrorCode.Unauthenticated;
+  if (status === HttpStatus.FORBIDDEN) return ErrorCode.Forbidden;
+  if (status === HttpStatus.PAYLOAD_TOO_LARGE) return ErrorCode.PayloadTooLarge;
+  if (status >= 400 && status < 500) return ErrorCode.ValidationFailed;
+  return ErrorCode.Internal;
+}
+
+function messageOf(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  return Array.isArray(message) ? message.join('; ') : String(message ?? exception.message);
+}

@@ -1,0 +1,9 @@
+import 'reflect-metadata';
+import { loadConfigOrExit } from '#libs/config';
+import { applyMigrations } from '#libs/database';
+import { createApiApp } from './bootstrap.js';
+
+const config = loadConfigOrExit(process.env);
+await applyMigrations(config.databaseUrl);
+const app = await createApiApp(config);
+await app.listen(config.port);

@@ -1,0 +1,152 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { last4Of } from '#libs/common';
+import type { TenantSetting, ValidationStatus } from '#libs/database';
+import { CacheInvalidationBus } from '#libs/redis';
+import { SettingNotFoundError } from './byok.errors.js';
+import { KeyCipher, settingContext } from './key-cipher.js';
+import { KeyFingerprinter } from './key-fingerprinter.js';
+import { normalizeSettingValue, settingDefinition } from './setting-catalog.js';
+import { TenantSettingsRepository } from './tenant-settings.repository.js';
+
+/** What the outside world may see of a setting: never a secret's value. */
+export interface MaskedSetting {
+  key: string;
+  isSecret: boolean;
+  value?: string;
+  last4: string | null;
+  fingerprint: string | null;
+  validationStatus: ValidationStatus;
+  validatedAt: Date | null;
+  updatedAt: Date;
+}
+
+export interface StoredKey {
+  key: string;
+  fingerprint: string;
+  last4: string | null;
+  validationStatus: ValidationStatus;
+}
+
+const SETTING_TOPIC = 'tenant-setting';
+const NOT_SET = Symbol('not set');
+
+/**
+ * The tenant's own settings and keys, and nothing else: it never reads the environment and has
+ * no fallback. A missing row is `null`, full stop. Rows are cached encrypted and decrypted per read.
+ */
+@Injectable()
+export class ByokKeyStore implements OnModuleInit {
+  private readonly cache = new LRUCache<string, TenantSetting | typeof NOT_SET>({ max: 20_000, ttl: 30_000 });
+  // bumped by every invalidation: a read that raced a write must not cache the old row
+  private generation = 0;
+
+  constructor(
+    private readonly settings: TenantSettingsRepository,
+    private readonly cipher: KeyCipher,
+    private readonly fingerprinter: KeyFingerprinter,
+    private readonly bus: CacheInvalidationBus,
+  ) {}
+
+  onModuleInit(): void {
+    this.bus.on(SETTING_TOPIC, (id) => {
+      this.generation++;
+      this.cache.delete(id);
+    });
+  }
+
+  /** The decrypted key (or plain value) of a setting, or null when the tenant has none. */
+  async get(tenantId: string, settingKey: string): Promise<StoredKey | null> {
+    const definition = settingDefinition(settingKey);
+    const row = await this.row(tenantId, settingKey);
+    if (!row) return null;
+    if (!definition.secret || !row.isSecret) {
+      return { key: row.value!, fingerprint: '', last4: null, validationStatus: row.validationStatus };
+    }
+    const key = this.cipher.decrypt(
+      { ciphertext: row.ciphertext!, iv: row.iv!, authTag: row.authTag!, keyVersion: row.keyVersion! },
+      settingContext(tenantId, settingKey),
+      `Stored ${settingKey} of tenant ${tenantId}`,
+    );
+    return { key, fingerprint: row.fingerprint!, last4: row.last4, validationStatus: row.validationStatus };
+  }
+
+  /** A non-secret setting's value, or null. */
+  async getPlain(tenantId: string, settingKey: string): Promise<string | null> {
+    const definition = settingDefinition(settingKey);
+    if (definition.secret) throw new Error(`${settingKey} is a secret; use get()`);
+    const row = await this.row(tenantId, settingKey);
+    return row?.value ?? null;
+  }
+
+  async put(tenantId: string, settingKey: string, rawValue: unknown): Promise<MaskedSetting> {
+    const definition = settingDefinition(settingKey);
+    const value = normalizeSettingValue(definition, rawValue);
+    const row = definition.secret
+      ? await this.settings.upsertSecret(tenantId, settingKey, {
+          ...this.cipher.encrypt(value, settingContext(tenantId, settingKey)),
+          fingerprint: this.fingerprinter.fingerprint(value),
+          last4: last4Of(value),
+        })
+      : await this.settings.upsertPlain(tenantId, settingKey, value);
+    await this.invalidate(tenantId, settingKey);
+    return mask(row);
+  }
+
+  async delete(tenantId: string, settingKey: string): Promise<void> {
+    settingDefinition(settingKey);
+    const deleted = await this.settings.delete(tenantId, settingKey);
+    await this.invalidate(tenantId, settingKey);
+    if (!deleted) throw new SettingNotFoundError(settingKey);
+  }
+
+  async list(tenantId: string): Promise<MaskedSetting[]> {
+    return (await this.settings.list(tenantId)).map(mask);
+  }
+
+  async getMasked(tenantId: string, settingKey: string): Promise<MaskedSetting> {
+    settingDefinition(settingKey);
+    const row = await this.settings.find(tenantId, settingKey);
+    if (!row) throw new SettingNotFoundError(settingKey);
+    return mask(row);
+  }
+
+  /** Stores a validation verdict for the key with this fingerprint (a replaced key keeps its own). */
+  async recordValidation(tenantId: string, settingKey: string, fingerprint: string, status: ValidationStatus, at = new Date()): Promise<boolean> {
+    const updated = await this.settings.setValidation(tenantId, settingKey, fingerprint, status, at);
+    await this.invalidate(tenantId, settingKey);
+    return updated;
+  }
+
+  /** Drops a cached row in every process (after a write here or a rotation elsewhere). */
+  invalidate(tenantId: string, settingKey: string): Promise<void> {
+    return this.bus.publish(SETTING_TOPIC, cacheKey(tenantId, settingKey));
+  }
+
+  private async row(tenantId: string, settingKey: string): Promise<TenantSetting | null> {
+    const id = cacheKey(tenantId, settingKey);
+    const cached = this.cache.get(id);
+    if (cached !== undefined) return cached === NOT_SET ? null : cached;
+    const generation = this.generation;
+    const row = await this.settings.find(tenantId, settingKey);
+    if (generation === this.generation) this.cache.set(id, row ?? NOT_SET);
+    return row;
+  }
+}
+
+function cacheKey(tenantId: string, settingKey: string): string {
+  return `${tenantId}:${settingKey}`;
+}
+
+function mask(row: TenantSetting): MaskedSetting {
+  return {
+    key: row.settingKey,
+    isSecret: row.isSecret,
+    ...(row.isSecret ? {} : { value: row.value ?? undefined }),
+    last4: row.last4,
+    fingerprint: row.fingerprint,
+    validationStatus: row.validationStatus,
+    validatedAt: row.validatedAt,
+    updatedAt: row.updatedAt,
+  };
+}

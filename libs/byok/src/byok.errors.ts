@@ -1,0 +1,32 @@
+import { AppError, ErrorCode, NotFoundError, ValidationFailedError } from '#libs/common';
+
+/** A stored or sealed key that fails authentication: tampered, copied to another row, or an unknown master key. */
+export class KeyDecryptionError extends AppError {
+  constructor(what: string) {
+    super(ErrorCode.KeyDecryptionFailed, `${what} cannot be decrypted: it was altered, moved, or sealed with an unknown master key version`);
+  }
+}
+
+export class UnknownSettingKeyError extends ValidationFailedError {
+  constructor(key: string) {
+    super(`Unknown setting key "${printable(key)}"`, ErrorCode.UnknownSettingKey);
+  }
+}
+
+export class InvalidSettingValueError extends ValidationFailedError {
+  constructor(key: string, reason: string) {
+    super(`Invalid value for ${key}: ${reason}`, ErrorCode.InvalidSettingValue);
+  }
+}
+
+export class SettingNotFoundError extends NotFoundError {
+  constructor(key: string) {
+    super(`Setting ${key} is not set`, ErrorCode.SettingNotFound);
+  }
+}
+
+/** Echoing a rejected key name back must not carry control characters into a response or log. */
+function printable(text: string): string {
+  const clean = text.replace(/[^\x20-\x7e]/g, '?');
+  return clean.length > 64 ? `${clean.slice(0, 64)}...` : clean;
+}

@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService, type TenantSetting, ValidationStatus } from '#libs/database';
+import type { SealedSecret } from './key-cipher.js';
+
+export interface SecretFields extends SealedSecret {
+  fingerprint: string;
+  last4: string | null;
+}
+
+/** Owns tenant_settings. Every method is scoped by tenant id first, except the platform-wide rotation scan. */
+@Injectable()
+export class TenantSettingsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  find(tenantId: string, settingKey: string): Promise<TenantSetting | null> {
+    return this.prisma.tenantSetting.findUnique({ where: { tenantId_settingKey: { tenantId, settingKey } } });
+  }
+
+  list(tenantId: string): Promise<TenantSetting[]> {
+    return this.prisma.tenantSetting.findMany({ where: { tenantId }, orderBy: { settingKey: 'asc' } });
+  }
+
+  /** A new key starts unvalidated, whatever the previous one's verdict was. */
+  upsertSecret(tenantId: string, settingKey: string, secret: SecretFields): Promise<TenantSetting> {
+    const fields = {
+      isSecret: true,
+      value: null,
+      ciphertext: secret.ciphertext,
+      iv: secret.iv,
+      authTag: secret.authTag,
+      keyVersion: secret.keyVersion,
+      fingerprint: secret.fingerprint,
+      last4: secret.last4,
+      validationStatus: ValidationStatus.unknown,
+      validatedAt: null,
+    };
+    return this.prisma.tenantSetting.upsert({
+      where: { tenantId_settingKey: { tenantId, settingKey } },
+      create: { tenantId, settingKey, ...fields },
+      update: fields,
+    });
+  }
+
+  upsertPlain(tenantId: string, settingKey: string, value: string): Promise<TenantSetting> {
+    return this.prisma.tenantSetting.upsert({
+      where: { tenantId_settingKey: { tenantId, settingKey } },
+      create: { tenantId, settingKey, isSecret: false, value },
+      update: { value },
+    });
+  }
+
+  async delete(tenantId: string, settingKey: string): Promise<boolean> {
+    const { count } = await this.prisma.tenantSetting.deleteMany({ where: { tenantId, settingKey } });
+    return count > 0;
+  }
+
+  /** Records a verdict only if the key is still the one that was checked. */
+  async setValidation(tenantId: string, settingKey: string, fingerprint: string, status: ValidationStatus, at: Date): Promise<boolean> {
+    const { count } = await this.prisma.tenantSetting.updateMany({
+      where: { tenantId, settingKey, fingerprint },
+      data: { validationStatus: status, validatedAt: at },
+    });
+    return count > 0;
+  }
+
+  /** Rotation scan (platform-wide by nature): secret rows not yet under `activeVersion`, in id order. */
+  findSecretsToRotate(activeVersion: string, afterId: string | undefined, limit: number): Promise<TenantSetting[]> {
+    return this.prisma.tenantSetting.findMany({
+      where: { isSecret: true, keyVersion: { not: activeVersion }, ...(afterId ? { id: { gt: afterId } } : {}) },
+      orderBy: { id: 'asc' },
+      take: limit,
+    });
+  }
+
+  /**
+   * Swaps a row's envelope only if nobody replaced the key meanwhile (same version and IV), so a
+   * rotation running beside the live service never overwrites a newer key.
+   */
+  async replaceEnvelope(tenantId: string, id: string, previous: SealedSecret, next: SealedSecret): Promise<boolean> {
+    const { count } = await this.prisma.tenantSetting.updateMany({
+      where: { tenantId, id, keyVersion: previous.keyVersion, iv: previous.iv },
+      data: { ciphertext: next.ciphertext, iv: next.iv, authTag: next.authTag, keyVersion: next.keyVersion },
+    });
+    return count > 0;
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * Every error code the product can answer with. The values are part of the public contract:
+ * clients branch on them, so a value never changes once released.
+ */
+export enum ErrorCode {
+  ValidationFailed = 'VALIDATION_FAILED',
+  MalformedJson = 'MALFORMED_JSON',
+  PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  Unauthenticated = 'UNAUTHENTICATED',
+  Forbidden = 'FORBIDDEN',
+  NotFound = 'NOT_FOUND',
+  TenantNotFound = 'TENANT_NOT_FOUND',
+  WorkspaceNotFound = 'WORKSPACE_NOT_FOUND',
+  SettingNotFound = 'SETTING_NOT_FOUND',
+  SubdomainTaken = 'SUBDOMAIN_TAKEN',
+  UnknownSettingKey = 'UNKNOWN_SETTING_KEY',
+  InvalidSettingValue = 'INVALID_SETTING_VALUE',
+  KeyDecryptionFailed = 'KEY_DECRYPTION_FAILED',
+  NoApiKey = 'NO_API_KEY',
+  PlatformKeyMissing = 'PLATFORM_KEY_MISSING',
+  InvalidApiKey = 'INVALID_API_KEY',
+  RateLimited = 'RATE_LIMITED',
+  ProviderUnavailable = 'PROVIDER_UNAVAILABLE',
+  Internal = 'INTERNAL_ERROR',
+}

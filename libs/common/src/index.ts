@@ -1,0 +1,4 @@
+export * from './error-code.js';
+export * from './app-error.js';
+export * from './mask.js';
+export * from './provider-id.js';

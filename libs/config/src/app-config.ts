@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { PROVIDER_IDS, type ProviderId } from '#libs/common';
+
+/** Raised for any invalid setting; its message is the one line printed before the process exits. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const MASTER_KEY_BYTES = 32;
+const MIN_FINGERPRINT_KEY_BYTES = 32;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+const optionalUrl = optionalString.pipe(z.url().optional());
+
+const envSchema = z.object({
+  DATABASE_URL: z.string().trim().min(1, 'is required'),
+  REDIS_URL: z.string().trim().default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z.string().trim().regex(/^[A-Za-z0-9:_-]+$/, 'may hold letters, digits, ":", "_" and "-" only').default('byok'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  ADMIN_API_TOKEN: optionalString.pipe(z.string().min(24, 'must be at least 24 characters').optional()),
+  BYOK_MASTER_KEYS: z.string().trim().min(1, 'is required (e.g. v1:<32 bytes of base64>)'),
+  BYOK_ACTIVE_KEY_VERSION: z.string().trim().min(1, 'is required'),
+  BYOK_FINGERPRINT_KEY: z.string().trim().min(1, 'is required (32 or more bytes of base64)'),
+  PLATFORM_OPENAI_API_KEY: optionalString,
+  PLATFORM_GEMINI_API_KEY: optionalString,
+  PLATFORM_DEEPSEEK_API_KEY: optionalString,
+  OPENAI_BASE_URL: optionalUrl,
+  GEMINI_BASE_URL: optionalUrl,
+  DEEPSEEK_BASE_URL: optionalUrl,
+  CORS_ORIGINS: z.string().trim().default(''),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+});
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * The whole configuration, validated once at start-up. Nothing else in the code base reads
+ * `process.env`: a provider key in the environment is never a tenant's key.
+ */
+export class AppConfig {
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  /** Prefix of every Redis key and channel the product writes, so deployments and tests never collide. */
+  readonly redisPrefix: string;
+  readonly port: number;
+  readonly adminApiToken: string | undefined;
+  readonly masterKeys: ReadonlyMap<string, Buffer>;
+  readonly activeKeyVersion: string;
+  readonly fingerprintKey: Buffer;
+  readonly platformKeys: Readonly<Partial<Record<ProviderId, string>>>;
+  readonly providerBaseUrls: Readonly<Partial<Record<ProviderId, string>>>;
+  readonly corsOrigins: readonly string[];
+  readonly logLevel: LogLevel;
+
+  private constructor(values: AppConfig) {
+    Object.assign(this, values);
+    Object.freeze(this);
+  }
+
+  static fromEnv(env: Readonly<Record<string, string | undefined>>): AppConfig {
+    const parsed = envSchema.safeParse(env);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ConfigError(`Invalid configuration: ${issue.path.join('.')} ${issue.message}`);
+    }
+    const e = parsed.data;
+    const masterKeys = parseMasterKeys(e.BYOK_MASTER_KEYS);
+    if (!masterKeys.has(e.BYOK_ACTIVE_KEY_VERSION)) {
+      throw new ConfigError(
+        `Invalid configuration: BYOK_ACTIVE_KEY_VERSION "${e.BYOK_ACTIVE_KEY_VERSION}" is not one of the versions in BYOK_MASTER_KEYS (${[...masterKeys.keys()].join(', ')})`,
+      );
+    }
+    const fingerprintKey = decodeBase64(e.BYOK_FINGERPRINT_KEY);
+    if (!fingerprintKey || fingerprintKey.length < MIN_FINGERPRINT_KEY_BYTES) {
+      throw new ConfigError(`Invalid configuration: BYOK_FINGERPRINT_KEY must be at least ${MIN_FINGERPRINT_KEY_BYTES} bytes of base64`);
+    }
+    const byProvider = (suffix: (p: ProviderId) => string | undefined) =>
+      Object.fromEntries(PROVIDER_IDS.flatMap((p) => (suffix(p) ? [[p, suffix(p)]] : [])));
+
+    return new AppConfig({
+      databaseUrl: e.DATABASE_URL,
+      redisUrl: e.REDIS_URL,
+      redisPrefix: e.REDIS_PREFIX,
+      port: e.PORT,
+      adminApiToken: e.ADMIN_API_TOKEN,
+      masterKeys,
+      activeKeyVersion: e.BYOK_ACTIVE_KEY_VERSION,
+      fingerprintKey,
+      platformKeys: byProvider((p) => e[`PLATFORM_${p.toUpperCase()}_API_KEY` as keyof typeof e] as string | undefined),
+      providerBaseUrls: byProvider((p) => e[`${p.toUpperCase()}_BASE_URL` as keyof typeof e] as string | undefined),
+      corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+      logLevel: e.LOG_LEVEL,
+    } as AppConfig);
+  }
+}
+
+function decodeBase64(text: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) return undefined;
+  return Buffer.from(text, 'base64');
+}
+
+function parseMasterKeys(raw: string): Map<string, Buffer> {
+  const keys = new Map<string, Buffer>();
+  for (const entry of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const separator = entry.indexOf(':');
+    const version = entry.slice(0, separator);
+    if (separator <= 0 || !/^[A-Za-z0-9_-]{1,32}$/.test(version)) {
+      throw new ConfigError('Invalid configuration: BYOK_MASTER_KEYS entries must look like v1:<base64>');
+    }
+    const key = decodeBase64(entry.slice(separator + 1));
+    if (!key || key.length !== MASTER_KEY_BYTES) {
+      throw new ConfigError(`Invalid configuration: BYOK_MASTER_KEYS entry "${version}" must be ${MASTER_KEY_BYTES} bytes of base64`);
+    }
+    if (keys.has(version)) {
+      throw new ConfigError(`Invalid configuration: BYOK_MASTER_KEYS lists version "${version}" twice`);
+    }
+    keys.set(version, key);
+  }
+  if (keys.size === 0) throw new ConfigError('Invalid configuration: BYOK_MASTER_KEYS is empty');
+  return keys;
+}
+
+/** For process entry points: a bad configuration prints one clear line and stops the process. */
+export function loadConfigOrExit(env: Readonly<Record<string, string | undefined>>): AppConfig {
+  try {
+    return AppConfig.fromEnv(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,20 @@
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { AppConfig } from '#libs/config';
+import { PrismaClient } from './generated/client.js';
+
+/** The one Prisma client of a process. Only repositories use it; services never touch it directly. */
+@Injectable()
+export class PrismaService extends PrismaClient implements OnModuleInit, OnModuleDestroy {
+  constructor(config: AppConfig) {
+    super({ adapter: new PrismaPg({ connectionString: config.databaseUrl, max: 10 }) });
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.$connect();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.$disconnect();
+  }
+}

@@ -1,0 +1,3 @@
+export * from './redis.service.js';
+export * from './cache-invalidation.bus.js';
+export * from './redis.module.js';

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { TenantResolver } from './tenant-resolver.service.js';
+import { TenantRepository } from './tenant.repository.js';
+import { TenantService } from './tenant.service.js';
+import { TenantTokenRepository } from './tenant-token.repository.js';
+import { TenantTokenService } from './tenant-token.service.js';
+import { WorkspaceRepository } from './workspace.repository.js';
+import { WorkspaceService } from './workspace.service.js';
+
+@Module({
+  providers: [TenantRepository, WorkspaceRepository, TenantTokenRepository, TenantResolver, TenantService, WorkspaceService, TenantTokenService],
+  exports: [TenantResolver, TenantService, WorkspaceService, TenantTokenService],
+})
+export class TenancyModule {}

@@ -1,0 +1,5 @@
+export * from './test-database.js';
+export * from './test-config.js';
+export * from './log-capture.js';
+export * from './redis-cleanup.js';
+export * from './medium-context.js';
