@@ -17,15 +17,17 @@ const optionalString = z
   .optional();
 const optionalUrl = optionalString.pipe(z.url().optional());
 
+const required = (hint: string) => z.string({ error: `is required${hint}` }).trim().min(1, `is required${hint}`);
+
 const envSchema = z.object({
-  DATABASE_URL: z.string().trim().min(1, 'is required'),
+  DATABASE_URL: required(' (postgresql://user@host:5432/db)'),
   REDIS_URL: z.string().trim().default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().trim().regex(/^[A-Za-z0-9:_-]+$/, 'may hold letters, digits, ":", "_" and "-" only').default('byok'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   ADMIN_API_TOKEN: optionalString.pipe(z.string().min(24, 'must be at least 24 characters').optional()),
-  BYOK_MASTER_KEYS: z.string().trim().min(1, 'is required (e.g. v1:<32 bytes of base64>)'),
-  BYOK_ACTIVE_KEY_VERSION: z.string().trim().min(1, 'is required'),
-  BYOK_FINGERPRINT_KEY: z.string().trim().min(1, 'is required (32 or more bytes of base64)'),
+  BYOK_MASTER_KEYS: required(' (e.g. v1:<32 bytes of base64>)'),
+  BYOK_ACTIVE_KEY_VERSION: required(' (e.g. v1)'),
+  BYOK_FINGERPRINT_KEY: required(' (32 or more bytes of base64)'),
   PLATFORM_OPENAI_API_KEY: optionalString,
   PLATFORM_GEMINI_API_KEY: optionalString,
   PLATFORM_DEEPSEEK_API_KEY: optionalString,

@@ -49,3 +49,14 @@ export class ProviderUnavailableError extends LlmError {
     super(ErrorCode.ProviderUnavailable, message, provider, true);
   }
 }
+
+/**
+ * The provider refused this particular request (a 400, 404, 422...): sending it again would fail
+ * the same way, so unlike ProviderUnavailableError it is not retryable. It keeps the
+ * PROVIDER_UNAVAILABLE code because clients already branch on that one.
+ */
+export class ProviderRequestError extends LlmError {
+  constructor(provider: ProviderId, message: string) {
+    super(ErrorCode.ProviderUnavailable, message, provider, false);
+  }
+}

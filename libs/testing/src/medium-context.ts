@@ -46,12 +46,16 @@ export class MediumContext extends Factories {
     readonly config: AppConfig,
     readonly database: TestDatabase,
     readonly logs: LogCapture,
+    private readonly ownsDatabase: boolean,
   ) {
     super(app);
   }
 
-  static async create(options: { env?: Record<string, string | undefined>; imports?: Type[] } = {}): Promise<MediumContext> {
-    const database = await createTestDatabase();
+  /** `database` shares another context's database (e.g. a second process with other master keys). */
+  static async create(
+    options: { env?: Record<string, string | undefined>; imports?: Type[]; database?: TestDatabase } = {},
+  ): Promise<MediumContext> {
+    const database = options.database ?? (await createTestDatabase());
     const config = testConfig(database.url, options.env);
     const logs = new LogCapture();
     const moduleRef = await Test.createTestingModule({
@@ -69,7 +73,7 @@ export class MediumContext extends Factories {
     app.useLogger(app.get(Logger));
     await app.init();
     await app.get(CacheInvalidationBus).ready();
-    return new MediumContext(app, config, database, logs);
+    return new MediumContext(app, config, database, logs, !options.database);
   }
 
   get<T>(type: Type<T> | string | symbol): T {
@@ -83,6 +87,6 @@ export class MediumContext extends Factories {
   async close(): Promise<void> {
     await this.app.close();
     await deleteRedisPrefix(this.config.redisUrl, this.config.redisPrefix);
-    await this.database.drop();
+    if (this.ownsDatabase) await this.database.drop();
   }
 }

@@ -41,9 +41,10 @@ function body(code: string, message: string, requestId?: string): ErrorBody {
   return { error: requestId ? { code, message, requestId } : { code, message } };
 }
 
-/** Express's body parser reports bad JSON and oversize bodies as errors with a `type`. */
+/** Express's body parser reports bad JSON and oversize bodies as errors with a `type` (Nest wraps them as the cause). */
 function bodyParserError(exception: unknown): [number, ErrorBody] | undefined {
-  const type = (exception as { type?: unknown } | null)?.type;
+  const source = exception instanceof HttpException ? exception.cause : exception;
+  const type = (source as { type?: unknown } | null | undefined)?.type;
   if (type === 'entity.parse.failed') return [HttpStatus.BAD_REQUEST, body(ErrorCode.MalformedJson, 'The request body is not valid JSON')];
   if (type === 'entity.too.large') return [HttpStatus.PAYLOAD_TOO_LARGE, body(ErrorCode.PayloadTooLarge, 'The request body is too large')];
   return undefined;

@@ -1,0 +1,211 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { ApiHarness } from './api-harness.js';
+
+const canaryKey = () => `sk-canary-${randomBytes(16).toString('hex')}-4207`;
+
+describe('Admin API (e2e)', () => {
+  let api: ApiHarness;
+
+  beforeAll(async () => {
+    api = await ApiHarness.start();
+  });
+  afterAll(() => api.close());
+
+  async function newTenantOverHttp(aiKeyMode = 'byok') {
+    const subdomain = `acme-${randomBytes(4).toString('hex')}`;
+    const res = await api.request('POST', '/v1/tenants', { body: { subdomain, planType: 'team', aiKeyMode } });
+    expect(res.status).toBe(201);
+    return res.body as { id: string; subdomain: string };
+  }
+
+  describe('auth', () => {
+    it('answers 401 without a token or with a wrong one', async () => {
+      for (const token of [null, 'nope', `tt_${randomBytes(32).toString('base64url')}`]) {
+        const res = await api.request('GET', `/v1/tenants/${randomUUID()}`, { token });
+        expect(res.status).toBe(401);
+        expect(res.body).toEqual({ error: { code: 'UNAUTHENTICATED', message: expect.any(String) } });
+      }
+    });
+
+    it('lets only the platform admin create tenants', async () => {
+      const tenant = await newTenantOverHttp();
+      const token = await api.newTenantToken(tenant.id);
+      const res = await api.request('POST', '/v1/tenants', { token, body: { subdomain: 'sneaky', planType: 'team', aiKeyMode: 'byok' } });
+      expect(res.status).toBe(403);
+      expect(res.body.error.code).toBe('FORBIDDEN');
+    });
+
+    it('serves health and docs without a token', async () => {
+      const health = await api.request('GET', '/health', { token: null });
+      expect(health.status).toBe(200);
+      expect(health.body).toMatchObject({ status: 'ok', details: { postgres: { status: 'up' }, redis: { status: 'up' } } });
+      const docs = await api.request('GET', '/docs/openapi.json', { token: null });
+      expect(docs.status).toBe(200);
+      expect(Object.keys(docs.body.paths)).toEqual(expect.arrayContaining(['/v1/tenants', '/v1/tenants/{tenantId}/settings/{key}']));
+    });
+  });
+
+  describe('tenants, workspaces and tokens', () => {
+    it('creates and reads a tenant', async () => {
+      const tenant = await newTenantOverHttp('managed');
+      const res = await api.request('GET', `/v1/tenants/${tenant.id}`);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ id: tenant.id, subdomain: tenant.subdomain, planType: 'team', aiKeyMode: 'managed' });
+    });
+
+    it('answers 409 for a taken subdomain', async () => {
+      const tenant = await newTenantOverHttp();
+      const res = await api.request('POST', '/v1/tenants', { body: { subdomain: tenant.subdomain, planType: 'free', aiKeyMode: 'byok' } });
+      expect(res.status).toBe(409);
+      expect(res.body.error.code).toBe('SUBDOMAIN_TAKEN');
+    });
+
+    it('creates and lists workspaces with a tenant token', async () => {
+      const tenant = await newTenantOverHttp();
+      const token = await api.newTenantToken(tenant.id);
+      const created = await api.request('POST', `/v1/tenants/${tenant.id}/workspaces`, { token, body: { name: 'Support inbox' } });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({ id: expect.any(String), tenantId: tenant.id, name: 'Support inbox' });
+      const list = await api.request('GET', `/v1/tenants/${tenant.id}/workspaces`, { token });
+      expect(list.body.items.map((w: { id: string }) => w.id)).toEqual([created.body.id]);
+    });
+
+    it('shows a token once and keeps only its hash', async () => {
+      const tenant = await newTenantOverHttp();
+      const token = await api.newTenantToken(tenant.id);
+      expect(token).toMatch(/^tt_[A-Za-z0-9_-]{43}$/);
+      const rows = await api.app.get((await import('#libs/database')).PrismaService).tenantToken.findMany({ where: { tenantId: tenant.id } });
+      expect(rows).toHaveLength(1);
+      expect(JSON.stringify(rows)).not.toContain(token.slice(3));
+    });
+  });
+
+  describe('settings', () => {
+    it('masks a stored key in every response and in the row', async () => {
+      const tenant = await newTenantOverHttp();
+      const key = canaryKey();
+
+      const put = await api.request('PUT', `/v1/tenants/${tenant.id}/settings/OPENAI_API_KEY`, { body: { value: key } });
+      expect(put.status).toBe(200);
+      expect(put.body).toEqual({
+        key: 'OPENAI_API_KEY',
+        isSecret: true,
+        last4: '4207',
+        fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
+        validationStatus: 'unknown',
+        validatedAt: null,
+        updatedAt: expect.any(String),
+      });
+      const list = await api.request('GET', `/v1/tenants/${tenant.id}/settings`);
+      expect(list.body.items).toHaveLength(1);
+
+      const { PrismaService } = await import('#libs/database');
+      const rows = await api.app.get(PrismaService).$queryRaw<Record<string, unknown>[]>`SELECT * FROM tenant_settings`;
+      const dump = JSON.stringify(rows, (_, v) => (v?.type === 'Buffer' ? Buffer.from(v.data).toString('latin1') : v));
+      for (const text of [put.text, list.text, dump, api.logs.text]) {
+        expect(text).not.toContain(key);
+        expect(text).not.toContain(key.slice(0, 24));
+      }
+    });
+
+    it('stores, lists and deletes a non-secret setting', async () => {
+      const tenant = await newTenantOverHttp();
+      const put = await api.request('PUT', `/v1/tenants/${tenant.id}/settings/GRAPHRAG_PROVIDER`, { body: { value: 'deepseek' } });
+      expect(put.body).toMatchObject({ key: 'GRAPHRAG_PROVIDER', isSecret: false, value: 'deepseek' });
+      expect((await api.request('DELETE', `/v1/tenants/${tenant.id}/settings/GRAPHRAG_PROVIDER`)).status).toBe(204);
+      expect((await api.request('GET', `/v1/tenants/${tenant.id}/settings`)).body.items).toEqual([]);
+      const again = await api.request('DELETE', `/v1/tenants/${tenant.id}/settings/GRAPHRAG_PROVIDER`);
+      expect(again.status).toBe(404);
+      expect(again.body.error.code).toBe('SETTING_NOT_FOUND');
+    });
+
+    it("answers 404 for another tenant's resources and changes nothing", async () => {
+      const mine = await newTenantOverHttp();
+      const theirs = await newTenantOverHttp();
+      await api.request('PUT', `/v1/tenants/${theirs.id}/settings/OPENAI_API_KEY`, { body: { value: canaryKey() } });
+      const token = await api.newTenantToken(mine.id);
+
+      const attempts = [
+        ['GET', `/v1/tenants/${theirs.id}`, undefined],
+        ['GET', `/v1/tenants/${theirs.id}/settings`, undefined],
+        ['PUT', `/v1/tenants/${theirs.id}/settings/OPENAI_API_KEY`, { value: canaryKey() }],
+        ['DELETE', `/v1/tenants/${theirs.id}/settings/OPENAI_API_KEY`, undefined],
+        ['GET', `/v1/tenants/${theirs.id}/workspaces`, undefined],
+        ['POST', `/v1/tenants/${theirs.id}/workspaces`, { name: 'x' }],
+        ['POST', `/v1/tenants/${theirs.id}/tokens`, {}],
+      ] as const;
+      for (const [method, path, body] of attempts) {
+        const res = await api.request(method, path, { token, body });
+        expect({ method, path, status: res.status, code: res.body?.error?.code }).toEqual({ method, path, status: 404, code: 'TENANT_NOT_FOUND' });
+      }
+      const theirSettings = await api.request('GET', `/v1/tenants/${theirs.id}/settings`);
+      expect(theirSettings.body.items).toHaveLength(1);
+      expect((await api.request('GET', `/v1/tenants/${theirs.id}/workspaces`)).body.items).toEqual([]);
+      // its own tenant still works with the same token
+      expect((await api.request('GET', `/v1/tenants/${mine.id}/settings`, { token })).status).toBe(200);
+    });
+
+    it.each([
+      ['an unknown setting key', 'PUT', 'NOT_A_SETTING', { value: 'sk-1234567890abcdefghij' }, 'UNKNOWN_SETTING_KEY'],
+      ['a setting key with whitespace inside', 'PUT', 'OPENAI%20API_KEY', { value: 'sk-1234567890abcdefghij' }, 'UNKNOWN_SETTING_KEY'],
+      ['an empty value', 'PUT', 'OPENAI_API_KEY', { value: '' }, 'INVALID_SETTING_VALUE'],
+      ['a blank value', 'PUT', 'OPENAI_API_KEY', { value: '   ' }, 'INVALID_SETTING_VALUE'],
+      ['a missing value', 'PUT', 'OPENAI_API_KEY', {}, 'VALIDATION_FAILED'],
+      ['a value over 512 characters', 'PUT', 'OPENAI_API_KEY', { value: 's'.repeat(513) }, 'INVALID_SETTING_VALUE'],
+      ['whitespace inside a key', 'PUT', 'OPENAI_API_KEY', { value: 'sk-12345 67890abcdefghij' }, 'INVALID_SETTING_VALUE'],
+      ['a tab inside a key', 'PUT', 'OPENAI_API_KEY', { value: 'sk-12345\t67890abcdefghij' }, 'INVALID_SETTING_VALUE'],
+      ['a control character inside a key', 'PUT', 'OPENAI_API_KEY', { value: 'sk-12345\u000767890abcdefghij' }, 'INVALID_SETTING_VALUE'],
+      ['a number instead of a string', 'PUT', 'OPENAI_API_KEY', { value: 12345678901234 }, 'INVALID_SETTING_VALUE'],
+      ['an extra property', 'PUT', 'OPENAI_API_KEY', { value: 'sk-1234567890abcdefghij', other: 1 }, 'VALIDATION_FAILED'],
+    ])('answers 400 for %s and writes nothing', async (_, method, key, body, code) => {
+      const tenant = await newTenantOverHttp();
+      const res = await api.request(method, `/v1/tenants/${tenant.id}/settings/${key}`, { body });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ error: { code, message: expect.any(String) } });
+      expect((await api.request('GET', `/v1/tenants/${tenant.id}/settings`)).body.items).toEqual([]);
+    });
+  });
+
+  describe('bad input', () => {
+    it.each([
+      ['a malformed tenant uuid', 'GET', '/v1/tenants/not-a-uuid', undefined, 'VALIDATION_FAILED'],
+      ['a malformed uuid in settings', 'PUT', '/v1/tenants/1234/settings/OPENAI_API_KEY', { value: 'sk-1234567890abcdefghij' }, 'VALIDATION_FAILED'],
+      ['an unknown plan', 'POST', '/v1/tenants', { subdomain: 'ok-name', planType: 'gold', aiKeyMode: 'byok' }, 'VALIDATION_FAILED'],
+      ['an unknown key mode', 'POST', '/v1/tenants', { subdomain: 'ok-name', planType: 'team', aiKeyMode: 'global' }, 'VALIDATION_FAILED'],
+      ['a bad subdomain', 'POST', '/v1/tenants', { subdomain: 'Bad Name!', planType: 'team', aiKeyMode: 'byok' }, 'VALIDATION_FAILED'],
+      ['an empty workspace name', 'POST', `/v1/tenants/${randomUUID()}/workspaces`, { name: '' }, 'VALIDATION_FAILED'],
+    ])('answers 400 for %s', async (_, method, path, body, code) => {
+      const res = await api.request(method, path, { body });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ error: { code, message: expect.any(String) } });
+    });
+
+    it('answers 400 MALFORMED_JSON for a body that is not JSON', async () => {
+      const res = await api.request('POST', '/v1/tenants', { raw: { data: '{"subdomain": ', contentType: 'application/json' } });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ error: { code: 'MALFORMED_JSON', message: 'The request body is not valid JSON' } });
+    });
+
+    it('answers 404 in the error shape for an unknown route', async () => {
+      const res = await api.request('GET', '/v1/nothing-here');
+      expect(res.status).toBe(404);
+      expect(res.body.error.code).toBe('NOT_FOUND');
+    });
+
+    it('answers 404 for a well-formed but unknown tenant', async () => {
+      const res = await api.request('GET', `/v1/tenants/${randomUUID()}/settings`);
+      expect(res.status).toBe(404);
+      expect(res.body.error.code).toBe('TENANT_NOT_FOUND');
+    });
+  });
+
+  it('never writes a bearer token into the logs', async () => {
+    const tenant = await newTenantOverHttp();
+    const token = await api.newTenantToken(tenant.id);
+    await api.request('GET', `/v1/tenants/${tenant.id}`, { token });
+    expect(api.logs.lines.length).toBeGreaterThan(0);
+    expect(api.logs.text).not.toContain(token);
+    expect(api.logs.text).not.toContain(api.adminToken);
+  });
+});

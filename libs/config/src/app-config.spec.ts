@@ -1,0 +1,49 @@
+import { describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { AppConfig, ConfigError } from './app-config.js';
+
+const key = () => randomBytes(32).toString('base64');
+const valid = () => ({
+  DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/app',
+  BYOK_MASTER_KEYS: `v1:${key()},v2:${key()}`,
+  BYOK_ACTIVE_KEY_VERSION: 'v2',
+  BYOK_FINGERPRINT_KEY: key(),
+});
+
+describe(AppConfig.name, () => {
+  it('parses a complete environment with defaults', () => {
+    const config = AppConfig.fromEnv({ ...valid(), PLATFORM_OPENAI_API_KEY: 'sk-platform', CORS_ORIGINS: 'https://a.example, https://b.example' });
+    expect(config.port).toBe(3000);
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect([...config.masterKeys.keys()]).toEqual(['v1', 'v2']);
+    expect(config.activeKeyVersion).toBe('v2');
+    expect(config.platformKeys).toEqual({ openai: 'sk-platform' });
+    expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+  });
+
+  it('never reads plain provider keys from the environment', () => {
+    const config = AppConfig.fromEnv({ ...valid(), OPENAI_API_KEY: 'sk-env', DEEPSEEK_API_KEY: 'sk-env2', GEMINI_API_KEY: 'g-env' });
+    expect(config.platformKeys).toEqual({});
+    expect(JSON.stringify(config)).not.toContain('sk-env');
+  });
+
+  it.each([
+    ['a missing master key', { BYOK_MASTER_KEYS: undefined }, /^Invalid configuration: BYOK_MASTER_KEYS/],
+    ['a short master key', { BYOK_MASTER_KEYS: `v1:${randomBytes(16).toString('base64')}` }, /"v1" must be 32 bytes of base64/],
+    ['a master key that is not base64', { BYOK_MASTER_KEYS: 'v1:not*base64!' }, /"v1" must be 32 bytes of base64/],
+    ['a master key without a version', { BYOK_MASTER_KEYS: key() }, /entries must look like v1:<base64>/],
+    ['an active version that is not listed', { BYOK_ACTIVE_KEY_VERSION: 'v3' }, /BYOK_ACTIVE_KEY_VERSION "v3" is not one of/],
+    ['a short fingerprint key', { BYOK_FINGERPRINT_KEY: randomBytes(8).toString('base64') }, /BYOK_FINGERPRINT_KEY must be at least 32 bytes/],
+    ['a missing database url', { DATABASE_URL: undefined }, /DATABASE_URL is required/],
+    ['a bad port', { PORT: 'eighty' }, /^Invalid configuration: PORT/],
+  ])('rejects %s with one clear line', (_, override, message) => {
+    const attempt = () => AppConfig.fromEnv({ ...valid(), ...override });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(message);
+    try {
+      attempt();
+    } catch (error) {
+      expect((error as Error).message).not.toContain('\n');
+    }
+  });
+});

@@ -1,0 +1,36 @@
+import type { ProviderId } from '#libs/common';
+
+export interface JsonSchemaSpec {
+  name: string;
+  schema: object;
+}
+
+export interface CompletionRequest {
+  system: string;
+  user: string;
+  /** When set, the provider is asked for JSON matching the schema and the answer is parsed. */
+  jsonSchema?: JsonSchemaSpec;
+}
+
+export interface CompletionResult {
+  text: string;
+  json?: unknown;
+}
+
+/**
+ * Who a call is made for, as it may appear in messages: a label and the key's last four
+ * characters, never the key itself.
+ */
+export interface KeyContext {
+  tenantLabel: string;
+  keyLast4: string | null;
+}
+
+/** One provider, bound to one key. Every failure is an LlmError (see llm.errors.ts). */
+export interface LlmProvider {
+  readonly provider: ProviderId;
+  readonly model: string;
+  complete(request: CompletionRequest): Promise<CompletionResult>;
+  /** A cheap live call that fails with AuthenticationError when the provider refuses the key. */
+  validateKey(): Promise<void>;
+}

@@ -1,0 +1,28 @@
+import type { ProviderId } from '#libs/common';
+
+export interface ProviderDefaults {
+  model: string;
+  /**
+   * Where the SDK sends requests unless `<PROVIDER>_BASE_URL` overrides it. Convention, and the
+   * form the override must take too:
+   * - openai, deepseek: the full base the openai SDK appends `/chat/completions` and `/models` to,
+   *   so for OpenAI it includes `/v1` (https://api.openai.com/v1, http://127.0.0.1:4010/openai/v1).
+   *   DeepSeek answers both with and without `/v1`.
+   * - gemini: the root before the API version; the SDK appends `/v1beta/models/...`
+   *   (https://generativelanguage.googleapis.com, http://127.0.0.1:4010/gemini).
+   */
+  baseUrl: string;
+  /** Shorter keys are placeholders: no real key of the provider is that short. */
+  minKeyLength: number;
+}
+
+export const PROVIDER_DEFAULTS: Readonly<Record<ProviderId, ProviderDefaults>> = {
+  openai: { model: 'gpt-4o-mini', baseUrl: 'https://api.openai.com/v1', minKeyLength: 20 },
+  deepseek: { model: 'deepseek-chat', baseUrl: 'https://api.deepseek.com', minKeyLength: 20 },
+  gemini: { model: 'gemini-2.0-flash', baseUrl: 'https://generativelanguage.googleapis.com', minKeyLength: 30 },
+};
+
+/** The SDKs join paths with `/`; a trailing slash in the configured URL would double it. */
+export function normalizeBaseUrl(url: string): string {
+  return url.replace(/\/+$/, '');
+}
