@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { ByokModule, KeyRotationService } from '#libs/byok';
+import { ConfigModule, loadConfigOrExit } from '#libs/config';
+import { applyMigrations, DatabaseModule } from '#libs/database';
+import { LoggingModule } from '#libs/logging';
+import { RedisModule } from '#libs/redis';
+import { config as loadDotenv } from 'dotenv';
+import { Module } from '@nestjs/common';
+
+/**
+ * `npm run keys:rotate`: re-encrypts every stored key under BYOK_ACTIVE_KEY_VERSION. Safe while the
+ * service runs (rows changed meanwhile are left alone; caches everywhere are told). Add the new
+ * version to BYOK_MASTER_KEYS and make it active first; remove the old one only after this reports 0 failed.
+ */
+loadDotenv({ quiet: true });
+const config = loadConfigOrExit(process.env);
+await applyMigrations(config.databaseUrl);
+
+@Module({ imports: [ConfigModule.forRoot(config), LoggingModule.forRoot(config), DatabaseModule, RedisModule, ByokModule] })
+class RotateKeysModule {}
+
+const app = await NestFactory.createApplicationContext(RotateKeysModule, { bufferLogs: true });
+app.useLogger(app.get(Logger));
+const batchSize = Number(process.argv[2] ?? 500);
+const report = await app.get(KeyRotationService).rotateAll(batchSize);
+process.stdout.write(`${JSON.stringify(report)}\n`);
+await app.close();
+process.exit(report.failed > 0 ? 2 : 0);
