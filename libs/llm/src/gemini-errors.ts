@@ -31,9 +31,15 @@ export function mapGeminiError(error: unknown, failures: ProviderFailures): LlmE
   if (error instanceof GoogleGenerativeAIRequestInputError) return failures.rejected('invalid request');
   // the SDK wraps fetch's network failures (refused, reset, DNS) in its base class
   if (error instanceof GoogleGenerativeAIError) return failures.unavailable('connection failed');
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return failures.unavailable('timed out');
-  if (error instanceof TypeError) return failures.unavailable('connection failed');
+  // our own fetch (key validation): compared by name, as fetch's errors may come from another realm
+  const name = nameOf(error);
+  if (name === 'AbortError' || name === 'TimeoutError') return failures.unavailable('timed out');
+  if (name === 'TypeError') return failures.unavailable('connection failed');
   return failures.unavailable('unexpected client failure');
+}
+
+function nameOf(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'name' in error && typeof error.name === 'string' ? error.name : undefined;
 }
 
 export function failureForGoogleReply(reply: GoogleErrorReply, failures: ProviderFailures): LlmError {

@@ -3,3 +3,4 @@ export * from './test-config.js';
 export * from './log-capture.js';
 export * from './redis-cleanup.js';
 export * from './medium-context.js';
+export * from './provider-simulator/index.js';

@@ -1,0 +1,76 @@
+import { GoogleGenerativeAI } from '@google/generative-ai';
+import { withDeadline } from './deadline.js';
+import { failureForGoogleReply, mapGeminiError } from './gemini-errors.js';
+import { parseJsonAnswer, withSchemaInstruction } from './json-answer.js';
+import type { CompletionRequest, CompletionResult, KeyContext, LlmProvider } from './llm-provider.js';
+import { ProviderFailures } from './provider-failures.js';
+
+export interface GeminiOptions {
+  key: string;
+  /** The root before the API version, e.g. https://generativelanguage.googleapis.com. */
+  baseUrl: string;
+  model: string;
+  timeoutMs: number;
+  context: KeyContext;
+}
+
+/**
+ * Gemini through @google/generative-ai, which sends the key in the `x-goog-api-key` header.
+ * JSON mode is `responseMimeType`; the JSON Schema goes into the system instruction because
+ * Gemini's `responseSchema` is an OpenAPI subset that refuses parts of JSON Schema.
+ */
+export class GeminiProvider implements LlmProvider {
+  readonly provider = 'gemini' as const;
+  readonly model: string;
+  // private fields, so neither the SDK (which holds the key) nor the key show up in JSON or inspect output
+  readonly #key: string;
+  readonly #sdk: GoogleGenerativeAI;
+  readonly #baseUrl: string;
+  readonly #timeoutMs: number;
+  readonly #failures: ProviderFailures;
+
+  constructor(options: GeminiOptions) {
+    this.model = options.model;
+    this.#key = options.key;
+    this.#sdk = new GoogleGenerativeAI(options.key);
+    this.#baseUrl = options.baseUrl;
+    this.#timeoutMs = options.timeoutMs;
+    this.#failures = new ProviderFailures('gemini', options.context);
+  }
+
+  async complete({ system, user, jsonSchema }: CompletionRequest): Promise<CompletionResult> {
+    const model = this.#sdk.getGenerativeModel(
+      {
+        model: this.model,
+        systemInstruction: jsonSchema ? withSchemaInstruction(system, jsonSchema) : system,
+        ...(jsonSchema ? { generationConfig: { responseMimeType: 'application/json' } } : {}),
+      },
+      { baseUrl: this.#baseUrl },
+    );
+    // the SDK never retries by itself, so there is no retry count to turn off here
+    const text = await this.call(() =>
+      withDeadline(this.#timeoutMs, async (signal) => (await model.generateContent(user, { signal })).response.text()),
+    );
+    return jsonSchema ? { text, json: parseJsonAnswer(text, this.#failures) } : { text };
+  }
+
+  /** The SDK has no "list models" call: a plain GET, with the key in the header, never in `?key=`. */
+  async validateKey(): Promise<void> {
+    const reply = await this.call(() =>
+      withDeadline(this.#timeoutMs, async (signal) => {
+        const response = await fetch(`${this.#baseUrl}/v1beta/models?pageSize=1`, { headers: { 'x-goog-api-key': this.#key }, signal });
+        const body = (await response.json().catch(() => undefined)) as { error?: { details?: unknown } } | undefined;
+        return { status: response.status, ok: response.ok, details: body?.error?.details, headers: response.headers };
+      }),
+    );
+    if (!reply.ok) throw failureForGoogleReply(reply, this.#failures);
+  }
+
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw mapGeminiError(error, this.#failures);
+    }
+  }
+}

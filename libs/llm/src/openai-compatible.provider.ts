@@ -1,0 +1,84 @@
+import OpenAI from 'openai';
+import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { parseJsonAnswer, withSchemaInstruction } from './json-answer.js';
+import type { CompletionRequest, CompletionResult, KeyContext, LlmProvider } from './llm-provider.js';
+import { mapOpenAiError } from './openai-errors.js';
+import { ProviderFailures } from './provider-failures.js';
+
+export interface OpenAiCompatibleOptions {
+  provider: 'openai' | 'deepseek';
+  key: string;
+  baseUrl: string;
+  model: string;
+  timeoutMs: number;
+  context: KeyContext;
+}
+
+/**
+ * OpenAI, and DeepSeek through the same SDK (its API is OpenAI-compatible). DeepSeek has no
+ * `json_schema` response format, only `json_object`, so for it the schema goes into the prompt.
+ */
+export class OpenAiCompatibleProvider implements LlmProvider {
+  readonly provider: 'openai' | 'deepseek';
+  readonly model: string;
+  // a private field, so the client (which holds the key) never shows up in JSON or inspect output
+  readonly #client: OpenAI;
+  readonly #failures: ProviderFailures;
+
+  constructor(options: OpenAiCompatibleOptions) {
+    this.provider = options.provider;
+    this.model = options.model;
+    this.#failures = new ProviderFailures(options.provider, options.context);
+    this.#client = new OpenAI({
+      apiKey: options.key,
+      baseURL: options.baseUrl,
+      // the SDK fills every option left undefined from OPENAI_* environment variables: none may
+      // come from there (a key or header in the environment is never a tenant's)
+      organization: null,
+      project: null,
+      adminAPIKey: null,
+      webhookSecret: null,
+      // our job layer owns retries and their back-off
+      maxRetries: 0,
+      timeout: options.timeoutMs,
+      logLevel: 'off',
+    });
+  }
+
+  async complete(request: CompletionRequest): Promise<CompletionResult> {
+    const response = await this.call(() => this.#client.chat.completions.create(this.params(request)));
+    const text = response.choices[0]?.message?.content ?? '';
+    return request.jsonSchema ? { text, json: parseJsonAnswer(text, this.#failures) } : { text };
+  }
+
+  async validateKey(): Promise<void> {
+    await this.call(() => this.#client.models.list());
+  }
+
+  private params({ system, user, jsonSchema }: CompletionRequest): ChatCompletionCreateParamsNonStreaming {
+    const messages = (systemText: string): ChatCompletionMessageParam[] => [
+      { role: 'system', content: systemText },
+      { role: 'user', content: user },
+    ];
+    if (!jsonSchema) return { model: this.model, messages: messages(system) };
+    if (this.provider === 'deepseek') {
+      return { model: this.model, messages: messages(withSchemaInstruction(system, jsonSchema)), response_format: { type: 'json_object' } };
+    }
+    return {
+      model: this.model,
+      messages: messages(system),
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: jsonSchema.name, schema: jsonSchema.schema as Record<string, unknown>, strict: true },
+      },
+    };
+  }
+
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw mapOpenAiError(error, this.#failures);
+    }
+  }
+}

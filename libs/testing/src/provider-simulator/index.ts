@@ -1,0 +1,6 @@
+export * from './simulator-types.js';
+export * from './fingerprint.js';
+export * from './entity-extraction.js';
+export * from './valid-keys-spec.js';
+export * from './simulator-env.js';
+export * from './provider-simulator.js';

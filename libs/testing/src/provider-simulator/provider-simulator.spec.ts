@@ -1,0 +1,250 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { extractEntitiesDeterministically, plainAnswerFor } from './entity-extraction.js';
+import { fingerprintForSimulator } from './fingerprint.js';
+import { ProviderSimulator } from './provider-simulator.js';
+import type { SimulatorUrls } from './simulator-types.js';
+import { parseValidKeysSpec } from './valid-keys-spec.js';
+
+const OPENAI_KEY = 'sk-proj-simulator-spec-0000000000000001';
+const GEMINI_KEY = 'AIzaSy-simulator-spec-000000000000000002';
+
+async function call(url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}) {
+  const response = await fetch(url, {
+    method: init.method ?? (init.body ? 'POST' : 'GET'),
+    headers: { 'content-type': 'application/json', ...init.headers },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+}
+
+describe('ProviderSimulator', () => {
+  const simulator = new ProviderSimulator({ validKeys: { openai: [OPENAI_KEY], gemini: [GEMINI_KEY], deepseek: ['*'] } });
+  let urls: SimulatorUrls;
+  const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+  const chat = (body: object = {}) => ({ model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello Alice' }], ...body });
+  const gemini = (body: object = {}) => ({ contents: [{ role: 'user', parts: [{ text: 'Hello Alice' }] }], ...body });
+
+  beforeAll(async () => {
+    urls = await simulator.start();
+  });
+  afterEach(() => {
+    simulator.clear();
+    simulator.setLatency(0);
+  });
+  afterAll(() => simulator.stop());
+
+  it('serves three base URLs on 127.0.0.1', () => {
+    expect(urls.openaiBaseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/openai\/v1$/);
+    expect(urls.deepseekBaseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/deepseek\/v1$/);
+    expect(urls.geminiBaseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/gemini$/);
+  });
+
+  describe('OpenAI wire format', () => {
+    it('answers a chat completion and records the key as a fingerprint', async () => {
+      const { status, body } = await call(`${urls.openaiBaseUrl}/chat/completions`, { headers: bearer(OPENAI_KEY), body: chat() });
+
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ object: 'chat.completion', model: 'gpt-4o-mini', choices: [{ message: { role: 'assistant', content: plainAnswerFor('openai', 'Hello Alice') } }] });
+      expect(simulator.requests).toEqual([
+        {
+          provider: 'openai',
+          method: 'POST',
+          path: '/openai/v1/chat/completions',
+          keyFingerprint: fingerprintForSimulator(OPENAI_KEY),
+          keyLocation: 'header',
+          model: 'gpt-4o-mini',
+          at: expect.any(Date),
+        },
+      ]);
+      expect(JSON.stringify(simulator.requests)).not.toContain(OPENAI_KEY);
+    });
+
+    it.each([
+      ['a json_schema response format', { response_format: { type: 'json_schema', json_schema: { name: 'x', schema: {}, strict: true } } }],
+      ['a json_object response format', { response_format: { type: 'json_object' } }],
+      ['a system prompt asking for entities', { messages: [{ role: 'system', content: 'Extract entities.' }, { role: 'user', content: 'Hello Alice' }] }],
+    ])('answers extraction JSON for %s', async (_, extra) => {
+      const { body } = await call(`${urls.openaiBaseUrl}/chat/completions`, { headers: bearer(OPENAI_KEY), body: chat(extra) });
+      expect(JSON.parse(body.choices[0].message.content)).toEqual(extractEntitiesDeterministically('Hello Alice'));
+    });
+
+    it('lists models', async () => {
+      const { status, body } = await call(`${urls.openaiBaseUrl}/models`, { headers: bearer(OPENAI_KEY) });
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model' }] });
+    });
+
+    it("refuses a bad key with OpenAI's body, echoing the key masked", async () => {
+      const { status, body } = await call(`${urls.openaiBaseUrl}/models`, { headers: bearer('sk-proj-wrong-key-000000000009999') });
+      expect(status).toBe(401);
+      expect(body).toEqual({
+        error: {
+          message: expect.stringMatching(/^Incorrect API key provided: sk-proj-\*+9999\. /),
+          type: 'invalid_request_error',
+          param: null,
+          code: 'invalid_api_key',
+        },
+      });
+    });
+
+    it('refuses a request without a key', async () => {
+      const { status, body } = await call(`${urls.openaiBaseUrl}/models`);
+      expect(status).toBe(401);
+      expect(body.error.message).toMatch(/You didn't provide an API key/);
+      expect(simulator.requests[0].keyFingerprint).toBeNull();
+    });
+
+    it('plays scripted failures the given number of times, then answers normally', async () => {
+      simulator.failNext('openai', { status: 429, times: 2, retryAfterSeconds: 3 });
+      const first = await call(`${urls.openaiBaseUrl}/models`, { headers: bearer(OPENAI_KEY) });
+      const second = await call(`${urls.openaiBaseUrl}/models`, { headers: bearer(OPENAI_KEY) });
+      const third = await call(`${urls.openaiBaseUrl}/models`, { headers: bearer(OPENAI_KEY) });
+
+      expect([first.status, second.status, third.status]).toEqual([429, 429, 200]);
+      expect(first.headers.get('retry-after')).toBe('3');
+      expect(first.body.error).toMatchObject({ type: 'requests', code: 'rate_limit_exceeded' });
+    });
+
+    it('answers a scripted 500 with a server_error body', async () => {
+      simulator.failNext('openai', { status: 500 });
+      const { status, body } = await call(`${urls.openaiBaseUrl}/chat/completions`, { headers: bearer(OPENAI_KEY), body: chat() });
+      expect(status).toBe(500);
+      expect(body.error).toMatchObject({ type: 'server_error', code: null });
+    });
+
+    it('serves DeepSeek under its own prefix and records it apart', async () => {
+      const { status } = await call(`${urls.deepseekBaseUrl}/chat/completions`, { headers: bearer('sk-any-deepseek-key-123456'), body: chat({ model: 'deepseek-chat' }) });
+
+      expect(status).toBe(200);
+      expect(simulator.requestsFor('deepseek')).toEqual([expect.objectContaining({ path: '/deepseek/v1/chat/completions', model: 'deepseek-chat' })]);
+      expect(simulator.requestsFor('openai')).toEqual([]);
+    });
+
+    it('answers an unknown route with 404 and malformed JSON with 400', async () => {
+      expect((await call(`${urls.openaiBaseUrl}/embeddings`, { headers: bearer(OPENAI_KEY), body: {} })).status).toBe(404);
+      const malformed = await fetch(`${urls.openaiBaseUrl}/chat/completions`, { method: 'POST', headers: bearer(OPENAI_KEY), body: '{' });
+      expect(malformed.status).toBe(400);
+    });
+  });
+
+  describe('Gemini wire format', () => {
+    const generate = () => `${urls.geminiBaseUrl}/v1beta/models/gemini-2.0-flash:generateContent`;
+
+    it('answers generateContent with the key in x-goog-api-key', async () => {
+      const { status, body } = await call(generate(), { headers: { 'x-goog-api-key': GEMINI_KEY }, body: gemini() });
+
+      expect(status).toBe(200);
+      expect(body.candidates[0]).toMatchObject({ content: { role: 'model', parts: [{ text: plainAnswerFor('gemini', 'Hello Alice') }] }, finishReason: 'STOP' });
+      expect(simulator.requests[0]).toMatchObject({
+        provider: 'gemini',
+        path: '/gemini/v1beta/models/gemini-2.0-flash:generateContent',
+        model: 'gemini-2.0-flash',
+        keyLocation: 'header',
+        keyFingerprint: fingerprintForSimulator(GEMINI_KEY),
+      });
+    });
+
+    it('accepts the key as ?key= too, and keeps it out of the recorded path', async () => {
+      const { status } = await call(`${urls.geminiBaseUrl}/v1beta/models?key=${GEMINI_KEY}`);
+
+      expect(status).toBe(200);
+      expect(simulator.requests[0]).toMatchObject({ path: '/gemini/v1beta/models', keyLocation: 'query' });
+      expect(JSON.stringify(simulator.requests)).not.toContain(GEMINI_KEY);
+    });
+
+    it('answers extraction JSON when asked for application/json', async () => {
+      const { body } = await call(generate(), {
+        headers: { 'x-goog-api-key': GEMINI_KEY },
+        body: gemini({ generationConfig: { responseMimeType: 'application/json' } }),
+      });
+      expect(JSON.parse(body.candidates[0].content.parts[0].text)).toEqual(extractEntitiesDeterministically('Hello Alice'));
+    });
+
+    it('refuses a bad key as the real API does: 400 INVALID_ARGUMENT, reason API_KEY_INVALID', async () => {
+      const { status, body } = await call(generate(), { headers: { 'x-goog-api-key': 'AIza-wrong' }, body: gemini() });
+
+      expect(status).toBe(400);
+      expect(body.error).toMatchObject({
+        code: 400,
+        status: 'INVALID_ARGUMENT',
+        message: 'API key not valid. Please pass a valid API key.',
+        details: expect.arrayContaining([expect.objectContaining({ reason: 'API_KEY_INVALID' })]),
+      });
+    });
+
+    it('answers a scripted 429 with RetryInfo, and a scripted 403 with PERMISSION_DENIED', async () => {
+      simulator.failNext('gemini', { status: 429, retryAfterSeconds: 7 });
+      simulator.failNext('gemini', { status: 403 });
+      const limited = await call(generate(), { headers: { 'x-goog-api-key': GEMINI_KEY }, body: gemini() });
+      const denied = await call(generate(), { headers: { 'x-goog-api-key': GEMINI_KEY }, body: gemini() });
+
+      expect(limited.status).toBe(429);
+      expect(limited.body.error).toMatchObject({ code: 429, status: 'RESOURCE_EXHAUSTED' });
+      expect(limited.body.error.details).toContainEqual({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '7s' });
+      expect(denied.status).toBe(403);
+      expect(denied.body.error.status).toBe('PERMISSION_DENIED');
+    });
+
+    it('answers a scripted 500 with INTERNAL', async () => {
+      simulator.failNext('gemini', { status: 500 });
+      const { status, body } = await call(generate(), { headers: { 'x-goog-api-key': GEMINI_KEY }, body: gemini() });
+      expect(status).toBe(500);
+      expect(body.error).toMatchObject({ code: 500, status: 'INTERNAL' });
+    });
+  });
+
+  describe('control', () => {
+    it('applies latency globally and per provider', async () => {
+      simulator.setLatency(150, 'gemini');
+      const started = Date.now();
+      await call(`${urls.openaiBaseUrl}/models`, { headers: bearer(OPENAI_KEY) });
+      const openaiMs = Date.now() - started;
+      await call(`${urls.geminiBaseUrl}/v1beta/models`, { headers: { 'x-goog-api-key': GEMINI_KEY } });
+
+      expect(openaiMs).toBeLessThan(150);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+      simulator.setLatency(0, 'gemini');
+    });
+
+    it('switches valid keys at run time', async () => {
+      simulator.setValidKeys('openai', ['sk-rotated-key-0000000000000']);
+      expect((await call(`${urls.openaiBaseUrl}/models`, { headers: bearer(OPENAI_KEY) })).status).toBe(401);
+      simulator.setValidKeys('openai', [OPENAI_KEY]);
+      expect((await call(`${urls.openaiBaseUrl}/models`, { headers: bearer(OPENAI_KEY) })).status).toBe(200);
+    });
+
+    it('lists distinct fingerprints per provider and forgets everything on clear()', async () => {
+      for (const key of [OPENAI_KEY, 'sk-other-0000000000000000', OPENAI_KEY]) await call(`${urls.openaiBaseUrl}/models`, { headers: bearer(key) });
+      simulator.failNext('openai', { status: 500 });
+
+      expect(simulator.keysSeen('openai')).toEqual([fingerprintForSimulator(OPENAI_KEY), fingerprintForSimulator('sk-other-0000000000000000')]);
+      expect(simulator.keysSeen('gemini')).toEqual([]);
+      simulator.clear();
+      expect(simulator.requests).toEqual([]);
+      expect((await call(`${urls.openaiBaseUrl}/models`, { headers: bearer(OPENAI_KEY) })).status).toBe(200);
+    });
+
+    it('stops and frees its port', async () => {
+      const other = new ProviderSimulator();
+      const { openaiBaseUrl } = await other.start();
+      await other.stop();
+      await expect(fetch(`${openaiBaseUrl}/models`)).rejects.toThrow();
+    });
+  });
+});
+
+describe('parseValidKeysSpec', () => {
+  it('reads provider:key pairs', () => {
+    expect(parseValidKeysSpec('openai:sk-a:b, gemini:AIza1,openai:sk-c,deepseek:*')).toEqual({
+      openai: ['sk-a:b', 'sk-c'],
+      gemini: ['AIza1'],
+      deepseek: ['*'],
+    });
+    expect(parseValidKeysSpec('')).toEqual({});
+  });
+
+  it('names a bad entry by position, never by its text', () => {
+    expect(() => parseValidKeysSpec('openai:sk-1,claude:sk-secret-value')).toThrow('Entry 2 of the valid keys must look like <openai|gemini|deepseek>:<key>');
+    expect(() => parseValidKeysSpec('sk-secret-value')).toThrow(/^Entry 1 /);
+  });
+});

@@ -1,0 +1,188 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PROVIDER_IDS, type ProviderId } from '#libs/common';
+import { fingerprintForSimulator } from './fingerprint.js';
+import { geminiWire } from './gemini-wire.js';
+import { openAiWire } from './openai-wire.js';
+import type {
+  FailureKind,
+  PresentedKey,
+  RecordedRequest,
+  ScriptedFailure,
+  SimulatorOptions,
+  SimulatorUrls,
+  WireFormat,
+  WireReply,
+  WireRequest,
+} from './simulator-types.js';
+
+const WIRES: Record<ProviderId, WireFormat> = { openai: openAiWire, deepseek: openAiWire, gemini: geminiWire };
+const KIND_OF_STATUS: Record<ScriptedFailure['status'], FailureKind> = {
+  400: 'bad-request',
+  401: 'invalid-key',
+  403: 'permission-denied',
+  429: 'rate-limited',
+  500: 'server-error',
+  503: 'overloaded',
+};
+const ROUTE = new RegExp(`^/(${PROVIDER_IDS.join('|')})(/.*)?$`);
+const MAX_BODY_BYTES = 5 * 1024 * 1024;
+const ANY_KEY = '*';
+
+class MalformedBody extends Error {}
+
+/**
+ * A real HTTP server on 127.0.0.1 that answers as OpenAI, DeepSeek (under `/deepseek`) and Gemini
+ * (under `/gemini`) do, so the real SDKs run end to end without a network. It records which key
+ * reached it as a fingerprint only, and never prints anything.
+ */
+export class ProviderSimulator {
+  readonly requests: RecordedRequest[] = [];
+  private server: Server | undefined;
+  private readonly validKeys = new Map<ProviderId, Set<string>>();
+  private readonly scripted = new Map<ProviderId, (ScriptedFailure & { remaining: number })[]>();
+  private latencyMs: number;
+  private readonly latencyByProvider = new Map<ProviderId, number>();
+
+  constructor(private readonly options: SimulatorOptions = {}) {
+    for (const [provider, keys] of Object.entries(options.validKeys ?? {})) this.setValidKeys(provider as ProviderId, keys);
+    this.latencyMs = options.latencyMs ?? 0;
+    for (const [provider, ms] of Object.entries(options.latencyByProvider ?? {})) this.latencyByProvider.set(provider as ProviderId, ms);
+  }
+
+  async start(): Promise<SimulatorUrls> {
+    if (this.server) throw new Error('The provider simulator is already running');
+    const server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port ?? 0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    return this.urls;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // SDK clients keep connections alive; without this, close() waits for them to time out
+    server.closeAllConnections();
+    await closed;
+  }
+
+  get urls(): SimulatorUrls {
+    if (!this.server) throw new Error('The provider simulator is not running');
+    const origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return { openaiBaseUrl: `${origin}/openai/v1`, deepseekBaseUrl: `${origin}/deepseek/v1`, geminiBaseUrl: `${origin}/gemini` };
+  }
+
+  setValidKeys(provider: ProviderId, keys: readonly string[]): void {
+    this.validKeys.set(provider, new Set(keys));
+  }
+
+  /** Global latency, or one provider's when `provider` is given (that one wins over the global). */
+  setLatency(ms: number, provider?: ProviderId): void {
+    if (provider) this.latencyByProvider.set(provider, ms);
+    else this.latencyMs = ms;
+  }
+
+  /** The next `times` requests to `provider` fail as scripted, whatever key they carry. */
+  failNext(provider: ProviderId, failure: ScriptedFailure): void {
+    const queue = this.scripted.get(provider) ?? [];
+    queue.push({ ...failure, remaining: failure.times ?? 1 });
+    this.scripted.set(provider, queue);
+  }
+
+  requestsFor(provider: ProviderId): RecordedRequest[] {
+    return this.requests.filter((r) => r.provider === provider);
+  }
+
+  /** Distinct key fingerprints that reached `provider`, in order of first use. */
+  keysSeen(provider: ProviderId): string[] {
+    return [...new Set(this.requestsFor(provider).flatMap((r) => (r.keyFingerprint ? [r.keyFingerprint] : [])))];
+  }
+
+  /** Forgets recorded requests and pending scripted failures; valid keys and latency stay. */
+  clear(): void {
+    this.requests.length = 0;
+    this.scripted.clear();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const match = ROUTE.exec(url.pathname);
+    if (!match) return send(res, { status: 404, body: { error: { message: 'No provider under this path' } } });
+    const provider = match[1] as ProviderId;
+    const wire = WIRES[provider];
+    let body: unknown;
+    let malformed = false;
+    try {
+      body = await readJson(req);
+    } catch (error) {
+      if (!(error instanceof MalformedBody)) return void res.destroy();
+      malformed = true;
+    }
+    const request: WireRequest = { provider, method: req.method ?? 'GET', route: match[2] ?? '/', query: url.searchParams, headers: req.headers, body };
+    const key = wire.keyOf(request);
+    const model = wire.modelOf(request);
+    this.requests.push({
+      provider,
+      method: request.method,
+      path: url.pathname,
+      keyFingerprint: key ? fingerprintForSimulator(key.value) : null,
+      keyLocation: key?.location ?? null,
+      ...(model ? { model } : {}),
+      at: new Date(),
+    });
+    const latency = this.latencyByProvider.get(provider) ?? this.latencyMs;
+    if (latency > 0) await sleep(latency);
+    send(res, malformed ? wire.failure('bad-request', request) : this.reply(wire, request, key));
+  }
+
+  private reply(wire: WireFormat, request: WireRequest, key: PresentedKey | undefined): WireReply {
+    const failure = this.takeScriptedFailure(request.provider);
+    if (failure) return wire.failure(KIND_OF_STATUS[failure.status], request, failure.retryAfterSeconds);
+    if (!key) return wire.failure('missing-key', request);
+    const accepted = this.validKeys.get(request.provider);
+    if (!accepted || !(accepted.has(key.value) || accepted.has(ANY_KEY))) return wire.failure('invalid-key', request);
+    return wire.answer(request);
+  }
+
+  private takeScriptedFailure(provider: ProviderId): ScriptedFailure | undefined {
+    const queue = this.scripted.get(provider);
+    const next = queue?.[0];
+    if (!queue || !next) return undefined;
+    next.remaining -= 1;
+    if (next.remaining <= 0) queue.shift();
+    return next;
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new MalformedBody();
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new MalformedBody();
+  }
+}
+
+function send(res: ServerResponse, reply: WireReply): void {
+  // the client may have given up (timeout tests); nothing to answer then
+  if (res.destroyed) return;
+  res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+  res.end(JSON.stringify(reply.body));
+}

@@ -1,0 +1,76 @@
+import type { ProviderId } from '#libs/common';
+
+export interface SimulatorUrls {
+  /** Use as OPENAI_BASE_URL: it includes `/v1`, as the openai SDK's baseURL does. */
+  openaiBaseUrl: string;
+  /** Use as DEEPSEEK_BASE_URL. */
+  deepseekBaseUrl: string;
+  /** Use as GEMINI_BASE_URL: the root the Gemini SDK appends `/v1beta/...` to. */
+  geminiBaseUrl: string;
+}
+
+export interface RecordedRequest {
+  provider: ProviderId;
+  method: string;
+  /** Without the query string, which may carry a Gemini key. */
+  path: string;
+  /** SHA-256 of the key the request carried (see fingerprintForSimulator); null when it carried none. */
+  keyFingerprint: string | null;
+  /** Where the key travelled: a Gemini client must never put it in the URL. */
+  keyLocation: 'header' | 'query' | null;
+  model?: string;
+  at: Date;
+}
+
+/**
+ * What the next matching requests answer instead of their normal reply. 401 is answered the way
+ * the real provider refuses a bad key (Gemini: 400 INVALID_ARGUMENT with reason API_KEY_INVALID).
+ */
+export interface ScriptedFailure {
+  status: 400 | 401 | 403 | 429 | 500 | 503;
+  /** How many requests fail this way; 1 by default. */
+  times?: number;
+  /** For 429; 7 by default, null to send no retry hint at all. */
+  retryAfterSeconds?: number | null;
+}
+
+export interface SimulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Keys each provider accepts; `*` accepts any non-empty key. None configured: every key is refused. */
+  validKeys?: Partial<Record<ProviderId, string[]>>;
+  latencyMs?: number;
+  latencyByProvider?: Partial<Record<ProviderId, number>>;
+}
+
+/** A parsed request as the wire formats see it. */
+export interface WireRequest {
+  provider: ProviderId;
+  method: string;
+  /** The path after the provider prefix, e.g. `/v1/chat/completions`. */
+  route: string;
+  query: URLSearchParams;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+export interface WireReply {
+  status: number;
+  headers?: Record<string, string>;
+  body: unknown;
+}
+
+export type FailureKind = 'missing-key' | 'invalid-key' | 'permission-denied' | 'rate-limited' | 'server-error' | 'overloaded' | 'bad-request' | 'not-found';
+
+export interface PresentedKey {
+  value: string;
+  location: 'header' | 'query';
+}
+
+/** One provider's wire format: where it carries the key, how it answers and how it fails. */
+export interface WireFormat {
+  keyOf(request: WireRequest): PresentedKey | undefined;
+  modelOf(request: WireRequest): string | undefined;
+  answer(request: WireRequest): WireReply;
+  failure(kind: FailureKind, request: WireRequest, retryAfterSeconds?: number | null): WireReply;
+}

@@ -1,0 +1,43 @@
+/**
+ * Runs the provider simulator on its own, so the API and worker can run with no network:
+ *   SIMULATOR_PORT=4010 SIMULATOR_VALID_KEYS='openai:sk-...,gemini:AIza...,deepseek:*' npm run simulator
+ * then start the services with the printed OPENAI_BASE_URL, GEMINI_BASE_URL and DEEPSEEK_BASE_URL.
+ * It never prints a key: only how many each provider accepts.
+ */
+// a relative import on purpose: `#libs/testing` would also load the database and Nest test helpers
+import { ProviderSimulator, parseValidKeysSpec } from '../libs/testing/src/provider-simulator/index.js';
+
+const DEFAULT_PORT = 4010;
+
+async function main(): Promise<void> {
+  const port = Number(process.env.SIMULATOR_PORT ?? DEFAULT_PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('SIMULATOR_PORT must be a port number');
+  const validKeys = parseValidKeysSpec(process.env.SIMULATOR_VALID_KEYS ?? '');
+  const simulator = new ProviderSimulator({ port, validKeys, latencyMs: Number(process.env.SIMULATOR_LATENCY_MS ?? 0) || 0 });
+  const urls = await simulator.start();
+
+  const accepted = (['openai', 'gemini', 'deepseek'] as const).map((p) => {
+    const keys = validKeys[p] ?? [];
+    return `${p}: ${keys.includes('*') ? 'any key' : `${keys.length} key(s)`}`;
+  });
+  process.stdout.write(
+    [
+      `Provider simulator listening on 127.0.0.1:${port || new URL(urls.openaiBaseUrl).port}`,
+      `Accepting ${accepted.join(', ')} (set SIMULATOR_VALID_KEYS=openai:<key>,gemini:<key>,deepseek:* to change)`,
+      'Point the services at it with:',
+      `  OPENAI_BASE_URL=${urls.openaiBaseUrl}`,
+      `  GEMINI_BASE_URL=${urls.geminiBaseUrl}`,
+      `  DEEPSEEK_BASE_URL=${urls.deepseekBaseUrl}`,
+      '',
+    ].join('\n'),
+  );
+
+  const shutdown = () => void simulator.stop().then(() => process.exit(0));
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Provider simulator failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
