@@ -8,7 +8,11 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case ErrorCode.MalformedJson:
     case ErrorCode.UnknownSettingKey:
     case ErrorCode.InvalidSettingValue:
+    case ErrorCode.InvalidRecord:
+    case ErrorCode.InvalidMbox:
       return HttpStatus.BAD_REQUEST;
+    case ErrorCode.UnsupportedMediaType:
+      return HttpStatus.UNSUPPORTED_MEDIA_TYPE;
     case ErrorCode.Unauthenticated:
       return HttpStatus.UNAUTHORIZED;
     case ErrorCode.Forbidden:
@@ -17,12 +21,17 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case ErrorCode.TenantNotFound:
     case ErrorCode.WorkspaceNotFound:
     case ErrorCode.SettingNotFound:
+    case ErrorCode.SyncJobNotFound:
       return HttpStatus.NOT_FOUND;
     case ErrorCode.SubdomainTaken:
+    case ErrorCode.BackfillAlreadyActive:
+    case ErrorCode.BackfillNotCancellable:
       return HttpStatus.CONFLICT;
     case ErrorCode.PayloadTooLarge:
       return HttpStatus.PAYLOAD_TOO_LARGE;
     // a key the caller sent or stored is missing or refused: the request cannot be served as asked
+    case ErrorCode.PlanNotEligible:
+      return HttpStatus.FORBIDDEN;
     case ErrorCode.NoApiKey:
     case ErrorCode.PlatformKeyMissing:
     case ErrorCode.InvalidApiKey:

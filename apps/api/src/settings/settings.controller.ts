@@ -1,7 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsDefined } from 'class-validator';
-import { ByokKeyStore, type MaskedSetting } from '#libs/byok';
+import { ByokKeyStore, KeyValidationService, type MaskedSetting, type ValidationOutcome } from '#libs/byok';
 import { TenantService } from '#libs/tenancy';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { assertTenantAccess } from '../auth/tenant-access.js';
@@ -11,6 +11,12 @@ export class PutSettingDto {
   @ApiProperty({ description: 'The key or value; at most 512 characters, no whitespace or control characters inside' })
   @IsDefined({ message: 'value is required' })
   value: unknown;
+}
+
+export class ValidationView {
+  @ApiProperty({ enum: ['valid', 'invalid'] }) status: string;
+  @ApiProperty({ enum: ['openai', 'gemini', 'deepseek'] }) provider: string;
+  @ApiProperty() checkedAt: Date;
 }
 
 export class SettingView {
@@ -31,6 +37,7 @@ export class SettingsController {
   constructor(
     private readonly store: ByokKeyStore,
     private readonly tenants: TenantService,
+    private readonly validation: KeyValidationService,
   ) {}
 
   @Get()
@@ -61,6 +68,19 @@ export class SettingsController {
   ): Promise<void> {
     await this.ownTenant(principal, tenantId);
     await this.store.delete(tenantId, key);
+  }
+
+  /** Checks the stored key now (offline for placeholders, else one cheap provider call) and records the verdict. */
+  @Post(':key/validate')
+  @HttpCode(200)
+  @ApiOkResponse({ type: ValidationView })
+  async validate(
+    @CurrentPrincipal() principal: Principal,
+    @Param('tenantId', uuidParam('tenantId')) tenantId: string,
+    @Param('key') key: string,
+  ): Promise<ValidationOutcome> {
+    await this.ownTenant(principal, tenantId);
+    return this.validation.validateStored(tenantId, key);
   }
 
   private async ownTenant(principal: Principal, tenantId: string): Promise<void> {

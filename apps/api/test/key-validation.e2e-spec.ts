@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { fingerprintForSimulator, ProviderSimulator, simulatorEnv } from '#libs/testing';
+import { ApiHarness } from './api-harness.js';
+
+describe('POST /v1/tenants/:tenantId/settings/:key/validate (e2e)', () => {
+  const goodOpenAi = `sk-good-${randomBytes(16).toString('hex')}-4207`;
+  const goodGemini = `AIza-good-${randomBytes(16).toString('hex')}-gem1`;
+  const simulator = new ProviderSimulator({ validKeys: { openai: [goodOpenAi], gemini: [goodGemini] } });
+  let api: ApiHarness;
+
+  beforeAll(async () => {
+    api = await ApiHarness.start(simulatorEnv(await simulator.start()));
+  });
+  beforeEach(() => simulator.clear());
+  afterAll(async () => {
+    await api.close();
+    await simulator.stop();
+  });
+
+  async function tenantWith(settingKey: string, value: string) {
+    const tenant = await api.newTenant();
+    expect((await api.request('PUT', `/v1/tenants/${tenant.id}/settings/${settingKey}`, { body: { value } })).status).toBe(200);
+    return tenant;
+  }
+
+  const validate = (tenantId: string, key: string) => api.request('POST', `/v1/tenants/${tenantId}/settings/${key}/validate`);
+  const statusOf = async (tenantId: string, key: string) =>
+    (await api.request('GET', `/v1/tenants/${tenantId}/settings`)).body.items.find((i: { key: string }) => i.key === key);
+
+  it('marks a working OpenAI key valid with one live call carrying that key', async () => {
+    const tenant = await tenantWith('OPENAI_API_KEY', goodOpenAi);
+
+    const res = await validate(tenant.id, 'OPENAI_API_KEY');
+
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'valid', provider: 'openai', checkedAt: expect.any(String) });
+    expect(simulator.requestsFor('openai').map((r) => [r.method, r.path, r.keyFingerprint])).toEqual([
+      ['GET', '/openai/v1/models', fingerprintForSimulator(goodOpenAi)],
+    ]);
+    expect(await statusOf(tenant.id, 'OPENAI_API_KEY')).toMatchObject({ validationStatus: 'valid', validatedAt: expect.any(String) });
+  });
+
+  it('reuses a fresh verdict without calling the provider again', async () => {
+    const fresh = `sk-fresh-${randomBytes(16).toString('hex')}-5150`;
+    simulator.setValidKeys('openai', [goodOpenAi, fresh]);
+    const tenant = await tenantWith('OPENAI_API_KEY', fresh);
+    await validate(tenant.id, 'OPENAI_API_KEY');
+    const again = await validate(tenant.id, 'OPENAI_API_KEY');
+    expect(again.body.status).toBe('valid');
+    expect(simulator.requestsFor('openai')).toHaveLength(1);
+  });
+
+  it('marks a refused key invalid', async () => {
+    const wrong = `sk-wrong-${randomBytes(16).toString('hex')}-0001`;
+    const tenant = await tenantWith('OPENAI_API_KEY', wrong);
+
+    const res = await validate(tenant.id, 'OPENAI_API_KEY');
+
+    expect(res.body).toMatchObject({ status: 'invalid', provider: 'openai' });
+    expect(await statusOf(tenant.id, 'OPENAI_API_KEY')).toMatchObject({ validationStatus: 'invalid' });
+    expect(simulator.keysSeen('openai')).toEqual([fingerprintForSimulator(wrong)]);
+    expect(res.text + api.logs.text).not.toContain(wrong);
+  });
+
+  it('marks a placeholder invalid without any network call', async () => {
+    const tenant = await tenantWith('OPENAI_API_KEY', 'mock-openai-key-for-tests');
+    const res = await validate(tenant.id, 'OPENAI_API_KEY');
+    expect(res.body).toMatchObject({ status: 'invalid', provider: 'openai' });
+    expect(simulator.requests).toEqual([]);
+  });
+
+  it('validates a Gemini key through the Gemini model list, with the key in a header', async () => {
+    const tenant = await tenantWith('GEMINI_API_KEY', goodGemini);
+    const res = await validate(tenant.id, 'GEMINI_API_KEY');
+    expect(res.body).toMatchObject({ status: 'valid', provider: 'gemini' });
+    expect(simulator.requestsFor('gemini').map((r) => [r.path, r.keyLocation, r.keyFingerprint])).toEqual([
+      ['/gemini/v1beta/models', 'header', fingerprintForSimulator(goodGemini)],
+    ]);
+  });
+
+  it('answers 429 RATE_LIMITED and records no verdict when the provider rate-limits the check', async () => {
+    const key = `sk-limited-${randomBytes(16).toString('hex')}-7777`;
+    simulator.setValidKeys('openai', [goodOpenAi, key]);
+    const tenant = await tenantWith('OPENAI_API_KEY', key);
+    simulator.failNext('openai', { status: 429, retryAfterSeconds: 3 });
+
+    const res = await validate(tenant.id, 'OPENAI_API_KEY');
+
+    expect(res.status).toBe(429);
+    expect(res.body.error.code).toBe('RATE_LIMITED');
+    expect(res.body.error.message).toContain('openai');
+    expect(res.text).not.toContain(key);
+    expect(await statusOf(tenant.id, 'OPENAI_API_KEY')).toMatchObject({ validationStatus: 'unknown' });
+  });
+
+  it('answers 404 for a key that is not set and 400 for a setting that is not a key', async () => {
+    const tenant = await api.newTenant();
+    const missing = await validate(tenant.id, 'DEEPSEEK_API_KEY');
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('SETTING_NOT_FOUND');
+    await api.request('PUT', `/v1/tenants/${tenant.id}/settings/GRAPHRAG_PROVIDER`, { body: { value: 'openai' } });
+    expect((await validate(tenant.id, 'GRAPHRAG_PROVIDER')).status).toBe(400);
+  });
+
+  it("answers 404 for another tenant's key and calls no provider", async () => {
+    const theirs = await tenantWith('OPENAI_API_KEY', goodOpenAi);
+    const mine = await api.newTenant();
+    const token = await api.newTenantToken(mine.id);
+    const res = await api.request('POST', `/v1/tenants/${theirs.id}/settings/OPENAI_API_KEY/validate`, { token });
+    expect(res.status).toBe(404);
+    expect(simulator.requests).toEqual([]);
+  });
+});
