@@ -6,10 +6,14 @@ import { AppConfig, ConfigModule } from '#libs/config';
 import { DatabaseModule } from '#libs/database';
 import { LoggingModule, type LoggingOptions } from '#libs/logging';
 import { RedisModule } from '#libs/redis';
+import { SyncModule } from '#libs/sync';
 import { TenancyModule } from '#libs/tenancy';
 import { AuthGuard } from './auth/auth.guard.js';
+import { WorkspaceAccess } from './auth/workspace-access.js';
 import { HealthController } from './health/health.controller.js';
+import { GraphController } from './graph/graph.controller.js';
 import { ErrorFilter } from './http/error.filter.js';
+import { RecordsController } from './records/records.controller.js';
 import { SettingsController } from './settings/settings.controller.js';
 import { TenantsController } from './tenants/tenants.controller.js';
 import { WorkspacesController } from './workspaces/workspaces.controller.js';
@@ -27,9 +31,11 @@ export class ApiModule {
         TerminusModule.forRoot({ logger: false }),
         TenancyModule,
         ByokModule,
+        SyncModule,
       ],
-      controllers: [HealthController, TenantsController, WorkspacesController, SettingsController],
+      controllers: [HealthController, TenantsController, WorkspacesController, SettingsController, RecordsController, GraphController],
       providers: [
+        WorkspaceAccess,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ErrorFilter },
       ],

@@ -1,0 +1,5 @@
+export * from './chunker.js';
+export * from './extraction-schema.js';
+export * from './graph-merge.js';
+export * from './graph.repository.js';
+export * from './graphrag.module.js';

@@ -1,0 +1,45 @@
+import type { JobsOptions } from 'bullmq';
+
+/**
+ * Every queue and job of the product, declared once. The string values are stored in Redis and
+ * shared by API and worker processes of different versions: they never change once released.
+ */
+export enum QueueName {
+  HistoricalSync = 'historical-sync',
+  AiJobs = 'ai-jobs',
+}
+
+export enum JobName {
+  Backfill = 'backfill',
+}
+
+export interface JobPayloads {
+  /** Everything else lives in the `sync_jobs` row; the payload carries no key and no record. */
+  [JobName.Backfill]: { syncJobId: string };
+}
+
+export type JobOf<Name extends JobName> = JobPayloads[Name];
+
+export const QUEUE_OF: Readonly<Record<JobName, QueueName>> = {
+  [JobName.Backfill]: QueueName.HistoricalSync,
+};
+
+/**
+ * Retries, de-duplication and retention, set here and nowhere else. BullMQ-level attempts cover
+ * crashes and infrastructure errors (the job resumes from its checkpoint); provider retries are
+ * done per call inside the job, and typed non-retryable failures end the job at once.
+ */
+export function jobOptions<Name extends JobName>(name: Name, payload: JobOf<Name>): JobsOptions {
+  switch (name) {
+    case JobName.Backfill:
+      return {
+        jobId: payload.syncJobId,
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 2_000 },
+        removeOnComplete: { age: 24 * 3600, count: 1_000 },
+        removeOnFail: { age: 7 * 24 * 3600, count: 5_000 },
+      };
+    default:
+      throw new Error(`No job options for ${String(name)}`);
+  }
+}
