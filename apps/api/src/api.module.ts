@@ -5,10 +5,12 @@ import { ByokModule } from '#libs/byok';
 import { AppConfig, ConfigModule } from '#libs/config';
 import { DatabaseModule } from '#libs/database';
 import { LoggingModule, type LoggingOptions } from '#libs/logging';
+import { QueueModule } from '#libs/queue';
 import { RedisModule } from '#libs/redis';
 import { SyncModule } from '#libs/sync';
 import { TenancyModule } from '#libs/tenancy';
 import { AuthGuard } from './auth/auth.guard.js';
+import { BackfillsController } from './backfills/backfills.controller.js';
 import { WorkspaceAccess } from './auth/workspace-access.js';
 import { HealthController } from './health/health.controller.js';
 import { GraphController } from './graph/graph.controller.js';
@@ -28,12 +30,13 @@ export class ApiModule {
         LoggingModule.forRoot(config, logging),
         DatabaseModule,
         RedisModule,
+        QueueModule.forRoot(config),
         TerminusModule.forRoot({ logger: false }),
         TenancyModule,
         ByokModule,
         SyncModule,
       ],
-      controllers: [HealthController, TenantsController, WorkspacesController, SettingsController, RecordsController, GraphController],
+      controllers: [HealthController, TenantsController, WorkspacesController, SettingsController, RecordsController, GraphController, BackfillsController],
       providers: [
         WorkspaceAccess,
         { provide: APP_GUARD, useClass: AuthGuard },

@@ -1,6 +1,7 @@
-import type { INestApplication } from '@nestjs/common';
-import type { AppConfig } from '#libs/config';
-import { createTestDatabase, deleteRedisPrefix, Factories, LogCapture, testConfig, type TestDatabase } from '#libs/testing';
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import { AppConfig } from '#libs/config';
+import { createTestDatabase, deleteRedisPrefix, Factories, LogCapture, testEnv, type TestDatabase } from '#libs/testing';
+import { createWorkerApp } from '../../worker/src/bootstrap.js';
 import { createApiApp } from '../src/bootstrap.js';
 
 export interface HttpResult<T = any> {
@@ -28,17 +29,27 @@ export class ApiHarness extends Factories {
     readonly database: TestDatabase,
     readonly logs: LogCapture,
     readonly baseUrl: string,
+    /** The complete environment the apps were built from: a worker in a child process gets the same. */
+    readonly env: Record<string, string | undefined>,
+    readonly worker: INestApplicationContext | undefined,
   ) {
     super(app);
   }
 
-  static async start(env: Record<string, string | undefined> = {}): Promise<ApiHarness> {
+  /** The API, and with `worker: true` a worker in the same process, on one database and Redis prefix. */
+  static async start(overrides: Record<string, string | undefined> = {}, options: { worker?: boolean } = {}): Promise<ApiHarness> {
     const database = await createTestDatabase();
-    const config = testConfig(database.url, env);
+    const env = testEnv(database.url, overrides);
+    const config = AppConfig.fromEnv(env);
     const logs = new LogCapture();
     const app = await createApiApp(config, { destination: logs });
     await app.listen(0, '127.0.0.1');
-    return new ApiHarness(app, config, database, logs, await app.getUrl());
+    let worker: INestApplicationContext | undefined;
+    if (options.worker) {
+      worker = await createWorkerApp(config, { destination: logs });
+      await worker.init();
+    }
+    return new ApiHarness(app, config, database, logs, await app.getUrl(), env, worker);
   }
 
   get adminToken(): string {
@@ -75,7 +86,19 @@ export class ApiHarness extends Factories {
     return body.token;
   }
 
+  /** Polls a backfill until `done` holds for its view, or fails after `timeoutMs`. */
+  async waitForBackfill(jobId: string, done: (view: any) => boolean = (v) => ['succeeded', 'failed', 'cancelled'].includes(v.status), timeoutMs = 20_000): Promise<any> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { body } = await this.request('GET', `/v1/backfills/${jobId}`);
+      if (done(body)) return body;
+      if (Date.now() > deadline) throw new Error(`backfill ${jobId} still ${body.status} after ${timeoutMs} ms: ${JSON.stringify(body)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   async close(): Promise<void> {
+    await this.worker?.close();
     await this.app.close();
     await deleteRedisPrefix(this.config.redisUrl, this.config.redisPrefix);
     await this.database.drop();

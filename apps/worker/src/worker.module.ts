@@ -1,18 +1,39 @@
+import { Processor } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ByokModule } from '#libs/byok';
 import { AppConfig, ConfigModule } from '#libs/config';
 import { DatabaseModule } from '#libs/database';
 import { LoggingModule, type LoggingOptions } from '#libs/logging';
+import { QueueModule, QueueName } from '#libs/queue';
 import { RedisModule } from '#libs/redis';
+import { SyncModule } from '#libs/sync';
 import { TenancyModule } from '#libs/tenancy';
+import { HistoricalSyncProcessor } from './historical-sync.processor.js';
 
-/** The background process: BullMQ processors are registered here. */
+/** The background process: the BullMQ processors, with worker options taken from the configuration. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig, logging: LoggingOptions = {}): DynamicModule {
+    // applied here rather than at the class, because concurrency and lock duration are configuration
+    Processor(QueueName.HistoricalSync, {
+      concurrency: config.sync.workerConcurrency,
+      lockDuration: config.sync.lockDurationMs,
+      stalledInterval: Math.min(30_000, config.sync.lockDurationMs),
+      maxStalledCount: 2,
+    })(HistoricalSyncProcessor);
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(config), LoggingModule.forRoot(config, logging), DatabaseModule, RedisModule, TenancyModule, ByokModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config, logging),
+        DatabaseModule,
+        RedisModule,
+        QueueModule.forRoot(config),
+        TenancyModule,
+        ByokModule,
+        SyncModule,
+      ],
+      providers: [HistoricalSyncProcessor],
     };
   }
 }

@@ -7,11 +7,12 @@ import { KeyFingerprinter } from './key-fingerprinter.js';
 import { KeyResolver } from './key-resolver.service.js';
 import { KeyRotationService } from './key-rotation.service.js';
 import { KeyValidationService } from './key-validation.service.js';
+import { KeyUsageRepository } from './key-usage.repository.js';
 import { TenantSettingsRepository } from './tenant-settings.repository.js';
 
 @Module({
   imports: [TenancyModule, LlmModule],
-  providers: [TenantSettingsRepository, KeyCipher, KeyFingerprinter, ByokKeyStore, KeyResolver, KeyRotationService, KeyValidationService],
-  exports: [KeyCipher, KeyFingerprinter, ByokKeyStore, KeyResolver, KeyRotationService, KeyValidationService, LlmModule],
+  providers: [TenantSettingsRepository, KeyCipher, KeyFingerprinter, ByokKeyStore, KeyResolver, KeyRotationService, KeyValidationService, KeyUsageRepository],
+  exports: [KeyCipher, KeyFingerprinter, ByokKeyStore, KeyResolver, KeyRotationService, KeyValidationService, KeyUsageRepository, LlmModule],
 })
 export class ByokModule {}

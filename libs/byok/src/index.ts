@@ -7,3 +7,4 @@ export * from './key-resolver.service.js';
 export * from './key-rotation.service.js';
 export * from './byok.module.js';
 export * from './key-validation.service.js';
+export * from './key-usage.repository.js';

@@ -36,9 +36,29 @@ const envSchema = z.object({
   DEEPSEEK_BASE_URL: optionalUrl,
   CORS_ORIGINS: z.string().trim().default(''),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
+  SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  SYNC_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  JOB_LOCK_DURATION_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  PROVIDER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
+  PROVIDER_RETRY_BASE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface SyncTuning {
+  /** Records per page: one transaction (graph, counters, checkpoint) per page. */
+  pageSize: number;
+  /** Provider calls in flight per backfill. */
+  concurrency: number;
+  /** Backfills one worker process runs at once. */
+  workerConcurrency: number;
+  /** How long a crashed worker holds a job before another takes it over. */
+  lockDurationMs: number;
+  /** Tries per provider call on 429 and 5xx before the job fails. */
+  providerMaxAttempts: number;
+  providerRetryBaseMs: number;
+}
 
 /**
  * The whole configuration, validated once at start-up. Nothing else in the code base reads
@@ -58,6 +78,7 @@ export class AppConfig {
   readonly providerBaseUrls: Readonly<Partial<Record<ProviderId, string>>>;
   readonly corsOrigins: readonly string[];
   readonly logLevel: LogLevel;
+  readonly sync: Readonly<SyncTuning>;
 
   private constructor(values: AppConfig) {
     Object.assign(this, values);
@@ -97,6 +118,14 @@ export class AppConfig {
       providerBaseUrls: byProvider((p) => e[`${p.toUpperCase()}_BASE_URL` as keyof typeof e] as string | undefined),
       corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
       logLevel: e.LOG_LEVEL,
+      sync: {
+        pageSize: e.SYNC_PAGE_SIZE,
+        concurrency: e.SYNC_CONCURRENCY,
+        workerConcurrency: e.SYNC_WORKER_CONCURRENCY,
+        lockDurationMs: e.JOB_LOCK_DURATION_MS,
+        providerMaxAttempts: e.PROVIDER_MAX_ATTEMPTS,
+        providerRetryBaseMs: e.PROVIDER_RETRY_BASE_MS,
+      },
     } as AppConfig);
   }
 }

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
+import { TransactionService } from './transaction.service.js';
 
 @Global()
-@Module({ providers: [PrismaService], exports: [PrismaService] })
+@Module({ providers: [PrismaService, TransactionService], exports: [PrismaService, TransactionService] })
 export class DatabaseModule {}

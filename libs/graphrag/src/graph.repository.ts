@@ -1,9 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { type Entity, Prisma, PrismaService, type Relationship } from '#libs/database';
+import { type Entity, Prisma, PrismaService, type Relationship, type Tx } from '#libs/database';
 import type { PageGraph } from './graph-merge.js';
-
-/** Prisma's client inside an interactive transaction. */
-export type Tx = Prisma.TransactionClient;
 
 export interface GraphWriteCounts {
   newEntities: number;

@@ -3,3 +3,4 @@ export * from './extraction-schema.js';
 export * from './graph-merge.js';
 export * from './graph.repository.js';
 export * from './graphrag.module.js';
+export * from './graph-extractor.service.js';

@@ -4,3 +4,4 @@ export * from './log-capture.js';
 export * from './redis-cleanup.js';
 export * from './medium-context.js';
 export * from './provider-simulator/index.js';
+export * from './email-fixtures.js';

@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { PrismaService } from '#libs/database';
+import { RecordIngestService, StoredRecordSource } from '#libs/sync';
+import { emailRecords, fingerprintForSimulator, ProviderSimulator, simulatorEnv } from '#libs/testing';
+import { ApiHarness } from './api-harness.js';
+
+/**
+ * The three "Expected Behavior" scenarios of the BYOK key-fix deployment summary, end to end over
+ * HTTP with a real worker, real Postgres and Redis, and the provider simulator.
+ */
+describe('Backfill scenarios from the key-fix deployment summary (e2e)', () => {
+  const tenantKey = `sk-brennan-${randomBytes(12).toString('hex')}-4207`;
+  const platformKey = `sk-platform-${randomBytes(12).toString('hex')}-6100`;
+  const globalEnvKey = `sk-global-${randomBytes(12).toString('hex')}-6100`;
+  const simulator = new ProviderSimulator({ validKeys: { openai: [tenantKey, platformKey, globalEnvKey], deepseek: [platformKey, globalEnvKey] } });
+  let api: ApiHarness;
+  const savedEnv = { ...process.env };
+
+  beforeAll(async () => {
+    // the environment offers every global key the earlier system fell back to; none may be used
+    process.env.OPENAI_API_KEY = globalEnvKey;
+    process.env.DEEPSEEK_API_KEY = globalEnvKey;
+    api = await ApiHarness.start(
+      { ...simulatorEnv(await simulator.start()), PLATFORM_OPENAI_API_KEY: platformKey, PLATFORM_DEEPSEEK_API_KEY: platformKey, LOG_LEVEL: 'info' },
+      { worker: true },
+    );
+  });
+  beforeEach(() => {
+    simulator.clear();
+    api.logs.clear();
+  });
+  afterAll(async () => {
+    process.env = savedEnv;
+    await api.close();
+    await simulator.stop();
+  });
+
+  async function brennanWorkspace(options: { key?: string } = {}) {
+    const tenant = await api.newTenant({ subdomain: `brennan-${randomBytes(3).toString('hex')}` });
+    const workspace = await api.newWorkspace(tenant.id);
+    if (options.key) await api.request('PUT', `/v1/tenants/${tenant.id}/settings/OPENAI_API_KEY`, { body: { value: options.key } });
+    const ingest = await api.app.get(RecordIngestService).ingest(workspace.id, JSON.stringify(emailRecords(25)), 'json');
+    expect(ingest.accepted).toBe(25);
+    return { tenant, workspace };
+  }
+
+  async function startBackfill(workspaceId: string) {
+    const res = await api.request('POST', `/v1/workspaces/${workspaceId}/backfills`, { body: {} });
+    expect(res.status).toBe(202);
+    return res.body.jobId as string;
+  }
+
+  it("scenario 1: a tenant with a valid key: the tenant's key is used, never a global one, and the graph is extracted", async () => {
+    const { tenant, workspace } = await brennanWorkspace({ key: tenantKey });
+
+    const job = await api.waitForBackfill(await startBackfill(workspace.id));
+
+    expect(job).toMatchObject({
+      status: 'succeeded',
+      failure: null,
+      provider: 'openai',
+      keySource: 'tenant',
+      keyLast4: '4207',
+      counters: { recordsFetched: 25, recordsProcessed: 25 },
+    });
+    expect(job.counters.entities).toBeGreaterThan(10);
+    expect(job.counters.relationships).toBeGreaterThan(10);
+    // the simulator proves which key reached the provider: only the tenant's, on every call
+    const seen = new Set(simulator.keysSeen('openai'));
+    expect(seen).toEqual(new Set([fingerprintForSimulator(tenantKey)]));
+    expect(simulator.requestsFor('deepseek')).toEqual([]);
+
+    const graph = await api.request('GET', `/v1/workspaces/${workspace.id}/graph?q=acme`);
+    if (graph.status === 200) expect(graph.body.entities.map((e: { name: string }) => e.name)).toContain('Acme Corp');
+    const prisma = api.app.get(PrismaService);
+    await expect(prisma.entity.count({ where: { workspaceId: workspace.id } })).resolves.toBe(job.counters.entities);
+
+    const messages = api.logs.messages();
+    expect(messages).toContain('Resolved tenant_id from workspace_id');
+    expect(messages).toContain("Using tenant's OPENAI_API_KEY (...4207)");
+    const resolvedLine = api.logs.lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'Resolved tenant_id from workspace_id');
+    expect(resolvedLine).toMatchObject({ workspaceId: workspace.id, tenantId: tenant.id });
+    for (const key of [tenantKey, platformKey, globalEnvKey]) expect(api.logs.text).not.toContain(key);
+  });
+
+  it('scenario 2: a tenant without a key fails at once with a clear reason and fetches no record', async () => {
+    const fetchPage = jest.spyOn(StoredRecordSource.prototype, 'fetchPage');
+    try {
+      const { tenant, workspace } = await brennanWorkspace();
+
+      const job = await api.waitForBackfill(await startBackfill(workspace.id));
+
+      expect(job).toMatchObject({
+        status: 'failed',
+        failure: { code: 'NO_API_KEY', message: `Skipping backfill: tenant ${tenant.subdomain} has no valid OPENAI_API_KEY. Add the key in Settings.` },
+        counters: { recordsFetched: 0, recordsProcessed: 0, entities: 0, relationships: 0 },
+        keySource: null,
+      });
+      expect(fetchPage).not.toHaveBeenCalled();
+      expect(simulator.requests).toEqual([]);
+      const warning = api.logs.lines.map((l) => JSON.parse(l)).find((l) => l.msg?.startsWith('Skipping backfill'));
+      expect(warning).toMatchObject({ level: 40, code: 'NO_API_KEY' });
+    } finally {
+      fetchPage.mockRestore();
+    }
+  });
+
+  it('scenario 3: a tenant with an invalid key fails with an authentication error and its details', async () => {
+    const revoked = `sk-revoked-${randomBytes(12).toString('hex')}-9999`;
+    const fetchPage = jest.spyOn(StoredRecordSource.prototype, 'fetchPage');
+    try {
+      const { tenant, workspace } = await brennanWorkspace({ key: revoked });
+
+      const job = await api.waitForBackfill(await startBackfill(workspace.id));
+
+      expect(job.status).toBe('failed');
+      expect(job.failure.code).toBe('INVALID_API_KEY');
+      expect(job.failure.message).toContain(`tenant ${tenant.subdomain}`);
+      expect(job.failure.message).toContain('...9999');
+      expect(job.failure.message).toContain('rejected by openai');
+      expect(job.counters.recordsFetched).toBe(0);
+      expect(fetchPage).not.toHaveBeenCalled();
+      // one live check with the tenant's own key, no fallback to any other key or provider
+      expect(simulator.requests.map((r) => [r.provider, r.path, r.keyFingerprint])).toEqual([
+        ['openai', '/openai/v1/models', fingerprintForSimulator(revoked)],
+      ]);
+      const settings = await api.request('GET', `/v1/tenants/${tenant.id}/settings`);
+      expect(settings.body.items[0]).toMatchObject({ key: 'OPENAI_API_KEY', validationStatus: 'invalid' });
+      expect(JSON.stringify(job) + api.logs.text).not.toContain(revoked);
+    } finally {
+      fetchPage.mockRestore();
+    }
+  });
+});

@@ -1,0 +1,34 @@
+import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
+import { Injectable, Logger } from '@nestjs/common';
+import { type Job, UnrecoverableError } from 'bullmq';
+import { JobName, type JobOf } from '#libs/queue';
+import { type BackfillRunResult, HistoricalSyncService } from '#libs/sync';
+
+/**
+ * Runs backfills from the historical-sync queue. Typed failures (no key, refused key, exhausted
+ * retries) end the job at once; anything else is retried by BullMQ and resumes from the checkpoint.
+ * Registered with its worker options in WorkerModule, where the configuration is known.
+ */
+@Injectable()
+export class HistoricalSyncProcessor extends WorkerHost {
+  private readonly logger = new Logger(HistoricalSyncProcessor.name);
+
+  constructor(private readonly sync: HistoricalSyncService) {
+    super();
+  }
+
+  async process(job: Job<JobOf<JobName.Backfill>>): Promise<BackfillRunResult> {
+    if (job.name !== JobName.Backfill) throw new UnrecoverableError(`No handler for job ${job.name}`);
+    const result = await this.sync.run(job.data.syncJobId, { onProgress: (counters) => job.updateProgress(counters) });
+    if (result.status === 'failed') throw new UnrecoverableError(`${result.failure.code}: ${result.failure.message}`);
+    return result;
+  }
+
+  @OnWorkerEvent('failed')
+  async onFailed(job: Job<JobOf<JobName.Backfill>> | undefined, error: Error): Promise<void> {
+    if (!job || error instanceof UnrecoverableError || error.name === 'UnrecoverableError') return;
+    const attempts = job.opts.attempts ?? 1;
+    this.logger.error({ jobId: job.data.syncJobId, attempt: job.attemptsMade, attempts, err: error }, 'Backfill attempt failed');
+    if (job.attemptsMade >= attempts) await this.sync.failUnexpectedly(job.data.syncJobId);
+  }
+}

@@ -1,0 +1,173 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { apiKeySettingFor, AppError, ErrorCode, type ProviderId } from '#libs/common';
+import { AppConfig } from '#libs/config';
+import { ByokKeyStore, type KeyUsageOutcome, KeyUsageRepository } from '#libs/byok';
+import { type SyncJob, SyncJobStatus, TransactionService, ValidationStatus } from '#libs/database';
+import { emptyPageGraph, GraphExtractor, GraphRepository, mergeAnswer, type PageGraph } from '#libs/graphrag';
+import { AuthenticationError, KeyValidator, LlmClientFactory, type LlmProvider, RateLimitedError } from '#libs/llm';
+import { BackfillPreflight, type PreflightResult } from './backfill-preflight.service.js';
+import { mapBounded } from './bounded-pool.js';
+import { withProviderRetry } from './provider-retry.js';
+import { RecordSourceFactory } from './record-source.js';
+import type { RecordForExtraction, RecordSourceName } from './source-record.js';
+import { SyncJobRepository } from './sync-job.repository.js';
+
+export interface BackfillCounters {
+  recordsFetched: number;
+  recordsProcessed: number;
+  entities: number;
+  relationships: number;
+}
+
+export type BackfillRunResult =
+  | { status: 'succeeded' | 'cancelled' | 'skipped' }
+  | { status: 'failed'; failure: { code: string; message: string } };
+
+export interface BackfillRunOptions {
+  onProgress?: (counters: BackfillCounters) => Promise<void> | void;
+  /** A key sent with the request that started the backfill (BYOK headers). */
+  requestKey?: { provider: ProviderId; key: string };
+}
+
+/**
+ * Runs one backfill: pre-flight first, then page by page from the checkpoint: fetch, extract with
+ * bounded concurrency, and write graph, counters and checkpoint in one transaction. A crash at any
+ * point resumes from the last committed page and produces exactly the same graph.
+ */
+@Injectable()
+export class HistoricalSyncService {
+  private readonly logger = new Logger(HistoricalSyncService.name);
+
+  constructor(
+    private readonly jobs: SyncJobRepository,
+    private readonly preflight: BackfillPreflight,
+    private readonly sources: RecordSourceFactory,
+    private readonly extractor: GraphExtractor,
+    private readonly graph: GraphRepository,
+    private readonly transactions: TransactionService,
+    private readonly factory: LlmClientFactory,
+    private readonly validator: KeyValidator,
+    private readonly store: ByokKeyStore,
+    private readonly usage: KeyUsageRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  async run(syncJobId: string, options: BackfillRunOptions = {}): Promise<BackfillRunResult> {
+    const job = await this.jobs.findById(syncJobId);
+    if (!job || !(await this.jobs.markPreflight(syncJobId))) return { status: 'skipped' };
+    if (job.cancelRequested) return this.cancel(job);
+
+    let ready: PreflightResult;
+    try {
+      ready = await this.preflight.check(job.workspaceId, options.requestKey);
+    } catch (error) {
+      return this.failOn(job, error);
+    }
+    const { key } = ready;
+    await this.jobs.markRunning(job.id, { provider: ready.provider, keySource: key.source, keyFingerprint: key.fingerprint, keyLast4: key.last4 });
+    this.logger.log({ jobId: job.id, workspaceId: job.workspaceId, provider: ready.provider, keySource: key.source }, 'Backfill running');
+
+    const llm = this.factory.create(ready.provider, key.key, ready.context);
+    const source = this.sources.forWorkspace(job.workspaceId, job.source as RecordSourceName);
+    const counters: BackfillCounters = {
+      recordsFetched: job.recordsFetched,
+      recordsProcessed: job.recordsProcessed,
+      entities: job.entities,
+      relationships: job.relationships,
+    };
+    let cursor = job.cursor;
+    for (;;) {
+      if (await this.jobs.isCancelRequested(job.id)) return this.cancel(job);
+      const page = await source.fetchPage(cursor, this.config.sync.pageSize);
+      if (page.records.length === 0) break;
+
+      let calls = 0;
+      let pageGraph: PageGraph;
+      try {
+        pageGraph = await this.extractPage(llm, page.records, () => calls++);
+      } catch (error) {
+        await this.recordUsage(job, ready, calls, outcomeOf(error));
+        if (error instanceof AuthenticationError) await this.markKeyInvalid(ready);
+        return this.failOn(job, error);
+      }
+      const written = await this.transactions.run(async (tx) => {
+        const counts = await this.graph.applyPage(tx, job.workspaceId, pageGraph);
+        await this.jobs.advance(tx, job.id, {
+          cursor: page.nextCursor ?? page.records.at(-1)!.seq.toString(),
+          records: page.records.length,
+          newEntities: counts.newEntities,
+          newRelationships: counts.newRelationships,
+        });
+        return counts;
+      });
+      await this.recordUsage(job, ready, calls, 'ok');
+      counters.recordsFetched += page.records.length;
+      counters.recordsProcessed += page.records.length;
+      counters.entities += written.newEntities;
+      counters.relationships += written.newRelationships;
+      await options.onProgress?.({ ...counters });
+      if (!page.nextCursor) break;
+      cursor = page.nextCursor;
+    }
+    await this.jobs.finish(job.id, SyncJobStatus.succeeded);
+    this.logger.log({ jobId: job.id, ...counters }, 'Backfill succeeded');
+    return { status: 'succeeded' };
+  }
+
+  /** Called by the queue when a job failed on something untyped for the last time. */
+  async failUnexpectedly(syncJobId: string): Promise<void> {
+    await this.jobs.finish(syncJobId, SyncJobStatus.failed, {
+      code: ErrorCode.Internal,
+      message: 'The backfill stopped on an internal error; it resumes from its checkpoint when started again.',
+    });
+  }
+
+  private async extractPage(llm: LlmProvider, records: RecordForExtraction[], countCall: () => void): Promise<PageGraph> {
+    const policy = { maxAttempts: this.config.sync.providerMaxAttempts, baseDelayMs: this.config.sync.providerRetryBaseMs };
+    const answers = await mapBounded(records, this.config.sync.concurrency, (record) =>
+      this.extractor.extract(llm, record, (call) =>
+        withProviderRetry(policy, () => {
+          countCall();
+          return call();
+        }),
+      ),
+    );
+    const graph = emptyPageGraph();
+    records.forEach((record, index) => answers[index].forEach((answer) => mergeAnswer(graph, record.id, answer)));
+    return graph;
+  }
+
+  /** Typed errors end the job with their code and message; anything else is left to the queue's retries. */
+  private async failOn(job: SyncJob, error: unknown): Promise<BackfillRunResult> {
+    if (!(error instanceof AppError)) throw error;
+    const failure = { code: error.code, message: error.message };
+    await this.jobs.finish(job.id, SyncJobStatus.failed, failure);
+    this.logger.warn({ jobId: job.id, workspaceId: job.workspaceId, code: error.code }, error.message);
+    return { status: 'failed', failure };
+  }
+
+  private async cancel(job: SyncJob): Promise<BackfillRunResult> {
+    await this.jobs.finish(job.id, SyncJobStatus.cancelled);
+    this.logger.log({ jobId: job.id }, 'Backfill cancelled');
+    return { status: 'cancelled' };
+  }
+
+  /** A key the provider refused mid-run is marked invalid, so the next pre-flight stops at once. */
+  private async markKeyInvalid(ready: PreflightResult): Promise<void> {
+    this.validator.forget(ready.provider, ready.key.fingerprint);
+    if (ready.key.source !== 'tenant') return;
+    await this.store.recordValidation(ready.tenant.tenantId, apiKeySettingFor(ready.provider), ready.key.fingerprint, ValidationStatus.invalid);
+  }
+
+  private recordUsage(job: SyncJob, ready: PreflightResult, calls: number, outcome: KeyUsageOutcome): Promise<void> {
+    if (calls === 0) return Promise.resolve();
+    return this.usage.record({ tenantId: ready.tenant.tenantId, jobId: job.id, jobKind: 'backfill', key: ready.key, calls, outcome });
+  }
+}
+
+function outcomeOf(error: unknown): KeyUsageOutcome {
+  if (error instanceof AuthenticationError) return 'auth_failed';
+  if (error instanceof RateLimitedError) return 'rate_limited';
+  if (error instanceof AppError && error.code === ErrorCode.ProviderUnavailable) return 'unavailable';
+  return 'error';
+}

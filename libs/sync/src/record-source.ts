@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import type { RecordForExtraction, RecordSourceName } from './source-record.js';
+import { SourceRecordRepository } from './source-record.repository.js';
+
+export interface RecordPage {
+  records: RecordForExtraction[];
+  /** Where the next page starts; null when this was the last one. */
+  nextCursor: string | null;
+}
+
+/** A connector to where a workspace's records live. A backfill only ever calls it after its pre-flight passed. */
+export interface RecordSource {
+  readonly name: RecordSourceName;
+  fetchPage(cursor: string | null, limit: number): Promise<RecordPage>;
+}
+
+/** Records ingested through the API or imported from mbox, stored in source_records and paged by `seq`. */
+export class StoredRecordSource implements RecordSource {
+  constructor(
+    readonly name: RecordSourceName,
+    private readonly workspaceId: string,
+    private readonly records: SourceRecordRepository,
+  ) {}
+
+  async fetchPage(cursor: string | null, limit: number): Promise<RecordPage> {
+    const records = await this.records.page(this.workspaceId, this.name, cursor ? BigInt(cursor) : 0n, limit);
+    const last = records.at(-1);
+    return { records, nextCursor: records.length === limit && last ? last.seq.toString() : null };
+  }
+}
+
+@Injectable()
+export class RecordSourceFactory {
+  constructor(private readonly records: SourceRecordRepository) {}
+
+  forWorkspace(workspaceId: string, source: RecordSourceName): RecordSource {
+    return new StoredRecordSource(source, workspaceId, this.records);
+  }
+}
