@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
+import { randomBytes } from 'node:crypto';
+import { PrismaService } from '#libs/database';
+import { QueueName } from '#libs/queue';
+import { RecordIngestService } from '#libs/sync';
+import { emailRecords, fingerprintForSimulator, ProviderSimulator, simulatorEnv } from '#libs/testing';
+import { ApiHarness } from './api-harness.js';
+
+describe('Backfill failure semantics, progress and control (e2e)', () => {
+  const key = `sk-tenant-${randomBytes(12).toString('hex')}-1234`;
+  const geminiKey = `AIza-tenant-${randomBytes(16).toString('hex')}-gem9`;
+  const simulator = new ProviderSimulator({ validKeys: { openai: [key], gemini: [geminiKey] } });
+  let api: ApiHarness;
+
+  beforeAll(async () => {
+    api = await ApiHarness.start(
+      { ...simulatorEnv(await simulator.start()), SYNC_PAGE_SIZE: '5', SYNC_CONCURRENCY: '2', PROVIDER_MAX_ATTEMPTS: '3', PROVIDER_RETRY_BASE_MS: '5' },
+      { worker: true },
+    );
+  });
+  beforeEach(() => {
+    simulator.clear();
+    simulator.setLatency(0);
+    simulator.setValidKeys('openai', [key]);
+  });
+  afterAll(async () => {
+    await api.close();
+    await simulator.stop();
+  });
+
+  async function workspaceWith(records: number, settings: Record<string, string> = { OPENAI_API_KEY: key }, plan?: 'free' | 'team') {
+    const tenant = await api.newTenant(plan ? { planType: plan as never } : {});
+    const workspace = await api.newWorkspace(tenant.id);
+    for (const [name, value] of Object.entries(settings)) {
+      expect((await api.request('PUT', `/v1/tenants/${tenant.id}/settings/${name}`, { body: { value } })).status).toBe(200);
+    }
+    await api.app.get(RecordIngestService).ingest(workspace.id, JSON.stringify(emailRecords(records)), 'json');
+    return { tenant, workspace };
+  }
+
+  const start = async (workspaceId: string) => (await api.request('POST', `/v1/workspaces/${workspaceId}/backfills`, { body: {} })).body.jobId as string;
+  const queue = () => api.app.get<Queue>(getQueueToken(QueueName.HistoricalSync));
+
+  it('fails at once with INVALID_API_KEY when the key is revoked mid-run, marks it invalid, and does not retry', async () => {
+    const { tenant, workspace } = await workspaceWith(40);
+    simulator.setLatency(15);
+    const jobId = await start(workspace.id);
+    await api.waitForBackfill(jobId, (v) => v.counters.recordsProcessed >= 5);
+
+    simulator.setValidKeys('openai', []);
+    const job = await api.waitForBackfill(jobId);
+
+    expect(job.status).toBe('failed');
+    expect(job.failure).toEqual({ code: 'INVALID_API_KEY', message: `Failed to authenticate with openai for tenant ${tenant.subdomain} (key ...1234)` });
+    expect(job.counters.recordsProcessed).toBeGreaterThanOrEqual(5);
+    expect(job.counters.recordsProcessed).toBeLessThan(40);
+    const settings = await api.request('GET', `/v1/tenants/${tenant.id}/settings`);
+    expect(settings.body.items[0].validationStatus).toBe('invalid');
+    const bull = await queue().getJob(jobId);
+    expect(bull?.attemptsMade).toBe(1);
+    expect(await bull?.getState()).toBe('failed');
+    expect(bull?.failedReason).not.toContain(key);
+    // no other key or provider was tried after the 401
+    expect(new Set(simulator.keysSeen('openai'))).toEqual(new Set([fingerprintForSimulator(key)]));
+    expect(simulator.requestsFor('gemini')).toEqual([]);
+    const usage = await api.app.get(PrismaService).keyUsage.findMany({ where: { jobId } });
+    expect(usage.map((u) => u.outcome)).toContain('auth_failed');
+    expect(JSON.stringify(usage)).not.toContain(key);
+  });
+
+  it('retries a 429 with backoff and finishes', async () => {
+    const { workspace } = await workspaceWith(6);
+    simulator.failNext('openai', { status: 429, times: 2, retryAfterSeconds: 0 });
+    const job = await api.waitForBackfill(await start(workspace.id));
+    expect(job).toMatchObject({ status: 'succeeded', counters: { recordsProcessed: 6 } });
+  });
+
+  it('ends as RATE_LIMITED when the retries are exhausted', async () => {
+    const { workspace } = await workspaceWith(6);
+    simulator.failNext('openai', { status: 429, times: 1_000, retryAfterSeconds: 0 });
+    const job = await api.waitForBackfill(await start(workspace.id));
+    expect(job.status).toBe('failed');
+    expect(job.failure.code).toBe('RATE_LIMITED');
+  });
+
+  it('ends as PROVIDER_UNAVAILABLE when 5xx answers outlast the retries', async () => {
+    const { workspace } = await workspaceWith(6);
+    simulator.failNext('openai', { status: 500, times: 1_000 });
+    const job = await api.waitForBackfill(await start(workspace.id));
+    expect(job.status).toBe('failed');
+    expect(job.failure.code).toBe('PROVIDER_UNAVAILABLE');
+    expect(job.failure.message).toContain('openai');
+  });
+
+  it('shows progress while running, in the row and in BullMQ', async () => {
+    const { workspace } = await workspaceWith(30);
+    simulator.setLatency(10);
+    const jobId = await start(workspace.id);
+    const running = await api.waitForBackfill(jobId, (v) => v.status === 'running' && v.counters.recordsProcessed > 0);
+    expect(running.counters.recordsProcessed).toBeLessThan(30);
+    const done = await api.waitForBackfill(jobId);
+    expect(done.status).toBe('succeeded');
+    expect((await queue().getJob(jobId))?.progress).toMatchObject({ recordsProcessed: 30, recordsFetched: 30 });
+  });
+
+  it('answers 409 for a second backfill while one is active, and allows one after it ends', async () => {
+    const { workspace } = await workspaceWith(20);
+    simulator.setLatency(10);
+    const first = await start(workspace.id);
+    const second = await api.request('POST', `/v1/workspaces/${workspace.id}/backfills`, { body: {} });
+    expect(second.status).toBe(409);
+    expect(second.body.error.code).toBe('BACKFILL_ALREADY_ACTIVE');
+    await api.waitForBackfill(first);
+    const third = await api.request('POST', `/v1/workspaces/${workspace.id}/backfills`, { body: {} });
+    expect(third.status).toBe(202);
+    const again = await api.waitForBackfill(third.body.jobId);
+    // a repeated backfill adds nothing: the graph is merged, never duplicated
+    expect(again).toMatchObject({ status: 'succeeded', counters: { recordsProcessed: 20, entities: 0, relationships: 0 } });
+  });
+
+  it('cancels a running backfill after its current page', async () => {
+    const { workspace } = await workspaceWith(60);
+    simulator.setLatency(20);
+    const jobId = await start(workspace.id);
+    await api.waitForBackfill(jobId, (v) => v.counters.recordsProcessed >= 5);
+    expect((await api.request('POST', `/v1/backfills/${jobId}/cancel`)).status).toBe(202);
+    const job = await api.waitForBackfill(jobId);
+    expect(job.status).toBe('cancelled');
+    expect(job.counters.recordsProcessed).toBeLessThan(60);
+    expect((await api.request('POST', `/v1/backfills/${jobId}/cancel`)).status).toBe(409);
+  });
+
+  it('refuses a tenant on the free plan before fetching anything', async () => {
+    const { tenant, workspace } = await workspaceWith(3, { OPENAI_API_KEY: key }, 'free');
+    const job = await api.waitForBackfill(await start(workspace.id));
+    expect(job).toMatchObject({ status: 'failed', failure: { code: 'PLAN_NOT_ELIGIBLE' }, counters: { recordsFetched: 0 } });
+    expect(job.failure.message).toContain(tenant.subdomain);
+    expect(simulator.requests).toEqual([]);
+  });
+
+  it("uses the provider named by GRAPHRAG_PROVIDER with that provider's key", async () => {
+    const { workspace } = await workspaceWith(4, { GRAPHRAG_PROVIDER: 'gemini', GEMINI_API_KEY: geminiKey, OPENAI_API_KEY: key });
+    const job = await api.waitForBackfill(await start(workspace.id));
+    expect(job).toMatchObject({ status: 'succeeded', provider: 'gemini', keySource: 'tenant', keyLast4: 'gem9' });
+    expect(simulator.requestsFor('openai')).toEqual([]);
+    expect(new Set(simulator.keysSeen('gemini'))).toEqual(new Set([fingerprintForSimulator(geminiKey)]));
+  });
+
+  it("answers 404 for another tenant's backfill and workspace", async () => {
+    const { workspace } = await workspaceWith(1);
+    const jobId = await start(workspace.id);
+    const other = await api.newTenant();
+    const token = await api.newTenantToken(other.id);
+    expect((await api.request('GET', `/v1/backfills/${jobId}`, { token })).status).toBe(404);
+    expect((await api.request('POST', `/v1/backfills/${jobId}/cancel`, { token })).status).toBe(404);
+    expect((await api.request('POST', `/v1/workspaces/${workspace.id}/backfills`, { token, body: {} })).status).toBe(404);
+    expect((await api.request('GET', `/v1/workspaces/${workspace.id}/backfills`, { token })).status).toBe(404);
+    await api.waitForBackfill(jobId);
+    const list = await api.request('GET', `/v1/workspaces/${workspace.id}/backfills`);
+    expect(list.body.items.map((j: { id: string }) => j.id)).toEqual([jobId]);
+  });
+});
