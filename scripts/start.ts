@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { loadConfigOrExit } from '#libs/config';
+import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.js';
 import { applyMigrations } from '#libs/database';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-database.js';
 import { ensureLocalEnv } from './local-env.js';
@@ -33,7 +34,8 @@ say(applied.length ? `Applied migrations: ${applied.join(', ')}` : 'Database sch
 
 const children: ChildProcess[] = [];
 for (const app of ['api', 'worker']) {
-  const child = spawn(process.execPath, [join(root, 'dist', 'apps', app, 'src', 'main.js')], { env, stdio: 'inherit' });
+  const flags = app === 'worker' ? WORKER_NODE_FLAGS : [];
+  const child = spawn(process.execPath, [...flags, join(root, 'dist', 'apps', app, 'src', 'main.js')], { env, stdio: 'inherit' });
   child.on('exit', (code, signal) => shutdown(`${app} exited (${signal ?? code})`, code ?? 1));
   children.push(child);
 }

@@ -2,8 +2,12 @@ import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { parseJsonAnswer, withSchemaInstruction } from './json-answer.js';
 import type { CompletionRequest, CompletionResult, KeyContext, LlmProvider } from './llm-provider.js';
+import { createNodeHttpFetch } from './node-http-fetch.js';
 import { mapOpenAiError } from './openai-errors.js';
 import { ProviderFailures } from './provider-failures.js';
+
+// one pool of connections per process, shared by every client (connections carry no key)
+const nodeHttpFetch = createNodeHttpFetch();
 
 export interface OpenAiCompatibleOptions {
   provider: 'openai' | 'deepseek';
@@ -42,6 +46,7 @@ export class OpenAiCompatibleProvider implements LlmProvider {
       maxRetries: 0,
       timeout: options.timeoutMs,
       logLevel: 'off',
+      fetch: nodeHttpFetch,
     });
   }
 

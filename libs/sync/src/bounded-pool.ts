@@ -1,23 +1,38 @@
 /**
- * Runs `task` over `items` with at most `limit` in flight. On the first failure no new task starts;
- * the ones in flight are awaited, then that first error is thrown (so a revoked key stops the page
- * after at most `limit` calls).
+ * Caps how many tasks run at once, across every caller that shares it (a backfill's pages share one,
+ * so the next page's calls start while the current page's last ones finish). After the first
+ * failure no new task starts: queued ones reject with that same error.
  */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (!failure && next < items.length) {
-      const index = next++;
-      try {
-        results[index] = await task(items[index], index);
-      } catch (error) {
-        failure ??= { error };
-      }
+export class ConcurrencyLimiter {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  private firstFailure: { error: unknown } | undefined;
+
+  constructor(private readonly limit: number) {}
+
+  get failure(): unknown {
+    return this.firstFailure?.error;
+  }
+
+  get failed(): boolean {
+    return this.firstFailure !== undefined;
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    while (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.firstFailure) {
+      this.waiting.shift()?.();
+      throw this.firstFailure.error;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.error;
-  return results;
+    this.active++;
+    try {
+      return await task();
+    } catch (error) {
+      this.firstFailure ??= { error };
+      throw error;
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
 }

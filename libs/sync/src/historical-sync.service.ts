@@ -3,13 +3,13 @@ import { apiKeySettingFor, AppError, ErrorCode, type ProviderId } from '#libs/co
 import { AppConfig } from '#libs/config';
 import { ByokKeyStore, type KeyUsageOutcome, KeyUsageRepository } from '#libs/byok';
 import { type SyncJob, SyncJobStatus, TransactionService, ValidationStatus } from '#libs/database';
-import { emptyPageGraph, GraphExtractor, GraphRepository, mergeAnswer, type PageGraph } from '#libs/graphrag';
+import { emptyPageGraph, type ExtractionAnswer, GraphExtractor, GraphRepository, mergeAnswer, type PageGraph, type ProviderCall } from '#libs/graphrag';
 import { AuthenticationError, KeyValidator, LlmClientFactory, type LlmProvider, RateLimitedError } from '#libs/llm';
 import { BackfillPreflight, type PreflightResult } from './backfill-preflight.service.js';
-import { mapBounded } from './bounded-pool.js';
+import { ConcurrencyLimiter } from './bounded-pool.js';
 import { withProviderRetry } from './provider-retry.js';
-import { RecordSourceFactory } from './record-source.js';
-import type { RecordForExtraction, RecordSourceName } from './source-record.js';
+import { type RecordPage, RecordSourceFactory } from './record-source.js';
+import type { RecordSourceName } from './source-record.js';
 import { SyncJobRepository } from './sync-job.repository.js';
 
 export interface BackfillCounters {
@@ -22,6 +22,14 @@ export interface BackfillCounters {
 export type BackfillRunResult =
   | { status: 'succeeded' | 'cancelled' | 'skipped' }
   | { status: 'failed'; failure: { code: string; message: string } };
+
+interface PageInFlight {
+  page: RecordPage;
+  answers: Promise<PromiseSettledResult<ExtractionAnswer[]>[]>;
+  calls: { count: number };
+}
+
+const PAGES_IN_FLIGHT = 2;
 
 export interface BackfillRunOptions {
   onProgress?: (counters: BackfillCounters) => Promise<void> | void;
@@ -75,43 +83,82 @@ export class HistoricalSyncService {
       entities: job.entities,
       relationships: job.relationships,
     };
+    // up to two pages are extracted at once through one limiter, so there is no lull between pages;
+    // pages are written strictly in order, each write overlapping the next page's extraction
+    const limiter = new ConcurrencyLimiter(this.config.sync.concurrency);
+    const inFlight: PageInFlight[] = [];
+    let previousWrite: Promise<void> = Promise.resolve();
     let cursor = job.cursor;
+    let exhausted = false;
     for (;;) {
-      if (await this.jobs.isCancelRequested(job.id)) return this.cancel(job);
-      const page = await source.fetchPage(cursor, this.config.sync.pageSize);
-      if (page.records.length === 0) break;
-
-      let calls = 0;
-      let pageGraph: PageGraph;
-      try {
-        pageGraph = await this.extractPage(llm, page.records, () => calls++);
-      } catch (error) {
-        await this.recordUsage(job, ready, calls, outcomeOf(error));
-        if (error instanceof AuthenticationError) await this.markKeyInvalid(ready);
-        return this.failOn(job, error);
+      while (!exhausted && inFlight.length < PAGES_IN_FLIGHT) {
+        if (await this.jobs.isCancelRequested(job.id)) {
+          await Promise.all(inFlight.map((p) => p.answers));
+          await previousWrite;
+          return this.cancel(job);
+        }
+        const page = await source.fetchPage(cursor, this.config.sync.pageSize);
+        if (page.records.length === 0) {
+          exhausted = true;
+          break;
+        }
+        inFlight.push(this.startPage(llm, page, limiter));
+        if (page.nextCursor) cursor = page.nextCursor;
+        else exhausted = true;
       }
-      const written = await this.transactions.run(async (tx) => {
-        const counts = await this.graph.applyPage(tx, job.workspaceId, pageGraph);
-        await this.jobs.advance(tx, job.id, {
-          cursor: page.nextCursor ?? page.records.at(-1)!.seq.toString(),
-          records: page.records.length,
-          newEntities: counts.newEntities,
-          newRelationships: counts.newRelationships,
-        });
-        return counts;
+      const current = inFlight.shift();
+      if (!current) break;
+      const answers = await current.answers;
+      if (limiter.failed) {
+        await Promise.all(inFlight.map((p) => p.answers));
+        await previousWrite;
+        const calls = [current, ...inFlight].reduce((sum, p) => sum + p.calls.count, 0);
+        await this.recordUsage(job, ready, calls, outcomeOf(limiter.failure));
+        if (limiter.failure instanceof AuthenticationError) await this.markKeyInvalid(ready);
+        return this.failOn(job, limiter.failure);
+      }
+      const pageGraph = emptyPageGraph();
+      current.page.records.forEach((record, index) => {
+        const result = answers[index];
+        if (result.status === 'fulfilled') result.value.forEach((answer) => mergeAnswer(pageGraph, record.id, answer));
       });
-      await this.recordUsage(job, ready, calls, 'ok');
-      counters.recordsFetched += page.records.length;
-      counters.recordsProcessed += page.records.length;
-      counters.entities += written.newEntities;
-      counters.relationships += written.newRelationships;
-      await options.onProgress?.({ ...counters });
-      if (!page.nextCursor) break;
-      cursor = page.nextCursor;
+      await previousWrite;
+      const write = this.writePage(job, ready, current.page, pageGraph, current.calls.count, counters, options);
+      write.catch(() => undefined); // awaited on the next turn; this only keeps it from counting as unhandled meanwhile
+      previousWrite = write;
     }
+    await previousWrite;
     await this.jobs.finish(job.id, SyncJobStatus.succeeded);
     this.logger.log({ jobId: job.id, ...counters }, 'Backfill succeeded');
     return { status: 'succeeded' };
+  }
+
+  /** Graph, counters and checkpoint of one page in one transaction: a crash leaves the page wholly done or not at all. */
+  private async writePage(
+    job: SyncJob,
+    ready: PreflightResult,
+    page: RecordPage,
+    pageGraph: PageGraph,
+    calls: number,
+    counters: BackfillCounters,
+    options: BackfillRunOptions,
+  ): Promise<void> {
+    const written = await this.transactions.run(async (tx) => {
+      const counts = await this.graph.applyPage(tx, job.workspaceId, pageGraph);
+      await this.jobs.advance(tx, job.id, {
+        cursor: page.nextCursor ?? page.records.at(-1)!.seq.toString(),
+        records: page.records.length,
+        newEntities: counts.newEntities,
+        newRelationships: counts.newRelationships,
+      });
+      return counts;
+    });
+    await this.recordUsage(job, ready, calls, 'ok');
+    counters.recordsFetched += page.records.length;
+    counters.recordsProcessed += page.records.length;
+    counters.entities += written.newEntities;
+    counters.relationships += written.newRelationships;
+    await options.onProgress?.({ ...counters });
   }
 
   /** Called by the queue when a job failed on something untyped for the last time. */
@@ -122,19 +169,17 @@ export class HistoricalSyncService {
     });
   }
 
-  private async extractPage(llm: LlmProvider, records: RecordForExtraction[], countCall: () => void): Promise<PageGraph> {
+  /** Starts every record of a page through the shared limiter; settles when all of them have. */
+  private startPage(llm: LlmProvider, page: RecordPage, limiter: ConcurrencyLimiter): PageInFlight {
     const policy = { maxAttempts: this.config.sync.providerMaxAttempts, baseDelayMs: this.config.sync.providerRetryBaseMs };
-    const answers = await mapBounded(records, this.config.sync.concurrency, (record) =>
-      this.extractor.extract(llm, record, (call) =>
-        withProviderRetry(policy, () => {
-          countCall();
-          return call();
-        }),
-      ),
-    );
-    const graph = emptyPageGraph();
-    records.forEach((record, index) => answers[index].forEach((answer) => mergeAnswer(graph, record.id, answer)));
-    return graph;
+    const calls = { count: 0 };
+    const countedCall: ProviderCall = (call) =>
+      withProviderRetry(policy, () => {
+        calls.count++;
+        return call();
+      });
+    const answers = Promise.allSettled(page.records.map((record) => limiter.run(() => this.extractor.extract(llm, record, countedCall))));
+    return { page, answers, calls };
   }
 
   /** Typed errors end the job with their code and message; anything else is left to the queue's retries. */

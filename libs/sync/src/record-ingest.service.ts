@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ErrorCode, ValidationFailedError } from '#libs/common';
 import { InvalidMboxError } from './sync.errors.js';
-import { parseMbox } from './mbox-parser.js';
 import { type IncomingRecord, incomingRecordSchema, type IngestResult, type RecordSourceName, type RejectedRecord } from './source-record.js';
 import { SourceRecordRepository } from './source-record.repository.js';
 
@@ -9,6 +8,11 @@ export const MAX_RECORDS_PER_REQUEST = 20_000;
 const INSERT_BATCH = 1_000;
 
 export type RecordPayloadFormat = 'json' | 'ndjson';
+
+/** Why one row was not stored; unreadable rows and invalid ones are reported alike. */
+class Rejection {
+  constructor(readonly message: string) {}
+}
 
 /**
  * Takes records from clients: every row is checked on its own, bad rows are reported by index and
@@ -19,35 +23,36 @@ export class RecordIngestService {
   constructor(private readonly records: SourceRecordRepository) {}
 
   async ingest(workspaceId: string, payload: string, format: RecordPayloadFormat): Promise<IngestResult> {
-    const rows = format === 'ndjson' ? parseNdjson(payload) : parseJsonPayload(payload);
+    const text = payload.replace(/^\uFEFF/, '');
+    const rows = format === 'ndjson' ? parseNdjson(text) : parseJsonPayload(text);
     if (rows.length > MAX_RECORDS_PER_REQUEST) {
       throw new ValidationFailedError(`At most ${MAX_RECORDS_PER_REQUEST} records per request; split the upload`);
     }
     const rejected: RejectedRecord[] = [];
     const valid: IncomingRecord[] = [];
     rows.forEach((row, index) => {
-      if (row instanceof Error) {
-        rejected.push({ index, code: ErrorCode.InvalidRecord, message: row.message });
-        return;
-      }
-      const parsed = incomingRecordSchema.safeParse(row);
-      if (parsed.success) valid.push(parsed.data);
-      else rejected.push({ index, code: ErrorCode.InvalidRecord, message: describeIssue(parsed.error.issues[0]) });
+      const outcome = row instanceof Rejection ? row : validate(row);
+      if (outcome instanceof Rejection) rejected.push({ index, code: ErrorCode.InvalidRecord, message: outcome.message });
+      else valid.push(outcome);
     });
     return this.store(workspaceId, 'api', valid, rejected);
   }
 
   async importMbox(workspaceId: string, archive: Buffer): Promise<IngestResult> {
-    const text = archive.toString('utf8');
-    if (!text.trimStart().startsWith('From ')) throw new InvalidMboxError('The upload is not an mbox archive (it must start with a "From " line)');
-    const messages = await parseMbox(text);
-    if (messages.length > MAX_RECORDS_PER_REQUEST) throw new InvalidMboxError(`At most ${MAX_RECORDS_PER_REQUEST} messages per upload`);
+    if (!archive.toString('latin1', 0, 4096).trimStart().startsWith('From ')) {
+      throw new InvalidMboxError('The upload is not an mbox archive (it must start with a "From " line)');
+    }
+    // loaded on first use: the mail parser is large, and worker processes never need it
+    const { parseMbox } = await import('./mbox-parser.js');
+    const messages = await parseMbox(archive, MAX_RECORDS_PER_REQUEST);
     const rejected: RejectedRecord[] = [];
     const valid: IncomingRecord[] = [];
     for (const message of messages) {
-      const parsed = message.record && incomingRecordSchema.safeParse({ ...message.record, sentAt: message.record.sentAt.toISOString() });
-      if (parsed?.success) valid.push(parsed.data);
-      else rejected.push({ index: message.index, code: ErrorCode.InvalidRecord, message: message.error ?? describeIssue(parsed!.error!.issues[0]) });
+      const outcome = message.record
+        ? validate({ ...message.record, sentAt: message.record.sentAt.toISOString() })
+        : new Rejection(message.error ?? 'message could not be parsed');
+      if (outcome instanceof Rejection) rejected.push({ index: message.index, code: ErrorCode.InvalidRecord, message: outcome.message });
+      else valid.push(outcome);
     }
     return this.store(workspaceId, 'mbox', valid, rejected);
   }
@@ -61,6 +66,11 @@ export class RecordIngestService {
   }
 }
 
+function validate(row: unknown): IncomingRecord | Rejection {
+  const parsed = incomingRecordSchema.safeParse(row);
+  return parsed.success ? parsed.data : new Rejection(describeIssue(parsed.error.issues[0]));
+}
+
 function parseJsonPayload(payload: string): unknown[] {
   let parsed: unknown;
   try {
@@ -69,23 +79,28 @@ function parseJsonPayload(payload: string): unknown[] {
     throw new ValidationFailedError('The request body is not valid JSON', ErrorCode.MalformedJson);
   }
   if (Array.isArray(parsed)) return parsed;
-  if (parsed && typeof parsed === 'object' && Array.isArray((parsed as { records?: unknown }).records)) {
-    return (parsed as { records: unknown[] }).records;
-  }
+  if (isRecordsEnvelope(parsed)) return parsed.records;
   throw new ValidationFailedError('The body must be a JSON array of records, { "records": [...] }, or NDJSON');
 }
 
-function parseNdjson(payload: string): (unknown | Error)[] {
-  return payload
-    .split(/\r?\n/)
-    .filter((line) => line.trim() !== '')
-    .map((line) => {
-      try {
-        return JSON.parse(line) as unknown;
-      } catch {
-        return new Error('line is not valid JSON');
-      }
-    });
+function isRecordsEnvelope(value: unknown): value is { records: unknown[] } {
+  if (!value || typeof value !== 'object') return false;
+  const keys = Object.keys(value);
+  return keys.length === 1 && keys[0] === 'records' && Array.isArray((value as { records: unknown }).records);
+}
+
+/** Blank lines are skipped, so an index counts records, not lines; the message names the line. */
+function parseNdjson(payload: string): (unknown | Rejection)[] {
+  const rows: (unknown | Rejection)[] = [];
+  payload.split(/\r?\n/).forEach((line, lineIndex) => {
+    if (line.trim() === '') return;
+    try {
+      rows.push(JSON.parse(line) as unknown);
+    } catch {
+      rows.push(new Rejection(`line ${lineIndex + 1} is not valid JSON`));
+    }
+  });
+  return rows;
 }
 
 function describeIssue(issue: { path: PropertyKey[]; message: string; code: string } | undefined): string {
@@ -93,5 +108,6 @@ function describeIssue(issue: { path: PropertyKey[]; message: string; code: stri
   const field = issue.path.map(String).join('.');
   if (issue.code === 'invalid_type' && field && issue.message.includes('received undefined')) return `${field} is required`;
   if (issue.code === 'unrecognized_keys') return issue.message;
+  if (issue.code === 'invalid_type' && !field) return 'a record must be a JSON object';
   return issue.message.startsWith(field) || !field ? issue.message : `${field}: ${issue.message}`;
 }

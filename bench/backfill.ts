@@ -1,0 +1,148 @@
+import 'reflect-metadata';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ByokKeyStore } from '#libs/byok';
+import { AppConfig } from '#libs/config';
+import { PrismaService, SyncJobStatus } from '#libs/database';
+import { QueueName } from '#libs/queue';
+import { ACTIVE_STATUSES, BackfillService, SyncJobRepository } from '#libs/sync';
+import { createTestDatabase, deleteRedisPrefix, Factories, testEnv } from '#libs/testing';
+import { createApiApp } from '../apps/api/src/bootstrap.js';
+import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.js';
+import { fmt } from './stats.js';
+import { startSimulatorProcess } from './simulator-process.js';
+
+/**
+ * N records through the whole pipeline as production runs it: the API's BackfillService enqueues,
+ * a worker process (dist/apps/worker) runs pre-flight, pages, extraction through the real openai
+ * SDK against the simulator (its own process, latency L) at concurrency C, and graph upserts.
+ * Prints records/s, efficiency against the ideal C/L, and the worker's peak RSS (VmHWM).
+ * Targets (2 cores): L=0 >= 2,000 records/s; L=50 ms >= 90% of ideal; peak RSS < 300 MB at 200,000 records.
+ *   npm run bench:backfill                                   the standard runs (20,000 at 0 ms; 10,000 at 50 ms)
+ *   npm run bench:backfill -- --records 200000 --latency 0  one run with your own figures
+ */
+const { values: args } = parseArgs({
+  options: {
+    records: { type: 'string' },
+    latency: { type: 'string', default: '0' },
+    concurrency: { type: 'string', default: '32' },
+    page: { type: 'string', default: '256' },
+  },
+});
+
+interface Run {
+  records: number;
+  latencyMs: number;
+  concurrency: number;
+  pageSize: number;
+}
+
+const runs: Run[] = args.records
+  ? [{ records: Number(args.records), latencyMs: Number(args.latency), concurrency: Number(args.concurrency), pageSize: Number(args.page) }]
+  : [
+      { records: 20_000, latencyMs: 0, concurrency: 32, pageSize: 256 },
+      { records: 10_000, latencyMs: 50, concurrency: 32, pageSize: 256 },
+    ];
+const WORKER_MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'apps', 'worker', 'src', 'main.js');
+
+console.log(`backfill pipeline benchmark (Node ${process.version})`);
+for (const run of runs) await bench(run);
+process.exit(0);
+
+async function bench(run: Run): Promise<void> {
+  const key = `sk-bench-${randomBytes(16).toString('hex')}`;
+  const simulator = await startSimulatorProcess(`openai:${key}`, run.latencyMs);
+  const database = await createTestDatabase();
+  const env = testEnv(database.url, {
+    ...simulator.env,
+    LOG_LEVEL: 'warn',
+    SYNC_PAGE_SIZE: String(run.pageSize),
+    SYNC_CONCURRENCY: String(run.concurrency),
+    SYNC_WORKER_CONCURRENCY: '1',
+  });
+  const config = AppConfig.fromEnv(env);
+  const app = await createApiApp(config);
+  app.useLogger(false);
+  await app.init();
+  let worker: ChildProcess | undefined;
+  try {
+    const factories = new Factories(app);
+    const tenant = await factories.newTenant();
+    const workspace = await factories.newWorkspace(tenant.id);
+    await app.get(ByokKeyStore).put(tenant.id, 'OPENAI_API_KEY', key);
+    await insertRecords(app.get(PrismaService), workspace.id, run.records);
+
+    worker = spawn(process.execPath, [...WORKER_NODE_FLAGS, WORKER_MAIN], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+    await waitForWorker(app.get<Queue>(getQueueToken(QueueName.HistoricalSync)));
+
+    const started = performance.now();
+    const job = await app.get(BackfillService).start(workspace.id, 'api');
+    const jobs = app.get(SyncJobRepository);
+    let row = await jobs.findById(job.id);
+    while (row && ACTIVE_STATUSES.includes(row.status)) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      row = await jobs.findById(job.id);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const peakRssMb = peakRssOf(worker.pid!) / 1024;
+    if (row?.status !== SyncJobStatus.succeeded) throw new Error(`backfill ended ${row?.status}: ${row?.failureMessage}`);
+
+    const perSecond = row.recordsProcessed / seconds;
+    const ideal = run.latencyMs > 0 ? run.concurrency / (run.latencyMs / 1000) : undefined;
+    console.log(
+      `  ${fmt(run.records, 0)} records, latency ${run.latencyMs} ms, concurrency ${run.concurrency}, page ${run.pageSize}: ` +
+        `${fmt(perSecond, 0)} records/s in ${fmt(seconds, 1)} s` +
+        (ideal ? `, ${fmt((100 * perSecond) / ideal, 1)}% of ideal ${fmt(ideal, 0)}/s` : '') +
+        `, worker peak RSS ${fmt(peakRssMb, 0)} MB; graph: ${row.entities} entities, ${row.relationships} relationships`,
+    );
+  } finally {
+    if (worker) await stopProcess(worker);
+    await app.close();
+    simulator.stop();
+    await deleteRedisPrefix(config.redisUrl, config.redisPrefix);
+    await database.drop();
+  }
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function waitForWorker(queue: Queue): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while ((await queue.getWorkers()).length === 0) {
+    if (Date.now() > deadline) throw new Error('the worker process did not start');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Peak resident set of a process over its life, in kB (Linux). */
+function peakRssOf(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) : Number.NaN;
+}
+
+/** Generated inside Postgres, so no process holds the records in memory to set them up. */
+async function insertRecords(prisma: PrismaService, workspaceId: string, count: number): Promise<void> {
+  await prisma.$executeRaw`
+    INSERT INTO source_records (id, workspace_id, source, external_id, from_addr, to_addr, subject, body, sent_at)
+    SELECT gen_random_uuid(), ${workspaceId}::uuid, 'api', 'bench-' || i, 'sender' || (i % 50) || '@example.test',
+           'team' || (i % 7) || '@example.test', 'Update ' || i,
+           (ARRAY['Alice Johnson','Bob Smith','Carol Diaz','Dan Okafor','Eve Martin','Frank Liu'])[1 + i % 6] || ' from ' ||
+           (ARRAY['Acme Corp','Globex Inc','Initech Ltd','Umbrella Group'])[1 + i % 4] || ' met ' ||
+           (ARRAY['Grace Hopper','Hana Sato','Ivan Petrov','Julia Roberts','Ken Adams'])[1 + i % 5] || ' about Project ' || (i % 997) ||
+           E'.\\nThey agreed to follow up with Stark Labs next week.',
+           timestamp '2026-01-01' + i * interval '1 minute'
+    FROM generate_series(1, ${count}::int) AS i`;
+}
