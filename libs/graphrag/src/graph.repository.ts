@@ -10,10 +10,13 @@ export interface GraphWriteCounts {
 
 export interface GraphPageQuery {
   type?: string;
-  q?: string;
+  /** A fragment of the normalized name (see normalizeName). */
+  nameFragment?: string;
   after?: { normalizedName: string; id: string };
   limit: number;
 }
+
+export type EntityWithMentionCount = Entity & { _count: { mentions: number } };
 
 // ties in description length are settled by byte order, as in graph-merge.ts, so merge order never matters
 const LONGER_DESCRIPTION = (table: string) => Prisma.raw(`CASE WHEN length(EXCLUDED.description) > length(${table}.description)
@@ -73,19 +76,19 @@ export class GraphRepository {
     return { newEntities: rows.filter((r) => r.inserted).length, newRelationships, newMentions };
   }
 
-  /** A page of entities (by normalized name), filtered by type and a name fragment. */
-  findEntities(workspaceId: string, query: GraphPageQuery): Promise<Entity[]> {
+  /** A page of entities in (normalized name, id) order, after a keyset position, filtered by type and a name fragment. */
+  findEntities(workspaceId: string, query: GraphPageQuery): Promise<EntityWithMentionCount[]> {
+    const { after } = query;
     return this.prisma.entity.findMany({
       where: {
         workspaceId,
-        ...(query.type ? { type: query.type } : {}),
-        ...(query.q ? { normalizedName: { contains: query.q.toLowerCase() } } : {}),
-        ...(query.after
-          ? { OR: [{ normalizedName: { gt: query.after.normalizedName } }, { normalizedName: query.after.normalizedName, id: { gt: query.after.id } }] }
-          : {}),
+        ...(query.type !== undefined ? { type: query.type } : {}),
+        ...(query.nameFragment ? { normalizedName: { contains: query.nameFragment } } : {}),
+        ...(after ? { OR: [{ normalizedName: { gt: after.normalizedName } }, { normalizedName: after.normalizedName, id: { gt: after.id } }] } : {}),
       },
       orderBy: [{ normalizedName: 'asc' }, { id: 'asc' }],
       take: query.limit,
+      include: { _count: { select: { mentions: true } } },
     });
   }
 
@@ -98,13 +101,15 @@ export class GraphRepository {
     });
   }
 
-  findEntity(workspaceId: string, entityId: string) {
+  /** One entity with its first `maxMentions` mentions, oldest record first. */
+  findEntity(workspaceId: string, entityId: string, maxMentions: number) {
     return this.prisma.entity.findFirst({
       where: { workspaceId, id: entityId },
       include: {
+        _count: { select: { mentions: true } },
         mentions: {
-          take: 100,
-          orderBy: { createdAt: 'asc' },
+          take: maxMentions,
+          orderBy: [{ record: { sentAt: 'asc' } }, { recordId: 'asc' }],
           include: { record: { select: { id: true, externalId: true, subject: true, fromAddr: true, sentAt: true } } },
         },
       },

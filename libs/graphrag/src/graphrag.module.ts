@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
 import { GraphExtractor } from './graph-extractor.service.js';
+import { GraphQueryService } from './graph-query.service.js';
 import { GraphRepository } from './graph.repository.js';
 
 @Module({
-  providers: [GraphRepository, GraphExtractor],
-  exports: [GraphRepository, GraphExtractor],
+  providers: [GraphRepository, GraphExtractor, GraphQueryService],
+  exports: [GraphRepository, GraphExtractor, GraphQueryService],
 })
 export class GraphragModule {}

@@ -4,3 +4,4 @@ export * from './graph-merge.js';
 export * from './graph.repository.js';
 export * from './graphrag.module.js';
 export * from './graph-extractor.service.js';
+export * from './graph-query.service.js';

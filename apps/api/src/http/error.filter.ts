@@ -55,6 +55,7 @@ function codeForStatus(status: number): ErrorCode {
   if (status === HttpStatus.UNAUTHORIZED) return ErrorCode.Unauthenticated;
   if (status === HttpStatus.FORBIDDEN) return ErrorCode.Forbidden;
   if (status === HttpStatus.PAYLOAD_TOO_LARGE) return ErrorCode.PayloadTooLarge;
+  if (status === HttpStatus.UNSUPPORTED_MEDIA_TYPE) return ErrorCode.UnsupportedMediaType;
   if (status >= 400 && status < 500) return ErrorCode.ValidationFailed;
   return ErrorCode.Internal;
 }
