@@ -72,7 +72,8 @@ describe('Backfill scenarios from the key-fix deployment summary (e2e)', () => {
     expect(simulator.requestsFor('deepseek')).toEqual([]);
 
     const graph = await api.request('GET', `/v1/workspaces/${workspace.id}/graph?q=acme`);
-    if (graph.status === 200) expect(graph.body.entities.map((e: { name: string }) => e.name)).toContain('Acme Corp');
+    expect(graph.status).toBe(200);
+    expect(graph.body.entities.map((e: { name: string }) => e.name)).toContain('Acme Corp');
     const prisma = api.app.get(PrismaService);
     await expect(prisma.entity.count({ where: { workspaceId: workspace.id } })).resolves.toBe(job.counters.entities);
 
