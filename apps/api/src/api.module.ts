@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { AiJobsModule } from '#libs/ai-jobs';
 import { ByokModule } from '#libs/byok';
 import { AppConfig, ConfigModule } from '#libs/config';
 import { DatabaseModule } from '#libs/database';
@@ -9,6 +10,7 @@ import { QueueModule } from '#libs/queue';
 import { RedisModule } from '#libs/redis';
 import { SyncModule } from '#libs/sync';
 import { TenancyModule } from '#libs/tenancy';
+import { AiJobsController } from './ai-jobs/ai-jobs.controller.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { BackfillsController } from './backfills/backfills.controller.js';
 import { WorkspaceAccess } from './auth/workspace-access.js';
@@ -35,8 +37,9 @@ export class ApiModule {
         TenancyModule,
         ByokModule,
         SyncModule,
+        AiJobsModule,
       ],
-      controllers: [HealthController, TenantsController, WorkspacesController, SettingsController, RecordsController, GraphController, BackfillsController],
+      controllers: [HealthController, TenantsController, WorkspacesController, SettingsController, RecordsController, GraphController, BackfillsController, AiJobsController],
       providers: [
         WorkspaceAccess,
         { provide: APP_GUARD, useClass: AuthGuard },

@@ -1,8 +1,12 @@
 import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { type Job, UnrecoverableError } from 'bullmq';
+import { RequestKeySealer } from '#libs/byok';
 import { JobName, type JobOf } from '#libs/queue';
 import { type BackfillRunResult, HistoricalSyncService } from '#libs/sync';
+import { eraseSealedKey, openSealedKey } from './sealed-key.js';
+
+type BackfillJob = Job<JobOf<JobName.Backfill>>;
 
 /**
  * Runs backfills from the historical-sync queue. Typed failures (no key, refused key, exhausted
@@ -13,22 +17,34 @@ import { type BackfillRunResult, HistoricalSyncService } from '#libs/sync';
 export class HistoricalSyncProcessor extends WorkerHost {
   private readonly logger = new Logger(HistoricalSyncProcessor.name);
 
-  constructor(private readonly sync: HistoricalSyncService) {
+  constructor(
+    private readonly sync: HistoricalSyncService,
+    private readonly sealer: RequestKeySealer,
+  ) {
     super();
   }
 
-  async process(job: Job<JobOf<JobName.Backfill>>): Promise<BackfillRunResult> {
+  async process(job: BackfillJob): Promise<BackfillRunResult> {
     if (job.name !== JobName.Backfill) throw new UnrecoverableError(`No handler for job ${job.name}`);
-    const result = await this.sync.run(job.data.syncJobId, { onProgress: (counters) => job.updateProgress(counters) });
+    const { syncJobId } = job.data;
+    const result = await this.sync.run(syncJobId, {
+      requestKey: openSealedKey(this.sealer, job, syncJobId),
+      onProgress: (counters) => job.updateProgress(counters),
+    });
+    // the job has ended one way or another: a request key has no further use
+    await eraseSealedKey(job);
     if (result.status === 'failed') throw new UnrecoverableError(`${result.failure.code}: ${result.failure.message}`);
     return result;
   }
 
   @OnWorkerEvent('failed')
-  async onFailed(job: Job<JobOf<JobName.Backfill>> | undefined, error: Error): Promise<void> {
+  async onFailed(job: BackfillJob | undefined, error: Error): Promise<void> {
     if (!job || error instanceof UnrecoverableError || error.name === 'UnrecoverableError') return;
     const attempts = job.opts.attempts ?? 1;
     this.logger.error({ jobId: job.data.syncJobId, attempt: job.attemptsMade, attempts, err: error }, 'Backfill attempt failed');
-    if (job.attemptsMade >= attempts) await this.sync.failUnexpectedly(job.data.syncJobId);
+    if (job.attemptsMade >= attempts) {
+      await this.sync.failUnexpectedly(job.data.syncJobId);
+      await eraseSealedKey(job);
+    }
   }
 }

@@ -1,5 +1,6 @@
 import { Processor } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AiJobsModule } from '#libs/ai-jobs';
 import { ByokModule } from '#libs/byok';
 import { AppConfig, ConfigModule } from '#libs/config';
 import { DatabaseModule } from '#libs/database';
@@ -8,6 +9,7 @@ import { QueueModule, QueueName } from '#libs/queue';
 import { RedisModule } from '#libs/redis';
 import { SyncModule } from '#libs/sync';
 import { TenancyModule } from '#libs/tenancy';
+import { AiJobsProcessor } from './ai-jobs.processor.js';
 import { HistoricalSyncProcessor } from './historical-sync.processor.js';
 
 /** The background process: the BullMQ processors, with worker options taken from the configuration. */
@@ -21,6 +23,7 @@ export class WorkerModule {
       stalledInterval: Math.min(30_000, config.sync.lockDurationMs),
       maxStalledCount: 2,
     })(HistoricalSyncProcessor);
+    Processor(QueueName.AiJobs, { concurrency: config.sync.aiWorkerConcurrency, lockDuration: config.sync.lockDurationMs })(AiJobsProcessor);
     return {
       module: WorkerModule,
       imports: [
@@ -32,8 +35,9 @@ export class WorkerModule {
         TenancyModule,
         ByokModule,
         SyncModule,
+        AiJobsModule,
       ],
-      providers: [HistoricalSyncProcessor],
+      providers: [HistoricalSyncProcessor, AiJobsProcessor],
     };
   }
 }

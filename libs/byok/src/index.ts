@@ -8,3 +8,4 @@ export * from './key-rotation.service.js';
 export * from './byok.module.js';
 export * from './key-validation.service.js';
 export * from './key-usage.repository.js';
+export * from './request-key.js';

@@ -41,17 +41,20 @@ export function settingDefinition(key: string): SettingDefinition {
 // whitespace or control characters (including DEL and Unicode line separators) inside a value
 const FORBIDDEN_INSIDE = /[\s\p{Cc}\p{Cf}]/u;
 
+/** Why an (already trimmed) key or value is malformed, or undefined; shared by settings and BYOK headers. */
+export function keyShapeProblem(value: string): string | undefined {
+  if (value === '') return 'must not be empty';
+  if (value.length > MAX_SETTING_VALUE_LENGTH) return `must be at most ${MAX_SETTING_VALUE_LENGTH} characters`;
+  if (FORBIDDEN_INSIDE.test(value)) return 'must not contain whitespace or control characters';
+  return undefined;
+}
+
 /** Trims and checks a value for a setting; the error never quotes the value itself. */
 export function normalizeSettingValue(definition: SettingDefinition, raw: unknown): string {
   if (typeof raw !== 'string') throw new InvalidSettingValueError(definition.key, 'must be a string');
   const value = raw.trim();
-  if (value === '') throw new InvalidSettingValueError(definition.key, 'must not be empty');
-  if (value.length > MAX_SETTING_VALUE_LENGTH) {
-    throw new InvalidSettingValueError(definition.key, `must be at most ${MAX_SETTING_VALUE_LENGTH} characters`);
-  }
-  if (FORBIDDEN_INSIDE.test(value)) {
-    throw new InvalidSettingValueError(definition.key, 'must not contain whitespace or control characters');
-  }
+  const shape = keyShapeProblem(value);
+  if (shape) throw new InvalidSettingValueError(definition.key, shape);
   const problem = definition.check?.(value);
   if (problem) throw new InvalidSettingValueError(definition.key, problem);
   return value;

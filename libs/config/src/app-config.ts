@@ -39,6 +39,7 @@ const envSchema = z.object({
   SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
   SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   SYNC_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  AI_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   JOB_LOCK_DURATION_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
   PROVIDER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
   PROVIDER_RETRY_BASE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
@@ -53,6 +54,8 @@ export interface SyncTuning {
   concurrency: number;
   /** Backfills one worker process runs at once. */
   workerConcurrency: number;
+  /** AI jobs one worker process runs at once. */
+  aiWorkerConcurrency: number;
   /** How long a crashed worker holds a job before another takes it over. */
   lockDurationMs: number;
   /** Tries per provider call on 429 and 5xx before the job fails. */
@@ -122,6 +125,7 @@ export class AppConfig {
         pageSize: e.SYNC_PAGE_SIZE,
         concurrency: e.SYNC_CONCURRENCY,
         workerConcurrency: e.SYNC_WORKER_CONCURRENCY,
+        aiWorkerConcurrency: e.AI_WORKER_CONCURRENCY,
         lockDurationMs: e.JOB_LOCK_DURATION_MS,
         providerMaxAttempts: e.PROVIDER_MAX_ATTEMPTS,
         providerRetryBaseMs: e.PROVIDER_RETRY_BASE_MS,

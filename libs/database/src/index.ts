@@ -14,5 +14,6 @@ export type {
   Relationship,
   EntityMention,
   KeyUsage,
+  AiJob,
 } from './generated/client.js';
-export { PlanType, AiKeyMode, ValidationStatus, SyncJobStatus } from './generated/enums.js';
+export { PlanType, AiKeyMode, ValidationStatus, SyncJobStatus, AiJobStatus } from './generated/enums.js';

@@ -6,7 +6,10 @@ import { JobName, type JobOf, jobOptions, QueueName } from './jobs.js';
 /** The one way jobs are enqueued, so names, payload types and options always agree. */
 @Injectable()
 export class JobQueue {
-  constructor(@InjectQueue(QueueName.HistoricalSync) private readonly historicalSync: Queue) {}
+  constructor(
+    @InjectQueue(QueueName.HistoricalSync) private readonly historicalSync: Queue,
+    @InjectQueue(QueueName.AiJobs) private readonly aiJobs: Queue,
+  ) {}
 
   async enqueue<Name extends JobName>(name: Name, payload: JobOf<Name>): Promise<void> {
     await this.queueFor(name).add(name, payload, jobOptions(name, payload));
@@ -22,6 +25,8 @@ export class JobQueue {
     switch (name) {
       case JobName.Backfill:
         return this.historicalSync;
+      case JobName.AiExtract:
+        return this.aiJobs;
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { JobsOptions } from 'bullmq';
+import type { SealedRequestKey } from '#libs/byok';
 
 /**
  * Every queue and job of the product, declared once. The string values are stored in Redis and
@@ -11,17 +12,21 @@ export enum QueueName {
 
 export enum JobName {
   Backfill = 'backfill',
+  AiExtract = 'ai-extract',
 }
 
 export interface JobPayloads {
   /** Everything else lives in the `sync_jobs` row; the payload carries no key and no record. */
-  [JobName.Backfill]: { syncJobId: string };
+  [JobName.Backfill]: { syncJobId: string; sealedKey?: SealedRequestKey };
+  /** `sealedKey`: a request's own key, sealed to this job; erased from Redis when the job ends. */
+  [JobName.AiExtract]: { aiJobId: string; sealedKey?: SealedRequestKey };
 }
 
 export type JobOf<Name extends JobName> = JobPayloads[Name];
 
 export const QUEUE_OF: Readonly<Record<JobName, QueueName>> = {
   [JobName.Backfill]: QueueName.HistoricalSync,
+  [JobName.AiExtract]: QueueName.AiJobs,
 };
 
 /**
@@ -33,11 +38,20 @@ export function jobOptions<Name extends JobName>(name: Name, payload: JobOf<Name
   switch (name) {
     case JobName.Backfill:
       return {
-        jobId: payload.syncJobId,
+        jobId: (payload as JobOf<JobName.Backfill>).syncJobId,
         attempts: 3,
         backoff: { type: 'exponential', delay: 2_000 },
         removeOnComplete: { age: 24 * 3600, count: 1_000 },
         removeOnFail: { age: 7 * 24 * 3600, count: 5_000 },
+      };
+    case JobName.AiExtract:
+      // the row in Postgres is the record; the queue entry (with any sealed key) goes when the job ends
+      return {
+        jobId: (payload as JobOf<JobName.AiExtract>).aiJobId,
+        attempts: 2,
+        backoff: { type: 'exponential', delay: 1_000 },
+        removeOnComplete: true,
+        removeOnFail: true,
       };
     default:
       throw new Error(`No job options for ${String(name)}`);

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { type RequestKey, RequestKeySealer } from '#libs/byok';
 import { type SyncJob, SyncJobStatus } from '#libs/database';
 import { JobName, JobQueue } from '#libs/queue';
 import { TenantResolver } from '#libs/tenancy';
@@ -13,9 +14,11 @@ export class BackfillService {
     private readonly jobs: SyncJobRepository,
     private readonly queue: JobQueue,
     private readonly tenants: TenantResolver,
+    private readonly sealer: RequestKeySealer,
   ) {}
 
-  async start(workspaceId: string, source: RecordSourceName): Promise<SyncJob> {
+  /** `requestKey`: the caller's own key for this backfill only; it rides in the queue sealed to the job. */
+  async start(workspaceId: string, source: RecordSourceName, requestKey?: RequestKey): Promise<SyncJob> {
     const tenant = await this.tenants.resolve(workspaceId);
     const job = await this.jobs.createQueued(workspaceId, tenant.tenantId, source);
     if (!job) {
@@ -23,7 +26,10 @@ export class BackfillService {
       throw new BackfillAlreadyActiveError(active?.id ?? 'unknown');
     }
     try {
-      await this.queue.enqueue(JobName.Backfill, { syncJobId: job.id });
+      await this.queue.enqueue(JobName.Backfill, {
+        syncJobId: job.id,
+        ...(requestKey ? { sealedKey: this.sealer.seal(requestKey, job.id) } : {}),
+      });
     } catch (error) {
       // nothing would ever run it: do not leave a queued row that blocks the workspace
       await this.jobs.delete(job.id);

@@ -1,8 +1,10 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { RequestKey } from '#libs/byok';
 import { BackfillService } from '#libs/sync';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { WorkspaceAccess } from '../auth/workspace-access.js';
+import { ApiByokHeaders, RequestScopedKey } from '../byok/byok-headers.js';
 import { uuidParam } from '../http/validation.js';
 import { BackfillStartedView, BackfillView, StartBackfillDto } from './backfill.dto.js';
 
@@ -17,14 +19,16 @@ export class BackfillsController {
 
   @Post('workspaces/:workspaceId/backfills')
   @HttpCode(202)
+  @ApiByokHeaders()
   @ApiAcceptedResponse({ type: BackfillStartedView, description: '409 BACKFILL_ALREADY_ACTIVE when one is queued or running' })
   async start(
     @CurrentPrincipal() principal: Principal,
+    @RequestScopedKey() requestKey: RequestKey | undefined,
     @Param('workspaceId', uuidParam('workspaceId')) workspaceId: string,
     @Body() body: StartBackfillDto,
   ): Promise<BackfillStartedView> {
     await this.access.resolve(principal, workspaceId);
-    const job = await this.backfills.start(workspaceId, body.source ?? 'api');
+    const job = await this.backfills.start(workspaceId, body.source ?? 'api', requestKey);
     return { jobId: job.id };
   }
 

@@ -10,6 +10,9 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case ErrorCode.InvalidSettingValue:
     case ErrorCode.InvalidRecord:
     case ErrorCode.InvalidMbox:
+    case ErrorCode.ByokHeadersIncomplete:
+    case ErrorCode.ByokProviderUnknown:
+    case ErrorCode.ByokKeyInvalid:
       return HttpStatus.BAD_REQUEST;
     case ErrorCode.UnsupportedMediaType:
       return HttpStatus.UNSUPPORTED_MEDIA_TYPE;
@@ -22,6 +25,7 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case ErrorCode.WorkspaceNotFound:
     case ErrorCode.SettingNotFound:
     case ErrorCode.SyncJobNotFound:
+    case ErrorCode.AiJobNotFound:
       return HttpStatus.NOT_FOUND;
     case ErrorCode.SubdomainTaken:
     case ErrorCode.BackfillAlreadyActive:

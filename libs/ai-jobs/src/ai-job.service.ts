@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import { type RequestKey, RequestKeySealer } from '#libs/byok';
+import { ErrorCode, NotFoundError, type ProviderId } from '#libs/common';
+import type { AiJob } from '#libs/database';
+import { JobName, JobQueue } from '#libs/queue';
+import { AiJobRepository } from './ai-job.repository.js';
+
+export const AI_EXTRACT = 'extract';
+
+export class AiJobNotFoundError extends NotFoundError {
+  constructor(jobId: string) {
+    super(`AI job ${jobId} not found`, ErrorCode.AiJobNotFound);
+  }
+}
+
+/** The API side of AI jobs: the row holds the input; a request key rides in the queue, sealed to the job. */
+@Injectable()
+export class AiJobService {
+  constructor(
+    private readonly jobs: AiJobRepository,
+    private readonly queue: JobQueue,
+    private readonly sealer: RequestKeySealer,
+  ) {}
+
+  async createExtract(tenantId: string, text: string, options: { provider?: ProviderId; requestKey?: RequestKey }): Promise<AiJob> {
+    const job = await this.jobs.create(tenantId, AI_EXTRACT, { text, ...(options.provider ? { provider: options.provider } : {}) });
+    try {
+      await this.queue.enqueue(JobName.AiExtract, {
+        aiJobId: job.id,
+        ...(options.requestKey ? { sealedKey: this.sealer.seal(options.requestKey, job.id) } : {}),
+      });
+    } catch (error) {
+      await this.jobs.delete(job.id);
+      throw error;
+    }
+    return job;
+  }
+
+  /** A job of the given tenant (null: any, for the platform admin); others read as not found. */
+  async get(jobId: string, tenantId: string | null): Promise<AiJob> {
+    const job = await this.jobs.findById(jobId);
+    if (!job || (tenantId !== null && job.tenantId !== tenantId)) throw new AiJobNotFoundError(jobId);
+    return job;
+  }
+}

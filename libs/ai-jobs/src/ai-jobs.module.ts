@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { ByokModule } from '#libs/byok';
+import { GraphragModule } from '#libs/graphrag';
+import { TenancyModule } from '#libs/tenancy';
+import { AiJobRunner } from './ai-job-runner.service.js';
+import { AiJobRepository } from './ai-job.repository.js';
+import { AiJobService } from './ai-job.service.js';
+
+@Module({
+  imports: [TenancyModule, ByokModule, GraphragModule],
+  providers: [AiJobRepository, AiJobService, AiJobRunner],
+  exports: [AiJobService, AiJobRunner],
+})
+export class AiJobsModule {}
