@@ -5,3 +5,4 @@ export * from './redis-cleanup.js';
 export * from './medium-context.js';
 export * from './provider-simulator/index.js';
 export * from './email-fixtures.js';
+export * from './secret-scan.js';
