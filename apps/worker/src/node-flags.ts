@@ -4,4 +4,4 @@
  * 200,000-record backfill under 300 MB resident at no measurable cost in throughput
  * (see bench/backfill.ts).
  */
-export const WORKER_NODE_FLAGS: readonly string[] = ['--max-old-space-size=128', '--max-semi-space-size=32'];
+export const WORKER_NODE_FLAGS: readonly string[] = ['--max-old-space-size=144', '--max-semi-space-size=32'];
