@@ -17,6 +17,7 @@ import { WorkspaceAccess } from './auth/workspace-access.js';
 import { HealthController } from './health/health.controller.js';
 import { GraphController } from './graph/graph.controller.js';
 import { ErrorFilter } from './http/error.filter.js';
+import { MeController } from './me/me.controller.js';
 import { RecordsController } from './records/records.controller.js';
 import { SettingsController } from './settings/settings.controller.js';
 import { TenantsController } from './tenants/tenants.controller.js';
@@ -39,7 +40,7 @@ export class ApiModule {
         SyncModule,
         AiJobsModule,
       ],
-      controllers: [HealthController, TenantsController, WorkspacesController, SettingsController, RecordsController, GraphController, BackfillsController, AiJobsController],
+      controllers: [HealthController, TenantsController, WorkspacesController, SettingsController, RecordsController, GraphController, BackfillsController, AiJobsController, MeController],
       providers: [
         WorkspaceAccess,
         { provide: APP_GUARD, useClass: AuthGuard },

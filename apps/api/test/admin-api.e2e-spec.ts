@@ -36,6 +36,14 @@ describe('Admin API (e2e)', () => {
       expect(res.body.error.code).toBe('FORBIDDEN');
     });
 
+    it('tells a token who it is (GET /v1/me)', async () => {
+      expect((await api.request('GET', '/v1/me')).body).toEqual({ kind: 'platform' });
+      const tenant = await newTenantOverHttp();
+      const token = await api.newTenantToken(tenant.id);
+      const me = await api.request('GET', '/v1/me', { token });
+      expect(me.body).toMatchObject({ kind: 'tenant', tenant: { id: tenant.id, subdomain: tenant.subdomain, aiKeyMode: 'byok' } });
+    });
+
     it('serves health and docs without a token', async () => {
       const health = await api.request('GET', '/health', { token: null });
       expect(health.status).toBe(200);
