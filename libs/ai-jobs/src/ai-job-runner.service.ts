@@ -1,11 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ByokKeyStore, KeyResolver, type KeyUsageOutcome, KeyUsageRepository, type RequestKey } from '#libs/byok';
+import { ByokKeyStore, KeyResolver, type KeyUsageOutcome, KeyUsageRepository, type RequestKey, usageOutcomeOf } from '#libs/byok';
 import { AppError, isProviderId, type ProviderId } from '#libs/common';
 import { AppConfig } from '#libs/config';
 import { AiJobStatus } from '#libs/database';
 import { emptyPageGraph, GraphExtractor, mergeAnswer } from '#libs/graphrag';
-import { AuthenticationError, LlmClientFactory, RateLimitedError } from '#libs/llm';
-import { withProviderRetry } from '#libs/sync';
+import { LlmClientFactory, withProviderRetry } from '#libs/llm';
 import { TenantResolver } from '#libs/tenancy';
 import { type AiJobInput, AiJobRepository } from './ai-job.repository.js';
 
@@ -63,7 +62,7 @@ export class AiJobRunner {
           })),
         });
       } catch (error) {
-        outcome = error instanceof AuthenticationError ? 'auth_failed' : error instanceof RateLimitedError ? 'rate_limited' : 'error';
+        outcome = usageOutcomeOf(error);
         throw error;
       } finally {
         if (calls > 0) await this.usage.record({ tenantId: job.tenantId, jobId: job.id, jobKind: 'ai_job', key, calls, outcome });

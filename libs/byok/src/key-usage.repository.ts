@@ -1,8 +1,18 @@
 import { Injectable } from '@nestjs/common';
+import { AppError, ErrorCode } from '#libs/common';
 import { PrismaService } from '#libs/database';
+import { AuthenticationError, RateLimitedError } from '#libs/llm';
 import type { ResolvedKey } from './key-resolver.service.js';
 
 export type KeyUsageOutcome = 'ok' | 'auth_failed' | 'rate_limited' | 'unavailable' | 'error';
+
+/** How a batch of provider calls ended, as the audit records it. */
+export function usageOutcomeOf(error: unknown): KeyUsageOutcome {
+  if (error instanceof AuthenticationError) return 'auth_failed';
+  if (error instanceof RateLimitedError) return 'rate_limited';
+  if (error instanceof AppError && error.code === ErrorCode.ProviderUnavailable) return 'unavailable';
+  return 'error';
+}
 
 export interface KeyUsageEntry {
   tenantId: string;

@@ -5,3 +5,4 @@ export * from './llm-client.factory.js';
 export * from './placeholder-keys.js';
 export * from './key-validator.js';
 export * from './llm.module.js';
+export * from './provider-retry.js';

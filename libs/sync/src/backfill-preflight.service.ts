@@ -3,9 +3,8 @@ import { apiKeySettingFor, isProviderId, maskKey, type ProviderId } from '#libs/
 import { AppConfig } from '#libs/config';
 import { ByokKeyStore, KeyResolver, type ResolvedKey } from '#libs/byok';
 import { PlanType, ValidationStatus } from '#libs/database';
-import { AuthenticationError, type KeyContext, KeyValidator, MissingApiKeyError } from '#libs/llm';
+import { AuthenticationError, type KeyContext, KeyValidator, MissingApiKeyError, withProviderRetry } from '#libs/llm';
 import { type ResolvedTenant, TenantResolver } from '#libs/tenancy';
-import { withProviderRetry } from './provider-retry.js';
 import { PlanNotEligibleError } from './sync.errors.js';
 
 export const DEFAULT_GRAPHRAG_PROVIDER: ProviderId = 'openai';

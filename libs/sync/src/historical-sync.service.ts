@@ -1,13 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { apiKeySettingFor, AppError, ErrorCode, type ProviderId } from '#libs/common';
 import { AppConfig } from '#libs/config';
-import { ByokKeyStore, type KeyUsageOutcome, KeyUsageRepository } from '#libs/byok';
+import { ByokKeyStore, type KeyUsageOutcome, KeyUsageRepository, usageOutcomeOf } from '#libs/byok';
 import { type SyncJob, SyncJobStatus, TransactionService, ValidationStatus } from '#libs/database';
 import { emptyPageGraph, type ExtractionAnswer, GraphExtractor, GraphRepository, mergeAnswer, type PageGraph, type ProviderCall } from '#libs/graphrag';
-import { AuthenticationError, KeyValidator, LlmClientFactory, type LlmProvider, RateLimitedError } from '#libs/llm';
+import { AuthenticationError, KeyValidator, LlmClientFactory, type LlmProvider, withProviderRetry } from '#libs/llm';
 import { BackfillPreflight, type PreflightResult } from './backfill-preflight.service.js';
 import { ConcurrencyLimiter } from './bounded-pool.js';
-import { withProviderRetry } from './provider-retry.js';
 import { type RecordPage, RecordSourceFactory } from './record-source.js';
 import type { RecordSourceName } from './source-record.js';
 import { SyncJobRepository } from './sync-job.repository.js';
@@ -113,7 +112,7 @@ export class HistoricalSyncService {
         await Promise.all(inFlight.map((p) => p.answers));
         await previousWrite;
         const calls = [current, ...inFlight].reduce((sum, p) => sum + p.calls.count, 0);
-        await this.recordUsage(job, ready, calls, outcomeOf(limiter.failure));
+        await this.recordUsage(job, ready, calls, usageOutcomeOf(limiter.failure));
         if (limiter.failure instanceof AuthenticationError) await this.markKeyInvalid(ready);
         return this.failOn(job, limiter.failure);
       }
@@ -208,11 +207,4 @@ export class HistoricalSyncService {
     if (calls === 0) return Promise.resolve();
     return this.usage.record({ tenantId: ready.tenant.tenantId, jobId: job.id, jobKind: 'backfill', key: ready.key, calls, outcome });
   }
-}
-
-function outcomeOf(error: unknown): KeyUsageOutcome {
-  if (error instanceof AuthenticationError) return 'auth_failed';
-  if (error instanceof RateLimitedError) return 'rate_limited';
-  if (error instanceof AppError && error.code === ErrorCode.ProviderUnavailable) return 'unavailable';
-  return 'error';
 }

@@ -7,5 +7,4 @@ export * from './sync-job.repository.js';
 export * from './backfill-preflight.service.js';
 export * from './backfill.service.js';
 export * from './historical-sync.service.js';
-export * from './provider-retry.js';
 export * from './bounded-pool.js';

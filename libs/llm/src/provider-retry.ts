@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LlmError, RateLimitedError } from '#libs/llm';
+import { LlmError, RateLimitedError } from './llm.errors.js';
 
 export interface RetryPolicy {
   maxAttempts: number;
