@@ -1,6 +1,10 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '#libs/config';
@@ -37,5 +41,67 @@ export async function createApiApp(config: AppConfig, logging: LoggingOptions = 
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  serveDashboard(app);
   return app;
+}
+
+/** Where `npm run build:dashboard` writes the tenant dashboard: dist/dashboard under the project root. */
+export function dashboardDir(): string {
+  // from apps/api/src (tests) or dist/apps/api/src (built), up to the folder with package.json
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return join(dir, 'dist', 'dashboard');
+}
+
+/** Self only: no inline script or style, no other origin, never framed. */
+export const DASHBOARD_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "worker-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/**
+ * The tenant dashboard's static files at /dashboard. Registered on the express app itself, so like
+ * Swagger's /docs it answers before Nest's routing and its bearer guard: the page is public, the API
+ * calls it makes carry the tenant's token. Hashed assets are cached for ever, index.html never.
+ */
+function serveDashboard(app: NestExpressApplication): void {
+  const dir = dashboardDir();
+  app.use('/dashboard', (_req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('Content-Security-Policy', DASHBOARD_CSP);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    next();
+  });
+  app.useStaticAssets(dir, {
+    prefix: '/dashboard',
+    index: 'index.html',
+    redirect: true,
+    dotfiles: 'ignore',
+    fallthrough: true,
+    setHeaders: (res, path) => {
+      const immutable = /-[A-Z0-9]{8}\.(js|css)(\.map|\.LEGAL\.txt)?$/.test(path);
+      res.setHeader('Cache-Control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+    },
+  });
+  // not built (yet): say how, rather than a bare 404
+  app.use('/dashboard', (req: Request, res: Response, next: NextFunction) => {
+    if (req.path !== '/' || existsSync(join(dir, 'index.html'))) return next();
+    res.status(503).type('text/plain').send('The dashboard is not built: run `npm run build` (or `npm run build:dashboard`).\n');
+  });
 }

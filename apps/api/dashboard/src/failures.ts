@@ -1,0 +1,49 @@
+import type { Backfill, ProviderId } from './types.js';
+import { apiKeySetting, PROVIDER_LABELS } from './types.js';
+
+export interface FailureHelp {
+  /** A short title for the code. */
+  title: string;
+  /** What to do about it. */
+  fix: string;
+  /** Whether the fix is on the keys page. */
+  linkToKeys: boolean;
+}
+
+/** The setting a failure is about: named in the API's message, else the job's provider's key. */
+function settingOf(message: string, provider: ProviderId | null): string {
+  const named = /\b(OPENAI|GEMINI|DEEPSEEK)_API_KEY\b/.exec(message);
+  if (named) return named[0];
+  return provider ? apiKeySetting(provider) : 'the provider key';
+}
+
+/** A failed backfill's code, explained, with the way out. */
+export function failureHelp(job: Pick<Backfill, 'failure' | 'provider'>): FailureHelp {
+  const failure = job.failure ?? { code: 'UNKNOWN', message: '' };
+  const setting = settingOf(failure.message, job.provider);
+  const provider = job.provider ? PROVIDER_LABELS[job.provider] : 'the provider';
+  switch (failure.code) {
+    case 'NO_API_KEY':
+      return { title: 'No API key', fix: `Add ${setting} in Settings, then start the backfill again.`, linkToKeys: true };
+    case 'INVALID_API_KEY':
+      return { title: 'The API key was refused', fix: `Replace ${setting} with a working key in Settings, validate it, then start the backfill again.`, linkToKeys: true };
+    case 'KEY_DECRYPTION_FAILED':
+      return { title: 'The stored key cannot be read', fix: `Save ${setting} again in Settings, then start the backfill again.`, linkToKeys: true };
+    case 'PLATFORM_KEY_MISSING':
+      return {
+        title: 'No platform key',
+        fix: `This tenant uses managed keys and the platform has none for ${provider}. Ask the platform operator to configure one, or choose another provider in Settings.`,
+        linkToKeys: true,
+      };
+    case 'PLAN_NOT_ELIGIBLE':
+      return { title: 'Plan without knowledge graphs', fix: 'Ask the platform operator to move the tenant to the team or enterprise plan.', linkToKeys: false };
+    case 'RATE_LIMITED':
+      return { title: 'Rate limited', fix: `${provider} kept refusing for too many requests. Wait a few minutes and start the backfill again, or raise the key's limits with ${provider}.`, linkToKeys: false };
+    case 'PROVIDER_UNAVAILABLE':
+      return { title: 'Provider unavailable', fix: `${provider} did not answer. Try again later.`, linkToKeys: false };
+    case 'WORKSPACE_NOT_FOUND':
+      return { title: 'Workspace not found', fix: 'The workspace was removed or moved to another tenant.', linkToKeys: false };
+    default:
+      return { title: 'Backfill failed', fix: 'Start the backfill again. If it fails the same way, contact support with the job id.', linkToKeys: false };
+  }
+}

@@ -1,0 +1,328 @@
+import { ApiError, isAbort, messageOf } from '../api.js';
+import type { AppContext, Page } from '../context.js';
+import { formatCount, formatDate, h, MessageArea, replaceChildren, withBusy } from '../dom.js';
+import { failureHelp } from '../failures.js';
+import { ACTIVE_STATUSES, type Backfill, type BackfillStatus, PROVIDER_LABELS, type Workspace } from '../types.js';
+import { workspacePicker } from '../workspace-picker.js';
+
+const POLL_MS = 1000;
+const STATUS_LABELS: Record<BackfillStatus, string> = {
+  queued: 'Queued',
+  preflight: 'Checking key',
+  running: 'Running',
+  succeeded: 'Succeeded',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
+const STATUS_BADGES: Record<BackfillStatus, string> = {
+  queued: 'badge-info',
+  preflight: 'badge-info',
+  running: 'badge-info',
+  succeeded: 'badge-success',
+  failed: 'badge-danger',
+  cancelled: 'badge-neutral',
+};
+
+const isActive = (job: Backfill) => ACTIVE_STATUSES.includes(job.status);
+
+function statusBadge(status: BackfillStatus): HTMLElement {
+  return h('span', { class: `badge ${STATUS_BADGES[status] ?? 'badge-neutral'}`, dataset: { status } }, STATUS_LABELS[status] ?? status);
+}
+
+function keyDescription(job: Backfill): string {
+  if (!job.provider) return '—';
+  const provider = PROVIDER_LABELS[job.provider] ?? job.provider;
+  const sources: Record<string, string> = { tenant: "tenant's key", platform: 'platform key', request: 'request key' };
+  const source = (job.keySource && sources[job.keySource]) || 'key not resolved';
+  return `${provider}, ${source}${job.keyLast4 ? ` …${job.keyLast4}` : ''}`;
+}
+
+/** Start backfills, watch one live, and read a workspace's history. */
+export function backfillsPage(context: AppContext): Page {
+  const { api } = context;
+  const controller = new AbortController();
+  const startMessages = new MessageArea();
+  let workspace: Workspace | null = null;
+  let current: Backfill | null = null;
+  let pollTimer: number | undefined;
+  let pollGeneration = 0;
+  /** What the panel shows now: updated in place while the same job runs, so focus (e.g. on Cancel) is kept. */
+  let rendered: { jobId: string; status: BackfillStatus; update(job: Backfill): void } | null = null;
+
+  const startButton = h('button', { type: 'button', class: 'button button-primary', disabled: true }, 'Start backfill');
+  const picker = workspacePicker(context, 'backfill-workspace', (w) => void selectWorkspace(w));
+  const panel = h('section', { class: 'card job-panel', 'aria-labelledby': 'job-title', 'data-testid': 'job-panel' });
+  const historyBody = h('tbody');
+  // both hidden until the history has loaded
+  const historyEmpty = h('p', { class: 'hint', hidden: true }, 'No backfill has run on this workspace yet.');
+  const historyTable = h(
+    'table',
+    { class: 'table', 'data-testid': 'history', hidden: true },
+    h('caption', { class: 'visually-hidden' }, 'Backfills of this workspace, newest first'),
+    h(
+      'thead',
+      null,
+      h('tr', null, ['Created', 'Status', 'Records processed', 'Entities', 'Relationships', 'Provider and key', 'Failure', ''].map((label) => h('th', { scope: 'col' }, label))),
+    ),
+    historyBody,
+  );
+  const historyMessages = new MessageArea();
+
+  startButton.addEventListener('click', () => void start());
+
+  const element = h(
+    'div',
+    { class: 'page stack' },
+    h(
+      'div',
+      { class: 'page-header' },
+      h('h1', null, 'Backfills'),
+      h('p', { class: 'lede' }, "A backfill reads every record of a workspace and extracts its knowledge graph with the tenant's provider key."),
+    ),
+    h('section', { class: 'card', 'aria-label': 'Start a backfill' }, h('div', { class: 'toolbar' }, picker.element, startButton), startMessages.element),
+    panel,
+    h('section', { class: 'stack', 'aria-labelledby': 'history-title' }, h('h2', { id: 'history-title' }, 'History'), historyMessages.element, historyEmpty, historyTable),
+  );
+  renderPanel();
+
+  async function selectWorkspace(next: Workspace): Promise<void> {
+    workspace = next;
+    stopPolling();
+    current = null;
+    startMessages.clear();
+    historyEmpty.hidden = true;
+    historyTable.hidden = true;
+    renderPanel();
+    updateStartButton();
+    const items = await loadHistory();
+    // show the newest job, and follow it if it is still going
+    if (items && items.length > 0 && workspace?.id === next.id) show(items[0]);
+    updateStartButton();
+  }
+
+  async function loadHistory(): Promise<Backfill[] | undefined> {
+    if (!workspace) return undefined;
+    const workspaceId = workspace.id;
+    try {
+      const { items } = await api.get<{ items: Backfill[] }>(`/v1/workspaces/${workspaceId}/backfills`, { signal: controller.signal });
+      if (workspace?.id !== workspaceId) return undefined;
+      historyMessages.clear();
+      renderHistory(items);
+      return items;
+    } catch (error) {
+      if (!isAbort(error)) historyMessages.error(`The history could not be loaded: ${messageOf(error)}`);
+      return undefined;
+    }
+  }
+
+  function renderHistory(items: Backfill[]): void {
+    historyEmpty.hidden = items.length > 0;
+    historyTable.hidden = items.length === 0;
+    replaceChildren(
+      historyBody,
+      items.map((job) => {
+        const view = h('button', { type: 'button', class: 'button button-link', 'aria-label': `Show the backfill created ${formatDate(job.createdAt)}` }, 'Show');
+        view.addEventListener('click', () => {
+          show(job);
+          panel.focus();
+        });
+        return h(
+          'tr',
+          { dataset: { jobId: job.id }, class: current?.id === job.id ? 'is-current' : '' },
+          h('td', null, formatDate(job.createdAt)),
+          h('td', null, statusBadge(job.status)),
+          h('td', { class: 'num' }, formatCount(job.counters.recordsProcessed)),
+          h('td', { class: 'num' }, formatCount(job.counters.entities)),
+          h('td', { class: 'num' }, formatCount(job.counters.relationships)),
+          h('td', null, keyDescription(job)),
+          h('td', null, job.failure ? h('code', null, job.failure.code) : '—'),
+          h('td', null, view),
+        );
+      }),
+    );
+  }
+
+  async function start(): Promise<void> {
+    if (!workspace) return;
+    const workspaceId = workspace.id;
+    startMessages.clear();
+    await withBusy(startButton, 'Starting…', async () => {
+      try {
+        const { jobId } = await api.post<{ jobId: string }>(`/v1/workspaces/${workspaceId}/backfills`, {});
+        context.announce('Backfill started.');
+        startMessages.info('Backfill started: progress below updates every second.');
+        const job = await api.get<Backfill>(`/v1/backfills/${jobId}`, { signal: controller.signal });
+        show(job);
+        if (!isActive(job)) announceStatus(job);
+        void loadHistory();
+      } catch (error) {
+        if (isAbort(error)) return;
+        startMessages.error(messageOf(error));
+        if (error instanceof ApiError && error.status === 409) {
+          // another backfill is active: follow it
+          const items = await loadHistory();
+          const active = items?.find(isActive);
+          if (active) show(active);
+        }
+      }
+    });
+    updateStartButton();
+  }
+
+  function updateStartButton(): void {
+    const busy = current !== null && isActive(current);
+    startButton.disabled = !workspace || busy;
+    startButton.title = busy ? 'A backfill is running on this workspace' : '';
+  }
+
+  /** Shows a job in the panel and, while it runs, polls it every second. */
+  function show(job: Backfill): void {
+    const previous = current;
+    current = job;
+    renderPanel();
+    for (const row of historyBody.querySelectorAll('tr')) row.classList.toggle('is-current', row.dataset.jobId === job.id);
+    if (previous?.id === job.id && previous.status !== job.status) announceStatus(job);
+    if (isActive(job)) {
+      schedulePoll(job.id);
+    } else {
+      stopPolling();
+      // "Backfill started…" is stale once the job has ended; the panel says how it ended
+      if (startMessages.element.dataset.tone !== 'error') startMessages.clear();
+    }
+    updateStartButton();
+  }
+
+  function announceStatus(job: Backfill): void {
+    if (job.status === 'succeeded') {
+      context.announce(`Backfill succeeded: ${formatCount(job.counters.recordsProcessed)} records processed, ${formatCount(job.counters.entities)} entities and ${formatCount(job.counters.relationships)} relationships added.`);
+    } else if (job.status === 'failed') {
+      context.announce(`Backfill failed: ${job.failure?.code ?? ''}. ${job.failure?.message ?? ''}`);
+    } else {
+      context.announce(`Backfill ${STATUS_LABELS[job.status].toLowerCase()}.`);
+    }
+  }
+
+  function schedulePoll(jobId: string): void {
+    stopPolling();
+    const generation = ++pollGeneration;
+    pollTimer = window.setTimeout(async () => {
+      try {
+        const job = await api.get<Backfill>(`/v1/backfills/${jobId}`, { signal: controller.signal });
+        if (generation !== pollGeneration || current?.id !== jobId) return;
+        const ended = !isActive(job);
+        show(job);
+        if (ended) void loadHistory();
+      } catch (error) {
+        if (isAbort(error) || generation !== pollGeneration) return;
+        // a blip: say so and keep trying, a little slower
+        historyMessages.error(`Progress could not be refreshed: ${messageOf(error)}. Retrying…`);
+        pollTimer = window.setTimeout(() => schedulePoll(jobId), POLL_MS * 2);
+      }
+    }, POLL_MS);
+  }
+
+  function stopPolling(): void {
+    pollGeneration++;
+    if (pollTimer !== undefined) window.clearTimeout(pollTimer);
+    pollTimer = undefined;
+  }
+
+  function renderPanel(): void {
+    panel.setAttribute('tabindex', '-1');
+    const job = current;
+    if (job && rendered && rendered.jobId === job.id && rendered.status === job.status) return rendered.update(job);
+    if (!job) {
+      rendered = null;
+      replaceChildren(panel, h('h2', { id: 'job-title' }, 'Current backfill'), h('p', { class: 'hint' }, workspace ? 'Start a backfill to see its progress here.' : 'Choose a workspace.'));
+      return;
+    }
+    const stats = {
+      recordsProcessed: h('span', { class: 'stat-value', 'data-testid': 'records-processed' }),
+      recordsFetched: h('span', { class: 'stat-value', 'data-testid': 'records-fetched' }),
+      entities: h('span', { class: 'stat-value', 'data-testid': 'entities' }),
+      relationships: h('span', { class: 'stat-value', 'data-testid': 'relationships' }),
+    };
+    const facts = { key: h('dd'), started: h('dd'), finished: h('dd') };
+    const stat = (label: string, value: HTMLElement) => h('div', { class: 'stat' }, value, h('span', { class: 'stat-label' }, label));
+    const cancel = isActive(job) ? h('button', { type: 'button', class: 'button button-secondary' }, 'Cancel backfill') : null;
+    cancel?.addEventListener('click', () =>
+      void withBusy(cancel, 'Cancelling…', async () => {
+        try {
+          await api.post(`/v1/backfills/${job.id}/cancel`);
+          context.announce('Cancellation requested: the backfill stops after its current page.');
+        } catch (error) {
+          startMessages.error(messageOf(error));
+        }
+      }),
+    );
+    const hadFocus = panel.contains(document.activeElement) && document.activeElement !== panel;
+    replaceChildren(
+      panel,
+      h('div', { class: 'card-title' }, h('h2', { id: 'job-title' }, 'Current backfill'), h('span', { 'data-testid': 'job-status' }, statusBadge(job.status))),
+      isActive(job) ? h('progress', { class: 'progress', 'aria-label': 'Backfill in progress' }) : null,
+      h(
+        'div',
+        { class: 'stats' },
+        stat('records processed', stats.recordsProcessed),
+        stat('records fetched', stats.recordsFetched),
+        stat('entities added', stats.entities),
+        stat('relationships added', stats.relationships),
+      ),
+      job.failure ? failureBox(job) : null,
+      h(
+        'dl',
+        { class: 'facts facts-inline' },
+        h('div', null, h('dt', null, 'Provider and key'), facts.key),
+        h('div', null, h('dt', null, 'Created'), h('dd', null, formatDate(job.createdAt))),
+        h('div', null, h('dt', null, 'Started'), facts.started),
+        h('div', null, h('dt', null, 'Finished'), facts.finished),
+        h('div', null, h('dt', null, 'Job'), h('dd', null, h('code', null, job.id))),
+      ),
+      cancel ? h('div', { class: 'actions' }, cancel) : null,
+    );
+    // a status change rebuilt the panel: keep keyboard focus inside it rather than losing it to <body>
+    if (hadFocus) panel.focus();
+    const update = (next: Backfill) => {
+      stats.recordsProcessed.textContent = formatCount(next.counters.recordsProcessed);
+      stats.recordsFetched.textContent = formatCount(next.counters.recordsFetched);
+      stats.entities.textContent = formatCount(next.counters.entities);
+      stats.relationships.textContent = formatCount(next.counters.relationships);
+      facts.key.textContent = keyDescription(next);
+      facts.started.textContent = formatDate(next.startedAt);
+      facts.finished.textContent = formatDate(next.finishedAt);
+    };
+    update(job);
+    rendered = { jobId: job.id, status: job.status, update };
+  }
+
+  picker.load().then((selected) => {
+    if (selected && !controller.signal.aborted) void selectWorkspace(selected);
+  });
+
+  return {
+    title: 'Backfills',
+    element,
+    dispose() {
+      stopPolling();
+      controller.abort();
+    },
+  };
+}
+
+/** A failed job: its code, the API's reason, and what to do, with a link to the keys page when the fix is there. */
+function failureBox(job: Backfill): HTMLElement {
+  const help = failureHelp(job);
+  return h(
+    'div',
+    { class: 'failure', role: 'group', 'aria-labelledby': 'failure-title', 'data-testid': 'failure' },
+    h('h3', { id: 'failure-title' }, `${help.title} `, h('code', { class: 'failure-code', 'data-testid': 'failure-code' }, job.failure!.code)),
+    h('p', { class: 'failure-reason', 'data-testid': 'failure-reason' }, job.failure!.message),
+    h(
+      'p',
+      { class: 'failure-fix', 'data-testid': 'failure-fix' },
+      h('strong', null, 'How to fix: '),
+      help.fix,
+      help.linkToKeys ? [' ', h('a', { href: '#/keys', class: 'button button-primary button-small' }, 'Go to provider keys')] : null,
+    ),
+  );
+}

@@ -1,0 +1,83 @@
+/** The shapes of the API's answers that the dashboard reads (see README "HTTP API (v1)"). */
+
+export type ProviderId = 'openai' | 'gemini' | 'deepseek';
+export const PROVIDERS: readonly ProviderId[] = ['openai', 'gemini', 'deepseek'];
+export const PROVIDER_LABELS: Record<ProviderId, string> = { openai: 'OpenAI', gemini: 'Gemini', deepseek: 'DeepSeek' };
+export const apiKeySetting = (provider: ProviderId): string => `${provider.toUpperCase()}_API_KEY`;
+
+export interface Tenant {
+  id: string;
+  subdomain: string;
+  planType: 'free' | 'team' | 'enterprise' | string;
+  aiKeyMode: 'byok' | 'managed' | string;
+}
+
+export type Me = { kind: 'platform' } | { kind: 'tenant'; tenant: Tenant };
+
+export interface Setting {
+  key: string;
+  isSecret: boolean;
+  value?: string;
+  last4: string | null;
+  fingerprint: string | null;
+  validationStatus: 'unknown' | 'valid' | 'invalid';
+  validatedAt: string | null;
+  updatedAt: string;
+}
+
+export interface ValidationResult {
+  status: 'valid' | 'invalid';
+  provider: ProviderId;
+  checkedAt: string;
+}
+
+export interface Workspace {
+  id: string;
+  tenantId: string;
+  name: string;
+  createdAt: string;
+}
+
+export type BackfillStatus = 'queued' | 'preflight' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const ACTIVE_STATUSES: readonly BackfillStatus[] = ['queued', 'preflight', 'running'];
+
+export interface Backfill {
+  id: string;
+  workspaceId: string;
+  source: string;
+  status: BackfillStatus;
+  failure: { code: string; message: string } | null;
+  counters: { recordsFetched: number; recordsProcessed: number; entities: number; relationships: number };
+  provider: ProviderId | null;
+  keySource: 'request' | 'tenant' | 'platform' | null;
+  keyLast4: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface GraphEntity {
+  id: string;
+  name: string;
+  type: string;
+  description: string;
+  mentionCount: number;
+}
+
+export interface GraphRelationship {
+  id: string;
+  sourceId: string;
+  targetId: string;
+  description: string;
+  strength: number;
+}
+
+export interface GraphPage {
+  entities: GraphEntity[];
+  relationships: GraphRelationship[];
+  nextCursor: string | null;
+}
+
+export interface EntityDetail extends GraphEntity {
+  mentions: { recordId: string; externalId: string; subject: string; from: string; sentAt: string }[];
+}

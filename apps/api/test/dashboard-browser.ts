@@ -1,0 +1,93 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { dashboardDir } from '../src/bootstrap.js';
+
+/** Browser tests of the dashboard: Debian's Chromium, headless, never a downloaded browser. */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const SOURCE_DIR = join(ROOT, 'apps', 'api', 'dashboard');
+export const SCREENSHOT_DIR = join(ROOT, 'test-artifacts', 'screenshots');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The API serves dist/dashboard: `npm test` builds it first; a test run on its own builds it when it is
+ * missing or older than its source (esbuild only, well under a second).
+ */
+export function ensureDashboardBuilt(): void {
+  const index = join(dashboardDir(), 'index.html');
+  if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(SOURCE_DIR)) return;
+  execFileSync(process.execPath, [join(SOURCE_DIR, 'build.mjs')], { cwd: ROOT, stdio: 'pipe' });
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`The dashboard tests need Debian's Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium)`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export interface DashboardPage {
+  page: Page;
+  /** Console errors, uncaught exceptions and Content-Security-Policy violations seen so far. */
+  problems: string[];
+  close(): Promise<void>;
+}
+
+/** A fresh browser context (no storage shared with other tests) on a laptop-sized viewport. */
+export async function openDashboard(browser: Browser, baseUrl: string): Promise<DashboardPage> {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, baseURL: baseUrl });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    // an API answer of 4xx/5xx is logged by Chromium as a failed resource: the tests cause those on purpose
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource: the server responded with a status of')) {
+      problems.push(`console: ${message.text()}`);
+    }
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  await page.goto('/dashboard');
+  return { page, problems, close: () => context.close() };
+}
+
+export async function signIn(page: Page, token: string): Promise<void> {
+  await page.getByLabel('Tenant admin token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+let axeSource: string | undefined;
+
+/**
+ * WCAG 2 A/AA problems axe-core finds on the page as it is now, as readable lines (empty: none).
+ * Injected through the DevTools protocol, which the page's Content-Security-Policy does not apply to.
+ */
+export async function accessibilityViolations(page: Page): Promise<string[]> {
+  axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  if (!(await page.evaluate('typeof window.axe !== "undefined"'))) await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as any).axe;
+    const result = await axe.run((globalThis as any).document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return result.violations.map((v: any) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`) as string[];
+  });
+  return violations;
+}

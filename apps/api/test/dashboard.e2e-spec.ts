@@ -1,0 +1,392 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Browser, Page } from 'playwright-core';
+import { PrismaService } from '#libs/database';
+import { RecordIngestService } from '#libs/sync';
+import { emailRecords, ProviderSimulator, simulatorEnv } from '#libs/testing';
+import { ApiHarness } from './api-harness.js';
+import { accessibilityViolations, type DashboardPage, ensureDashboardBuilt, launchBrowser, openDashboard, screenshot, signIn } from './dashboard-browser.js';
+
+/** The tenant dashboard at /dashboard, driven in headless Chromium against the real API, worker and simulator. */
+describe('Tenant dashboard in a browser (e2e)', () => {
+  const openaiKey = `sk-dash-${randomBytes(12).toString('hex')}-4207`;
+  const deepseekKey = `sk-dash-ds-${randomBytes(12).toString('hex')}-5150`;
+  const simulator = new ProviderSimulator({ validKeys: { openai: [openaiKey], deepseek: [deepseekKey] }, latencyMs: 20 });
+  let api: ApiHarness;
+  let browser: Browser;
+  const opened: DashboardPage[] = [];
+
+  beforeAll(async () => {
+    ensureDashboardBuilt();
+    const [urls, launched] = await Promise.all([simulator.start(), launchBrowser()]);
+    browser = launched;
+    api = await ApiHarness.start({ ...simulatorEnv(urls), SYNC_PAGE_SIZE: '5', SYNC_CONCURRENCY: '1', LOG_LEVEL: 'warn' }, { worker: true });
+  }, 60_000);
+
+  afterEach(() => {
+    // a test that slowed the simulator down or scripted failures leaves it as it found it
+    simulator.setLatency(20);
+    simulator.clear();
+  });
+
+  afterAll(async () => {
+    await Promise.all(opened.map((o) => o.close()));
+    await browser?.close();
+    await api?.close();
+    await simulator.stop();
+  });
+
+  async function open(): Promise<DashboardPage> {
+    const dashboard = await openDashboard(browser, api.baseUrl);
+    opened.push(dashboard);
+    return dashboard;
+  }
+
+  /** A tenant with a tenant admin token, and optionally a workspace with `records` emails and a stored OpenAI key. */
+  async function tenantWith(options: { records?: number; openaiKey?: string } = {}) {
+    const tenant = await api.newTenant({ subdomain: `dash-${randomBytes(3).toString('hex')}` });
+    const token = await api.newTenantToken(tenant.id);
+    let workspaceId: string | undefined;
+    if (options.records !== undefined) {
+      const workspace = await api.newWorkspace(tenant.id, 'Support inbox');
+      workspaceId = workspace.id;
+      const ingest = await api.app.get(RecordIngestService).ingest(workspace.id, JSON.stringify(emailRecords(options.records)), 'json');
+      expect(ingest.accepted).toBe(options.records);
+    }
+    if (options.openaiKey) {
+      expect((await api.request('PUT', `/v1/tenants/${tenant.id}/settings/OPENAI_API_KEY`, { body: { value: options.openaiKey } })).status).toBe(200);
+    }
+    return { tenant, token, workspaceId: workspaceId! };
+  }
+
+  const text = (page: Page, testId: string) => page.getByTestId(testId).innerText();
+  const graphCounts = (page: Page) =>
+    page.evaluate(() => {
+      const cy = (globalThis as any).byokDashboard?.cy;
+      if (!cy) return null;
+      return { nodes: cy.nodes().length as number, edges: cy.edges().length as number, visible: cy.nodes(':visible').length as number };
+    });
+
+  it('is served at /dashboard without a token, with a self-only Content-Security-Policy', async () => {
+    const redirect = await fetch(`${api.baseUrl}/dashboard`, { redirect: 'manual' });
+    expect(redirect.status).toBe(301);
+    expect(redirect.headers.get('location')).toBe('/dashboard/');
+    const index = await fetch(`${api.baseUrl}/dashboard/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toContain('text/html');
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    const csp = index.headers.get('content-security-policy')!;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).not.toContain('unsafe');
+    expect(index.headers.get('x-frame-options')).toBe('DENY');
+    const html = await index.text();
+    // everything from this origin: no CDN, no external font
+    expect(html).not.toMatch(/https?:\/\//);
+    const script = /src="(\/dashboard\/main-[A-Z0-9]+\.js)"/.exec(html)![1];
+    const asset = await fetch(`${api.baseUrl}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+    // the API itself still wants a token
+    expect((await fetch(`${api.baseUrl}/v1/me`)).status).toBe(401);
+    expect((await fetch(`${api.baseUrl}/dashboard/missing.js`)).status).toBe(404);
+  });
+
+  it('signs in with a tenant token only, keeps it in sessionStorage, and signs out', async () => {
+    const { tenant, token } = await tenantWith();
+    const { page, problems } = await open();
+
+    await expect(page.getByRole('heading', { name: 'Sign in to the dashboard' }).isVisible()).resolves.toBe(true);
+    await page.getByLabel('Tenant admin token').fill('not-a-real-token-000000000000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('This token was not accepted').waitFor();
+
+    await page.getByLabel('Tenant admin token').fill(api.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('This is the platform admin token').waitFor();
+    expect(await accessibilityViolations(page)).toEqual([]);
+    expect(await page.evaluate(() => (globalThis as any).sessionStorage.length)).toBe(0);
+
+    await signIn(page, token);
+    await expect(page.locator('.tenant-name').innerText()).resolves.toBe(tenant.subdomain);
+    await expect(page.getByTestId('key-mode').innerText()).resolves.toBe('Key mode: BYOK');
+    expect(new URL(page.url()).hash).toBe('#/keys');
+    const stored = await page.evaluate(() => {
+      const s = (globalThis as any).sessionStorage;
+      const l = (globalThis as any).localStorage;
+      return { session: Object.keys(s).map((k) => s.getItem(k)), local: l.length, cookies: (globalThis as any).document.cookie };
+    });
+    expect(stored).toEqual({ session: [token], local: 0, cookies: '' });
+    // a reload keeps the session (the token is verified again)
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await screenshot(page, 'signed-in');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByText('You are signed out').waitFor();
+    expect(await page.evaluate(() => (globalThis as any).sessionStorage.length)).toBe(0);
+    expect(problems).toEqual([]);
+  }, 30_000);
+
+  it('adds, validates and removes provider keys, and sets the graph provider', async () => {
+    const { tenant, token } = await tenantWith();
+    const { page, problems } = await open();
+    await signIn(page, token);
+    const openai = page.locator('article[data-provider="openai"]');
+    const deepseek = page.locator('article[data-provider="deepseek"]');
+    await expect(page.getByTestId('key-mode-value').innerText()).resolves.toBe('BYOK');
+    for (const provider of ['openai', 'gemini', 'deepseek']) {
+      await expect(page.locator(`article[data-provider="${provider}"] .badge`).innerText()).resolves.toBe('Not set');
+    }
+
+    const input = page.getByLabel('OpenAI API key', { exact: true });
+    await expect(input.getAttribute('type')).resolves.toBe('password');
+    await input.fill(openaiKey);
+    await openai.getByRole('button', { name: 'Save key' }).click();
+    await openai.getByText('OpenAI key saved (…4207)').waitFor();
+    await expect(openai.locator('.badge').innerText()).resolves.toBe('Unknown');
+    // the field is cleared, relabelled, and the key is nowhere on the page
+    await expect(page.getByLabel('Replace the OpenAI API key').inputValue()).resolves.toBe('');
+    expect(await page.content()).not.toContain(openaiKey);
+    await expect(openai.locator('dd', { hasText: '…4207' }).isVisible()).resolves.toBe(true);
+
+    await openai.getByRole('button', { name: 'Validate now' }).click();
+    await openai.getByText('The OpenAI key is valid').waitFor();
+    await openai.locator('.badge[data-status="valid"]').waitFor();
+    await expect(openai.locator('.badge').innerText()).resolves.toBe('Valid');
+    await expect(openai.locator('dd').nth(2).innerText()).resolves.not.toBe('Never');
+
+    // a rate-limited check is no verdict: the API's message is shown and the status stays as it was
+    await page.getByLabel('DeepSeek API key', { exact: true }).fill(deepseekKey);
+    await deepseek.getByRole('button', { name: 'Save key' }).click();
+    await deepseek.getByText('DeepSeek key saved (…5150)').waitFor();
+    simulator.failNext('deepseek', { status: 429, retryAfterSeconds: 3 });
+    await deepseek.getByRole('button', { name: 'Validate now' }).click();
+    await deepseek.getByText('No verdict, the status is unchanged.').waitFor();
+    await expect(deepseek.locator('.message-area').innerText()).resolves.toMatch(/deepseek/i);
+    await expect(deepseek.locator('.badge').innerText()).resolves.toBe('Unknown');
+
+    // a key the provider refuses is invalid
+    await page.getByLabel('Replace the DeepSeek API key').fill(`sk-revoked-${randomBytes(12).toString('hex')}-9999`);
+    await deepseek.getByRole('button', { name: 'Replace key' }).click();
+    await deepseek.getByText('DeepSeek key saved (…9999)').waitFor();
+    await deepseek.getByRole('button', { name: 'Validate now' }).click();
+    await deepseek.getByText('The DeepSeek key is invalid').waitFor();
+    await deepseek.locator('.badge[data-status="invalid"]').waitFor();
+
+    // the graph provider setting
+    await page.getByLabel('Provider (GRAPHRAG_PROVIDER)').selectOption('deepseek');
+    await page.getByRole('button', { name: 'Save provider' }).click();
+    await page.getByText('Backfills now extract the graph with DeepSeek.').waitFor();
+    const settings = await api.request('GET', `/v1/tenants/${tenant.id}/settings`);
+    expect(settings.body.items.find((s: { key: string }) => s.key === 'GRAPHRAG_PROVIDER')).toMatchObject({ value: 'deepseek' });
+    await screenshot(page, 'keys');
+    expect(await accessibilityViolations(page)).toEqual([]);
+
+    // removing asks for confirmation, then the key is gone
+    await deepseek.getByRole('button', { name: 'Remove key' }).click();
+    await deepseek.getByRole('button', { name: 'Confirm: remove the DeepSeek key' }).click();
+    await deepseek.getByText('The DeepSeek key was removed.').waitFor();
+    await expect(deepseek.locator('.badge').innerText()).resolves.toBe('Not set');
+    const after = await api.request('GET', `/v1/tenants/${tenant.id}/settings`);
+    expect(after.body.items.map((s: { key: string }) => s.key).sort()).toEqual(['GRAPHRAG_PROVIDER', 'OPENAI_API_KEY']);
+    expect(problems).toEqual([]);
+  }, 30_000);
+
+  it('starts a backfill, shows its progress live until 30 records, then its history; a second start answers 409', async () => {
+    const { token, workspaceId } = await tenantWith({ records: 30, openaiKey });
+    const { page, problems } = await open();
+    await signIn(page, token);
+    await page.getByRole('link', { name: 'Backfills' }).click();
+    await page.getByText('No backfill has run on this workspace yet.').waitFor();
+    await expect(page.getByLabel('Workspace').inputValue()).resolves.toBe(workspaceId);
+    await expect(page.getByRole('button', { name: 'Start backfill' }).isEnabled()).resolves.toBe(true);
+
+    // 30 records one at a time at 80 ms each: a few seconds, so the 1 s polls catch it midway
+    simulator.setLatency(80);
+    await page.getByRole('button', { name: 'Start backfill' }).click();
+    const seen: { status: string; processed: number }[] = [];
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const status = await page.getByTestId('job-status').innerText().catch(() => '');
+      const processed = Number((await page.getByTestId('records-processed').innerText().catch(() => '0')).replace(/\D/g, '') || 0);
+      const last = seen[seen.length - 1];
+      if (status && (!last || last.status !== status || last.processed !== processed)) seen.push({ status, processed });
+      if (status === 'Succeeded' || status === 'Failed' || Date.now() > deadline) break;
+      await page.waitForTimeout(100);
+    }
+    expect(seen[seen.length - 1]).toEqual({ status: 'Succeeded', processed: 30 });
+    // the panel moved through live states before it ended: polled every second, not one final read
+    expect(seen[0].status).toMatch(/Queued|Checking key|Running/);
+    expect(seen.some((s) => s.status === 'Running' && s.processed > 0 && s.processed < 30)).toBe(true);
+    await expect(text(page, 'records-fetched')).resolves.toBe('30');
+    expect(Number(await text(page, 'entities'))).toBeGreaterThan(5);
+    await page.getByTestId('job-panel').getByText("OpenAI, tenant's key …4207").waitFor();
+    await page.locator('[data-testid="history"] tbody tr').first().getByText('Succeeded').waitFor();
+    await screenshot(page, 'backfill-succeeded');
+
+    // another client starts a backfill (still at 80 ms a call): this page's Start answers 409, shows the message and follows that job
+    const other = await api.request('POST', `/v1/workspaces/${workspaceId}/backfills`, { token, body: {} });
+    expect(other.status).toBe(202);
+    await page.getByRole('button', { name: 'Start backfill' }).click();
+    await page.getByText('A backfill is already active for this workspace').waitFor();
+    await page.locator('[data-testid="history"] tbody tr').nth(1).waitFor();
+    await expect(page.getByRole('button', { name: 'Start backfill' }).isDisabled()).resolves.toBe(true);
+    await page.getByTestId('job-status').getByText('Succeeded').waitFor({ timeout: 20_000 });
+    await page.locator(`[data-testid="history"] tbody tr[data-job-id="${other.body.jobId}"]`).getByText('Succeeded').waitFor();
+    expect(problems).toEqual([]);
+  }, 45_000);
+
+  it('draws the knowledge graph: filter by type, search by name, an entity with its mentions', async () => {
+    const { token, workspaceId } = await tenantWith({ records: 30, openaiKey });
+    const started = await api.request('POST', `/v1/workspaces/${workspaceId}/backfills`, { token, body: {} });
+    const job = await api.waitForBackfill(started.body.jobId);
+    expect(job.status).toBe('succeeded');
+    const all = await api.request('GET', `/v1/workspaces/${workspaceId}/graph?limit=500`, { token });
+    const entities = all.body.entities as { id: string; name: string; type: string }[];
+    const organizations = entities.filter((e) => e.type === 'organization');
+    expect(organizations.length).toBeGreaterThan(0);
+
+    const { page, problems } = await open();
+    await signIn(page, token);
+    await page.getByRole('link', { name: 'Knowledge graph' }).click();
+    await page.getByText(`${entities.length} entities shown`).waitFor();
+    expect(await graphCounts(page)).toEqual({ nodes: entities.length, edges: all.body.relationships.length, visible: entities.length });
+    await expect(page.getByTestId('entity-list').getByRole('button').count()).resolves.toBe(entities.length);
+    // positions came from the ForceAtlas2 worker (allowed by the CSP), not the fallback
+    await expect(page.getByTestId('graph-canvas').getAttribute('data-layout')).resolves.toBe('forceatlas2');
+    await screenshot(page, 'graph');
+
+    // filter by type: the canvas and the list keep only organizations
+    await page.getByLabel('Type', { exact: true }).selectOption('organization');
+    await page.getByText(`${organizations.length} ${organizations.length === 1 ? 'entity' : 'entities'} of type organization shown`).waitFor();
+    expect((await graphCounts(page))!.visible).toBe(organizations.length);
+    await expect(page.getByTestId('entity-list').getByRole('button').count()).resolves.toBe(organizations.length);
+    await page.getByLabel('Type', { exact: true }).selectOption('');
+
+    // search by name
+    await page.getByLabel('Search by name').fill('acme');
+    await page.getByText('match “acme”').waitFor();
+    const acme = page.getByTestId('entity-list').getByRole('button', { name: /Acme Corp/ });
+    await expect(acme.count()).resolves.toBe(1);
+    await acme.click();
+    const detail = page.getByTestId('entity-detail');
+    await detail.getByRole('heading', { name: 'Acme Corp' }).waitFor();
+    await detail.getByTestId('mentions').locator('li').first().waitFor();
+    const acmeDetail = await api.request('GET', `/v1/workspaces/${workspaceId}/graph/entities/${entities.find((e) => e.name === 'Acme Corp')!.id}`, { token });
+    await expect(detail.getByTestId('mentions').locator('li').count()).resolves.toBe(acmeDetail.body.mentions.length);
+    await expect(detail.getByText(acmeDetail.body.mentions[0].subject).first().isVisible()).resolves.toBe(true);
+    await expect(detail.getByTestId('entity-description').innerText()).resolves.toBe(acmeDetail.body.description || 'No description.');
+    await screenshot(page, 'graph-entity');
+    expect(await accessibilityViolations(page)).toEqual([]);
+
+    // a real click on the canvas, on another entity's node
+    await page.getByLabel('Search by name').fill('');
+    await page.getByText(`${entities.length} entities shown`).waitFor();
+    const target = entities.find((e) => e.type === 'person')!;
+    const point = await page.evaluate((id) => {
+      const cy = (globalThis as any).byokDashboard.cy;
+      cy.zoom(1.5);
+      cy.center(cy.getElementById(id));
+      const p = cy.getElementById(id).renderedPosition();
+      const box = cy.container().getBoundingClientRect();
+      return { x: box.left + p.x, y: box.top + p.y };
+    }, target.id);
+    await page.mouse.click(point.x, point.y);
+    await detail.getByRole('heading', { name: target.name }).waitFor();
+    await detail.getByTestId('mentions').locator('li').first().waitFor();
+
+    // and the same without a mouse: Tab into the list, Enter on an entity
+    await page.getByTestId('entity-list').getByRole('button').first().focus();
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => (globalThis as any).document.activeElement?.dataset?.entityId as string | undefined);
+    expect(focused).toBe(entities[1].id);
+    await page.keyboard.press('Enter');
+    await detail.getByRole('heading', { name: entities[1].name }).waitFor();
+    expect(problems).toEqual([]);
+  }, 45_000);
+
+  it('a backfill without a key fails with NO_API_KEY, its reason, the fix and a link to the keys page', async () => {
+    const { tenant, token } = await tenantWith({ records: 5 });
+    const { page, problems } = await open();
+    await signIn(page, token);
+    await page.getByRole('link', { name: 'Backfills' }).click();
+    await page.getByText('No backfill has run on this workspace yet.').waitFor();
+    await page.getByRole('button', { name: 'Start backfill' }).click();
+
+    const failure = page.getByTestId('failure');
+    await failure.waitFor({ timeout: 15_000 });
+    await expect(failure.getByTestId('failure-code').innerText()).resolves.toBe('NO_API_KEY');
+    await expect(failure.getByTestId('failure-reason').innerText()).resolves.toBe(
+      `Skipping backfill: tenant ${tenant.subdomain} has no valid OPENAI_API_KEY. Add the key in Settings.`,
+    );
+    await expect(failure.getByTestId('failure-fix').innerText()).resolves.toContain('Add OPENAI_API_KEY in Settings');
+    await expect(page.getByTestId('job-status').innerText()).resolves.toBe('Failed');
+    await page.locator('[data-testid="history"] tbody tr').first().getByText('NO_API_KEY').waitFor();
+    await screenshot(page, 'backfill-no-api-key');
+    expect(await accessibilityViolations(page)).toEqual([]);
+
+    await failure.getByRole('link', { name: 'Go to provider keys' }).click();
+    await page.getByRole('heading', { name: 'Provider keys', level: 1 }).waitFor();
+    expect(page.url()).toContain('#/keys');
+    await expect(page.getByLabel('OpenAI API key', { exact: true }).isVisible()).resolves.toBe(true);
+
+    // no graph was extracted: the graph page says so and points back to backfills
+    await page.getByRole('link', { name: 'Knowledge graph' }).click();
+    await page.getByTestId('graph-empty').getByText('This workspace has no graph yet').waitFor();
+    await expect(page.getByTestId('graph-empty').getByRole('link', { name: 'Go to backfills' }).isVisible()).resolves.toBe(true);
+    expect(problems).toEqual([]);
+  }, 30_000);
+
+  it('stays usable with a few thousand entities', async () => {
+    const { token, workspaceId } = await tenantWith({ records: 0 });
+    const types = ['person', 'organization', 'location', 'product', 'event', 'topic'];
+    const n = 3000;
+    const ids = Array.from({ length: n }, () => randomUUID());
+    const prisma = api.app.get(PrismaService);
+    await prisma.entity.createMany({
+      data: ids.map((id, i) => ({ id, workspaceId, name: `Entity ${String(i).padStart(4, '0')}`, normalizedName: `entity ${String(i).padStart(4, '0')}`, type: types[i % types.length], description: `Synthetic entity ${i}` })),
+    });
+    // communities of 25 chained together, plus long-range links: about 4,400 relationships
+    const pairs = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      if (i % 25 !== 0) pairs.add(`${i - 1}:${i}`);
+      if (i % 2 === 0) pairs.add(`${i}:${(i * 7919 + 13) % n}`);
+    }
+    const relationships = [...pairs]
+      .map((p) => p.split(':').map(Number))
+      .filter(([a, b]) => a !== b)
+      .map(([a, b]) => ({ id: randomUUID(), workspaceId, sourceEntityId: ids[a], targetEntityId: ids[b], description: 'linked', strength: 1 + ((a + b) % 10) }));
+    await prisma.relationship.createMany({ data: relationships, skipDuplicates: true });
+    const edgeCount = await prisma.relationship.count({ where: { workspaceId } });
+
+    const { page, problems } = await open();
+    await signIn(page, token);
+    const started = Date.now();
+    await page.getByRole('link', { name: 'Knowledge graph' }).click();
+    await page.getByText('3,000 entities shown').waitFor({ timeout: 20_000 });
+    const elapsed = Date.now() - started;
+    expect(await graphCounts(page)).toEqual({ nodes: n, edges: edgeCount, visible: n });
+    expect(elapsed).toBeLessThan(15_000);
+    await expect(page.getByTestId('graph-canvas').getAttribute('data-layout')).resolves.toBe('forceatlas2');
+    await screenshot(page, 'graph-3000');
+
+    // the page still answers at once: search, then open an entity from the list
+    await page.getByLabel('Search by name').fill('Entity 1234');
+    await page.getByText('1 entity match “Entity 1234”').waitFor();
+    await page.getByTestId('entity-list').getByRole('button', { name: /Entity 1234/ }).press('Enter');
+    await page.getByTestId('entity-detail').getByRole('heading', { name: 'Entity 1234' }).waitFor();
+    await page.getByTestId('entity-detail').getByText('Mentioned in 0 records').waitFor();
+    // pan and zoom from the keyboard
+    const before = await page.evaluate(() => (globalThis as any).byokDashboard.cy.zoom() as number);
+    await page.getByTestId('graph-canvas').focus();
+    await page.keyboard.press('+');
+    expect(await page.evaluate(() => (globalThis as any).byokDashboard.cy.zoom() as number)).toBeGreaterThan(before);
+    const panBefore = await page.evaluate(() => (globalThis as any).byokDashboard.cy.pan().x as number);
+    await page.keyboard.press('ArrowLeft');
+    expect(await page.evaluate(() => (globalThis as any).byokDashboard.cy.pan().x as number)).toBeGreaterThan(panBefore);
+    expect(problems).toEqual([]);
+  }, 45_000);
+});
