@@ -3,10 +3,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
 import { ByokKeyStore, ByokModule, KeyResolver } from '#libs/byok';
-import { ConfigModule } from '#libs/config';
-import { DatabaseModule } from '#libs/database';
-import { LoggingModule } from '#libs/logging';
-import { RedisModule } from '#libs/redis';
+import { InfrastructureModule } from '#libs/infrastructure';
 import { TenancyModule, TenantResolver } from '#libs/tenancy';
 import { createTestDatabase, deleteRedisPrefix, Factories, testConfig } from '#libs/testing';
 import { fmt, summarize } from './stats.js';
@@ -22,7 +19,7 @@ const WARM_ROUNDS = Number(process.env.BENCH_WARM_ROUNDS ?? 50);
 const database = await createTestDatabase();
 const config = testConfig(database.url, { LOG_LEVEL: 'warn' });
 
-@Module({ imports: [ConfigModule.forRoot(config), LoggingModule.forRoot(config), DatabaseModule, RedisModule, TenancyModule, ByokModule] })
+@Module({ imports: [InfrastructureModule.forRoot(config), TenancyModule, ByokModule] })
 class BenchModule {}
 
 const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });

@@ -2,10 +2,9 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { ByokModule, KeyRotationService } from '#libs/byok';
-import { ConfigModule, loadConfigOrExit } from '#libs/config';
-import { applyMigrations, DatabaseModule } from '#libs/database';
-import { LoggingModule } from '#libs/logging';
-import { RedisModule } from '#libs/redis';
+import { loadConfigOrExit } from '#libs/config';
+import { applyMigrations } from '#libs/database';
+import { InfrastructureModule } from '#libs/infrastructure';
 import { config as loadDotenv } from 'dotenv';
 import { Module } from '@nestjs/common';
 
@@ -18,7 +17,7 @@ loadDotenv({ quiet: true });
 const config = loadConfigOrExit(process.env);
 await applyMigrations(config.databaseUrl);
 
-@Module({ imports: [ConfigModule.forRoot(config), LoggingModule.forRoot(config), DatabaseModule, RedisModule, ByokModule] })
+@Module({ imports: [InfrastructureModule.forRoot(config), ByokModule] })
 class RotateKeysModule {}
 
 const app = await NestFactory.createApplicationContext(RotateKeysModule, { bufferLogs: true });

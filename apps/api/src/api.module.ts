@@ -3,11 +3,9 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { AiJobsModule } from '#libs/ai-jobs';
 import { ByokModule } from '#libs/byok';
-import { AppConfig, ConfigModule } from '#libs/config';
-import { DatabaseModule } from '#libs/database';
-import { LoggingModule, type LoggingOptions } from '#libs/logging';
-import { QueueModule } from '#libs/queue';
-import { RedisModule } from '#libs/redis';
+import type { AppConfig } from '#libs/config';
+import { InfrastructureModule } from '#libs/infrastructure';
+import type { LoggingOptions } from '#libs/logging';
 import { SyncModule } from '#libs/sync';
 import { TenancyModule } from '#libs/tenancy';
 import { AiJobsController } from './ai-jobs/ai-jobs.controller.js';
@@ -29,11 +27,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [
-        ConfigModule.forRoot(config),
-        LoggingModule.forRoot(config, logging),
-        DatabaseModule,
-        RedisModule,
-        QueueModule.forRoot(config),
+        InfrastructureModule.forRoot(config, logging),
         TerminusModule.forRoot({ logger: false }),
         TenancyModule,
         ByokModule,

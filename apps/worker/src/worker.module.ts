@@ -2,11 +2,10 @@ import { Processor } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AiJobsModule } from '#libs/ai-jobs';
 import { ByokModule } from '#libs/byok';
-import { AppConfig, ConfigModule } from '#libs/config';
-import { DatabaseModule } from '#libs/database';
-import { LoggingModule, type LoggingOptions } from '#libs/logging';
-import { QueueModule, QueueName } from '#libs/queue';
-import { RedisModule } from '#libs/redis';
+import type { AppConfig } from '#libs/config';
+import { InfrastructureModule } from '#libs/infrastructure';
+import type { LoggingOptions } from '#libs/logging';
+import { QueueName } from '#libs/queue';
 import { SyncModule } from '#libs/sync';
 import { TenancyModule } from '#libs/tenancy';
 import { AiJobsProcessor } from './ai-jobs.processor.js';
@@ -27,11 +26,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [
-        ConfigModule.forRoot(config),
-        LoggingModule.forRoot(config, logging),
-        DatabaseModule,
-        RedisModule,
-        QueueModule.forRoot(config),
+        InfrastructureModule.forRoot(config, logging),
         TenancyModule,
         ByokModule,
         SyncModule,

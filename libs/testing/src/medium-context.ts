@@ -3,10 +3,10 @@ import type { INestApplicationContext, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Logger } from 'nestjs-pino';
 import { ByokModule } from '#libs/byok';
-import { type AppConfig, ConfigModule } from '#libs/config';
-import { AiKeyMode, DatabaseModule, PlanType, PrismaService, type Tenant, type Workspace } from '#libs/database';
-import { LoggingModule } from '#libs/logging';
-import { CacheInvalidationBus, RedisModule } from '#libs/redis';
+import type { AppConfig } from '#libs/config';
+import { AiKeyMode, PlanType, PrismaService, type Tenant, type Workspace } from '#libs/database';
+import { InfrastructureModule } from '#libs/infrastructure';
+import { CacheInvalidationBus } from '#libs/redis';
 import { TenancyModule, TenantService, WorkspaceService } from '#libs/tenancy';
 import { LogCapture } from './log-capture.js';
 import { deleteRedisPrefix } from './redis-cleanup.js';
@@ -60,10 +60,7 @@ export class MediumContext extends Factories {
     const logs = new LogCapture();
     const moduleRef = await Test.createTestingModule({
       imports: [
-        ConfigModule.forRoot(config),
-        LoggingModule.forRoot(config, { destination: logs }),
-        DatabaseModule,
-        RedisModule,
+        InfrastructureModule.forRoot(config, { destination: logs }),
         TenancyModule,
         ByokModule,
         ...(options.imports ?? []),
