@@ -4,7 +4,7 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import { AiJobRunner, type AiJobRunResult } from '#libs/ai-jobs';
 import { RequestKeySealer } from '#libs/byok';
 import { JobName, type JobOf } from '#libs/queue';
-import { eraseSealedKey, openSealedKey } from './sealed-key.js';
+import { endJob, eraseSealedKey, isUntypedFailure, openSealedKey } from './sealed-key.js';
 
 type AiExtractJob = Job<JobOf<JobName.AiExtract>>;
 
@@ -22,15 +22,12 @@ export class AiJobsProcessor extends WorkerHost {
 
   async process(job: AiExtractJob): Promise<AiJobRunResult> {
     if (job.name !== JobName.AiExtract) throw new UnrecoverableError(`No handler for job ${job.name}`);
-    const result = await this.runner.run(job.data.aiJobId, openSealedKey(this.sealer, job, job.data.aiJobId));
-    await eraseSealedKey(job);
-    if (result.status === 'failed') throw new UnrecoverableError(`${result.failure.code}: ${result.failure.message}`);
-    return result;
+    return endJob(job, await this.runner.run(job.data.aiJobId, openSealedKey(this.sealer, job, job.data.aiJobId)));
   }
 
   @OnWorkerEvent('failed')
   async onFailed(job: AiExtractJob | undefined, error: Error): Promise<void> {
-    if (!job || error instanceof UnrecoverableError || error.name === 'UnrecoverableError') return;
+    if (!job || !isUntypedFailure(error)) return;
     this.logger.error({ aiJobId: job.data.aiJobId, attempt: job.attemptsMade, err: error }, 'AI job attempt failed');
     if (job.attemptsMade >= (job.opts.attempts ?? 1)) await eraseSealedKey(job).catch(() => undefined);
   }

@@ -4,7 +4,7 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import { RequestKeySealer } from '#libs/byok';
 import { JobName, type JobOf } from '#libs/queue';
 import { type BackfillRunResult, HistoricalSyncService } from '#libs/sync';
-import { eraseSealedKey, openSealedKey } from './sealed-key.js';
+import { endJob, eraseSealedKey, isUntypedFailure, openSealedKey } from './sealed-key.js';
 
 type BackfillJob = Job<JobOf<JobName.Backfill>>;
 
@@ -31,15 +31,12 @@ export class HistoricalSyncProcessor extends WorkerHost {
       requestKey: openSealedKey(this.sealer, job, syncJobId),
       onProgress: (counters) => job.updateProgress(counters),
     });
-    // the job has ended one way or another: a request key has no further use
-    await eraseSealedKey(job);
-    if (result.status === 'failed') throw new UnrecoverableError(`${result.failure.code}: ${result.failure.message}`);
-    return result;
+    return endJob(job, result);
   }
 
   @OnWorkerEvent('failed')
   async onFailed(job: BackfillJob | undefined, error: Error): Promise<void> {
-    if (!job || error instanceof UnrecoverableError || error.name === 'UnrecoverableError') return;
+    if (!job || !isUntypedFailure(error)) return;
     const attempts = job.opts.attempts ?? 1;
     this.logger.error({ jobId: job.data.syncJobId, attempt: job.attemptsMade, attempts, err: error }, 'Backfill attempt failed');
     if (job.attemptsMade >= attempts) {
