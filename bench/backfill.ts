@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ByokKeyStore } from '#libs/byok';
 import { AppConfig } from '#libs/config';
-import { PrismaService, SyncJobStatus } from '#libs/database';
+import { BackfillStatus, PrismaService } from '#libs/database';
 import { QueueName } from '#libs/queue';
-import { ACTIVE_STATUSES, BackfillService, SyncJobRepository } from '#libs/sync';
+import { ACTIVE_STATUSES, BackfillService } from '#libs/backfill';
 import { createTestDatabase, deleteRedisPrefix, Factories, testEnv } from '#libs/testing';
 import { createApiApp } from '../apps/api/src/bootstrap.js';
 import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.js';
@@ -79,19 +79,19 @@ async function bench(run: Run): Promise<void> {
     await insertRecords(app.get(PrismaService), workspace.id, run.records);
 
     worker = spawn(process.execPath, [...WORKER_NODE_FLAGS, WORKER_MAIN], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-    await waitForWorker(app.get<Queue>(getQueueToken(QueueName.HistoricalSync)));
+    await waitForWorker(app.get<Queue>(getQueueToken(QueueName.Backfills)));
 
     const started = performance.now();
-    const job = await app.get(BackfillService).start(workspace.id, 'api');
-    const jobs = app.get(SyncJobRepository);
-    let row = await jobs.findById(job.id);
-    while (row && ACTIVE_STATUSES.includes(row.status)) {
+    const backfills = app.get(BackfillService);
+    const backfill = await backfills.start(workspace.id, 'api');
+    let row = await backfills.get(backfill.id, null);
+    while (ACTIVE_STATUSES.includes(row.status)) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      row = await jobs.findById(job.id);
+      row = await backfills.get(backfill.id, null);
     }
     const seconds = (performance.now() - started) / 1000;
     const peakRssMb = peakRssOf(worker.pid!) / 1024;
-    if (row?.status !== SyncJobStatus.succeeded) throw new Error(`backfill ended ${row?.status}: ${row?.failureMessage}`);
+    if (row.status !== BackfillStatus.succeeded) throw new Error(`backfill ended ${row.status}: ${row.failureMessage}`);
 
     const perSecond = row.recordsProcessed / seconds;
     const ideal = run.latencyMs > 0 ? run.concurrency / (run.latencyMs / 1000) : undefined;

@@ -2,12 +2,15 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { AiJobsModule } from '#libs/ai-jobs';
+import { BackfillModule } from '#libs/backfill';
 import { ByokModule } from '#libs/byok';
 import type { AppConfig } from '#libs/config';
+import { GraphragModule } from '#libs/graphrag';
 import { InfrastructureModule } from '#libs/infrastructure';
 import type { LoggingOptions } from '#libs/logging';
-import { SyncModule } from '#libs/sync';
+import { RecordsModule } from '#libs/records';
 import { TenancyModule } from '#libs/tenancy';
+import { TenantLlmModule } from '#libs/tenant-llm';
 import { AiJobsController } from './ai-jobs/ai-jobs.controller.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { BackfillsController } from './backfills/backfills.controller.js';
@@ -31,7 +34,10 @@ export class ApiModule {
         TerminusModule.forRoot({ logger: false }),
         TenancyModule,
         ByokModule,
-        SyncModule,
+        TenantLlmModule,
+        RecordsModule,
+        GraphragModule,
+        BackfillModule,
         AiJobsModule,
       ],
       controllers: [HealthController, TenantsController, WorkspacesController, SettingsController, RecordsController, GraphController, BackfillsController, AiJobsController, MeController],

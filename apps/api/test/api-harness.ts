@@ -1,7 +1,6 @@
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { AppConfig } from '#libs/config';
-import { createTestDatabase, deleteRedisPrefix, Factories, LogCapture, testEnv, type TestDatabase } from '#libs/testing';
-import { createWorkerApp } from '../../worker/src/bootstrap.js';
+import { createTestDatabase, deleteRedisPrefix, Factories, LogCapture, startInProcessWorker, testEnv, type TestDatabase } from '#libs/testing';
 import { createApiApp } from '../src/bootstrap.js';
 
 export interface HttpResult<T = any> {
@@ -36,7 +35,11 @@ export class ApiHarness extends Factories {
     super(app);
   }
 
-  /** The API, and with `worker: true` a worker in the same process, on one database and Redis prefix. */
+  /**
+   * The API, and with `worker: true` the job runtime in the same process (built from the libs, as
+   * apps/worker builds it; tests that need the real process use WorkerProcess), on one database and
+   * Redis prefix.
+   */
   static async start(overrides: Record<string, string | undefined> = {}, options: { worker?: boolean } = {}): Promise<ApiHarness> {
     const database = await createTestDatabase();
     const env = testEnv(database.url, overrides);
@@ -46,8 +49,7 @@ export class ApiHarness extends Factories {
     await app.listen(0, '127.0.0.1');
     let worker: INestApplicationContext | undefined;
     if (options.worker) {
-      worker = await createWorkerApp(config, { destination: logs });
-      await worker.init();
+      worker = await startInProcessWorker(config, { destination: logs });
     }
     return new ApiHarness(app, config, database, logs, await app.getUrl(), env, worker);
   }

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { GraphRepository } from '#libs/graphrag';
-import { RecordIngestService } from '#libs/sync';
+import { RecordIngestService } from '#libs/records';
 import { emailRecords, ProviderSimulator, simulatorEnv } from '#libs/testing';
 import { ApiHarness } from './api-harness.js';
 

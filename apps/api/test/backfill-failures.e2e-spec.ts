@@ -4,7 +4,7 @@ import type { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { PrismaService } from '#libs/database';
 import { QueueName } from '#libs/queue';
-import { RecordIngestService } from '#libs/sync';
+import { RecordIngestService } from '#libs/records';
 import { emailRecords, fingerprintForSimulator, ProviderSimulator, simulatorEnv } from '#libs/testing';
 import { ApiHarness } from './api-harness.js';
 
@@ -41,7 +41,7 @@ describe('Backfill failure semantics, progress and control (e2e)', () => {
   }
 
   const start = async (workspaceId: string) => (await api.request('POST', `/v1/workspaces/${workspaceId}/backfills`, { body: {} })).body.jobId as string;
-  const queue = () => api.app.get<Queue>(getQueueToken(QueueName.HistoricalSync));
+  const queue = () => api.app.get<Queue>(getQueueToken(QueueName.Backfills));
 
   it('fails at once with INVALID_API_KEY when the key is revoked mid-run, marks it invalid, and does not retry', async () => {
     const { tenant, workspace } = await workspaceWith(40);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { PrismaService } from '#libs/database';
-import { RecordIngestService, StoredRecordSource } from '#libs/sync';
+import { RecordIngestService, StoredRecordSource } from '#libs/records';
 import { emailRecords, fingerprintForSimulator, ProviderSimulator, simulatorEnv } from '#libs/testing';
 import { ApiHarness } from './api-harness.js';
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { AiKeyMode } from '#libs/database';
-import { RecordIngestService } from '#libs/sync';
+import { RecordIngestService } from '#libs/records';
 import { emailRecords, ProviderSimulator, scanPostgres, scanRedis, scanTexts, simulatorEnv } from '#libs/testing';
 import { ApiHarness } from './api-harness.js';
 

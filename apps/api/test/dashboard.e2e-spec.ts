@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { PrismaService } from '#libs/database';
-import { RecordIngestService } from '#libs/sync';
+import { RecordIngestService } from '#libs/records';
 import { emailRecords, ProviderSimulator, simulatorEnv } from '#libs/testing';
 import { ApiHarness } from './api-harness.js';
 import { accessibilityViolations, type DashboardPage, ensureDashboardBuilt, launchBrowser, openDashboard, screenshot, signIn } from './dashboard-browser.js';

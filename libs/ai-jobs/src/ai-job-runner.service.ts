@@ -1,11 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ByokKeyStore, KeyResolver, type KeyUsageOutcome, KeyUsageRepository, type RequestKey, usageOutcomeOf } from '#libs/byok';
-import { AppError, isProviderId, type ProviderId } from '#libs/common';
-import { AppConfig } from '#libs/config';
+import { type KeyUsageOutcome, KeyResolver } from '#libs/byok';
+import { AppError, type RequestKey } from '#libs/common';
 import { AiJobStatus } from '#libs/database';
-import { emptyPageGraph, GraphExtractor, mergeAnswer } from '#libs/graphrag';
-import { LlmClientFactory, withProviderRetry } from '#libs/llm';
+import { emptyPageGraph, type ExtractionAnswer, GraphExtractor, mergeAnswer } from '#libs/graphrag';
 import { TenantResolver } from '#libs/tenancy';
+import { type CallCounter, ProviderChoice, ProviderSessions, usageOutcomeOf } from '#libs/tenant-llm';
 import { type AiJobInput, AiJobRepository } from './ai-job.repository.js';
 
 export type AiJobRunResult = { status: 'succeeded' | 'skipped' } | { status: 'failed'; failure: { code: string; message: string } };
@@ -22,51 +21,43 @@ export class AiJobRunner {
     private readonly jobs: AiJobRepository,
     private readonly tenants: TenantResolver,
     private readonly keys: KeyResolver,
-    private readonly store: ByokKeyStore,
-    private readonly factory: LlmClientFactory,
+    private readonly providers: ProviderChoice,
+    private readonly sessions: ProviderSessions,
     private readonly extractor: GraphExtractor,
-    private readonly usage: KeyUsageRepository,
-    private readonly config: AppConfig,
   ) {}
 
+  /**
+   * Runs the job to its end; typed failures end it `failed` with their code, anything untyped is
+   * thrown for the queue to retry.
+   */
   async run(aiJobId: string, requestKey?: RequestKey): Promise<AiJobRunResult> {
     const job = await this.jobs.findById(aiJobId);
     if (!job || job.status === AiJobStatus.succeeded || job.status === AiJobStatus.failed) return { status: 'skipped' };
     const input = job.input as unknown as AiJobInput;
-    let calls = 0;
     try {
       const tenant = await this.tenants.tenant(job.tenantId);
-      const provider = requestKey?.provider ?? (await this.providerFor(job.tenantId, input.provider));
+      const provider = requestKey?.provider ?? (await this.providers.forTenant(job.tenantId, input.provider));
       const key = await this.keys.resolve({ tenantId: job.tenantId, provider, requestKey: requestKey?.key });
       await this.jobs.markRunning(job.id, { provider, keySource: key.source, keyLast4: key.last4 });
-      const llm = this.factory.create(provider, key.key, { tenantLabel: tenant.subdomain, keyLast4: key.last4 });
-      const policy = { maxAttempts: this.config.sync.providerMaxAttempts, baseDelayMs: this.config.sync.providerRetryBaseMs };
+      const session = this.sessions.open({
+        tenantId: job.tenantId,
+        jobId: job.id,
+        jobKind: 'ai_job',
+        key,
+        context: { tenantLabel: tenant.subdomain, keyLast4: key.last4 },
+      });
+      const calls: CallCounter = { count: 0 };
       let outcome: KeyUsageOutcome = 'ok';
+      let answers: ExtractionAnswer[];
       try {
-        const answers = await this.extractor.extract(llm, { id: job.id, fromAddr: '', toAddr: '', subject: '', body: input.text }, (call) =>
-          withProviderRetry(policy, () => {
-            calls++;
-            return call();
-          }),
-        );
-        const graph = emptyPageGraph();
-        answers.forEach((answer) => mergeAnswer(graph, job.id, answer));
-        const names = new Map([...graph.entities.values()].map((e) => [e.key, e.name]));
-        await this.jobs.succeed(job.id, {
-          entities: [...graph.entities.values()].map(({ name, type, description }) => ({ name, type, description })),
-          relationships: [...graph.relationships.values()].map((r) => ({
-            source: names.get(r.sourceKey),
-            target: names.get(r.targetKey),
-            description: r.description,
-            strength: r.strength,
-          })),
-        });
+        answers = await this.extractor.extract(session.llm, { id: job.id, fromAddr: '', toAddr: '', subject: '', body: input.text }, session.counted(calls));
       } catch (error) {
         outcome = usageOutcomeOf(error);
         throw error;
       } finally {
-        if (calls > 0) await this.usage.record({ tenantId: job.tenantId, jobId: job.id, jobKind: 'ai_job', key, calls, outcome });
+        await session.recordUsage(calls.count, outcome);
       }
+      await this.jobs.succeed(job.id, resultOf(job.id, answers));
       return { status: 'succeeded' };
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
@@ -76,10 +67,20 @@ export class AiJobRunner {
       return { status: 'failed', failure };
     }
   }
+}
 
-  private async providerFor(tenantId: string, requested: string | undefined): Promise<ProviderId> {
-    if (isProviderId(requested)) return requested;
-    const configured = await this.store.getPlain(tenantId, 'GRAPHRAG_PROVIDER');
-    return isProviderId(configured) ? configured : 'openai';
-  }
+/** The job's answers merged into one graph, named by entity rather than by internal key. */
+function resultOf(jobId: string, answers: ExtractionAnswer[]) {
+  const graph = emptyPageGraph();
+  answers.forEach((answer) => mergeAnswer(graph, jobId, answer));
+  const names = new Map([...graph.entities.values()].map((e) => [e.key, e.name]));
+  return {
+    entities: [...graph.entities.values()].map(({ name, type, description }) => ({ name, type, description })),
+    relationships: [...graph.relationships.values()].map((r) => ({
+      source: names.get(r.sourceKey),
+      target: names.get(r.targetKey),
+      description: r.description,
+      strength: r.strength,
+    })),
+  };
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { type RequestKey, RequestKeySealer } from '#libs/byok';
-import { ErrorCode, NotFoundError, type ProviderId } from '#libs/common';
+import { RequestKeySealer } from '#libs/byok';
+import { ErrorCode, NotFoundError, type ProviderId, type RequestKey } from '#libs/common';
 import type { AiJob } from '#libs/database';
 import { JobName, JobQueue } from '#libs/queue';
 import { AiJobRepository } from './ai-job.repository.js';

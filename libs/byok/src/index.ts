@@ -6,6 +6,5 @@ export * from './byok-key-store.service.js';
 export * from './key-resolver.service.js';
 export * from './key-rotation.service.js';
 export * from './byok.module.js';
-export * from './key-validation.service.js';
 export * from './key-usage.repository.js';
 export * from './request-key.js';

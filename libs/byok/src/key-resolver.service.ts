@@ -2,9 +2,9 @@ import { Injectable, Logger } from '@nestjs/common';
 import { apiKeySettingFor, last4Of, maskKey, type ProviderId } from '#libs/common';
 import { AppConfig } from '#libs/config';
 import { AiKeyMode } from '#libs/database';
-import { MissingApiKeyError, PlatformKeyMissingError } from '#libs/llm';
 import { TenantResolver } from '#libs/tenancy';
 import { ByokKeyStore } from './byok-key-store.service.js';
+import { MissingApiKeyError, PlatformKeyMissingError } from './byok.errors.js';
 import { KeyFingerprinter } from './key-fingerprinter.js';
 
 export type KeySource = 'request' | 'tenant' | 'platform';

@@ -1,19 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, ErrorCode } from '#libs/common';
 import { PrismaService } from '#libs/database';
-import { AuthenticationError, RateLimitedError } from '#libs/llm';
 import type { ResolvedKey } from './key-resolver.service.js';
 
+/** How a batch of provider calls ended, as the audit records it (see usageOutcomeOf in libs/tenant-llm). */
 export type KeyUsageOutcome = 'ok' | 'auth_failed' | 'rate_limited' | 'unavailable' | 'error';
 
-/** How a batch of provider calls ended, as the audit records it. */
-export function usageOutcomeOf(error: unknown): KeyUsageOutcome {
-  if (error instanceof AuthenticationError) return 'auth_failed';
-  if (error instanceof RateLimitedError) return 'rate_limited';
-  if (error instanceof AppError && error.code === ErrorCode.ProviderUnavailable) return 'unavailable';
-  return 'error';
-}
-
+/** One batch of provider calls made with one key for one job. */
 export interface KeyUsageEntry {
   tenantId: string;
   jobId: string;
@@ -41,9 +33,5 @@ export class KeyUsageRepository {
         outcome: entry.outcome,
       },
     });
-  }
-
-  listForJob(tenantId: string, jobId: string) {
-    return this.prisma.keyUsage.findMany({ where: { tenantId, jobId }, orderBy: { createdAt: 'asc' } });
   }
 }

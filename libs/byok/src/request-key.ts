@@ -1,21 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { ProviderId } from '#libs/common';
+import type { RequestKey, SealedRequestKey } from '#libs/common';
 import { KeyCipher } from './key-cipher.js';
-
-/** A key the caller sent with one request (BYOK headers): used for that request's job only, never stored. */
-export interface RequestKey {
-  provider: ProviderId;
-  key: string;
-}
-
-/** A request key as it may travel through Redis: AES-GCM sealed, bound to one job id. */
-export interface SealedRequestKey {
-  provider: ProviderId;
-  ciphertext: string;
-  iv: string;
-  authTag: string;
-  keyVersion: string;
-}
 
 /**
  * Seals a request key into a job's queue payload and opens it in the worker. The job id is the

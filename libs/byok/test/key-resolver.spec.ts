@@ -1,8 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { ByokKeyStore, KeyFingerprinter, KeyResolver } from '#libs/byok';
+import { ByokKeyStore, KeyFingerprinter, KeyResolver, MissingApiKeyError, PlatformKeyMissingError } from '#libs/byok';
 import { AiKeyMode } from '#libs/database';
-import { MissingApiKeyError, PlatformKeyMissingError } from '#libs/llm';
 import { MediumContext } from '#libs/testing';
 
 const GLOBAL_KEYS = {

@@ -13,7 +13,7 @@ export enum ErrorCode {
   WorkspaceNotFound = 'WORKSPACE_NOT_FOUND',
   SettingNotFound = 'SETTING_NOT_FOUND',
   SubdomainTaken = 'SUBDOMAIN_TAKEN',
-  SyncJobNotFound = 'SYNC_JOB_NOT_FOUND',
+  BackfillNotFound = 'BACKFILL_NOT_FOUND',
   BackfillAlreadyActive = 'BACKFILL_ALREADY_ACTIVE',
   BackfillNotCancellable = 'BACKFILL_NOT_CANCELLABLE',
   PlanNotEligible = 'PLAN_NOT_ELIGIBLE',

@@ -2,3 +2,4 @@ export * from './error-code.js';
 export * from './app-error.js';
 export * from './mask.js';
 export * from './provider-id.js';
+export * from './request-key.js';

@@ -41,26 +41,41 @@ const envSchema = z.object({
   SYNC_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   AI_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   JOB_LOCK_DURATION_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
   PROVIDER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
   PROVIDER_RETRY_BASE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export interface SyncTuning {
+/** How backfills page and fan out. */
+export interface BackfillTuning {
   /** Records per page: one transaction (graph, counters, checkpoint) per page. */
   pageSize: number;
   /** Provider calls in flight per backfill. */
   concurrency: number;
   /** Backfills one worker process runs at once. */
   workerConcurrency: number;
+}
+
+/** How queue jobs run in a worker process. */
+export interface JobTuning {
   /** AI jobs one worker process runs at once. */
   aiWorkerConcurrency: number;
-  /** How long a crashed worker holds a job before another takes it over. */
+  /** How long (ms) a crashed worker holds a job before another takes it over. */
   lockDurationMs: number;
+}
+
+/** What the provider layer may know: where each provider is, and how long and how often to try. */
+export interface ProviderTuning {
+  /** `<PROVIDER>_BASE_URL` overrides; a provider without one uses its public endpoint. */
+  baseUrls: Readonly<Partial<Record<ProviderId, string>>>;
+  /** One provider call's deadline (ms). */
+  timeoutMs: number;
   /** Tries per provider call on 429 and 5xx before the job fails. */
-  providerMaxAttempts: number;
-  providerRetryBaseMs: number;
+  maxAttempts: number;
+  /** First retry delay (ms); it doubles each time, and a provider's retry-after is honoured. */
+  retryBaseMs: number;
 }
 
 /**
@@ -78,10 +93,11 @@ export class AppConfig {
   readonly activeKeyVersion: string;
   readonly fingerprintKey: Buffer;
   readonly platformKeys: Readonly<Partial<Record<ProviderId, string>>>;
-  readonly providerBaseUrls: Readonly<Partial<Record<ProviderId, string>>>;
   readonly corsOrigins: readonly string[];
   readonly logLevel: LogLevel;
-  readonly sync: Readonly<SyncTuning>;
+  readonly backfill: Readonly<BackfillTuning>;
+  readonly jobs: Readonly<JobTuning>;
+  readonly providers: Readonly<ProviderTuning>;
 
   private constructor(values: AppConfig) {
     Object.assign(this, values);
@@ -118,17 +134,15 @@ export class AppConfig {
       activeKeyVersion: e.BYOK_ACTIVE_KEY_VERSION,
       fingerprintKey,
       platformKeys: byProvider((p) => e[`PLATFORM_${p.toUpperCase()}_API_KEY` as keyof typeof e] as string | undefined),
-      providerBaseUrls: byProvider((p) => e[`${p.toUpperCase()}_BASE_URL` as keyof typeof e] as string | undefined),
       corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
       logLevel: e.LOG_LEVEL,
-      sync: {
-        pageSize: e.SYNC_PAGE_SIZE,
-        concurrency: e.SYNC_CONCURRENCY,
-        workerConcurrency: e.SYNC_WORKER_CONCURRENCY,
-        aiWorkerConcurrency: e.AI_WORKER_CONCURRENCY,
-        lockDurationMs: e.JOB_LOCK_DURATION_MS,
-        providerMaxAttempts: e.PROVIDER_MAX_ATTEMPTS,
-        providerRetryBaseMs: e.PROVIDER_RETRY_BASE_MS,
+      backfill: { pageSize: e.SYNC_PAGE_SIZE, concurrency: e.SYNC_CONCURRENCY, workerConcurrency: e.SYNC_WORKER_CONCURRENCY },
+      jobs: { aiWorkerConcurrency: e.AI_WORKER_CONCURRENCY, lockDurationMs: e.JOB_LOCK_DURATION_MS },
+      providers: {
+        baseUrls: Object.freeze(byProvider((p) => e[`${p.toUpperCase()}_BASE_URL` as keyof typeof e] as string | undefined)),
+        timeoutMs: e.PROVIDER_TIMEOUT_MS,
+        maxAttempts: e.PROVIDER_MAX_ATTEMPTS,
+        retryBaseMs: e.PROVIDER_RETRY_BASE_MS,
       },
     } as AppConfig);
   }

@@ -9,11 +9,11 @@ export type {
   TenantSetting,
   TenantToken,
   SourceRecord,
-  SyncJob,
+  Backfill,
   Entity,
   Relationship,
   EntityMention,
   KeyUsage,
   AiJob,
 } from './generated/client.js';
-export { PlanType, AiKeyMode, ValidationStatus, SyncJobStatus, AiJobStatus } from './generated/enums.js';
+export { PlanType, AiKeyMode, ValidationStatus, BackfillStatus, AiJobStatus } from './generated/enums.js';

@@ -6,3 +6,4 @@ export * from './placeholder-keys.js';
 export * from './key-validator.js';
 export * from './llm.module.js';
 export * from './provider-retry.js';
+export * from './llm-options.js';

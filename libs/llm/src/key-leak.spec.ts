@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { last4Of, type ProviderId } from '#libs/common';
-import { ProviderSimulator, simulatorEnv, testConfig } from '#libs/testing';
+import { ProviderSimulator, simulatorBaseUrls, unreachableBaseUrls } from '#libs/testing';
 import { KeyValidator } from './key-validator.js';
 import { LlmClientFactory } from './llm-client.factory.js';
 import { LlmError } from './llm.errors.js';
@@ -54,7 +54,7 @@ describe('no key material in errors', () => {
   const client = (provider: ProviderId, f = factory): LlmProvider => f.create(provider, CANARY, { tenantLabel: 'brennan', keyLast4: last4Of(CANARY) });
 
   beforeAll(async () => {
-    factory = new LlmClientFactory(testConfig('postgresql://unused/db', simulatorEnv(await simulator.start())), { timeoutMs: 2_000 });
+    factory = new LlmClientFactory({ baseUrls: simulatorBaseUrls(await simulator.start()), timeoutMs: 2_000 });
   });
   beforeEach(() => {
     simulator.clear();
@@ -82,14 +82,12 @@ describe('no key material in errors', () => {
     it('on a timeout and a refused connection', async () => {
       simulator.setValidKeys(provider, [CANARY]);
       simulator.setLatency(500, provider);
-      const quick = new LlmClientFactory(testConfig('postgresql://unused/db', simulatorEnv(simulator.urls)), { timeoutMs: 50 });
+      const quick = new LlmClientFactory({ baseUrls: simulatorBaseUrls(simulator.urls), timeoutMs: 50 });
       expectNoKeyMaterial(await failureOf(() => client(provider, quick).complete({ system: 's', user: 'u' })));
       expectNoKeyMaterial(await failureOf(() => client(provider, quick).validateKey()));
       simulator.setLatency(0, provider);
 
-      const offline = new LlmClientFactory(
-        testConfig('postgresql://unused/db', { OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', GEMINI_BASE_URL: 'http://127.0.0.1:9', DEEPSEEK_BASE_URL: 'http://127.0.0.1:9/v1' }),
-      );
+      const offline = new LlmClientFactory({ baseUrls: unreachableBaseUrls(9), timeoutMs: 2_000 });
       expectNoKeyMaterial(await failureOf(() => client(provider, offline).complete({ system: 's', user: 'u' })));
       expectNoKeyMaterial(await failureOf(() => client(provider, offline).validateKey()));
     });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { last4Of, type ProviderId } from '#libs/common';
-import { fingerprintForSimulator, ProviderSimulator, simulatorEnv, testConfig } from '#libs/testing';
+import { fingerprintForSimulator, ProviderSimulator, simulatorBaseUrls } from '#libs/testing';
 import { KeyValidator } from './key-validator.js';
 import { LlmClientFactory } from './llm-client.factory.js';
 import { ProviderUnavailableError, RateLimitedError } from './llm.errors.js';
@@ -21,7 +21,7 @@ describe('KeyValidator', () => {
   let validator: KeyValidator;
 
   beforeAll(async () => {
-    factory = new LlmClientFactory(testConfig('postgresql://unused/db', simulatorEnv(await simulator.start())));
+    factory = new LlmClientFactory({ baseUrls: simulatorBaseUrls(await simulator.start()), timeoutMs: 60_000 });
   });
   beforeEach(() => {
     simulator.clear();

@@ -7,14 +7,14 @@ import {
   fingerprintForSimulator,
   plainAnswerFor,
   ProviderSimulator,
-  simulatorEnv,
-  testConfig,
+  simulatorBaseUrls,
+  unreachableBaseUrls,
 } from '#libs/testing';
 import { LlmClientFactory } from './llm-client.factory.js';
 import {
   AuthenticationError,
   LlmError,
-  MissingApiKeyError,
+  EmptyApiKeyError,
   ProviderRequestError,
   ProviderUnavailableError,
   RateLimitedError,
@@ -71,7 +71,7 @@ describe('LlmClientFactory with the real SDKs against the provider simulator', (
 
   beforeAll(async () => {
     const urls = await simulator.start();
-    factory = new LlmClientFactory(testConfig('postgresql://unused/db', simulatorEnv(urls)), { timeoutMs: 2_000 });
+    factory = new LlmClientFactory({ baseUrls: simulatorBaseUrls(urls), timeoutMs: 2_000 });
   });
   afterEach(() => {
     simulator.clear();
@@ -167,7 +167,7 @@ describe('LlmClientFactory with the real SDKs against the provider simulator', (
 
     it('turns a timeout into ProviderUnavailableError', async () => {
       simulator.setLatency(1_000, provider);
-      const quick = new LlmClientFactory(testConfig('postgresql://unused/db', simulatorEnv(simulator.urls)), { timeoutMs: 100 });
+      const quick = new LlmClientFactory({ baseUrls: simulatorBaseUrls(simulator.urls), timeoutMs: 100 });
       const error = await failureOf(quick.create(provider, key, contextFor(key)).complete({ system: 's', user: 'u' }));
 
       expect(error).toBeInstanceOf(ProviderUnavailableError);
@@ -179,12 +179,7 @@ describe('LlmClientFactory with the real SDKs against the provider simulator', (
 
     it('turns a refused connection into ProviderUnavailableError', async () => {
       const port = await closedPort();
-      const config = testConfig('postgresql://unused/db', {
-        OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`,
-        GEMINI_BASE_URL: `http://127.0.0.1:${port}`,
-        DEEPSEEK_BASE_URL: `http://127.0.0.1:${port}/v1`,
-      });
-      const offline = new LlmClientFactory(config).create(provider, key, contextFor(key));
+      const offline = new LlmClientFactory({ baseUrls: unreachableBaseUrls(port), timeoutMs: 2_000 }).create(provider, key, contextFor(key));
 
       for (const call of [() => offline.complete({ system: 's', user: 'u' }), () => offline.validateKey()]) {
         const error = await failureOf(call());
@@ -240,14 +235,14 @@ describe('LlmClientFactory with the real SDKs against the provider simulator', (
   });
 
   it('accepts a base URL with a trailing slash', async () => {
-    const config = testConfig('postgresql://unused/db', { GEMINI_BASE_URL: `${simulator.urls.geminiBaseUrl}/` });
-    await new LlmClientFactory(config).create('gemini', KEYS.gemini, contextFor(KEYS.gemini)).complete({ system: 's', user: 'u' });
+    const options = { baseUrls: { gemini: `${simulator.urls.geminiBaseUrl}/` }, timeoutMs: 2_000 };
+    await new LlmClientFactory(options).create('gemini', KEYS.gemini, contextFor(KEYS.gemini)).complete({ system: 's', user: 'u' });
 
     expect(simulator.requestsFor('gemini')[0].path).toBe(COMPLETION_PATHS.gemini);
   });
 
   it('refuses an empty key before any request', () => {
-    expect(() => factory.create('gemini', '', { tenantLabel: 'brennan', keyLast4: null })).toThrow(MissingApiKeyError);
+    expect(() => factory.create('gemini', '', { tenantLabel: 'brennan', keyLast4: null })).toThrow(EmptyApiKeyError);
     expect(simulator.requests).toEqual([]);
   });
 });

@@ -1,46 +1,32 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { assertUnreachable, maskKey, type ProviderId } from '#libs/common';
-import { AppConfig } from '#libs/config';
 import { GeminiProvider } from './gemini.provider.js';
-import { MissingApiKeyError } from './llm.errors.js';
+import { EmptyApiKeyError } from './llm.errors.js';
+import { LLM_OPTIONS, type LlmOptions } from './llm-options.js';
 import type { KeyContext, LlmProvider } from './llm-provider.js';
 import { OpenAiCompatibleProvider } from './openai-compatible.provider.js';
 import { normalizeBaseUrl, PROVIDER_DEFAULTS } from './provider-registry.js';
 
-export const DEFAULT_LLM_TIMEOUT_MS = 60_000;
-
-/** Optional tuning, provided under LLM_OPTIONS (tests shorten the timeout). */
-export interface LlmOptions {
-  timeoutMs?: number;
-}
-export const LLM_OPTIONS = Symbol('LLM_OPTIONS');
-
 /**
  * Builds a provider bound to one explicit key. Every call makes a new SDK client, so no client
  * (and no key) is ever shared between tenants or reused after a key changes. Keys never come from
- * the environment; only base URLs come from configuration.
+ * the environment; only base URLs and the timeout come from LlmOptions.
  */
 @Injectable()
 export class LlmClientFactory {
-  private readonly timeoutMs: number;
+  constructor(@Inject(LLM_OPTIONS) private readonly options: LlmOptions) {}
 
-  constructor(
-    private readonly config: AppConfig,
-    @Optional() @Inject(LLM_OPTIONS) options?: LlmOptions,
-  ) {
-    this.timeoutMs = options?.timeoutMs ?? DEFAULT_LLM_TIMEOUT_MS;
-  }
-
+  /** @throws EmptyApiKeyError for an empty key (nothing is sent) */
   create(provider: ProviderId, key: string, context: KeyContext): LlmProvider {
     if (!key) {
-      throw new MissingApiKeyError(provider, `No ${provider} API key for tenant ${context.tenantLabel} (key ${maskKey(context.keyLast4)})`);
+      throw new EmptyApiKeyError(provider, `No ${provider} API key for tenant ${context.tenantLabel} (key ${maskKey(context.keyLast4)})`);
     }
     const defaults = PROVIDER_DEFAULTS[provider];
     const common = {
       key,
-      baseUrl: normalizeBaseUrl(this.config.providerBaseUrls[provider] ?? defaults.baseUrl),
+      baseUrl: normalizeBaseUrl(this.options.baseUrls[provider] ?? defaults.baseUrl),
       model: defaults.model,
-      timeoutMs: this.timeoutMs,
+      timeoutMs: this.options.timeoutMs,
       context,
     };
     switch (provider) {

@@ -15,15 +15,10 @@ export class LlmError extends AppError {
   }
 }
 
-export class MissingApiKeyError extends LlmError {
+/** A provider was handed an empty key: refused before anything is sent. */
+export class EmptyApiKeyError extends LlmError {
   constructor(provider: ProviderId, message: string) {
     super(ErrorCode.NoApiKey, message, provider, false);
-  }
-}
-
-export class PlatformKeyMissingError extends LlmError {
-  constructor(provider: ProviderId, message: string) {
-    super(ErrorCode.PlatformKeyMissing, message, provider, false);
   }
 }
 

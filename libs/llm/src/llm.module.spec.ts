@@ -1,15 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { Test } from '@nestjs/testing';
-import { ConfigModule } from '#libs/config';
-import { testConfig } from '#libs/testing';
 import { KeyValidator } from './key-validator.js';
 import { LlmClientFactory } from './llm-client.factory.js';
 import { LlmModule } from './llm.module.js';
 
 describe('LlmModule', () => {
-  it('provides the factory and the validator with the global configuration', async () => {
+  it('provides the factory and the validator with only its own options', async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [ConfigModule.forRoot(testConfig('postgresql://unused/db')), LlmModule],
+      imports: [LlmModule.registerAsync({ useFactory: () => ({ baseUrls: {}, timeoutMs: 1_000 }) })],
     }).compile();
 
     expect(moduleRef.get(LlmClientFactory)).toBeInstanceOf(LlmClientFactory);

@@ -7,7 +7,7 @@ import { JobName, type JobOf, jobOptions, QueueName } from './jobs.js';
 @Injectable()
 export class JobQueue {
   constructor(
-    @InjectQueue(QueueName.HistoricalSync) private readonly historicalSync: Queue,
+    @InjectQueue(QueueName.Backfills) private readonly backfills: Queue,
     @InjectQueue(QueueName.AiJobs) private readonly aiJobs: Queue,
   ) {}
 
@@ -24,7 +24,7 @@ export class JobQueue {
   private queueFor(name: JobName): Queue {
     switch (name) {
       case JobName.Backfill:
-        return this.historicalSync;
+        return this.backfills;
       case JobName.AiExtract:
         return this.aiJobs;
     }

@@ -1,12 +1,13 @@
 import type { JobsOptions } from 'bullmq';
-import type { SealedRequestKey } from '#libs/byok';
+import type { SealedRequestKey } from '#libs/common';
 
 /**
  * Every queue and job of the product, declared once. The string values are stored in Redis and
  * shared by API and worker processes of different versions: they never change once released.
  */
 export enum QueueName {
-  HistoricalSync = 'historical-sync',
+  // renamed from 'historical-sync' in 0.2: drain that queue before upgrading (README, "Upgrading")
+  Backfills = 'backfills',
   AiJobs = 'ai-jobs',
 }
 
@@ -16,8 +17,8 @@ export enum JobName {
 }
 
 export interface JobPayloads {
-  /** Everything else lives in the `sync_jobs` row; the payload carries no key and no record. */
-  [JobName.Backfill]: { syncJobId: string; sealedKey?: SealedRequestKey };
+  /** Everything else lives in the `backfills` row; the payload carries no key and no record. */
+  [JobName.Backfill]: { backfillId: string; sealedKey?: SealedRequestKey };
   /** `sealedKey`: a request's own key, sealed to this job; erased from Redis when the job ends. */
   [JobName.AiExtract]: { aiJobId: string; sealedKey?: SealedRequestKey };
 }
@@ -25,7 +26,7 @@ export interface JobPayloads {
 export type JobOf<Name extends JobName> = JobPayloads[Name];
 
 export const QUEUE_OF: Readonly<Record<JobName, QueueName>> = {
-  [JobName.Backfill]: QueueName.HistoricalSync,
+  [JobName.Backfill]: QueueName.Backfills,
   [JobName.AiExtract]: QueueName.AiJobs,
 };
 
@@ -38,7 +39,7 @@ export function jobOptions<Name extends JobName>(name: Name, payload: JobOf<Name
   switch (name) {
     case JobName.Backfill:
       return {
-        jobId: (payload as JobOf<JobName.Backfill>).syncJobId,
+        jobId: (payload as JobOf<JobName.Backfill>).backfillId,
         attempts: 3,
         backoff: { type: 'exponential', delay: 2_000 },
         removeOnComplete: { age: 24 * 3600, count: 1_000 },

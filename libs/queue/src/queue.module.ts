@@ -1,23 +1,23 @@
 import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
+import type { QueueOptions } from 'bullmq';
 import { AppConfig } from '#libs/config';
 import { JobQueue } from './job-queue.service.js';
 import { QueueName } from './jobs.js';
 
-/** BullMQ on the configured Redis, under the deployment's prefix so tests and deployments never share queues. */
+/** BullMQ's connection and key prefix for queues and workers alike: the deployment's prefix, so tests and deployments never share queues. */
+export function bullOptions(config: AppConfig): Pick<QueueOptions, 'connection' | 'prefix'> {
+  return { connection: { url: config.redisUrl, maxRetriesPerRequest: null }, prefix: `${config.redisPrefix}:bull` };
+}
+
+/** BullMQ queues on the configured Redis, for every process that enqueues. */
 @Module({})
 export class QueueModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: QueueModule,
       global: true,
-      imports: [
-        BullModule.forRoot({
-          connection: { url: config.redisUrl, maxRetriesPerRequest: null },
-          prefix: `${config.redisPrefix}:bull`,
-        }),
-        ...Object.values(QueueName).map((name) => BullModule.registerQueue({ name })),
-      ],
+      imports: [BullModule.forRoot(bullOptions(config)), ...Object.values(QueueName).map((name) => BullModule.registerQueue({ name }))],
       providers: [JobQueue],
       exports: [JobQueue, BullModule],
     };

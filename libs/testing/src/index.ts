@@ -6,3 +6,4 @@ export * from './medium-context.js';
 export * from './provider-simulator/index.js';
 export * from './email-fixtures.js';
 export * from './secret-scan.js';
+export * from './worker-runtime.js';

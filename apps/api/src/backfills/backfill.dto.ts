@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
-import type { SyncJob } from '#libs/database';
-import { RECORD_SOURCES, type RecordSourceName } from '#libs/sync';
+import type { Backfill } from '#libs/database';
+import { RECORD_SOURCES, type RecordSourceName } from '#libs/records';
 
 export class StartBackfillDto {
   @ApiPropertyOptional({ enum: RECORD_SOURCES, default: 'api' })
@@ -40,7 +40,7 @@ export class BackfillView {
   @ApiProperty({ nullable: true, type: Date }) startedAt: Date | null;
   @ApiProperty({ nullable: true, type: Date }) finishedAt: Date | null;
 
-  static of(job: SyncJob): BackfillView {
+  static of(job: Backfill): BackfillView {
     return {
       id: job.id,
       workspaceId: job.workspaceId,

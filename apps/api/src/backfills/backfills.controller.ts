@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import type { RequestKey } from '#libs/byok';
-import { BackfillService } from '#libs/sync';
+import { BackfillService } from '#libs/backfill';
+import type { RequestKey } from '#libs/common';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { WorkspaceAccess } from '../auth/workspace-access.js';
 import { ApiByokHeaders, RequestScopedKey } from '../byok/byok-headers.js';

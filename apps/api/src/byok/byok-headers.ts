@@ -3,8 +3,8 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { applyDecorators } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { keyShapeProblem, type RequestKey } from '#libs/byok';
-import { ErrorCode, isProviderId, PROVIDER_IDS, ValidationFailedError } from '#libs/common';
+import { keyShapeProblem } from '#libs/byok';
+import { ErrorCode, isProviderId, PROVIDER_IDS, type RequestKey, ValidationFailedError } from '#libs/common';
 
 export const PROVIDER_HEADER = 'x-user-provider';
 export const KEY_HEADER = 'x-user-api-key';

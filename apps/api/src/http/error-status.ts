@@ -24,7 +24,7 @@ export function httpStatusOf(code: ErrorCode): HttpStatus {
     case ErrorCode.TenantNotFound:
     case ErrorCode.WorkspaceNotFound:
     case ErrorCode.SettingNotFound:
-    case ErrorCode.SyncJobNotFound:
+    case ErrorCode.BackfillNotFound:
     case ErrorCode.AiJobNotFound:
       return HttpStatus.NOT_FOUND;
     case ErrorCode.SubdomainTaken:

@@ -1,8 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsDefined } from 'class-validator';
-import { ByokKeyStore, KeyValidationService, type MaskedSetting, type ValidationOutcome } from '#libs/byok';
+import { ByokKeyStore, type MaskedSetting } from '#libs/byok';
 import { TenantService } from '#libs/tenancy';
+import { KeyValidationService, type ValidationOutcome } from '#libs/tenant-llm';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { assertTenantAccess } from '../auth/tenant-access.js';
 import { uuidParam } from '../http/validation.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseMbox, splitMbox } from './mbox-parser.js';
-import { InvalidMboxError } from './sync.errors.js';
+import { InvalidMboxError } from './records.errors.js';
 
 const message = (id: string, body: string, headers = 'Date: Mon, 06 Jan 2025 09:00:00 +0000\n') =>
   `From sender@example.test Mon Jan  6 09:00:00 2025\nMessage-ID: <${id}@example.test>\n${headers}From: A <a@example.test>\nTo: b@example.test\nSubject: ${id}\n\n${body}\n\n`;

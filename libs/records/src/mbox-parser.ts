@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { simpleParser, type AddressObject } from 'mailparser';
 import type { IncomingRecord } from './source-record.js';
-import { InvalidMboxError } from './sync.errors.js';
+import { InvalidMboxError } from './records.errors.js';
 
 export interface ParsedMessage {
   index: number;

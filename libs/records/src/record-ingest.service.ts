@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ErrorCode, ValidationFailedError } from '#libs/common';
-import { InvalidMboxError } from './sync.errors.js';
+import { InvalidMboxError } from './records.errors.js';
 import { type IncomingRecord, incomingRecordSchema, type IngestResult, type RecordSourceName, type RejectedRecord } from './source-record.js';
 import { SourceRecordRepository } from './source-record.repository.js';
 

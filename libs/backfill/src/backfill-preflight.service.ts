@@ -1,13 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { apiKeySettingFor, isProviderId, maskKey, type ProviderId } from '#libs/common';
-import { AppConfig } from '#libs/config';
-import { ByokKeyStore, KeyResolver, type ResolvedKey } from '#libs/byok';
-import { PlanType, ValidationStatus } from '#libs/database';
-import { AuthenticationError, type KeyContext, KeyValidator, MissingApiKeyError, withProviderRetry } from '#libs/llm';
+import { apiKeySettingFor, maskKey, type ProviderId, type RequestKey } from '#libs/common';
+import { KeyResolver, MissingApiKeyError, type ResolvedKey } from '#libs/byok';
+import { PlanType } from '#libs/database';
+import { AuthenticationError, type KeyContext } from '#libs/llm';
 import { type ResolvedTenant, TenantResolver } from '#libs/tenancy';
-import { PlanNotEligibleError } from './sync.errors.js';
-
-export const DEFAULT_GRAPHRAG_PROVIDER: ProviderId = 'openai';
+import { KeyValidationService, ProviderChoice } from '#libs/tenant-llm';
+import { PlanNotEligibleError } from './backfill.errors.js';
 
 export interface PreflightResult {
   tenant: ResolvedTenant;
@@ -27,18 +25,22 @@ export class BackfillPreflight {
 
   constructor(
     private readonly tenants: TenantResolver,
-    private readonly store: ByokKeyStore,
     private readonly keys: KeyResolver,
-    private readonly validator: KeyValidator,
-    private readonly config: AppConfig,
+    private readonly providers: ProviderChoice,
+    private readonly validation: KeyValidationService,
   ) {}
 
-  async check(workspaceId: string, requestKey?: { provider: ProviderId; key: string }): Promise<PreflightResult> {
+  /**
+   * @throws WorkspaceNotFoundError, PlanNotEligibleError, MissingApiKeyError, PlatformKeyMissingError,
+   *   AuthenticationError (placeholder or refused key), RateLimitedError / ProviderUnavailableError
+   *   (the live check could not get an answer)
+   */
+  async check(workspaceId: string, requestKey?: RequestKey): Promise<PreflightResult> {
     const tenant = await this.tenants.resolve(workspaceId);
     this.logger.log({ workspaceId, tenantId: tenant.tenantId }, 'Resolved tenant_id from workspace_id');
     if (tenant.planType === PlanType.free) throw new PlanNotEligibleError(tenant.subdomain, tenant.planType);
 
-    const provider = requestKey?.provider ?? (await this.graphragProvider(tenant.tenantId));
+    const provider = requestKey?.provider ?? (await this.providers.forTenant(tenant.tenantId));
     const settingKey = apiKeySettingFor(provider);
     let key: ResolvedKey;
     try {
@@ -51,10 +53,7 @@ export class BackfillPreflight {
     }
 
     const context: KeyContext = { tenantLabel: tenant.subdomain, keyLast4: key.last4 };
-    const verdict = await withProviderRetry(this.retryPolicy(), () => this.validator.validate(provider, key.key, key.fingerprint, context));
-    if (key.source === 'tenant') {
-      await this.store.recordValidation(tenant.tenantId, settingKey, key.fingerprint, ValidationStatus[verdict.status], verdict.checkedAt);
-    }
+    const verdict = await this.validation.checkForJob(tenant.tenantId, key, context);
     if (verdict.status === 'invalid') {
       throw new AuthenticationError(
         provider,
@@ -62,14 +61,5 @@ export class BackfillPreflight {
       );
     }
     return { tenant, provider, key, context };
-  }
-
-  private async graphragProvider(tenantId: string): Promise<ProviderId> {
-    const configured = await this.store.getPlain(tenantId, 'GRAPHRAG_PROVIDER');
-    return isProviderId(configured) ? configured : DEFAULT_GRAPHRAG_PROVIDER;
-  }
-
-  private retryPolicy() {
-    return { maxAttempts: this.config.sync.providerMaxAttempts, baseDelayMs: this.config.sync.providerRetryBaseMs };
   }
 }

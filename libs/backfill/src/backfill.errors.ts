@@ -1,0 +1,26 @@
+import { AppError, ErrorCode, NotFoundError } from '#libs/common';
+
+export class BackfillNotFoundError extends NotFoundError {
+  constructor(backfillId: string) {
+    super(`Backfill ${backfillId} not found`, ErrorCode.BackfillNotFound);
+  }
+}
+
+export class BackfillAlreadyActiveError extends AppError {
+  constructor(readonly activeBackfillId: string) {
+    super(ErrorCode.BackfillAlreadyActive, `A backfill is already active for this workspace (job ${activeBackfillId})`);
+  }
+}
+
+export class BackfillNotCancellableError extends AppError {
+  constructor(status: string) {
+    super(ErrorCode.BackfillNotCancellable, `The backfill has already ended (${status})`);
+  }
+}
+
+/** Pre-flight refusals are typed like provider errors: they fail the job at once, without retry. */
+export class PlanNotEligibleError extends AppError {
+  constructor(subdomain: string, plan: string) {
+    super(ErrorCode.PlanNotEligible, `Skipping backfill: tenant ${subdomain} is on the ${plan} plan, which has no knowledge-graph extraction. Upgrade to team or enterprise.`);
+  }
+}

@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { ByokModule } from '#libs/byok';
+import { GraphragModule } from '#libs/graphrag';
+import { RecordsModule } from '#libs/records';
+import { TenancyModule } from '#libs/tenancy';
+import { TenantLlmModule } from '#libs/tenant-llm';
+import { BackfillJob } from './backfill.job.js';
+import { BackfillPreflight } from './backfill-preflight.service.js';
+import { BackfillRunner } from './backfill-runner.service.js';
+import { BackfillRepository } from './backfill.repository.js';
+import { BackfillService } from './backfill.service.js';
+
+/** Backfills: the API side (start, read, cancel) and the worker side (pre-flight, paged extraction). */
+@Module({
+  imports: [TenancyModule, ByokModule, TenantLlmModule, RecordsModule, GraphragModule],
+  providers: [BackfillRepository, BackfillPreflight, BackfillService, BackfillRunner, BackfillJob],
+  exports: [BackfillService, BackfillRunner],
+})
+export class BackfillModule {}

@@ -1,0 +1,5 @@
+export * from './records.errors.js';
+export * from './source-record.js';
+export * from './record-ingest.service.js';
+export * from './record-source.js';
+export * from './records.module.js';

@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { apiKeySettingFor, ValidationFailedError } from '#libs/common';
+import { AppConfig } from '#libs/config';
+import { ByokKeyStore, type ResolvedKey, SettingNotFoundError, settingDefinition } from '#libs/byok';
+import { ValidationStatus } from '#libs/database';
+import { type KeyContext, type KeyVerdict, KeyValidator, withProviderRetry } from '#libs/llm';
+import { TenantResolver } from '#libs/tenancy';
+import { providerRetryPolicy } from './retry-policy.js';
+
+export interface ValidationOutcome {
+  status: 'valid' | 'invalid';
+  provider: string;
+  checkedAt: Date;
+}
+
+/**
+ * Asks the provider layer whether a key works (placeholders offline, otherwise one cheap live call,
+ * cached by fingerprint) and records the verdict on the tenant's setting. It sits above libs/byok
+ * and libs/llm so that key storage never calls a provider. A rate limit or outage is no verdict: it
+ * propagates as its typed error and leaves the setting as it was.
+ */
+@Injectable()
+export class KeyValidationService {
+  constructor(
+    private readonly store: ByokKeyStore,
+    private readonly validator: KeyValidator,
+    private readonly tenants: TenantResolver,
+    private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Checks a tenant's stored provider key now and records the verdict.
+   * @throws UnknownSettingKeyError, SettingNotFoundError, ValidationFailedError (not a provider key),
+   *   RateLimitedError or ProviderUnavailableError (no verdict)
+   */
+  async validateStored(tenantId: string, settingKey: string): Promise<ValidationOutcome> {
+    const definition = settingDefinition(settingKey);
+    if (!definition.provider) throw new ValidationFailedError(`${settingKey} is not a provider key`);
+    const stored = await this.store.get(tenantId, settingKey);
+    if (!stored) throw new SettingNotFoundError(settingKey);
+    const tenant = await this.tenants.tenant(tenantId);
+
+    const verdict = await this.validator.validate(definition.provider, stored.key, stored.fingerprint, {
+      tenantLabel: tenant.subdomain,
+      keyLast4: stored.last4,
+    });
+    await this.store.recordValidation(tenantId, settingKey, stored.fingerprint, ValidationStatus[verdict.status], verdict.checkedAt);
+    return { status: verdict.status, provider: definition.provider, checkedAt: verdict.checkedAt };
+  }
+
+  /**
+   * The verdict on the key a job is about to use, with the configured retries on 429 and 5xx; a
+   * tenant's stored key gets the verdict recorded on its setting (request and platform keys have none).
+   * @throws RateLimitedError or ProviderUnavailableError once the retries are used up
+   */
+  async checkForJob(tenantId: string, key: ResolvedKey, context: KeyContext): Promise<KeyVerdict> {
+    const verdict = await withProviderRetry(providerRetryPolicy(this.config), () =>
+      this.validator.validate(key.provider, key.key, key.fingerprint, context),
+    );
+    if (key.source === 'tenant') {
+      await this.store.recordValidation(tenantId, apiKeySettingFor(key.provider), key.fingerprint, ValidationStatus[verdict.status], verdict.checkedAt);
+    }
+    return verdict;
+  }
+
+  /** A key the provider refused mid-job: its cached verdict goes, and a stored key is marked invalid so the next pre-flight stops at once. */
+  async markRefused(tenantId: string, key: ResolvedKey): Promise<void> {
+    this.validator.forget(key.provider, key.fingerprint);
+    if (key.source !== 'tenant') return;
+    await this.store.recordValidation(tenantId, apiKeySettingFor(key.provider), key.fingerprint, ValidationStatus.invalid);
+  }
+}

@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { type KeyUsageOutcome, KeyUsageRepository, type ResolvedKey } from '#libs/byok';
+import { AppConfig } from '#libs/config';
+import { type KeyContext, LlmClientFactory, type LlmProvider, type RetryPolicy, withProviderRetry } from '#libs/llm';
+import { providerRetryPolicy } from './retry-policy.js';
+
+/** Who a session calls for: the job, its tenant and the key the key policy chose. */
+export interface SessionScope {
+  tenantId: string;
+  jobId: string;
+  jobKind: 'backfill' | 'ai_job';
+  key: ResolvedKey;
+  context: KeyContext;
+}
+
+/** Provider attempts made through a session, counted by whoever holds it (a page, a job). */
+export interface CallCounter {
+  count: number;
+}
+
+/**
+ * One job's access to its provider: a client bound to the job's key, every call retried by the
+ * configured policy and counted, and the counts recorded in key_usage (by fingerprint, never the key).
+ * Backfills and AI jobs both go through it, so they cannot differ in retries or accounting.
+ */
+export class ProviderSession {
+  constructor(
+    readonly llm: LlmProvider,
+    private readonly scope: SessionScope,
+    private readonly policy: RetryPolicy,
+    private readonly usage: KeyUsageRepository,
+  ) {}
+
+  /** A call wrapper (GraphExtractor's ProviderCall): retried per policy, every attempt added to `counter`. */
+  counted(counter: CallCounter): <T>(call: () => Promise<T>) => Promise<T> {
+    return (call) =>
+      withProviderRetry(this.policy, () => {
+        counter.count++;
+        return call();
+      });
+  }
+
+  /** Records a batch of `calls` attempts and how it ended; nothing for an empty batch. */
+  async recordUsage(calls: number, outcome: KeyUsageOutcome): Promise<void> {
+    if (calls === 0) return;
+    const { tenantId, jobId, jobKind, key } = this.scope;
+    await this.usage.record({ tenantId, jobId, jobKind, key, calls, outcome });
+  }
+}
+
+/** Opens ProviderSessions with the configured retry policy. */
+@Injectable()
+export class ProviderSessions {
+  constructor(
+    private readonly factory: LlmClientFactory,
+    private readonly usage: KeyUsageRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** @throws EmptyApiKeyError when the scope's key is empty (the key policy never hands one out) */
+  open(scope: SessionScope): ProviderSession {
+    const llm = this.factory.create(scope.key.provider, scope.key.key, scope.context);
+    return new ProviderSession(llm, scope, providerRetryPolicy(this.config), this.usage);
+  }
+}

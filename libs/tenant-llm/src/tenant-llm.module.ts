@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { ByokModule } from '#libs/byok';
+import { AppConfig } from '#libs/config';
+import { LlmModule } from '#libs/llm';
+import { TenancyModule } from '#libs/tenancy';
+import { KeyValidationService } from './key-validation.service.js';
+import { ProviderChoice } from './provider-choice.service.js';
+import { ProviderSessions } from './provider-session.js';
+
+/**
+ * LLM work on a tenant's behalf, above key storage (byok) and the provider layer (llm): provider
+ * choice, key validation with recorded verdicts, and provider sessions. The provider layer is
+ * registered here, once, with only the base URLs and timeout from the configuration.
+ */
+@Module({
+  imports: [
+    TenancyModule,
+    ByokModule,
+    LlmModule.registerAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({ baseUrls: config.providers.baseUrls, timeoutMs: config.providers.timeoutMs }),
+    }),
+  ],
+  providers: [KeyValidationService, ProviderChoice, ProviderSessions],
+  exports: [KeyValidationService, ProviderChoice, ProviderSessions, LlmModule],
+})
+export class TenantLlmModule {}

@@ -1,0 +1,24 @@
+import { type INestApplicationContext, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { AiJobsModule } from '#libs/ai-jobs';
+import { BackfillModule } from '#libs/backfill';
+import type { AppConfig } from '#libs/config';
+import { InfrastructureModule } from '#libs/infrastructure';
+import type { LoggingOptions } from '#libs/logging';
+import { JobWorkersModule } from '#libs/queue';
+
+/**
+ * The job runtime in the test's own process, composed from the libs exactly as apps/worker composes
+ * it (a job module missing here fails the start, as the handler registry checks every job), so
+ * tests can watch the worker's connectors and logs in process.
+ */
+export async function startInProcessWorker(config: AppConfig, logging: LoggingOptions = {}): Promise<INestApplicationContext> {
+  @Module({ imports: [InfrastructureModule.forRoot(config, logging), BackfillModule, AiJobsModule, JobWorkersModule] })
+  class InProcessWorkerModule {}
+
+  const app = await NestFactory.createApplicationContext(InProcessWorkerModule, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  await app.init();
+  return app;
+}
