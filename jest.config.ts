@@ -9,7 +9,7 @@ const config: Config = {
     '^#libs/([^/]+)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts', '<rootDir>/{apps,libs}/**/*.e2e-spec.ts'],
+  testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts', '<rootDir>/{apps,libs}/**/*.e2e-spec.ts'],
   testTimeout: 30_000,
   // two cores: more workers only contend for Postgres
   maxWorkers: 2,

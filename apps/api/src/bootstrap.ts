@@ -10,7 +10,6 @@ import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '#libs/config';
 import type { LoggingOptions } from '#libs/logging';
 import { ApiModule } from './api.module.js';
-import { createValidationPipe } from './http/validation.js';
 import { contentTypeOf, isUploadPath, UPLOAD_LIMIT_BYTES } from './records/records.dto.js';
 
 const BYOK_HEADERS = ['Authorization', 'Content-Type', 'X-API-Key', 'X-User-Provider', 'X-User-Api-Key', 'X-Request-Id'];
@@ -26,7 +25,6 @@ export async function createApiApp(config: AppConfig, logging: LoggingOptions = 
     limit: UPLOAD_LIMIT_BYTES,
     type: (req) => isUploadPath(req) && !contentTypeOf(req).mediaType.startsWith('multipart/') && req.headers.authorization !== undefined,
   });
-  app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   app.enableCors({ origin: config.corsOrigins.length ? [...config.corsOrigins] : false, allowedHeaders: BYOK_HEADERS, maxAge: 600 });
   app.disable('x-powered-by');

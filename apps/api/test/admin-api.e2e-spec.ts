@@ -52,6 +52,30 @@ describe('Admin API (e2e)', () => {
       expect(docs.status).toBe(200);
       expect(Object.keys(docs.body.paths)).toEqual(expect.arrayContaining(['/v1/tenants', '/v1/tenants/{tenantId}/settings/{key}']));
     });
+
+    it('documents each input with the zod schema that validates it', async () => {
+      const { paths } = (await api.request('GET', '/docs/openapi.json', { token: null })).body;
+      const createTenant = paths['/v1/tenants'].post.requestBody.content['application/json'].schema;
+      expect(createTenant).toMatchObject({
+        type: 'object',
+        required: ['subdomain', 'planType', 'aiKeyMode'],
+        additionalProperties: false,
+        properties: { planType: { enum: ['free', 'team', 'enterprise'] }, aiKeyMode: { enum: ['byok', 'managed'] } },
+      });
+      const graphParameters = paths['/v1/workspaces/{workspaceId}/graph'].get.parameters;
+      expect(graphParameters).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ name: 'limit', in: 'query', required: false }),
+          expect.objectContaining({ name: 'workspaceId', in: 'path', schema: expect.objectContaining({ format: 'uuid' }) }),
+        ]),
+      );
+      const backfill = paths['/v1/backfills/{jobId}'].get.responses['200'].content['application/json'].schema;
+      expect(backfill.properties.status.enum).toEqual(['queued', 'preflight', 'running', 'succeeded', 'failed', 'cancelled']);
+      expect(backfill.properties.createdAt).toEqual({ type: 'string', format: 'date-time' });
+      // an invalid body is refused by the same schema: the document cannot promise what is not enforced
+      const refused = await api.request('POST', '/v1/tenants', { body: { subdomain: 'ok-name', planType: 'gold', aiKeyMode: 'byok' } });
+      expect(refused.body.error).toEqual({ code: 'VALIDATION_FAILED', message: 'planType must be one of free, team, enterprise' });
+    });
   });
 
   describe('tenants, workspaces and tokens', () => {

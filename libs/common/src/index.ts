@@ -3,3 +3,4 @@ export * from './app-error.js';
 export * from './mask.js';
 export * from './provider-id.js';
 export * from './request-key.js';
+export * from './validation.js';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { NotFoundError, ValidationFailedError } from '#libs/common';
+import { isUuid, NotFoundError, ValidationFailedError } from '#libs/common';
 import { normalizeName } from './graph-merge.js';
 import { type EntityWithMentionCount, GraphRepository } from './graph.repository.js';
 
@@ -57,8 +57,6 @@ export class EntityNotFoundError extends NotFoundError {
     super(`Entity ${entityId} not found`);
   }
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Reads a workspace's graph: keyset pages of entities with their relationships, and one entity with its mentions. */
 @Injectable()
@@ -123,6 +121,6 @@ function decodeCursor(cursor: string): { normalizedName: string; id: string } {
   }
   if (!Array.isArray(value) || value.length !== 2) throw invalid;
   const [normalizedName, id] = value as unknown[];
-  if (typeof normalizedName !== 'string' || normalizedName.includes('\u0000') || typeof id !== 'string' || !UUID.test(id)) throw invalid;
+  if (typeof normalizedName !== 'string' || normalizedName.includes('\u0000') || !isUuid(id)) throw invalid;
   return { normalizedName, id };
 }

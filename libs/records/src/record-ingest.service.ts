@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ErrorCode, ValidationFailedError } from '#libs/common';
+import { describeIssue, ErrorCode, ValidationFailedError } from '#libs/common';
 import { InvalidMboxError } from './records.errors.js';
 import { type IncomingRecord, incomingRecordSchema, type IngestResult, type RecordSourceName, type RejectedRecord } from './source-record.js';
 import { SourceRecordRepository } from './source-record.repository.js';
@@ -68,7 +68,10 @@ export class RecordIngestService {
 
 function validate(row: unknown): IncomingRecord | Rejection {
   const parsed = incomingRecordSchema.safeParse(row);
-  return parsed.success ? parsed.data : new Rejection(describeIssue(parsed.error.issues[0]));
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  // a row that is not an object at all reads better said so than as a type error
+  return new Rejection(issue?.code === 'invalid_type' && issue.path.length === 0 ? 'a record must be a JSON object' : describeIssue(issue));
 }
 
 function parseJsonPayload(payload: string): unknown[] {
@@ -101,13 +104,4 @@ function parseNdjson(payload: string): (unknown | Rejection)[] {
     }
   });
   return rows;
-}
-
-function describeIssue(issue: { path: PropertyKey[]; message: string; code: string } | undefined): string {
-  if (!issue) return 'invalid record';
-  const field = issue.path.map(String).join('.');
-  if (issue.code === 'invalid_type' && field && issue.message.includes('received undefined')) return `${field} is required`;
-  if (issue.code === 'unrecognized_keys') return issue.message;
-  if (issue.code === 'invalid_type' && !field) return 'a record must be a JSON object';
-  return issue.message.startsWith(field) || !field ? issue.message : `${field}: ${issue.message}`;
 }

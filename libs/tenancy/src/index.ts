@@ -1,5 +1,4 @@
 export * from './tenancy.errors.js';
-export * from './uuid.js';
 export * from './tenant-resolver.service.js';
 export * from './tenant.service.js';
 export * from './workspace.service.js';

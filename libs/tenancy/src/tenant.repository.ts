@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { isUuid } from '#libs/common';
 import { type AiKeyMode, type PlanType, Prisma, PrismaService, type Tenant } from '#libs/database';
 import { SubdomainTakenError } from './tenancy.errors.js';
-import { isUuid } from './uuid.js';
 
 @Injectable()
 export class TenantRepository {

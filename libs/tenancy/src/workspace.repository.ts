@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { isUuid } from '#libs/common';
 import { PrismaService, type Tenant, type Workspace } from '#libs/database';
-import { isUuid } from './uuid.js';
 
 @Injectable()
 export class WorkspaceRepository {

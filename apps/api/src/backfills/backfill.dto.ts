@@ -1,59 +1,59 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional } from 'class-validator';
-import type { Backfill } from '#libs/database';
-import { RECORD_SOURCES, type RecordSourceName } from '#libs/records';
+import { z } from 'zod';
+import { type Backfill, BackfillStatus } from '#libs/database';
+import { RECORD_SOURCES } from '#libs/records';
+import { failureView, keySourceView } from '../http/views.js';
 
-export class StartBackfillDto {
-  @ApiPropertyOptional({ enum: RECORD_SOURCES, default: 'api' })
-  @IsOptional()
-  @IsIn(RECORD_SOURCES, { message: `source must be one of ${RECORD_SOURCES.join(', ')}` })
-  source?: RecordSourceName;
-}
+export const startBackfillBody = z.strictObject({
+  source: z
+    .enum(RECORD_SOURCES, { error: `source must be one of ${RECORD_SOURCES.join(', ')}` })
+    .default('api')
+    .meta({ description: 'Which of the workspace records to read' }),
+  })
+  // a start without a body reads the API's records, as `{}` does
+  .default({ source: 'api' });
+export type StartBackfillBody = z.output<typeof startBackfillBody>;
 
-export class BackfillStartedView {
-  @ApiProperty({ format: 'uuid' }) jobId: string;
-}
+export const backfillStartedView = z.object({ jobId: z.guid() });
 
-class FailureView {
-  @ApiProperty({ example: 'NO_API_KEY' }) code: string;
-  @ApiProperty() message: string;
-}
+export const backfillView = z.object({
+  id: z.guid(),
+  workspaceId: z.guid(),
+  source: z.enum(RECORD_SOURCES),
+  status: z.enum(BackfillStatus),
+  failure: failureView.nullable(),
+  counters: z.object({
+    recordsFetched: z.number().int(),
+    recordsProcessed: z.number().int(),
+    entities: z.number().int().meta({ description: 'Entities this backfill added to the graph' }),
+    relationships: z.number().int().meta({ description: 'Relationships this backfill added to the graph' }),
+  }),
+  provider: z.string().nullable(),
+  keySource: keySourceView.nullable(),
+  keyLast4: z.string().nullable(),
+  createdAt: z.date(),
+  startedAt: z.date().nullable(),
+  finishedAt: z.date().nullable(),
+});
+export type BackfillView = z.output<typeof backfillView>;
 
-class CountersView {
-  @ApiProperty() recordsFetched: number;
-  @ApiProperty() recordsProcessed: number;
-  @ApiProperty({ description: 'Entities this backfill added to the graph' }) entities: number;
-  @ApiProperty({ description: 'Relationships this backfill added to the graph' }) relationships: number;
-}
-
-export class BackfillView {
-  @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ format: 'uuid' }) workspaceId: string;
-  @ApiProperty({ enum: ['api', 'mbox'] }) source: string;
-  @ApiProperty({ enum: ['queued', 'preflight', 'running', 'succeeded', 'failed', 'cancelled'] }) status: string;
-  @ApiProperty({ type: FailureView, nullable: true }) failure: FailureView | null;
-  @ApiProperty({ type: CountersView }) counters: CountersView;
-  @ApiProperty({ nullable: true, type: String }) provider: string | null;
-  @ApiProperty({ nullable: true, enum: ['request', 'tenant', 'platform'] }) keySource: string | null;
-  @ApiProperty({ nullable: true, type: String }) keyLast4: string | null;
-  @ApiProperty() createdAt: Date;
-  @ApiProperty({ nullable: true, type: Date }) startedAt: Date | null;
-  @ApiProperty({ nullable: true, type: Date }) finishedAt: Date | null;
-
-  static of(job: Backfill): BackfillView {
-    return {
-      id: job.id,
-      workspaceId: job.workspaceId,
-      source: job.source,
-      status: job.status,
-      failure: job.failureCode ? { code: job.failureCode, message: job.failureMessage ?? '' } : null,
-      counters: { recordsFetched: job.recordsFetched, recordsProcessed: job.recordsProcessed, entities: job.entities, relationships: job.relationships },
-      provider: job.provider,
-      keySource: job.keySource,
-      keyLast4: job.keyLast4,
-      createdAt: job.createdAt,
-      startedAt: job.startedAt,
-      finishedAt: job.finishedAt,
-    };
-  }
+export function toBackfillView(backfill: Backfill): BackfillView {
+  return {
+    id: backfill.id,
+    workspaceId: backfill.workspaceId,
+    source: backfill.source as BackfillView['source'],
+    status: backfill.status,
+    failure: backfill.failureCode ? { code: backfill.failureCode, message: backfill.failureMessage ?? '' } : null,
+    counters: {
+      recordsFetched: backfill.recordsFetched,
+      recordsProcessed: backfill.recordsProcessed,
+      entities: backfill.entities,
+      relationships: backfill.relationships,
+    },
+    provider: backfill.provider,
+    keySource: backfill.keySource as BackfillView['keySource'],
+    keyLast4: backfill.keyLast4,
+    createdAt: backfill.createdAt,
+    startedAt: backfill.startedAt,
+    finishedAt: backfill.finishedAt,
+  };
 }

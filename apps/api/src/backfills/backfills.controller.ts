@@ -1,12 +1,13 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
 import { BackfillService } from '#libs/backfill';
 import type { RequestKey } from '#libs/common';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { WorkspaceAccess } from '../auth/workspace-access.js';
 import { ApiByokHeaders, RequestScopedKey } from '../byok/byok-headers.js';
-import { uuidParam } from '../http/validation.js';
-import { BackfillStartedView, BackfillView, StartBackfillDto } from './backfill.dto.js';
+import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
+import { backfillStartedView, type BackfillView, backfillView, type StartBackfillBody, startBackfillBody, toBackfillView } from './backfill.dto.js';
 
 @ApiTags('backfills')
 @ApiBearerAuth()
@@ -20,36 +21,34 @@ export class BackfillsController {
   @Post('workspaces/:workspaceId/backfills')
   @HttpCode(202)
   @ApiByokHeaders()
-  @ApiAcceptedResponse({ type: BackfillStartedView, description: '409 BACKFILL_ALREADY_ACTIVE when one is queued or running' })
+  @ApiAcceptedResponse({ schema: openApiSchema(backfillStartedView, 'output'), description: '409 BACKFILL_ALREADY_ACTIVE when one is queued or running' })
   async start(
     @CurrentPrincipal() principal: Principal,
     @RequestScopedKey() requestKey: RequestKey | undefined,
-    @Param('workspaceId', uuidParam('workspaceId')) workspaceId: string,
-    @Body() body: StartBackfillDto,
-  ): Promise<BackfillStartedView> {
+    @UuidParam('workspaceId') workspaceId: string,
+    @ValidBody(startBackfillBody) body: StartBackfillBody,
+  ): Promise<{ jobId: string }> {
     await this.access.resolve(principal, workspaceId);
-    const job = await this.backfills.start(workspaceId, body.source ?? 'api', requestKey);
-    return { jobId: job.id };
+    const backfill = await this.backfills.start(workspaceId, body.source, requestKey);
+    return { jobId: backfill.id };
   }
 
   @Get('workspaces/:workspaceId/backfills')
-  async list(
-    @CurrentPrincipal() principal: Principal,
-    @Param('workspaceId', uuidParam('workspaceId')) workspaceId: string,
-  ): Promise<{ items: BackfillView[] }> {
+  @ApiOkResponse({ schema: openApiSchema(z.object({ items: z.array(backfillView) }), 'output') })
+  async list(@CurrentPrincipal() principal: Principal, @UuidParam('workspaceId') workspaceId: string): Promise<{ items: BackfillView[] }> {
     await this.access.resolve(principal, workspaceId);
-    return { items: (await this.backfills.list(workspaceId)).map(BackfillView.of) };
+    return { items: (await this.backfills.list(workspaceId)).map(toBackfillView) };
   }
 
   @Get('backfills/:jobId')
-  @ApiOkResponse({ type: BackfillView })
-  async get(@CurrentPrincipal() principal: Principal, @Param('jobId', uuidParam('jobId')) jobId: string): Promise<BackfillView> {
-    return BackfillView.of(await this.backfills.get(jobId, tenantScope(principal)));
+  @ApiOkResponse({ schema: openApiSchema(backfillView, 'output') })
+  async get(@CurrentPrincipal() principal: Principal, @UuidParam('jobId') jobId: string): Promise<BackfillView> {
+    return toBackfillView(await this.backfills.get(jobId, tenantScope(principal)));
   }
 
   @Post('backfills/:jobId/cancel')
   @HttpCode(202)
-  async cancel(@CurrentPrincipal() principal: Principal, @Param('jobId', uuidParam('jobId')) jobId: string): Promise<void> {
+  async cancel(@CurrentPrincipal() principal: Principal, @UuidParam('jobId') jobId: string): Promise<void> {
     await this.backfills.cancel(jobId, tenantScope(principal));
   }
 }

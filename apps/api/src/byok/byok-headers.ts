@@ -1,40 +1,59 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { z } from 'zod';
 import { keyShapeProblem } from '#libs/byok';
 import { ErrorCode, isProviderId, PROVIDER_IDS, type RequestKey, ValidationFailedError } from '#libs/common';
 
 export const PROVIDER_HEADER = 'x-user-provider';
 export const KEY_HEADER = 'x-user-api-key';
 
-/**
- * Reads the BYOK headers: both absent -> no request key; one alone, an unknown provider or a
- * malformed key -> 400. Errors never echo the key.
- */
-export function parseByokHeaders(headers: IncomingHttpHeaders): RequestKey | undefined {
-  const provider = headerValue(headers, PROVIDER_HEADER);
-  const key = headerValue(headers, KEY_HEADER);
-  if (provider === undefined && key === undefined) return undefined;
-  if (provider === undefined || key === undefined) {
-    throw new ValidationFailedError('Send X-User-Provider and X-User-Api-Key together, or neither', ErrorCode.ByokHeadersIncomplete);
-  }
-  const normalizedProvider = provider.toLowerCase();
-  if (!isProviderId(normalizedProvider)) {
-    throw new ValidationFailedError(`X-User-Provider must be one of ${PROVIDER_IDS.join(', ')}`, ErrorCode.ByokProviderUnknown);
-  }
-  const problem = keyShapeProblem(key);
-  if (problem) throw new ValidationFailedError(`X-User-Api-Key ${problem}`, ErrorCode.ByokKeyInvalid);
-  return { provider: normalizedProvider, key };
+/** A zod issue that carries the error code its refusal answers with. */
+function refuse(ctx: z.RefinementCtx, message: string, errorCode: ErrorCode): typeof z.NEVER {
+  ctx.addIssue({ code: 'custom', message, params: { errorCode } });
+  return z.NEVER;
 }
 
 /** An empty or blank header counts as absent; a repeated one is refused rather than guessed at. */
-function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const raw = headers[name];
-  if (Array.isArray(raw)) throw new ValidationFailedError(`Send ${name} once`, ErrorCode.ByokKeyInvalid);
-  const value = raw?.trim();
-  return value ? value : undefined;
+const headerValue = (name: string) =>
+  z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .transform((value, ctx) => {
+      if (Array.isArray(value)) return refuse(ctx, `Send ${name} once`, ErrorCode.ByokKeyInvalid);
+      return value?.trim() || undefined;
+    });
+
+/**
+ * The BYOK headers: both absent -> no request key; one alone, an unknown provider or a malformed
+ * key -> a refusal with its own code. Messages never quote the key.
+ */
+export const byokHeaders = z
+  .object({ [PROVIDER_HEADER]: headerValue(PROVIDER_HEADER), [KEY_HEADER]: headerValue(KEY_HEADER) })
+  .transform((headers, ctx): RequestKey | undefined => {
+    const provider = headers[PROVIDER_HEADER]?.toLowerCase();
+    const key = headers[KEY_HEADER];
+    if (provider === undefined && key === undefined) return undefined;
+    if (provider === undefined || key === undefined) {
+      return refuse(ctx, 'Send X-User-Provider and X-User-Api-Key together, or neither', ErrorCode.ByokHeadersIncomplete);
+    }
+    if (!isProviderId(provider)) return refuse(ctx, `X-User-Provider must be one of ${PROVIDER_IDS.join(', ')}`, ErrorCode.ByokProviderUnknown);
+    const problem = keyShapeProblem(key);
+    if (problem) return refuse(ctx, `X-User-Api-Key ${problem}`, ErrorCode.ByokKeyInvalid);
+    return { provider, key };
+  });
+
+/**
+ * Reads the BYOK headers of a request (see byokHeaders).
+ * @throws ValidationFailedError with BYOK_HEADERS_INCOMPLETE, BYOK_PROVIDER_UNKNOWN or BYOK_KEY_INVALID
+ */
+export function parseByokHeaders(headers: IncomingHttpHeaders): RequestKey | undefined {
+  const parsed = byokHeaders.safeParse(headers);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const errorCode = (issue?.code === 'custom' ? (issue.params?.errorCode as ErrorCode | undefined) : undefined) ?? ErrorCode.ByokKeyInvalid;
+  throw new ValidationFailedError(issue?.message ?? 'Invalid BYOK headers', errorCode);
 }
 
 /** The request-scoped key of this request, if it sent one (see parseByokHeaders). */

@@ -1,10 +1,10 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { type EntityDetail, type GraphPage, GraphQueryService } from '#libs/graphrag';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { WorkspaceAccess } from '../auth/workspace-access.js';
-import { uuidParam } from '../http/validation.js';
-import { EntityDetailView, GraphPageView, GraphQueryDto } from './graph.dto.js';
+import { openApiSchema, UuidParam, ValidQuery } from '../http/zod-validation.js';
+import { entityDetailView, type GraphQuery, graphQuery, graphPageView } from './graph.dto.js';
 
 @ApiTags('graph')
 @ApiBearerAuth()
@@ -16,23 +16,15 @@ export class GraphController {
   ) {}
 
   @Get()
-  @ApiOkResponse({ type: GraphPageView })
-  async page(
-    @CurrentPrincipal() principal: Principal,
-    @Param('workspaceId', uuidParam('workspaceId')) workspaceId: string,
-    @Query() query: GraphQueryDto,
-  ): Promise<GraphPage> {
+  @ApiOkResponse({ schema: openApiSchema(graphPageView, 'output') })
+  async page(@CurrentPrincipal() principal: Principal, @UuidParam('workspaceId') workspaceId: string, @ValidQuery(graphQuery) query: GraphQuery): Promise<GraphPage> {
     await this.access.resolve(principal, workspaceId);
     return this.graph.page(workspaceId, query);
   }
 
   @Get('entities/:entityId')
-  @ApiOkResponse({ type: EntityDetailView, description: "404 NOT_FOUND for an unknown entity or another workspace's" })
-  async entity(
-    @CurrentPrincipal() principal: Principal,
-    @Param('workspaceId', uuidParam('workspaceId')) workspaceId: string,
-    @Param('entityId', uuidParam('entityId')) entityId: string,
-  ): Promise<EntityDetail> {
+  @ApiOkResponse({ schema: openApiSchema(entityDetailView, 'output'), description: "404 NOT_FOUND for an unknown entity or another workspace's" })
+  async entity(@CurrentPrincipal() principal: Principal, @UuidParam('workspaceId') workspaceId: string, @UuidParam('entityId') entityId: string): Promise<EntityDetail> {
     await this.access.resolve(principal, workspaceId);
     return this.graph.entity(workspaceId, entityId);
   }

@@ -1,8 +1,12 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
 import { TenantService } from '#libs/tenancy';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
-import { TenantView } from '../tenants/tenant.dto.js';
+import { openApiSchema } from '../http/zod-validation.js';
+import { type TenantView, tenantView, toTenantView } from '../tenants/tenant.dto.js';
+
+const meView = z.union([z.object({ kind: z.literal('platform') }), z.object({ kind: z.literal('tenant'), tenant: tenantView })]);
 
 /** Who the token belongs to: the dashboard starts here after sign-in. */
 @ApiTags('auth')
@@ -12,9 +16,9 @@ export class MeController {
   constructor(private readonly tenants: TenantService) {}
 
   @Get()
-  @ApiOkResponse({ description: '{ kind: "platform" } or { kind: "tenant", tenant }' })
+  @ApiOkResponse({ schema: openApiSchema(meView, 'output') })
   async me(@CurrentPrincipal() principal: Principal): Promise<{ kind: 'platform' } | { kind: 'tenant'; tenant: TenantView }> {
     if (principal.kind === 'platform') return { kind: 'platform' };
-    return { kind: 'tenant', tenant: TenantView.of(await this.tenants.get(principal.tenantId)) };
+    return { kind: 'tenant', tenant: toTenantView(await this.tenants.get(principal.tenantId)) };
   }
 }

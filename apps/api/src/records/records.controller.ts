@@ -1,4 +1,4 @@
-import { type CallHandler, Controller, type ExecutionContext, HttpCode, Injectable, type NestInterceptor, Param, Post, Req, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { type CallHandler, Controller, type ExecutionContext, HttpCode, Injectable, type NestInterceptor, Post, Req, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
@@ -7,8 +7,8 @@ import { ValidationFailedError } from '#libs/common';
 import { type IngestResult, type RecordPayloadFormat, RecordIngestService, UnsupportedMediaTypeError } from '#libs/records';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { WorkspaceAccess } from '../auth/workspace-access.js';
-import { uuidParam } from '../http/validation.js';
-import { contentTypeOf, IngestResultView, UPLOAD_LIMIT_BYTES } from './records.dto.js';
+import { openApiSchema, UuidParam } from '../http/zod-validation.js';
+import { contentTypeOf, ingestResultView, UPLOAD_LIMIT_BYTES } from './records.dto.js';
 
 const RECORD_FORMATS: Readonly<Record<string, RecordPayloadFormat>> = {
   'application/json': 'json',
@@ -49,10 +49,10 @@ export class RecordsController {
   @HttpCode(200)
   @ApiConsumes(...Object.keys(RECORD_FORMATS))
   @ApiBody({ description: 'A JSON array of { externalId, from, to, subject, body, sentAt }, { records: [...] }, or one record per line (NDJSON); up to 50 MB' })
-  @ApiOkResponse({ type: IngestResultView })
+  @ApiOkResponse({ schema: openApiSchema(ingestResultView, 'output') })
   async ingest(
     @CurrentPrincipal() principal: Principal,
-    @Param('workspaceId', uuidParam('workspaceId')) workspaceId: string,
+    @UuidParam('workspaceId') workspaceId: string,
     @Req() request: Request,
   ): Promise<IngestResult> {
     await this.access.resolve(principal, workspaceId);
@@ -69,10 +69,10 @@ export class RecordsController {
   @UseInterceptors(MboxMediaTypes, FileInterceptor('file', { limits: { fileSize: UPLOAD_LIMIT_BYTES, files: 1 } }))
   @ApiConsumes(...RAW_MBOX_TYPES, MULTIPART_FORM)
   @ApiBody({ description: 'An mbox archive (mboxo or mboxrd) as the raw body, or as the "file" field of a form; up to 50 MB' })
-  @ApiOkResponse({ type: IngestResultView })
+  @ApiOkResponse({ schema: openApiSchema(ingestResultView, 'output') })
   async importMbox(
     @CurrentPrincipal() principal: Principal,
-    @Param('workspaceId', uuidParam('workspaceId')) workspaceId: string,
+    @UuidParam('workspaceId') workspaceId: string,
     @Req() request: Request,
     @UploadedFile() file: UploadedArchive | undefined,
   ): Promise<IngestResult> {

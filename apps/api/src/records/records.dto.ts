@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
-import { ApiProperty } from '@nestjs/swagger';
+import { parse as parseContentType } from 'content-type';
+import { z } from 'zod';
 
-/** Records and mbox uploads may be this large; every other route keeps the 1 MB JSON limit. */
+/** Records and mbox uploads may be this large (bytes); every other route keeps the 1 MB JSON limit. */
 export const UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024;
 
 // Express routes ignore case and a trailing slash, so the body parsers must match the same way
@@ -14,23 +15,24 @@ export function isUploadPath(req: IncomingMessage): boolean {
 export interface ContentType {
   /** Lowercase, without parameters; '' when the header is missing. */
   mediaType: string;
+  /** Lowercase, when the header names one. */
   charset?: string;
 }
 
+/** The request's media type and charset, parsed by the `content-type` package (RFC 9110 section 8.3). */
 export function contentTypeOf(req: IncomingMessage): ContentType {
-  const [mediaType, ...params] = (req.headers['content-type'] ?? '').split(';');
-  const charset = params.map((p) => /^\s*charset\s*=\s*"?([^";\s]+)"?\s*$/i.exec(p)?.[1]).find(Boolean);
-  return { mediaType: mediaType.trim().toLowerCase(), charset: charset?.toLowerCase() };
+  const { type, parameters } = parseContentType(req.headers['content-type'] ?? '');
+  return { mediaType: type.toLowerCase(), charset: parameters.charset?.toLowerCase() };
 }
 
-export class RejectedRecordView {
-  @ApiProperty({ description: 'Position of the record in the upload (0-based; NDJSON blank lines are not counted)' }) index: number;
-  @ApiProperty({ example: 'INVALID_RECORD' }) code: string;
-  @ApiProperty({ example: 'sentAt must be an ISO 8601 date-time' }) message: string;
-}
-
-export class IngestResultView {
-  @ApiProperty({ description: 'Records stored by this request' }) accepted: number;
-  @ApiProperty({ description: 'Valid records already stored under the same externalId (nothing changed)' }) duplicates: number;
-  @ApiProperty({ type: [RejectedRecordView] }) rejected: RejectedRecordView[];
-}
+export const ingestResultView = z.object({
+  accepted: z.number().int().meta({ description: 'Records stored by this request' }),
+  duplicates: z.number().int().meta({ description: 'Valid records already stored under the same externalId (nothing changed)' }),
+  rejected: z.array(
+    z.object({
+      index: z.number().int().meta({ description: 'Position of the record in the upload (0-based; NDJSON blank lines are not counted)' }),
+      code: z.string().meta({ example: 'INVALID_RECORD' }),
+      message: z.string().meta({ example: 'sentAt must be an ISO 8601 date-time' }),
+    }),
+  ),
+});

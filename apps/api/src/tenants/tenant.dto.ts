@@ -1,59 +1,50 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsEnum, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { z } from 'zod';
 import { AiKeyMode, PlanType, type Tenant, type Workspace } from '#libs/database';
 
-export class CreateTenantDto {
-  @ApiProperty({ example: 'brennan', description: 'Lowercase letters, digits and inner hyphens' })
-  @IsString()
-  @Matches(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, { message: 'subdomain must be 1-63 lowercase letters, digits or inner hyphens' })
-  subdomain: string;
+export const createTenantBody = z.strictObject({
+  subdomain: z
+    .string({ error: 'subdomain must be a string' })
+    .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, { error: 'subdomain must be 1-63 lowercase letters, digits or inner hyphens' })
+    .meta({ example: 'brennan', description: 'Lowercase letters, digits and inner hyphens' }),
+  planType: z.enum(PlanType, { error: `planType must be one of ${Object.values(PlanType).join(', ')}` }),
+  aiKeyMode: z
+    .enum(AiKeyMode, { error: `aiKeyMode must be one of ${Object.values(AiKeyMode).join(', ')}` })
+    .meta({ description: 'byok: the tenant brings its keys; managed: the platform key is used' }),
+});
+export type CreateTenantBody = z.output<typeof createTenantBody>;
 
-  @ApiProperty({ enum: PlanType })
-  @IsEnum(PlanType, { message: `planType must be one of ${Object.values(PlanType).join(', ')}` })
-  planType: PlanType;
+export const createWorkspaceBody = z.strictObject({
+  name: z
+    .string({ error: 'name must be a string' })
+    .min(1, { error: 'name must not be empty' })
+    .max(200, { error: 'name must be at most 200 characters' })
+    .meta({ example: 'Support inbox' }),
+});
+export type CreateWorkspaceBody = z.output<typeof createWorkspaceBody>;
 
-  @ApiProperty({ enum: AiKeyMode, description: 'byok: the tenant brings its keys; managed: the platform key is used' })
-  @IsEnum(AiKeyMode, { message: `aiKeyMode must be one of ${Object.values(AiKeyMode).join(', ')}` })
-  aiKeyMode: AiKeyMode;
+export const transferWorkspaceBody = z.strictObject({
+  tenantId: z.guid({ error: 'tenantId must be a UUID' }),
+});
+export type TransferWorkspaceBody = z.output<typeof transferWorkspaceBody>;
+
+export const tenantView = z.object({
+  id: z.guid(),
+  subdomain: z.string(),
+  planType: z.enum(PlanType),
+  aiKeyMode: z.enum(AiKeyMode),
+  createdAt: z.date(),
+});
+export type TenantView = z.output<typeof tenantView>;
+
+export function toTenantView(tenant: Tenant): TenantView {
+  return { id: tenant.id, subdomain: tenant.subdomain, planType: tenant.planType, aiKeyMode: tenant.aiKeyMode, createdAt: tenant.createdAt };
 }
 
-export class CreateWorkspaceDto {
-  @ApiProperty({ example: 'Support inbox' })
-  @IsString()
-  @MinLength(1, { message: 'name must not be empty' })
-  @MaxLength(200, { message: 'name must be at most 200 characters' })
-  name: string;
+export const workspaceView = z.object({ id: z.guid(), tenantId: z.guid(), name: z.string(), createdAt: z.date() });
+export type WorkspaceView = z.output<typeof workspaceView>;
+
+export function toWorkspaceView(workspace: Workspace): WorkspaceView {
+  return { id: workspace.id, tenantId: workspace.tenantId, name: workspace.name, createdAt: workspace.createdAt };
 }
 
-export class TransferWorkspaceDto {
-  @ApiProperty({ format: 'uuid' })
-  @Matches(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, { message: 'tenantId must be a UUID' })
-  tenantId: string;
-}
-
-export class TenantView {
-  @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty() subdomain: string;
-  @ApiProperty({ enum: PlanType }) planType: PlanType;
-  @ApiProperty({ enum: AiKeyMode }) aiKeyMode: AiKeyMode;
-  @ApiProperty() createdAt: Date;
-
-  static of(tenant: Tenant): TenantView {
-    return { id: tenant.id, subdomain: tenant.subdomain, planType: tenant.planType, aiKeyMode: tenant.aiKeyMode, createdAt: tenant.createdAt };
-  }
-}
-
-export class WorkspaceView {
-  @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ format: 'uuid' }) tenantId: string;
-  @ApiProperty() name: string;
-  @ApiProperty() createdAt: Date;
-
-  static of(workspace: Workspace): WorkspaceView {
-    return { id: workspace.id, tenantId: workspace.tenantId, name: workspace.name, createdAt: workspace.createdAt };
-  }
-}
-
-export class TokenView {
-  @ApiProperty({ description: 'Shown once; only its hash is kept' }) token: string;
-}
+export const tokenView = z.object({ token: z.string().meta({ description: 'Shown once; only its hash is kept' }) });

@@ -1,10 +1,10 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { TenantService, TenantTokenService } from '#libs/tenancy';
 import { CurrentPrincipal, PlatformOnly, type Principal } from '../auth/principal.js';
 import { assertTenantAccess } from '../auth/tenant-access.js';
-import { uuidParam } from '../http/validation.js';
-import { CreateTenantDto, TenantView, TokenView } from './tenant.dto.js';
+import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
+import { type CreateTenantBody, createTenantBody, type TenantView, tenantView, toTenantView, tokenView } from './tenant.dto.js';
 
 @ApiTags('tenants')
 @ApiBearerAuth()
@@ -17,22 +17,22 @@ export class TenantsController {
 
   @Post()
   @PlatformOnly()
-  @ApiCreatedResponse({ type: TenantView })
-  async create(@Body() body: CreateTenantDto): Promise<TenantView> {
-    return TenantView.of(await this.tenants.create(body));
+  @ApiCreatedResponse({ schema: openApiSchema(tenantView, 'output') })
+  async create(@ValidBody(createTenantBody) body: CreateTenantBody): Promise<TenantView> {
+    return toTenantView(await this.tenants.create(body));
   }
 
   @Get(':tenantId')
-  @ApiOkResponse({ type: TenantView })
-  async get(@CurrentPrincipal() principal: Principal, @Param('tenantId', uuidParam('tenantId')) tenantId: string): Promise<TenantView> {
+  @ApiOkResponse({ schema: openApiSchema(tenantView, 'output') })
+  async get(@CurrentPrincipal() principal: Principal, @UuidParam('tenantId') tenantId: string): Promise<TenantView> {
     assertTenantAccess(principal, tenantId);
-    return TenantView.of(await this.tenants.get(tenantId));
+    return toTenantView(await this.tenants.get(tenantId));
   }
 
   @Post(':tenantId/tokens')
   @HttpCode(201)
-  @ApiCreatedResponse({ type: TokenView })
-  async issueToken(@CurrentPrincipal() principal: Principal, @Param('tenantId', uuidParam('tenantId')) tenantId: string): Promise<TokenView> {
+  @ApiCreatedResponse({ schema: openApiSchema(tokenView, 'output') })
+  async issueToken(@CurrentPrincipal() principal: Principal, @UuidParam('tenantId') tenantId: string): Promise<{ token: string }> {
     assertTenantAccess(principal, tenantId);
     return { token: await this.tokens.issue(tenantId) };
   }

@@ -1,10 +1,19 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
 import { WorkspaceService } from '#libs/tenancy';
 import { CurrentPrincipal, PlatformOnly, type Principal } from '../auth/principal.js';
 import { assertTenantAccess } from '../auth/tenant-access.js';
-import { uuidParam } from '../http/validation.js';
-import { CreateWorkspaceDto, TransferWorkspaceDto, WorkspaceView } from '../tenants/tenant.dto.js';
+import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
+import {
+  type CreateWorkspaceBody,
+  createWorkspaceBody,
+  toWorkspaceView,
+  type TransferWorkspaceBody,
+  transferWorkspaceBody,
+  type WorkspaceView,
+  workspaceView,
+} from '../tenants/tenant.dto.js';
 
 @ApiTags('workspaces')
 @ApiBearerAuth()
@@ -13,28 +22,29 @@ export class WorkspacesController {
   constructor(private readonly workspaces: WorkspaceService) {}
 
   @Post('tenants/:tenantId/workspaces')
-  @ApiCreatedResponse({ type: WorkspaceView })
+  @ApiCreatedResponse({ schema: openApiSchema(workspaceView, 'output') })
   async create(
     @CurrentPrincipal() principal: Principal,
-    @Param('tenantId', uuidParam('tenantId')) tenantId: string,
-    @Body() body: CreateWorkspaceDto,
+    @UuidParam('tenantId') tenantId: string,
+    @ValidBody(createWorkspaceBody) body: CreateWorkspaceBody,
   ): Promise<WorkspaceView> {
     assertTenantAccess(principal, tenantId);
-    return WorkspaceView.of(await this.workspaces.create(tenantId, body.name));
+    return toWorkspaceView(await this.workspaces.create(tenantId, body.name));
   }
 
   @Get('tenants/:tenantId/workspaces')
-  async list(@CurrentPrincipal() principal: Principal, @Param('tenantId', uuidParam('tenantId')) tenantId: string): Promise<{ items: WorkspaceView[] }> {
+  @ApiOkResponse({ schema: openApiSchema(z.object({ items: z.array(workspaceView) }), 'output') })
+  async list(@CurrentPrincipal() principal: Principal, @UuidParam('tenantId') tenantId: string): Promise<{ items: WorkspaceView[] }> {
     assertTenantAccess(principal, tenantId);
-    return { items: (await this.workspaces.list(tenantId)).map(WorkspaceView.of) };
+    return { items: (await this.workspaces.list(tenantId)).map(toWorkspaceView) };
   }
 
   /** Moves a workspace to another tenant (platform admin only); every process's tenant cache hears of it. */
   @Post('workspaces/:workspaceId/transfer')
   @PlatformOnly()
   @HttpCode(200)
-  @ApiOkResponse({ type: WorkspaceView })
-  async transfer(@Param('workspaceId', uuidParam('workspaceId')) workspaceId: string, @Body() body: TransferWorkspaceDto): Promise<WorkspaceView> {
-    return WorkspaceView.of(await this.workspaces.transfer(workspaceId, body.tenantId));
+  @ApiOkResponse({ schema: openApiSchema(workspaceView, 'output') })
+  async transfer(@UuidParam('workspaceId') workspaceId: string, @ValidBody(transferWorkspaceBody) body: TransferWorkspaceBody): Promise<WorkspaceView> {
+    return toWorkspaceView(await this.workspaces.transfer(workspaceId, body.tenantId));
   }
 }

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+
+/**
+ * The one UUID check: 8-4-4-4-12 hex digits, as Postgres's uuid type accepts them (any version;
+ * zod's `guid`). Checking first turns a malformed id into a 400 or a plain miss instead of a
+ * database error.
+ */
+export const uuidSchema = z.guid();
+
+export function isUuid(value: unknown): value is string {
+  return uuidSchema.safeParse(value).success;
+}
+
+/** A zod issue as one short sentence that names the field, e.g. "sentAt must be an ISO 8601 date-time". */
+export function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return 'invalid input';
+  const field = issue.path.map(String).join('.');
+  if (issue.code === 'invalid_type' && field && issue.message.includes('received undefined')) return `${field} is required`;
+  if (issue.code === 'unrecognized_keys') return issue.message;
+  if (issue.code === 'invalid_type' && !field) return `expected ${issue.expected}`;
+  return issue.message.startsWith(field) || !field ? issue.message : `${field}: ${issue.message}`;
+}
