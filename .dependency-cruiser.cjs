@@ -32,7 +32,8 @@ module.exports = {
     },
     {
       name: 'queue-imports-no-domain-lib',
-      comment: 'Job names, payloads and the job runtime are shared by every process; domain libs register their handlers with it, never the other way round.',
+      comment:
+        'Job names, payloads and the job runtime are shared by every process; domain libs register their handlers with it, never the other way round.',
       severity: 'error',
       from: { path: '^libs/queue/' },
       to: { path: `^libs/${DOMAIN}/` },

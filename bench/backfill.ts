@@ -78,7 +78,10 @@ async function bench(run: Run): Promise<void> {
     await app.get(ByokKeyStore).put(tenant.id, 'OPENAI_API_KEY', key);
     await insertRecords(app.get(PrismaService), workspace.id, run.records);
 
-    worker = spawn(process.execPath, [...WORKER_NODE_FLAGS, WORKER_MAIN], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+    worker = spawn(process.execPath, [...WORKER_NODE_FLAGS, WORKER_MAIN], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     await waitForWorker(app.get<Queue>(getQueueToken(QueueName.Backfills)));
 
     const started = performance.now();

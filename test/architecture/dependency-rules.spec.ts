@@ -65,13 +65,25 @@ describe('dependency rules (.dependency-cruiser.cjs)', () => {
     expect(new Set(violations.map((v) => v.rule.name))).toEqual(new Set(rules));
     expect(violations).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ rule: { name: 'llm-is-provider-only', severity: 'error' }, from: 'libs/llm/src/index.ts', to: 'libs/config/src/index.ts' }),
-        expect.objectContaining({ rule: { name: 'byok-never-calls-providers', severity: 'error' }, from: 'libs/byok/src/index.ts', to: 'libs/llm/src/index.ts' }),
+        expect.objectContaining({
+          rule: { name: 'llm-is-provider-only', severity: 'error' },
+          from: 'libs/llm/src/index.ts',
+          to: 'libs/config/src/index.ts',
+        }),
+        expect.objectContaining({
+          rule: { name: 'byok-never-calls-providers', severity: 'error' },
+          from: 'libs/byok/src/index.ts',
+          to: 'libs/llm/src/index.ts',
+        }),
         expect.objectContaining({ rule: { name: 'tenancy-below-byok', severity: 'error' }, from: 'libs/tenancy/src/index.ts' }),
         expect.objectContaining({ rule: { name: 'queue-imports-no-domain-lib', severity: 'error' }, from: 'libs/queue/src/index.ts' }),
         expect.objectContaining({ rule: { name: 'foundations-import-no-domain-lib', severity: 'error' }, from: 'libs/common/src/index.ts' }),
         expect.objectContaining({ rule: { name: 'lib-never-imports-app', severity: 'error' }, from: 'libs/records/src/index.ts' }),
-        expect.objectContaining({ rule: { name: 'apps-never-import-each-other', severity: 'error' }, from: 'apps/api/src/main.ts', to: 'apps/worker/src/main.ts' }),
+        expect.objectContaining({
+          rule: { name: 'apps-never-import-each-other', severity: 'error' },
+          from: 'apps/api/src/main.ts',
+          to: 'apps/worker/src/main.ts',
+        }),
         expect.objectContaining({ rule: { name: 'testing-only-in-tests', severity: 'error' }, from: 'apps/api/src/main.ts' }),
         expect.objectContaining({ rule: { name: 'not-to-unresolvable', severity: 'error' }, from: 'libs/ai-jobs/src/index.ts' }),
       ]),

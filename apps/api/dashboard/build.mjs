@@ -35,7 +35,9 @@ const common = {
 
 function outputsOf(result, entry) {
   const wanted = relative(root, join(here, 'src', entry));
-  const found = Object.entries(result.metafile.outputs).filter(([, meta]) => meta.entryPoint === wanted || meta.entryPoint === wanted.replaceAll('\\', '/'));
+  const found = Object.entries(result.metafile.outputs).filter(
+    ([, meta]) => meta.entryPoint === wanted || meta.entryPoint === wanted.replaceAll('\\', '/'),
+  );
   const js = found.find(([file]) => file.endsWith('.js'));
   if (!js) throw new Error(`esbuild produced no script for ${entry}`);
   return { js: basename(js[0]), css: js[1].cssBundle ? basename(js[1].cssBundle) : undefined };

@@ -40,12 +40,18 @@ export class ApiModule {
         BackfillModule,
         AiJobsModule,
       ],
-      controllers: [HealthController, TenantsController, WorkspacesController, SettingsController, RecordsController, GraphController, BackfillsController, AiJobsController, MeController],
-      providers: [
-        WorkspaceAccess,
-        { provide: APP_GUARD, useClass: AuthGuard },
-        { provide: APP_FILTER, useClass: ErrorFilter },
+      controllers: [
+        HealthController,
+        TenantsController,
+        WorkspacesController,
+        SettingsController,
+        RecordsController,
+        GraphController,
+        BackfillsController,
+        AiJobsController,
+        MeController,
       ],
+      providers: [WorkspaceAccess, { provide: APP_GUARD, useClass: AuthGuard }, { provide: APP_FILTER, useClass: ErrorFilter }],
     };
   }
 }

@@ -113,7 +113,10 @@ describe('AI jobs with request-scoped BYOK headers (e2e)', () => {
   it('fails a byok tenant without a key with NO_API_KEY, and never uses the platform key', async () => {
     const { tenant, token } = await tenantToken(AiKeyMode.byok);
     const job = await finished(token, (await extract(token)).body.jobId);
-    expect(job).toMatchObject({ status: 'failed', error: { code: 'NO_API_KEY', message: `Tenant ${tenant.subdomain} has no OPENAI_API_KEY. Add the key in Settings.` } });
+    expect(job).toMatchObject({
+      status: 'failed',
+      error: { code: 'NO_API_KEY', message: `Tenant ${tenant.subdomain} has no OPENAI_API_KEY. Add the key in Settings.` },
+    });
     expect(simulator.requests).toEqual([]);
   });
 
@@ -149,7 +152,11 @@ describe('AI jobs with request-scoped BYOK headers (e2e)', () => {
   it('allows the BYOK headers from configured origins only (CORS)', async () => {
     const preflight = await fetch(`${api.baseUrl}/v1/ai/jobs/extract`, {
       method: 'OPTIONS',
-      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,x-user-provider,x-user-api-key' },
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,x-user-provider,x-user-api-key',
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example');

@@ -89,7 +89,11 @@ export class ApiHarness extends Factories {
   }
 
   /** Polls a backfill until `done` holds for its view, or fails after `timeoutMs`. */
-  async waitForBackfill(jobId: string, done: (view: any) => boolean = (v) => ['succeeded', 'failed', 'cancelled'].includes(v.status), timeoutMs = 20_000): Promise<any> {
+  async waitForBackfill(
+    jobId: string,
+    done: (view: any) => boolean = (v) => ['succeeded', 'failed', 'cancelled'].includes(v.status),
+    timeoutMs = 20_000,
+  ): Promise<any> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const { body } = await this.request('GET', `/v1/backfills/${jobId}`);

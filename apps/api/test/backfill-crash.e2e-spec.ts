@@ -24,7 +24,12 @@ describe('Backfill crash safety (e2e, real worker processes)', () => {
 
   beforeAll(async () => {
     if (!existsSync(WORKER_MAIN)) throw new Error(`${WORKER_MAIN} is missing: run npm run build (npm test does it)`);
-    api = await ApiHarness.start({ ...simulatorEnv(await simulator.start()), SYNC_PAGE_SIZE: '10', SYNC_CONCURRENCY: '4', JOB_LOCK_DURATION_MS: '1500' });
+    api = await ApiHarness.start({
+      ...simulatorEnv(await simulator.start()),
+      SYNC_PAGE_SIZE: '10',
+      SYNC_CONCURRENCY: '4',
+      JOB_LOCK_DURATION_MS: '1500',
+    });
   });
   afterAll(async () => {
     for (const worker of workers) if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
@@ -46,7 +51,8 @@ describe('Backfill crash safety (e2e, real worker processes)', () => {
     return workspace;
   }
 
-  const start = async (workspaceId: string) => (await api.request('POST', `/v1/workspaces/${workspaceId}/backfills`, { body: {} })).body.jobId as string;
+  const start = async (workspaceId: string) =>
+    (await api.request('POST', `/v1/workspaces/${workspaceId}/backfills`, { body: {} })).body.jobId as string;
 
   it('resumes after SIGKILL with exactly the counts of an uninterrupted run', async () => {
     const reference = await workspaceWithRecords();

@@ -16,7 +16,13 @@ describe('Backfill failure semantics, progress and control (e2e)', () => {
 
   beforeAll(async () => {
     api = await ApiHarness.start(
-      { ...simulatorEnv(await simulator.start()), SYNC_PAGE_SIZE: '5', SYNC_CONCURRENCY: '2', PROVIDER_MAX_ATTEMPTS: '3', PROVIDER_RETRY_BASE_MS: '5' },
+      {
+        ...simulatorEnv(await simulator.start()),
+        SYNC_PAGE_SIZE: '5',
+        SYNC_CONCURRENCY: '2',
+        PROVIDER_MAX_ATTEMPTS: '3',
+        PROVIDER_RETRY_BASE_MS: '5',
+      },
       { worker: true },
     );
   });
@@ -40,7 +46,8 @@ describe('Backfill failure semantics, progress and control (e2e)', () => {
     return { tenant, workspace };
   }
 
-  const start = async (workspaceId: string) => (await api.request('POST', `/v1/workspaces/${workspaceId}/backfills`, { body: {} })).body.jobId as string;
+  const start = async (workspaceId: string) =>
+    (await api.request('POST', `/v1/workspaces/${workspaceId}/backfills`, { body: {} })).body.jobId as string;
   const queue = () => api.app.get<Queue>(getQueueToken(QueueName.Backfills));
 
   it('fails at once with INVALID_API_KEY when the key is revoked mid-run, marks it invalid, and does not retry', async () => {
@@ -53,7 +60,10 @@ describe('Backfill failure semantics, progress and control (e2e)', () => {
     const job = await api.waitForBackfill(jobId);
 
     expect(job.status).toBe('failed');
-    expect(job.failure).toEqual({ code: 'INVALID_API_KEY', message: `Failed to authenticate with openai for tenant ${tenant.subdomain} (key ...1234)` });
+    expect(job.failure).toEqual({
+      code: 'INVALID_API_KEY',
+      message: `Failed to authenticate with openai for tenant ${tenant.subdomain} (key ...1234)`,
+    });
     expect(job.counters.recordsProcessed).toBeGreaterThanOrEqual(5);
     expect(job.counters.recordsProcessed).toBeLessThan(40);
     const settings = await api.request('GET', `/v1/tenants/${tenant.id}/settings`);

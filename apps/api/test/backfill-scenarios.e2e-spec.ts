@@ -94,7 +94,10 @@ describe('Backfill scenarios from the key-fix deployment summary (e2e)', () => {
 
       expect(job).toMatchObject({
         status: 'failed',
-        failure: { code: 'NO_API_KEY', message: `Skipping backfill: tenant ${tenant.subdomain} has no valid OPENAI_API_KEY. Add the key in Settings.` },
+        failure: {
+          code: 'NO_API_KEY',
+          message: `Skipping backfill: tenant ${tenant.subdomain} has no valid OPENAI_API_KEY. Add the key in Settings.`,
+        },
         counters: { recordsFetched: 0, recordsProcessed: 0, entities: 0, relationships: 0 },
         keySource: null,
       });

@@ -30,7 +30,13 @@ describe('Canary scan: no key anywhere (e2e)', () => {
 
   beforeAll(async () => {
     api = await ApiHarness.start(
-      { ...simulatorEnv(await simulator.start()), PLATFORM_OPENAI_API_KEY: keys.platform, SYNC_PAGE_SIZE: '5', SYNC_CONCURRENCY: '2', LOG_LEVEL: 'trace' },
+      {
+        ...simulatorEnv(await simulator.start()),
+        PLATFORM_OPENAI_API_KEY: keys.platform,
+        SYNC_PAGE_SIZE: '5',
+        SYNC_CONCURRENCY: '2',
+        LOG_LEVEL: 'trace',
+      },
       { worker: true },
     );
   });
@@ -51,7 +57,11 @@ describe('Canary scan: no key anywhere (e2e)', () => {
     (await api.request('POST', `/v1/workspaces/${workspaceId}/backfills`, { body: {}, headers })).body.jobId as string;
 
   async function aiJob(token: string, headers: Record<string, string> = {}) {
-    const { body } = await api.request('POST', '/v1/ai/jobs/extract', { token, headers, body: { text: 'Alice Johnson from Acme Corp met Bob Smith.' } });
+    const { body } = await api.request('POST', '/v1/ai/jobs/extract', {
+      token,
+      headers,
+      body: { text: 'Alice Johnson from Acme Corp met Bob Smith.' },
+    });
     const deadline = Date.now() + 15_000;
     for (;;) {
       const job = (await api.request('GET', `/v1/ai/jobs/${body.jobId}`, { token })).body;
@@ -131,7 +141,9 @@ describe('Canary scan: no key anywhere (e2e)', () => {
     const { RedisService } = await import('#libs/redis');
     const redisService = api.app.get(RedisService);
     await redisService.client.hset(redisService.key('probe'), 'field', `x${canary}x`);
-    expect((await scanRedis(api.config.redisUrl, api.config.redisPrefix, needles)).hits.map((h) => h.where)).toEqual([`redis ${redisService.key('probe')}`]);
+    expect((await scanRedis(api.config.redisUrl, api.config.redisPrefix, needles)).hits.map((h) => h.where)).toEqual([
+      `redis ${redisService.key('probe')}`,
+    ]);
     await redisService.client.del(redisService.key('probe'));
   }, 60_000);
 

@@ -5,7 +5,15 @@ import { PrismaService } from '#libs/database';
 import { RecordIngestService } from '#libs/records';
 import { emailRecords, ProviderSimulator, simulatorEnv } from '#libs/testing';
 import { ApiHarness } from './api-harness.js';
-import { accessibilityViolations, type DashboardPage, ensureDashboardBuilt, launchBrowser, openDashboard, screenshot, signIn } from './dashboard-browser.js';
+import {
+  accessibilityViolations,
+  type DashboardPage,
+  ensureDashboardBuilt,
+  launchBrowser,
+  openDashboard,
+  screenshot,
+  signIn,
+} from './dashboard-browser.js';
 
 /** The tenant dashboard at /dashboard, driven in headless Chromium against the real API, worker and simulator. */
 describe('Tenant dashboard in a browser (e2e)', () => {
@@ -210,8 +218,18 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     const seen: { status: string; processed: number }[] = [];
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const status = await page.getByTestId('job-status').innerText().catch(() => '');
-      const processed = Number((await page.getByTestId('records-processed').innerText().catch(() => '0')).replace(/\D/g, '') || 0);
+      const status = await page
+        .getByTestId('job-status')
+        .innerText()
+        .catch(() => '');
+      const processed = Number(
+        (
+          await page
+            .getByTestId('records-processed')
+            .innerText()
+            .catch(() => '0')
+        ).replace(/\D/g, '') || 0,
+      );
       const last = seen[seen.length - 1];
       if (status && (!last || last.status !== status || last.processed !== processed)) seen.push({ status, processed });
       if (status === 'Succeeded' || status === 'Failed' || Date.now() > deadline) break;
@@ -275,7 +293,9 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     const detail = page.getByTestId('entity-detail');
     await detail.getByRole('heading', { name: 'Acme Corp' }).waitFor();
     await detail.getByTestId('mentions').locator('li').first().waitFor();
-    const acmeDetail = await api.request('GET', `/v1/workspaces/${workspaceId}/graph/entities/${entities.find((e) => e.name === 'Acme Corp')!.id}`, { token });
+    const acmeDetail = await api.request('GET', `/v1/workspaces/${workspaceId}/graph/entities/${entities.find((e) => e.name === 'Acme Corp')!.id}`, {
+      token,
+    });
     await expect(detail.getByTestId('mentions').locator('li').count()).resolves.toBe(acmeDetail.body.mentions.length);
     await expect(detail.getByText(acmeDetail.body.mentions[0].subject).first().isVisible()).resolves.toBe(true);
     await expect(detail.getByTestId('entity-description').innerText()).resolves.toBe(acmeDetail.body.description || 'No description.');
@@ -347,7 +367,14 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     const ids = Array.from({ length: n }, () => randomUUID());
     const prisma = api.app.get(PrismaService);
     await prisma.entity.createMany({
-      data: ids.map((id, i) => ({ id, workspaceId, name: `Entity ${String(i).padStart(4, '0')}`, normalizedName: `entity ${String(i).padStart(4, '0')}`, type: types[i % types.length], description: `Synthetic entity ${i}` })),
+      data: ids.map((id, i) => ({
+        id,
+        workspaceId,
+        name: `Entity ${String(i).padStart(4, '0')}`,
+        normalizedName: `entity ${String(i).padStart(4, '0')}`,
+        type: types[i % types.length],
+        description: `Synthetic entity ${i}`,
+      })),
     });
     // communities of 25 chained together, plus long-range links: about 4,400 relationships
     const pairs = new Set<string>();
@@ -358,7 +385,14 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     const relationships = [...pairs]
       .map((p) => p.split(':').map(Number))
       .filter(([a, b]) => a !== b)
-      .map(([a, b]) => ({ id: randomUUID(), workspaceId, sourceEntityId: ids[a], targetEntityId: ids[b], description: 'linked', strength: 1 + ((a + b) % 10) }));
+      .map(([a, b]) => ({
+        id: randomUUID(),
+        workspaceId,
+        sourceEntityId: ids[a],
+        targetEntityId: ids[b],
+        description: 'linked',
+        strength: 1 + ((a + b) % 10),
+      }));
     await prisma.relationship.createMany({ data: relationships, skipDuplicates: true });
     const edgeCount = await prisma.relationship.count({ where: { workspaceId } });
 
@@ -376,7 +410,10 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     // the page still answers at once: search, then open an entity from the list
     await page.getByLabel('Search by name').fill('Entity 1234');
     await page.getByText('1 entity match “Entity 1234”').waitFor();
-    await page.getByTestId('entity-list').getByRole('button', { name: /Entity 1234/ }).press('Enter');
+    await page
+      .getByTestId('entity-list')
+      .getByRole('button', { name: /Entity 1234/ })
+      .press('Enter');
     await page.getByTestId('entity-detail').getByRole('heading', { name: 'Entity 1234' }).waitFor();
     await page.getByTestId('entity-detail').getByText('Mentioned in 0 records').waitFor();
     // pan and zoom from the keyboard

@@ -4,7 +4,19 @@ import { PrismaService } from '#libs/database';
 import { emptyPageGraph, GraphRepository, mergeAnswer, type ExtractionAnswer } from '#libs/graphrag';
 import { ApiHarness } from './api-harness.js';
 
-const PEOPLE = ['Alice Johnson', 'Bob Smith', 'Carol Diaz', 'José Álvarez', 'Zoë Quinn', 'alice cooper', 'Ali Baba', 'Dan Okafor', 'Eve Martin', 'Frank Liu', 'Grace Hopper'];
+const PEOPLE = [
+  'Alice Johnson',
+  'Bob Smith',
+  'Carol Diaz',
+  'José Álvarez',
+  'Zoë Quinn',
+  'alice cooper',
+  'Ali Baba',
+  'Dan Okafor',
+  'Eve Martin',
+  'Frank Liu',
+  'Grace Hopper',
+];
 const ORGS = ['Acme Corp', 'Globex Inc', 'Initech Ltd', 'Umbrella Group', 'Stark Labs', 'Wayne Holdings', 'ACME'];
 
 interface EntityView {
@@ -108,8 +120,13 @@ describe('Graph read API (e2e)', () => {
   it('tells apart entities with the same normalized name by id across a page boundary', async () => {
     const { workspaceId } = await standardGraph();
     const acmes = (await walk(workspaceId, 'q=acme&limit=1')).entities;
-    expect(acmes.map((e) => [e.name, e.type]).sort()).toEqual([['ACME', 'organization'], ['Acme Corp', 'organization']]);
-    const sameName = await seededWorkspace([{ entities: [entity('Mercury', 'planet'), entity('Mercury', 'element'), entity('mercury', 'god')], relationships: [] }]);
+    expect(acmes.map((e) => [e.name, e.type]).sort()).toEqual([
+      ['ACME', 'organization'],
+      ['Acme Corp', 'organization'],
+    ]);
+    const sameName = await seededWorkspace([
+      { entities: [entity('Mercury', 'planet'), entity('Mercury', 'element'), entity('mercury', 'god')], relationships: [] },
+    ]);
     const walked = await walk(sameName.workspaceId, 'limit=1');
     expect(walked.pages).toBe(3);
     expect(walked.entities.map((e) => e.type).sort()).toEqual(['element', 'god', 'planet']);
@@ -118,7 +135,9 @@ describe('Graph read API (e2e)', () => {
   it('returns the entity summary with its mention count and relationship fields', async () => {
     const { workspaceId } = await standardGraph();
     const res = await graphPage(workspaceId, '?q=alice%20johnson');
-    expect(res.body.entities).toEqual([{ id: expect.any(String), name: 'Alice Johnson', type: 'person', description: 'Alice Johnson is a person', mentionCount: 3 }]);
+    expect(res.body.entities).toEqual([
+      { id: expect.any(String), name: 'Alice Johnson', type: 'person', description: 'Alice Johnson is a person', mentionCount: 3 },
+    ]);
     const alice = res.body.entities[0].id;
     expect(res.body.relationships).toEqual([
       { id: expect.any(String), sourceId: alice, targetId: expect.any(String), description: 'works at', strength: 9 },
@@ -157,7 +176,13 @@ describe('Graph read API (e2e)', () => {
       type: 'person',
       description: 'Alice Johnson is a person',
       mentionCount: 3,
-      mentions: records.map((r) => ({ recordId: r.id, externalId: r.externalId, subject: r.subject, from: r.fromAddr, sentAt: r.sentAt.toISOString() })),
+      mentions: records.map((r) => ({
+        recordId: r.id,
+        externalId: r.externalId,
+        subject: r.subject,
+        from: r.fromAddr,
+        sentAt: r.sentAt.toISOString(),
+      })),
     });
   });
 
@@ -180,9 +205,17 @@ describe('Graph read API (e2e)', () => {
     const intruder = await api.newTenant();
     const token = await api.newTenantToken(intruder.id);
     const [someone] = (await graphPage(theirs.workspaceId)).body.entities;
-    for (const path of [`/v1/workspaces/${theirs.workspaceId}/graph`, `/v1/workspaces/${theirs.workspaceId}/graph/entities/${someone.id}`, `/v1/workspaces/${randomUUID()}/graph`]) {
+    for (const path of [
+      `/v1/workspaces/${theirs.workspaceId}/graph`,
+      `/v1/workspaces/${theirs.workspaceId}/graph/entities/${someone.id}`,
+      `/v1/workspaces/${randomUUID()}/graph`,
+    ]) {
       const res = await api.request('GET', path, { token });
-      expect({ path, status: res.status, body: res.body }).toEqual({ path, status: 404, body: { error: { code: 'WORKSPACE_NOT_FOUND', message: expect.any(String) } } });
+      expect({ path, status: res.status, body: res.body }).toEqual({
+        path,
+        status: 404,
+        body: { error: { code: 'WORKSPACE_NOT_FOUND', message: expect.any(String) } },
+      });
     }
     const ownerToken = await api.newTenantToken(theirs.tenant.id);
     expect((await graphPage(theirs.workspaceId, '', ownerToken)).status).toBe(200);

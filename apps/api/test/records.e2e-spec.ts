@@ -54,7 +54,12 @@ describe('Records and mbox imports (e2e)', () => {
   describe('POST /v1/workspaces/:workspaceId/records', () => {
     it('stores a JSON array with a tenant token', async () => {
       const { workspaceId, token } = await newWorkspace();
-      const res = await postRecords(workspaceId, JSON.stringify([record('a'), record('b', { to: 'carol@example.test, dan@example.test' })]), 'application/json', token);
+      const res = await postRecords(
+        workspaceId,
+        JSON.stringify([record('a'), record('b', { to: 'carol@example.test, dan@example.test' })]),
+        'application/json',
+        token,
+      );
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ accepted: 2, duplicates: 0, rejected: [] });
       const rows = await stored(workspaceId);
@@ -82,7 +87,13 @@ describe('Records and mbox imports (e2e)', () => {
 
     it('reports every bad row with its index and reason, and stores the good rows of the same request', async () => {
       const { workspaceId } = await newWorkspace();
-      const rows = [record('good-1'), { ...record('x'), externalId: undefined }, record('bad-date', { sentAt: 'yesterday' }), record('extra', { cc: 'eve@example.test' }), record('good-2')];
+      const rows = [
+        record('good-1'),
+        { ...record('x'), externalId: undefined },
+        record('bad-date', { sentAt: 'yesterday' }),
+        record('extra', { cc: 'eve@example.test' }),
+        record('good-2'),
+      ];
       const res = await postRecords(workspaceId, JSON.stringify(rows));
       expect(res.status).toBe(200);
       expect(res.body).toEqual({
@@ -132,22 +143,29 @@ describe('Records and mbox imports (e2e)', () => {
     });
 
     it('keeps the 1 MB limit on every other route', async () => {
-      const res = await api.request('POST', '/v1/tenants', { body: { subdomain: 'big', planType: 'team', aiKeyMode: 'byok', padding: 'z'.repeat(MB + 1) } });
+      const res = await api.request('POST', '/v1/tenants', {
+        body: { subdomain: 'big', planType: 'team', aiKeyMode: 'byok', padding: 'z'.repeat(MB + 1) },
+      });
       expect(res.status).toBe(413);
       expect(res.body.error.code).toBe('PAYLOAD_TOO_LARGE');
     });
 
-    it.each(['text/csv', 'text/plain', 'application/xml', 'application/json; charset=latin1'])('answers 415 UNSUPPORTED_MEDIA_TYPE for %s', async (contentType) => {
-      const { workspaceId } = await newWorkspace();
-      const res = await postRecords(workspaceId, JSON.stringify([record('a')]), contentType);
-      expect(res.status).toBe(415);
-      expect(res.body).toEqual({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.any(String) } });
-      expect(await stored(workspaceId)).toEqual([]);
-    });
+    it.each(['text/csv', 'text/plain', 'application/xml', 'application/json; charset=latin1'])(
+      'answers 415 UNSUPPORTED_MEDIA_TYPE for %s',
+      async (contentType) => {
+        const { workspaceId } = await newWorkspace();
+        const res = await postRecords(workspaceId, JSON.stringify([record('a')]), contentType);
+        expect(res.status).toBe(415);
+        expect(res.body).toEqual({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.any(String) } });
+        expect(await stored(workspaceId)).toEqual([]);
+      },
+    );
 
     it('answers 415 for a multipart form', async () => {
       const { workspaceId } = await newWorkspace();
-      const res = await api.request('POST', `/v1/workspaces/${workspaceId}/records`, { raw: await form('file', Buffer.from(JSON.stringify([record('a')]))) });
+      const res = await api.request('POST', `/v1/workspaces/${workspaceId}/records`, {
+        raw: await form('file', Buffer.from(JSON.stringify([record('a')]))),
+      });
       expect(res.status).toBe(415);
       expect(res.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     });
@@ -192,7 +210,11 @@ describe('Records and mbox imports (e2e)', () => {
   describe('POST /v1/workspaces/:workspaceId/imports/mbox', () => {
     function expectSampleImported(res: { status: number; body: unknown }) {
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ accepted: 3, duplicates: 0, rejected: [{ index: 3, code: 'INVALID_RECORD', message: 'message has no valid Date header' }] });
+      expect(res.body).toEqual({
+        accepted: 3,
+        duplicates: 0,
+        rejected: [{ index: 3, code: 'INVALID_RECORD', message: 'message has no valid Date header' }],
+      });
     }
 
     it('imports a raw archive: plain, HTML-only and multipart/alternative messages, unquoting >From lines', async () => {

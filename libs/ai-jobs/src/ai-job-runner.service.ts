@@ -50,7 +50,11 @@ export class AiJobRunner {
       let outcome: KeyUsageOutcome = 'ok';
       let answers: ExtractionAnswer[];
       try {
-        answers = await this.extractor.extract(session.llm, { id: job.id, fromAddr: '', toAddr: '', subject: '', body: input.text }, session.counted(calls));
+        answers = await this.extractor.extract(
+          session.llm,
+          { id: job.id, fromAddr: '', toAddr: '', subject: '', body: input.text },
+          session.counted(calls),
+        );
       } catch (error) {
         outcome = usageOutcomeOf(error);
         throw error;

@@ -17,9 +17,7 @@ export interface BackfillCounters {
   relationships: number;
 }
 
-export type BackfillRunResult =
-  | { status: 'succeeded' | 'cancelled' | 'skipped' }
-  | { status: 'failed'; failure: { code: string; message: string } };
+export type BackfillRunResult = { status: 'succeeded' | 'cancelled' | 'skipped' } | { status: 'failed'; failure: { code: string; message: string } };
 
 interface PageInFlight {
   page: RecordPage;
@@ -72,8 +70,16 @@ export class BackfillRunner {
       return this.failOn(backfill, error);
     }
     const { key } = ready;
-    await this.backfills.markRunning(backfill.id, { provider: ready.provider, keySource: key.source, keyFingerprint: key.fingerprint, keyLast4: key.last4 });
-    this.logger.log({ backfillId: backfill.id, workspaceId: backfill.workspaceId, provider: ready.provider, keySource: key.source }, 'Backfill running');
+    await this.backfills.markRunning(backfill.id, {
+      provider: ready.provider,
+      keySource: key.source,
+      keyFingerprint: key.fingerprint,
+      keyLast4: key.last4,
+    });
+    this.logger.log(
+      { backfillId: backfill.id, workspaceId: backfill.workspaceId, provider: ready.provider, keySource: key.source },
+      'Backfill running',
+    );
 
     const session = this.sessions.open({ tenantId: ready.tenant.tenantId, jobId: backfill.id, jobKind: 'backfill', key, context: ready.context });
     const source = this.sources.forWorkspace(backfill.workspaceId, backfill.source as RecordSourceName);

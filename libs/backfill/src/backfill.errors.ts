@@ -21,6 +21,9 @@ export class BackfillNotCancellableError extends AppError {
 /** Pre-flight refusals are typed like provider errors: they fail the job at once, without retry. */
 export class PlanNotEligibleError extends AppError {
   constructor(subdomain: string, plan: string) {
-    super(ErrorCode.PlanNotEligible, `Skipping backfill: tenant ${subdomain} is on the ${plan} plan, which has no knowledge-graph extraction. Upgrade to team or enterprise.`);
+    super(
+      ErrorCode.PlanNotEligible,
+      `Skipping backfill: tenant ${subdomain} is on the ${plan} plan, which has no knowledge-graph extraction. Upgrade to team or enterprise.`,
+    );
   }
 }

@@ -12,7 +12,16 @@ import { TenantSettingsRepository } from './tenant-settings.repository.js';
 /** Key storage and policy: it never calls a provider (validation lives in libs/tenant-llm, above it). */
 @Module({
   imports: [TenancyModule],
-  providers: [TenantSettingsRepository, KeyCipher, KeyFingerprinter, ByokKeyStore, KeyResolver, KeyRotationService, KeyUsageRepository, RequestKeySealer],
+  providers: [
+    TenantSettingsRepository,
+    KeyCipher,
+    KeyFingerprinter,
+    ByokKeyStore,
+    KeyResolver,
+    KeyRotationService,
+    KeyUsageRepository,
+    RequestKeySealer,
+  ],
   exports: [KeyCipher, KeyFingerprinter, ByokKeyStore, KeyResolver, KeyRotationService, KeyUsageRepository, RequestKeySealer],
 })
 export class ByokModule {}

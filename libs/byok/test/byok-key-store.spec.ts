@@ -32,7 +32,13 @@ describe(ByokKeyStore.name, () => {
 
     const rows = await ctx.prisma.$queryRaw<Record<string, unknown>[]>`SELECT * FROM tenant_settings WHERE tenant_id = ${tenant.id}::uuid`;
     expect(rows).toHaveLength(1);
-    const dump = rows.map((row) => Object.values(row).map((v) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : String(v))).join('|')).join();
+    const dump = rows
+      .map((row) =>
+        Object.values(row)
+          .map((v) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : String(v)))
+          .join('|'),
+      )
+      .join();
     expect(dump).not.toContain(key);
     expect(dump).not.toContain(key.slice(0, 20));
     expect(rows[0].value).toBeNull();

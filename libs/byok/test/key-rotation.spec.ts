@@ -11,7 +11,9 @@ describe(KeyRotationService.name, () => {
   let after: MediumContext;
 
   beforeAll(async () => {
-    before = await MediumContext.create({ env: { BYOK_MASTER_KEYS: `v1:${v1}`, BYOK_ACTIVE_KEY_VERSION: 'v1', BYOK_FINGERPRINT_KEY: fingerprintKey } });
+    before = await MediumContext.create({
+      env: { BYOK_MASTER_KEYS: `v1:${v1}`, BYOK_ACTIVE_KEY_VERSION: 'v1', BYOK_FINGERPRINT_KEY: fingerprintKey },
+    });
     after = await MediumContext.create({
       database: before.database,
       env: { BYOK_MASTER_KEYS: `v1:${v1},v2:${v2}`, BYOK_ACTIVE_KEY_VERSION: 'v2', BYOK_FINGERPRINT_KEY: fingerprintKey },

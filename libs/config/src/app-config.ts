@@ -17,12 +17,20 @@ const optionalString = z
   .optional();
 const optionalUrl = optionalString.pipe(z.url().optional());
 
-const required = (hint: string) => z.string({ error: `is required${hint}` }).trim().min(1, `is required${hint}`);
+const required = (hint: string) =>
+  z
+    .string({ error: `is required${hint}` })
+    .trim()
+    .min(1, `is required${hint}`);
 
 const envSchema = z.object({
   DATABASE_URL: required(' (postgresql://user@host:5432/db)'),
   REDIS_URL: z.string().trim().default('redis://127.0.0.1:6379'),
-  REDIS_PREFIX: z.string().trim().regex(/^[A-Za-z0-9:_-]+$/, 'may hold letters, digits, ":", "_" and "-" only').default('byok'),
+  REDIS_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9:_-]+$/, 'may hold letters, digits, ":", "_" and "-" only')
+    .default('byok'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   ADMIN_API_TOKEN: optionalString.pipe(z.string().min(24, 'must be at least 24 characters').optional()),
   BYOK_MASTER_KEYS: required(' (e.g. v1:<32 bytes of base64>)'),
@@ -134,7 +142,9 @@ export class AppConfig {
       activeKeyVersion: e.BYOK_ACTIVE_KEY_VERSION,
       fingerprintKey,
       platformKeys: byProvider((p) => e[`PLATFORM_${p.toUpperCase()}_API_KEY` as keyof typeof e] as string | undefined),
-      corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+      corsOrigins: e.CORS_ORIGINS.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
       logLevel: e.LOG_LEVEL,
       backfill: { pageSize: e.SYNC_PAGE_SIZE, concurrency: e.SYNC_CONCURRENCY, workerConcurrency: e.SYNC_WORKER_CONCURRENCY },
       jobs: { aiWorkerConcurrency: e.AI_WORKER_CONCURRENCY, lockDurationMs: e.JOB_LOCK_DURATION_MS },
@@ -144,7 +154,7 @@ export class AppConfig {
         maxAttempts: e.PROVIDER_MAX_ATTEMPTS,
         retryBaseMs: e.PROVIDER_RETRY_BASE_MS,
       },
-    } as AppConfig);
+    });
   }
 }
 
@@ -155,7 +165,10 @@ function decodeBase64(text: string): Buffer | undefined {
 
 function parseMasterKeys(raw: string): Map<string, Buffer> {
   const keys = new Map<string, Buffer>();
-  for (const entry of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const separator = entry.indexOf(':');
     const version = entry.slice(0, separator);
     if (separator <= 0 || !/^[A-Za-z0-9_-]{1,32}$/.test(version)) {

@@ -47,18 +47,34 @@ export const EXTRACTION_SYSTEM_PROMPT = [
   'Answer with JSON only, matching the given schema.',
 ].join(' ');
 
-const text = (max: number) => z.string().trim().min(1).max(max * 4).transform((s) => s.slice(0, max));
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max * 4)
+    .transform((s) => s.slice(0, max));
 
 const entitySchema = z.object({
   name: text(MAX_NAME),
   type: text(MAX_TYPE).transform((t) => t.toLowerCase()),
-  description: z.string().trim().max(MAX_DESCRIPTION * 4).transform((s) => s.slice(0, MAX_DESCRIPTION)).default(''),
+  description: z
+    .string()
+    .trim()
+    .max(MAX_DESCRIPTION * 4)
+    .transform((s) => s.slice(0, MAX_DESCRIPTION))
+    .default(''),
 });
 
 const relationshipSchema = z.object({
   source: text(MAX_NAME),
   target: text(MAX_NAME),
-  description: z.string().trim().max(MAX_DESCRIPTION * 4).transform((s) => s.slice(0, MAX_DESCRIPTION)).default(''),
+  description: z
+    .string()
+    .trim()
+    .max(MAX_DESCRIPTION * 4)
+    .transform((s) => s.slice(0, MAX_DESCRIPTION))
+    .default(''),
   strength: z.coerce.number().transform((n) => Math.min(10, Math.max(1, Math.round(Number.isFinite(n) ? n : 5)))),
 });
 
@@ -67,14 +83,21 @@ const relationshipSchema = z.object({
  * strict about the overall shape.
  */
 export const extractionAnswerSchema = z.object({
-  entities: z.array(z.unknown()).transform((items) => items.flatMap((i) => {
-    const parsed = entitySchema.safeParse(i);
-    return parsed.success ? [parsed.data] : [];
-  })),
-  relationships: z.array(z.unknown()).default([]).transform((items) => items.flatMap((i) => {
-    const parsed = relationshipSchema.safeParse(i);
-    return parsed.success ? [parsed.data] : [];
-  })),
+  entities: z.array(z.unknown()).transform((items) =>
+    items.flatMap((i) => {
+      const parsed = entitySchema.safeParse(i);
+      return parsed.success ? [parsed.data] : [];
+    }),
+  ),
+  relationships: z
+    .array(z.unknown())
+    .default([])
+    .transform((items) =>
+      items.flatMap((i) => {
+        const parsed = relationshipSchema.safeParse(i);
+        return parsed.success ? [parsed.data] : [];
+      }),
+    ),
 });
 
 export type ExtractedEntity = z.infer<typeof entitySchema>;

@@ -57,7 +57,14 @@ export function mergeAnswer(graph: PageGraph, recordId: string, answer: Extracti
       existing.recordIds.add(recordId);
       if (prefer(entity.description, existing.description)) existing.description = entity.description;
     } else {
-      graph.entities.set(key, { key, name: entity.name, normalizedName, type: entity.type, description: entity.description, recordIds: new Set([recordId]) });
+      graph.entities.set(key, {
+        key,
+        name: entity.name,
+        normalizedName,
+        type: entity.type,
+        description: entity.description,
+        recordIds: new Set([recordId]),
+      });
     }
   }
   for (const relationship of answer.relationships) {

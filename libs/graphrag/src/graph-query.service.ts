@@ -78,10 +78,19 @@ export class GraphQueryService {
       limit: limit + 1,
     });
     const entities = rows.slice(0, limit);
-    const relationships = await this.graph.findRelationships(workspaceId, entities.map((e) => e.id));
+    const relationships = await this.graph.findRelationships(
+      workspaceId,
+      entities.map((e) => e.id),
+    );
     return {
       entities: entities.map(entitySummary),
-      relationships: relationships.map((r) => ({ id: r.id, sourceId: r.sourceEntityId, targetId: r.targetEntityId, description: r.description, strength: r.strength })),
+      relationships: relationships.map((r) => ({
+        id: r.id,
+        sourceId: r.sourceEntityId,
+        targetId: r.targetEntityId,
+        description: r.description,
+        strength: r.strength,
+      })),
       nextCursor: rows.length > limit ? encodeCursor(entities[entities.length - 1]) : null,
     };
   }

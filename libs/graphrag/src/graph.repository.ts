@@ -19,7 +19,8 @@ export interface GraphPageQuery {
 export type EntityWithMentionCount = Entity & { _count: { mentions: number } };
 
 // ties in description length are settled by byte order, as in graph-merge.ts, so merge order never matters
-const LONGER_DESCRIPTION = (table: string) => Prisma.raw(`CASE WHEN length(EXCLUDED.description) > length(${table}.description)
+const LONGER_DESCRIPTION = (table: string) =>
+  Prisma.raw(`CASE WHEN length(EXCLUDED.description) > length(${table}.description)
   OR (length(EXCLUDED.description) = length(${table}.description) AND EXCLUDED.description COLLATE "C" < ${table}.description COLLATE "C")
   THEN EXCLUDED.description ELSE ${table}.description END`);
 

@@ -51,7 +51,8 @@ function expectNoKeyMaterial(error: unknown): void {
 describe('no key material in errors', () => {
   const simulator = new ProviderSimulator({ latencyByProvider: {} });
   let factory: LlmClientFactory;
-  const client = (provider: ProviderId, f = factory): LlmProvider => f.create(provider, CANARY, { tenantLabel: 'brennan', keyLast4: last4Of(CANARY) });
+  const client = (provider: ProviderId, f = factory): LlmProvider =>
+    f.create(provider, CANARY, { tenantLabel: 'brennan', keyLast4: last4Of(CANARY) });
 
   beforeAll(async () => {
     factory = new LlmClientFactory({ baseUrls: simulatorBaseUrls(await simulator.start()), timeoutMs: 2_000 });

@@ -11,14 +11,7 @@ import {
   unreachableBaseUrls,
 } from '#libs/testing';
 import { LlmClientFactory } from './llm-client.factory.js';
-import {
-  AuthenticationError,
-  LlmError,
-  EmptyApiKeyError,
-  ProviderRequestError,
-  ProviderUnavailableError,
-  RateLimitedError,
-} from './llm.errors.js';
+import { AuthenticationError, LlmError, EmptyApiKeyError, ProviderRequestError, ProviderUnavailableError, RateLimitedError } from './llm.errors.js';
 import type { KeyContext } from './llm-provider.js';
 
 const PROVIDERS: ProviderId[] = ['openai', 'gemini', 'deepseek'];
@@ -32,7 +25,11 @@ const COMPLETION_PATHS: Record<ProviderId, string> = {
   deepseek: '/deepseek/v1/chat/completions',
   gemini: '/gemini/v1beta/models/gemini-2.0-flash:generateContent',
 };
-const VALIDATION_PATHS: Record<ProviderId, string> = { openai: '/openai/v1/models', deepseek: '/deepseek/v1/models', gemini: '/gemini/v1beta/models' };
+const VALIDATION_PATHS: Record<ProviderId, string> = {
+  openai: '/openai/v1/models',
+  deepseek: '/deepseek/v1/models',
+  gemini: '/gemini/v1beta/models',
+};
 const SCHEMA = {
   name: 'graph_extraction',
   schema: {
@@ -88,7 +85,12 @@ describe('LlmClientFactory with the real SDKs against the provider simulator', (
 
       expect(result).toEqual({ text: plainAnswerFor(provider, 'Say hello') });
       expect(simulator.requestsFor(provider)).toEqual([
-        expect.objectContaining({ method: 'POST', path: COMPLETION_PATHS[provider], keyFingerprint: fingerprintForSimulator(key), keyLocation: 'header' }),
+        expect.objectContaining({
+          method: 'POST',
+          path: COMPLETION_PATHS[provider],
+          keyFingerprint: fingerprintForSimulator(key),
+          keyLocation: 'header',
+        }),
       ]);
       expect(simulator.keysSeen(provider)).toEqual([fingerprintForSimulator(key)]);
       expect(simulator.requests).toHaveLength(1);
@@ -106,7 +108,12 @@ describe('LlmClientFactory with the real SDKs against the provider simulator', (
       await expect(client().validateKey()).resolves.toBeUndefined();
 
       expect(simulator.requestsFor(provider)).toEqual([
-        expect.objectContaining({ method: 'GET', path: VALIDATION_PATHS[provider], keyFingerprint: fingerprintForSimulator(key), keyLocation: 'header' }),
+        expect.objectContaining({
+          method: 'GET',
+          path: VALIDATION_PATHS[provider],
+          keyFingerprint: fingerprintForSimulator(key),
+          keyLocation: 'header',
+        }),
       ]);
     });
 
@@ -227,7 +234,10 @@ describe('LlmClientFactory with the real SDKs against the provider simulator', (
       await factory.create('openai', KEYS.openai, contextFor(KEYS.openai)).complete({ system: 's', user: 'u' });
       expect(simulator.keysSeen('openai')).toEqual([fingerprintForSimulator(KEYS.openai)]);
     } finally {
-      for (const [name, value] of [['OPENAI_API_KEY', saved.key], ['OPENAI_BASE_URL', saved.url]] as const) {
+      for (const [name, value] of [
+        ['OPENAI_API_KEY', saved.key],
+        ['OPENAI_BASE_URL', saved.url],
+      ] as const) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }

@@ -87,12 +87,14 @@ export function createNodeHttpFetch(): typeof fetch {
             if (value === undefined) continue;
             for (const item of Array.isArray(value) ? value : [value]) responseHeaders.append(name, item);
           }
-          resolve(new BufferedResponse(Buffer.concat(chunks), status, response.statusMessage ?? '', responseHeaders, url.toString()) as unknown as Response);
+          resolve(
+            new BufferedResponse(Buffer.concat(chunks), status, response.statusMessage ?? '', responseHeaders, url.toString()) as unknown as Response,
+          );
         });
       });
       request.on('error', reject);
       if (body != null) request.write(body);
       request.end();
     });
-  }) as typeof fetch;
+  });
 }

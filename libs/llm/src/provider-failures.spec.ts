@@ -19,7 +19,10 @@ describe('retryAfterFromHeaders', () => {
 
 describe('retryDelayFromDetails', () => {
   it('reads google.rpc.RetryInfo', () => {
-    const details = [{ '@type': 'type.googleapis.com/google.rpc.QuotaFailure' }, { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '7s' }];
+    const details = [
+      { '@type': 'type.googleapis.com/google.rpc.QuotaFailure' },
+      { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '7s' },
+    ];
     expect(retryDelayFromDetails(details)).toBe(7000);
     expect(retryDelayFromDetails([{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '1.25s' }])).toBe(1250);
   });

@@ -18,7 +18,7 @@ export class JobQueue {
   /** Removes a job that has not started; a running one is stopped through its row instead. */
   async removeIfWaiting(name: JobName, jobId: string): Promise<void> {
     const job = await this.queueFor(name).getJob(jobId);
-    if (job && (await job.isWaiting() || await job.isDelayed())) await job.remove().catch(() => undefined);
+    if (job && ((await job.isWaiting()) || (await job.isDelayed()))) await job.remove().catch(() => undefined);
   }
 
   private queueFor(name: JobName): Queue {

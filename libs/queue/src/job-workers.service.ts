@@ -8,7 +8,10 @@ import { bullOptions } from './queue.module.js';
 type QueueJob = Job<{ sealedKey?: unknown }>;
 
 /** Worker options per queue, set here and nowhere else. */
-export function workerOptionsFor(queue: QueueName, config: AppConfig): Pick<WorkerOptions, 'concurrency' | 'lockDuration' | 'stalledInterval' | 'maxStalledCount'> {
+export function workerOptionsFor(
+  queue: QueueName,
+  config: AppConfig,
+): Pick<WorkerOptions, 'concurrency' | 'lockDuration' | 'stalledInterval' | 'maxStalledCount'> {
   switch (queue) {
     case QueueName.Backfills:
       return {
@@ -44,7 +47,10 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     for (const queue of Object.values(QueueName)) {
-      const worker = new Worker(queue, (job: QueueJob) => this.process(job), { ...bullOptions(this.config), ...workerOptionsFor(queue, this.config) });
+      const worker = new Worker(queue, (job: QueueJob) => this.process(job), {
+        ...bullOptions(this.config),
+        ...workerOptionsFor(queue, this.config),
+      });
       worker.on('failed', (job, error) => void this.onFailed(job, error));
       worker.on('error', (error) => this.logger.error({ queue, err: error }, 'Queue worker error'));
       this.workers.push(worker);

@@ -68,5 +68,8 @@ async function parseMessage(raw: Buffer, index: number): Promise<ParsedMessage> 
 
 function addresses(value: AddressObject | AddressObject[] | undefined, maxChars: number): string {
   if (!value) return '';
-  return (Array.isArray(value) ? value : [value]).map((a) => a.text).join(', ').slice(0, maxChars);
+  return (Array.isArray(value) ? value : [value])
+    .map((a) => a.text)
+    .join(', ')
+    .slice(0, maxChars);
 }

@@ -38,8 +38,16 @@ function service() {
 describe('RecordIngestService.ingest', () => {
   it('takes a JSON array and the { records } form alike', async () => {
     const { ingest, records } = service();
-    await expect(ingest.ingest('w', JSON.stringify([record('a'), record('b')]), 'json')).resolves.toEqual({ accepted: 2, duplicates: 0, rejected: [] });
-    await expect(ingest.ingest('w', JSON.stringify({ records: [record('c')] }), 'json')).resolves.toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+    await expect(ingest.ingest('w', JSON.stringify([record('a'), record('b')]), 'json')).resolves.toEqual({
+      accepted: 2,
+      duplicates: 0,
+      rejected: [],
+    });
+    await expect(ingest.ingest('w', JSON.stringify({ records: [record('c')] }), 'json')).resolves.toEqual({
+      accepted: 1,
+      duplicates: 0,
+      rejected: [],
+    });
     expect([...records.rows.values()].map((r) => r.source)).toEqual(['api', 'api', 'api']);
     expect(records.rows.get('w/api/a')?.sentAt).toEqual(new Date('2025-01-06T09:00:00Z'));
   });
@@ -47,7 +55,15 @@ describe('RecordIngestService.ingest', () => {
   it('defaults from, to and subject, and trims ids and addresses', async () => {
     const { ingest, records } = service();
     await ingest.ingest('w', JSON.stringify([{ externalId: '  x  ', from: ' a@b.c ', body: 'b', sentAt: '2025-01-06T10:00:00+01:00' }]), 'json');
-    expect(records.rows.get('w/api/x')).toEqual({ externalId: 'x', from: 'a@b.c', to: '', subject: '', body: 'b', sentAt: new Date('2025-01-06T09:00:00Z'), source: 'api' });
+    expect(records.rows.get('w/api/x')).toEqual({
+      externalId: 'x',
+      from: 'a@b.c',
+      to: '',
+      subject: '',
+      body: 'b',
+      sentAt: new Date('2025-01-06T09:00:00Z'),
+      source: 'api',
+    });
   });
 
   it('reports each bad row by index while storing the good ones', async () => {
@@ -81,7 +97,11 @@ describe('RecordIngestService.ingest', () => {
   it('counts a re-sent externalId as a duplicate, also within one request', async () => {
     const { ingest } = service();
     await ingest.ingest('w', JSON.stringify([record('a')]), 'json');
-    await expect(ingest.ingest('w', JSON.stringify([record('a'), record('b'), record('b')]), 'json')).resolves.toEqual({ accepted: 1, duplicates: 2, rejected: [] });
+    await expect(ingest.ingest('w', JSON.stringify([record('a'), record('b'), record('b')]), 'json')).resolves.toEqual({
+      accepted: 1,
+      duplicates: 2,
+      rejected: [],
+    });
   });
 
   it('reads NDJSON with CRLF, blank lines and a byte order mark; a malformed line is rejected on its own', async () => {

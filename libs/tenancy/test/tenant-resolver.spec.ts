@@ -24,7 +24,9 @@ describe(TenantResolver.name, () => {
       planType: tenant.planType,
       aiKeyMode: tenant.aiKeyMode,
     });
-    const line = ctx.logs.lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'Resolved tenant_id from workspace_id' && l.workspaceId === workspace.id);
+    const line = ctx.logs.lines
+      .map((l) => JSON.parse(l))
+      .find((l) => l.msg === 'Resolved tenant_id from workspace_id' && l.workspaceId === workspace.id);
     expect(line).toMatchObject({ tenantId: tenant.id, level: 20 });
   });
 

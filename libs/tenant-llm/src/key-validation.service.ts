@@ -58,7 +58,13 @@ export class KeyValidationService {
       this.validator.validate(key.provider, key.key, key.fingerprint, context),
     );
     if (key.source === 'tenant') {
-      await this.store.recordValidation(tenantId, apiKeySettingFor(key.provider), key.fingerprint, ValidationStatus[verdict.status], verdict.checkedAt);
+      await this.store.recordValidation(
+        tenantId,
+        apiKeySettingFor(key.provider),
+        key.fingerprint,
+        ValidationStatus[verdict.status],
+        verdict.checkedAt,
+      );
     }
     return verdict;
   }

@@ -1,4 +1,15 @@
-const PEOPLE = ['Alice Johnson', 'Bob Smith', 'Carol Diaz', 'Dan Okafor', 'Eve Martin', 'Frank Liu', 'Grace Hopper', 'Hana Sato', 'Ivan Petrov', 'Julia Roberts'];
+const PEOPLE = [
+  'Alice Johnson',
+  'Bob Smith',
+  'Carol Diaz',
+  'Dan Okafor',
+  'Eve Martin',
+  'Frank Liu',
+  'Grace Hopper',
+  'Hana Sato',
+  'Ivan Petrov',
+  'Julia Roberts',
+];
 const ORGS = ['Acme Corp', 'Globex Inc', 'Initech Ltd', 'Umbrella Group', 'Stark Labs', 'Wayne Holdings'];
 const TOPICS = ['the renewal', 'the pilot', 'the invoice', 'the launch plan', 'the security review', 'the hiring plan'];
 

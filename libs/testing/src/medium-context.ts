@@ -52,19 +52,12 @@ export class MediumContext extends Factories {
   }
 
   /** `database` shares another context's database (e.g. a second process with other master keys). */
-  static async create(
-    options: { env?: Record<string, string | undefined>; imports?: Type[]; database?: TestDatabase } = {},
-  ): Promise<MediumContext> {
+  static async create(options: { env?: Record<string, string | undefined>; imports?: Type[]; database?: TestDatabase } = {}): Promise<MediumContext> {
     const database = options.database ?? (await createTestDatabase());
     const config = testConfig(database.url, options.env);
     const logs = new LogCapture();
     const moduleRef = await Test.createTestingModule({
-      imports: [
-        InfrastructureModule.forRoot(config, { destination: logs }),
-        TenancyModule,
-        ByokModule,
-        ...(options.imports ?? []),
-      ],
+      imports: [InfrastructureModule.forRoot(config, { destination: logs }), TenancyModule, ByokModule, ...(options.imports ?? [])],
     }).compile();
     const app = moduleRef.createNestApplication({ bufferLogs: true });
     app.useLogger(app.get(Logger));

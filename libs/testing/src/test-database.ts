@@ -65,7 +65,10 @@ export function dropDatabase(name: string): Promise<void> {
 async function templateName(): Promise<string> {
   const dir = findMigrationsDir();
   const hash = createHash('sha256');
-  for (const entry of (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
+  for (const entry of (await readdir(dir, { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()) {
     hash.update(entry).update(await readFile(join(dir, entry, 'migration.sql')));
   }
   return TEMPLATE_PREFIX + hash.digest('hex').slice(0, 16);

@@ -74,7 +74,8 @@ export class Api {
     if (!response.ok) {
       const error = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
       const code = typeof error?.code === 'string' ? error.code : `HTTP_${response.status}`;
-      const message = typeof error?.message === 'string' && error.message ? error.message : `The API answered ${response.status} ${response.statusText}`.trim();
+      const message =
+        typeof error?.message === 'string' && error.message ? error.message : `The API answered ${response.status} ${response.statusText}`.trim();
       if (response.status === 401) this.onUnauthenticated();
       throw new ApiError(response.status, code, message);
     }

@@ -26,7 +26,11 @@ export function failureHelp(job: Pick<Backfill, 'failure' | 'provider'>): Failur
     case 'NO_API_KEY':
       return { title: 'No API key', fix: `Add ${setting} in Settings, then start the backfill again.`, linkToKeys: true };
     case 'INVALID_API_KEY':
-      return { title: 'The API key was refused', fix: `Replace ${setting} with a working key in Settings, validate it, then start the backfill again.`, linkToKeys: true };
+      return {
+        title: 'The API key was refused',
+        fix: `Replace ${setting} with a working key in Settings, validate it, then start the backfill again.`,
+        linkToKeys: true,
+      };
     case 'KEY_DECRYPTION_FAILED':
       return { title: 'The stored key cannot be read', fix: `Save ${setting} again in Settings, then start the backfill again.`, linkToKeys: true };
     case 'PLATFORM_KEY_MISSING':
@@ -36,14 +40,26 @@ export function failureHelp(job: Pick<Backfill, 'failure' | 'provider'>): Failur
         linkToKeys: true,
       };
     case 'PLAN_NOT_ELIGIBLE':
-      return { title: 'Plan without knowledge graphs', fix: 'Ask the platform operator to move the tenant to the team or enterprise plan.', linkToKeys: false };
+      return {
+        title: 'Plan without knowledge graphs',
+        fix: 'Ask the platform operator to move the tenant to the team or enterprise plan.',
+        linkToKeys: false,
+      };
     case 'RATE_LIMITED':
-      return { title: 'Rate limited', fix: `${provider} kept refusing for too many requests. Wait a few minutes and start the backfill again, or raise the key's limits with ${provider}.`, linkToKeys: false };
+      return {
+        title: 'Rate limited',
+        fix: `${provider} kept refusing for too many requests. Wait a few minutes and start the backfill again, or raise the key's limits with ${provider}.`,
+        linkToKeys: false,
+      };
     case 'PROVIDER_UNAVAILABLE':
       return { title: 'Provider unavailable', fix: `${provider} did not answer. Try again later.`, linkToKeys: false };
     case 'WORKSPACE_NOT_FOUND':
       return { title: 'Workspace not found', fix: 'The workspace was removed or moved to another tenant.', linkToKeys: false };
     default:
-      return { title: 'Backfill failed', fix: 'Start the backfill again. If it fails the same way, contact support with the job id.', linkToKeys: false };
+      return {
+        title: 'Backfill failed',
+        fix: 'Start the backfill again. If it fails the same way, contact support with the job id.',
+        linkToKeys: false,
+      };
   }
 }

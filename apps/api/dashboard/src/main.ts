@@ -119,8 +119,16 @@ class Dashboard {
         { class: 'who' },
         h('span', { class: 'tenant-name', title: `Tenant ${tenant.id}` }, tenant.subdomain),
         h('span', { class: 'badge badge-neutral' }, `${tenant.planType} plan`),
-        h('span', { class: `badge ${tenant.aiKeyMode === 'byok' ? 'badge-info' : 'badge-warn'}`, 'data-testid': 'key-mode' }, `Key mode: ${tenant.aiKeyMode === 'byok' ? 'BYOK' : 'managed'}`),
-        h('button', { type: 'button', class: 'button button-secondary', onclick: () => signOut('You are signed out. The token was removed from this tab.') }, 'Sign out'),
+        h(
+          'span',
+          { class: `badge ${tenant.aiKeyMode === 'byok' ? 'badge-info' : 'badge-warn'}`, 'data-testid': 'key-mode' },
+          `Key mode: ${tenant.aiKeyMode === 'byok' ? 'BYOK' : 'managed'}`,
+        ),
+        h(
+          'button',
+          { type: 'button', class: 'button button-secondary', onclick: () => signOut('You are signed out. The token was removed from this tab.') },
+          'Sign out',
+        ),
       ),
     );
     const skip = h('a', { class: 'skip-link', href: '#main', onclick: (event: MouseEvent) => this.skipToMain(event) }, 'Skip to content');
@@ -151,7 +159,15 @@ class Dashboard {
       this.page = route.page(this.context);
     } catch (error) {
       this.page = undefined;
-      replaceChildren(this.main, h('div', { class: 'page stack' }, h('h1', null, route.label), h('p', { class: 'message message-error', role: 'alert' }, `This page failed to open: ${messageOf(error)}. Reload the page to try again.`)));
+      replaceChildren(
+        this.main,
+        h(
+          'div',
+          { class: 'page stack' },
+          h('h1', null, route.label),
+          h('p', { class: 'message message-error', role: 'alert' }, `This page failed to open: ${messageOf(error)}. Reload the page to try again.`),
+        ),
+      );
       return;
     }
     for (const [path, link] of this.links) {

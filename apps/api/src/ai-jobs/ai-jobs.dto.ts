@@ -15,7 +15,10 @@ export const extractJobBody = z.strictObject({
     .enum(PROVIDER_IDS, { error: `provider must be one of ${PROVIDER_IDS.join(', ')}` })
     .optional()
     .meta({ description: "Without BYOK headers: the provider to use with the tenant's key mode" }),
-  tenantId: z.guid({ error: 'tenantId must be a UUID' }).optional().meta({ description: 'Required for the platform admin; a tenant token acts for its own tenant' }),
+  tenantId: z
+    .guid({ error: 'tenantId must be a UUID' })
+    .optional()
+    .meta({ description: 'Required for the platform admin; a tenant token acts for its own tenant' }),
 });
 export type ExtractJobBody = z.output<typeof extractJobBody>;
 

@@ -3,11 +3,12 @@ import { type Backfill, BackfillStatus } from '#libs/database';
 import { RECORD_SOURCES } from '#libs/records';
 import { failureView, keySourceView } from '../http/views.js';
 
-export const startBackfillBody = z.strictObject({
-  source: z
-    .enum(RECORD_SOURCES, { error: `source must be one of ${RECORD_SOURCES.join(', ')}` })
-    .default('api')
-    .meta({ description: 'Which of the workspace records to read' }),
+export const startBackfillBody = z
+  .strictObject({
+    source: z
+      .enum(RECORD_SOURCES, { error: `source must be one of ${RECORD_SOURCES.join(', ')}` })
+      .default('api')
+      .meta({ description: 'Which of the workspace records to read' }),
   })
   // a start without a body reads the API's records, as `{}` does
   .default({ source: 'api' });

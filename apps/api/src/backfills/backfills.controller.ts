@@ -21,7 +21,10 @@ export class BackfillsController {
   @Post('workspaces/:workspaceId/backfills')
   @HttpCode(202)
   @ApiByokHeaders()
-  @ApiAcceptedResponse({ schema: openApiSchema(backfillStartedView, 'output'), description: '409 BACKFILL_ALREADY_ACTIVE when one is queued or running' })
+  @ApiAcceptedResponse({
+    schema: openApiSchema(backfillStartedView, 'output'),
+    description: '409 BACKFILL_ALREADY_ACTIVE when one is queued or running',
+  })
   async start(
     @CurrentPrincipal() principal: Principal,
     @RequestScopedKey() requestKey: RequestKey | undefined,

@@ -17,14 +17,22 @@ export class GraphController {
 
   @Get()
   @ApiOkResponse({ schema: openApiSchema(graphPageView, 'output') })
-  async page(@CurrentPrincipal() principal: Principal, @UuidParam('workspaceId') workspaceId: string, @ValidQuery(graphQuery) query: GraphQuery): Promise<GraphPage> {
+  async page(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('workspaceId') workspaceId: string,
+    @ValidQuery(graphQuery) query: GraphQuery,
+  ): Promise<GraphPage> {
     await this.access.resolve(principal, workspaceId);
     return this.graph.page(workspaceId, query);
   }
 
   @Get('entities/:entityId')
   @ApiOkResponse({ schema: openApiSchema(entityDetailView, 'output'), description: "404 NOT_FOUND for an unknown entity or another workspace's" })
-  async entity(@CurrentPrincipal() principal: Principal, @UuidParam('workspaceId') workspaceId: string, @UuidParam('entityId') entityId: string): Promise<EntityDetail> {
+  async entity(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('workspaceId') workspaceId: string,
+    @UuidParam('entityId') entityId: string,
+  ): Promise<EntityDetail> {
     await this.access.resolve(principal, workspaceId);
     return this.graph.entity(workspaceId, entityId);
   }

@@ -14,7 +14,13 @@ export const graphQuery = z.strictObject({
     .string({ error: 'limit must be an integer' })
     .regex(/^\d+$/, { error: 'limit must be an integer' })
     .transform(Number)
-    .pipe(z.number().int().min(1, { error: `limit must be from 1 to ${GRAPH_PAGE_MAX_LIMIT}` }).max(GRAPH_PAGE_MAX_LIMIT, { error: `limit must be from 1 to ${GRAPH_PAGE_MAX_LIMIT}` }))
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(1, { error: `limit must be from 1 to ${GRAPH_PAGE_MAX_LIMIT}` })
+        .max(GRAPH_PAGE_MAX_LIMIT, { error: `limit must be from 1 to ${GRAPH_PAGE_MAX_LIMIT}` }),
+    )
     .optional()
     .meta({ description: `Entities per page, from 1 to ${GRAPH_PAGE_MAX_LIMIT} (default ${GRAPH_PAGE_DEFAULT_LIMIT})` }),
 });

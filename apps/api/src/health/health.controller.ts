@@ -25,8 +25,20 @@ export class HealthController {
   async check(@Res({ passthrough: true }) response: Response): Promise<unknown> {
     try {
       return await this.health.check([
-        () => this.indicators.check('postgres').attempt(async () => { await this.prisma.$queryRaw`SELECT 1`; }).withTimeout(CHECK_TIMEOUT_MS),
-        () => this.indicators.check('redis').attempt(async () => { await this.redis.ping(); }).withTimeout(CHECK_TIMEOUT_MS),
+        () =>
+          this.indicators
+            .check('postgres')
+            .attempt(async () => {
+              await this.prisma.$queryRaw`SELECT 1`;
+            })
+            .withTimeout(CHECK_TIMEOUT_MS),
+        () =>
+          this.indicators
+            .check('redis')
+            .attempt(async () => {
+              await this.redis.ping();
+            })
+            .withTimeout(CHECK_TIMEOUT_MS),
       ]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;

@@ -1,4 +1,15 @@
-import { type CallHandler, Controller, type ExecutionContext, HttpCode, Injectable, type NestInterceptor, Post, Req, UploadedFile, UseInterceptors } from '@nestjs/common';
+import {
+  type CallHandler,
+  Controller,
+  type ExecutionContext,
+  HttpCode,
+  Injectable,
+  type NestInterceptor,
+  Post,
+  Req,
+  UploadedFile,
+  UseInterceptors,
+} from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
@@ -48,7 +59,9 @@ export class RecordsController {
   @Post('records')
   @HttpCode(200)
   @ApiConsumes(...Object.keys(RECORD_FORMATS))
-  @ApiBody({ description: 'A JSON array of { externalId, from, to, subject, body, sentAt }, { records: [...] }, or one record per line (NDJSON); up to 50 MB' })
+  @ApiBody({
+    description: 'A JSON array of { externalId, from, to, subject, body, sentAt }, { records: [...] }, or one record per line (NDJSON); up to 50 MB',
+  })
   @ApiOkResponse({ schema: openApiSchema(ingestResultView, 'output') })
   async ingest(
     @CurrentPrincipal() principal: Principal,

@@ -50,7 +50,11 @@ export class SettingsController {
   @Post(':key/validate')
   @HttpCode(200)
   @ApiOkResponse({ schema: openApiSchema(validationView, 'output') })
-  async validate(@CurrentPrincipal() principal: Principal, @UuidParam('tenantId') tenantId: string, @Param('key') key: string): Promise<ValidationOutcome> {
+  async validate(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('tenantId') tenantId: string,
+    @Param('key') key: string,
+  ): Promise<ValidationOutcome> {
     await this.ownTenant(principal, tenantId);
     return this.validation.validateStored(tenantId, key);
   }

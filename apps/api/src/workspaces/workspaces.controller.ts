@@ -44,7 +44,10 @@ export class WorkspacesController {
   @PlatformOnly()
   @HttpCode(200)
   @ApiOkResponse({ schema: openApiSchema(workspaceView, 'output') })
-  async transfer(@UuidParam('workspaceId') workspaceId: string, @ValidBody(transferWorkspaceBody) body: TransferWorkspaceBody): Promise<WorkspaceView> {
+  async transfer(
+    @UuidParam('workspaceId') workspaceId: string,
+    @ValidBody(transferWorkspaceBody) body: TransferWorkspaceBody,
+  ): Promise<WorkspaceView> {
     return toWorkspaceView(await this.workspaces.transfer(workspaceId, body.tenantId));
   }
 }

@@ -33,7 +33,10 @@ function error(status: number, message: string, type: string, code: string | nul
 function chatCompletion(request: WireRequest): WireReply {
   const body = (request.body ?? {}) as ChatBody;
   const messages = body.messages ?? [];
-  const system = messages.filter((m) => m.role === 'system').map((m) => textOf(m.content)).join('\n');
+  const system = messages
+    .filter((m) => m.role === 'system')
+    .map((m) => textOf(m.content))
+    .join('\n');
   const user = textOf([...messages].reverse().find((m) => m.role === 'user')?.content);
   const wantsJson = ['json_schema', 'json_object'].includes(body.response_format?.type ?? '') || /entit/i.test(system);
   const content = wantsJson ? JSON.stringify(extractEntitiesDeterministically(user)) : plainAnswerFor(request.provider, user);

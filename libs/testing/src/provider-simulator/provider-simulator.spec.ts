@@ -21,7 +21,14 @@ describe('ProviderSimulator', () => {
   const simulator = new ProviderSimulator({ validKeys: { openai: [OPENAI_KEY], gemini: [GEMINI_KEY], deepseek: ['*'] } });
   let urls: SimulatorUrls;
   const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
-  const chat = (body: object = {}) => ({ model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello Alice' }], ...body });
+  const chat = (body: object = {}) => ({
+    model: 'gpt-4o-mini',
+    messages: [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Hello Alice' },
+    ],
+    ...body,
+  });
   const gemini = (body: object = {}) => ({ contents: [{ role: 'user', parts: [{ text: 'Hello Alice' }] }], ...body });
 
   beforeAll(async () => {
@@ -44,7 +51,11 @@ describe('ProviderSimulator', () => {
       const { status, body } = await call(`${urls.openaiBaseUrl}/chat/completions`, { headers: bearer(OPENAI_KEY), body: chat() });
 
       expect(status).toBe(200);
-      expect(body).toMatchObject({ object: 'chat.completion', model: 'gpt-4o-mini', choices: [{ message: { role: 'assistant', content: plainAnswerFor('openai', 'Hello Alice') } }] });
+      expect(body).toMatchObject({
+        object: 'chat.completion',
+        model: 'gpt-4o-mini',
+        choices: [{ message: { role: 'assistant', content: plainAnswerFor('openai', 'Hello Alice') } }],
+      });
       expect(simulator.requests).toEqual([
         {
           provider: 'openai',
@@ -62,7 +73,15 @@ describe('ProviderSimulator', () => {
     it.each([
       ['a json_schema response format', { response_format: { type: 'json_schema', json_schema: { name: 'x', schema: {}, strict: true } } }],
       ['a json_object response format', { response_format: { type: 'json_object' } }],
-      ['a system prompt asking for entities', { messages: [{ role: 'system', content: 'Extract entities.' }, { role: 'user', content: 'Hello Alice' }] }],
+      [
+        'a system prompt asking for entities',
+        {
+          messages: [
+            { role: 'system', content: 'Extract entities.' },
+            { role: 'user', content: 'Hello Alice' },
+          ],
+        },
+      ],
     ])('answers extraction JSON for %s', async (_, extra) => {
       const { body } = await call(`${urls.openaiBaseUrl}/chat/completions`, { headers: bearer(OPENAI_KEY), body: chat(extra) });
       expect(JSON.parse(body.choices[0].message.content)).toEqual(extractEntitiesDeterministically('Hello Alice'));
@@ -113,7 +132,10 @@ describe('ProviderSimulator', () => {
     });
 
     it('serves DeepSeek under its own prefix and records it apart', async () => {
-      const { status } = await call(`${urls.deepseekBaseUrl}/chat/completions`, { headers: bearer('sk-any-deepseek-key-123456'), body: chat({ model: 'deepseek-chat' }) });
+      const { status } = await call(`${urls.deepseekBaseUrl}/chat/completions`, {
+        headers: bearer('sk-any-deepseek-key-123456'),
+        body: chat({ model: 'deepseek-chat' }),
+      });
 
       expect(status).toBe(200);
       expect(simulator.requestsFor('deepseek')).toEqual([expect.objectContaining({ path: '/deepseek/v1/chat/completions', model: 'deepseek-chat' })]);
@@ -134,7 +156,10 @@ describe('ProviderSimulator', () => {
       const { status, body } = await call(generate(), { headers: { 'x-goog-api-key': GEMINI_KEY }, body: gemini() });
 
       expect(status).toBe(200);
-      expect(body.candidates[0]).toMatchObject({ content: { role: 'model', parts: [{ text: plainAnswerFor('gemini', 'Hello Alice') }] }, finishReason: 'STOP' });
+      expect(body.candidates[0]).toMatchObject({
+        content: { role: 'model', parts: [{ text: plainAnswerFor('gemini', 'Hello Alice') }] },
+        finishReason: 'STOP',
+      });
       expect(simulator.requests[0]).toMatchObject({
         provider: 'gemini',
         path: '/gemini/v1beta/models/gemini-2.0-flash:generateContent',
@@ -244,7 +269,9 @@ describe('parseValidKeysSpec', () => {
   });
 
   it('names a bad entry by position, never by its text', () => {
-    expect(() => parseValidKeysSpec('openai:sk-1,claude:sk-secret-value')).toThrow('Entry 2 of the valid keys must look like <openai|gemini|deepseek>:<key>');
+    expect(() => parseValidKeysSpec('openai:sk-1,claude:sk-secret-value')).toThrow(
+      'Entry 2 of the valid keys must look like <openai|gemini|deepseek>:<key>',
+    );
     expect(() => parseValidKeysSpec('sk-secret-value')).toThrow(/^Entry 1 /);
   });
 });

@@ -127,7 +127,14 @@ export class ProviderSimulator {
       if (!(error instanceof MalformedBody)) return void res.destroy();
       malformed = true;
     }
-    const request: WireRequest = { provider, method: req.method ?? 'GET', route: match[2] ?? '/', query: url.searchParams, headers: req.headers, body };
+    const request: WireRequest = {
+      provider,
+      method: req.method ?? 'GET',
+      route: match[2] ?? '/',
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+    };
     const key = wire.keyOf(request);
     const model = wire.modelOf(request);
     this.requests.push({

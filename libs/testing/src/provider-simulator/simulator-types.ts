@@ -60,7 +60,8 @@ export interface WireReply {
   body: unknown;
 }
 
-export type FailureKind = 'missing-key' | 'invalid-key' | 'permission-denied' | 'rate-limited' | 'server-error' | 'overloaded' | 'bad-request' | 'not-found';
+export type FailureKind =
+  'missing-key' | 'invalid-key' | 'permission-denied' | 'rate-limited' | 'server-error' | 'overloaded' | 'bad-request' | 'not-found';
 
 export interface PresentedKey {
   value: string;

@@ -159,7 +159,11 @@ function placeIsolated(positions: Float64Array, placed: number[], isolated: numb
  * Positions for the graph: the seed of the connected nodes refined in the layout worker (or the seed
  * alone when the worker cannot run: still deterministic, just less untangled), isolated nodes in a grid.
  */
-export async function computeLayout(input: LayoutInput, signal: AbortSignal, budgetMs = 3000): Promise<{ positions: Float64Array; refined: boolean }> {
+export async function computeLayout(
+  input: LayoutInput,
+  signal: AbortSignal,
+  budgetMs = 3000,
+): Promise<{ positions: Float64Array; refined: boolean }> {
   const n = input.types.length;
   const degree = degrees(n, input.edges);
   const connected: number[] = [];
@@ -176,7 +180,10 @@ export async function computeLayout(input: LayoutInput, signal: AbortSignal, bud
   let connectedPositions = seed;
   if (connected.length > 1) {
     try {
-      connectedPositions = await runWorker({ nodeCount: connected.length, edges, positions: seed.slice(), maxIterations: iterationsFor(connected.length), budgetMs }, signal);
+      connectedPositions = await runWorker(
+        { nodeCount: connected.length, edges, positions: seed.slice(), maxIterations: iterationsFor(connected.length), budgetMs },
+        signal,
+      );
       refined = true;
     } catch (error) {
       if (signal.aborted) throw error;

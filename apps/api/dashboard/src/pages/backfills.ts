@@ -62,7 +62,13 @@ export function backfillsPage(context: AppContext): Page {
     h(
       'thead',
       null,
-      h('tr', null, ['Created', 'Status', 'Records processed', 'Entities', 'Relationships', 'Provider and key', 'Failure', ''].map((label) => h('th', { scope: 'col' }, label))),
+      h(
+        'tr',
+        null,
+        ['Created', 'Status', 'Records processed', 'Entities', 'Relationships', 'Provider and key', 'Failure', ''].map((label) =>
+          h('th', { scope: 'col' }, label),
+        ),
+      ),
     ),
     historyBody,
   );
@@ -79,9 +85,21 @@ export function backfillsPage(context: AppContext): Page {
       h('h1', null, 'Backfills'),
       h('p', { class: 'lede' }, "A backfill reads every record of a workspace and extracts its knowledge graph with the tenant's provider key."),
     ),
-    h('section', { class: 'card', 'aria-label': 'Start a backfill' }, h('div', { class: 'toolbar' }, picker.element, startButton), startMessages.element),
+    h(
+      'section',
+      { class: 'card', 'aria-label': 'Start a backfill' },
+      h('div', { class: 'toolbar' }, picker.element, startButton),
+      startMessages.element,
+    ),
     panel,
-    h('section', { class: 'stack', 'aria-labelledby': 'history-title' }, h('h2', { id: 'history-title' }, 'History'), historyMessages.element, historyEmpty, historyTable),
+    h(
+      'section',
+      { class: 'stack', 'aria-labelledby': 'history-title' },
+      h('h2', { id: 'history-title' }, 'History'),
+      historyMessages.element,
+      historyEmpty,
+      historyTable,
+    ),
   );
   renderPanel();
 
@@ -121,7 +139,11 @@ export function backfillsPage(context: AppContext): Page {
     replaceChildren(
       historyBody,
       items.map((job) => {
-        const view = h('button', { type: 'button', class: 'button button-link', 'aria-label': `Show the backfill created ${formatDate(job.createdAt)}` }, 'Show');
+        const view = h(
+          'button',
+          { type: 'button', class: 'button button-link', 'aria-label': `Show the backfill created ${formatDate(job.createdAt)}` },
+          'Show',
+        );
         view.addEventListener('click', () => {
           show(job);
           panel.focus();
@@ -194,7 +216,9 @@ export function backfillsPage(context: AppContext): Page {
 
   function announceStatus(job: Backfill): void {
     if (job.status === 'succeeded') {
-      context.announce(`Backfill succeeded: ${formatCount(job.counters.recordsProcessed)} records processed, ${formatCount(job.counters.entities)} entities and ${formatCount(job.counters.relationships)} relationships added.`);
+      context.announce(
+        `Backfill succeeded: ${formatCount(job.counters.recordsProcessed)} records processed, ${formatCount(job.counters.entities)} entities and ${formatCount(job.counters.relationships)} relationships added.`,
+      );
     } else if (job.status === 'failed') {
       context.announce(`Backfill failed: ${job.failure?.code ?? ''}. ${job.failure?.message ?? ''}`);
     } else {
@@ -233,7 +257,11 @@ export function backfillsPage(context: AppContext): Page {
     if (job && rendered && rendered.jobId === job.id && rendered.status === job.status) return rendered.update(job);
     if (!job) {
       rendered = null;
-      replaceChildren(panel, h('h2', { id: 'job-title' }, 'Current backfill'), h('p', { class: 'hint' }, workspace ? 'Start a backfill to see its progress here.' : 'Choose a workspace.'));
+      replaceChildren(
+        panel,
+        h('h2', { id: 'job-title' }, 'Current backfill'),
+        h('p', { class: 'hint' }, workspace ? 'Start a backfill to see its progress here.' : 'Choose a workspace.'),
+      );
       return;
     }
     const stats = {
@@ -245,20 +273,27 @@ export function backfillsPage(context: AppContext): Page {
     const facts = { key: h('dd'), started: h('dd'), finished: h('dd') };
     const stat = (label: string, value: HTMLElement) => h('div', { class: 'stat' }, value, h('span', { class: 'stat-label' }, label));
     const cancel = isActive(job) ? h('button', { type: 'button', class: 'button button-secondary' }, 'Cancel backfill') : null;
-    cancel?.addEventListener('click', () =>
-      void withBusy(cancel, 'Cancelling…', async () => {
-        try {
-          await api.post(`/v1/backfills/${job.id}/cancel`);
-          context.announce('Cancellation requested: the backfill stops after its current page.');
-        } catch (error) {
-          startMessages.error(messageOf(error));
-        }
-      }),
+    cancel?.addEventListener(
+      'click',
+      () =>
+        void withBusy(cancel, 'Cancelling…', async () => {
+          try {
+            await api.post(`/v1/backfills/${job.id}/cancel`);
+            context.announce('Cancellation requested: the backfill stops after its current page.');
+          } catch (error) {
+            startMessages.error(messageOf(error));
+          }
+        }),
     );
     const hadFocus = panel.contains(document.activeElement) && document.activeElement !== panel;
     replaceChildren(
       panel,
-      h('div', { class: 'card-title' }, h('h2', { id: 'job-title' }, 'Current backfill'), h('span', { 'data-testid': 'job-status' }, statusBadge(job.status))),
+      h(
+        'div',
+        { class: 'card-title' },
+        h('h2', { id: 'job-title' }, 'Current backfill'),
+        h('span', { 'data-testid': 'job-status' }, statusBadge(job.status)),
+      ),
       isActive(job) ? h('progress', { class: 'progress', 'aria-label': 'Backfill in progress' }) : null,
       h(
         'div',

@@ -75,8 +75,16 @@ export function graphPage(context: AppContext): Page {
   const picker = workspacePicker(context, 'graph-workspace', (w) => void selectWorkspace(w));
   const typeSelect = h('select', { id: 'graph-type', name: 'type', disabled: true }, h('option', { value: '' }, 'All types'));
   const search = h('input', { id: 'graph-search', name: 'q', type: 'search', placeholder: 'e.g. Acme', autocomplete: 'off', disabled: true });
-  const zoomIn = h('button', { type: 'button', class: 'button button-secondary button-icon', 'aria-label': 'Zoom in', title: 'Zoom in (+)', disabled: true }, '+');
-  const zoomOut = h('button', { type: 'button', class: 'button button-secondary button-icon', 'aria-label': 'Zoom out', title: 'Zoom out (−)', disabled: true }, '−');
+  const zoomIn = h(
+    'button',
+    { type: 'button', class: 'button button-secondary button-icon', 'aria-label': 'Zoom in', title: 'Zoom in (+)', disabled: true },
+    '+',
+  );
+  const zoomOut = h(
+    'button',
+    { type: 'button', class: 'button button-secondary button-icon', 'aria-label': 'Zoom out', title: 'Zoom out (−)', disabled: true },
+    '−',
+  );
   const fit = h('button', { type: 'button', class: 'button button-secondary', title: 'Fit the visible entities (0)', disabled: true }, 'Fit');
   const canvas = h('div', {
     class: 'graph-canvas',
@@ -113,12 +121,26 @@ export function graphPage(context: AppContext): Page {
     'div',
     { class: 'graph-layout' },
     canvasWrap,
-    h('aside', { class: 'graph-side', 'aria-label': 'Entities and details' }, h('div', { class: 'card list-card' }, h('h2', { id: 'entity-list-title' }, 'Entities'), listNote, list), detail),
+    h(
+      'aside',
+      { class: 'graph-side', 'aria-label': 'Entities and details' },
+      h('div', { class: 'card list-card' }, h('h2', { id: 'entity-list-title' }, 'Entities'), listNote, list),
+      detail,
+    ),
   );
   const element = h(
     'div',
     { class: 'page stack' },
-    h('div', { class: 'page-header' }, h('h1', null, 'Knowledge graph'), h('p', { class: 'lede' }, 'Entities and relationships extracted from the workspace’s records. Select an entity to see the records that mention it.')),
+    h(
+      'div',
+      { class: 'page-header' },
+      h('h1', null, 'Knowledge graph'),
+      h(
+        'p',
+        { class: 'lede' },
+        'Entities and relationships extracted from the workspace’s records. Select an entity to see the records that mention it.',
+      ),
+    ),
     h(
       'div',
       { class: 'card toolbar graph-toolbar', role: 'search', 'aria-label': 'Graph filters' },
@@ -149,7 +171,12 @@ export function graphPage(context: AppContext): Page {
     listNote.textContent = '';
     summary.textContent = 'Loading the graph…';
     try {
-      const loaded = await loadGraph(context, next.id, controller.signal, (n) => (summary.textContent = `Loading the graph: ${plural(n, 'entity', 'entities')} so far…`));
+      const loaded = await loadGraph(
+        context,
+        next.id,
+        controller.signal,
+        (n) => (summary.textContent = `Loading the graph: ${plural(n, 'entity', 'entities')} so far…`),
+      );
       if (controller.signal.aborted) return;
       graph = loaded;
       if (loaded.entities.length === 0) {
@@ -222,14 +249,27 @@ export function graphPage(context: AppContext): Page {
             'border-color': '#ffffff',
           },
         },
-        { selector: 'edge', style: { 'curve-style': 'haystack', 'haystack-radius': 0, width: 'data(width)', 'line-color': '#94a3b8', opacity: 0.55 } },
+        {
+          selector: 'edge',
+          style: { 'curve-style': 'haystack', 'haystack-radius': 0, width: 'data(width)', 'line-color': '#94a3b8', opacity: 0.55 },
+        },
         { selector: '.hidden', style: { display: 'none' } },
         { selector: 'node.faded', style: { opacity: 0.15, 'text-opacity': 0 } },
         { selector: 'edge.faded', style: { opacity: 0.06 } },
         { selector: 'node.match', style: { 'border-width': 3, 'border-color': '#f59e0b', 'z-index': 10 } },
         { selector: 'node.neighbour', style: { 'border-width': 2, 'border-color': '#111827' } },
         { selector: 'edge.neighbour', style: { 'line-color': '#111827', opacity: 0.9 } },
-        { selector: 'node:selected', style: { 'border-width': 4, 'border-color': '#111827', 'z-index': 20, 'font-weight': 'bold', 'min-zoomed-font-size': 0, 'text-wrap': 'none' } },
+        {
+          selector: 'node:selected',
+          style: {
+            'border-width': 4,
+            'border-color': '#111827',
+            'z-index': 20,
+            'font-weight': 'bold',
+            'min-zoomed-font-size': 0,
+            'text-wrap': 'none',
+          },
+        },
       ],
     });
     cy.on('tap', 'node', (event) => void selectEntity(event.target.id(), { center: false, focusDetail: false }));
@@ -343,7 +383,8 @@ export function graphPage(context: AppContext): Page {
     const entity = graph.byId.get(entityId);
     if (!entity) return;
     selectedId = entityId;
-    for (const button of list.querySelectorAll<HTMLButtonElement>('button[data-entity-id]')) button.setAttribute('aria-pressed', String(button.dataset.entityId === entityId));
+    for (const button of list.querySelectorAll<HTMLButtonElement>('button[data-entity-id]'))
+      button.setAttribute('aria-pressed', String(button.dataset.entityId === entityId));
     const core = cy;
     const node = core.getElementById(entityId);
     core.batch(() => {
@@ -373,7 +414,11 @@ export function graphPage(context: AppContext): Page {
   }
 
   function renderDetailPlaceholder(): void {
-    replaceChildren(detail, h('h2', { id: 'entity-title' }, 'Entity'), h('p', { class: 'hint' }, 'Select an entity in the graph or in the list to see its description and the records that mention it.'));
+    replaceChildren(
+      detail,
+      h('h2', { id: 'entity-title' }, 'Entity'),
+      h('p', { class: 'hint' }, 'Select an entity in the graph or in the list to see its description and the records that mention it.'),
+    );
   }
 
   function renderDetail(entity: GraphEntity, full: EntityDetail | null, error?: string): void {
@@ -397,12 +442,21 @@ export function graphPage(context: AppContext): Page {
               'ul',
               { class: 'mentions', 'data-testid': 'mentions' },
               full.mentions.map((m) =>
-                h('li', null, h('span', { class: 'mention-subject' }, m.subject || '(no subject)'), h('span', { class: 'hint' }, `${m.from} · ${formatDate(m.sentAt)} · ${m.externalId}`)),
+                h(
+                  'li',
+                  null,
+                  h('span', { class: 'mention-subject' }, m.subject || '(no subject)'),
+                  h('span', { class: 'hint' }, `${m.from} · ${formatDate(m.sentAt)} · ${m.externalId}`),
+                ),
               ),
             )
           : h('p', { class: 'hint', role: 'status' }, 'Loading the mentions…'),
-      full && full.mentionCount > full.mentions.length ? h('p', { class: 'hint' }, `The first ${formatCount(full.mentions.length)} are shown.`) : null,
-      connections.length ? [h('h3', null, `Connected to ${plural(links.length, 'entity', 'entities')}`), h('ul', { class: 'connections' }, connections)] : null,
+      full && full.mentionCount > full.mentions.length
+        ? h('p', { class: 'hint' }, `The first ${formatCount(full.mentions.length)} are shown.`)
+        : null,
+      connections.length
+        ? [h('h3', null, `Connected to ${plural(links.length, 'entity', 'entities')}`), h('ul', { class: 'connections' }, connections)]
+        : null,
     );
   }
 
@@ -432,7 +486,12 @@ export function graphPage(context: AppContext): Page {
 
   function onCanvasKey(event: KeyboardEvent): void {
     if (!cy) return;
-    const pans: Record<string, [number, number]> = { ArrowLeft: [PAN_STEP, 0], ArrowRight: [-PAN_STEP, 0], ArrowUp: [0, PAN_STEP], ArrowDown: [0, -PAN_STEP] };
+    const pans: Record<string, [number, number]> = {
+      ArrowLeft: [PAN_STEP, 0],
+      ArrowRight: [-PAN_STEP, 0],
+      ArrowUp: [0, PAN_STEP],
+      ArrowDown: [0, -PAN_STEP],
+    };
     if (pans[event.key]) cy.stop(true, false).panBy({ x: pans[event.key][0], y: pans[event.key][1] });
     else if (event.key === '+' || event.key === '=') zoomBy(1.3);
     else if (event.key === '-' || event.key === '_') zoomBy(1 / 1.3);

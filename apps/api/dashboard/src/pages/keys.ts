@@ -21,7 +21,11 @@ export function keysPage(context: AppContext): Page {
   const cards = new Map<ProviderId, ProviderCard>();
   let settings = new Map<string, Setting>();
 
-  const providerSelect = h('select', { id: 'graphrag-provider', name: 'provider' }, PROVIDERS.map((p) => h('option', { value: p }, PROVIDER_LABELS[p])));
+  const providerSelect = h(
+    'select',
+    { id: 'graphrag-provider', name: 'provider' },
+    PROVIDERS.map((p) => h('option', { value: p }, PROVIDER_LABELS[p])),
+  );
   const providerNote = h('p', { class: 'hint', id: 'graphrag-provider-hint' });
   providerSelect.setAttribute('aria-describedby', 'graphrag-provider-hint');
   const providerSave = h('button', { type: 'submit', class: 'button button-secondary' }, 'Save provider');
@@ -73,12 +77,31 @@ export function keysPage(context: AppContext): Page {
   const element = h(
     'div',
     { class: 'page stack' },
-    h('div', { class: 'page-header' }, h('h1', null, 'Provider keys'), h('p', { class: 'lede' }, 'The keys this tenant brings for OpenAI, Gemini and DeepSeek. A key is never shown again after it is saved: only its last four characters.')),
+    h(
+      'div',
+      { class: 'page-header' },
+      h('h1', null, 'Provider keys'),
+      h(
+        'p',
+        { class: 'lede' },
+        'The keys this tenant brings for OpenAI, Gemini and DeepSeek. A key is never shown again after it is saved: only its last four characters.',
+      ),
+    ),
     pageMessages.element,
     h(
       'div',
       { class: 'two-columns' },
-      h('section', { class: 'card', 'aria-labelledby': 'key-mode-title' }, h('h2', { id: 'key-mode-title' }, 'Key mode: ', h('span', { 'data-testid': 'key-mode-value' }, tenant.aiKeyMode === 'byok' ? 'BYOK' : 'managed')), keyMode),
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'key-mode-title' },
+        h(
+          'h2',
+          { id: 'key-mode-title' },
+          'Key mode: ',
+          h('span', { 'data-testid': 'key-mode-value' }, tenant.aiKeyMode === 'byok' ? 'BYOK' : 'managed'),
+        ),
+        keyMode,
+      ),
       h(
         'section',
         { class: 'card', 'aria-labelledby': 'graphrag-title' },
@@ -143,12 +166,25 @@ class ProviderCard {
     this.label = PROVIDER_LABELS[provider];
     this.settingKey = apiKeySetting(provider);
     const inputId = `key-${provider}`;
-    this.input = h('input', { id: inputId, name: inputId, type: 'password', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': `${inputId}-hint` });
+    this.input = h('input', {
+      id: inputId,
+      name: inputId,
+      type: 'password',
+      autocomplete: 'off',
+      spellcheck: 'false',
+      'aria-describedby': `${inputId}-hint`,
+    });
     this.inputLabel = h('label', { for: inputId }, `${this.label} API key`);
     const form = h(
       'form',
       { class: 'inline-form' },
-      h('div', { class: 'field' }, this.inputLabel, this.input, h('p', { id: `${inputId}-hint`, class: 'hint' }, `Saved encrypted as ${this.settingKey}; never shown again.`)),
+      h(
+        'div',
+        { class: 'field' },
+        this.inputLabel,
+        this.input,
+        h('p', { id: `${inputId}-hint`, class: 'hint' }, `Saved encrypted as ${this.settingKey}; never shown again.`),
+      ),
       this.saveButton,
     );
     form.addEventListener('submit', (event) => {
@@ -239,7 +275,10 @@ class ProviderCard {
       try {
         const result = await this.context.api.post<ValidationResult>(`${this.settingsPath}/${this.settingKey}/validate`);
         if (result.status === 'valid') this.messages.success(`The ${this.label} key is valid (checked ${formatDate(result.checkedAt)}).`);
-        else this.messages.error(`The ${this.label} key is invalid: ${this.label} refused it (checked ${formatDate(result.checkedAt)}). Replace it with a working key.`);
+        else
+          this.messages.error(
+            `The ${this.label} key is invalid: ${this.label} refused it (checked ${formatDate(result.checkedAt)}). Replace it with a working key.`,
+          );
         this.changed();
       } catch (error) {
         const prefix = error instanceof ApiError && (error.status === 429 || error.status === 502) ? 'No verdict, the status is unchanged. ' : '';

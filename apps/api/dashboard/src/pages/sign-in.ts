@@ -24,7 +24,13 @@ export function signInPage(options: SignInOptions): { element: HTMLElement; focu
   const form = h(
     'form',
     { class: 'stack', novalidate: true },
-    h('div', { class: 'field' }, h('label', { for: 'token' }, 'Tenant admin token'), input, h('p', { id: 'token-help', class: 'hint' }, 'Kept in this browser tab only, and removed when you sign out or close the tab.')),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: 'token' }, 'Tenant admin token'),
+      input,
+      h('p', { id: 'token-help', class: 'hint' }, 'Kept in this browser tab only, and removed when you sign out or close the tab.'),
+    ),
     h('div', null, submit),
     messages.element,
   );
