@@ -2,6 +2,7 @@
 // turns off the rules that would fight it). `npm run lint:code` runs it; `npm test` runs that.
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -24,6 +25,7 @@ export default tseslint.config(
   {
     files: ['**/*.cjs', '**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { globals: globals.node },
   },
   prettier,
 );

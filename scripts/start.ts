@@ -36,7 +36,7 @@ const children: ChildProcess[] = [];
 for (const app of ['api', 'worker']) {
   const flags = app === 'worker' ? WORKER_NODE_FLAGS : [];
   const child = spawn(process.execPath, [...flags, join(root, 'dist', 'apps', app, 'src', 'main.js')], { env, stdio: 'inherit' });
-  child.on('exit', (code, signal) => shutdown(`${app} exited (${signal ?? code})`, code ?? 1));
+  child.on('exit', (code, signal) => void shutdown(`${app} exited (${signal ?? code})`, code ?? 1));
   children.push(child);
 }
 say(`API on http://localhost:${config.port} (docs at /docs), worker started. Ctrl-C stops both.`);
@@ -47,7 +47,7 @@ async function shutdown(reason: string, code: number): Promise<void> {
   stopping = true;
   say(`Stopping: ${reason}`);
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+  await Promise.all(children.filter((c) => c.exitCode === null).map((c) => new Promise((r) => c.once('exit', r))));
   await embedded?.stop();
   process.exit(code);
 }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { INestApplication } from '@nestjs/common';
@@ -92,7 +93,7 @@ function serveDashboard(app: NestExpressApplication): void {
     redirect: true,
     dotfiles: 'ignore',
     fallthrough: true,
-    setHeaders: (res, path) => {
+    setHeaders: (res: ServerResponse, path: string) => {
       const immutable = /-[A-Z0-9]{8}\.(js|css)(\.map|\.LEGAL\.txt)?$/.test(path);
       res.setHeader('Cache-Control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
     },

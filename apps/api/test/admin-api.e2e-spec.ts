@@ -1,8 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { ApiHarness } from './api-harness.js';
+import type { MaskedSetting } from '#libs/byok';
+import type { TenantView, WorkspaceView } from '../src/tenants/tenant.dto.js';
+import { type ApiErrorBody, ApiHarness, type ListOf } from './api-harness.js';
 
 const canaryKey = () => `sk-canary-${randomBytes(16).toString('hex')}-4207`;
+
+/** The parts of the OpenAPI document these tests read. */
+interface OpenApiDocument {
+  paths: Record<string, Record<string, OpenApiOperation>>;
+}
+interface OpenApiOperation {
+  parameters: unknown[];
+  requestBody: { content: Record<string, { schema: OpenApiSchema }> };
+  responses: Record<string, { content: Record<string, { schema: OpenApiSchema }> }>;
+}
+interface OpenApiSchema {
+  properties: Record<string, OpenApiSchema>;
+  enum?: unknown[];
+}
+
+/** A Buffer as JSON.stringify writes it. */
+const isSerializedBuffer = (value: unknown): value is { type: 'Buffer'; data: number[] } =>
+  (value as { type?: unknown } | null | undefined)?.type === 'Buffer';
 
 describe('Admin API (e2e)', () => {
   let api: ApiHarness;
@@ -14,9 +34,9 @@ describe('Admin API (e2e)', () => {
 
   async function newTenantOverHttp(aiKeyMode = 'byok') {
     const subdomain = `acme-${randomBytes(4).toString('hex')}`;
-    const res = await api.request('POST', '/v1/tenants', { body: { subdomain, planType: 'team', aiKeyMode } });
+    const res = await api.request<TenantView>('POST', '/v1/tenants', { body: { subdomain, planType: 'team', aiKeyMode } });
     expect(res.status).toBe(201);
-    return res.body as { id: string; subdomain: string };
+    return res.body;
   }
 
   describe('auth', () => {
@@ -31,7 +51,10 @@ describe('Admin API (e2e)', () => {
     it('lets only the platform admin create tenants', async () => {
       const tenant = await newTenantOverHttp();
       const token = await api.newTenantToken(tenant.id);
-      const res = await api.request('POST', '/v1/tenants', { token, body: { subdomain: 'sneaky', planType: 'team', aiKeyMode: 'byok' } });
+      const res = await api.request<ApiErrorBody>('POST', '/v1/tenants', {
+        token,
+        body: { subdomain: 'sneaky', planType: 'team', aiKeyMode: 'byok' },
+      });
       expect(res.status).toBe(403);
       expect(res.body.error.code).toBe('FORBIDDEN');
     });
@@ -48,13 +71,13 @@ describe('Admin API (e2e)', () => {
       const health = await api.request('GET', '/health', { token: null });
       expect(health.status).toBe(200);
       expect(health.body).toMatchObject({ status: 'ok', details: { postgres: { status: 'up' }, redis: { status: 'up' } } });
-      const docs = await api.request('GET', '/docs/openapi.json', { token: null });
+      const docs = await api.request<OpenApiDocument>('GET', '/docs/openapi.json', { token: null });
       expect(docs.status).toBe(200);
       expect(Object.keys(docs.body.paths)).toEqual(expect.arrayContaining(['/v1/tenants', '/v1/tenants/{tenantId}/settings/{key}']));
     });
 
     it('documents each input with the zod schema that validates it', async () => {
-      const { paths } = (await api.request('GET', '/docs/openapi.json', { token: null })).body;
+      const { paths } = (await api.request<OpenApiDocument>('GET', '/docs/openapi.json', { token: null })).body;
       const createTenant = paths['/v1/tenants'].post.requestBody.content['application/json'].schema;
       expect(createTenant).toMatchObject({
         type: 'object',
@@ -73,7 +96,7 @@ describe('Admin API (e2e)', () => {
       expect(backfill.properties.status.enum).toEqual(['queued', 'preflight', 'running', 'succeeded', 'failed', 'cancelled']);
       expect(backfill.properties.createdAt).toEqual({ type: 'string', format: 'date-time' });
       // an invalid body is refused by the same schema: the document cannot promise what is not enforced
-      const refused = await api.request('POST', '/v1/tenants', { body: { subdomain: 'ok-name', planType: 'gold', aiKeyMode: 'byok' } });
+      const refused = await api.request<ApiErrorBody>('POST', '/v1/tenants', { body: { subdomain: 'ok-name', planType: 'gold', aiKeyMode: 'byok' } });
       expect(refused.body.error).toEqual({ code: 'VALIDATION_FAILED', message: 'planType must be one of free, team, enterprise' });
     });
   });
@@ -88,7 +111,9 @@ describe('Admin API (e2e)', () => {
 
     it('answers 409 for a taken subdomain', async () => {
       const tenant = await newTenantOverHttp();
-      const res = await api.request('POST', '/v1/tenants', { body: { subdomain: tenant.subdomain, planType: 'free', aiKeyMode: 'byok' } });
+      const res = await api.request<ApiErrorBody>('POST', '/v1/tenants', {
+        body: { subdomain: tenant.subdomain, planType: 'free', aiKeyMode: 'byok' },
+      });
       expect(res.status).toBe(409);
       expect(res.body.error.code).toBe('SUBDOMAIN_TAKEN');
     });
@@ -96,10 +121,10 @@ describe('Admin API (e2e)', () => {
     it('creates and lists workspaces with a tenant token', async () => {
       const tenant = await newTenantOverHttp();
       const token = await api.newTenantToken(tenant.id);
-      const created = await api.request('POST', `/v1/tenants/${tenant.id}/workspaces`, { token, body: { name: 'Support inbox' } });
+      const created = await api.request<WorkspaceView>('POST', `/v1/tenants/${tenant.id}/workspaces`, { token, body: { name: 'Support inbox' } });
       expect(created.status).toBe(201);
       expect(created.body).toMatchObject({ id: expect.any(String), tenantId: tenant.id, name: 'Support inbox' });
-      const list = await api.request('GET', `/v1/tenants/${tenant.id}/workspaces`, { token });
+      const list = await api.request<ListOf<WorkspaceView>>('GET', `/v1/tenants/${tenant.id}/workspaces`, { token });
       expect(list.body.items.map((w: { id: string }) => w.id)).toEqual([created.body.id]);
     });
 
@@ -129,12 +154,12 @@ describe('Admin API (e2e)', () => {
         validatedAt: null,
         updatedAt: expect.any(String),
       });
-      const list = await api.request('GET', `/v1/tenants/${tenant.id}/settings`);
+      const list = await api.request<ListOf<MaskedSetting>>('GET', `/v1/tenants/${tenant.id}/settings`);
       expect(list.body.items).toHaveLength(1);
 
       const { PrismaService } = await import('#libs/database');
       const rows = await api.app.get(PrismaService).$queryRaw<Record<string, unknown>[]>`SELECT * FROM tenant_settings`;
-      const dump = JSON.stringify(rows, (_, v) => (v?.type === 'Buffer' ? Buffer.from(v.data).toString('latin1') : v));
+      const dump = JSON.stringify(rows, (_, v: unknown) => (isSerializedBuffer(v) ? Buffer.from(v.data).toString('latin1') : v));
       for (const text of [put.text, list.text, dump, api.logs.text]) {
         expect(text).not.toContain(key);
         expect(text).not.toContain(key.slice(0, 24));
@@ -146,8 +171,8 @@ describe('Admin API (e2e)', () => {
       const put = await api.request('PUT', `/v1/tenants/${tenant.id}/settings/GRAPHRAG_PROVIDER`, { body: { value: 'deepseek' } });
       expect(put.body).toMatchObject({ key: 'GRAPHRAG_PROVIDER', isSecret: false, value: 'deepseek' });
       expect((await api.request('DELETE', `/v1/tenants/${tenant.id}/settings/GRAPHRAG_PROVIDER`)).status).toBe(204);
-      expect((await api.request('GET', `/v1/tenants/${tenant.id}/settings`)).body.items).toEqual([]);
-      const again = await api.request('DELETE', `/v1/tenants/${tenant.id}/settings/GRAPHRAG_PROVIDER`);
+      expect((await api.request<ListOf<MaskedSetting>>('GET', `/v1/tenants/${tenant.id}/settings`)).body.items).toEqual([]);
+      const again = await api.request<ApiErrorBody>('DELETE', `/v1/tenants/${tenant.id}/settings/GRAPHRAG_PROVIDER`);
       expect(again.status).toBe(404);
       expect(again.body.error.code).toBe('SETTING_NOT_FOUND');
     });
@@ -168,12 +193,12 @@ describe('Admin API (e2e)', () => {
         ['POST', `/v1/tenants/${theirs.id}/tokens`, {}],
       ] as const;
       for (const [method, path, body] of attempts) {
-        const res = await api.request(method, path, { token, body });
+        const res = await api.request<ApiErrorBody>(method, path, { token, body });
         expect({ method, path, status: res.status, code: res.body?.error?.code }).toEqual({ method, path, status: 404, code: 'TENANT_NOT_FOUND' });
       }
-      const theirSettings = await api.request('GET', `/v1/tenants/${theirs.id}/settings`);
+      const theirSettings = await api.request<ListOf<MaskedSetting>>('GET', `/v1/tenants/${theirs.id}/settings`);
       expect(theirSettings.body.items).toHaveLength(1);
-      expect((await api.request('GET', `/v1/tenants/${theirs.id}/workspaces`)).body.items).toEqual([]);
+      expect((await api.request<ListOf<WorkspaceView>>('GET', `/v1/tenants/${theirs.id}/workspaces`)).body.items).toEqual([]);
       // its own tenant still works with the same token
       expect((await api.request('GET', `/v1/tenants/${mine.id}/settings`, { token })).status).toBe(200);
     });
@@ -195,7 +220,7 @@ describe('Admin API (e2e)', () => {
       const res = await api.request(method, `/v1/tenants/${tenant.id}/settings/${key}`, { body });
       expect(res.status).toBe(400);
       expect(res.body).toEqual({ error: { code, message: expect.any(String) } });
-      expect((await api.request('GET', `/v1/tenants/${tenant.id}/settings`)).body.items).toEqual([]);
+      expect((await api.request<ListOf<MaskedSetting>>('GET', `/v1/tenants/${tenant.id}/settings`)).body.items).toEqual([]);
     });
   });
 
@@ -220,13 +245,13 @@ describe('Admin API (e2e)', () => {
     });
 
     it('answers 404 in the error shape for an unknown route', async () => {
-      const res = await api.request('GET', '/v1/nothing-here');
+      const res = await api.request<ApiErrorBody>('GET', '/v1/nothing-here');
       expect(res.status).toBe(404);
       expect(res.body.error.code).toBe('NOT_FOUND');
     });
 
     it('answers 404 for a well-formed but unknown tenant', async () => {
-      const res = await api.request('GET', `/v1/tenants/${randomUUID()}/settings`);
+      const res = await api.request<ApiErrorBody>('GET', `/v1/tenants/${randomUUID()}/settings`);
       expect(res.status).toBe(404);
       expect(res.body.error.code).toBe('TENANT_NOT_FOUND');
     });

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { AiKeyMode } from '#libs/database';
+import type { ExtractionAnswer } from '#libs/graphrag';
 import { fingerprintForSimulator, ProviderSimulator, simulatorEnv } from '#libs/testing';
-import { ApiHarness } from './api-harness.js';
+import type { AiJobView } from '../src/ai-jobs/ai-jobs.dto.js';
+import { type ApiErrorBody, ApiHarness, type JobStarted } from './api-harness.js';
 
 const TEXT = 'Alice Johnson from Acme Corp met Bob Smith about the renewal.';
 
@@ -35,14 +37,15 @@ describe('AI jobs with request-scoped BYOK headers (e2e)', () => {
     return { tenant, token: await api.newTenantToken(tenant.id) };
   }
 
-  async function extract(token: string, headers: Record<string, string> = {}, body: Record<string, unknown> = { text: TEXT }) {
-    return api.request('POST', '/v1/ai/jobs/extract', { token, headers, body });
+  /** Starts an extraction; `T` is the answer expected, `ApiErrorBody` for a refusal. */
+  async function extract<T = JobStarted>(token: string, headers: Record<string, string> = {}, body: Record<string, unknown> = { text: TEXT }) {
+    return api.request<T>('POST', '/v1/ai/jobs/extract', { token, headers, body });
   }
 
   async function finished(token: string, jobId: string) {
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const { body } = await api.request('GET', `/v1/ai/jobs/${jobId}`, { token });
+      const { body } = await api.request<AiJobView>('GET', `/v1/ai/jobs/${jobId}`, { token });
       if (body.status === 'succeeded' || body.status === 'failed') return body;
       if (Date.now() > deadline) throw new Error(`AI job still ${body.status}`);
       await new Promise((r) => setTimeout(r, 30));
@@ -57,7 +60,9 @@ describe('AI jobs with request-scoped BYOK headers (e2e)', () => {
     const job = await finished(token, res.body.jobId);
 
     expect(job).toMatchObject({ status: 'succeeded', provider: 'openai', keySource: 'request', error: null });
-    expect(job.result.entities).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Acme Corp', type: 'organization' })]));
+    expect((job.result as ExtractionAnswer).entities).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'Acme Corp', type: 'organization' })]),
+    );
     expect(simulator.keysSeen('openai')).toEqual([fingerprintForSimulator(openaiRequestKey)]);
   });
 
@@ -85,7 +90,7 @@ describe('AI jobs with request-scoped BYOK headers (e2e)', () => {
   it('step 4: one header alone answers 400 BYOK_HEADERS_INCOMPLETE and creates no job', async () => {
     const { tenant, token } = await tenantToken();
     for (const headers of [{ 'X-User-Provider': 'openai' }, { 'X-User-Api-Key': openaiRequestKey }] as Record<string, string>[]) {
-      const res = await extract(token, headers);
+      const res = await extract<ApiErrorBody>(token, headers);
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('BYOK_HEADERS_INCOMPLETE');
       expect(res.text).not.toContain(openaiRequestKey);
@@ -103,8 +108,8 @@ describe('AI jobs with request-scoped BYOK headers (e2e)', () => {
       [{ 'X-User-Provider': 'openai', 'X-User-Api-Key': 'k'.repeat(513) }, 'BYOK_KEY_INVALID'],
     ] as const;
     for (const [headers, code] of cases) {
-      expect((await extract(token, headers)).body.error.code).toBe(code);
-      const backfill = await api.request('POST', `/v1/workspaces/${workspace.id}/backfills`, { token, headers, body: {} });
+      expect((await extract<ApiErrorBody>(token, headers)).body.error.code).toBe(code);
+      const backfill = await api.request<ApiErrorBody>('POST', `/v1/workspaces/${workspace.id}/backfills`, { token, headers, body: {} });
       expect(backfill.status).toBe(400);
       expect(backfill.body.error.code).toBe(code);
     }

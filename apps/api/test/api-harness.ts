@@ -1,9 +1,33 @@
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import type { z } from 'zod';
 import { AppConfig } from '#libs/config';
 import { createTestDatabase, deleteRedisPrefix, Factories, LogCapture, startInProcessWorker, testEnv, type TestDatabase } from '#libs/testing';
+import type { backfillStartedView, BackfillView } from '../src/backfills/backfill.dto.js';
 import { createApiApp } from '../src/bootstrap.js';
 
-export interface HttpResult<T = any> {
+/** A value as it arrives over HTTP: JSON.stringify wrote its dates as ISO strings. */
+export type Json<T> = T extends Date
+  ? string
+  : T extends readonly (infer Item)[]
+    ? Json<Item>[]
+    : T extends object
+      ? { [K in keyof T]: Json<T[K]> }
+      : T;
+
+/** Every error answer of the API. */
+export interface ApiErrorBody {
+  error: { code: string; message: string; requestId?: string };
+}
+
+/** A list answer: `GET .../settings`, `.../workspaces`, `.../backfills`. */
+export interface ListOf<T> {
+  items: T[];
+}
+
+/** The 202 answer of `POST .../backfills` and `POST /v1/ai/jobs/extract`. */
+export type JobStarted = z.output<typeof backfillStartedView>;
+
+export interface HttpResult<T = unknown> {
   status: number;
   headers: Headers;
   text: string;
@@ -58,8 +82,12 @@ export class ApiHarness extends Factories {
     return this.config.adminApiToken!;
   }
 
-  /** Calls the API; the admin token is used unless `token` says otherwise (null: no header). */
-  async request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<HttpResult<T>> {
+  /**
+   * Calls the API; the admin token is used unless `token` says otherwise (null: no header). `T` is the
+   * answer the caller expects (e.g. `BackfillView`, or `ApiErrorBody` for a refusal); its body is typed as
+   * that value after the trip through JSON (`Json<T>`), and nothing checks it at run time.
+   */
+  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<HttpResult<Json<T>>> {
     const headers: Record<string, string> = { ...options.headers };
     const token = options.token === undefined ? this.adminToken : options.token;
     if (token !== null) headers.authorization = `Bearer ${token}`;
@@ -74,13 +102,13 @@ export class ApiHarness extends Factories {
     const response = await fetch(this.baseUrl + path, { method, headers, body });
     const text = await response.text();
     this.responses.push(text);
-    let parsed: unknown = undefined;
+    let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
       parsed = undefined;
     }
-    return { status: response.status, headers: response.headers, text, body: parsed as T };
+    return { status: response.status, headers: response.headers, text, body: parsed as Json<T> };
   }
 
   async newTenantToken(tenantId: string): Promise<string> {
@@ -91,12 +119,12 @@ export class ApiHarness extends Factories {
   /** Polls a backfill until `done` holds for its view, or fails after `timeoutMs`. */
   async waitForBackfill(
     jobId: string,
-    done: (view: any) => boolean = (v) => ['succeeded', 'failed', 'cancelled'].includes(v.status),
+    done: (view: Json<BackfillView>) => boolean = (v) => ['succeeded', 'failed', 'cancelled'].includes(v.status),
     timeoutMs = 20_000,
-  ): Promise<any> {
+  ): Promise<Json<BackfillView>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const { body } = await this.request('GET', `/v1/backfills/${jobId}`);
+      const { body } = await this.request<BackfillView>('GET', `/v1/backfills/${jobId}`);
       if (done(body)) return body;
       if (Date.now() > deadline) throw new Error(`backfill ${jobId} still ${body.status} after ${timeoutMs} ms: ${JSON.stringify(body)}`);
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -6,7 +6,9 @@ import { PrismaService } from '#libs/database';
 import { QueueName } from '#libs/queue';
 import { RecordIngestService } from '#libs/records';
 import { emailRecords, fingerprintForSimulator, ProviderSimulator, simulatorEnv } from '#libs/testing';
-import { ApiHarness } from './api-harness.js';
+import type { MaskedSetting } from '#libs/byok';
+import type { BackfillView } from '../src/backfills/backfill.dto.js';
+import { type ApiErrorBody, ApiHarness, type JobStarted, type ListOf } from './api-harness.js';
 
 describe('Backfill failure semantics, progress and control (e2e)', () => {
   const key = `sk-tenant-${randomBytes(12).toString('hex')}-1234`;
@@ -47,7 +49,7 @@ describe('Backfill failure semantics, progress and control (e2e)', () => {
   }
 
   const start = async (workspaceId: string) =>
-    (await api.request('POST', `/v1/workspaces/${workspaceId}/backfills`, { body: {} })).body.jobId as string;
+    (await api.request<JobStarted>('POST', `/v1/workspaces/${workspaceId}/backfills`, { body: {} })).body.jobId;
   const queue = () => api.app.get<Queue>(getQueueToken(QueueName.Backfills));
 
   it('fails at once with INVALID_API_KEY when the key is revoked mid-run, marks it invalid, and does not retry', async () => {
@@ -66,7 +68,7 @@ describe('Backfill failure semantics, progress and control (e2e)', () => {
     });
     expect(job.counters.recordsProcessed).toBeGreaterThanOrEqual(5);
     expect(job.counters.recordsProcessed).toBeLessThan(40);
-    const settings = await api.request('GET', `/v1/tenants/${tenant.id}/settings`);
+    const settings = await api.request<ListOf<MaskedSetting>>('GET', `/v1/tenants/${tenant.id}/settings`);
     expect(settings.body.items[0].validationStatus).toBe('invalid');
     const bull = await queue().getJob(jobId);
     expect(bull?.attemptsMade).toBe(1);
@@ -92,7 +94,7 @@ describe('Backfill failure semantics, progress and control (e2e)', () => {
     simulator.failNext('openai', { status: 429, times: 1_000, retryAfterSeconds: 0 });
     const job = await api.waitForBackfill(await start(workspace.id));
     expect(job.status).toBe('failed');
-    expect(job.failure.code).toBe('RATE_LIMITED');
+    expect(job.failure!.code).toBe('RATE_LIMITED');
   });
 
   it('ends as PROVIDER_UNAVAILABLE when 5xx answers outlast the retries', async () => {
@@ -100,8 +102,8 @@ describe('Backfill failure semantics, progress and control (e2e)', () => {
     simulator.failNext('openai', { status: 500, times: 1_000 });
     const job = await api.waitForBackfill(await start(workspace.id));
     expect(job.status).toBe('failed');
-    expect(job.failure.code).toBe('PROVIDER_UNAVAILABLE');
-    expect(job.failure.message).toContain('openai');
+    expect(job.failure!.code).toBe('PROVIDER_UNAVAILABLE');
+    expect(job.failure!.message).toContain('openai');
   });
 
   it('shows progress while running, in the row and in BullMQ', async () => {
@@ -119,11 +121,11 @@ describe('Backfill failure semantics, progress and control (e2e)', () => {
     const { workspace } = await workspaceWith(20);
     simulator.setLatency(10);
     const first = await start(workspace.id);
-    const second = await api.request('POST', `/v1/workspaces/${workspace.id}/backfills`, { body: {} });
+    const second = await api.request<ApiErrorBody>('POST', `/v1/workspaces/${workspace.id}/backfills`, { body: {} });
     expect(second.status).toBe(409);
     expect(second.body.error.code).toBe('BACKFILL_ALREADY_ACTIVE');
     await api.waitForBackfill(first);
-    const third = await api.request('POST', `/v1/workspaces/${workspace.id}/backfills`, { body: {} });
+    const third = await api.request<JobStarted>('POST', `/v1/workspaces/${workspace.id}/backfills`, { body: {} });
     expect(third.status).toBe(202);
     const again = await api.waitForBackfill(third.body.jobId);
     // a repeated backfill adds nothing: the graph is merged, never duplicated
@@ -146,7 +148,7 @@ describe('Backfill failure semantics, progress and control (e2e)', () => {
     const { tenant, workspace } = await workspaceWith(3, { OPENAI_API_KEY: key }, 'free');
     const job = await api.waitForBackfill(await start(workspace.id));
     expect(job).toMatchObject({ status: 'failed', failure: { code: 'PLAN_NOT_ELIGIBLE' }, counters: { recordsFetched: 0 } });
-    expect(job.failure.message).toContain(tenant.subdomain);
+    expect(job.failure!.message).toContain(tenant.subdomain);
     expect(simulator.requests).toEqual([]);
   });
 
@@ -168,7 +170,7 @@ describe('Backfill failure semantics, progress and control (e2e)', () => {
     expect((await api.request('POST', `/v1/workspaces/${workspace.id}/backfills`, { token, body: {} })).status).toBe(404);
     expect((await api.request('GET', `/v1/workspaces/${workspace.id}/backfills`, { token })).status).toBe(404);
     await api.waitForBackfill(jobId);
-    const list = await api.request('GET', `/v1/workspaces/${workspace.id}/backfills`);
+    const list = await api.request<ListOf<BackfillView>>('GET', `/v1/workspaces/${workspace.id}/backfills`);
     expect(list.body.items.map((j: { id: string }) => j.id)).toEqual([jobId]);
   });
 });

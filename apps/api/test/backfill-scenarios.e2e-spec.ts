@@ -2,8 +2,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@je
 import { randomBytes } from 'node:crypto';
 import { PrismaService } from '#libs/database';
 import { RecordIngestService, StoredRecordSource } from '#libs/records';
-import { emailRecords, fingerprintForSimulator, ProviderSimulator, simulatorEnv } from '#libs/testing';
-import { ApiHarness } from './api-harness.js';
+import type { MaskedSetting } from '#libs/byok';
+import type { GraphPage } from '#libs/graphrag';
+import { emailRecords, fingerprintForSimulator, type LogEntry, ProviderSimulator, simulatorEnv } from '#libs/testing';
+import { ApiHarness, type JobStarted, type ListOf } from './api-harness.js';
 
 /**
  * The three "Expected Behavior" scenarios of the BYOK key-fix deployment summary, end to end over
@@ -46,9 +48,9 @@ describe('Backfill scenarios from the key-fix deployment summary (e2e)', () => {
   }
 
   async function startBackfill(workspaceId: string) {
-    const res = await api.request('POST', `/v1/workspaces/${workspaceId}/backfills`, { body: {} });
+    const res = await api.request<JobStarted>('POST', `/v1/workspaces/${workspaceId}/backfills`, { body: {} });
     expect(res.status).toBe(202);
-    return res.body.jobId as string;
+    return res.body.jobId;
   }
 
   it("scenario 1: a tenant with a valid key: the tenant's key is used, never a global one, and the graph is extracted", async () => {
@@ -71,7 +73,7 @@ describe('Backfill scenarios from the key-fix deployment summary (e2e)', () => {
     expect(seen).toEqual(new Set([fingerprintForSimulator(tenantKey)]));
     expect(simulator.requestsFor('deepseek')).toEqual([]);
 
-    const graph = await api.request('GET', `/v1/workspaces/${workspace.id}/graph?q=acme`);
+    const graph = await api.request<GraphPage>('GET', `/v1/workspaces/${workspace.id}/graph?q=acme`);
     expect(graph.status).toBe(200);
     expect(graph.body.entities.map((e: { name: string }) => e.name)).toContain('Acme Corp');
     const prisma = api.app.get(PrismaService);
@@ -80,7 +82,7 @@ describe('Backfill scenarios from the key-fix deployment summary (e2e)', () => {
     const messages = api.logs.messages();
     expect(messages).toContain('Resolved tenant_id from workspace_id');
     expect(messages).toContain("Using tenant's OPENAI_API_KEY (...4207)");
-    const resolvedLine = api.logs.lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'Resolved tenant_id from workspace_id');
+    const resolvedLine = api.logs.lines.map((l) => JSON.parse(l) as LogEntry).find((l) => l.msg === 'Resolved tenant_id from workspace_id');
     expect(resolvedLine).toMatchObject({ workspaceId: workspace.id, tenantId: tenant.id });
     for (const key of [tenantKey, platformKey, globalEnvKey]) expect(api.logs.text).not.toContain(key);
   });
@@ -103,7 +105,7 @@ describe('Backfill scenarios from the key-fix deployment summary (e2e)', () => {
       });
       expect(fetchPage).not.toHaveBeenCalled();
       expect(simulator.requests).toEqual([]);
-      const warning = api.logs.lines.map((l) => JSON.parse(l)).find((l) => l.msg?.startsWith('Skipping backfill'));
+      const warning = api.logs.lines.map((l) => JSON.parse(l) as LogEntry).find((l) => l.msg?.startsWith('Skipping backfill'));
       expect(warning).toMatchObject({ level: 40, code: 'NO_API_KEY' });
     } finally {
       fetchPage.mockRestore();
@@ -119,17 +121,17 @@ describe('Backfill scenarios from the key-fix deployment summary (e2e)', () => {
       const job = await api.waitForBackfill(await startBackfill(workspace.id));
 
       expect(job.status).toBe('failed');
-      expect(job.failure.code).toBe('INVALID_API_KEY');
-      expect(job.failure.message).toContain(`tenant ${tenant.subdomain}`);
-      expect(job.failure.message).toContain('...9999');
-      expect(job.failure.message).toContain('rejected by openai');
+      expect(job.failure!.code).toBe('INVALID_API_KEY');
+      expect(job.failure!.message).toContain(`tenant ${tenant.subdomain}`);
+      expect(job.failure!.message).toContain('...9999');
+      expect(job.failure!.message).toContain('rejected by openai');
       expect(job.counters.recordsFetched).toBe(0);
       expect(fetchPage).not.toHaveBeenCalled();
       // one live check with the tenant's own key, no fallback to any other key or provider
       expect(simulator.requests.map((r) => [r.provider, r.path, r.keyFingerprint])).toEqual([
         ['openai', '/openai/v1/models', fingerprintForSimulator(revoked)],
       ]);
-      const settings = await api.request('GET', `/v1/tenants/${tenant.id}/settings`);
+      const settings = await api.request<ListOf<MaskedSetting>>('GET', `/v1/tenants/${tenant.id}/settings`);
       expect(settings.body.items[0]).toMatchObject({ key: 'OPENAI_API_KEY', validationStatus: 'invalid' });
       expect(JSON.stringify(job) + api.logs.text).not.toContain(revoked);
     } finally {

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { AiKeyMode } from '#libs/database';
 import { RecordIngestService } from '#libs/records';
 import { emailRecords, ProviderSimulator, scanPostgres, scanRedis, scanTexts, simulatorEnv } from '#libs/testing';
-import { ApiHarness } from './api-harness.js';
+import type { AiJobView } from '../src/ai-jobs/ai-jobs.dto.js';
+import { ApiHarness, type JobStarted } from './api-harness.js';
 
 /**
  * Runs backfills and AI jobs with distinctive keys (stored and per request, succeeding and
@@ -54,17 +55,17 @@ describe('Canary scan: no key anywhere (e2e)', () => {
   }
 
   const backfill = async (workspaceId: string, headers: Record<string, string> = {}) =>
-    (await api.request('POST', `/v1/workspaces/${workspaceId}/backfills`, { body: {}, headers })).body.jobId as string;
+    (await api.request<JobStarted>('POST', `/v1/workspaces/${workspaceId}/backfills`, { body: {}, headers })).body.jobId;
 
   async function aiJob(token: string, headers: Record<string, string> = {}) {
-    const { body } = await api.request('POST', '/v1/ai/jobs/extract', {
+    const { body } = await api.request<JobStarted>('POST', '/v1/ai/jobs/extract', {
       token,
       headers,
       body: { text: 'Alice Johnson from Acme Corp met Bob Smith.' },
     });
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const job = (await api.request('GET', `/v1/ai/jobs/${body.jobId}`, { token })).body;
+      const job = (await api.request<AiJobView>('GET', `/v1/ai/jobs/${body.jobId}`, { token })).body;
       if (job.status === 'succeeded' || job.status === 'failed') return job;
       if (Date.now() > deadline) throw new Error('AI job did not end');
       await new Promise((r) => setTimeout(r, 30));

@@ -50,6 +50,49 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
+/** The part of a cytoscape graph (`window.byokDashboard.cy`) the tests call. */
+export interface GraphCanvas {
+  nodes(selector?: string): { length: number };
+  edges(): { length: number };
+  zoom(): number;
+  zoom(level: number): unknown;
+  pan(): { x: number; y: number };
+  center(element: GraphElement): unknown;
+  getElementById(id: string): GraphElement;
+  container(): { getBoundingClientRect(): { left: number; top: number } };
+}
+interface GraphElement {
+  renderedPosition(): { x: number; y: number };
+}
+
+interface BrowserStorage {
+  readonly length: number;
+  getItem(key: string): string | null;
+}
+
+/** One WCAG problem as axe-core reports it, as far as it is read here. */
+interface AxeViolation {
+  id: string;
+  impact?: string | null;
+  help: string;
+  nodes: { target: (string | string[])[] }[];
+}
+
+/**
+ * The browser globals the tests read inside `page.evaluate`, and only the parts they read: the tests
+ * compile without the DOM library. Inside an evaluated function (it runs in the page, so it can call no
+ * helper of this file) cast `globalThis as unknown as DashboardWindow`.
+ */
+export interface DashboardWindow {
+  document: { cookie: string; activeElement: { dataset?: Record<string, string | undefined> } | null };
+  sessionStorage: BrowserStorage;
+  localStorage: BrowserStorage;
+  /** Set by the graph page while it shows a graph. */
+  byokDashboard?: { cy: GraphCanvas };
+  /** Set once accessibilityViolations injected axe-core. */
+  axe?: { run(context: unknown, options: { runOnly: { type: 'tag'; values: string[] } }): Promise<{ violations: AxeViolation[] }> };
+}
+
 export interface DashboardPage {
   page: Page;
   /** Console errors, uncaught exceptions and Content-Security-Policy violations seen so far. */
@@ -94,11 +137,11 @@ export async function accessibilityViolations(page: Page): Promise<string[]> {
   axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
   if (!(await page.evaluate('typeof window.axe !== "undefined"'))) await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
-    const axe = (globalThis as any).axe;
-    const result = await axe.run((globalThis as any).document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    return result.violations.map(
-      (v: any) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`,
-    ) as string[];
+    const axe = (globalThis as unknown as DashboardWindow).axe!;
+    const result = await axe.run((globalThis as unknown as DashboardWindow).document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
+    return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   });
   return violations;
 }

@@ -1,13 +1,16 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
+import type { MaskedSetting } from '#libs/byok';
 import { PrismaService } from '#libs/database';
+import type { EntityDetail, GraphPage } from '#libs/graphrag';
 import { RecordIngestService } from '#libs/records';
 import { emailRecords, ProviderSimulator, simulatorEnv } from '#libs/testing';
-import { ApiHarness } from './api-harness.js';
+import { ApiHarness, type JobStarted, type ListOf } from './api-harness.js';
 import {
   accessibilityViolations,
   type DashboardPage,
+  type DashboardWindow,
   ensureDashboardBuilt,
   launchBrowser,
   openDashboard,
@@ -70,9 +73,9 @@ describe('Tenant dashboard in a browser (e2e)', () => {
   const text = (page: Page, testId: string) => page.getByTestId(testId).innerText();
   const graphCounts = (page: Page) =>
     page.evaluate(() => {
-      const cy = (globalThis as any).byokDashboard?.cy;
+      const cy = (globalThis as unknown as DashboardWindow).byokDashboard?.cy;
       if (!cy) return null;
-      return { nodes: cy.nodes().length as number, edges: cy.edges().length as number, visible: cy.nodes(':visible').length as number };
+      return { nodes: cy.nodes().length, edges: cy.edges().length, visible: cy.nodes(':visible').length };
     });
 
   it('is served at /dashboard without a token, with a self-only Content-Security-Policy', async () => {
@@ -115,16 +118,20 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('This is the platform admin token').waitFor();
     expect(await accessibilityViolations(page)).toEqual([]);
-    expect(await page.evaluate(() => (globalThis as any).sessionStorage.length)).toBe(0);
+    expect(await page.evaluate(() => (globalThis as unknown as DashboardWindow).sessionStorage.length)).toBe(0);
 
     await signIn(page, token);
     await expect(page.locator('.tenant-name').innerText()).resolves.toBe(tenant.subdomain);
     await expect(page.getByTestId('key-mode').innerText()).resolves.toBe('Key mode: BYOK');
     expect(new URL(page.url()).hash).toBe('#/keys');
     const stored = await page.evaluate(() => {
-      const s = (globalThis as any).sessionStorage;
-      const l = (globalThis as any).localStorage;
-      return { session: Object.keys(s).map((k) => s.getItem(k)), local: l.length, cookies: (globalThis as any).document.cookie };
+      const s = (globalThis as unknown as DashboardWindow).sessionStorage;
+      const l = (globalThis as unknown as DashboardWindow).localStorage;
+      return {
+        session: Object.keys(s).map((k) => s.getItem(k)),
+        local: l.length,
+        cookies: (globalThis as unknown as DashboardWindow).document.cookie,
+      };
     });
     expect(stored).toEqual({ session: [token], local: 0, cookies: '' });
     // a reload keeps the session (the token is verified again)
@@ -134,7 +141,7 @@ describe('Tenant dashboard in a browser (e2e)', () => {
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByText('You are signed out').waitFor();
-    expect(await page.evaluate(() => (globalThis as any).sessionStorage.length)).toBe(0);
+    expect(await page.evaluate(() => (globalThis as unknown as DashboardWindow).sessionStorage.length)).toBe(0);
     expect(problems).toEqual([]);
   }, 30_000);
 
@@ -188,7 +195,7 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     await page.getByLabel('Provider (GRAPHRAG_PROVIDER)').selectOption('deepseek');
     await page.getByRole('button', { name: 'Save provider' }).click();
     await page.getByText('Backfills now extract the graph with DeepSeek.').waitFor();
-    const settings = await api.request('GET', `/v1/tenants/${tenant.id}/settings`);
+    const settings = await api.request<ListOf<MaskedSetting>>('GET', `/v1/tenants/${tenant.id}/settings`);
     expect(settings.body.items.find((s: { key: string }) => s.key === 'GRAPHRAG_PROVIDER')).toMatchObject({ value: 'deepseek' });
     await screenshot(page, 'keys');
     expect(await accessibilityViolations(page)).toEqual([]);
@@ -198,7 +205,7 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     await deepseek.getByRole('button', { name: 'Confirm: remove the DeepSeek key' }).click();
     await deepseek.getByText('The DeepSeek key was removed.').waitFor();
     await expect(deepseek.locator('.badge').innerText()).resolves.toBe('Not set');
-    const after = await api.request('GET', `/v1/tenants/${tenant.id}/settings`);
+    const after = await api.request<ListOf<MaskedSetting>>('GET', `/v1/tenants/${tenant.id}/settings`);
     expect(after.body.items.map((s: { key: string }) => s.key).sort()).toEqual(['GRAPHRAG_PROVIDER', 'OPENAI_API_KEY']);
     expect(problems).toEqual([]);
   }, 30_000);
@@ -246,7 +253,7 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     await screenshot(page, 'backfill-succeeded');
 
     // another client starts a backfill (still at 80 ms a call): this page's Start answers 409, shows the message and follows that job
-    const other = await api.request('POST', `/v1/workspaces/${workspaceId}/backfills`, { token, body: {} });
+    const other = await api.request<JobStarted>('POST', `/v1/workspaces/${workspaceId}/backfills`, { token, body: {} });
     expect(other.status).toBe(202);
     await page.getByRole('button', { name: 'Start backfill' }).click();
     await page.getByText('A backfill is already active for this workspace').waitFor();
@@ -259,10 +266,10 @@ describe('Tenant dashboard in a browser (e2e)', () => {
 
   it('draws the knowledge graph: filter by type, search by name, an entity with its mentions', async () => {
     const { token, workspaceId } = await tenantWith({ records: 30, openaiKey });
-    const started = await api.request('POST', `/v1/workspaces/${workspaceId}/backfills`, { token, body: {} });
+    const started = await api.request<JobStarted>('POST', `/v1/workspaces/${workspaceId}/backfills`, { token, body: {} });
     const job = await api.waitForBackfill(started.body.jobId);
     expect(job.status).toBe('succeeded');
-    const all = await api.request('GET', `/v1/workspaces/${workspaceId}/graph?limit=500`, { token });
+    const all = await api.request<GraphPage>('GET', `/v1/workspaces/${workspaceId}/graph?limit=500`, { token });
     const entities = all.body.entities as { id: string; name: string; type: string }[];
     const organizations = entities.filter((e) => e.type === 'organization');
     expect(organizations.length).toBeGreaterThan(0);
@@ -293,9 +300,8 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     const detail = page.getByTestId('entity-detail');
     await detail.getByRole('heading', { name: 'Acme Corp' }).waitFor();
     await detail.getByTestId('mentions').locator('li').first().waitFor();
-    const acmeDetail = await api.request('GET', `/v1/workspaces/${workspaceId}/graph/entities/${entities.find((e) => e.name === 'Acme Corp')!.id}`, {
-      token,
-    });
+    const acmeId = entities.find((e) => e.name === 'Acme Corp')!.id;
+    const acmeDetail = await api.request<EntityDetail>('GET', `/v1/workspaces/${workspaceId}/graph/entities/${acmeId}`, { token });
     await expect(detail.getByTestId('mentions').locator('li').count()).resolves.toBe(acmeDetail.body.mentions.length);
     await expect(detail.getByText(acmeDetail.body.mentions[0].subject).first().isVisible()).resolves.toBe(true);
     await expect(detail.getByTestId('entity-description').innerText()).resolves.toBe(acmeDetail.body.description || 'No description.');
@@ -307,7 +313,7 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     await page.getByText(`${entities.length} entities shown`).waitFor();
     const target = entities.find((e) => e.type === 'person')!;
     const point = await page.evaluate((id) => {
-      const cy = (globalThis as any).byokDashboard.cy;
+      const cy = (globalThis as unknown as DashboardWindow).byokDashboard!.cy;
       cy.zoom(1.5);
       cy.center(cy.getElementById(id));
       const p = cy.getElementById(id).renderedPosition();
@@ -321,7 +327,7 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     // and the same without a mouse: Tab into the list, Enter on an entity
     await page.getByTestId('entity-list').getByRole('button').first().focus();
     await page.keyboard.press('Tab');
-    const focused = await page.evaluate(() => (globalThis as any).document.activeElement?.dataset?.entityId as string | undefined);
+    const focused = await page.evaluate(() => (globalThis as unknown as DashboardWindow).document.activeElement?.dataset?.entityId);
     expect(focused).toBe(entities[1].id);
     await page.keyboard.press('Enter');
     await detail.getByRole('heading', { name: entities[1].name }).waitFor();
@@ -417,13 +423,13 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     await page.getByTestId('entity-detail').getByRole('heading', { name: 'Entity 1234' }).waitFor();
     await page.getByTestId('entity-detail').getByText('Mentioned in 0 records').waitFor();
     // pan and zoom from the keyboard
-    const before = await page.evaluate(() => (globalThis as any).byokDashboard.cy.zoom() as number);
+    const before = await page.evaluate(() => (globalThis as unknown as DashboardWindow).byokDashboard!.cy.zoom());
     await page.getByTestId('graph-canvas').focus();
     await page.keyboard.press('+');
-    expect(await page.evaluate(() => (globalThis as any).byokDashboard.cy.zoom() as number)).toBeGreaterThan(before);
-    const panBefore = await page.evaluate(() => (globalThis as any).byokDashboard.cy.pan().x as number);
+    expect(await page.evaluate(() => (globalThis as unknown as DashboardWindow).byokDashboard!.cy.zoom())).toBeGreaterThan(before);
+    const panBefore = await page.evaluate(() => (globalThis as unknown as DashboardWindow).byokDashboard!.cy.pan().x);
     await page.keyboard.press('ArrowLeft');
-    expect(await page.evaluate(() => (globalThis as any).byokDashboard.cy.pan().x as number)).toBeGreaterThan(panBefore);
+    expect(await page.evaluate(() => (globalThis as unknown as DashboardWindow).byokDashboard!.cy.pan().x)).toBeGreaterThan(panBefore);
     expect(problems).toEqual([]);
   }, 45_000);
 });

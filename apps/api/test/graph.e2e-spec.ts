@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { PrismaService } from '#libs/database';
-import { emptyPageGraph, GraphRepository, mergeAnswer, type ExtractionAnswer } from '#libs/graphrag';
-import { ApiHarness } from './api-harness.js';
+import { emptyPageGraph, GraphRepository, mergeAnswer, type ExtractionAnswer, type GraphPage } from '#libs/graphrag';
+import { type ApiErrorBody, ApiHarness, type HttpResult, type Json } from './api-harness.js';
 
 const PEOPLE = [
   'Alice Johnson',
@@ -73,7 +73,9 @@ describe('Graph read API (e2e)', () => {
       { entities: [{ name: 'ALICE JOHNSON', type: 'person', description: 'Alice' }], relationships: [] },
     ]);
 
-  const graphPage = (workspaceId: string, query = '', token?: string) => api.request('GET', `/v1/workspaces/${workspaceId}/graph${query}`, { token });
+  /** One page of the graph; `T` is the answer expected, `ApiErrorBody` for a refusal. */
+  const graphPage = <T = GraphPage>(workspaceId: string, query = '', token?: string) =>
+    api.request<T>('GET', `/v1/workspaces/${workspaceId}/graph${query}`, { token });
 
   async function walk(workspaceId: string, query: string): Promise<{ entities: EntityView[]; pages: number; relationships: Set<string> }> {
     const entities: EntityView[] = [];
@@ -81,7 +83,7 @@ describe('Graph read API (e2e)', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res = await graphPage(workspaceId, `?${query}${cursor ? `&cursor=${cursor}` : ''}`);
+      const res: HttpResult<Json<GraphPage>> = await graphPage(workspaceId, `?${query}${cursor ? `&cursor=${cursor}` : ''}`);
       expect(res.status).toBe(200);
       entities.push(...res.body.entities);
       for (const r of res.body.relationships) relationships.add(r.id);
@@ -195,7 +197,7 @@ describe('Graph read API (e2e)', () => {
       expect(res.status).toBe(404);
       expect(res.body).toEqual({ error: { code: 'NOT_FOUND', message: expect.any(String) } });
     }
-    const malformed = await api.request('GET', `/v1/workspaces/${mine.workspaceId}/graph/entities/not-a-uuid`);
+    const malformed = await api.request<ApiErrorBody>('GET', `/v1/workspaces/${mine.workspaceId}/graph/entities/not-a-uuid`);
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.code).toBe('VALIDATION_FAILED');
   });
@@ -234,7 +236,7 @@ describe('Graph read API (e2e)', () => {
     ['an unknown parameter', '?sort=name'],
   ])('answers 400 VALIDATION_FAILED for %s', async (_, query) => {
     const { workspaceId } = await seededWorkspace([{ entities: [entity('Someone', 'person')], relationships: [] }]);
-    const res = await graphPage(workspaceId, query);
+    const res = await graphPage<ApiErrorBody>(workspaceId, query);
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ error: { code: 'VALIDATION_FAILED', message: expect.any(String) } });
   });

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
+import type { z } from 'zod';
+import type { MaskedSetting } from '#libs/byok';
 import { fingerprintForSimulator, ProviderSimulator, simulatorEnv } from '#libs/testing';
-import { ApiHarness } from './api-harness.js';
+import type { validationView } from '../src/settings/settings.dto.js';
+import { type ApiErrorBody, ApiHarness, type ListOf } from './api-harness.js';
+
+type ValidationView = z.output<typeof validationView>;
 
 describe('POST /v1/tenants/:tenantId/settings/:key/validate (e2e)', () => {
   const goodOpenAi = `sk-good-${randomBytes(16).toString('hex')}-4207`;
@@ -24,9 +29,10 @@ describe('POST /v1/tenants/:tenantId/settings/:key/validate (e2e)', () => {
     return tenant;
   }
 
-  const validate = (tenantId: string, key: string) => api.request('POST', `/v1/tenants/${tenantId}/settings/${key}/validate`);
+  /** Validates a stored key; `T` is the answer expected, `ApiErrorBody` for a refusal. */
+  const validate = <T = ValidationView>(tenantId: string, key: string) => api.request<T>('POST', `/v1/tenants/${tenantId}/settings/${key}/validate`);
   const statusOf = async (tenantId: string, key: string) =>
-    (await api.request('GET', `/v1/tenants/${tenantId}/settings`)).body.items.find((i: { key: string }) => i.key === key);
+    (await api.request<ListOf<MaskedSetting>>('GET', `/v1/tenants/${tenantId}/settings`)).body.items.find((i: { key: string }) => i.key === key);
 
   it('marks a working OpenAI key valid with one live call carrying that key', async () => {
     const tenant = await tenantWith('OPENAI_API_KEY', goodOpenAi);
@@ -85,7 +91,7 @@ describe('POST /v1/tenants/:tenantId/settings/:key/validate (e2e)', () => {
     const tenant = await tenantWith('OPENAI_API_KEY', key);
     simulator.failNext('openai', { status: 429, retryAfterSeconds: 3 });
 
-    const res = await validate(tenant.id, 'OPENAI_API_KEY');
+    const res = await validate<ApiErrorBody>(tenant.id, 'OPENAI_API_KEY');
 
     expect(res.status).toBe(429);
     expect(res.body.error.code).toBe('RATE_LIMITED');
@@ -96,7 +102,7 @@ describe('POST /v1/tenants/:tenantId/settings/:key/validate (e2e)', () => {
 
   it('answers 404 for a key that is not set and 400 for a setting that is not a key', async () => {
     const tenant = await api.newTenant();
-    const missing = await validate(tenant.id, 'DEEPSEEK_API_KEY');
+    const missing = await validate<ApiErrorBody>(tenant.id, 'DEEPSEEK_API_KEY');
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('SETTING_NOT_FOUND');
     await api.request('PUT', `/v1/tenants/${tenant.id}/settings/GRAPHRAG_PROVIDER`, { body: { value: 'openai' } });

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { PrismaService } from '#libs/database';
-import { ApiHarness } from './api-harness.js';
+import type { IngestResult } from '#libs/records';
+import { type ApiErrorBody, ApiHarness } from './api-harness.js';
 
 const MBOX = readFileSync(new URL('./fixtures/sample.mbox', import.meta.url));
 const MB = 1024 * 1024;
@@ -16,7 +17,6 @@ const record = (externalId: string, extra: Record<string, unknown> = {}) => ({
   sentAt: '2025-01-06T09:00:00.000Z',
   ...extra,
 });
-const ndjson = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n');
 
 describe('Records and mbox imports (e2e)', () => {
   let api: ApiHarness;
@@ -34,10 +34,11 @@ describe('Records and mbox imports (e2e)', () => {
     return { tenant, workspaceId: workspace.id, token: await api.newTenantToken(tenant.id) };
   }
 
-  const postRecords = (workspaceId: string, data: string | Buffer, contentType = 'application/json', token?: string | null) =>
-    api.request('POST', `/v1/workspaces/${workspaceId}/records`, { raw: { data, contentType }, token });
-  const postMbox = (workspaceId: string, data: string | Buffer, contentType = 'application/mbox', token?: string | null) =>
-    api.request('POST', `/v1/workspaces/${workspaceId}/imports/mbox`, { raw: { data, contentType }, token });
+  // `T`: the answer expected, `ApiErrorBody` for a refusal
+  const postRecords = <T = IngestResult>(workspaceId: string, data: string | Buffer, contentType = 'application/json', token?: string | null) =>
+    api.request<T>('POST', `/v1/workspaces/${workspaceId}/records`, { raw: { data, contentType }, token });
+  const postMbox = <T = IngestResult>(workspaceId: string, data: string | Buffer, contentType = 'application/mbox', token?: string | null) =>
+    api.request<T>('POST', `/v1/workspaces/${workspaceId}/imports/mbox`, { raw: { data, contentType }, token });
   const stored = (workspaceId: string) => prisma.sourceRecord.findMany({ where: { workspaceId }, orderBy: { seq: 'asc' } });
 
   /** A multipart/form-data body exactly as a browser or curl -F sends it. */
@@ -143,7 +144,7 @@ describe('Records and mbox imports (e2e)', () => {
     });
 
     it('keeps the 1 MB limit on every other route', async () => {
-      const res = await api.request('POST', '/v1/tenants', {
+      const res = await api.request<ApiErrorBody>('POST', '/v1/tenants', {
         body: { subdomain: 'big', planType: 'team', aiKeyMode: 'byok', padding: 'z'.repeat(MB + 1) },
       });
       expect(res.status).toBe(413);
@@ -163,7 +164,7 @@ describe('Records and mbox imports (e2e)', () => {
 
     it('answers 415 for a multipart form', async () => {
       const { workspaceId } = await newWorkspace();
-      const res = await api.request('POST', `/v1/workspaces/${workspaceId}/records`, {
+      const res = await api.request<ApiErrorBody>('POST', `/v1/workspaces/${workspaceId}/records`, {
         raw: await form('file', Buffer.from(JSON.stringify([record('a')]))),
       });
       expect(res.status).toBe(415);
@@ -182,7 +183,7 @@ describe('Records and mbox imports (e2e)', () => {
 
     it('answers 401 without a token before reading the body', async () => {
       const { workspaceId } = await newWorkspace();
-      const res = await postRecords(workspaceId, '[{"externalId": ', 'application/json', null);
+      const res = await postRecords<ApiErrorBody>(workspaceId, '[{"externalId": ', 'application/json', null);
       expect(res.status).toBe(401);
       expect(res.body.error.code).toBe('UNAUTHENTICATED');
       const bogus = await postRecords(workspaceId, JSON.stringify([record('a')]), 'application/json', 'not-a-token');
@@ -195,14 +196,14 @@ describe('Records and mbox imports (e2e)', () => {
       const theirs = await newWorkspace();
       const body = JSON.stringify([record('sneaky')]);
       for (const workspaceId of [theirs.workspaceId, randomUUID()]) {
-        const res = await postRecords(workspaceId, body, 'application/json', mine.token);
+        const res = await postRecords<ApiErrorBody>(workspaceId, body, 'application/json', mine.token);
         expect(res.status).toBe(404);
         expect(res.body.error.code).toBe('WORKSPACE_NOT_FOUND');
       }
-      const mbox = await postMbox(theirs.workspaceId, MBOX, 'application/mbox', mine.token);
+      const mbox = await postMbox<ApiErrorBody>(theirs.workspaceId, MBOX, 'application/mbox', mine.token);
       expect(mbox.status).toBe(404);
       expect(mbox.body.error.code).toBe('WORKSPACE_NOT_FOUND');
-      expect((await postRecords('not-a-uuid', body)).body.error.code).toBe('VALIDATION_FAILED');
+      expect((await postRecords<ApiErrorBody>('not-a-uuid', body)).body.error.code).toBe('VALIDATION_FAILED');
       expect(await stored(theirs.workspaceId)).toEqual([]);
     });
   });
@@ -271,7 +272,7 @@ describe('Records and mbox imports (e2e)', () => {
     it('answers 400 INVALID_MBOX for an upload that is not an mbox archive', async () => {
       const { workspaceId } = await newWorkspace();
       for (const data of ['', '[{"externalId": "a"}]']) {
-        const res = await postMbox(workspaceId, data);
+        const res = await postMbox<ApiErrorBody>(workspaceId, data);
         expect(res.status).toBe(400);
         expect(res.body.error.code).toBe('INVALID_MBOX');
       }
@@ -279,7 +280,7 @@ describe('Records and mbox imports (e2e)', () => {
 
     it.each(['application/json', 'multipart/mixed; boundary=x', 'image/png'])('answers 415 for %s', async (contentType) => {
       const { workspaceId } = await newWorkspace();
-      const res = await postMbox(workspaceId, MBOX, contentType);
+      const res = await postMbox<ApiErrorBody>(workspaceId, MBOX, contentType);
       expect(res.status).toBe(415);
       expect(res.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
       expect(await stored(workspaceId)).toEqual([]);
@@ -288,10 +289,10 @@ describe('Records and mbox imports (e2e)', () => {
     it('answers 413 over 50 MB, raw or multipart', async () => {
       const { workspaceId } = await newWorkspace();
       const archive = Buffer.concat([MBOX, Buffer.alloc(50 * MB, 'a')]);
-      const raw = await postMbox(workspaceId, archive);
+      const raw = await postMbox<ApiErrorBody>(workspaceId, archive);
       expect(raw.status).toBe(413);
       expect(raw.body.error.code).toBe('PAYLOAD_TOO_LARGE');
-      const multipart = await api.request('POST', `/v1/workspaces/${workspaceId}/imports/mbox`, { raw: await form('file', archive) });
+      const multipart = await api.request<ApiErrorBody>('POST', `/v1/workspaces/${workspaceId}/imports/mbox`, { raw: await form('file', archive) });
       expect(multipart.status).toBe(413);
       expect(multipart.body.error.code).toBe('PAYLOAD_TOO_LARGE');
       expect(await stored(workspaceId)).toEqual([]);

@@ -1,8 +1,7 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
+import { Injectable } from '@nestjs/common';
 import { last4Of } from '#libs/common';
 import type { TenantSetting, ValidationStatus } from '#libs/database';
-import { CacheInvalidationBus } from '#libs/redis';
+import { CacheInvalidationBus, InvalidatedCache } from '#libs/redis';
 import { SettingNotFoundError } from './byok.errors.js';
 import { KeyCipher, settingContext } from './key-cipher.js';
 import { KeyFingerprinter } from './key-fingerprinter.js';
@@ -29,30 +28,23 @@ export interface StoredKey {
 }
 
 const SETTING_TOPIC = 'tenant-setting';
-const NOT_SET = Symbol('not set');
 
 /**
  * The tenant's own settings and keys, and nothing else: it never reads the environment and has
  * no fallback. A missing row is `null`, full stop. Rows are cached encrypted and decrypted per read.
  */
 @Injectable()
-export class ByokKeyStore implements OnModuleInit {
-  private readonly cache = new LRUCache<string, TenantSetting | typeof NOT_SET>({ max: 20_000, ttl: 30_000 });
-  // bumped by every invalidation: a read that raced a write must not cache the old row
-  private generation = 0;
+export class ByokKeyStore {
+  // rows as stored (still encrypted), by tenant and setting key
+  private readonly cache: InvalidatedCache<TenantSetting>;
 
   constructor(
     private readonly settings: TenantSettingsRepository,
     private readonly cipher: KeyCipher,
     private readonly fingerprinter: KeyFingerprinter,
-    private readonly bus: CacheInvalidationBus,
-  ) {}
-
-  onModuleInit(): void {
-    this.bus.on(SETTING_TOPIC, (id) => {
-      this.generation++;
-      this.cache.delete(id);
-    });
+    bus: CacheInvalidationBus,
+  ) {
+    this.cache = new InvalidatedCache(bus, SETTING_TOPIC, { max: 20_000, ttlMs: 30_000, cacheMisses: true });
   }
 
   /** The decrypted key (or plain value) of a setting, or null when the tenant has none. */
@@ -120,17 +112,11 @@ export class ByokKeyStore implements OnModuleInit {
 
   /** Drops a cached row in every process (after a write here or a rotation elsewhere). */
   invalidate(tenantId: string, settingKey: string): Promise<void> {
-    return this.bus.publish(SETTING_TOPIC, cacheKey(tenantId, settingKey));
+    return this.cache.invalidate(cacheKey(tenantId, settingKey));
   }
 
-  private async row(tenantId: string, settingKey: string): Promise<TenantSetting | null> {
-    const id = cacheKey(tenantId, settingKey);
-    const cached = this.cache.get(id);
-    if (cached !== undefined) return cached === NOT_SET ? null : cached;
-    const generation = this.generation;
-    const row = await this.settings.find(tenantId, settingKey);
-    if (generation === this.generation) this.cache.set(id, row ?? NOT_SET);
-    return row;
+  private row(tenantId: string, settingKey: string): Promise<TenantSetting | null> {
+    return this.cache.get(cacheKey(tenantId, settingKey), () => this.settings.find(tenantId, settingKey));
   }
 }
 

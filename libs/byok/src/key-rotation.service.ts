@@ -26,6 +26,10 @@ export class KeyRotationService {
     private readonly store: ByokKeyStore,
   ) {}
 
+  /**
+   * Rotates every secret row not yet under the active version, `batchSize` rows per query.
+   * @public called by scripts/rotate-keys.ts through the application context
+   */
   async rotateAll(batchSize = 500): Promise<RotationReport> {
     const report: RotationReport = { activeVersion: this.cipher.activeVersion, rotated: 0, skipped: 0, failed: 0 };
     let afterId: string | undefined;

@@ -30,8 +30,6 @@ const definitions: SettingDefinition[] = [
 
 const byKey = new Map(definitions.map((d) => [d.key, d]));
 
-export const SETTING_DEFINITIONS: readonly SettingDefinition[] = definitions;
-
 export function settingDefinition(key: string): SettingDefinition {
   const definition = byKey.get(key);
   if (!definition) throw new UnknownSettingKeyError(key);

@@ -100,6 +100,4 @@ export const extractionAnswerSchema = z.object({
     ),
 });
 
-export type ExtractedEntity = z.infer<typeof entitySchema>;
-export type ExtractedRelationship = z.infer<typeof relationshipSchema>;
 export type ExtractionAnswer = z.infer<typeof extractionAnswerSchema>;

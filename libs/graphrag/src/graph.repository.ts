@@ -116,13 +116,4 @@ export class GraphRepository {
       },
     });
   }
-
-  async counts(workspaceId: string): Promise<{ entities: number; relationships: number; mentions: number }> {
-    const [entities, relationships, mentions] = await Promise.all([
-      this.prisma.entity.count({ where: { workspaceId } }),
-      this.prisma.relationship.count({ where: { workspaceId } }),
-      this.prisma.entityMention.count({ where: { workspaceId } }),
-    ]);
-    return { entities, relationships, mentions };
-  }
 }

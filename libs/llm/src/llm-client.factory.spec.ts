@@ -48,7 +48,7 @@ async function failureOf(promise: Promise<unknown>): Promise<LlmError> {
     await promise;
   } catch (error) {
     if (error instanceof LlmError) return error;
-    throw new Error(`expected an LlmError, got ${String(error)}`);
+    throw new Error(`expected an LlmError, got ${String(error)}`, { cause: error });
   }
   throw new Error('expected the call to fail');
 }

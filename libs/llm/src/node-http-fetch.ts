@@ -30,18 +30,18 @@ class BufferedResponse {
     return this.toResponse().body;
   }
 
-  async text(): Promise<string> {
+  text(): Promise<string> {
     this.bodyUsed = true;
-    return this.buffer.toString('utf8');
+    return Promise.resolve(this.buffer.toString('utf8'));
   }
 
   async json(): Promise<unknown> {
     return JSON.parse(await this.text());
   }
 
-  async arrayBuffer(): Promise<ArrayBuffer> {
+  arrayBuffer(): Promise<ArrayBuffer> {
     this.bodyUsed = true;
-    return this.buffer.buffer.slice(this.buffer.byteOffset, this.buffer.byteOffset + this.buffer.byteLength) as ArrayBuffer;
+    return Promise.resolve(this.buffer.buffer.slice(this.buffer.byteOffset, this.buffer.byteOffset + this.buffer.byteLength) as ArrayBuffer);
   }
 
   clone(): Response {
@@ -57,6 +57,9 @@ class BufferedResponse {
 /**
  * A `fetch` for the openai SDK on node:http with keep-alive pools. Node's built-in fetch costs
  * several times more CPU per request, which bounds a backfill's throughput on a small machine.
+ * Kept rather than undici's own `fetch` with an `Agent` dispatcher, which was measured in one
+ * sitting with `npm run bench:backfill` (2 cores): 1,085 and 1,234 records/s at 0 ms latency against
+ * 1,625 and 1,719 with this shim, and 80-81% against 89-90% of the ideal at 50 ms.
  * Connections are pooled per host, never per key: each request carries its own key header.
  * Bodies other than strings and bytes (multipart uploads) go through the built-in fetch.
  */
@@ -65,7 +68,7 @@ export function createNodeHttpFetch(): typeof fetch {
     'http:': new http.Agent({ keepAlive: true, maxSockets: 256 }),
     'https:': new https.Agent({ keepAlive: true, maxSockets: 256 }),
   };
-  return (async (input: FetchInput, init: RequestInit = {}) => {
+  return async (input: FetchInput, init: RequestInit = {}) => {
     const body = init.body;
     if (input instanceof Request || (body != null && typeof body !== 'string' && !(body instanceof Uint8Array))) {
       return fetch(input, init);
@@ -96,5 +99,5 @@ export function createNodeHttpFetch(): typeof fetch {
       if (body != null) request.write(body);
       request.end();
     });
-  });
+  };
 }

@@ -13,7 +13,7 @@ export function mapOpenAiError(error: unknown, failures: ProviderFailures): LlmE
   if (error instanceof APIUserAbortError) return failures.unavailable('request aborted');
   if (error instanceof APIConnectionError) return failures.unavailable('connection failed');
   if (error instanceof APIError && typeof error.status === 'number') {
-    return failures.forStatus(error.status, retryAfterFromHeaders(error.headers));
+    return failures.forStatus(error.status, retryAfterFromHeaders(error.headers as Headers | undefined));
   }
   return failures.unavailable('unexpected client failure');
 }

@@ -40,7 +40,7 @@ export class JobHandlerRegistry implements OnModuleInit {
   onModuleInit(): void {
     const found = this.discovery.getProviders({ metadataKey: HandlesJob.KEY }).flatMap((wrapper) => {
       const name = this.discovery.getMetadataByDecorator(HandlesJob, wrapper);
-      return name && wrapper.instance ? [{ name, handler: wrapper.name, instance: wrapper.instance as JobHandler }] : [];
+      return name && wrapper.instance ? [{ name, handler: String(wrapper.name), instance: wrapper.instance as JobHandler }] : [];
     });
     const problems = jobRegistrationProblems(found);
     if (problems.length > 0) throw new JobRegistrationError(`Job handlers do not match the declared jobs: ${problems.join('; ')}`);

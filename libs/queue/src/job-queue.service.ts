@@ -1,15 +1,16 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { JobName, type JobOf, jobOptions, QueueName } from './jobs.js';
+import { type JobName, type JobOf, jobOptions, QUEUE_OF, QueueName } from './jobs.js';
 
-/** The one way jobs are enqueued, so names, payload types and options always agree. */
+/** The one way jobs are enqueued, so names, queues, payload types and options always agree. */
 @Injectable()
 export class JobQueue {
-  constructor(
-    @InjectQueue(QueueName.Backfills) private readonly backfills: Queue,
-    @InjectQueue(QueueName.AiJobs) private readonly aiJobs: Queue,
-  ) {}
+  private readonly queues: Readonly<Record<QueueName, Queue>>;
+
+  constructor(@InjectQueue(QueueName.Backfills) backfills: Queue, @InjectQueue(QueueName.AiJobs) aiJobs: Queue) {
+    this.queues = { [QueueName.Backfills]: backfills, [QueueName.AiJobs]: aiJobs };
+  }
 
   async enqueue<Name extends JobName>(name: Name, payload: JobOf<Name>): Promise<void> {
     await this.queueFor(name).add(name, payload, jobOptions(name, payload));
@@ -22,11 +23,6 @@ export class JobQueue {
   }
 
   private queueFor(name: JobName): Queue {
-    switch (name) {
-      case JobName.Backfill:
-        return this.backfills;
-      case JobName.AiExtract:
-        return this.aiJobs;
-    }
+    return this.queues[QUEUE_OF[name]];
   }
 }

@@ -93,8 +93,8 @@ function isRecordsEnvelope(value: unknown): value is { records: unknown[] } {
 }
 
 /** Blank lines are skipped, so an index counts records, not lines; the message names the line. */
-function parseNdjson(payload: string): (unknown | Rejection)[] {
-  const rows: (unknown | Rejection)[] = [];
+function parseNdjson(payload: string): unknown[] {
+  const rows: unknown[] = [];
   payload.split(/\r?\n/).forEach((line, lineIndex) => {
     if (line.trim() === '') return;
     try {

@@ -8,7 +8,7 @@ import type { SourceRecordRepository } from './source-record.repository.js';
 class InMemoryRecords {
   readonly rows = new Map<string, IncomingRecord & { source: RecordSourceName }>();
 
-  async insertMany(workspaceId: string, source: RecordSourceName, records: IncomingRecord[]): Promise<number> {
+  insertMany(workspaceId: string, source: RecordSourceName, records: IncomingRecord[]): Promise<number> {
     let inserted = 0;
     for (const record of records) {
       const key = `${workspaceId}/${source}/${record.externalId}`;
@@ -16,7 +16,7 @@ class InMemoryRecords {
       this.rows.set(key, { ...record, source });
       inserted++;
     }
-    return inserted;
+    return Promise.resolve(inserted);
   }
 }
 

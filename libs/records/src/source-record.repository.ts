@@ -35,8 +35,4 @@ export class SourceRecordRepository {
       select: { id: true, seq: true, externalId: true, fromAddr: true, toAddr: true, subject: true, body: true, sentAt: true },
     });
   }
-
-  count(workspaceId: string, source?: RecordSourceName): Promise<number> {
-    return this.prisma.sourceRecord.count({ where: { workspaceId, ...(source ? { source } : {}) } });
-  }
 }

@@ -30,7 +30,10 @@ export class CacheInvalidationBus implements OnModuleDestroy {
     });
   }
 
-  /** Waits until every registered topic is subscribed (used by tests and at start-up). */
+  /**
+   * Waits until every registered topic is subscribed (tests call it before they publish).
+   * @public
+   */
   async ready(): Promise<void> {
     await this.subscribed;
   }
@@ -46,7 +49,7 @@ export class CacheInvalidationBus implements OnModuleDestroy {
     }
   }
 
-  async onModuleDestroy(): Promise<void> {
+  onModuleDestroy(): void {
     this.handlers.clear();
   }
 

@@ -1,7 +1,6 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
+import { Injectable, Logger } from '@nestjs/common';
 import type { AiKeyMode, PlanType, Tenant } from '#libs/database';
-import { CacheInvalidationBus } from '#libs/redis';
+import { CacheInvalidationBus, InvalidatedCache } from '#libs/redis';
 import { TenantRepository } from './tenant.repository.js';
 import { TenantNotFoundError, WorkspaceNotFoundError } from './tenancy.errors.js';
 import { WorkspaceRepository } from './workspace.repository.js';
@@ -17,76 +16,66 @@ export interface ResolvedTenant extends TenantInfo {
   workspaceId: string;
 }
 
-export const WORKSPACE_TENANT_TOPIC = 'workspace-tenant';
-export const TENANT_TOPIC = 'tenant';
-
-const CACHE_OPTIONS = { max: 10_000, ttl: 60_000 };
+const WORKSPACE_TENANT_TOPIC = 'workspace-tenant';
+// nothing changes a tenant's plan or key mode yet; when something does, it invalidates on this topic
+const TENANT_TOPIC = 'tenant';
+const CACHE_OPTIONS = { max: 10_000, ttlMs: 60_000 };
 
 /**
  * workspace_id -> tenant. The earlier system passed a workspace id where a tenant id belonged and
  * fell back to it when the lookup failed; here an unknown workspace is always an error.
  */
 @Injectable()
-export class TenantResolver implements OnModuleInit {
+export class TenantResolver {
   private readonly logger = new Logger(TenantResolver.name);
-  private readonly tenantOfWorkspace = new LRUCache<string, string>(CACHE_OPTIONS);
-  private readonly tenants = new LRUCache<string, TenantInfo>(CACHE_OPTIONS);
-  // bumped by every invalidation: a lookup that raced one must not cache what it read
-  private generation = 0;
+  private readonly tenantOfWorkspace: InvalidatedCache<string>;
+  private readonly tenants: InvalidatedCache<TenantInfo>;
 
   constructor(
     private readonly workspaces: WorkspaceRepository,
     private readonly tenantRepository: TenantRepository,
-    private readonly bus: CacheInvalidationBus,
-  ) {}
-
-  onModuleInit(): void {
-    this.bus.on(WORKSPACE_TENANT_TOPIC, (workspaceId) => {
-      this.generation++;
-      this.tenantOfWorkspace.delete(workspaceId);
-    });
-    this.bus.on(TENANT_TOPIC, (tenantId) => {
-      this.generation++;
-      this.tenants.delete(tenantId);
-    });
+    bus: CacheInvalidationBus,
+  ) {
+    this.tenantOfWorkspace = new InvalidatedCache(bus, WORKSPACE_TENANT_TOPIC, CACHE_OPTIONS);
+    this.tenants = new InvalidatedCache(bus, TENANT_TOPIC, CACHE_OPTIONS);
   }
 
+  /**
+   * The tenant that owns a workspace, cached until the workspace moves (every process hears of it).
+   * @throws WorkspaceNotFoundError for an unknown or malformed id
+   */
   async resolve(workspaceId: string): Promise<ResolvedTenant> {
-    const tenantId = this.tenantOfWorkspace.get(workspaceId);
-    const tenant = tenantId && this.tenants.get(tenantId);
-    if (tenant) return { workspaceId, ...tenant };
-
-    const generation = this.generation;
-    const workspace = await this.workspaces.findWithTenant(workspaceId);
-    if (!workspace) throw new WorkspaceNotFoundError(workspaceId);
-    const info = toInfo(workspace.tenant);
-    if (generation === this.generation) {
-      this.tenantOfWorkspace.set(workspaceId, info.tenantId);
-      this.tenants.set(info.tenantId, info);
-    }
-    this.logger.debug({ workspaceId, tenantId: info.tenantId }, 'Resolved tenant_id from workspace_id');
-    return { workspaceId, ...info };
+    const tenantId = await this.tenantOfWorkspace.get(workspaceId, () => this.loadWorkspace(workspaceId));
+    if (!tenantId) throw new WorkspaceNotFoundError(workspaceId);
+    return { workspaceId, ...(await this.tenant(tenantId)) };
   }
 
-  /** A tenant's identity and key mode by id, cached like `resolve`. */
+  /**
+   * A tenant's identity and key mode by id, cached like `resolve`.
+   * @throws TenantNotFoundError
+   */
   async tenant(tenantId: string): Promise<TenantInfo> {
-    const cached = this.tenants.get(tenantId);
-    if (cached) return cached;
-    const generation = this.generation;
-    const tenant = await this.tenantRepository.findById(tenantId);
-    if (!tenant) throw new TenantNotFoundError(tenantId);
-    const info = toInfo(tenant);
-    if (generation === this.generation) this.tenants.set(tenantId, info);
+    const info = await this.tenants.get(tenantId, async () => {
+      const tenant = await this.tenantRepository.findById(tenantId);
+      return tenant ? toInfo(tenant) : null;
+    });
+    if (!info) throw new TenantNotFoundError(tenantId);
     return info;
   }
 
-  /** Drops a workspace's entry in every process. */
-  invalidateWorkspace(workspaceId: string): Promise<void> {
-    return this.bus.publish(WORKSPACE_TENANT_TOPIC, workspaceId);
+  /** One query serves both caches: the workspace's tenant id and the tenant itself. */
+  private async loadWorkspace(workspaceId: string): Promise<string | null> {
+    const workspace = await this.workspaces.findWithTenant(workspaceId);
+    if (!workspace) return null;
+    const info = toInfo(workspace.tenant);
+    this.tenants.set(info.tenantId, info);
+    this.logger.debug({ workspaceId, tenantId: info.tenantId }, 'Resolved tenant_id from workspace_id');
+    return info.tenantId;
   }
 
-  invalidateTenant(tenantId: string): Promise<void> {
-    return this.bus.publish(TENANT_TOPIC, tenantId);
+  /** Drops a workspace's entry in every process (after it moved to another tenant). */
+  invalidateWorkspace(workspaceId: string): Promise<void> {
+    return this.tenantOfWorkspace.invalidate(workspaceId);
   }
 }
 

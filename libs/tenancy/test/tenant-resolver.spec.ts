@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { MediumContext } from '#libs/testing';
+import { type LogEntry, MediumContext } from '#libs/testing';
 import { TenantResolver, WorkspaceNotFoundError, WorkspaceService } from '#libs/tenancy';
 
 describe(TenantResolver.name, () => {
@@ -25,7 +25,7 @@ describe(TenantResolver.name, () => {
       aiKeyMode: tenant.aiKeyMode,
     });
     const line = ctx.logs.lines
-      .map((l) => JSON.parse(l))
+      .map((l) => JSON.parse(l) as LogEntry)
       .find((l) => l.msg === 'Resolved tenant_id from workspace_id' && l.workspaceId === workspace.id);
     expect(line).toMatchObject({ tenantId: tenant.id, level: 20 });
   });

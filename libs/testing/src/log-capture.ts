@@ -1,5 +1,12 @@
 import { Writable } from 'node:stream';
 
+/** One JSON log line as pino writes it: `level`, `msg` and the line's own fields. */
+export interface LogEntry {
+  level: number;
+  msg?: string;
+  [field: string]: unknown;
+}
+
 /** Collects every log line a process writes, so tests can read and scan them. */
 export class LogCapture extends Writable {
   readonly lines: string[] = [];
@@ -14,7 +21,7 @@ export class LogCapture extends Writable {
   }
 
   messages(): string[] {
-    return this.lines.map((line) => (JSON.parse(line) as { msg?: string }).msg ?? '');
+    return this.lines.map((line) => (JSON.parse(line) as LogEntry).msg ?? '');
   }
 
   clear(): void {

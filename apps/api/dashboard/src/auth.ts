@@ -8,9 +8,11 @@ export async function verifyToken(token: string): Promise<Tenant> {
     me = await new Api(token).get<Me>('/v1/me');
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
-      throw new Error('This token was not accepted. Check that you pasted the whole tenant admin token and that it has not been revoked.');
+      throw new Error('This token was not accepted. Check that you pasted the whole tenant admin token and that it has not been revoked.', {
+        cause: error,
+      });
     }
-    throw new Error(messageOf(error));
+    throw new Error(messageOf(error), { cause: error });
   }
   if (me.kind !== 'tenant') {
     throw new Error(

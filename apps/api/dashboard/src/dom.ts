@@ -1,9 +1,9 @@
 /** A tiny DOM builder: elements from data, never from HTML strings, so API text can never become markup. */
 
 type Child = Node | string | number | null | undefined | false | Child[];
-type Handler<K extends keyof HTMLElementEventMap> = (event: HTMLElementEventMap[K]) => void;
+type Handler = (event: never) => void;
 export type Attrs = {
-  [name: string]: string | number | boolean | null | undefined | Handler<any> | Record<string, string>;
+  [name: string]: string | number | boolean | null | undefined | Handler | Record<string, string>;
 } & { dataset?: Record<string, string> };
 
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs | null = null, ...children: Child[]): HTMLElementTagNameMap[K] {
@@ -14,6 +14,8 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs | 
       Object.assign(element.dataset, value);
     } else if (name.startsWith('on') && typeof value === 'function') {
       element.addEventListener(name.slice(2), value as EventListener);
+    } else if (typeof value === 'object' || typeof value === 'function') {
+      throw new TypeError(`Attribute ${name} takes a string, number or boolean`);
     } else if (name === 'value' && 'value' in element) {
       (element as HTMLInputElement).value = String(value);
     } else if (value === true) {

@@ -78,17 +78,16 @@ class Dashboard {
 
   constructor(token: string, tenant: Tenant) {
     const api = new Api(token, () => signOut('Your session has ended: the API no longer accepts this token. Sign in again.'));
-    const self = this;
     this.context = {
       api,
       tenant,
       announce: (text) => this.announce(text),
-      workspaces(refresh = false) {
-        if (refresh || !self.workspaceList) {
-          self.workspaceList = api.get<{ items: Workspace[] }>(`/v1/tenants/${tenant.id}/workspaces`).then((r) => r.items);
-          self.workspaceList.catch(() => (self.workspaceList = undefined));
+      workspaces: (refresh = false) => {
+        if (refresh || !this.workspaceList) {
+          this.workspaceList = api.get<{ items: Workspace[] }>(`/v1/tenants/${tenant.id}/workspaces`).then((r) => r.items);
+          this.workspaceList.catch(() => (this.workspaceList = undefined));
         }
-        return self.workspaceList;
+        return this.workspaceList;
       },
       selectedWorkspaceId: null,
     };

@@ -8,8 +8,8 @@ export const apiKeySetting = (provider: ProviderId): string => `${provider.toUpp
 export interface Tenant {
   id: string;
   subdomain: string;
-  planType: 'free' | 'team' | 'enterprise' | string;
-  aiKeyMode: 'byok' | 'managed' | string;
+  planType: 'free' | 'team' | 'enterprise';
+  aiKeyMode: 'byok' | 'managed';
 }
 
 export type Me = { kind: 'platform' } | { kind: 'tenant'; tenant: Tenant };

@@ -2,7 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 import { assertUnreachable, ErrorCode } from '#libs/common';
 
 /** The one place an error code becomes an HTTP status; a new code that is not mapped does not compile. */
-export function httpStatusOf(code: ErrorCode): HttpStatus {
+export function httpStatusOf(code: ErrorCode): number {
   switch (code) {
     case ErrorCode.ValidationFailed:
     case ErrorCode.MalformedJson:

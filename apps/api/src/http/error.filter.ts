@@ -50,19 +50,23 @@ function bodyParserError(exception: unknown): [number, ErrorBody] | undefined {
   return undefined;
 }
 
+const CODE_OF_STATUS: Readonly<Partial<Record<number, ErrorCode>>> = {
+  [HttpStatus.NOT_FOUND]: ErrorCode.NotFound,
+  [HttpStatus.UNAUTHORIZED]: ErrorCode.Unauthenticated,
+  [HttpStatus.FORBIDDEN]: ErrorCode.Forbidden,
+  [HttpStatus.PAYLOAD_TOO_LARGE]: ErrorCode.PayloadTooLarge,
+  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: ErrorCode.UnsupportedMediaType,
+};
+
+/** The code of an HttpException Nest raised itself (an unknown route, a refused method). */
 function codeForStatus(status: number): ErrorCode {
-  if (status === HttpStatus.NOT_FOUND) return ErrorCode.NotFound;
-  if (status === HttpStatus.UNAUTHORIZED) return ErrorCode.Unauthenticated;
-  if (status === HttpStatus.FORBIDDEN) return ErrorCode.Forbidden;
-  if (status === HttpStatus.PAYLOAD_TOO_LARGE) return ErrorCode.PayloadTooLarge;
-  if (status === HttpStatus.UNSUPPORTED_MEDIA_TYPE) return ErrorCode.UnsupportedMediaType;
-  if (status >= 400 && status < 500) return ErrorCode.ValidationFailed;
-  return ErrorCode.Internal;
+  return CODE_OF_STATUS[status] ?? (status >= 400 && status < 500 ? ErrorCode.ValidationFailed : ErrorCode.Internal);
 }
 
 function messageOf(exception: HttpException): string {
   const response = exception.getResponse();
   if (typeof response === 'string') return response;
   const message = (response as { message?: unknown }).message;
-  return Array.isArray(message) ? message.join('; ') : String(message ?? exception.message);
+  if (Array.isArray(message)) return message.join('; ');
+  return typeof message === 'string' ? message : exception.message;
 }

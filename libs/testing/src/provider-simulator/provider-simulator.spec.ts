@@ -8,13 +8,28 @@ import { parseValidKeysSpec } from './valid-keys-spec.js';
 const OPENAI_KEY = 'sk-proj-simulator-spec-0000000000000001';
 const GEMINI_KEY = 'AIzaSy-simulator-spec-000000000000000002';
 
-async function call(url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}) {
+/** The parts of the wire answers these tests read. */
+interface OpenAiCompletion {
+  choices: { message: { content: string } }[];
+}
+interface OpenAiError {
+  error: { message: string; type: string; code: string | null };
+}
+interface GeminiAnswer {
+  candidates: { content: { parts: { text: string }[] } }[];
+}
+interface GeminiError {
+  error: { code: number; status: string; message: string; details: unknown[] };
+}
+
+/** Calls the simulator; `T` is the body the caller expects, not checked at run time. */
+async function call<T = unknown>(url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}) {
   const response = await fetch(url, {
     method: init.method ?? (init.body ? 'POST' : 'GET'),
     headers: { 'content-type': 'application/json', ...init.headers },
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+  return { status: response.status, headers: response.headers, body: (await response.json()) as T };
 }
 
 describe('ProviderSimulator', () => {
@@ -83,7 +98,7 @@ describe('ProviderSimulator', () => {
         },
       ],
     ])('answers extraction JSON for %s', async (_, extra) => {
-      const { body } = await call(`${urls.openaiBaseUrl}/chat/completions`, { headers: bearer(OPENAI_KEY), body: chat(extra) });
+      const { body } = await call<OpenAiCompletion>(`${urls.openaiBaseUrl}/chat/completions`, { headers: bearer(OPENAI_KEY), body: chat(extra) });
       expect(JSON.parse(body.choices[0].message.content)).toEqual(extractEntitiesDeterministically('Hello Alice'));
     });
 
@@ -107,7 +122,7 @@ describe('ProviderSimulator', () => {
     });
 
     it('refuses a request without a key', async () => {
-      const { status, body } = await call(`${urls.openaiBaseUrl}/models`);
+      const { status, body } = await call<OpenAiError>(`${urls.openaiBaseUrl}/models`);
       expect(status).toBe(401);
       expect(body.error.message).toMatch(/You didn't provide an API key/);
       expect(simulator.requests[0].keyFingerprint).toBeNull();
@@ -115,7 +130,7 @@ describe('ProviderSimulator', () => {
 
     it('plays scripted failures the given number of times, then answers normally', async () => {
       simulator.failNext('openai', { status: 429, times: 2, retryAfterSeconds: 3 });
-      const first = await call(`${urls.openaiBaseUrl}/models`, { headers: bearer(OPENAI_KEY) });
+      const first = await call<OpenAiError>(`${urls.openaiBaseUrl}/models`, { headers: bearer(OPENAI_KEY) });
       const second = await call(`${urls.openaiBaseUrl}/models`, { headers: bearer(OPENAI_KEY) });
       const third = await call(`${urls.openaiBaseUrl}/models`, { headers: bearer(OPENAI_KEY) });
 
@@ -126,7 +141,7 @@ describe('ProviderSimulator', () => {
 
     it('answers a scripted 500 with a server_error body', async () => {
       simulator.failNext('openai', { status: 500 });
-      const { status, body } = await call(`${urls.openaiBaseUrl}/chat/completions`, { headers: bearer(OPENAI_KEY), body: chat() });
+      const { status, body } = await call<OpenAiError>(`${urls.openaiBaseUrl}/chat/completions`, { headers: bearer(OPENAI_KEY), body: chat() });
       expect(status).toBe(500);
       expect(body.error).toMatchObject({ type: 'server_error', code: null });
     });
@@ -153,7 +168,7 @@ describe('ProviderSimulator', () => {
     const generate = () => `${urls.geminiBaseUrl}/v1beta/models/gemini-2.0-flash:generateContent`;
 
     it('answers generateContent with the key in x-goog-api-key', async () => {
-      const { status, body } = await call(generate(), { headers: { 'x-goog-api-key': GEMINI_KEY }, body: gemini() });
+      const { status, body } = await call<GeminiAnswer>(generate(), { headers: { 'x-goog-api-key': GEMINI_KEY }, body: gemini() });
 
       expect(status).toBe(200);
       expect(body.candidates[0]).toMatchObject({
@@ -178,7 +193,7 @@ describe('ProviderSimulator', () => {
     });
 
     it('answers extraction JSON when asked for application/json', async () => {
-      const { body } = await call(generate(), {
+      const { body } = await call<GeminiAnswer>(generate(), {
         headers: { 'x-goog-api-key': GEMINI_KEY },
         body: gemini({ generationConfig: { responseMimeType: 'application/json' } }),
       });
@@ -186,7 +201,7 @@ describe('ProviderSimulator', () => {
     });
 
     it('refuses a bad key as the real API does: 400 INVALID_ARGUMENT, reason API_KEY_INVALID', async () => {
-      const { status, body } = await call(generate(), { headers: { 'x-goog-api-key': 'AIza-wrong' }, body: gemini() });
+      const { status, body } = await call<GeminiError>(generate(), { headers: { 'x-goog-api-key': 'AIza-wrong' }, body: gemini() });
 
       expect(status).toBe(400);
       expect(body.error).toMatchObject({
@@ -200,8 +215,8 @@ describe('ProviderSimulator', () => {
     it('answers a scripted 429 with RetryInfo, and a scripted 403 with PERMISSION_DENIED', async () => {
       simulator.failNext('gemini', { status: 429, retryAfterSeconds: 7 });
       simulator.failNext('gemini', { status: 403 });
-      const limited = await call(generate(), { headers: { 'x-goog-api-key': GEMINI_KEY }, body: gemini() });
-      const denied = await call(generate(), { headers: { 'x-goog-api-key': GEMINI_KEY }, body: gemini() });
+      const limited = await call<GeminiError>(generate(), { headers: { 'x-goog-api-key': GEMINI_KEY }, body: gemini() });
+      const denied = await call<GeminiError>(generate(), { headers: { 'x-goog-api-key': GEMINI_KEY }, body: gemini() });
 
       expect(limited.status).toBe(429);
       expect(limited.body.error).toMatchObject({ code: 429, status: 'RESOURCE_EXHAUSTED' });
@@ -212,7 +227,7 @@ describe('ProviderSimulator', () => {
 
     it('answers a scripted 500 with INTERNAL', async () => {
       simulator.failNext('gemini', { status: 500 });
-      const { status, body } = await call(generate(), { headers: { 'x-goog-api-key': GEMINI_KEY }, body: gemini() });
+      const { status, body } = await call<GeminiError>(generate(), { headers: { 'x-goog-api-key': GEMINI_KEY }, body: gemini() });
       expect(status).toBe(500);
       expect(body.error).toMatchObject({ code: 500, status: 'INTERNAL' });
     });

@@ -12,7 +12,7 @@ const CHUNK = 10;
 
 scope.onmessage = (event: MessageEvent<LayoutRequest>) => {
   const { nodeCount, edges, positions, maxIterations, budgetMs } = event.data;
-  const graph = new Graph({ type: 'undirected', multi: false, allowSelfLoops: false });
+  const graph = new Graph<{ x: number; y: number }>({ type: 'undirected', multi: false, allowSelfLoops: false });
   for (let i = 0; i < nodeCount; i++) graph.addNode(i, { x: positions[i * 2], y: positions[i * 2 + 1] });
   for (let i = 0; i + 1 < edges.length; i += 2) {
     const a = edges[i];

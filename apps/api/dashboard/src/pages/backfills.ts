@@ -330,7 +330,7 @@ export function backfillsPage(context: AppContext): Page {
     rendered = { jobId: job.id, status: job.status, update };
   }
 
-  picker.load().then((selected) => {
+  void picker.load().then((selected) => {
     if (selected && !controller.signal.aborted) void selectWorkspace(selected);
   });
 

@@ -1,4 +1,4 @@
-import cytoscape, { type Core, type ElementDefinition } from 'cytoscape';
+import cytoscape, { type Core, type ElementDefinition, type NodeSingular } from 'cytoscape';
 import { isAbort, messageOf } from '../api.js';
 import type { AppContext, Page } from '../context.js';
 import { formatCount, formatDate, h, MessageArea, plural, replaceChildren } from '../dom.js';
@@ -272,7 +272,7 @@ export function graphPage(context: AppContext): Page {
         },
       ],
     });
-    cy.on('tap', 'node', (event) => void selectEntity(event.target.id(), { center: false, focusDetail: false }));
+    cy.on('tap', 'node', (event) => void selectEntity((event.target as NodeSingular).id(), { center: false, focusDetail: false }));
     resizeObserver = new ResizeObserver(() => cy?.resize());
     resizeObserver.observe(canvas);
     canvas.dataset.layout = refined ? 'forceatlas2' : 'seed';
@@ -500,7 +500,7 @@ export function graphPage(context: AppContext): Page {
     event.preventDefault();
   }
 
-  picker.load().then((selected) => {
+  void picker.load().then((selected) => {
     if (selected && !pageController.signal.aborted) void selectWorkspace(selected);
   });
 
