@@ -3,12 +3,16 @@ import { z } from 'zod';
 /**
  * The one UUID check: 8-4-4-4-12 hex digits, as Postgres's uuid type accepts them (any version;
  * zod's `guid`). Checking first turns a malformed id into a 400 or a plain miss instead of a
- * database error.
+ * database error. `message` replaces zod's when the check fails.
  */
-export const uuidSchema = z.guid();
+export function uuidSchema(message?: string) {
+  return z.guid(message === undefined ? undefined : { error: message });
+}
+
+const anyUuid = uuidSchema();
 
 export function isUuid(value: unknown): value is string {
-  return uuidSchema.safeParse(value).success;
+  return anyUuid.safeParse(value).success;
 }
 
 /** A zod issue as one short sentence that names the field, e.g. "sentAt must be an ISO 8601 date-time". */

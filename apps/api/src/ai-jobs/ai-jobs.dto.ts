@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PROVIDER_IDS } from '#libs/common';
+import { PROVIDER_IDS, uuidSchema } from '#libs/common';
 import { type AiJob, AiJobStatus } from '#libs/database';
 import { failureView, keySourceView } from '../http/views.js';
 
@@ -22,10 +22,10 @@ export const extractJobBody = z.strictObject({
 });
 export type ExtractJobBody = z.output<typeof extractJobBody>;
 
-export const aiJobStartedView = z.object({ jobId: z.guid() });
+export const aiJobStartedView = z.object({ jobId: uuidSchema() });
 
 export const aiJobView = z.object({
-  id: z.guid(),
+  id: uuidSchema(),
   status: z.enum(AiJobStatus),
   result: z.unknown().nullable().meta({ description: '{ entities, relationships } once succeeded' }),
   error: failureView.nullable().meta({ description: '{ code, message } once failed' }),

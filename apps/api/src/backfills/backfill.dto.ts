@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { uuidSchema } from '#libs/common';
 import { type Backfill, BackfillStatus } from '#libs/database';
 import { RECORD_SOURCES } from '#libs/records';
 import { failureView, keySourceView } from '../http/views.js';
@@ -14,11 +15,11 @@ export const startBackfillBody = z
   .default({ source: 'api' });
 export type StartBackfillBody = z.output<typeof startBackfillBody>;
 
-export const backfillStartedView = z.object({ jobId: z.guid() });
+export const backfillStartedView = z.object({ jobId: uuidSchema() });
 
 export const backfillView = z.object({
-  id: z.guid(),
-  workspaceId: z.guid(),
+  id: uuidSchema(),
+  workspaceId: uuidSchema(),
   source: z.enum(RECORD_SOURCES),
   status: z.enum(BackfillStatus),
   failure: failureView.nullable(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { uuidSchema } from '#libs/common';
 import { GRAPH_PAGE_DEFAULT_LIMIT, GRAPH_PAGE_MAX_LIMIT } from '#libs/graphrag';
 
 const singleString = (name: string, max?: number) => {
@@ -27,7 +28,7 @@ export const graphQuery = z.strictObject({
 export type GraphQuery = z.output<typeof graphQuery>;
 
 const entityView = z.object({
-  id: z.guid(),
+  id: uuidSchema(),
   name: z.string(),
   type: z.string().meta({ example: 'person' }),
   description: z.string(),
@@ -37,13 +38,21 @@ const entityView = z.object({
 export const graphPageView = z.object({
   entities: z.array(entityView).meta({ description: 'Ordered by normalized name, then id' }),
   relationships: z
-    .array(z.object({ id: z.guid(), sourceId: z.guid(), targetId: z.guid(), description: z.string(), strength: z.number().int().min(1).max(10) }))
+    .array(
+      z.object({
+        id: uuidSchema(),
+        sourceId: uuidSchema(),
+        targetId: uuidSchema(),
+        description: z.string(),
+        strength: z.number().int().min(1).max(10),
+      }),
+    )
     .meta({ description: 'Every relationship with at least one end among these entities' }),
   nextCursor: z.string().nullable().meta({ description: 'Pass as cursor for the next page; null on the last page' }),
 });
 
 export const entityDetailView = entityView.extend({
   mentions: z
-    .array(z.object({ recordId: z.guid(), externalId: z.string(), subject: z.string(), from: z.string(), sentAt: z.date() }))
+    .array(z.object({ recordId: uuidSchema(), externalId: z.string(), subject: z.string(), from: z.string(), sentAt: z.date() }))
     .meta({ description: 'The first 100 mentions, oldest record first' }),
 });

@@ -64,9 +64,9 @@ export function ValidQuery(schema: z.ZodObject): ParameterDecorator {
 
 /** A path parameter that must be a UUID: anything else is a 400 before any query runs. */
 export function UuidParam(name: string): ParameterDecorator {
-  const schema = z.guid({ error: 'must be a UUID' });
+  const schema = uuidSchema('must be a UUID');
   return (target, key, index) => {
     Param(name, new ZodValidationPipe(schema, name))(target, key, index);
-    if (key !== undefined) ApiParam({ name, schema: openApiSchema(uuidSchema) })(target, key, Object.getOwnPropertyDescriptor(target, key)!);
+    if (key !== undefined) ApiParam({ name, schema: openApiSchema(uuidSchema()) })(target, key, Object.getOwnPropertyDescriptor(target, key)!);
   };
 }

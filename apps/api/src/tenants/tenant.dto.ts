@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { uuidSchema } from '#libs/common';
 import { AiKeyMode, PlanType, type Tenant, type Workspace } from '#libs/database';
 
 export const createTenantBody = z.strictObject({
@@ -23,12 +24,12 @@ export const createWorkspaceBody = z.strictObject({
 export type CreateWorkspaceBody = z.output<typeof createWorkspaceBody>;
 
 export const transferWorkspaceBody = z.strictObject({
-  tenantId: z.guid({ error: 'tenantId must be a UUID' }),
+  tenantId: uuidSchema('tenantId must be a UUID'),
 });
 export type TransferWorkspaceBody = z.output<typeof transferWorkspaceBody>;
 
 export const tenantView = z.object({
-  id: z.guid(),
+  id: uuidSchema(),
   subdomain: z.string(),
   planType: z.enum(PlanType),
   aiKeyMode: z.enum(AiKeyMode),
@@ -40,7 +41,7 @@ export function toTenantView(tenant: Tenant): TenantView {
   return { id: tenant.id, subdomain: tenant.subdomain, planType: tenant.planType, aiKeyMode: tenant.aiKeyMode, createdAt: tenant.createdAt };
 }
 
-export const workspaceView = z.object({ id: z.guid(), tenantId: z.guid(), name: z.string(), createdAt: z.date() });
+export const workspaceView = z.object({ id: uuidSchema(), tenantId: uuidSchema(), name: z.string(), createdAt: z.date() });
 export type WorkspaceView = z.output<typeof workspaceView>;
 
 export function toWorkspaceView(workspace: Workspace): WorkspaceView {
