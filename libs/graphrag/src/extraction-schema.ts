@@ -55,26 +55,23 @@ const text = (max: number) =>
     .max(max * 4)
     .transform((s) => s.slice(0, max));
 
+const description = z
+  .string()
+  .trim()
+  .max(MAX_DESCRIPTION * 4)
+  .transform((s) => s.slice(0, MAX_DESCRIPTION))
+  .default('');
+
 const entitySchema = z.object({
   name: text(MAX_NAME),
   type: text(MAX_TYPE).transform((t) => t.toLowerCase()),
-  description: z
-    .string()
-    .trim()
-    .max(MAX_DESCRIPTION * 4)
-    .transform((s) => s.slice(0, MAX_DESCRIPTION))
-    .default(''),
+  description,
 });
 
 const relationshipSchema = z.object({
   source: text(MAX_NAME),
   target: text(MAX_NAME),
-  description: z
-    .string()
-    .trim()
-    .max(MAX_DESCRIPTION * 4)
-    .transform((s) => s.slice(0, MAX_DESCRIPTION))
-    .default(''),
+  description,
   strength: z.coerce.number().transform((n) => Math.min(10, Math.max(1, Math.round(Number.isFinite(n) ? n : 5)))),
 });
 
