@@ -7,3 +7,4 @@ export * from './provider-simulator/index.js';
 export * from './email-fixtures.js';
 export * from './secret-scan.js';
 export * from './worker-runtime.js';
+export * from './worker-process.js';

@@ -3,4 +3,5 @@ export * from './fingerprint.js';
 export * from './entity-extraction.js';
 export * from './valid-keys-spec.js';
 export * from './simulator-env.js';
+export * from './simulator-gate.js';
 export * from './provider-simulator.js';

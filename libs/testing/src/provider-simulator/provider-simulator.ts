@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PROVIDER_IDS, type ProviderId } from '#libs/common';
 import { fingerprintForSimulator } from './fingerprint.js';
 import { geminiWire } from './gemini-wire.js';
+import { type GateMatch, SimulatorGate } from './simulator-gate.js';
 import { openAiWire } from './openai-wire.js';
 import type {
   FailureKind,
@@ -44,6 +45,7 @@ export class ProviderSimulator {
   private readonly scripted = new Map<ProviderId, (ScriptedFailure & { remaining: number })[]>();
   private latencyMs: number;
   private readonly latencyByProvider = new Map<ProviderId, number>();
+  private readonly gates: SimulatorGate[] = [];
 
   constructor(private readonly options: SimulatorOptions = {}) {
     for (const [provider, keys] of Object.entries(options.validKeys ?? {})) this.setValidKeys(provider as ProviderId, keys);
@@ -69,6 +71,7 @@ export class ProviderSimulator {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    for (const gate of this.gates) gate.open();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // SDK clients keep connections alive; without this, close() waits for them to time out
     server.closeAllConnections();
@@ -113,6 +116,28 @@ export class ProviderSimulator {
     this.scripted.clear();
   }
 
+  /**
+   * Holds every matching request (before it is answered) until the test lets it through with the
+   * gate's `release` or `open`. Gates stay until `reset`.
+   */
+  gate(match: GateMatch = {}): SimulatorGate {
+    const gate = new SimulatorGate(match);
+    this.gates.push(gate);
+    return gate;
+  }
+
+  /**
+   * Back to the state after construction, for `afterEach`: requests and scripted failures forgotten,
+   * latency as configured, every gate opened and removed. Valid keys stay.
+   */
+  reset(): void {
+    this.clear();
+    this.latencyMs = this.options.latencyMs ?? 0;
+    this.latencyByProvider.clear();
+    for (const [provider, ms] of Object.entries(this.options.latencyByProvider ?? {})) this.latencyByProvider.set(provider as ProviderId, ms);
+    for (const gate of this.gates.splice(0)) gate.open();
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const match = ROUTE.exec(url.pathname);
@@ -146,6 +171,12 @@ export class ProviderSimulator {
       ...(model ? { model } : {}),
       at: new Date(),
     });
+    const gated = {
+      provider,
+      keyFingerprint: key ? fingerprintForSimulator(key.value) : null,
+      bodyText: body === undefined ? '' : JSON.stringify(body),
+    };
+    for (const gate of this.gates) if (gate.matches(gated)) await gate.pass();
     const latency = this.latencyByProvider.get(provider) ?? this.latencyMs;
     if (latency > 0) await sleep(latency);
     send(res, malformed ? wire.failure('bad-request', request) : this.reply(wire, request, key));

@@ -1,0 +1,89 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { AppConfig } from '#libs/config';
+import { bullOptions, QueueName } from '#libs/queue';
+
+/** The built worker (`npm run build`; `npm test` and `npm run test:e2e` build first). */
+export function workerMainPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return join(dir, 'dist', 'apps', 'worker', 'src', 'main.js');
+}
+
+/**
+ * A real worker process (dist/apps/worker) on a test's environment, as production runs it. Every
+ * line it writes to stdout and stderr is kept, so tests can read its logs and scan them for keys.
+ */
+export class WorkerProcess {
+  readonly stdout: string[] = [];
+  readonly stderr: string[] = [];
+  private readonly exited: Promise<void>;
+
+  private constructor(readonly child: ChildProcess) {
+    createInterface({ input: child.stdout! }).on('line', (line) => this.stdout.push(line));
+    createInterface({ input: child.stderr! }).on('line', (line) => this.stderr.push(line));
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+  }
+
+  /**
+   * Starts a worker on `env` and resolves once it serves every queue.
+   * @throws when the build is missing or the process exits before it is ready (its stderr in the message)
+   */
+  static async start(
+    env: Record<string, string | undefined>,
+    options: { nodeFlags?: readonly string[]; readyTimeoutMs?: number } = {},
+  ): Promise<WorkerProcess> {
+    const main = workerMainPath();
+    if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build (npm test does it)`);
+    const child = spawn(process.execPath, [...(options.nodeFlags ?? []), main], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const worker = new WorkerProcess(child);
+    await worker.waitUntilReady(AppConfig.fromEnv(env), options.readyTimeoutMs ?? 20_000);
+    return worker;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Sends `signal` and resolves when the process has exited. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.running) this.child.kill(signal);
+    await this.exited;
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  private async waitUntilReady(config: AppConfig, timeoutMs: number): Promise<void> {
+    const queues = Object.values(QueueName).map((name) => new Queue(name, bullOptions(config)));
+    const deadline = Date.now() + timeoutMs;
+    try {
+      for (;;) {
+        if (!this.running) throw new Error(`The worker exited before it was ready: ${this.stderr.join('\n').slice(-2_000)}`);
+        const counts = await Promise.all(queues.map(async (queue) => (await queue.getWorkers()).length));
+        if (counts.every((count) => count > 0)) return;
+        if (Date.now() > deadline) throw new Error(`The worker was not ready after ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      await Promise.all(queues.map((queue) => queue.close()));
+    }
+  }
+}
