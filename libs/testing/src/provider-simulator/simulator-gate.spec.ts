@@ -30,6 +30,7 @@ describe('ProviderSimulator gates', () => {
     await expect(complete(KEY_A, 'not gated')).resolves.toBe(200);
 
     await gate.waitForHeld(2);
+    expect(gate.held).toBe(2);
     expect(answered).toEqual([]);
     gate.release(1);
     await Promise.race(held);
