@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { RequestKeySealer } from '#libs/byok';
+import type { RequestKey } from '#libs/common';
 import { HandlesJob, type JobHandler, JobName, type JobOf, type JobRunResult } from '#libs/queue';
 import { AiJobRunner } from './ai-job-runner.service.js';
 
@@ -12,7 +13,18 @@ export class AiExtractJob implements JobHandler<JobName.AiExtract> {
     private readonly sealer: RequestKeySealer,
   ) {}
 
-  run({ aiJobId, sealedKey }: JobOf<JobName.AiExtract>): Promise<JobRunResult> {
-    return this.runner.run(aiJobId, sealedKey ? this.sealer.open(sealedKey, aiJobId) : undefined);
+  async run({ aiJobId, sealedKey }: JobOf<JobName.AiExtract>): Promise<JobRunResult> {
+    let requestKey: RequestKey | undefined;
+    try {
+      requestKey = sealedKey ? this.sealer.open(sealedKey, aiJobId) : undefined;
+    } catch (error) {
+      // a sealed key that does not open (tampered, or sealed to another job) will never open: typed, not retried
+      return this.runner.refuse(aiJobId, error);
+    }
+    return this.runner.run(aiJobId, requestKey);
+  }
+
+  onAttemptsExhausted({ aiJobId }: JobOf<JobName.AiExtract>): Promise<void> {
+    return this.runner.failUnexpectedly(aiJobId);
   }
 }

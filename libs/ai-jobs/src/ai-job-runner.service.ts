@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type KeyUsageOutcome, KeyResolver } from '#libs/byok';
-import { AppError, type RequestKey } from '#libs/common';
+import { AppError, ErrorCode, type RequestKey } from '#libs/common';
 import { AiJobStatus } from '#libs/database';
-import { emptyPageGraph, type ExtractionAnswer, GraphExtractor, mergeAnswer } from '#libs/graphrag';
+import { emptyPageGraph, type ExtractionAnswer, GraphExtractor, mergeAnswer, type RecordExtraction } from '#libs/graphrag';
 import { TenantResolver } from '#libs/tenancy';
 import { type CallCounter, ProviderChoice, ProviderSessions, usageOutcomeOf } from '#libs/tenant-llm';
 import { type AiJobInput, AiJobRepository } from './ai-job.repository.js';
@@ -48,9 +48,9 @@ export class AiJobRunner {
       });
       const calls: CallCounter = { count: 0 };
       let outcome: KeyUsageOutcome = 'ok';
-      let answers: ExtractionAnswer[];
+      let extraction: RecordExtraction;
       try {
-        answers = await this.extractor.extract(
+        extraction = await this.extractor.extract(
           session.llm,
           { id: job.id, fromAddr: '', toAddr: '', subject: '', body: input.text },
           session.counted(calls),
@@ -61,15 +61,33 @@ export class AiJobRunner {
       } finally {
         await session.recordUsage(calls.count, outcome);
       }
-      await this.jobs.succeed(job.id, resultOf(job.id, answers));
+      if (!extraction.ok) return await this.failWith(job.id, { code: extraction.failure.code, message: extraction.failure.reason });
+      await this.jobs.succeed(job.id, resultOf(job.id, extraction.answers));
       return { status: 'succeeded' };
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      const failure = { code: error.code, message: error.message };
-      await this.jobs.fail(job.id, failure);
-      this.logger.warn({ aiJobId: job.id, code: error.code }, error.message);
-      return { status: 'failed', failure };
+      return this.failWith(job.id, { code: error.code, message: error.message });
     }
+  }
+
+  /** After the queue's last attempt failed on something untyped: the row must not stay `running`. */
+  async failUnexpectedly(aiJobId: string): Promise<void> {
+    await this.jobs.fail(aiJobId, { code: ErrorCode.Internal, message: 'The AI job stopped on an internal error; start it again.' });
+  }
+
+  /**
+   * Ends a job that cannot start with a typed error (e.g. its sealed key does not open).
+   * @throws the error itself when it is untyped, for the queue to retry
+   */
+  async refuse(aiJobId: string, error: unknown): Promise<AiJobRunResult> {
+    if (!(error instanceof AppError)) throw error;
+    return this.failWith(aiJobId, { code: error.code, message: error.message });
+  }
+
+  private async failWith(aiJobId: string, failure: { code: string; message: string }): Promise<AiJobRunResult> {
+    await this.jobs.fail(aiJobId, failure);
+    this.logger.warn({ aiJobId, code: failure.code }, failure.message);
+    return { status: 'failed', failure };
   }
 }
 

@@ -34,9 +34,10 @@ export class AiJobRepository {
     });
   }
 
+  /** Ends a job that has not ended yet (a late call after it succeeded changes nothing). */
   async fail(jobId: string, failure: { code: string; message: string }): Promise<void> {
-    await this.prisma.aiJob.update({
-      where: { id: jobId },
+    await this.prisma.aiJob.updateMany({
+      where: { id: jobId, status: { in: [AiJobStatus.queued, AiJobStatus.running] } },
       data: { status: AiJobStatus.failed, errorCode: failure.code, errorMessage: failure.message, finishedAt: new Date() },
     });
   }

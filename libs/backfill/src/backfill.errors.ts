@@ -18,6 +18,12 @@ export class BackfillNotCancellableError extends AppError {
   }
 }
 
+export class BackfillNothingToRetryError extends AppError {
+  constructor(backfillId: string) {
+    super(ErrorCode.BackfillNothingToRetry, `Backfill ${backfillId} has no failed records to retry`);
+  }
+}
+
 /** Pre-flight refusals are typed like provider errors: they fail the job at once, without retry. */
 export class PlanNotEligibleError extends AppError {
   constructor(subdomain: string, plan: string) {

@@ -9,11 +9,12 @@ import { BackfillPreflight } from './backfill-preflight.service.js';
 import { BackfillRunner } from './backfill-runner.service.js';
 import { BackfillRepository } from './backfill.repository.js';
 import { BackfillService } from './backfill.service.js';
+import { RecordFailureRepository } from './record-failure.repository.js';
 
 /** Backfills: the API side (start, read, cancel) and the worker side (pre-flight, paged extraction). */
 @Module({
   imports: [TenancyModule, ByokModule, TenantLlmModule, RecordsModule, GraphragModule],
-  providers: [BackfillRepository, BackfillPreflight, BackfillService, BackfillRunner, BackfillJob],
+  providers: [BackfillRepository, RecordFailureRepository, BackfillPreflight, BackfillService, BackfillRunner, BackfillJob],
   exports: [BackfillService, BackfillRunner],
 })
 export class BackfillModule {}

@@ -5,7 +5,10 @@ export const ACTIVE_STATUSES: readonly BackfillStatus[] = [BackfillStatus.queued
 
 export interface PageProgress {
   cursor: string | null;
+  /** Records the page handled, failed ones included. */
   records: number;
+  recordsFailed: number;
+  itemsDropped: number;
   newEntities: number;
   newRelationships: number;
 }
@@ -23,9 +26,9 @@ export class BackfillRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /** Null when the workspace already has an active backfill (a partial unique index decides, race-free). */
-  async createQueued(workspaceId: string, tenantId: string, source: string): Promise<Backfill | null> {
+  async createQueued(workspaceId: string, tenantId: string, source: string, retryOfId?: string): Promise<Backfill | null> {
     try {
-      return await this.prisma.backfill.create({ data: { workspaceId, tenantId, source } });
+      return await this.prisma.backfill.create({ data: { workspaceId, tenantId, source, retryOfId } });
     } catch (error) {
       if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return null;
       throw error;
@@ -73,10 +76,17 @@ export class BackfillRepository {
         cursor: page.cursor,
         recordsFetched: { increment: page.records },
         recordsProcessed: { increment: page.records },
+        recordsFailed: { increment: page.recordsFailed },
+        itemsDropped: { increment: page.itemsDropped },
         entities: { increment: page.newEntities },
         relationships: { increment: page.newRelationships },
       },
     });
+  }
+
+  /** A retry took `count` failed records away from the backfill they failed in. */
+  async releaseFailed(tx: Tx, backfillId: string, count: number): Promise<void> {
+    if (count > 0) await tx.backfill.update({ where: { id: backfillId }, data: { recordsFailed: { decrement: count } } });
   }
 
   async finish(backfillId: string, status: BackfillStatus, failure?: { code: string; message: string }): Promise<boolean> {

@@ -6,13 +6,15 @@ import { JobName, JobQueue } from '#libs/queue';
 import type { RecordSourceName } from '#libs/records';
 import { TenantResolver } from '#libs/tenancy';
 import { ACTIVE_STATUSES, BackfillRepository } from './backfill.repository.js';
-import { BackfillAlreadyActiveError, BackfillNotCancellableError, BackfillNotFoundError } from './backfill.errors.js';
+import { BackfillAlreadyActiveError, BackfillNotCancellableError, BackfillNotFoundError, BackfillNothingToRetryError } from './backfill.errors.js';
+import { type RecordFailureView, RecordFailureRepository } from './record-failure.repository.js';
 
 /** The API side of backfills: start (one active per workspace), read, list, cancel. */
 @Injectable()
 export class BackfillService {
   constructor(
     private readonly backfills: BackfillRepository,
+    private readonly failures: RecordFailureRepository,
     private readonly queue: JobQueue,
     private readonly tenants: TenantResolver,
     private readonly sealer: RequestKeySealer,
@@ -23,9 +25,9 @@ export class BackfillService {
    * this backfill only; it rides in the queue sealed to the job.
    * @throws WorkspaceNotFoundError, BackfillAlreadyActiveError
    */
-  async start(workspaceId: string, source: RecordSourceName, requestKey?: RequestKey): Promise<Backfill> {
+  async start(workspaceId: string, source: RecordSourceName, requestKey?: RequestKey, retryOfId?: string): Promise<Backfill> {
     const tenant = await this.tenants.resolve(workspaceId);
-    const backfill = await this.backfills.createQueued(workspaceId, tenant.tenantId, source);
+    const backfill = await this.backfills.createQueued(workspaceId, tenant.tenantId, source, retryOfId);
     if (!backfill) {
       const active = await this.backfills.findActive(workspaceId);
       throw new BackfillAlreadyActiveError(active?.id ?? 'unknown');
@@ -51,6 +53,34 @@ export class BackfillService {
     const backfill = await this.backfills.findById(backfillId);
     if (!backfill || (tenantId !== null && backfill.tenantId !== tenantId)) throw new BackfillNotFoundError(backfillId);
     return backfill;
+  }
+
+  /**
+   * Queues a backfill of only the records `backfillId` could not extract; each one that now
+   * succeeds leaves that backfill's failures, each one that fails again is stored with the retry.
+   * @throws BackfillNotFoundError, BackfillAlreadyActiveError (this one or another is still active),
+   *   BackfillNothingToRetryError
+   */
+  async retryFailed(backfillId: string, tenantId: string | null, requestKey?: RequestKey): Promise<Backfill> {
+    const original = await this.get(backfillId, tenantId);
+    if (ACTIVE_STATUSES.includes(original.status)) throw new BackfillAlreadyActiveError(original.id);
+    if ((await this.failures.count(original.id)) === 0) throw new BackfillNothingToRetryError(original.id);
+    return this.start(original.workspaceId, original.source as RecordSourceName, requestKey, original.id);
+  }
+
+  /**
+   * A keyset page of a backfill's failed records in record order, and how many failed with each code.
+   * @throws BackfillNotFoundError
+   */
+  async failuresOf(
+    backfillId: string,
+    tenantId: string | null,
+    page: { afterSeq?: bigint; limit: number },
+  ): Promise<{ items: RecordFailureView[]; summary: { code: string; count: number }[]; nextSeq: bigint | null }> {
+    const backfill = await this.get(backfillId, tenantId);
+    const rows = await this.failures.page(backfill.id, page.afterSeq, page.limit + 1);
+    const items = rows.slice(0, page.limit);
+    return { items, summary: await this.failures.summary(backfill.id), nextSeq: rows.length > page.limit ? items[items.length - 1].recordSeq : null };
   }
 
   list(workspaceId: string): Promise<Backfill[]> {

@@ -1,5 +1,7 @@
 export * from './backfill.errors.js';
 export * from './backfill.repository.js';
+export * from './record-failure.repository.js';
+export * from './failure-budget.js';
 export * from './backfill-preflight.service.js';
 export * from './backfill.service.js';
 export * from './backfill-runner.service.js';

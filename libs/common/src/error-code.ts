@@ -32,5 +32,15 @@ export enum ErrorCode {
   InvalidApiKey = 'INVALID_API_KEY',
   RateLimited = 'RATE_LIMITED',
   ProviderUnavailable = 'PROVIDER_UNAVAILABLE',
+  // one record's answer could not be used; the job goes on and stores the failure with the record
+  ExtractionRefused = 'EXTRACTION_REFUSED',
+  ContentBlocked = 'CONTENT_BLOCKED',
+  ExtractionTruncated = 'EXTRACTION_TRUNCATED',
+  ExtractionUnparsable = 'EXTRACTION_UNPARSABLE',
+  ExtractionInvalid = 'EXTRACTION_INVALID',
+  RecordNotStorable = 'RECORD_NOT_STORABLE',
+  // too many records failed: the job stopped spending the tenant's money
+  ExtractionFailing = 'EXTRACTION_FAILING',
+  BackfillNothingToRetry = 'BACKFILL_NOTHING_TO_RETRY',
   Internal = 'INTERNAL_ERROR',
 }

@@ -24,3 +24,14 @@ export function describeIssue(issue: z.core.$ZodIssue | undefined): string {
   if (issue.code === 'invalid_type' && !field) return `expected ${issue.expected}`;
   return issue.message.startsWith(field) || !field ? issue.message : `${field}: ${issue.message}`;
 }
+
+// a UTF-16 surrogate without its partner: Postgres text (UTF-8) cannot hold it
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Text as Postgres can store it: NUL characters and lone surrogates removed (Postgres text refuses
+ * NUL, and UTF-8 has no encoding for a lone surrogate), everything else kept as it is.
+ */
+export function storableText(text: string): string {
+  return text.replaceAll('\u0000', '').replace(LONE_SURROGATE, '');
+}

@@ -52,6 +52,9 @@ const envSchema = z.object({
   PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
   PROVIDER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
   PROVIDER_RETRY_BASE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  PROVIDER_RATE_LIMIT_PATIENCE_MS: z.coerce.number().int().min(0).max(3_600_000).default(120_000),
+  SYNC_MAX_FAILED_RATIO: z.coerce.number().min(0).max(1).default(0.2),
+  SYNC_MAX_CONSECUTIVE_FAILURES: z.coerce.number().int().min(1).max(1_000_000).default(25),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -64,6 +67,10 @@ export interface BackfillTuning {
   concurrency: number;
   /** Backfills one worker process runs at once. */
   workerConcurrency: number;
+  /** Share of failed records (0-1) past which a backfill stops EXTRACTION_FAILING, once 20 records are done. */
+  maxFailedRatio: number;
+  /** Records failing in a row that stop a backfill EXTRACTION_FAILING. */
+  maxConsecutiveFailures: number;
 }
 
 /** How queue jobs run in a worker process. */
@@ -82,8 +89,10 @@ export interface ProviderTuning {
   timeoutMs: number;
   /** Tries per provider call on 429 and 5xx before the job fails. */
   maxAttempts: number;
-  /** First retry delay (ms); it doubles each time, and a provider's retry-after is honoured. */
+  /** Backoff base (ms): a retry waits a random time up to base * 2^(n-1). */
   retryBaseMs: number;
+  /** How long (ms) a provider may keep answering 429 (each retry-after waited out) before the job fails RATE_LIMITED. */
+  rateLimitPatienceMs: number;
 }
 
 /**
@@ -146,13 +155,20 @@ export class AppConfig {
         .map((o) => o.trim())
         .filter(Boolean),
       logLevel: e.LOG_LEVEL,
-      backfill: { pageSize: e.SYNC_PAGE_SIZE, concurrency: e.SYNC_CONCURRENCY, workerConcurrency: e.SYNC_WORKER_CONCURRENCY },
+      backfill: {
+        pageSize: e.SYNC_PAGE_SIZE,
+        concurrency: e.SYNC_CONCURRENCY,
+        workerConcurrency: e.SYNC_WORKER_CONCURRENCY,
+        maxFailedRatio: e.SYNC_MAX_FAILED_RATIO,
+        maxConsecutiveFailures: e.SYNC_MAX_CONSECUTIVE_FAILURES,
+      },
       jobs: { aiWorkerConcurrency: e.AI_WORKER_CONCURRENCY, lockDurationMs: e.JOB_LOCK_DURATION_MS },
       providers: {
         baseUrls: Object.freeze(byProvider((p) => e[`${p.toUpperCase()}_BASE_URL` as keyof typeof e] as string | undefined)),
         timeoutMs: e.PROVIDER_TIMEOUT_MS,
         maxAttempts: e.PROVIDER_MAX_ATTEMPTS,
         retryBaseMs: e.PROVIDER_RETRY_BASE_MS,
+        rateLimitPatienceMs: e.PROVIDER_RATE_LIMIT_PATIENCE_MS,
       },
     });
   }

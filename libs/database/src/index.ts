@@ -10,6 +10,7 @@ export type {
   TenantToken,
   SourceRecord,
   Backfill,
+  BackfillRecordFailure,
   Entity,
   Relationship,
   EntityMention,

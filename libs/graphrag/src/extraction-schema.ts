@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeIssue, storableText } from '#libs/common';
 
 const MAX_NAME = 200;
 const MAX_TYPE = 50;
@@ -47,20 +48,27 @@ export const EXTRACTION_SYSTEM_PROMPT = [
   'Answer with JSON only, matching the given schema.',
 ].join(' ');
 
+// a model's strings reach Postgres: what it cannot store goes first, then the limits apply
 const text = (max: number) =>
   z
     .string()
-    .trim()
-    .min(1)
-    .max(max * 4)
+    .transform(storableText)
+    .pipe(
+      z
+        .string()
+        .trim()
+        .min(1)
+        .max(max * 4),
+    )
     .transform((s) => s.slice(0, max));
 
+// a model that has nothing to say sends null or leaves it out: both are an empty description
 const description = z
   .string()
-  .trim()
-  .max(MAX_DESCRIPTION * 4)
-  .transform((s) => s.slice(0, MAX_DESCRIPTION))
-  .default('');
+  .nullish()
+  .transform((s) => storableText(s ?? '').trim())
+  .pipe(z.string().max(MAX_DESCRIPTION * 4))
+  .transform((s) => s.slice(0, MAX_DESCRIPTION));
 
 const entitySchema = z.object({
   name: text(MAX_NAME),
@@ -75,26 +83,33 @@ const relationshipSchema = z.object({
   strength: z.coerce.number().transform((n) => Math.min(10, Math.max(1, Math.round(Number.isFinite(n) ? n : 5)))),
 });
 
-/**
- * Lenient about single bad items (dropped, not fatal: a model sometimes emits one malformed entry),
- * strict about the overall shape.
- */
-export const extractionAnswerSchema = z.object({
-  entities: z.array(z.unknown()).transform((items) =>
-    items.flatMap((i) => {
-      const parsed = entitySchema.safeParse(i);
-      return parsed.success ? [parsed.data] : [];
-    }),
-  ),
-  relationships: z
-    .array(z.unknown())
-    .default([])
-    .transform((items) =>
-      items.flatMap((i) => {
-        const parsed = relationshipSchema.safeParse(i);
-        return parsed.success ? [parsed.data] : [];
-      }),
-    ),
-});
+const answerShape = z.object({ entities: z.array(z.unknown()), relationships: z.array(z.unknown()).nullish() });
 
-export type ExtractionAnswer = z.infer<typeof extractionAnswerSchema>;
+export type ExtractedEntity = z.output<typeof entitySchema>;
+export type ExtractedRelationship = z.output<typeof relationshipSchema>;
+
+export interface ExtractionAnswer {
+  entities: ExtractedEntity[];
+  relationships: ExtractedRelationship[];
+}
+
+/** A model's answer read against the schema: strict about the overall shape, lenient about single items. */
+export type ParsedAnswer = { ok: true; answer: ExtractionAnswer; droppedItems: number } | { ok: false; problem: string };
+
+/**
+ * Reads an answer: a wrong overall shape is a problem (the record fails EXTRACTION_INVALID); a
+ * single malformed entity or relationship (a model sometimes emits one) is dropped and counted.
+ */
+export function parseExtractionAnswer(json: unknown): ParsedAnswer {
+  const shape = answerShape.safeParse(json);
+  if (!shape.success) return { ok: false, problem: describeIssue(shape.error.issues[0]) };
+  let droppedItems = 0;
+  const keep = <T>(items: unknown[], schema: z.ZodType<T>): T[] =>
+    items.flatMap((item) => {
+      const parsed = schema.safeParse(item);
+      if (!parsed.success) droppedItems++;
+      return parsed.success ? [parsed.data] : [];
+    });
+  const answer = { entities: keep(shape.data.entities, entitySchema), relationships: keep(shape.data.relationships ?? [], relationshipSchema) };
+  return { ok: true, answer, droppedItems };
+}

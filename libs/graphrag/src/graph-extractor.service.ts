@@ -1,7 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
-import type { LlmProvider } from '#libs/llm';
+import { Injectable } from '@nestjs/common';
+import { ErrorCode } from '#libs/common';
+import { AnswerTruncatedError, type LlmProvider, UnusableAnswerError } from '#libs/llm';
 import { chunkText } from './chunker.js';
-import { EXTRACTION_JSON_SCHEMA, EXTRACTION_SYSTEM_PROMPT, type ExtractionAnswer, extractionAnswerSchema } from './extraction-schema.js';
+import { EXTRACTION_JSON_SCHEMA, EXTRACTION_SYSTEM_PROMPT, type ExtractionAnswer, parseExtractionAnswer } from './extraction-schema.js';
 
 export interface ExtractableRecord {
   id: string;
@@ -13,25 +14,74 @@ export interface ExtractableRecord {
 
 export type ProviderCall = <T>(call: () => Promise<T>) => Promise<T>;
 
-/** Sends each chunk of a record to the provider with the extraction schema and validates the answers. */
+/** Why one record's extraction could not be used; stored with the record, never the text or the answer. */
+export interface RecordFailure {
+  code: ErrorCode;
+  /** Plain words for a person, with the provider and what to do. */
+  reason: string;
+  /** The provider's own word for how the answer ended, when it said. */
+  finishReason?: string;
+}
+
+/** One record's outcome: its answers (one per chunk), or the record-specific failure that ended it. */
+export type RecordExtraction = { ok: true; answers: ExtractionAnswer[]; droppedItems: number } | { ok: false; failure: RecordFailure };
+
+/** A chunk cut off at the output limit is split in two and sent again, down to this size (characters). */
+export const MIN_SPLIT_CHUNK_CHARS = 250;
+
+/**
+ * Sends each chunk of a record to the provider with the extraction schema and reads the answers.
+ * Record-specific failures (refused, blocked, still truncated at the smallest split, no JSON after
+ * repair, the wrong shape) end that record only and are returned; provider-wide failures (auth,
+ * exhausted rate limits and outages) are thrown, for the job to stop.
+ */
 @Injectable()
 export class GraphExtractor {
-  private readonly logger = new Logger(GraphExtractor.name);
-
   /**
-   * `callWith` wraps every provider call (retries, accounting). A malformed answer drops that chunk
-   * with a warning; provider errors propagate untouched.
+   * `callWith` wraps every provider call (retries, the shared rate-limit pause, accounting).
+   * @throws LlmError for provider-wide failures
    */
-  async extract(llm: LlmProvider, record: ExtractableRecord, callWith: ProviderCall = (c) => c()): Promise<ExtractionAnswer[]> {
+  async extract(llm: LlmProvider, record: ExtractableRecord, callWith: ProviderCall = (c) => c()): Promise<RecordExtraction> {
     const answers: ExtractionAnswer[] = [];
-    for (const chunk of chunkText(recordText(record))) {
-      const result = await callWith(() => llm.complete({ system: EXTRACTION_SYSTEM_PROMPT, user: chunk, jsonSchema: EXTRACTION_JSON_SCHEMA }));
-      const parsed = extractionAnswerSchema.safeParse(result.json);
-      if (parsed.success) answers.push(parsed.data);
-      else this.logger.warn({ recordId: record.id, provider: llm.provider }, 'Extraction answer did not match the schema; chunk skipped');
+    let droppedItems = 0;
+    const pending = chunkText(recordText(record));
+    while (pending.length > 0) {
+      const chunk = pending.shift()!;
+      let json: unknown;
+      try {
+        json = (await callWith(() => llm.complete({ system: EXTRACTION_SYSTEM_PROMPT, user: chunk, jsonSchema: EXTRACTION_JSON_SCHEMA }))).json;
+      } catch (error) {
+        if (error instanceof AnswerTruncatedError && chunk.length >= 2 * MIN_SPLIT_CHUNK_CHARS) {
+          pending.unshift(...chunkText(chunk, Math.ceil(chunk.length / 2)));
+          continue;
+        }
+        if (error instanceof UnusableAnswerError) return { ok: false, failure: failureOf(error) };
+        throw error;
+      }
+      const parsed = parseExtractionAnswer(json);
+      if (!parsed.ok) {
+        return {
+          ok: false,
+          failure: {
+            code: ErrorCode.ExtractionInvalid,
+            reason: `The ${llm.provider} answer was JSON of another shape than the schema (${parsed.problem})`,
+          },
+        };
+      }
+      answers.push(parsed.answer);
+      droppedItems += parsed.droppedItems;
     }
-    return answers;
+    return { ok: true, answers, droppedItems };
   }
+}
+
+function failureOf(error: UnusableAnswerError): RecordFailure {
+  const truncated = error instanceof AnswerTruncatedError;
+  return {
+    code: error.code,
+    reason: truncated ? `${error.message}, even in chunks of ${MIN_SPLIT_CHUNK_CHARS} characters` : error.message,
+    ...(error.finishReason ? { finishReason: error.finishReason } : {}),
+  };
 }
 
 export function recordText(record: ExtractableRecord): string {

@@ -1,9 +1,18 @@
-import { GoogleGenerativeAI } from '@google/generative-ai';
+import { FinishReason, type GenerateContentResponse, GoogleGenerativeAI } from '@google/generative-ai';
 import { withDeadline } from './deadline.js';
 import { failureForGoogleReply, mapGeminiError } from './gemini-errors.js';
 import { parseJsonAnswer, withSchemaInstruction } from './json-answer.js';
 import type { CompletionRequest, CompletionResult, KeyContext, LlmProvider } from './llm-provider.js';
 import { ProviderFailures } from './provider-failures.js';
+
+/** Finish reasons that mean a filter stopped the answer (Gemini's FinishReason). */
+const BLOCKING_FINISH_REASONS: ReadonlySet<string> = new Set([
+  FinishReason.SAFETY,
+  FinishReason.RECITATION,
+  FinishReason.BLOCKLIST,
+  FinishReason.PROHIBITED_CONTENT,
+  FinishReason.SPII,
+]);
 
 export interface GeminiOptions {
   key: string;
@@ -48,10 +57,27 @@ export class GeminiProvider implements LlmProvider {
       { baseUrl: this.#baseUrl },
     );
     // the SDK never retries by itself, so there is no retry count to turn off here
-    const text = await this.call(() =>
-      withDeadline(this.#timeoutMs, async (signal) => (await model.generateContent(user, { signal })).response.text()),
-    );
-    return jsonSchema ? { text, json: parseJsonAnswer(text, this.#failures) } : { text };
+    const response = await this.call(() => withDeadline(this.#timeoutMs, async (signal) => (await model.generateContent(user, { signal })).response));
+    const text = this.answerText(response);
+    const finishReason = response.candidates?.[0]?.finishReason;
+    return jsonSchema ? { text, json: parseJsonAnswer(text, this.#failures, finishReason), finishReason } : { text, finishReason };
+  }
+
+  /**
+   * The text of the first candidate, read without the SDK's `text()` (which throws one error for
+   * every kind of empty answer). A blocked prompt or a safety finish is a record-specific failure; no
+   * candidate at all is a ProviderUnavailableError. See
+   * https://ai.google.dev/api/generate-content#v1beta.GenerateContentResponse.
+   */
+  private answerText(response: GenerateContentResponse): string {
+    const blockReason = response.promptFeedback?.blockReason;
+    if (blockReason) throw this.#failures.blocked(blockReason);
+    const candidate = response.candidates?.[0];
+    if (!candidate) throw this.#failures.noAnswer('no candidates');
+    const finishReason = candidate.finishReason;
+    if (finishReason === FinishReason.MAX_TOKENS) throw this.#failures.truncated(finishReason);
+    if (finishReason && BLOCKING_FINISH_REASONS.has(finishReason)) throw this.#failures.blocked(finishReason);
+    return (candidate.content?.parts ?? []).map((part) => part.text ?? '').join('');
   }
 
   /** The SDK has no "list models" call: a plain GET, with the key in the header, never in `?key=`. */

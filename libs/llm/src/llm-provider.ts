@@ -15,6 +15,8 @@ export interface CompletionRequest {
 export interface CompletionResult {
   text: string;
   json?: unknown;
+  /** The provider's word for how the answer ended (`stop`, `STOP`), when it said. */
+  finishReason?: string;
 }
 
 /**

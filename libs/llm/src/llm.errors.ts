@@ -46,6 +46,51 @@ export class ProviderUnavailableError extends LlmError {
 }
 
 /**
+ * The provider answered, but the answer cannot be used for this input: refused, blocked, cut off,
+ * or no JSON even after repair. Sending the same input again would fail the same way, so it is not
+ * retried; a job stores it against the one record and goes on. `finishReason` is the provider's own
+ * word for how the answer ended (OpenAI's finish_reason, Gemini's finishReason or blockReason).
+ */
+export class UnusableAnswerError extends LlmError {
+  constructor(
+    code: ErrorCode,
+    provider: ProviderId,
+    message: string,
+    readonly finishReason: string | undefined,
+  ) {
+    super(code, message, provider, false);
+  }
+}
+
+/** The model declined (OpenAI's `refusal`). */
+export class AnswerRefusedError extends UnusableAnswerError {
+  constructor(provider: ProviderId, message: string, finishReason?: string) {
+    super(ErrorCode.ExtractionRefused, provider, message, finishReason);
+  }
+}
+
+/** A safety or recitation filter blocked the prompt or the answer. */
+export class AnswerBlockedError extends UnusableAnswerError {
+  constructor(provider: ProviderId, message: string, finishReason?: string) {
+    super(ErrorCode.ContentBlocked, provider, message, finishReason);
+  }
+}
+
+/** The answer was cut off at the output limit (finish_reason "length", Gemini MAX_TOKENS). */
+export class AnswerTruncatedError extends UnusableAnswerError {
+  constructor(provider: ProviderId, message: string, finishReason?: string) {
+    super(ErrorCode.ExtractionTruncated, provider, message, finishReason);
+  }
+}
+
+/** Asked for JSON, the model answered something no repair turns into JSON. */
+export class AnswerUnparsableError extends UnusableAnswerError {
+  constructor(provider: ProviderId, message: string, finishReason?: string) {
+    super(ErrorCode.ExtractionUnparsable, provider, message, finishReason);
+  }
+}
+
+/**
  * The provider refused this particular request (a 400, 404, 422...): sending it again would fail
  * the same way, so unlike ProviderUnavailableError it is not retryable. It keeps the
  * PROVIDER_UNAVAILABLE code because clients already branch on that one.

@@ -9,6 +9,12 @@ import { ProviderFailures } from './provider-failures.js';
 // one pool of connections per process, shared by every client (connections carry no key)
 const nodeHttpFetch = createNodeHttpFetch();
 
+/** A chat completion as a gateway may really send it: choices missing, or an error object instead. */
+interface PartialCompletion {
+  choices?: { finish_reason?: string | null; message?: { content?: string | null; refusal?: string | null } }[];
+  error?: unknown;
+}
+
 export interface OpenAiCompatibleOptions {
   provider: 'openai' | 'deepseek';
   key: string;
@@ -50,10 +56,23 @@ export class OpenAiCompatibleProvider implements LlmProvider {
     });
   }
 
+  /**
+   * One chat completion. How the answer ended decides what it is worth: OpenAI's `refusal`, a
+   * `length` or `content_filter` finish are record-specific failures (never retried); a 200 without
+   * choices (an error object, as OpenRouter and other gateways send) is a ProviderUnavailableError.
+   * See https://platform.openai.com/docs/api-reference/chat/object.
+   */
   async complete(request: CompletionRequest): Promise<CompletionResult> {
-    const response = await this.call(() => this.#client.chat.completions.create(this.params(request)));
-    const text = response.choices[0]?.message?.content ?? '';
-    return request.jsonSchema ? { text, json: parseJsonAnswer(text, this.#failures) } : { text };
+    // the SDK types a 200 as a full completion; gateways send less, so read it as possibly partial
+    const response: PartialCompletion = await this.call(() => this.#client.chat.completions.create(this.params(request)));
+    const choice = response.choices?.[0];
+    if (!choice) throw this.#failures.noAnswer(response.error ? 'an error object instead of choices' : 'no choices');
+    const finishReason = choice.finish_reason ?? undefined;
+    if (choice.message?.refusal) throw this.#failures.refused(finishReason);
+    if (finishReason === 'length') throw this.#failures.truncated(finishReason);
+    if (finishReason === 'content_filter') throw this.#failures.blocked(finishReason);
+    const text = choice.message?.content ?? '';
+    return request.jsonSchema ? { text, json: parseJsonAnswer(text, this.#failures, finishReason), finishReason } : { text, finishReason };
   }
 
   async validateKey(): Promise<void> {

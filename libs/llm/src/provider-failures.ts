@@ -1,5 +1,15 @@
 import { maskKey, type ProviderId } from '#libs/common';
-import { AuthenticationError, type LlmError, ProviderRequestError, ProviderUnavailableError, RateLimitedError } from './llm.errors.js';
+import {
+  AnswerBlockedError,
+  AnswerRefusedError,
+  AnswerTruncatedError,
+  AnswerUnparsableError,
+  AuthenticationError,
+  type LlmError,
+  ProviderRequestError,
+  ProviderUnavailableError,
+  RateLimitedError,
+} from './llm.errors.js';
 import type { KeyContext } from './llm-provider.js';
 
 /**
@@ -32,6 +42,28 @@ export class ProviderFailures {
 
   rejected(reason: string): ProviderRequestError {
     return new ProviderRequestError(this.provider, `Request rejected by ${this.who}: ${reason}`);
+  }
+
+  /** A 200 that carries no answer (no choices or candidates, or an error object): worth another try. */
+  noAnswer(reason: string): ProviderUnavailableError {
+    return this.unavailable(`the answer carried ${reason}`);
+  }
+
+  refused(finishReason?: string): AnswerRefusedError {
+    return new AnswerRefusedError(this.provider, `The ${this.provider} model refused to extract from this text`, finishReason);
+  }
+
+  /** `finishReason`: the provider's own word (SAFETY, RECITATION, content_filter, or a prompt's blockReason). */
+  blocked(finishReason: string): AnswerBlockedError {
+    return new AnswerBlockedError(this.provider, `${this.provider} blocked the content (${finishReason})`, finishReason);
+  }
+
+  truncated(finishReason: string): AnswerTruncatedError {
+    return new AnswerTruncatedError(this.provider, `The ${this.provider} answer was cut off at the output limit (${finishReason})`, finishReason);
+  }
+
+  unparsable(finishReason?: string): AnswerUnparsableError {
+    return new AnswerUnparsableError(this.provider, `The ${this.provider} answer was not JSON, even after repair`, finishReason);
   }
 
   /** The common HTTP status rules; provider-specific exceptions are decided before calling this. */

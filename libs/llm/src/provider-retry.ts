@@ -4,40 +4,95 @@ import { LlmError, RateLimitedError } from './llm.errors.js';
 
 /** How often and how patiently one provider call is tried (times in ms). */
 export interface RetryPolicy {
-  /** Tries in all, the first included (1: never retried). */
+  /** Tries in all on 5xx and timeouts, the first included (1: never retried). 429s do not count: see rateLimitPatienceMs. */
   maxAttempts: number;
-  /** First backoff; it doubles per retry, with jitter. */
+  /** Backoff base: a retry waits a random time up to `baseDelayMs * 2^(n-1)` (full jitter). */
   baseDelayMs: number;
   /** Cap for one backoff, and for one wait a provider asked for with retry-after. */
   maxDelayMs?: number;
+  /** How long a provider may keep answering 429 before the call fails RATE_LIMITED (default 120 s). */
+  rateLimitPatienceMs?: number;
 }
 
 const DEFAULT_MAX_DELAY_MS = 60_000;
+const DEFAULT_RATE_LIMIT_PATIENCE_MS = 120_000;
+
+/** AWS's "full jitter": a random wait between 0 and the exponential cap, so retries spread out instead of arriving together. */
+function fullJitter(policy: RetryPolicy, attempt: number): number {
+  return Math.random() * Math.min(policy.maxDelayMs ?? DEFAULT_MAX_DELAY_MS, policy.baseDelayMs * 2 ** (attempt - 1));
+}
+
+/**
+ * One pause shared by every call made with one key in one job: a 429 holds all of them until its
+ * retry-after (RFC 9110 section 10.2.3), instead of each call waiting, retrying and being refused on
+ * its own. The streak of 429s ends with the first call that goes through; a streak longer than the
+ * patience ends the job RATE_LIMITED.
+ */
+export class RateLimitPause {
+  private until = 0;
+  private streakStartedAt: number | undefined;
+  private streakLength = 0;
+
+  constructor(private readonly policy: RetryPolicy) {}
+
+  /** Resolves when no pause is in force. */
+  async wait(): Promise<void> {
+    for (let left = this.until - Date.now(); left > 0; left = this.until - Date.now()) await sleep(left);
+  }
+
+  /**
+   * A 429: every call waits `retryAfterMs` (or a jittered backoff when the provider named none).
+   * @returns false once the provider has refused for longer than the patience
+   */
+  hit(retryAfterMs: number | undefined): boolean {
+    const now = Date.now();
+    this.streakStartedAt ??= now;
+    this.streakLength++;
+    const wait = Math.min(this.policy.maxDelayMs ?? DEFAULT_MAX_DELAY_MS, retryAfterMs ?? fullJitter(this.policy, this.streakLength));
+    this.until = Math.max(this.until, now + wait);
+    return now - this.streakStartedAt <= (this.policy.rateLimitPatienceMs ?? DEFAULT_RATE_LIMIT_PATIENCE_MS);
+  }
+
+  /** A call went through: the provider accepts calls again. */
+  clear(): void {
+    this.streakStartedAt = undefined;
+    this.streakLength = 0;
+  }
+}
 
 function isRetryable(error: unknown): error is LlmError {
   return error instanceof LlmError && error.retryable;
 }
 
 /**
- * Runs a provider call with p-retry: retryable typed errors (429, 5xx, timeouts) are tried again
- * after an exponential backoff of `baseDelayMs * 2^(n-1)`, jittered to 50-100% of it; a 429's
- * retry-after (RFC 9110 section 10.2.3) is waited out first, so the backoff spreads the retries
- * that follow it. Anything else, above all an AuthenticationError, is thrown at once.
- * @throws the call's last error once `maxAttempts` is used up, or its first non-retryable one
+ * Runs a provider call with p-retry. A 5xx or a timeout is tried again after a full-jitter backoff,
+ * up to `maxAttempts` tries. A 429 does not use up tries: it pauses every call sharing `pause` (one
+ * job's key) until the provider's retry-after, for as long as the patience lasts. Anything else,
+ * above all an AuthenticationError or an unusable answer, is thrown at once.
+ * @throws the call's last error once the tries or the patience are used up, or its first non-retryable one
  */
-export function withProviderRetry<T>(policy: RetryPolicy, call: () => Promise<T>): Promise<T> {
-  const maxDelayMs = policy.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
-  return pRetry(call, {
-    retries: Math.max(0, policy.maxAttempts - 1),
-    factor: 2,
-    // p-retry's jitter multiplies by 1-2: half the base gives 50-100% of baseDelayMs * 2^(n-1)
-    minTimeout: policy.baseDelayMs / 2,
-    maxTimeout: maxDelayMs,
-    randomize: true,
-    shouldRetry: ({ error }) => isRetryable(error),
-    onFailedAttempt: async ({ error, retriesLeft }) => {
-      const asked = retriesLeft > 0 && error instanceof RateLimitedError ? error.retryAfterMs : undefined;
-      if (asked) await sleep(Math.min(maxDelayMs, asked));
+export function withProviderRetry<T>(policy: RetryPolicy, call: () => Promise<T>, pause = new RateLimitPause(policy)): Promise<T> {
+  return pRetry(
+    async () => {
+      await pause.wait();
+      const result = await call();
+      pause.clear();
+      return result;
     },
-  });
+    {
+      retries: Math.max(0, policy.maxAttempts - 1),
+      // the waits are ours (shared pause, full jitter): p-retry counts tries and decides
+      minTimeout: 0,
+      shouldRetry: ({ error }) => isRetryable(error),
+      shouldConsumeRetry: ({ error }) => !(error instanceof RateLimitedError),
+      onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+        if (error instanceof RateLimitedError) {
+          // throwing here ends the retries with this error: the provider refused for too long
+          if (!pause.hit(error.retryAfterMs)) throw error;
+        } else if (isRetryable(error) && retriesLeft > 0) {
+          await sleep(fullJitter(policy, attemptNumber));
+        }
+      },
+    },
+  );
 }

@@ -29,11 +29,32 @@ export class StoredRecordSource implements RecordSource {
   }
 }
 
+/** The records another backfill could not extract, in the same `seq` order: what a retry reads. */
+class FailedRecordSource implements RecordSource {
+  constructor(
+    readonly name: RecordSourceName,
+    private readonly workspaceId: string,
+    private readonly failedIn: string,
+    private readonly records: SourceRecordRepository,
+  ) {}
+
+  async fetchPage(cursor: string | null, limit: number): Promise<RecordPage> {
+    const records = await this.records.pageFailedIn(this.workspaceId, this.failedIn, cursor ? BigInt(cursor) : 0n, limit);
+    const last = records.at(-1);
+    return { records, nextCursor: records.length === limit && last ? last.seq.toString() : null };
+  }
+}
+
 @Injectable()
 export class RecordSourceFactory {
   constructor(private readonly records: SourceRecordRepository) {}
 
   forWorkspace(workspaceId: string, source: RecordSourceName): RecordSource {
     return new StoredRecordSource(source, workspaceId, this.records);
+  }
+
+  /** The records of `source` that backfill `backfillId` stored as failed. */
+  failedIn(workspaceId: string, source: RecordSourceName, backfillId: string): RecordSource {
+    return new FailedRecordSource(source, workspaceId, backfillId, this.records);
   }
 }

@@ -26,6 +26,16 @@ export class SourceRecordRepository {
     return count;
   }
 
+  /** Records after `afterSeq` that backfill `backfillId` could not extract, in insertion order. */
+  pageFailedIn(workspaceId: string, backfillId: string, afterSeq: bigint, limit: number): Promise<RecordForExtraction[]> {
+    return this.prisma.sourceRecord.findMany({
+      where: { workspaceId, seq: { gt: afterSeq }, failures: { some: { backfillId } } },
+      orderBy: { seq: 'asc' },
+      take: limit,
+      select: { id: true, seq: true, externalId: true, fromAddr: true, toAddr: true, subject: true, body: true, sentAt: true },
+    });
+  }
+
   /** Records after `afterSeq` in insertion order: the backfill's pages. */
   page(workspaceId: string, source: RecordSourceName, afterSeq: bigint, limit: number): Promise<RecordForExtraction[]> {
     return this.prisma.sourceRecord.findMany({

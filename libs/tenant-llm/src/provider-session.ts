@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type KeyUsageOutcome, KeyUsageRepository, type ResolvedKey } from '#libs/byok';
 import { AppConfig } from '#libs/config';
-import { type KeyContext, LlmClientFactory, type LlmProvider, type RetryPolicy, withProviderRetry } from '#libs/llm';
+import { type KeyContext, LlmClientFactory, type LlmProvider, RateLimitPause, type RetryPolicy, withProviderRetry } from '#libs/llm';
 import { providerRetryPolicy } from './retry-policy.js';
 
 /** Who a session calls for: the job, its tenant and the key the key policy chose. */
@@ -21,23 +21,32 @@ export interface CallCounter {
 /**
  * One job's access to its provider: a client bound to the job's key, every call retried by the
  * configured policy and counted, and the counts recorded in key_usage (by fingerprint, never the key).
+ * All calls of the session share one rate-limit pause: a 429 holds them all until its retry-after.
  * Backfills and AI jobs both go through it, so they cannot differ in retries or accounting.
  */
 export class ProviderSession {
+  private readonly pause: RateLimitPause;
+
   constructor(
     readonly llm: LlmProvider,
     private readonly scope: SessionScope,
     private readonly policy: RetryPolicy,
     private readonly usage: KeyUsageRepository,
-  ) {}
+  ) {
+    this.pause = new RateLimitPause(policy);
+  }
 
   /** A call wrapper (GraphExtractor's ProviderCall): retried per policy, every attempt added to `counter`. */
   counted(counter: CallCounter): <T>(call: () => Promise<T>) => Promise<T> {
     return (call) =>
-      withProviderRetry(this.policy, () => {
-        counter.count++;
-        return call();
-      });
+      withProviderRetry(
+        this.policy,
+        () => {
+          counter.count++;
+          return call();
+        },
+        this.pause,
+      );
   }
 
   /** Records a batch of `calls` attempts and how it ended; nothing for an empty batch. */

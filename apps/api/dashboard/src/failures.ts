@@ -53,6 +53,12 @@ export function failureHelp(job: Pick<Backfill, 'failure' | 'provider'>): Failur
       };
     case 'PROVIDER_UNAVAILABLE':
       return { title: 'Provider unavailable', fix: `${provider} did not answer. Try again later.`, linkToKeys: false };
+    case 'EXTRACTION_FAILING':
+      return {
+        title: 'Too many records failed',
+        fix: 'The backfill stopped so as not to spend more on answers that cannot be used. Look at the failed records below, fix the cause (often another provider in Settings), then retry them.',
+        linkToKeys: false,
+      };
     case 'WORKSPACE_NOT_FOUND':
       return { title: 'Workspace not found', fix: 'The workspace was removed or moved to another tenant.', linkToKeys: false };
     default:
@@ -61,5 +67,29 @@ export function failureHelp(job: Pick<Backfill, 'failure' | 'provider'>): Failur
         fix: 'Start the backfill again. If it fails the same way, contact support with the job id.',
         linkToKeys: false,
       };
+  }
+}
+
+/** Why one record failed, and what to do about it, by the code stored with it. */
+export function recordFailureHelp(code: string): { title: string; fix: string } {
+  switch (code) {
+    case 'EXTRACTION_REFUSED':
+      return { title: 'The model refused', fix: 'Retry them; if the model refuses again, choose another provider in Settings.' };
+    case 'CONTENT_BLOCKED':
+      return {
+        title: "Blocked by the provider's safety filter",
+        fix: 'The same provider will block them again: choose another provider in Settings, then retry.',
+      };
+    case 'EXTRACTION_TRUNCATED':
+      return {
+        title: 'The answer was cut off',
+        fix: "The answer ran past the model's output limit even for small parts of the text: retry with another provider.",
+      };
+    case 'EXTRACTION_UNPARSABLE':
+      return { title: 'The answer was not JSON', fix: 'Retry them: a model usually answers in the right form on another try.' };
+    case 'EXTRACTION_INVALID':
+      return { title: 'The answer had the wrong shape', fix: 'Retry them: a model usually answers in the right form on another try.' };
+    default:
+      return { title: 'The record could not be extracted', fix: 'Retry them; if they fail the same way, contact support with the job id.' };
   }
 }

@@ -47,10 +47,18 @@ export interface Backfill {
   source: string;
   status: BackfillStatus;
   failure: { code: string; message: string } | null;
-  counters: { recordsFetched: number; recordsProcessed: number; entities: number; relationships: number };
+  counters: {
+    recordsFetched: number;
+    recordsProcessed: number;
+    recordsFailed: number;
+    itemsDropped: number;
+    entities: number;
+    relationships: number;
+  };
   provider: ProviderId | null;
   keySource: 'request' | 'tenant' | 'platform' | null;
   keyLast4: string | null;
+  retryOf: string | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -80,4 +88,22 @@ export interface GraphPage {
 
 export interface EntityDetail extends GraphEntity {
   mentions: { recordId: string; externalId: string; subject: string; from: string; sentAt: string }[];
+}
+
+/** One record a backfill could not extract (GET /v1/backfills/:id/failures). */
+export interface FailedRecord {
+  recordId: string;
+  externalId: string;
+  subject: string;
+  code: string;
+  reason: string;
+  finishReason: string | null;
+  attempts: number;
+  createdAt: string;
+}
+
+export interface FailedRecordsPage {
+  items: FailedRecord[];
+  summary: { code: string; count: number }[];
+  nextCursor: string | null;
 }

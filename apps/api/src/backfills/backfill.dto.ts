@@ -25,13 +25,19 @@ export const backfillView = z.object({
   failure: failureView.nullable(),
   counters: z.object({
     recordsFetched: z.number().int(),
-    recordsProcessed: z.number().int(),
+    recordsProcessed: z.number().int().meta({ description: 'Records handled, failed ones included' }),
+    recordsFailed: z.number().int().meta({
+      description:
+        'Records whose answer could not be used (refused, blocked, truncated, not JSON): see /failures; a succeeded backfill may have some',
+    }),
+    itemsDropped: z.number().int().meta({ description: 'Single entities or relationships a model returned that did not fit the schema, left out' }),
     entities: z.number().int().meta({ description: 'Entities this backfill added to the graph' }),
     relationships: z.number().int().meta({ description: 'Relationships this backfill added to the graph' }),
   }),
   provider: z.string().nullable(),
   keySource: keySourceView.nullable(),
   keyLast4: z.string().nullable(),
+  retryOf: uuidSchema().nullable().meta({ description: 'The backfill whose failed records this one retries' }),
   createdAt: z.date(),
   startedAt: z.date().nullable(),
   finishedAt: z.date().nullable(),
@@ -48,14 +54,60 @@ export function toBackfillView(backfill: Backfill): BackfillView {
     counters: {
       recordsFetched: backfill.recordsFetched,
       recordsProcessed: backfill.recordsProcessed,
+      recordsFailed: backfill.recordsFailed,
+      itemsDropped: backfill.itemsDropped,
       entities: backfill.entities,
       relationships: backfill.relationships,
     },
     provider: backfill.provider,
     keySource: backfill.keySource as BackfillView['keySource'],
     keyLast4: backfill.keyLast4,
+    retryOf: backfill.retryOfId,
     createdAt: backfill.createdAt,
     startedAt: backfill.startedAt,
     finishedAt: backfill.finishedAt,
   };
 }
+
+export const FAILURES_PAGE_MAX_LIMIT = 500;
+
+export const failuresQuery = z.strictObject({
+  cursor: z
+    .string({ error: 'cursor must be a single string' })
+    .regex(/^\d{1,19}$/, { error: 'cursor is not one this API returned; start again without it' })
+    .transform(BigInt)
+    .optional()
+    .meta({ description: 'nextCursor of the previous page' }),
+  limit: z
+    .string({ error: 'limit must be an integer' })
+    .regex(/^\d+$/, { error: 'limit must be an integer' })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(1, { error: `limit must be from 1 to ${FAILURES_PAGE_MAX_LIMIT}` })
+        .max(FAILURES_PAGE_MAX_LIMIT, { error: `limit must be from 1 to ${FAILURES_PAGE_MAX_LIMIT}` }),
+    )
+    .default(100)
+    .meta({ description: `Failures per page, from 1 to ${FAILURES_PAGE_MAX_LIMIT} (default 100)` }),
+});
+export type FailuresQuery = z.output<typeof failuresQuery>;
+
+export const failuresView = z.object({
+  items: z.array(
+    z.object({
+      recordId: uuidSchema(),
+      externalId: z.string(),
+      subject: z.string(),
+      code: z.string().meta({ example: 'EXTRACTION_REFUSED' }),
+      reason: z.string(),
+      finishReason: z.string().nullable().meta({ description: "The provider's own word for how the answer ended" }),
+      attempts: z.number().int().meta({ description: 'Times the record was tried, retries included' }),
+      createdAt: z.date(),
+    }),
+  ),
+  summary: z.array(z.object({ code: z.string(), count: z.number().int() })).meta({ description: 'Failed records per code, most common first' }),
+  nextCursor: z.string().nullable(),
+});
+export type FailuresView = z.output<typeof failuresView>;

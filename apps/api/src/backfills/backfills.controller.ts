@@ -6,8 +6,19 @@ import type { RequestKey } from '#libs/common';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { WorkspaceAccess } from '../auth/workspace-access.js';
 import { ApiByokHeaders, RequestScopedKey } from '../byok/byok-headers.js';
-import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
-import { backfillStartedView, type BackfillView, backfillView, type StartBackfillBody, startBackfillBody, toBackfillView } from './backfill.dto.js';
+import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
+import {
+  backfillStartedView,
+  type BackfillView,
+  backfillView,
+  type FailuresQuery,
+  failuresQuery,
+  type FailuresView,
+  failuresView,
+  type StartBackfillBody,
+  startBackfillBody,
+  toBackfillView,
+} from './backfill.dto.js';
 
 @ApiTags('backfills')
 @ApiBearerAuth()
@@ -47,6 +58,39 @@ export class BackfillsController {
   @ApiOkResponse({ schema: openApiSchema(backfillView, 'output') })
   async get(@CurrentPrincipal() principal: Principal, @UuidParam('jobId') jobId: string): Promise<BackfillView> {
     return toBackfillView(await this.backfills.get(jobId, tenantScope(principal)));
+  }
+
+  /** The records a backfill could not extract, in record order, with why; never the text or the answer. */
+  @Get('backfills/:jobId/failures')
+  @ApiOkResponse({ schema: openApiSchema(failuresView, 'output') })
+  async failures(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('jobId') jobId: string,
+    @ValidQuery(failuresQuery) query: FailuresQuery,
+  ): Promise<FailuresView> {
+    const page = await this.backfills.failuresOf(jobId, tenantScope(principal), { afterSeq: query.cursor, limit: query.limit });
+    return {
+      items: page.items.map(({ recordSeq: _seq, ...item }) => item),
+      summary: page.summary,
+      nextCursor: page.nextSeq === null ? null : page.nextSeq.toString(),
+    };
+  }
+
+  /** A new backfill of only this one's failed records (202 { jobId }); 409 when it has none, or while a backfill is active. */
+  @Post('backfills/:jobId/retry-failed')
+  @HttpCode(202)
+  @ApiByokHeaders()
+  @ApiAcceptedResponse({
+    schema: openApiSchema(backfillStartedView, 'output'),
+    description: '409 BACKFILL_NOTHING_TO_RETRY or BACKFILL_ALREADY_ACTIVE',
+  })
+  async retryFailed(
+    @CurrentPrincipal() principal: Principal,
+    @RequestScopedKey() requestKey: RequestKey | undefined,
+    @UuidParam('jobId') jobId: string,
+  ): Promise<{ jobId: string }> {
+    const retry = await this.backfills.retryFailed(jobId, tenantScope(principal), requestKey);
+    return { jobId: retry.id };
   }
 
   @Post('backfills/:jobId/cancel')

@@ -40,6 +40,17 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.PlatformKeyMissing:
     case ErrorCode.InvalidApiKey:
       return HttpStatus.UNPROCESSABLE_ENTITY;
+    // a job's outcome; an AI job stores it as its error, nothing answers it over HTTP today
+    case ErrorCode.ExtractionRefused:
+    case ErrorCode.ContentBlocked:
+    case ErrorCode.ExtractionTruncated:
+    case ErrorCode.ExtractionUnparsable:
+    case ErrorCode.ExtractionInvalid:
+    case ErrorCode.RecordNotStorable:
+    case ErrorCode.ExtractionFailing:
+      return HttpStatus.UNPROCESSABLE_ENTITY;
+    case ErrorCode.BackfillNothingToRetry:
+      return HttpStatus.CONFLICT;
     case ErrorCode.RateLimited:
       return HttpStatus.TOO_MANY_REQUESTS;
     case ErrorCode.ProviderUnavailable:

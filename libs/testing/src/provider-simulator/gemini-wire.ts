@@ -1,4 +1,5 @@
 import { extractEntitiesDeterministically, plainAnswerFor } from './entity-extraction.js';
+import { damagedAnswer, faultIn } from './fault-markers.js';
 import type { FailureKind, WireFormat, WireReply, WireRequest } from './simulator-types.js';
 
 interface Content {
@@ -12,6 +13,7 @@ interface GenerateBody {
   generationConfig?: { responseMimeType?: string };
 }
 
+const SAFETY_RATINGS = [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'HIGH', blocked: true }];
 const GENERATE = /^\/v1beta\/models\/([^/:]+):generateContent$/;
 const INVALID_KEY_MESSAGE = 'API key not valid. Please pass a valid API key.';
 
@@ -28,13 +30,30 @@ function generateContent(request: WireRequest, model: string): WireReply {
   const user = textOf([...(body.contents ?? [])].reverse().find((c) => (c.role ?? 'user') === 'user'));
   const system = textOf(body.systemInstruction);
   const wantsJson = body.generationConfig?.responseMimeType === 'application/json' || /entit/i.test(system);
-  const text = wantsJson ? JSON.stringify(extractEntitiesDeterministically(user)) : plainAnswerFor('gemini', user);
+  const fault = wantsJson && request.faults ? faultIn(user) : undefined;
   const promptTokenCount = Math.ceil((system.length + user.length) / 4);
+  const usageMetadata = { promptTokenCount, candidatesTokenCount: 0, totalTokenCount: promptTokenCount };
+  switch (fault) {
+    case 'errorBody':
+      return { status: 200, body: { error: { code: 500, message: 'Internal error encountered.', status: 'INTERNAL' } } };
+    case 'blocked':
+      return { status: 200, body: { promptFeedback: { blockReason: 'SAFETY', safetyRatings: SAFETY_RATINGS }, usageMetadata, modelVersion: model } };
+    case 'safety':
+      return {
+        status: 200,
+        body: { candidates: [{ finishReason: 'SAFETY', index: 0, safetyRatings: SAFETY_RATINGS }], usageMetadata, modelVersion: model },
+      };
+  }
+  const text = fault
+    ? damagedAnswer(fault, user)
+    : wantsJson
+      ? JSON.stringify(extractEntitiesDeterministically(user))
+      : plainAnswerFor('gemini', user);
   const candidatesTokenCount = Math.ceil(text.length / 4);
   return {
     status: 200,
     body: {
-      candidates: [{ content: { parts: [{ text }], role: 'model' }, finishReason: 'STOP', index: 0 }],
+      candidates: [{ content: { parts: [{ text }], role: 'model' }, finishReason: fault === 'truncated' ? 'MAX_TOKENS' : 'STOP', index: 0 }],
       usageMetadata: { promptTokenCount, candidatesTokenCount, totalTokenCount: promptTokenCount + candidatesTokenCount },
       modelVersion: model,
     },

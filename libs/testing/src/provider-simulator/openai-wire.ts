@@ -1,4 +1,5 @@
 import { extractEntitiesDeterministically, plainAnswerFor } from './entity-extraction.js';
+import { damagedAnswer, faultIn } from './fault-markers.js';
 import type { FailureKind, WireFormat, WireReply, WireRequest } from './simulator-types.js';
 
 interface ChatBody {
@@ -39,10 +40,18 @@ function chatCompletion(request: WireRequest): WireReply {
     .join('\n');
   const user = textOf([...messages].reverse().find((m) => m.role === 'user')?.content);
   const wantsJson = ['json_schema', 'json_object'].includes(body.response_format?.type ?? '') || /entit/i.test(system);
-  const content = wantsJson ? JSON.stringify(extractEntitiesDeterministically(user)) : plainAnswerFor(request.provider, user);
+  const fault = wantsJson && request.faults ? faultIn(user) : undefined;
+  // an OpenAI-compatible gateway's 200 without choices
+  if (fault === 'errorBody') return { status: 200, body: { error: { message: 'Upstream provider returned an error', code: 502 } } };
+  let content: string | null = wantsJson ? JSON.stringify(extractEntitiesDeterministically(user)) : plainAnswerFor(request.provider, user);
+  let refusal: string | null = null;
+  let finishReason = 'stop';
+  if (fault === 'refusal') [content, refusal] = [null, "I'm sorry, but I can't help with that request."];
+  else if (fault === 'safety' || fault === 'blocked') [content, finishReason] = ['', 'content_filter'];
+  else if (fault) [content, finishReason] = [damagedAnswer(fault, user), fault === 'truncated' ? 'length' : 'stop'];
   const model = body.model ?? DEFAULT_MODELS[request.provider];
   const promptTokens = Math.ceil((system.length + user.length) / 4);
-  const completionTokens = Math.ceil(content.length / 4);
+  const completionTokens = Math.ceil((content ?? refusal ?? '').length / 4);
   return {
     status: 200,
     body: {
@@ -50,7 +59,7 @@ function chatCompletion(request: WireRequest): WireReply {
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model,
-      choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+      choices: [{ index: 0, message: { role: 'assistant', content, refusal }, logprobs: null, finish_reason: finishReason }],
       usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
     },
   };

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PROVIDER_IDS, type ProviderId } from '#libs/common';
 import { fingerprintForSimulator } from './fingerprint.js';
+import { RATE_LIMIT_BURST } from './fault-markers.js';
 import { geminiWire } from './gemini-wire.js';
 import { type GateMatch, SimulatorGate } from './simulator-gate.js';
 import { openAiWire } from './openai-wire.js';
@@ -46,6 +47,9 @@ export class ProviderSimulator {
   private latencyMs: number;
   private readonly latencyByProvider = new Map<ProviderId, number>();
   private readonly gates: SimulatorGate[] = [];
+  // rate-limit burst markers already set off: a retried request carrying one does not start another
+  private readonly bursts = new Set<string>();
+  private faultsEnabled = true;
 
   constructor(private readonly options: SimulatorOptions = {}) {
     for (const [provider, keys] of Object.entries(options.validKeys ?? {})) this.setValidKeys(provider as ProviderId, keys);
@@ -130,8 +134,15 @@ export class ProviderSimulator {
    * Back to the state after construction, for `afterEach`: requests and scripted failures forgotten,
    * latency as configured, every gate opened and removed. Valid keys stay.
    */
+  /** Whether fault markers (`[[sim:...]]`, see FAULT_MARKERS) are acted on; on by default. */
+  setFaults(enabled: boolean): void {
+    this.faultsEnabled = enabled;
+  }
+
   reset(): void {
     this.clear();
+    this.bursts.clear();
+    this.faultsEnabled = true;
     this.latencyMs = this.options.latencyMs ?? 0;
     this.latencyByProvider.clear();
     for (const [provider, ms] of Object.entries(this.options.latencyByProvider ?? {})) this.latencyByProvider.set(provider as ProviderId, ms);
@@ -159,6 +170,7 @@ export class ProviderSimulator {
       query: url.searchParams,
       headers: req.headers,
       body,
+      faults: this.faultsEnabled,
     };
     const key = wire.keyOf(request);
     const model = wire.modelOf(request);
@@ -177,6 +189,11 @@ export class ProviderSimulator {
       bodyText: body === undefined ? '' : JSON.stringify(body),
     };
     for (const gate of this.gates) if (gate.matches(gated)) await gate.pass();
+    const burst = this.faultsEnabled ? RATE_LIMIT_BURST.exec(gated.bodyText) : null;
+    if (burst && !this.bursts.has(burst[0])) {
+      this.bursts.add(burst[0]);
+      this.failNext(provider, { status: 429, times: Number(burst[1]), retryAfterSeconds: Number(burst[2]) });
+    }
     const latency = this.latencyByProvider.get(provider) ?? this.latencyMs;
     if (latency > 0) await sleep(latency);
     send(res, malformed ? wire.failure('bad-request', request) : this.reply(wire, request, key));

@@ -52,6 +52,8 @@ export interface WireRequest {
   query: URLSearchParams;
   headers: Record<string, string | string[] | undefined>;
   body: unknown;
+  /** Whether fault markers in the text are acted on (see fault-markers.ts); off, every answer is clean. */
+  faults: boolean;
 }
 
 export interface WireReply {

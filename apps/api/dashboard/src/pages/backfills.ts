@@ -1,8 +1,8 @@
 import { ApiError, isAbort, messageOf } from '../api.js';
 import type { AppContext, Page } from '../context.js';
 import { formatCount, formatDate, h, MessageArea, replaceChildren, withBusy } from '../dom.js';
-import { failureHelp } from '../failures.js';
-import { ACTIVE_STATUSES, type Backfill, type BackfillStatus, PROVIDER_LABELS, type Workspace } from '../types.js';
+import { failureHelp, recordFailureHelp } from '../failures.js';
+import { ACTIVE_STATUSES, type Backfill, type BackfillStatus, type FailedRecordsPage, PROVIDER_LABELS, type Workspace } from '../types.js';
 import { workspacePicker } from '../workspace-picker.js';
 
 const POLL_MS = 1000;
@@ -65,7 +65,7 @@ export function backfillsPage(context: AppContext): Page {
       h(
         'tr',
         null,
-        ['Created', 'Status', 'Records processed', 'Entities', 'Relationships', 'Provider and key', 'Failure', ''].map((label) =>
+        ['Created', 'Status', 'Records processed', 'Records failed', 'Entities', 'Relationships', 'Provider and key', 'Failure', ''].map((label) =>
           h('th', { scope: 'col' }, label),
         ),
       ),
@@ -154,6 +154,7 @@ export function backfillsPage(context: AppContext): Page {
           h('td', null, formatDate(job.createdAt)),
           h('td', null, statusBadge(job.status)),
           h('td', { class: 'num' }, formatCount(job.counters.recordsProcessed)),
+          h('td', { class: 'num' }, formatCount(job.counters.recordsFailed)),
           h('td', { class: 'num' }, formatCount(job.counters.entities)),
           h('td', { class: 'num' }, formatCount(job.counters.relationships)),
           h('td', null, keyDescription(job)),
@@ -267,6 +268,7 @@ export function backfillsPage(context: AppContext): Page {
     const stats = {
       recordsProcessed: h('span', { class: 'stat-value', 'data-testid': 'records-processed' }),
       recordsFetched: h('span', { class: 'stat-value', 'data-testid': 'records-fetched' }),
+      recordsFailed: h('span', { class: 'stat-value', 'data-testid': 'records-failed' }),
       entities: h('span', { class: 'stat-value', 'data-testid': 'entities' }),
       relationships: h('span', { class: 'stat-value', 'data-testid': 'relationships' }),
     };
@@ -300,10 +302,12 @@ export function backfillsPage(context: AppContext): Page {
         { class: 'stats' },
         stat('records processed', stats.recordsProcessed),
         stat('records fetched', stats.recordsFetched),
+        stat('records failed', stats.recordsFailed),
         stat('entities added', stats.entities),
         stat('relationships added', stats.relationships),
       ),
       job.failure ? failureBox(job) : null,
+      !isActive(job) && job.counters.recordsFailed > 0 ? failedRecordsBox(job) : null,
       h(
         'dl',
         { class: 'facts facts-inline' },
@@ -320,6 +324,7 @@ export function backfillsPage(context: AppContext): Page {
     const update = (next: Backfill) => {
       stats.recordsProcessed.textContent = formatCount(next.counters.recordsProcessed);
       stats.recordsFetched.textContent = formatCount(next.counters.recordsFetched);
+      stats.recordsFailed.textContent = formatCount(next.counters.recordsFailed);
       stats.entities.textContent = formatCount(next.counters.entities);
       stats.relationships.textContent = formatCount(next.counters.relationships);
       facts.key.textContent = keyDescription(next);
@@ -328,6 +333,44 @@ export function backfillsPage(context: AppContext): Page {
     };
     update(job);
     rendered = { jobId: job.id, status: job.status, update };
+  }
+
+  /**
+   * The records an ended job could not extract: how many per cause with the fix, the first ones
+   * with their reason, and a button that retries only them in a new backfill.
+   */
+  function failedRecordsBox(job: Backfill): HTMLElement {
+    const messages = new MessageArea();
+    const body = h('div', { class: 'stack' }, h('p', { class: 'hint' }, 'Loading the failed records…'));
+    const retry = h('button', { type: 'button', class: 'button button-primary', 'data-testid': 'retry-failed' }, 'Retry failed records');
+    retry.addEventListener(
+      'click',
+      () =>
+        void withBusy(retry, 'Starting…', async () => {
+          try {
+            const { jobId } = await api.post<{ jobId: string }>(`/v1/backfills/${job.id}/retry-failed`);
+            context.announce('Retry of the failed records started.');
+            show(await api.get<Backfill>(`/v1/backfills/${jobId}`, { signal: controller.signal }));
+            void loadHistory();
+          } catch (error) {
+            if (!isAbort(error)) messages.error(messageOf(error));
+          }
+        }),
+    );
+    void api
+      .get<FailedRecordsPage>(`/v1/backfills/${job.id}/failures?limit=50`, { signal: controller.signal })
+      .then((page) => replaceChildren(body, failedRecordsSummary(page), failedRecordsTable(page)))
+      .catch((error: unknown) => {
+        if (!isAbort(error)) messages.error(`The failed records could not be loaded: ${messageOf(error)}`);
+      });
+    return h(
+      'section',
+      { class: 'failure', 'aria-labelledby': 'failed-records-title', 'data-testid': 'failed-records' },
+      h('h3', { id: 'failed-records-title' }, `${formatCount(job.counters.recordsFailed)} records could not be extracted`),
+      body,
+      messages.element,
+      h('div', { class: 'actions' }, retry),
+    );
   }
 
   void picker.load().then((selected) => {
@@ -358,6 +401,56 @@ function failureBox(job: Backfill): HTMLElement {
       h('strong', null, 'How to fix: '),
       help.fix,
       help.linkToKeys ? [' ', h('a', { href: '#/keys', class: 'button button-primary button-small' }, 'Go to provider keys')] : null,
+    ),
+  );
+}
+
+/** Failed records per cause, most common first, each with what to do. */
+function failedRecordsSummary(page: FailedRecordsPage): HTMLElement {
+  return h(
+    'ul',
+    { class: 'failure-summary', 'data-testid': 'failure-summary' },
+    page.summary.map(({ code, count }) => {
+      const help = recordFailureHelp(code);
+      return h(
+        'li',
+        null,
+        h('strong', null, `${help.title}: ${formatCount(count)} `),
+        h('code', null, code),
+        h('p', { class: 'failure-fix' }, help.fix),
+      );
+    }),
+  );
+}
+
+function failedRecordsTable(page: FailedRecordsPage): HTMLElement {
+  return h(
+    'table',
+    { class: 'table', 'data-testid': 'failed-records-list' },
+    h('caption', { class: 'visually-hidden' }, 'Failed records, in the order the backfill read them'),
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        ['Record', 'Subject', 'Code', 'Reason', 'Attempts'].map((label) => h('th', { scope: 'col' }, label)),
+      ),
+    ),
+    h(
+      'tbody',
+      null,
+      page.items.map((item) =>
+        h(
+          'tr',
+          { dataset: { recordId: item.recordId } },
+          h('td', null, h('code', null, item.externalId)),
+          h('td', null, item.subject || '—'),
+          h('td', null, h('code', null, item.code)),
+          h('td', null, item.reason),
+          h('td', { class: 'num' }, formatCount(item.attempts)),
+        ),
+      ),
     ),
   );
 }
