@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { MaskedSetting } from '#libs/byok';
 import type { TenantView, WorkspaceView } from '../src/tenants/tenant.dto.js';
 import { type ApiErrorBody, ApiHarness, type ListOf } from './api-harness.js';
+import { keyEchoes } from './key-echo.js';
 
 const canaryKey = () => `sk-canary-${randomBytes(16).toString('hex')}-4207`;
 
@@ -160,10 +161,10 @@ describe('Admin API (e2e)', () => {
       const { PrismaService } = await import('#libs/database');
       const rows = await api.app.get(PrismaService).$queryRaw<Record<string, unknown>[]>`SELECT * FROM tenant_settings`;
       const dump = JSON.stringify(rows, (_, v: unknown) => (isSerializedBuffer(v) ? Buffer.from(v.data).toString('latin1') : v));
-      for (const text of [put.text, list.text, dump, api.logs.text]) {
-        expect(text).not.toContain(key);
-        expect(text).not.toContain(key.slice(0, 24));
-      }
+      // no piece of the key, anywhere: not whole, not its random middle, not cut off
+      expect(keyEchoes('text', [put.text, list.text, dump, ...api.logs.lines], [key])).toEqual([]);
+      // and the search does find a piece of the key where one is planted
+      expect(keyEchoes('planted', [`xx${key.slice(5, 20)}xx`], [key])).toHaveLength(1);
     });
 
     it('stores, lists and deletes a non-secret setting', async () => {
@@ -180,13 +181,44 @@ describe('Admin API (e2e)', () => {
     it("answers 404 for another tenant's resources and changes nothing", async () => {
       const mine = await newTenantOverHttp();
       const theirs = await newTenantOverHttp();
-      await api.request('PUT', `/v1/tenants/${theirs.id}/settings/OPENAI_API_KEY`, { body: { value: canaryKey() } });
+      const theirKey = canaryKey();
+      const stored = await api.request<MaskedSetting>('PUT', `/v1/tenants/${theirs.id}/settings/OPENAI_API_KEY`, { body: { value: theirKey } });
+      // a verdict on their key, so a write would have a validation status and date to change
+      const { ByokKeyStore } = await import('#libs/byok');
+      const { PrismaService, ValidationStatus } = await import('#libs/database');
+      await api.app
+        .get(ByokKeyStore)
+        .recordValidation(theirs.id, 'OPENAI_API_KEY', stored.body.fingerprint!, ValidationStatus.valid, new Date('2026-01-02T03:04:05.678Z'));
+      const theirWorkspace = await api.request<WorkspaceView>('POST', `/v1/tenants/${theirs.id}/workspaces`, { body: { name: 'Their inbox' } });
+      await api.newTenantToken(theirs.id);
       const token = await api.newTenantToken(mine.id);
+      const prisma = api.app.get(PrismaService);
+      /** Everything of theirs a refused request could touch: the key as shown and as stored, workspaces, tokens. */
+      const theirState = async () => ({
+        settings: (await api.request<ListOf<MaskedSetting>>('GET', `/v1/tenants/${theirs.id}/settings`)).body.items,
+        row: await prisma.tenantSetting.findUnique({ where: { tenantId_settingKey: { tenantId: theirs.id, settingKey: 'OPENAI_API_KEY' } } }),
+        workspaces: (await api.request<ListOf<WorkspaceView>>('GET', `/v1/tenants/${theirs.id}/workspaces`)).body.items,
+        tokens: await prisma.tenantToken.findMany({ where: { tenantId: theirs.id }, orderBy: { id: 'asc' } }),
+        tenant: (await api.request<TenantView>('GET', `/v1/tenants/${theirs.id}`)).body,
+      });
+      const before = await theirState();
+      expect(before.settings).toEqual([
+        expect.objectContaining({
+          key: 'OPENAI_API_KEY',
+          fingerprint: stored.body.fingerprint,
+          last4: '4207',
+          validationStatus: 'valid',
+          validatedAt: '2026-01-02T03:04:05.678Z',
+        }),
+      ]);
+      expect(before.workspaces.map((w) => w.id)).toEqual([theirWorkspace.body.id]);
+      expect(before.tokens).toHaveLength(1);
 
       const attempts = [
         ['GET', `/v1/tenants/${theirs.id}`, undefined],
         ['GET', `/v1/tenants/${theirs.id}/settings`, undefined],
         ['PUT', `/v1/tenants/${theirs.id}/settings/OPENAI_API_KEY`, { value: canaryKey() }],
+        ['POST', `/v1/tenants/${theirs.id}/settings/OPENAI_API_KEY/validate`, undefined],
         ['DELETE', `/v1/tenants/${theirs.id}/settings/OPENAI_API_KEY`, undefined],
         ['GET', `/v1/tenants/${theirs.id}/workspaces`, undefined],
         ['POST', `/v1/tenants/${theirs.id}/workspaces`, { name: 'x' }],
@@ -196,9 +228,10 @@ describe('Admin API (e2e)', () => {
         const res = await api.request<ApiErrorBody>(method, path, { token, body });
         expect({ method, path, status: res.status, code: res.body?.error?.code }).toEqual({ method, path, status: 404, code: 'TENANT_NOT_FOUND' });
       }
-      const theirSettings = await api.request<ListOf<MaskedSetting>>('GET', `/v1/tenants/${theirs.id}/settings`);
-      expect(theirSettings.body.items).toHaveLength(1);
-      expect((await api.request<ListOf<WorkspaceView>>('GET', `/v1/tenants/${theirs.id}/workspaces`)).body.items).toEqual([]);
+
+      // the same key (fingerprint, last4, ciphertext), the same verdict and date, the same workspaces and tokens
+      expect(await theirState()).toEqual(before);
+      expect(keyEchoes('response', api.responses, [theirKey])).toEqual([]);
       // its own tenant still works with the same token
       expect((await api.request('GET', `/v1/tenants/${mine.id}/settings`, { token })).status).toBe(200);
     });

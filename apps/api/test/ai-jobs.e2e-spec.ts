@@ -5,6 +5,7 @@ import type { ExtractionAnswer } from '#libs/graphrag';
 import { fingerprintForSimulator, ProviderSimulator, simulatorEnv } from '#libs/testing';
 import type { AiJobView } from '../src/ai-jobs/ai-jobs.dto.js';
 import { type ApiErrorBody, ApiHarness, type JobStarted } from './api-harness.js';
+import { keyEchoes } from './key-echo.js';
 
 const TEXT = 'Alice Johnson from Acme Corp met Bob Smith about the renewal.';
 
@@ -93,7 +94,7 @@ describe('AI jobs with request-scoped BYOK headers (e2e)', () => {
       const res = await extract<ApiErrorBody>(token, headers);
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('BYOK_HEADERS_INCOMPLETE');
-      expect(res.text).not.toContain(openaiRequestKey);
+      expect(keyEchoes('response', [res.text], [openaiRequestKey])).toEqual([]);
     }
     const { PrismaService } = await import('#libs/database');
     await expect(api.app.get(PrismaService).aiJob.count({ where: { tenantId: tenant.id } })).resolves.toBe(0);

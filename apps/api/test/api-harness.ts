@@ -1,7 +1,16 @@
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import type { z } from 'zod';
 import { AppConfig } from '#libs/config';
-import { createTestDatabase, deleteRedisPrefix, Factories, LogCapture, startInProcessWorker, testEnv, type TestDatabase } from '#libs/testing';
+import {
+  createTestDatabase,
+  deleteRedisPrefix,
+  Factories,
+  fileLogs,
+  type LogCapture,
+  startInProcessWorker,
+  testEnv,
+  type TestDatabase,
+} from '#libs/testing';
 import type { backfillStartedView, BackfillView } from '../src/backfills/backfill.dto.js';
 import { createApiApp } from '../src/bootstrap.js';
 
@@ -34,6 +43,20 @@ export interface HttpResult<T = unknown> {
   body: T;
 }
 
+/** One HTTP exchange the test made, as the API answered it (every hop of a redirect is one). */
+export interface RecordedExchange {
+  method: string;
+  url: string;
+  status: number;
+  /** Every response header as received, set-cookie lines one by one. */
+  headers: [name: string, value: string][];
+  body: string;
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+const MAX_REDIRECTS = 20;
+
 export interface RequestOptions {
   token?: string | null;
   body?: unknown;
@@ -44,7 +67,10 @@ export interface RequestOptions {
 
 /** The API booted exactly as in production, on its own database and Redis prefix, over real HTTP. */
 export class ApiHarness extends Factories {
+  /** The body of every response the test received through `request` or `fetch`, in order. */
   readonly responses: string[] = [];
+  /** Every response the test received through `request` or `fetch`: status, headers and body. */
+  readonly exchanges: RecordedExchange[] = [];
 
   private constructor(
     readonly app: INestApplication,
@@ -68,7 +94,7 @@ export class ApiHarness extends Factories {
     const database = await createTestDatabase();
     const env = testEnv(database.url, overrides);
     const config = AppConfig.fromEnv(env);
-    const logs = new LogCapture();
+    const logs = fileLogs;
     const app = await createApiApp(config, { destination: logs });
     await app.listen(0, '127.0.0.1');
     let worker: INestApplicationContext | undefined;
@@ -99,9 +125,8 @@ export class ApiHarness extends Factories {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.body);
     }
-    const response = await fetch(this.baseUrl + path, { method, headers, body });
+    const response = await this.fetch(path, { method, headers, body });
     const text = await response.text();
-    this.responses.push(text);
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
@@ -109,6 +134,45 @@ export class ApiHarness extends Factories {
       parsed = undefined;
     }
     return { status: response.status, headers: response.headers, text, body: parsed as Json<T> };
+  }
+
+  /**
+   * `fetch` for requests `request` cannot make (other verbs, streams, custom redirects): a path is
+   * resolved against the API's URL. Every response, each redirect hop included, is recorded in
+   * `exchanges` and `responses`; the answer is a Response the caller can read as usual.
+   */
+  async fetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
+    let url = new URL(input, this.baseUrl);
+    let request = { ...init };
+    for (let hop = 0; ; hop++) {
+      const response = await fetch(url, { ...request, redirect: 'manual' });
+      const bytes = Buffer.from(await response.arrayBuffer());
+      const method = (request.method ?? 'GET').toUpperCase();
+      const headers = [...response.headers].filter(([name]) => name !== 'set-cookie');
+      headers.push(...response.headers.getSetCookie().map((value): [string, string] => ['set-cookie', value]));
+      const body = bytes.toString('utf8');
+      this.exchanges.push({ method, url: url.toString(), status: response.status, headers, body });
+      this.responses.push(body);
+      const location = response.headers.get('location');
+      if ((init.redirect ?? 'follow') === 'follow' && REDIRECT_STATUSES.has(response.status) && location !== null) {
+        if (hop >= MAX_REDIRECTS) throw new Error(`More than ${MAX_REDIRECTS} redirects from ${String(input)}`);
+        url = new URL(location, url);
+        // as fetch does: a 303, or a 301/302 after a POST, goes on as a GET without a body
+        if (response.status === 303 || (method === 'POST' && response.status !== 307 && response.status !== 308)) {
+          request = { ...request, method: 'GET', body: undefined };
+        }
+        continue;
+      }
+      if (init.redirect === 'error' && REDIRECT_STATUSES.has(response.status)) throw new TypeError(`fetch failed: redirect from ${url.toString()}`);
+      const copy = new Response(NULL_BODY_STATUSES.has(response.status) ? null : bytes, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
+      Object.defineProperty(copy, 'url', { value: url.toString() });
+      Object.defineProperty(copy, 'redirected', { value: hop > 0 });
+      return copy;
+    }
   }
 
   async newTenantToken(tenantId: string): Promise<string> {

@@ -1,16 +1,27 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash, randomBytes } from 'node:crypto';
 import { PrismaService } from '#libs/database';
 import { RecordIngestService } from '#libs/records';
-import { emailRecords, ProviderSimulator, simulatorEnv } from '#libs/testing';
+import { emailRecords, ProviderSimulator, simulatorEnv, WorkerProcess } from '#libs/testing';
 import type { BackfillView } from '../src/backfills/backfill.dto.js';
 import { ApiHarness, type JobStarted } from './api-harness.js';
 
-const WORKER_MAIN = join(process.cwd(), 'dist', 'apps', 'worker', 'src', 'main.js');
 const RECORDS = 120;
+const PAGE_SIZE = 10;
+const CONCURRENCY = 4;
+/** The page the first worker is killed on: pages before it are committed, its calls are held. */
+const KILLED_ON_PAGE = 4;
+/** In every record's subject; lower case and brackets, so the simulator finds no entity in it. */
+const pageMarker = (page: number) => `[[page ${page}]]`;
+
+/** What a workspace's graph holds, without row ids: what two runs over the same records must agree on. */
+interface GraphContent {
+  /** SHA-256 over the sorted lines below. */
+  hash: string;
+  entities: number;
+  relationships: number;
+  mentions: number;
+}
 
 /**
  * Kills a worker process with SIGKILL in the middle of a backfill, starts a fresh one, and checks
@@ -19,27 +30,27 @@ const RECORDS = 120;
  */
 describe('Backfill crash safety (e2e, real worker processes)', () => {
   const key = `sk-crash-${randomBytes(12).toString('hex')}-4242`;
-  const simulator = new ProviderSimulator({ validKeys: { openai: [key] }, latencyMs: 10 });
-  const workers: ChildProcess[] = [];
+  const simulator = new ProviderSimulator({ validKeys: { openai: [key] } });
+  const workers: WorkerProcess[] = [];
   let api: ApiHarness;
 
   beforeAll(async () => {
-    if (!existsSync(WORKER_MAIN)) throw new Error(`${WORKER_MAIN} is missing: run npm run build (npm test does it)`);
     api = await ApiHarness.start({
       ...simulatorEnv(await simulator.start()),
-      SYNC_PAGE_SIZE: '10',
-      SYNC_CONCURRENCY: '4',
+      SYNC_PAGE_SIZE: String(PAGE_SIZE),
+      SYNC_CONCURRENCY: String(CONCURRENCY),
       JOB_LOCK_DURATION_MS: '1500',
     });
   });
+  afterEach(() => simulator.reset());
   afterAll(async () => {
-    for (const worker of workers) if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
-    await api.close();
+    for (const worker of workers) await worker.stop();
+    await api?.close();
     await simulator.stop();
   });
 
-  function startWorker(): ChildProcess {
-    const worker = spawn(process.execPath, [WORKER_MAIN], { env: { ...api.env, LOG_LEVEL: 'warn', PATH: process.env.PATH }, stdio: 'ignore' });
+  async function startWorker(): Promise<WorkerProcess> {
+    const worker = await WorkerProcess.start({ ...api.env, LOG_LEVEL: 'warn' });
     workers.push(worker);
     return worker;
   }
@@ -48,46 +59,76 @@ describe('Backfill crash safety (e2e, real worker processes)', () => {
     const tenant = await api.newTenant();
     const workspace = await api.newWorkspace(tenant.id);
     await api.request('PUT', `/v1/tenants/${tenant.id}/settings/OPENAI_API_KEY`, { body: { value: key } });
-    await api.app.get(RecordIngestService).ingest(workspace.id, JSON.stringify(emailRecords(RECORDS)), 'json');
+    const records = emailRecords(RECORDS).map((record, index) => ({
+      ...record,
+      subject: `${record.subject} ${pageMarker(Math.floor(index / PAGE_SIZE) + 1)}`,
+    }));
+    await api.app.get(RecordIngestService).ingest(workspace.id, JSON.stringify(records), 'json');
     return workspace;
   }
 
-  /** How many entities, relationships and mentions a workspace's graph has. */
-  async function graphCounts(workspaceId: string): Promise<{ entities: number; relationships: number; mentions: number }> {
+  /**
+   * Entities by (normalized name, type, description), relationships by their endpoints' names and
+   * types, strength and description, mentions by (entity, record external id), in one hash.
+   */
+  async function graphContent(workspaceId: string): Promise<GraphContent> {
     const prisma = api.app.get(PrismaService);
+    const endpoint = { select: { normalizedName: true, type: true } } as const;
     const [entities, relationships, mentions] = await Promise.all([
-      prisma.entity.count({ where: { workspaceId } }),
-      prisma.relationship.count({ where: { workspaceId } }),
-      prisma.entityMention.count({ where: { workspaceId } }),
+      prisma.entity.findMany({ where: { workspaceId }, select: { normalizedName: true, type: true, description: true } }),
+      prisma.relationship.findMany({ where: { workspaceId }, select: { source: endpoint, target: endpoint, strength: true, description: true } }),
+      prisma.entityMention.findMany({ where: { workspaceId }, select: { entity: endpoint, record: { select: { externalId: true } } } }),
     ]);
-    return { entities, relationships, mentions };
+    const lines = [
+      ...entities.map((e) => JSON.stringify(['entity', e.normalizedName, e.type, e.description])),
+      ...relationships.map((r) =>
+        JSON.stringify(['relationship', r.source.normalizedName, r.source.type, r.target.normalizedName, r.target.type, r.strength, r.description]),
+      ),
+      ...mentions.map((m) => JSON.stringify(['mention', m.entity.normalizedName, m.entity.type, m.record.externalId])),
+    ].sort();
+    return {
+      hash: createHash('sha256').update(lines.join('\n')).digest('hex'),
+      entities: entities.length,
+      relationships: relationships.length,
+      mentions: mentions.length,
+    };
   }
 
   const start = async (workspaceId: string) =>
     (await api.request<JobStarted>('POST', `/v1/workspaces/${workspaceId}/backfills`, { body: {} })).body.jobId;
 
-  it('resumes after SIGKILL with exactly the counts of an uninterrupted run', async () => {
+  it('resumes after SIGKILL with exactly the graph of an uninterrupted run', async () => {
     const reference = await workspaceWithRecords();
     const crashed = await workspaceWithRecords();
-    const first = startWorker();
+    const first = await startWorker();
 
     const uninterrupted = await api.waitForBackfill(await start(reference.id), undefined, 60_000);
     expect(uninterrupted.status).toBe('succeeded');
 
+    // the crashed run's calls for page 4 are held: pages 1 to 3 commit, page 4 never can
+    const gate = simulator.gate({ marker: pageMarker(KILLED_ON_PAGE) });
     const jobId = await start(crashed.id);
-    await api.waitForBackfill(jobId, (v) => v.counters.recordsProcessed >= 30, 60_000);
-    first.kill('SIGKILL');
-    await new Promise((resolve) => first.once('exit', resolve));
+    await gate.waitForHeld(CONCURRENCY);
+    const committed = (KILLED_ON_PAGE - 1) * PAGE_SIZE;
+    await api.waitForBackfill(jobId, (v) => v.counters.recordsProcessed === committed, 60_000);
+    await first.kill('SIGKILL');
+
     const orphaned = (await api.request<BackfillView>('GET', `/v1/backfills/${jobId}`)).body;
     expect(orphaned.status).toBe('running');
-    expect(orphaned.counters.recordsProcessed).toBeLessThan(RECORDS);
+    expect(orphaned.counters.recordsProcessed).toBe(committed);
+    const partial = await graphContent(crashed.id);
+    expect(partial.mentions).toBeGreaterThan(0);
+    expect(partial.mentions).toBeLessThan((await graphContent(reference.id)).mentions);
 
-    startWorker();
+    // the held calls belonged to the dead worker; the next worker's go through
+    gate.open();
+    await startWorker();
     const resumed = await api.waitForBackfill(jobId, undefined, 60_000);
 
     expect(resumed.status).toBe('succeeded');
     expect(resumed.counters).toEqual(uninterrupted.counters);
-    expect(await graphCounts(crashed.id)).toEqual(await graphCounts(reference.id));
-    expect((await graphCounts(crashed.id)).mentions).toBeGreaterThan(RECORDS);
+    const expected = await graphContent(reference.id);
+    expect(await graphContent(crashed.id)).toEqual(expected);
+    expect(expected.mentions).toBeGreaterThan(RECORDS);
   }, 120_000);
 });

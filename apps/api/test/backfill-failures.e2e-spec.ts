@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
@@ -28,9 +28,9 @@ describe('Backfill failure semantics, progress and control (e2e)', () => {
       { worker: true },
     );
   });
-  beforeEach(() => {
-    simulator.clear();
-    simulator.setLatency(0);
+  afterEach(() => {
+    // whatever a test held, scripted or revoked, the next one starts from a clean simulator
+    simulator.reset();
     simulator.setValidKeys('openai', [key]);
   });
   afterAll(async () => {
@@ -44,21 +44,40 @@ describe('Backfill failure semantics, progress and control (e2e)', () => {
     for (const [name, value] of Object.entries(settings)) {
       expect((await api.request('PUT', `/v1/tenants/${tenant.id}/settings/${name}`, { body: { value } })).status).toBe(200);
     }
-    await api.app.get(RecordIngestService).ingest(workspace.id, JSON.stringify(emailRecords(records)), 'json');
-    return { tenant, workspace };
+    // every record's subject carries a marker of its own, so a gate can hold the job at that record
+    const tag = randomBytes(4).toString('hex');
+    const marker = (index: number) => `[[${tag} r${index}]]`;
+    const marked = emailRecords(records).map((record, index) => ({ ...record, subject: `${record.subject} ${marker(index)}` }));
+    await api.app.get(RecordIngestService).ingest(workspace.id, JSON.stringify(marked), 'json');
+    return { tenant, workspace, marker };
   }
 
   const start = async (workspaceId: string) =>
     (await api.request<JobStarted>('POST', `/v1/workspaces/${workspaceId}/backfills`, { body: {} })).body.jobId;
   const queue = () => api.app.get<Queue>(getQueueToken(QueueName.Backfills));
 
+  /** Reads `read` until `accept` holds (it must come to hold: the job is held at a gate), or fails saying what it saw. */
+  async function eventually<T>(what: string, read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await read();
+      if (accept(value)) return value;
+      if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
   it('fails at once with INVALID_API_KEY when the key is revoked mid-run, marks it invalid, and does not retry', async () => {
-    const { tenant, workspace } = await workspaceWith(40);
-    simulator.setLatency(15);
+    const { tenant, workspace, marker } = await workspaceWith(40);
+    // pages of 5: page 1 commits, page 2 cannot while its first record is held
+    const gate = simulator.gate({ marker: marker(5) });
     const jobId = await start(workspace.id);
-    await api.waitForBackfill(jobId, (v) => v.counters.recordsProcessed >= 5);
+    await gate.waitForHeld(1);
+    const midRun = await api.waitForBackfill(jobId, (v) => v.counters.recordsProcessed === 5);
+    expect(midRun.status).toBe('running');
 
     simulator.setValidKeys('openai', []);
+    gate.open();
     const job = await api.waitForBackfill(jobId);
 
     expect(job.status).toBe('failed');
@@ -66,8 +85,8 @@ describe('Backfill failure semantics, progress and control (e2e)', () => {
       code: 'INVALID_API_KEY',
       message: `Failed to authenticate with openai for tenant ${tenant.subdomain} (key ...1234)`,
     });
-    expect(job.counters.recordsProcessed).toBeGreaterThanOrEqual(5);
-    expect(job.counters.recordsProcessed).toBeLessThan(40);
+    // the page committed before the revocation stays; nothing after it was written
+    expect(job.counters.recordsProcessed).toBe(5);
     const settings = await api.request<ListOf<MaskedSetting>>('GET', `/v1/tenants/${tenant.id}/settings`);
     expect(settings.body.items[0].validationStatus).toBe('invalid');
     const bull = await queue().getJob(jobId);
@@ -107,24 +126,41 @@ describe('Backfill failure semantics, progress and control (e2e)', () => {
   });
 
   it('shows progress while running, in the row and in BullMQ', async () => {
-    const { workspace } = await workspaceWith(30);
-    simulator.setLatency(10);
+    const { workspace, marker } = await workspaceWith(30);
+    // held at the first record of page 3: pages 1 and 2 commit, and the job waits there, running
+    const gate = simulator.gate({ marker: marker(10) });
     const jobId = await start(workspace.id);
-    const running = await api.waitForBackfill(jobId, (v) => v.status === 'running' && v.counters.recordsProcessed > 0);
-    expect(running.counters.recordsProcessed).toBeLessThan(30);
+    await gate.waitForHeld(1);
+
+    const running = await api.waitForBackfill(jobId, (v) => v.counters.recordsProcessed === 10);
+    expect(running).toMatchObject({ status: 'running', counters: { recordsFetched: 10, recordsProcessed: 10 } });
+    // the queue's progress is reported right after the page's transaction commits
+    const progress = await eventually(
+      'the BullMQ progress of the held job',
+      async () => (await queue().getJob(jobId))?.progress,
+      (p) => typeof p === 'object' && p !== null && 'recordsProcessed' in p && p.recordsProcessed === 10,
+    );
+    expect(progress).toMatchObject({ recordsProcessed: 10, recordsFetched: 10 });
+    expect(await (await queue().getJob(jobId))?.getState()).toBe('active');
+
+    gate.open();
     const done = await api.waitForBackfill(jobId);
-    expect(done.status).toBe('succeeded');
+    expect(done).toMatchObject({ status: 'succeeded', counters: { recordsFetched: 30, recordsProcessed: 30 } });
     expect((await queue().getJob(jobId))?.progress).toMatchObject({ recordsProcessed: 30, recordsFetched: 30 });
   });
 
   it('answers 409 for a second backfill while one is active, and allows one after it ends', async () => {
-    const { workspace } = await workspaceWith(20);
-    simulator.setLatency(10);
+    const { workspace, marker } = await workspaceWith(20);
+    // the first backfill stays active, held at its first record, until the 409 has been seen
+    const gate = simulator.gate({ marker: marker(0) });
     const first = await start(workspace.id);
+    await gate.waitForHeld(1);
     const second = await api.request<ApiErrorBody>('POST', `/v1/workspaces/${workspace.id}/backfills`, { body: {} });
     expect(second.status).toBe(409);
     expect(second.body.error.code).toBe('BACKFILL_ALREADY_ACTIVE');
-    await api.waitForBackfill(first);
+
+    gate.open();
+    expect(await api.waitForBackfill(first)).toMatchObject({ status: 'succeeded', counters: { recordsProcessed: 20 } });
     const third = await api.request<JobStarted>('POST', `/v1/workspaces/${workspace.id}/backfills`, { body: {} });
     expect(third.status).toBe(202);
     const again = await api.waitForBackfill(third.body.jobId);
@@ -133,14 +169,24 @@ describe('Backfill failure semantics, progress and control (e2e)', () => {
   });
 
   it('cancels a running backfill after its current page', async () => {
-    const { workspace } = await workspaceWith(60);
-    simulator.setLatency(20);
+    const { workspace, marker } = await workspaceWith(60);
+    // held at the first records of pages 2 and 3 (both slots of the pool): page 1 is committed,
+    // pages 2 and 3 are in flight, and the job has already decided to go on to page 3
+    const page2 = simulator.gate({ marker: marker(5) });
+    const page3 = simulator.gate({ marker: marker(10) });
     const jobId = await start(workspace.id);
-    await api.waitForBackfill(jobId, (v) => v.counters.recordsProcessed >= 5);
+    await page2.waitForHeld(1);
+    await page3.waitForHeld(1);
+    await api.waitForBackfill(jobId, (v) => v.counters.recordsProcessed === 5);
+
     expect((await api.request('POST', `/v1/backfills/${jobId}/cancel`)).status).toBe(202);
+    page2.open();
+    page3.open();
     const job = await api.waitForBackfill(jobId);
+
     expect(job.status).toBe('cancelled');
-    expect(job.counters.recordsProcessed).toBeLessThan(60);
+    // page 2, the current page when the cancel came, is finished and committed; page 3 never is
+    expect(job.counters.recordsProcessed).toBe(10);
     expect((await api.request('POST', `/v1/backfills/${jobId}/cancel`)).status).toBe(409);
   });
 

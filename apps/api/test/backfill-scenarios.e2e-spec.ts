@@ -6,6 +6,7 @@ import type { MaskedSetting } from '#libs/byok';
 import type { GraphPage } from '#libs/graphrag';
 import { emailRecords, fingerprintForSimulator, type LogEntry, ProviderSimulator, simulatorEnv } from '#libs/testing';
 import { ApiHarness, type JobStarted, type ListOf } from './api-harness.js';
+import { keyEchoes } from './key-echo.js';
 
 /**
  * The three "Expected Behavior" scenarios of the BYOK key-fix deployment summary, end to end over
@@ -18,11 +19,14 @@ describe('Backfill scenarios from the key-fix deployment summary (e2e)', () => {
   const simulator = new ProviderSimulator({ validKeys: { openai: [tenantKey, platformKey, globalEnvKey], deepseek: [platformKey, globalEnvKey] } });
   let api: ApiHarness;
   const savedEnv = { ...process.env };
+  // the worker runs in this process: the spy sees every page any backfill fetches, per workspace
+  let fetchPage: jest.SpiedFunction<StoredRecordSource['fetchPage']>;
 
   beforeAll(async () => {
     // the environment offers every global key the earlier system fell back to; none may be used
     process.env.OPENAI_API_KEY = globalEnvKey;
     process.env.DEEPSEEK_API_KEY = globalEnvKey;
+    fetchPage = jest.spyOn(StoredRecordSource.prototype, 'fetchPage');
     api = await ApiHarness.start(
       { ...simulatorEnv(await simulator.start()), PLATFORM_OPENAI_API_KEY: platformKey, PLATFORM_DEEPSEEK_API_KEY: platformKey, LOG_LEVEL: 'info' },
       { worker: true },
@@ -31,12 +35,18 @@ describe('Backfill scenarios from the key-fix deployment summary (e2e)', () => {
   beforeEach(() => {
     simulator.clear();
     api.logs.clear();
+    fetchPage.mockClear();
   });
   afterAll(async () => {
     process.env = savedEnv;
+    fetchPage.mockRestore();
     await api.close();
     await simulator.stop();
   });
+
+  /** Pages fetched from one workspace's records, by any backfill. */
+  const fetchesOf = (workspaceId: string) =>
+    fetchPage.mock.contexts.filter((source) => (source as { workspaceId?: string } | undefined)?.workspaceId === workspaceId).length;
 
   async function brennanWorkspace(options: { key?: string } = {}) {
     const tenant = await api.newTenant({ subdomain: `brennan-${randomBytes(3).toString('hex')}` });
@@ -68,6 +78,8 @@ describe('Backfill scenarios from the key-fix deployment summary (e2e)', () => {
     });
     expect(job.counters.entities).toBeGreaterThan(10);
     expect(job.counters.relationships).toBeGreaterThan(10);
+    // the spy the refusals below rely on sees the pages of a backfill that runs
+    expect(fetchesOf(workspace.id)).toBeGreaterThanOrEqual(1);
     // the simulator proves which key reached the provider: only the tenant's, on every call
     const seen = new Set(simulator.keysSeen('openai'));
     expect(seen).toEqual(new Set([fingerprintForSimulator(tenantKey)]));
@@ -84,58 +96,55 @@ describe('Backfill scenarios from the key-fix deployment summary (e2e)', () => {
     expect(messages).toContain("Using tenant's OPENAI_API_KEY (...4207)");
     const resolvedLine = api.logs.lines.map((l) => JSON.parse(l) as LogEntry).find((l) => l.msg === 'Resolved tenant_id from workspace_id');
     expect(resolvedLine).toMatchObject({ workspaceId: workspace.id, tenantId: tenant.id });
-    for (const key of [tenantKey, platformKey, globalEnvKey]) expect(api.logs.text).not.toContain(key);
+    expect(keyEchoes('log', api.logs.lines, [tenantKey, platformKey, globalEnvKey])).toEqual([]);
   });
 
   it('scenario 2: a tenant without a key fails at once with a clear reason and fetches no record', async () => {
-    const fetchPage = jest.spyOn(StoredRecordSource.prototype, 'fetchPage');
-    try {
-      const { tenant, workspace } = await brennanWorkspace();
+    const { tenant, workspace } = await brennanWorkspace();
 
-      const job = await api.waitForBackfill(await startBackfill(workspace.id));
+    const job = await api.waitForBackfill(await startBackfill(workspace.id));
 
-      expect(job).toMatchObject({
-        status: 'failed',
-        failure: {
-          code: 'NO_API_KEY',
-          message: `Skipping backfill: tenant ${tenant.subdomain} has no valid OPENAI_API_KEY. Add the key in Settings.`,
-        },
-        counters: { recordsFetched: 0, recordsProcessed: 0, entities: 0, relationships: 0 },
-        keySource: null,
-      });
-      expect(fetchPage).not.toHaveBeenCalled();
-      expect(simulator.requests).toEqual([]);
-      const warning = api.logs.lines.map((l) => JSON.parse(l) as LogEntry).find((l) => l.msg?.startsWith('Skipping backfill'));
-      expect(warning).toMatchObject({ level: 40, code: 'NO_API_KEY' });
-    } finally {
-      fetchPage.mockRestore();
-    }
+    expect(job).toMatchObject({
+      status: 'failed',
+      failure: {
+        code: 'NO_API_KEY',
+        message: `Skipping backfill: tenant ${tenant.subdomain} has no valid OPENAI_API_KEY. Add the key in Settings.`,
+      },
+      counters: { recordsFetched: 0, recordsProcessed: 0, entities: 0, relationships: 0 },
+      keySource: null,
+    });
+    expect(fetchesOf(workspace.id)).toBe(0);
+    expect(simulator.requests).toEqual([]);
+    const warning = api.logs.lines.map((l) => JSON.parse(l) as LogEntry).find((l) => l.msg?.startsWith('Skipping backfill'));
+    expect(warning).toMatchObject({ level: 40, code: 'NO_API_KEY' });
+
+    // positive control: the same spy, the same workspace and records, once the tenant has a key, sees
+    // the pages fetched, so the zero above cannot come from a spy that sees nothing
+    await api.request('PUT', `/v1/tenants/${tenant.id}/settings/OPENAI_API_KEY`, { body: { value: tenantKey } });
+    const control = await api.waitForBackfill(await startBackfill(workspace.id));
+    expect(control).toMatchObject({ status: 'succeeded', counters: { recordsFetched: 25 } });
+    expect(fetchesOf(workspace.id)).toBeGreaterThanOrEqual(1);
   });
 
   it('scenario 3: a tenant with an invalid key fails with an authentication error and its details', async () => {
     const revoked = `sk-revoked-${randomBytes(12).toString('hex')}-9999`;
-    const fetchPage = jest.spyOn(StoredRecordSource.prototype, 'fetchPage');
-    try {
-      const { tenant, workspace } = await brennanWorkspace({ key: revoked });
+    const { tenant, workspace } = await brennanWorkspace({ key: revoked });
 
-      const job = await api.waitForBackfill(await startBackfill(workspace.id));
+    const job = await api.waitForBackfill(await startBackfill(workspace.id));
 
-      expect(job.status).toBe('failed');
-      expect(job.failure!.code).toBe('INVALID_API_KEY');
-      expect(job.failure!.message).toContain(`tenant ${tenant.subdomain}`);
-      expect(job.failure!.message).toContain('...9999');
-      expect(job.failure!.message).toContain('rejected by openai');
-      expect(job.counters.recordsFetched).toBe(0);
-      expect(fetchPage).not.toHaveBeenCalled();
-      // one live check with the tenant's own key, no fallback to any other key or provider
-      expect(simulator.requests.map((r) => [r.provider, r.path, r.keyFingerprint])).toEqual([
-        ['openai', '/openai/v1/models', fingerprintForSimulator(revoked)],
-      ]);
-      const settings = await api.request<ListOf<MaskedSetting>>('GET', `/v1/tenants/${tenant.id}/settings`);
-      expect(settings.body.items[0]).toMatchObject({ key: 'OPENAI_API_KEY', validationStatus: 'invalid' });
-      expect(JSON.stringify(job) + api.logs.text).not.toContain(revoked);
-    } finally {
-      fetchPage.mockRestore();
-    }
+    expect(job.status).toBe('failed');
+    expect(job.failure!.code).toBe('INVALID_API_KEY');
+    expect(job.failure!.message).toContain(`tenant ${tenant.subdomain}`);
+    expect(job.failure!.message).toContain('...9999');
+    expect(job.failure!.message).toContain('rejected by openai');
+    expect(job.counters.recordsFetched).toBe(0);
+    expect(fetchesOf(workspace.id)).toBe(0);
+    // one live check with the tenant's own key, no fallback to any other key or provider
+    expect(simulator.requests.map((r) => [r.provider, r.path, r.keyFingerprint])).toEqual([
+      ['openai', '/openai/v1/models', fingerprintForSimulator(revoked)],
+    ]);
+    const settings = await api.request<ListOf<MaskedSetting>>('GET', `/v1/tenants/${tenant.id}/settings`);
+    expect(settings.body.items[0]).toMatchObject({ key: 'OPENAI_API_KEY', validationStatus: 'invalid' });
+    expect(keyEchoes('job and logs', [JSON.stringify(job), ...api.logs.lines], [revoked])).toEqual([]);
   });
 });

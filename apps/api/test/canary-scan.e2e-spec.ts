@@ -1,94 +1,234 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { RequestKeySealer } from '#libs/byok';
+import type { SealedRequestKey } from '#libs/common';
 import { AiKeyMode } from '#libs/database';
 import { RecordIngestService } from '#libs/records';
-import { emailRecords, ProviderSimulator, scanPostgres, scanRedis, scanTexts, simulatorEnv } from '#libs/testing';
+import { RedisService } from '#libs/redis';
+import {
+  emailRecords,
+  fingerprintForSimulator,
+  type Needle,
+  type PostgresScan,
+  ProviderSimulator,
+  type RedisScan,
+  RedisPubSubRecorder,
+  type ScanHit,
+  SecretScanner,
+  scanPostgres,
+  scanRedis,
+  scanTexts,
+  simulatorEnv,
+  WorkerProcess,
+} from '#libs/testing';
 import type { AiJobView } from '../src/ai-jobs/ai-jobs.dto.js';
-import { ApiHarness, type JobStarted } from './api-harness.js';
+import { ApiHarness, type ApiErrorBody, type JobStarted } from './api-harness.js';
+
+const SCANNERS = ['postgres', 'redis', 'redis pubsub', 'api log', 'worker stdout', 'worker stderr', 'response headers', 'response bodies'] as const;
+type Scanner = (typeof SCANNERS)[number];
+const NOTHING = Object.fromEntries(SCANNERS.map((name) => [name, []]));
+
+/** A provider key nobody could write by chance: every FRAGMENT_LENGTH window of it is mostly random. */
+function distinctiveKey(prefix: string, length: number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  return prefix + [...randomBytes(length)].map((byte) => alphabet[byte % alphabet.length]).join('');
+}
+
+/** Records whose bodies carry `[[rec-N]]`, so a simulator gate can stop a backfill at record N. */
+function markedRecords(count: number): string {
+  return JSON.stringify(emailRecords(count).map((record, index) => ({ ...record, body: `${record.body} [[rec-${index}]]` })));
+}
 
 /**
- * Runs backfills and AI jobs with distinctive keys (stored and per request, succeeding and
- * failing, revoked mid-run), then looks for the keys everywhere the system writes: every Postgres
- * table and column, every Redis key and value under the deployment's prefix, every log line of the
- * API and the worker, and every HTTP response body. The canary must appear nowhere.
+ * Runs backfills and AI jobs with distinctive keys (stored, per request through the BYOK headers,
+ * refused, revoked mid-run, platform) on the API and a real worker process, then looks for every
+ * key, in every encoding and as any cut-off fragment, everywhere the system writes: every column of
+ * every table, every Redis key of every type and every pub/sub message, the API's log, the worker's
+ * stdout and stderr, and the headers and body of every response the test received; Redis also
+ * while jobs are held mid-run. No key may appear. Controls then plant a canary where each scanner
+ * must look, so a scanner switched off or narrowed fails here rather than passing in silence.
  */
-describe('Canary scan: no key anywhere (e2e)', () => {
-  const canary = `CANARY${randomBytes(8).toString('hex')}`;
+describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
   const keys = {
-    stored: `sk-${canary}-stored-valid-0001`,
-    storedInvalid: `sk-${canary}-stored-invalid-0002`,
-    revoked: `sk-${canary}-revoked-midrun-0003`,
-    requestOpenAi: `sk-${canary}-request-openai-0004`,
-    requestGemini: `AIza${canary}-request-gemini-00000005`,
-    requestRefused: `sk-${canary}-request-refused-0006`,
-    platform: `sk-${canary}-platform-0007`,
+    stored: distinctiveKey('sk-', 40),
+    storedInvalid: distinctiveKey('sk-', 40),
+    revoked: distinctiveKey('sk-', 40),
+    requestOpenAi: distinctiveKey('sk-', 40),
+    requestGemini: distinctiveKey('AIza', 35),
+    requestRefused: distinctiveKey('sk-', 40),
+    platform: distinctiveKey('sk-', 40),
   };
+  const needles: Needle[] = Object.entries(keys).map(([name, value]) => ({ name: `key ${name}`, value }));
+  // not a key: what the controls plant (lower case, so it fits a subdomain and a host name)
+  const control = `ctl${randomBytes(10).toString('hex')}`;
+  const controlNeedle: Needle[] = [{ name: 'control', value: control }];
+  const controlOrigin = `http://${control}.example.test`;
+  const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const prefix = `byok-test:canary-${randomBytes(6).toString('hex')}`;
   const simulator = new ProviderSimulator({
     validKeys: { openai: [keys.stored, keys.revoked, keys.requestOpenAi, keys.platform], gemini: [keys.requestGemini] },
   });
+  let pubsub: RedisPubSubRecorder;
   let api: ApiHarness;
+  let worker: WorkerProcess;
 
   beforeAll(async () => {
-    api = await ApiHarness.start(
-      {
-        ...simulatorEnv(await simulator.start()),
-        PLATFORM_OPENAI_API_KEY: keys.platform,
-        SYNC_PAGE_SIZE: '5',
-        SYNC_CONCURRENCY: '2',
-        LOG_LEVEL: 'trace',
-      },
-      { worker: true },
-    );
-  });
+    const urls = await simulator.start();
+    // before the API, so every message it publishes is kept
+    pubsub = await RedisPubSubRecorder.start(redisUrl, prefix);
+    api = await ApiHarness.start({
+      ...simulatorEnv(urls),
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: prefix,
+      PLATFORM_OPENAI_API_KEY: keys.platform,
+      SYNC_PAGE_SIZE: '5',
+      SYNC_CONCURRENCY: '2',
+      SYNC_WORKER_CONCURRENCY: '4',
+      LOG_LEVEL: 'trace',
+      CORS_ORIGINS: controlOrigin,
+    });
+    // the stderr control: one line on the worker's stderr, written by the worker process itself
+    const stderrControl = `process.stderr.write(${JSON.stringify(`stderr control ${control}\n`)})`;
+    worker = await WorkerProcess.start(api.env, { nodeFlags: [`--import=data:text/javascript,${encodeURIComponent(stderrControl)}`] });
+  }, 60_000);
+  afterEach(() => simulator.reset());
   afterAll(async () => {
-    await api.close();
+    await worker?.stop();
+    await pubsub?.stop();
+    await api?.close();
     await simulator.stop();
   });
+
+  /** Every scanner over everything the test and the system wrote so far. */
+  async function scanEverywhere(
+    lookFor: readonly Needle[],
+  ): Promise<{ report: Record<Scanner, ScanHit[]>; redis: RedisScan; postgres: PostgresScan }> {
+    await pubsub.flush();
+    const postgres = await scanPostgres(api.config.databaseUrl, lookFor);
+    // the whole database, not only the prefix: a key written under another name must show too
+    const redis = await scanRedis(redisUrl, prefix, lookFor, { pattern: '*' });
+    const scanner = new SecretScanner(lookFor);
+    const exchange = (index: number) => `#${index} ${api.exchanges[index].method} ${new URL(api.exchanges[index].url).pathname}`;
+    const report: Record<Scanner, ScanHit[]> = {
+      postgres: postgres.hits,
+      redis: redis.hits,
+      'redis pubsub': pubsub.scan(lookFor),
+      'api log': scanTexts('api log', api.logs.all(), lookFor),
+      'worker stdout': scanTexts('worker stdout', worker.stdout, lookFor),
+      'worker stderr': scanTexts('worker stderr', worker.stderr, lookFor),
+      'response headers': api.exchanges.flatMap((e, i) =>
+        scanner.scan(`response headers ${exchange(i)}`, e.headers.map(([name, value]) => `${name}: ${value}`).join('\n')),
+      ),
+      'response bodies': api.exchanges.flatMap((e, i) => scanner.scan(`response body ${exchange(i)}`, e.body)),
+    };
+    return { report, redis, postgres };
+  }
+
+  /** Waits until one of `lines` (a process's output, still growing) satisfies `found`. */
+  async function waitForLine(lines: readonly string[], found: (line: string) => boolean, what: string): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    while (!lines.some(found)) {
+      if (Date.now() > deadline) throw new Error(`No line of the worker's output shows ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /**
+   * Makes the worker log a line of its own (a backfill refused for want of a key names its tenant)
+   * and waits for it: the pipe keeps order, so every line the worker wrote before has arrived too.
+   */
+  async function workerOutputArrived(subdomain = `flush-${randomBytes(5).toString('hex')}`): Promise<void> {
+    const tenant = await api.newTenant({ subdomain });
+    const jobId = await backfill((await api.newWorkspace(tenant.id)).id);
+    expect((await api.waitForBackfill(jobId)).failure?.code).toBe('NO_API_KEY');
+    await waitForLine(worker.stdout, (line) => line.includes(`Skipping backfill: tenant ${subdomain} `), `the refusal of tenant ${subdomain}`);
+  }
+
+  /** Queue jobs under the test's prefix that carry a sealed request key now. */
+  function sealedKeysIn(redis: RedisScan): { jobId: string; sealedKey: SealedRequestKey }[] {
+    const jobKey = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:bull:[^:]+:([0-9a-f-]{36})$`);
+    return redis.entries.flatMap((entry) => {
+      const jobId = jobKey.exec(entry.key)?.[1];
+      if (!jobId || entry.type !== 'hash') return [];
+      const dataAt = entry.parts.findIndex((part, index) => index % 2 === 0 && part === 'data');
+      if (dataAt < 0) return [];
+      const data = JSON.parse(entry.parts[dataAt + 1]) as { sealedKey?: SealedRequestKey };
+      return data.sealedKey ? [{ jobId, sealedKey: data.sealedKey }] : [];
+    });
+  }
 
   async function tenantWithWorkspace(storedKey?: string, aiKeyMode: AiKeyMode = AiKeyMode.byok) {
     const tenant = await api.newTenant({ aiKeyMode });
     const workspace = await api.newWorkspace(tenant.id);
     if (storedKey) await api.request('PUT', `/v1/tenants/${tenant.id}/settings/OPENAI_API_KEY`, { body: { value: storedKey } });
-    await api.app.get(RecordIngestService).ingest(workspace.id, JSON.stringify(emailRecords(30)), 'json');
+    await api.app.get(RecordIngestService).ingest(workspace.id, markedRecords(30), 'json');
     return { tenant, workspace, token: await api.newTenantToken(tenant.id) };
   }
 
   const backfill = async (workspaceId: string, headers: Record<string, string> = {}) =>
     (await api.request<JobStarted>('POST', `/v1/workspaces/${workspaceId}/backfills`, { body: {}, headers })).body.jobId;
 
-  async function aiJob(token: string, headers: Record<string, string> = {}) {
-    const { body } = await api.request<JobStarted>('POST', '/v1/ai/jobs/extract', {
-      token,
-      headers,
-      body: { text: 'Alice Johnson from Acme Corp met Bob Smith.' },
-    });
-    const deadline = Date.now() + 15_000;
+  const startAiJob = async (token: string, headers: Record<string, string> = {}, text = 'Alice Johnson from Acme Corp met Bob Smith.') =>
+    (await api.request<JobStarted>('POST', '/v1/ai/jobs/extract', { token, headers, body: { text } })).body.jobId;
+
+  async function waitForAiJob(
+    token: string,
+    jobId: string,
+    done: (status: AiJobView['status']) => boolean = (status) => status === 'succeeded' || status === 'failed',
+  ) {
+    const deadline = Date.now() + 20_000;
     for (;;) {
-      const job = (await api.request<AiJobView>('GET', `/v1/ai/jobs/${body.jobId}`, { token })).body;
-      if (job.status === 'succeeded' || job.status === 'failed') return job;
-      if (Date.now() > deadline) throw new Error('AI job did not end');
-      await new Promise((r) => setTimeout(r, 30));
+      const job = (await api.request<AiJobView>('GET', `/v1/ai/jobs/${jobId}`, { token })).body;
+      if (done(job.status)) return job;
+      if (Date.now() > deadline) throw new Error(`AI job ${jobId} still ${job.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 30));
     }
   }
 
-  it('finds the canary nowhere after every kind of job ran', async () => {
+  it('finds no key anywhere, in any encoding, during and after every kind of job', async () => {
     const good = await tenantWithWorkspace(keys.stored);
     const bad = await tenantWithWorkspace(keys.storedInvalid);
     const revoked = await tenantWithWorkspace(keys.revoked);
     const managed = await tenantWithWorkspace(undefined, AiKeyMode.managed);
     const viaHeaders = await api.newWorkspace(good.tenant.id);
-    await api.app.get(RecordIngestService).ingest(viaHeaders.id, JSON.stringify(emailRecords(10)), 'json');
+    await api.app.get(RecordIngestService).ingest(viaHeaders.id, markedRecords(10), 'json');
     const openaiHeaders = { 'X-User-Provider': 'openai', 'X-User-Api-Key': keys.requestOpenAi };
+    const geminiHeaders = { 'X-User-Provider': 'gemini', 'X-User-Api-Key': keys.requestGemini };
 
-    // stored keys: a success, a refusal at pre-flight, a revocation mid-run
-    simulator.setLatency(15);
+    // gates stop three jobs mid-run: the revoked key's backfill at record 12, the request-key backfill
+    // at record 7, and a request-key AI job at its extraction call
+    const revokeGate = simulator.gate({ keyFingerprint: fingerprintForSimulator(keys.revoked), marker: '[[rec-12]]' });
+    const backfillGate = simulator.gate({ keyFingerprint: fingerprintForSimulator(keys.requestOpenAi), marker: '[[rec-7]]' });
+    const aiGate = simulator.gate({ keyFingerprint: fingerprintForSimulator(keys.requestGemini), marker: '[[ai-hold]]' });
     const succeeded = await backfill(good.workspace.id);
     const refused = await backfill(bad.workspace.id);
     const revokedJob = await backfill(revoked.workspace.id);
-    await api.waitForBackfill(revokedJob, (v) => v.counters.recordsProcessed >= 5);
-    simulator.setValidKeys('openai', [keys.stored, keys.requestOpenAi, keys.platform]);
     const withHeaders = await backfill(viaHeaders.id, openaiHeaders);
+    const heldAi = await startAiJob(good.token, geminiHeaders, 'Alice Johnson from Acme Corp met Bob Smith. [[ai-hold]]');
+    await Promise.all([revokeGate.waitForHeld(1), backfillGate.waitForHeld(1), aiGate.waitForHeld(1)]);
+
+    // sampled while they run: nothing anywhere, and the request keys in Redis only sealed
+    expect((await api.waitForBackfill(withHeaders, () => true)).status).toBe('running');
+    expect((await waitForAiJob(good.token, heldAi, () => true)).status).toBe('running');
+    const midRun = await scanEverywhere(needles);
+    expect(midRun.report).toEqual(NOTHING);
+    expect(midRun.redis.unscanned).toEqual([]);
+    const sealed = sealedKeysIn(midRun.redis);
+    expect(sealed.map((s) => s.jobId).sort()).toEqual([withHeaders, heldAi].sort());
+    const sealer = api.app.get(RequestKeySealer);
+    const expectedKey: Record<string, string> = { [withHeaders]: keys.requestOpenAi, [heldAi]: keys.requestGemini };
+    for (const { jobId, sealedKey } of sealed) {
+      expect(Object.keys(sealedKey).sort()).toEqual(['authTag', 'ciphertext', 'iv', 'keyVersion', 'provider']);
+      // it is the request's key, sealed to its own job (compared, never printed)
+      expect(sealer.open(sealedKey, jobId).key === expectedKey[jobId]).toBe(true);
+    }
+
+    // revoke the key the held backfill uses, then let everything go
+    simulator.setValidKeys('openai', [keys.stored, keys.requestOpenAi, keys.platform]);
+    for (const gate of [revokeGate, backfillGate, aiGate]) gate.open();
     const outcomes = await Promise.all([succeeded, refused, revokedJob, withHeaders].map((id) => api.waitForBackfill(id)));
     expect(outcomes.map((o) => [o.status, o.failure?.code ?? null, o.keySource])).toEqual([
       ['succeeded', null, 'tenant'],
@@ -98,68 +238,170 @@ describe('Canary scan: no key anywhere (e2e)', () => {
     ]);
 
     // AI jobs: request keys (OpenAI, Gemini, refused), stored key, platform key
-    simulator.setLatency(0);
     const ai = [
-      await aiJob(good.token, openaiHeaders),
-      await aiJob(good.token, { 'X-User-Provider': 'gemini', 'X-User-Api-Key': keys.requestGemini }),
-      await aiJob(good.token, { 'X-User-Provider': 'openai', 'X-User-Api-Key': keys.requestRefused }),
-      await aiJob(good.token),
-      await aiJob(managed.token),
+      await waitForAiJob(good.token, heldAi),
+      await waitForAiJob(good.token, await startAiJob(good.token, openaiHeaders)),
+      await waitForAiJob(good.token, await startAiJob(good.token, { 'X-User-Provider': 'openai', 'X-User-Api-Key': keys.requestRefused })),
+      await waitForAiJob(good.token, await startAiJob(good.token)),
+      await waitForAiJob(managed.token, await startAiJob(managed.token)),
     ];
-    expect(ai.map((j) => [j.status, j.keySource])).toEqual([
-      ['succeeded', 'request'],
-      ['succeeded', 'request'],
-      ['failed', 'request'],
-      ['succeeded', 'tenant'],
-      ['succeeded', 'platform'],
+    expect(ai.map((j) => [j.status, j.error?.code ?? null, j.keySource])).toEqual([
+      ['succeeded', null, 'request'],
+      ['succeeded', null, 'request'],
+      ['failed', 'INVALID_API_KEY', 'request'],
+      ['succeeded', null, 'tenant'],
+      ['succeeded', null, 'platform'],
     ]);
 
-    // reads and refusals that handle keys
+    // reads and refusals that handle keys, through request() and raw fetch
     await api.request('GET', `/v1/tenants/${good.tenant.id}/settings`);
+    await api.request('GET', `/v1/workspaces/${good.workspace.id}/backfills`);
+    await api.request('GET', `/v1/workspaces/${good.workspace.id}/graph`);
     await api.request('POST', `/v1/tenants/${good.tenant.id}/settings/OPENAI_API_KEY/validate`);
     await api.request('POST', `/v1/tenants/${bad.tenant.id}/settings/OPENAI_API_KEY/validate`);
-    await api.request('PUT', `/v1/tenants/${good.tenant.id}/settings/OPENAI_API_KEY`, { body: { value: `${keys.stored} with spaces` } });
-    await api.request('POST', '/v1/ai/jobs/extract', { token: good.token, headers: { 'X-User-Api-Key': keys.requestOpenAi }, body: { text: 'x' } });
+    const spaced = await api.request<ApiErrorBody>('PUT', `/v1/tenants/${good.tenant.id}/settings/OPENAI_API_KEY`, {
+      body: { value: `${keys.stored} with spaces` },
+    });
+    const incomplete = await api.request<ApiErrorBody>('POST', '/v1/ai/jobs/extract', {
+      token: good.token,
+      headers: { 'X-User-Api-Key': keys.requestOpenAi },
+      body: { text: 'x' },
+    });
+    const malformed = await api.fetch('/v1/ai/jobs/extract', {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${good.token}`,
+        'content-type': 'application/json',
+        'X-User-Provider': 'openai',
+        'X-User-Api-Key': `${keys.requestOpenAi} ${keys.requestGemini}`,
+      },
+      body: JSON.stringify({ text: 'x' }),
+    });
+    const keyAsToken = await api.fetch('/v1/me', { headers: { authorization: `Bearer ${keys.stored}` } });
+    const preflight = await api.fetch('/v1/ai/jobs/extract', {
+      method: 'OPTIONS',
+      headers: {
+        origin: controlOrigin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'x-user-provider, x-user-api-key',
+      },
+    });
+    const pages = await Promise.all(['/health', '/docs/openapi.json', '/dashboard'].map((path) => api.fetch(path)));
+    expect([spaced.status, spaced.body.error.code, incomplete.status, incomplete.body.error.code]).toEqual([
+      400,
+      'INVALID_SETTING_VALUE',
+      400,
+      'BYOK_HEADERS_INCOMPLETE',
+    ]);
+    expect([malformed.status, ((await malformed.json()) as ApiErrorBody).error.code, keyAsToken.status, preflight.status]).toEqual([
+      400,
+      'BYOK_KEY_INVALID',
+      401,
+      204,
+    ]);
+    expect(pages.map((page) => [page.status, page.redirected])).toEqual([
+      [200, false],
+      [200, false],
+      [200, true],
+    ]);
     new Logger('CanaryProbe').log({ apiKey: keys.stored, requestKey: keys.requestOpenAi, nested: { key: keys.platform } }, 'a careless log line');
 
-    const needles = [canary];
-    const postgres = await scanPostgres(api.config.databaseUrl, needles);
-    const redis = await scanRedis(api.config.redisUrl, api.config.redisPrefix, needles);
-    const logs = scanTexts('log', api.logs.lines, needles);
-    const responses = scanTexts('response', api.responses, needles);
+    await workerOutputArrived();
+    const after = await scanEverywhere(needles);
+    expect(after.report).toEqual(NOTHING);
+    expect(after.redis.unscanned).toEqual([]);
+    // every sealed request key was erased when its job ended
+    expect(sealedKeysIn(after.redis)).toEqual([]);
 
-    expect({ postgres, redis: redis.hits, logs, responses }).toEqual({ postgres: [], redis: [], logs: [], responses: [] });
-    // the scans looked at real data, and every sealed request key was erased when its job ended
-    expect(redis.keys).toBeGreaterThan(5);
-    expect(redis.values.join('\n')).not.toContain('sealedKey');
+    // and the scans read real data: every column of every table, the queues' keys of every kind, the
+    // published messages, both processes' logs, every response
+    const client = new pg.Client({ connectionString: api.config.databaseUrl });
+    await client.connect();
+    const { rows: everyColumn } = await client
+      .query<{ id: string }>(
+        `SELECT c.table_schema || '.' || c.table_name || '.' || c.column_name AS id FROM information_schema.columns c
+           JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
+          WHERE c.table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`,
+      )
+      .finally(() => client.end());
+    const scannedColumns = after.postgres.columns.map((c) => `${c.schema}.${c.table}.${c.column}`);
+    expect(everyColumn.map((c) => c.id).filter((id) => !scannedColumns.includes(id))).toEqual([]);
+    const typeOf = (id: string) => after.postgres.columns.find((c) => `${c.schema}.${c.table}.${c.column}` === id)?.type;
+    expect(
+      ['tenant_settings.ciphertext', 'ai_jobs.input', 'backfills.failure_message', 'backfills.status'].map((id) => typeOf(`public.${id}`)),
+    ).toEqual(['bytea', 'jsonb', 'text', 'backfill_status']);
+    expect(after.postgres.rows).toBeGreaterThan(200);
+    const ours = after.redis.entries.filter((entry) => entry.key.startsWith(`${prefix}:`));
+    expect(ours.length).toBeGreaterThan(10);
+    expect(['hash', 'stream', 'string', 'zset'].filter((type) => !ours.some((entry) => entry.type === type))).toEqual([]);
+    expect(pubsub.messages.filter((m) => m.channel.startsWith(`${prefix}:invalidate:`)).length).toBeGreaterThan(0);
     expect(api.logs.lines.length).toBeGreaterThan(50);
     expect(api.logs.text).toContain('[REDACTED]');
-    expect(api.responses.length).toBeGreaterThan(20);
+    expect(worker.stdout.filter((line) => line.includes('Resolved tenant_id from workspace_id')).length).toBeGreaterThanOrEqual(3);
+    expect(api.exchanges.length).toBeGreaterThan(40);
+    expect(api.exchanges.filter((e) => e.status >= 300 && e.status < 400).length).toBeGreaterThan(0);
+    expect(api.responses.length).toBe(api.exchanges.length);
+  }, 90_000);
 
-    // and the scanners do find a canary where one is planted
-    await api.newWorkspace(good.tenant.id, `planted ${canary}`);
-    expect((await scanPostgres(api.config.databaseUrl, needles)).map((h) => h.where)).toEqual(['postgres workspaces.name']);
-    const { RedisService } = await import('#libs/redis');
-    const redisService = api.app.get(RedisService);
-    await redisService.client.hset(redisService.key('probe'), 'field', `x${canary}x`);
-    expect((await scanRedis(api.config.redisUrl, api.config.redisPrefix, needles)).hits.map((h) => h.where)).toEqual([
-      `redis ${redisService.key('probe')}`,
-    ]);
-    await redisService.client.del(redisService.key('probe'));
+  it('controls: every scanner finds a canary planted where it must look', async () => {
+    const owner = await api.newTenant();
+    await api.request('PUT', `/v1/tenants/${owner.id}/settings/OPENAI_API_KEY`, { body: { value: keys.stored } });
+    const ownerToken = await api.newTenantToken(owner.id);
+    // Postgres text column and a response body (request): a workspace's name
+    const workspace = await api.request<{ id: string }>('POST', `/v1/tenants/${owner.id}/workspaces`, { body: { name: `planted ${control}` } });
+    // Postgres jsonb: an AI job's input, run by the worker
+    const aiJob = await startAiJob(ownerToken, {}, `Alice Johnson from Acme Corp met Bob Smith about ${control}.`);
+    // the API's log: a request line carries the path
+    await api.request('GET', `/v1/backfills/${control}`);
+    // response headers: CORS echoes an allowed origin, through request() and through fetch()
+    await api.request('GET', '/v1/me', { headers: { origin: controlOrigin } });
+    await api.fetch('/health', { headers: { origin: controlOrigin } });
+    // a response body through fetch()
+    await api.fetch(`/v1/tenants/${owner.id}/workspaces`, { headers: { authorization: `Bearer ${api.adminToken}` } });
+    // Redis, under the prefix and outside it, and a published message
+    const redis = api.app.get(RedisService);
+    const outside = `canary-control-${randomBytes(6).toString('hex')}`;
+    const raw = new Redis(redisUrl);
+    try {
+      await redis.client.set(redis.key('canary-control'), `x${control}x`);
+      await raw.set(outside, `x${control}x`);
+      await redis.client.publish(redis.key('canary-control'), `x${control}x`);
+      expect((await waitForAiJob(ownerToken, aiJob)).status).toBe('succeeded');
+      // the worker's stdout: its log line naming a tenant whose backfill has no key
+      await workerOutputArrived(control);
+      await waitForLine(worker.stderr, (line) => line.includes(control), 'the stderr control');
+
+      const { report } = await scanEverywhere(controlNeedle);
+      // a scanner switched off, or narrowed away from where the canary is, finds nothing
+      expect(SCANNERS.filter((name) => report[name].length === 0)).toEqual([]);
+      const where = (name: Scanner) => report[name].map((hit) => hit.where);
+      expect(where('postgres')).toEqual(
+        expect.arrayContaining([
+          'postgres public.workspaces.name',
+          'postgres public.ai_jobs.input',
+          'postgres public.tenants.subdomain',
+          'postgres public.backfills.failure_message',
+        ]),
+      );
+      expect(where('redis')).toEqual(expect.arrayContaining([`redis string ${redis.key('canary-control')}`, `redis string ${outside}`]));
+      expect(where('redis pubsub')).toEqual([expect.stringMatching(new RegExp(`^redis pubsub ${redis.key('canary-control')} #`))]);
+      expect(where('worker stdout').length).toBeGreaterThan(0);
+      expect(where('worker stderr')).toEqual(['worker stderr #0']);
+      expect(where('api log').length).toBeGreaterThan(0);
+      expect(where('response headers')).toEqual(
+        expect.arrayContaining([expect.stringMatching(/ GET \/v1\/me$/), expect.stringMatching(/ GET \/health$/)]),
+      );
+      expect(where('response bodies')).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(new RegExp(` POST /v1/tenants/${owner.id}/workspaces$`)),
+          expect.stringMatching(new RegExp(` GET /v1/tenants/${owner.id}/workspaces$`)),
+        ]),
+      );
+      expect(workspace.status).toBe(201);
+    } finally {
+      await raw.del(outside);
+      raw.disconnect();
+      await redis.client.del(redis.key('canary-control'));
+    }
   }, 60_000);
-
-  it('carries a request key through Redis only sealed, and never in the job row', async () => {
-    const { workspace } = await tenantWithWorkspace(keys.stored);
-    simulator.setLatency(25);
-    const jobId = await backfill(workspace.id, { 'X-User-Provider': 'openai', 'X-User-Api-Key': keys.requestOpenAi });
-    await api.waitForBackfill(jobId, (v) => v.status === 'running');
-
-    const inFlight = await scanRedis(api.config.redisUrl, api.config.redisPrefix, [canary]);
-    expect(inFlight.hits).toEqual([]);
-    expect(inFlight.values.join('\n')).toContain('sealedKey');
-
-    await api.waitForBackfill(jobId);
-    expect((await scanRedis(api.config.redisUrl, api.config.redisPrefix, [canary])).values.join('\n')).not.toContain('sealedKey');
-    simulator.setLatency(0);
-  }, 30_000);
 });

@@ -1,9 +1,13 @@
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { isDeepStrictEqual } from 'node:util';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import type { PrismaService } from '#libs/database';
 import { dashboardDir } from '../src/bootstrap.js';
 
 /** Browser tests of the dashboard: Debian's Chromium, headless, never a downloaded browser. */
@@ -144,4 +148,160 @@ export async function accessibilityViolations(page: Page): Promise<string[]> {
     return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   });
   return violations;
+}
+
+/** How long the waiting assertions below wait by default: the UI polls the API every second. */
+const WAIT_MS = 10_000;
+const POLL_MS = 50;
+
+interface WaitOptions {
+  timeoutMs?: number;
+}
+
+/**
+ * Reads `read` until `accept` takes its value, and returns that value. A read that throws (the
+ * element is not there yet, or is being re-rendered) counts as "not yet". Fails after `timeoutMs`
+ * with `what`, what was expected and the last value (or error) read. Playwright-core has no
+ * `expect` of its own: this is what waits in its place, so no assertion reads a page only once.
+ */
+export async function waitUntil<T>(
+  what: string,
+  read: (remainingMs: number) => Promise<T>,
+  accept: (value: T) => boolean,
+  expected: string,
+  { timeoutMs = WAIT_MS }: WaitOptions = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: string;
+  for (;;) {
+    try {
+      const value = await read(Math.max(1, deadline - Date.now()));
+      if (accept(value)) return value;
+      last = JSON.stringify(value);
+    } catch (error) {
+      last = `an error: ${(error as Error).message.split('\n')[0]}`;
+    }
+    if (Date.now() > deadline) throw new Error(`Expected ${what} to be ${expected}, but it was ${last} after ${timeoutMs} ms`);
+    await sleep(POLL_MS);
+  }
+}
+
+/** Waits until `read` gives a value deeply equal to `expected`. */
+export function waitForEqual<T>(what: string, read: (remainingMs: number) => Promise<T>, expected: T, options?: WaitOptions): Promise<T> {
+  return waitUntil(what, read, (value) => isDeepStrictEqual(value, expected), JSON.stringify(expected), options);
+}
+
+const matches = (expected: string | RegExp) => (text: string) => (typeof expected === 'string' ? text === expected : expected.test(text));
+
+/** Waits until the element is visible and its text (innerText, trimmed) is `expected` or matches it. */
+export async function expectText(locator: Locator, expected: string | RegExp, options?: WaitOptions): Promise<string> {
+  return waitUntil(
+    `the text of ${locator.toString()}`,
+    async (timeout) => (await locator.innerText({ timeout })).trim(),
+    matches(expected),
+    String(expected),
+    options,
+  );
+}
+
+/** Waits until the element is visible. */
+export async function expectVisible(locator: Locator, { timeoutMs = WAIT_MS }: WaitOptions = {}): Promise<void> {
+  try {
+    await locator.waitFor({ state: 'visible', timeout: timeoutMs });
+  } catch (error) {
+    throw new Error(`Expected ${locator.toString()} to be visible: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+  }
+}
+
+/** Waits until the element is visible and enabled. */
+export async function expectEnabled(locator: Locator, options?: WaitOptions): Promise<void> {
+  await waitUntil(
+    `${locator.toString()} enabled`,
+    (timeout) => locator.isEnabled({ timeout }),
+    (enabled) => enabled,
+    'true',
+    options,
+  );
+}
+
+/** Waits until the element is disabled. */
+export async function expectDisabled(locator: Locator, options?: WaitOptions): Promise<void> {
+  await waitUntil(
+    `${locator.toString()} disabled`,
+    (timeout) => locator.isDisabled({ timeout }),
+    (disabled) => disabled,
+    'true',
+    options,
+  );
+}
+
+/** Waits until an input's value is `expected`. */
+export async function expectValue(locator: Locator, expected: string, options?: WaitOptions): Promise<void> {
+  await waitUntil(
+    `the value of ${locator.toString()}`,
+    (timeout) => locator.inputValue({ timeout }),
+    matches(expected),
+    JSON.stringify(expected),
+    options,
+  );
+}
+
+/** Waits until the element's attribute `name` is `expected`. */
+export async function expectAttribute(locator: Locator, name: string, expected: string, options?: WaitOptions): Promise<void> {
+  await waitUntil(
+    `${name} of ${locator.toString()}`,
+    (timeout) => locator.getAttribute(name, { timeout }),
+    (value) => value === expected,
+    JSON.stringify(expected),
+    options,
+  );
+}
+
+/** Waits until exactly `expected` elements match. */
+export async function expectCount(locator: Locator, expected: number, options?: WaitOptions): Promise<void> {
+  await waitUntil(
+    `the number of ${locator.toString()}`,
+    () => locator.count(),
+    (count) => count === expected,
+    String(expected),
+    options,
+  );
+}
+
+/**
+ * A synthetic graph of `count` entities of six types in communities of 25 chained together, plus
+ * long-range links (about 1.5 relationships per entity), written straight to the database.
+ * @returns how many relationships were written
+ */
+export async function seedSyntheticGraph(prisma: PrismaService, workspaceId: string, count: number): Promise<number> {
+  const types = ['person', 'organization', 'location', 'product', 'event', 'topic'];
+  const ids = Array.from({ length: count }, () => randomUUID());
+  await prisma.entity.createMany({
+    data: ids.map((id, i) => ({
+      id,
+      workspaceId,
+      name: `Entity ${String(i).padStart(4, '0')}`,
+      normalizedName: `entity ${String(i).padStart(4, '0')}`,
+      type: types[i % types.length],
+      description: `Synthetic entity ${i}`,
+    })),
+  });
+  const pairs = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    if (i % 25 !== 0) pairs.add(`${i - 1}:${i}`);
+    if (i % 2 === 0) pairs.add(`${i}:${(i * 7919 + 13) % count}`);
+  }
+  const relationships = [...pairs]
+    .map((p) => p.split(':').map(Number))
+    .filter(([a, b]) => a !== b)
+    .map(([a, b]) => ({
+      id: randomUUID(),
+      workspaceId,
+      sourceEntityId: ids[a],
+      targetEntityId: ids[b],
+      description: 'linked',
+      strength: 1 + ((a + b) % 10),
+    }));
+  await prisma.relationship.createMany({ data: relationships, skipDuplicates: true });
+  return prisma.relationship.count({ where: { workspaceId } });
 }

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import type { MaskedSetting } from '#libs/byok';
 import { PrismaService } from '#libs/database';
@@ -12,17 +12,27 @@ import {
   type DashboardPage,
   type DashboardWindow,
   ensureDashboardBuilt,
+  expectAttribute,
+  expectCount,
+  expectDisabled,
+  expectEnabled,
+  expectText,
+  expectValue,
+  expectVisible,
   launchBrowser,
   openDashboard,
   screenshot,
+  seedSyntheticGraph,
   signIn,
+  waitForEqual,
+  waitUntil,
 } from './dashboard-browser.js';
 
 /** The tenant dashboard at /dashboard, driven in headless Chromium against the real API, worker and simulator. */
 describe('Tenant dashboard in a browser (e2e)', () => {
   const openaiKey = `sk-dash-${randomBytes(12).toString('hex')}-4207`;
   const deepseekKey = `sk-dash-ds-${randomBytes(12).toString('hex')}-5150`;
-  const simulator = new ProviderSimulator({ validKeys: { openai: [openaiKey], deepseek: [deepseekKey] }, latencyMs: 20 });
+  const simulator = new ProviderSimulator({ validKeys: { openai: [openaiKey], deepseek: [deepseekKey] } });
   let api: ApiHarness;
   let browser: Browser;
   const opened: DashboardPage[] = [];
@@ -34,11 +44,8 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     api = await ApiHarness.start({ ...simulatorEnv(urls), SYNC_PAGE_SIZE: '5', SYNC_CONCURRENCY: '1', LOG_LEVEL: 'warn' }, { worker: true });
   }, 60_000);
 
-  afterEach(() => {
-    // a test that slowed the simulator down or scripted failures leaves it as it found it
-    simulator.setLatency(20);
-    simulator.clear();
-  });
+  // a test that held requests at a gate or scripted failures leaves the simulator as it found it
+  afterEach(() => simulator.reset());
 
   afterAll(async () => {
     await Promise.all(opened.map((o) => o.close()));
@@ -53,24 +60,28 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     return dashboard;
   }
 
-  /** A tenant with a tenant admin token, and optionally a workspace with `records` emails and a stored OpenAI key. */
+  /**
+   * A tenant with a tenant admin token, and optionally a workspace with `records` emails and a stored
+   * OpenAI key. Each record's subject carries `marker(index)`, so a gate can hold a backfill at it.
+   */
   async function tenantWith(options: { records?: number; openaiKey?: string } = {}) {
     const tenant = await api.newTenant({ subdomain: `dash-${randomBytes(3).toString('hex')}` });
     const token = await api.newTenantToken(tenant.id);
+    const marker = (index: number) => `[[${tenant.subdomain} r${index}]]`;
     let workspaceId: string | undefined;
     if (options.records !== undefined) {
       const workspace = await api.newWorkspace(tenant.id, 'Support inbox');
       workspaceId = workspace.id;
-      const ingest = await api.app.get(RecordIngestService).ingest(workspace.id, JSON.stringify(emailRecords(options.records)), 'json');
+      const records = emailRecords(options.records).map((record, index) => ({ ...record, subject: `${record.subject} ${marker(index)}` }));
+      const ingest = await api.app.get(RecordIngestService).ingest(workspace.id, JSON.stringify(records), 'json');
       expect(ingest.accepted).toBe(options.records);
     }
     if (options.openaiKey) {
       expect((await api.request('PUT', `/v1/tenants/${tenant.id}/settings/OPENAI_API_KEY`, { body: { value: options.openaiKey } })).status).toBe(200);
     }
-    return { tenant, token, workspaceId: workspaceId! };
+    return { tenant, token, workspaceId: workspaceId!, marker };
   }
 
-  const text = (page: Page, testId: string) => page.getByTestId(testId).innerText();
   const graphCounts = (page: Page) =>
     page.evaluate(() => {
       const cy = (globalThis as unknown as DashboardWindow).byokDashboard?.cy;
@@ -109,7 +120,7 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     const { tenant, token } = await tenantWith();
     const { page, problems } = await open();
 
-    await expect(page.getByRole('heading', { name: 'Sign in to the dashboard' }).isVisible()).resolves.toBe(true);
+    await expectVisible(page.getByRole('heading', { name: 'Sign in to the dashboard' }));
     await page.getByLabel('Tenant admin token').fill('not-a-real-token-000000000000');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('This token was not accepted').waitFor();
@@ -121,8 +132,8 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     expect(await page.evaluate(() => (globalThis as unknown as DashboardWindow).sessionStorage.length)).toBe(0);
 
     await signIn(page, token);
-    await expect(page.locator('.tenant-name').innerText()).resolves.toBe(tenant.subdomain);
-    await expect(page.getByTestId('key-mode').innerText()).resolves.toBe('Key mode: BYOK');
+    await expectText(page.locator('.tenant-name'), tenant.subdomain);
+    await expectText(page.getByTestId('key-mode'), 'Key mode: BYOK');
     expect(new URL(page.url()).hash).toBe('#/keys');
     const stored = await page.evaluate(() => {
       const s = (globalThis as unknown as DashboardWindow).sessionStorage;
@@ -151,27 +162,29 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     await signIn(page, token);
     const openai = page.locator('article[data-provider="openai"]');
     const deepseek = page.locator('article[data-provider="deepseek"]');
-    await expect(page.getByTestId('key-mode-value').innerText()).resolves.toBe('BYOK');
+    await expectText(page.getByTestId('key-mode-value'), 'BYOK');
+    // each badge reads "…" until the settings have loaded
     for (const provider of ['openai', 'gemini', 'deepseek']) {
-      await expect(page.locator(`article[data-provider="${provider}"] .badge`).innerText()).resolves.toBe('Not set');
+      await expectText(page.locator(`article[data-provider="${provider}"] .badge`), 'Not set');
     }
 
     const input = page.getByLabel('OpenAI API key', { exact: true });
-    await expect(input.getAttribute('type')).resolves.toBe('password');
+    await expectAttribute(input, 'type', 'password');
     await input.fill(openaiKey);
     await openai.getByRole('button', { name: 'Save key' }).click();
     await openai.getByText('OpenAI key saved (…4207)').waitFor();
-    await expect(openai.locator('.badge').innerText()).resolves.toBe('Unknown');
+    await expectText(openai.locator('.badge'), 'Unknown');
     // the field is cleared, relabelled, and the key is nowhere on the page
-    await expect(page.getByLabel('Replace the OpenAI API key').inputValue()).resolves.toBe('');
+    await expectValue(page.getByLabel('Replace the OpenAI API key'), '');
     expect(await page.content()).not.toContain(openaiKey);
-    await expect(openai.locator('dd', { hasText: '…4207' }).isVisible()).resolves.toBe(true);
+    await expectVisible(openai.locator('dd', { hasText: '…4207' }));
 
     await openai.getByRole('button', { name: 'Validate now' }).click();
     await openai.getByText('The OpenAI key is valid').waitFor();
     await openai.locator('.badge[data-status="valid"]').waitFor();
-    await expect(openai.locator('.badge').innerText()).resolves.toBe('Valid');
-    await expect(openai.locator('dd').nth(2).innerText()).resolves.not.toBe('Never');
+    await expectText(openai.locator('.badge'), 'Valid');
+    // validated just now: a date, no longer "Never"
+    await expectText(openai.locator('dd').nth(2), /^(?!Never$)\S/);
 
     // a rate-limited check is no verdict: the API's message is shown and the status stays as it was
     await page.getByLabel('DeepSeek API key', { exact: true }).fill(deepseekKey);
@@ -180,8 +193,8 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     simulator.failNext('deepseek', { status: 429, retryAfterSeconds: 3 });
     await deepseek.getByRole('button', { name: 'Validate now' }).click();
     await deepseek.getByText('No verdict, the status is unchanged.').waitFor();
-    await expect(deepseek.locator('.message-area').innerText()).resolves.toMatch(/deepseek/i);
-    await expect(deepseek.locator('.badge').innerText()).resolves.toBe('Unknown');
+    await expectText(deepseek.locator('.message-area'), /deepseek/i);
+    await expectText(deepseek.locator('.badge'), 'Unknown');
 
     // a key the provider refuses is invalid
     await page.getByLabel('Replace the DeepSeek API key').fill(`sk-revoked-${randomBytes(12).toString('hex')}-9999`);
@@ -204,63 +217,71 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     await deepseek.getByRole('button', { name: 'Remove key' }).click();
     await deepseek.getByRole('button', { name: 'Confirm: remove the DeepSeek key' }).click();
     await deepseek.getByText('The DeepSeek key was removed.').waitFor();
-    await expect(deepseek.locator('.badge').innerText()).resolves.toBe('Not set');
+    await expectText(deepseek.locator('.badge'), 'Not set');
     const after = await api.request<ListOf<MaskedSetting>>('GET', `/v1/tenants/${tenant.id}/settings`);
     expect(after.body.items.map((s: { key: string }) => s.key).sort()).toEqual(['GRAPHRAG_PROVIDER', 'OPENAI_API_KEY']);
     expect(problems).toEqual([]);
   }, 30_000);
 
   it('starts a backfill, shows its progress live until 30 records, then its history; a second start answers 409', async () => {
-    const { token, workspaceId } = await tenantWith({ records: 30, openaiKey });
+    const { token, workspaceId, marker } = await tenantWith({ records: 30, openaiKey });
     const { page, problems } = await open();
     await signIn(page, token);
     await page.getByRole('link', { name: 'Backfills' }).click();
     await page.getByText('No backfill has run on this workspace yet.').waitFor();
-    await expect(page.getByLabel('Workspace').inputValue()).resolves.toBe(workspaceId);
-    await expect(page.getByRole('button', { name: 'Start backfill' }).isEnabled()).resolves.toBe(true);
+    await expectValue(page.getByLabel('Workspace'), workspaceId);
+    const startButton = page.getByRole('button', { name: 'Start backfill' });
+    await expectEnabled(startButton);
 
-    // 30 records one at a time at 80 ms each: a few seconds, so the 1 s polls catch it midway
-    simulator.setLatency(80);
-    await page.getByRole('button', { name: 'Start backfill' }).click();
-    const seen: { status: string; processed: number }[] = [];
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const status = await page
-        .getByTestId('job-status')
-        .innerText()
-        .catch(() => '');
-      const processed = Number(
-        (
-          await page
-            .getByTestId('records-processed')
-            .innerText()
-            .catch(() => '0')
-        ).replace(/\D/g, '') || 0,
-      );
-      const last = seen[seen.length - 1];
-      if (status && (!last || last.status !== status || last.processed !== processed)) seen.push({ status, processed });
-      if (status === 'Succeeded' || status === 'Failed' || Date.now() > deadline) break;
-      await page.waitForTimeout(100);
-    }
-    expect(seen[seen.length - 1]).toEqual({ status: 'Succeeded', processed: 30 });
-    // the panel moved through live states before it ended: polled every second, not one final read
-    expect(seen[0].status).toMatch(/Queued|Checking key|Running/);
-    expect(seen.some((s) => s.status === 'Running' && s.processed > 0 && s.processed < 30)).toBe(true);
-    await expect(text(page, 'records-fetched')).resolves.toBe('30');
-    expect(Number(await text(page, 'entities'))).toBeGreaterThan(5);
+    // pages of 5 records, one call at a time: the job is held at the first record of page 3 (pages
+    // 1 and 2 committed), then at the first of page 5 (pages 1 to 4), so the panel must show each
+    // count while the job runs, from its own polls
+    const atPage3 = simulator.gate({ marker: marker(10) });
+    const atPage5 = simulator.gate({ marker: marker(20) });
+    await startButton.click();
+    const status = page.getByTestId('job-status');
+    const processed = page.getByTestId('records-processed');
+    await atPage3.waitForHeld(1);
+    await expectText(status, 'Running');
+    await expectText(processed, '10');
+    await expectDisabled(startButton);
+    atPage3.open();
+    await atPage5.waitForHeld(1);
+    await expectText(processed, '20');
+    await expectText(status, 'Running');
+    atPage5.open();
+
+    await expectText(status, 'Succeeded', { timeoutMs: 20_000 });
+    await expectText(processed, '30');
+    await expectText(page.getByTestId('records-fetched'), '30');
+    await waitUntil(
+      'the entities of the panel',
+      async () => Number(await page.getByTestId('entities').innerText()),
+      (n) => n > 5,
+      'more than 5',
+    );
     await page.getByTestId('job-panel').getByText("OpenAI, tenant's key …4207").waitFor();
     await page.locator('[data-testid="history"] tbody tr').first().getByText('Succeeded').waitFor();
     await screenshot(page, 'backfill-succeeded');
 
-    // another client starts a backfill (still at 80 ms a call): this page's Start answers 409, shows the message and follows that job
+    // another client starts a backfill, held at its first record so it stays active: this page's
+    // Start answers 409, shows the message and follows that job
+    const otherHeld = simulator.gate({ marker: marker(0) });
     const other = await api.request<JobStarted>('POST', `/v1/workspaces/${workspaceId}/backfills`, { token, body: {} });
     expect(other.status).toBe(202);
-    await page.getByRole('button', { name: 'Start backfill' }).click();
+    await otherHeld.waitForHeld(1);
+    await expectEnabled(startButton);
+    await startButton.click();
     await page.getByText('A backfill is already active for this workspace').waitFor();
     await page.locator('[data-testid="history"] tbody tr').nth(1).waitFor();
-    await expect(page.getByRole('button', { name: 'Start backfill' }).isDisabled()).resolves.toBe(true);
-    await page.getByTestId('job-status').getByText('Succeeded').waitFor({ timeout: 20_000 });
+    await page.locator(`[data-testid="history"] tbody tr[data-job-id="${other.body.jobId}"]`).waitFor();
+    await expectText(status, 'Running');
+    await expectDisabled(startButton);
+
+    otherHeld.open();
+    await expectText(status, 'Succeeded', { timeoutMs: 20_000 });
     await page.locator(`[data-testid="history"] tbody tr[data-job-id="${other.body.jobId}"]`).getByText('Succeeded').waitFor();
+    await expectEnabled(startButton);
     expect(problems).toEqual([]);
   }, 45_000);
 
@@ -278,33 +299,37 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     await signIn(page, token);
     await page.getByRole('link', { name: 'Knowledge graph' }).click();
     await page.getByText(`${entities.length} entities shown`).waitFor();
-    expect(await graphCounts(page)).toEqual({ nodes: entities.length, edges: all.body.relationships.length, visible: entities.length });
-    await expect(page.getByTestId('entity-list').getByRole('button').count()).resolves.toBe(entities.length);
+    await waitForEqual('the graph on the canvas', () => graphCounts(page), {
+      nodes: entities.length,
+      edges: all.body.relationships.length,
+      visible: entities.length,
+    });
+    await expectCount(page.getByTestId('entity-list').getByRole('button'), entities.length);
     // positions came from the ForceAtlas2 worker (allowed by the CSP), not the fallback
-    await expect(page.getByTestId('graph-canvas').getAttribute('data-layout')).resolves.toBe('forceatlas2');
+    await expectAttribute(page.getByTestId('graph-canvas'), 'data-layout', 'forceatlas2');
     await screenshot(page, 'graph');
 
     // filter by type: the canvas and the list keep only organizations
     await page.getByLabel('Type', { exact: true }).selectOption('organization');
     await page.getByText(`${organizations.length} ${organizations.length === 1 ? 'entity' : 'entities'} of type organization shown`).waitFor();
-    expect((await graphCounts(page))!.visible).toBe(organizations.length);
-    await expect(page.getByTestId('entity-list').getByRole('button').count()).resolves.toBe(organizations.length);
+    await waitForEqual('the visible nodes', async () => (await graphCounts(page))?.visible, organizations.length);
+    await expectCount(page.getByTestId('entity-list').getByRole('button'), organizations.length);
     await page.getByLabel('Type', { exact: true }).selectOption('');
 
     // search by name
     await page.getByLabel('Search by name').fill('acme');
     await page.getByText('match “acme”').waitFor();
     const acme = page.getByTestId('entity-list').getByRole('button', { name: /Acme Corp/ });
-    await expect(acme.count()).resolves.toBe(1);
+    await expectCount(acme, 1);
     await acme.click();
     const detail = page.getByTestId('entity-detail');
     await detail.getByRole('heading', { name: 'Acme Corp' }).waitFor();
     await detail.getByTestId('mentions').locator('li').first().waitFor();
     const acmeId = entities.find((e) => e.name === 'Acme Corp')!.id;
     const acmeDetail = await api.request<EntityDetail>('GET', `/v1/workspaces/${workspaceId}/graph/entities/${acmeId}`, { token });
-    await expect(detail.getByTestId('mentions').locator('li').count()).resolves.toBe(acmeDetail.body.mentions.length);
-    await expect(detail.getByText(acmeDetail.body.mentions[0].subject).first().isVisible()).resolves.toBe(true);
-    await expect(detail.getByTestId('entity-description').innerText()).resolves.toBe(acmeDetail.body.description || 'No description.');
+    await expectCount(detail.getByTestId('mentions').locator('li'), acmeDetail.body.mentions.length);
+    await expectVisible(detail.getByText(acmeDetail.body.mentions[0].subject).first());
+    await expectText(detail.getByTestId('entity-description'), acmeDetail.body.description || 'No description.');
     await screenshot(page, 'graph-entity');
     expect(await accessibilityViolations(page)).toEqual([]);
 
@@ -327,8 +352,11 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     // and the same without a mouse: Tab into the list, Enter on an entity
     await page.getByTestId('entity-list').getByRole('button').first().focus();
     await page.keyboard.press('Tab');
-    const focused = await page.evaluate(() => (globalThis as unknown as DashboardWindow).document.activeElement?.dataset?.entityId);
-    expect(focused).toBe(entities[1].id);
+    await waitForEqual(
+      'the focused entity',
+      () => page.evaluate(() => (globalThis as unknown as DashboardWindow).document.activeElement?.dataset?.entityId),
+      entities[1].id,
+    );
     await page.keyboard.press('Enter');
     await detail.getByRole('heading', { name: entities[1].name }).waitFor();
     expect(problems).toEqual([]);
@@ -344,12 +372,13 @@ describe('Tenant dashboard in a browser (e2e)', () => {
 
     const failure = page.getByTestId('failure');
     await failure.waitFor({ timeout: 15_000 });
-    await expect(failure.getByTestId('failure-code').innerText()).resolves.toBe('NO_API_KEY');
-    await expect(failure.getByTestId('failure-reason').innerText()).resolves.toBe(
+    await expectText(failure.getByTestId('failure-code'), 'NO_API_KEY');
+    await expectText(
+      failure.getByTestId('failure-reason'),
       `Skipping backfill: tenant ${tenant.subdomain} has no valid OPENAI_API_KEY. Add the key in Settings.`,
     );
-    await expect(failure.getByTestId('failure-fix').innerText()).resolves.toContain('Add OPENAI_API_KEY in Settings');
-    await expect(page.getByTestId('job-status').innerText()).resolves.toBe('Failed');
+    await expectText(failure.getByTestId('failure-fix'), /Add OPENAI_API_KEY in Settings/);
+    await expectText(page.getByTestId('job-status'), 'Failed');
     await page.locator('[data-testid="history"] tbody tr').first().getByText('NO_API_KEY').waitFor();
     await screenshot(page, 'backfill-no-api-key');
     expect(await accessibilityViolations(page)).toEqual([]);
@@ -357,63 +386,30 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     await failure.getByRole('link', { name: 'Go to provider keys' }).click();
     await page.getByRole('heading', { name: 'Provider keys', level: 1 }).waitFor();
     expect(page.url()).toContain('#/keys');
-    await expect(page.getByLabel('OpenAI API key', { exact: true }).isVisible()).resolves.toBe(true);
+    await expectVisible(page.getByLabel('OpenAI API key', { exact: true }));
 
     // no graph was extracted: the graph page says so and points back to backfills
     await page.getByRole('link', { name: 'Knowledge graph' }).click();
     await page.getByTestId('graph-empty').getByText('This workspace has no graph yet').waitFor();
-    await expect(page.getByTestId('graph-empty').getByRole('link', { name: 'Go to backfills' }).isVisible()).resolves.toBe(true);
+    await expectVisible(page.getByTestId('graph-empty').getByRole('link', { name: 'Go to backfills' }));
     expect(problems).toEqual([]);
   }, 30_000);
 
   it('stays usable with a few thousand entities', async () => {
+    // how fast it renders is measured by `npm run bench:dashboard`; this checks that it works
     const { token, workspaceId } = await tenantWith({ records: 0 });
-    const types = ['person', 'organization', 'location', 'product', 'event', 'topic'];
     const n = 3000;
-    const ids = Array.from({ length: n }, () => randomUUID());
-    const prisma = api.app.get(PrismaService);
-    await prisma.entity.createMany({
-      data: ids.map((id, i) => ({
-        id,
-        workspaceId,
-        name: `Entity ${String(i).padStart(4, '0')}`,
-        normalizedName: `entity ${String(i).padStart(4, '0')}`,
-        type: types[i % types.length],
-        description: `Synthetic entity ${i}`,
-      })),
-    });
-    // communities of 25 chained together, plus long-range links: about 4,400 relationships
-    const pairs = new Set<string>();
-    for (let i = 0; i < n; i++) {
-      if (i % 25 !== 0) pairs.add(`${i - 1}:${i}`);
-      if (i % 2 === 0) pairs.add(`${i}:${(i * 7919 + 13) % n}`);
-    }
-    const relationships = [...pairs]
-      .map((p) => p.split(':').map(Number))
-      .filter(([a, b]) => a !== b)
-      .map(([a, b]) => ({
-        id: randomUUID(),
-        workspaceId,
-        sourceEntityId: ids[a],
-        targetEntityId: ids[b],
-        description: 'linked',
-        strength: 1 + ((a + b) % 10),
-      }));
-    await prisma.relationship.createMany({ data: relationships, skipDuplicates: true });
-    const edgeCount = await prisma.relationship.count({ where: { workspaceId } });
+    const edgeCount = await seedSyntheticGraph(api.app.get(PrismaService), workspaceId, n);
 
     const { page, problems } = await open();
     await signIn(page, token);
-    const started = Date.now();
     await page.getByRole('link', { name: 'Knowledge graph' }).click();
-    await page.getByText('3,000 entities shown').waitFor({ timeout: 20_000 });
-    const elapsed = Date.now() - started;
-    expect(await graphCounts(page)).toEqual({ nodes: n, edges: edgeCount, visible: n });
-    expect(elapsed).toBeLessThan(15_000);
-    await expect(page.getByTestId('graph-canvas').getAttribute('data-layout')).resolves.toBe('forceatlas2');
+    await page.getByText('3,000 entities shown').waitFor({ timeout: 30_000 });
+    await waitForEqual('the graph on the canvas', () => graphCounts(page), { nodes: n, edges: edgeCount, visible: n });
+    await expectAttribute(page.getByTestId('graph-canvas'), 'data-layout', 'forceatlas2');
     await screenshot(page, 'graph-3000');
 
-    // the page still answers at once: search, then open an entity from the list
+    // the page still answers: search, then open an entity from the list
     await page.getByLabel('Search by name').fill('Entity 1234');
     await page.getByText('1 entity match “Entity 1234”').waitFor();
     await page
@@ -423,13 +419,15 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     await page.getByTestId('entity-detail').getByRole('heading', { name: 'Entity 1234' }).waitFor();
     await page.getByTestId('entity-detail').getByText('Mentioned in 0 records').waitFor();
     // pan and zoom from the keyboard
-    const before = await page.evaluate(() => (globalThis as unknown as DashboardWindow).byokDashboard!.cy.zoom());
+    const zoom = () => page.evaluate(() => (globalThis as unknown as DashboardWindow).byokDashboard!.cy.zoom());
+    const panX = () => page.evaluate(() => (globalThis as unknown as DashboardWindow).byokDashboard!.cy.pan().x);
+    const before = await zoom();
     await page.getByTestId('graph-canvas').focus();
     await page.keyboard.press('+');
-    expect(await page.evaluate(() => (globalThis as unknown as DashboardWindow).byokDashboard!.cy.zoom())).toBeGreaterThan(before);
-    const panBefore = await page.evaluate(() => (globalThis as unknown as DashboardWindow).byokDashboard!.cy.pan().x);
+    await waitUntil('the zoom', zoom, (level) => level > before, `more than ${before}`);
+    const panBefore = await panX();
     await page.keyboard.press('ArrowLeft');
-    expect(await page.evaluate(() => (globalThis as unknown as DashboardWindow).byokDashboard!.cy.pan().x)).toBeGreaterThan(panBefore);
+    await waitUntil('the horizontal pan', panX, (x) => x > panBefore, `more than ${panBefore}`);
     expect(problems).toEqual([]);
-  }, 45_000);
+  }, 60_000);
 });

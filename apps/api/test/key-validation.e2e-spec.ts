@@ -2,9 +2,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import type { MaskedSetting } from '#libs/byok';
+import { KeyValidator } from '#libs/llm';
 import { fingerprintForSimulator, ProviderSimulator, simulatorEnv } from '#libs/testing';
 import type { validationView } from '../src/settings/settings.dto.js';
 import { type ApiErrorBody, ApiHarness, type ListOf } from './api-harness.js';
+import { keyEchoes } from './key-echo.js';
 
 type ValidationView = z.output<typeof validationView>;
 
@@ -66,7 +68,7 @@ describe('POST /v1/tenants/:tenantId/settings/:key/validate (e2e)', () => {
     expect(res.body).toMatchObject({ status: 'invalid', provider: 'openai' });
     expect(await statusOf(tenant.id, 'OPENAI_API_KEY')).toMatchObject({ validationStatus: 'invalid' });
     expect(simulator.keysSeen('openai')).toEqual([fingerprintForSimulator(wrong)]);
-    expect(res.text + api.logs.text).not.toContain(wrong);
+    expect(keyEchoes('response and logs', [res.text, ...api.logs.lines], [wrong])).toEqual([]);
   });
 
   it('marks a placeholder invalid without any network call', async () => {
@@ -96,7 +98,7 @@ describe('POST /v1/tenants/:tenantId/settings/:key/validate (e2e)', () => {
     expect(res.status).toBe(429);
     expect(res.body.error.code).toBe('RATE_LIMITED');
     expect(res.body.error.message).toContain('openai');
-    expect(res.text).not.toContain(key);
+    expect(keyEchoes('response', [res.text], [key])).toEqual([]);
     expect(await statusOf(tenant.id, 'OPENAI_API_KEY')).toMatchObject({ validationStatus: 'unknown' });
   });
 
@@ -109,12 +111,28 @@ describe('POST /v1/tenants/:tenantId/settings/:key/validate (e2e)', () => {
     expect((await validate(tenant.id, 'GRAPHRAG_PROVIDER')).status).toBe(400);
   });
 
-  it("answers 404 for another tenant's key and calls no provider", async () => {
-    const theirs = await tenantWith('OPENAI_API_KEY', goodOpenAi);
+  it("answers 404 for another tenant's key, calls no provider and leaves the key and its verdict as they were", async () => {
+    const theirKey = `sk-theirs-${randomBytes(16).toString('hex')}-7e1r`;
+    simulator.setValidKeys('openai', [goodOpenAi, theirKey]);
+    const theirs = await tenantWith('OPENAI_API_KEY', theirKey);
+    expect((await validate(theirs.id, 'OPENAI_API_KEY')).body).toMatchObject({ status: 'valid' });
+    const before = await statusOf(theirs.id, 'OPENAI_API_KEY');
+    expect(before).toMatchObject({ last4: '7e1r', validationStatus: 'valid', validatedAt: expect.any(String), fingerprint: expect.any(String) });
+    // from now on the provider refuses the key and no verdict is cached: a check that went through
+    // would call the provider and turn the verdict to invalid
+    simulator.setValidKeys('openai', [goodOpenAi]);
+    api.app.get(KeyValidator).forget('openai', before!.fingerprint!);
+    simulator.clear();
     const mine = await api.newTenant();
     const token = await api.newTenantToken(mine.id);
-    const res = await api.request('POST', `/v1/tenants/${theirs.id}/settings/OPENAI_API_KEY/validate`, { token });
+
+    const res = await api.request<ApiErrorBody>('POST', `/v1/tenants/${theirs.id}/settings/OPENAI_API_KEY/validate`, { token });
+
     expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe('TENANT_NOT_FOUND');
     expect(simulator.requests).toEqual([]);
+    // the same key, the same verdict from the same moment
+    expect(await statusOf(theirs.id, 'OPENAI_API_KEY')).toEqual(before);
+    expect(keyEchoes('response', [res.text], [theirKey])).toEqual([]);
   });
 });

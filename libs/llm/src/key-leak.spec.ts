@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { last4Of, type ProviderId } from '#libs/common';
 import { ProviderSimulator, simulatorBaseUrls, unreachableBaseUrls } from '#libs/testing';
 import { KeyValidator } from './key-validator.js';
@@ -49,7 +49,7 @@ function expectNoKeyMaterial(error: unknown): void {
 }
 
 describe('no key material in errors', () => {
-  const simulator = new ProviderSimulator({ latencyByProvider: {} });
+  const simulator = new ProviderSimulator();
   let factory: LlmClientFactory;
   const client = (provider: ProviderId, f = factory): LlmProvider =>
     f.create(provider, CANARY, { tenantLabel: 'brennan', keyLast4: last4Of(CANARY) });
@@ -58,9 +58,10 @@ describe('no key material in errors', () => {
     factory = new LlmClientFactory({ baseUrls: simulatorBaseUrls(await simulator.start()), timeoutMs: 2_000 });
   });
   beforeEach(() => {
-    simulator.clear();
     for (const p of PROVIDERS) simulator.setValidKeys(p, []);
   });
+  // held requests and scripted failures never leak into the next test
+  afterEach(() => simulator.reset());
   afterAll(() => simulator.stop());
 
   describe.each(PROVIDERS)('%s', (provider) => {
@@ -82,15 +83,21 @@ describe('no key material in errors', () => {
 
     it('on a timeout and a refused connection', async () => {
       simulator.setValidKeys(provider, [CANARY]);
-      simulator.setLatency(500, provider);
-      const quick = new LlmClientFactory({ baseUrls: simulatorBaseUrls(simulator.urls), timeoutMs: 50 });
-      expectNoKeyMaterial(await failureOf(() => client(provider, quick).complete({ system: 's', user: 'u' })));
-      expectNoKeyMaterial(await failureOf(() => client(provider, quick).validateKey()));
-      simulator.setLatency(0, provider);
+      // held until after the deadline: the call times out
+      simulator.gate({ provider });
+      const quick = new LlmClientFactory({ baseUrls: simulatorBaseUrls(simulator.urls), timeoutMs: 200 });
+      for (const call of [() => client(provider, quick).complete({ system: 's', user: 'u' }), () => client(provider, quick).validateKey()]) {
+        const error = await failureOf(call);
+        expect(error.message).toMatch(/: timed out$/);
+        expectNoKeyMaterial(error);
+      }
 
       const offline = new LlmClientFactory({ baseUrls: unreachableBaseUrls(9), timeoutMs: 2_000 });
-      expectNoKeyMaterial(await failureOf(() => client(provider, offline).complete({ system: 's', user: 'u' })));
-      expectNoKeyMaterial(await failureOf(() => client(provider, offline).validateKey()));
+      for (const call of [() => client(provider, offline).complete({ system: 's', user: 'u' }), () => client(provider, offline).validateKey()]) {
+        const error = await failureOf(call);
+        expect(error.message).toMatch(/: connection failed$/);
+        expectNoKeyMaterial(error);
+      }
     });
 
     it('in the provider object itself', () => {

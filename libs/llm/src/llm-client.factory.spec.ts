@@ -11,6 +11,7 @@ import {
   unreachableBaseUrls,
 } from '#libs/testing';
 import { LlmClientFactory } from './llm-client.factory.js';
+import { createNodeHttpFetch } from './node-http-fetch.js';
 import { AuthenticationError, LlmError, EmptyApiKeyError, ProviderRequestError, ProviderUnavailableError, RateLimitedError } from './llm.errors.js';
 import type { KeyContext } from './llm-provider.js';
 
@@ -71,8 +72,9 @@ describe('LlmClientFactory with the real SDKs against the provider simulator', (
     factory = new LlmClientFactory({ baseUrls: simulatorBaseUrls(urls), timeoutMs: 2_000 });
   });
   afterEach(() => {
-    simulator.clear();
-    simulator.setLatency(0);
+    // held requests, scripted failures and changed keys never leak into the next test
+    simulator.reset();
+    for (const provider of PROVIDERS) simulator.setValidKeys(provider, [KEYS[provider]]);
   });
   afterAll(() => simulator.stop());
 
@@ -172,19 +174,20 @@ describe('LlmClientFactory with the real SDKs against the provider simulator', (
       expect(error).toMatchObject({ code: ErrorCode.ProviderUnavailable, retryable: false });
     });
 
-    it('turns a timeout into ProviderUnavailableError', async () => {
-      simulator.setLatency(1_000, provider);
-      const quick = new LlmClientFactory({ baseUrls: simulatorBaseUrls(simulator.urls), timeoutMs: 100 });
-      const error = await failureOf(quick.create(provider, key, contextFor(key)).complete({ system: 's', user: 'u' }));
+    it('turns a timeout into a retryable ProviderUnavailableError that says "timed out"', async () => {
+      // every request is held by the simulator and never answered before the deadline
+      simulator.gate({ provider });
+      const quick = new LlmClientFactory({ baseUrls: simulatorBaseUrls(simulator.urls), timeoutMs: 200 }).create(provider, key, contextFor(key));
 
-      expect(error).toBeInstanceOf(ProviderUnavailableError);
-      // under Jest's VM realm the openai SDK cannot recognise fetch's AbortError (instanceof Error fails
-      // across realms) and says "connection failed"; plain Node says "timed out"
-      expect(error.message).toMatch(/: (timed out|connection failed)$/);
-      simulator.setLatency(0, provider);
+      for (const call of [() => quick.complete({ system: 's', user: 'u' }), () => quick.validateKey()]) {
+        const error = await failureOf(call());
+        expect(error).toBeInstanceOf(ProviderUnavailableError);
+        expect(error).toMatchObject({ code: ErrorCode.ProviderUnavailable, retryable: true, provider });
+        expect(error.message).toBe(`Provider unavailable: ${provider} for tenant brennan (key ...${key.slice(-4)}): timed out`);
+      }
     });
 
-    it('turns a refused connection into ProviderUnavailableError', async () => {
+    it('turns a refused connection into ProviderUnavailableError that says "connection failed"', async () => {
       const port = await closedPort();
       const offline = new LlmClientFactory({ baseUrls: unreachableBaseUrls(port), timeoutMs: 2_000 }).create(provider, key, contextFor(key));
 
@@ -209,7 +212,6 @@ describe('LlmClientFactory with the real SDKs against the provider simulator', (
       fingerprintForSimulator(other),
       fingerprintForSimulator(KEYS.openai),
     ]);
-    simulator.setValidKeys('openai', [KEYS.openai]);
   });
 
   it('sends DeepSeek through the OpenAI-compatible path under its own base URL', async () => {
@@ -249,6 +251,25 @@ describe('LlmClientFactory with the real SDKs against the provider simulator', (
     await new LlmClientFactory(options).create('gemini', KEYS.gemini, contextFor(KEYS.gemini)).complete({ system: 's', user: 'u' });
 
     expect(simulator.requestsFor('gemini')[0].path).toBe(COMPLETION_PATHS.gemini);
+  });
+
+  it("rejects an aborted request through the SDK's fetch with an AbortError of the SDK's own realm", async () => {
+    // the openai SDK tells a timeout from a refused connection by `instanceof Error` and the name
+    // AbortError: node:http's own error comes from Node's realm, not from the one the SDK runs in
+    const gate = simulator.gate({ provider: 'openai' });
+    const controller = new AbortController();
+    const pending = createNodeHttpFetch()(`${simulator.urls.openaiBaseUrl}/models`, {
+      headers: { authorization: `Bearer ${KEYS.openai}` },
+      signal: controller.signal,
+    });
+    await gate.waitForHeld(1);
+    controller.abort();
+    const error = await pending.then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect(error).toMatchObject({ name: 'AbortError' });
   });
 
   it('refuses an empty key before any request', () => {

@@ -55,6 +55,18 @@ class BufferedResponse {
 }
 
 /**
+ * What the shim rejects with once the caller's signal has aborted (the SDK's deadline): an error of
+ * this module's realm named `AbortError`, as fetch's own is. The SDK tells a timeout from a refused
+ * connection by that name alone, and node:http's AbortError may come from another realm (Jest's VM
+ * modules), where the SDK's `instanceof Error` fails and the name would be lost.
+ */
+function abortError(): Error {
+  const error = new Error('The operation was aborted');
+  error.name = 'AbortError';
+  return error;
+}
+
+/**
  * A `fetch` for the openai SDK on node:http with keep-alive pools. Node's built-in fetch costs
  * several times more CPU per request, which bounds a backfill's throughput on a small machine.
  * Kept rather than undici's own `fetch` with an `Agent` dispatcher, which was measured in one
@@ -70,19 +82,26 @@ export function createNodeHttpFetch(): typeof fetch {
   };
   return async (input: FetchInput, init: RequestInit = {}) => {
     const body = init.body;
+    const signal = init.signal ?? undefined;
+    // any failure after the signal aborted is the abort, whatever error the transport raised for it
+    const fail = (error: unknown): never => {
+      throw signal?.aborted ? abortError() : error;
+    };
     if (input instanceof Request || (body != null && typeof body !== 'string' && !(body instanceof Uint8Array))) {
-      return fetch(input, init);
+      return fetch(input, init).catch(fail);
     }
     const url = new URL(String(input));
     const transport = url.protocol === 'https:' ? https : http;
     const agent = agents[url.protocol as 'http:' | 'https:'];
-    if (!agent) return fetch(input, init);
+    if (!agent) return fetch(input, init).catch(fail);
+    if (signal?.aborted) throw abortError();
     const headers = Object.fromEntries(new Headers(init.headers).entries());
     return new Promise<Response>((resolve, reject) => {
-      const request = transport.request(url, { method: init.method ?? 'GET', headers, agent, signal: init.signal ?? undefined }, (response) => {
+      const rejectWith = (error: unknown) => reject(signal?.aborted ? abortError() : (error as Error));
+      const request = transport.request(url, { method: init.method ?? 'GET', headers, agent, signal }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', reject);
+        response.on('error', rejectWith);
         response.on('end', () => {
           const status = response.statusCode ?? 500;
           const responseHeaders = new Headers();
@@ -95,7 +114,7 @@ export function createNodeHttpFetch(): typeof fetch {
           );
         });
       });
-      request.on('error', reject);
+      request.on('error', rejectWith);
       if (body != null) request.write(body);
       request.end();
     });

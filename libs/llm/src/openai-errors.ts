@@ -11,9 +11,19 @@ export function mapOpenAiError(error: unknown, failures: ProviderFailures): LlmE
   // these subclass APIError but carry no status: test them first
   if (error instanceof APIConnectionTimeoutError) return failures.unavailable('timed out');
   if (error instanceof APIUserAbortError) return failures.unavailable('request aborted');
-  if (error instanceof APIConnectionError) return failures.unavailable('connection failed');
+  if (error instanceof APIConnectionError) return failures.unavailable(isAbort(error.cause) ? 'timed out' : 'connection failed');
   if (error instanceof APIError && typeof error.status === 'number') {
     return failures.forStatus(error.status, retryAfterFromHeaders(error.headers as Headers | undefined));
   }
   return failures.unavailable('unexpected client failure');
+}
+
+/**
+ * Whether a connection failure was our own deadline aborting the request. No caller signal is ever
+ * handed to the SDK, so an abort can only be its timeout. Told by name, as the error may come from
+ * another realm (node:http, undici), where `instanceof` fails.
+ */
+function isAbort(cause: unknown): boolean {
+  const name = typeof cause === 'object' && cause !== null && 'name' in cause ? cause.name : undefined;
+  return name === 'AbortError' || name === 'TimeoutError';
 }

@@ -46,13 +46,14 @@ export function jobOptions<Name extends JobName>(name: Name, payload: JobOf<Name
         removeOnFail: { age: 7 * 24 * 3600, count: 5_000 },
       };
     case JobName.AiExtract:
-      // the row in Postgres is the record; the queue entry (with any sealed key) goes when the job ends
+      // the row in Postgres is the record; a finished queue entry is kept a while, as a backfill's
+      // is, for inspection: any sealed key has been erased from it when the run ended
       return {
         jobId: (payload as JobOf<JobName.AiExtract>).aiJobId,
         attempts: 2,
         backoff: { type: 'exponential', delay: 1_000 },
-        removeOnComplete: true,
-        removeOnFail: true,
+        removeOnComplete: { age: 24 * 3600, count: 1_000 },
+        removeOnFail: { age: 7 * 24 * 3600, count: 5_000 },
       };
     default:
       throw new Error(`No job options for ${String(name)}`);

@@ -7,24 +7,55 @@ export interface LogEntry {
   [field: string]: unknown;
 }
 
-/** Collects every log line a process writes, so tests can read and scan them. */
+/**
+ * Collects every log line a process writes, so tests can read and scan them. A line split across
+ * writes is kept whole; a last line without its newline is kept too.
+ */
 export class LogCapture extends Writable {
   readonly lines: string[] = [];
+  private partial = '';
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
-    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    const pieces = (this.partial + chunk.toString('utf8')).split('\n');
+    this.partial = pieces.pop() ?? '';
+    this.lines.push(...pieces.filter(Boolean));
     done();
   }
 
+  override _final(done: (error?: Error | null) => void): void {
+    this.flushPartial();
+    done();
+  }
+
+  /** Every line, the unfinished one included. */
   get text(): string {
-    return this.lines.join('\n');
+    return this.all().join('\n');
   }
 
   messages(): string[] {
     return this.lines.map((line) => (JSON.parse(line) as LogEntry).msg ?? '');
   }
 
+  /** The complete lines and a line still waiting for its newline: what a scan must read. */
+  all(): string[] {
+    return this.partial ? [...this.lines, this.partial] : [...this.lines];
+  }
+
   clear(): void {
     this.lines.length = 0;
+    this.partial = '';
+  }
+
+  private flushPartial(): void {
+    if (this.partial) this.lines.push(this.partial);
+    this.partial = '';
   }
 }
+
+/**
+ * The one capture of this test file's process. nestjs-pino builds one logger per module instance
+ * of itself, the first time an app is created, and every later app in the same test file logs
+ * through it (with the first app's level): so every context and harness of a file shares this
+ * capture, and a second one never reads an empty capture while its lines went elsewhere.
+ */
+export const fileLogs = new LogCapture();

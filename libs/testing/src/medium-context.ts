@@ -8,7 +8,7 @@ import { AiKeyMode, PlanType, PrismaService, type Tenant, type Workspace } from 
 import { InfrastructureModule } from '#libs/infrastructure';
 import { CacheInvalidationBus } from '#libs/redis';
 import { TenancyModule, TenantService, WorkspaceService } from '#libs/tenancy';
-import { LogCapture } from './log-capture.js';
+import { fileLogs, type LogCapture } from './log-capture.js';
 import { deleteRedisPrefix } from './redis-cleanup.js';
 import { testConfig } from './test-config.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
@@ -55,7 +55,7 @@ export class MediumContext extends Factories {
   static async create(options: { env?: Record<string, string | undefined>; imports?: Type[]; database?: TestDatabase } = {}): Promise<MediumContext> {
     const database = options.database ?? (await createTestDatabase());
     const config = testConfig(database.url, options.env);
-    const logs = new LogCapture();
+    const logs = fileLogs;
     const moduleRef = await Test.createTestingModule({
       imports: [InfrastructureModule.forRoot(config, { destination: logs }), TenancyModule, ByokModule, ...(options.imports ?? [])],
     }).compile();

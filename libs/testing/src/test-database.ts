@@ -9,6 +9,9 @@ export const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql:/
 const PREFIX = 'byok_t';
 const TEMPLATE_PREFIX = `${PREFIX}_tpl_`;
 const STALE_AFTER_MS = 2 * 60 * 60 * 1000;
+const BUILDING_SUFFIX = '_building';
+/** Template comments say when a run last cloned the template: `last cloned at <epoch ms>`. */
+const LAST_CLONED = /^last cloned at (\d+)$/;
 /** Serialises template creation and cloning across parallel test workers and runs. */
 const TEMPLATE_LOCK_ID = '7294061356';
 
@@ -47,7 +50,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     try {
       const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [template]);
       if (!rowCount) await buildTemplate(admin, template);
-      await dropStale(admin);
+      await markCloned(admin, template);
+      await dropStale(admin, template);
       await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
     } finally {
       await admin.query('SELECT pg_advisory_unlock($1)', [TEMPLATE_LOCK_ID]);
@@ -75,22 +79,62 @@ async function templateName(): Promise<string> {
 }
 
 async function buildTemplate(admin: pg.Client, template: string): Promise<void> {
-  const building = `${template}_building`;
+  const building = `${template}${BUILDING_SUFFIX}`;
   await admin.query(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
   await admin.query(`CREATE DATABASE "${building}"`);
   await applyMigrations(databaseUrl(building));
   await admin.query(`ALTER DATABASE "${building}" RENAME TO "${template}"`);
-  // templates of older migration sets are of no further use
-  const { rows } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1 AND datname <> $2', [
-    `${TEMPLATE_PREFIX}%`,
-    template,
-  ]);
-  for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
 }
 
-async function dropStale(admin: pg.Client): Promise<void> {
-  const { rows } = await admin.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname ~ '^byok_t_[0-9]+_'");
-  for (const { datname } of rows) {
-    if (Date.now() - Number(datname.split('_')[2]) > STALE_AFTER_MS) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+/** Stamps the template as in use now, so no other run takes it for stale (see dropStale). */
+async function markCloned(admin: pg.Client, template: string): Promise<void> {
+  await admin.query(`COMMENT ON DATABASE "${template}" IS 'last cloned at ${Date.now()}'`);
+}
+
+/**
+ * Drops what killed or finished runs left behind, and nothing a live run may still use: test
+ * databases older than STALE_AFTER_MS (their names carry their creation time); half-built templates
+ * (templates are built under the lock this caller holds, so one found now was left by a run that
+ * died building it); and templates of other migration sets that no run has cloned for
+ * STALE_AFTER_MS and nobody is connected to. A run with another migration set (another branch, a
+ * run started before a migration was added) stamps its template at every clone, under the same
+ * lock, so its template is never dropped from under it. A template without a stamp (left by an
+ * older version of this file) is stamped now, and so is kept for another STALE_AFTER_MS.
+ */
+async function dropStale(admin: pg.Client, template: string): Promise<void> {
+  const now = Date.now();
+  const { rows: databases } = await admin.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname ~ '^byok_t_[0-9]+_'");
+  for (const { datname } of databases) {
+    if (now - Number(datname.split('_')[2]) > STALE_AFTER_MS) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  }
+  const { rows: templates } = await admin.query<{ datname: string; comment: string | null; connections: number }>(
+    `SELECT d.datname, shobj_description(d.oid, 'pg_database') AS comment,
+            (SELECT count(*)::int FROM pg_stat_activity a WHERE a.datname = d.datname) AS connections
+       FROM pg_database d
+      WHERE starts_with(d.datname, $1) AND d.datname <> $2`,
+    [TEMPLATE_PREFIX, template],
+  );
+  for (const { datname, comment, connections } of templates) {
+    if (datname.endsWith(BUILDING_SUFFIX)) {
+      await housekeeping(admin, `DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+      continue;
+    }
+    const lastCloned = LAST_CLONED.exec(comment ?? '');
+    if (!lastCloned) {
+      await housekeeping(admin, `COMMENT ON DATABASE "${datname}" IS 'last cloned at ${now}'`);
+    } else if (now - Number(lastCloned[1]) > STALE_AFTER_MS && connections === 0) {
+      // without FORCE: should anyone have connected since, the drop is refused rather than cut them off
+      await housekeeping(admin, `DROP DATABASE IF EXISTS "${datname}"`);
+    }
+  }
+}
+
+/** Cleanup of what other runs left: a database in use (55006) or not ours to change (42501) is left as it is. */
+async function housekeeping(admin: pg.Client, sql: string): Promise<void> {
+  try {
+    await admin.query(sql);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code !== '55006' && code !== '42501') throw error;
   }
 }

@@ -30,7 +30,8 @@ export class WorkerProcess {
   private constructor(readonly child: ChildProcess) {
     createInterface({ input: child.stdout! }).on('line', (line) => this.stdout.push(line));
     createInterface({ input: child.stderr! }).on('line', (line) => this.stderr.push(line));
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    // 'close' comes after 'exit' once stdout and stderr are drained, so no last line is lost
+    this.exited = new Promise((resolve) => child.once('close', () => resolve()));
   }
 
   /**
@@ -56,7 +57,7 @@ export class WorkerProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Sends `signal` and resolves when the process has exited. */
+  /** Sends `signal` and resolves when the process has exited and its output is read. */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (this.running) this.child.kill(signal);
     await this.exited;

@@ -27,7 +27,8 @@ export class AiJobsController {
     @RequestScopedKey() requestKey: RequestKey | undefined,
     @ValidBody(extractJobBody) body: ExtractJobBody,
   ): Promise<{ jobId: string }> {
-    const tenantId = principal.kind === 'tenant' ? principal.tenantId : body.tenantId;
+    // a tenant token naming another tenant is refused like any other tenant's resource, never re-aimed at its own
+    const tenantId = body.tenantId ?? (principal.kind === 'tenant' ? principal.tenantId : undefined);
     if (!tenantId) throw new ValidationFailedError('tenantId is required when the platform admin creates a job');
     assertTenantAccess(principal, tenantId);
     await this.tenants.get(tenantId);

@@ -49,10 +49,8 @@ describe('ProviderSimulator', () => {
   beforeAll(async () => {
     urls = await simulator.start();
   });
-  afterEach(() => {
-    simulator.clear();
-    simulator.setLatency(0);
-  });
+  // requests, scripted failures, latency and gates back to the constructor's after every test
+  afterEach(() => simulator.reset());
   afterAll(() => simulator.stop());
 
   it('serves three base URLs on 127.0.0.1', () => {
@@ -234,16 +232,24 @@ describe('ProviderSimulator', () => {
   });
 
   describe('control', () => {
-    it('applies latency globally and per provider', async () => {
-      simulator.setLatency(150, 'gemini');
-      const started = Date.now();
-      await call(`${urls.openaiBaseUrl}/models`, { headers: bearer(OPENAI_KEY) });
-      const openaiMs = Date.now() - started;
-      await call(`${urls.geminiBaseUrl}/v1beta/models`, { headers: { 'x-goog-api-key': GEMINI_KEY } });
+    it('applies latency globally, and per provider where one is set', async () => {
+      // far longer than a loopback round trip: the order of the answers shows which request waited
+      simulator.setLatency(2_000);
+      simulator.setLatency(0, 'openai');
+      const answered: string[] = [];
+      const passed = simulator.gate({ provider: 'gemini' });
+      const slow = call(`${urls.geminiBaseUrl}/v1beta/models`, { headers: { 'x-goog-api-key': GEMINI_KEY } }).then(({ status }) =>
+        answered.push(`gemini ${status}`),
+      );
+      // the Gemini request has reached the simulator; let it on into its latency
+      await passed.waitForHeld(1);
+      passed.open();
 
-      expect(openaiMs).toBeLessThan(150);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(150);
-      simulator.setLatency(0, 'gemini');
+      const fast = await call(`${urls.openaiBaseUrl}/models`, { headers: bearer(OPENAI_KEY) });
+      answered.push(`openai ${fast.status}`);
+      expect(answered).toEqual(['openai 200']);
+      await slow;
+      expect(answered).toEqual(['openai 200', 'gemini 200']);
     });
 
     it('switches valid keys at run time', async () => {
