@@ -24,6 +24,8 @@ describe('Backfill failure semantics, progress and control (e2e)', () => {
         SYNC_CONCURRENCY: '2',
         PROVIDER_MAX_ATTEMPTS: '3',
         PROVIDER_RETRY_BASE_MS: '5',
+        // 429s are bounded by the time waited on them, not by the attempts
+        PROVIDER_RATE_LIMIT_PATIENCE_MS: '300',
       },
       { worker: true },
     );
@@ -108,7 +110,7 @@ describe('Backfill failure semantics, progress and control (e2e)', () => {
     expect(job).toMatchObject({ status: 'succeeded', counters: { recordsProcessed: 6 } });
   });
 
-  it('ends as RATE_LIMITED when the retries are exhausted', async () => {
+  it('ends as RATE_LIMITED when the provider keeps refusing past the rate-limit patience', async () => {
     const { workspace } = await workspaceWith(6);
     simulator.failNext('openai', { status: 429, times: 1_000, retryAfterSeconds: 0 });
     const job = await api.waitForBackfill(await start(workspace.id));

@@ -5,11 +5,12 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { RequestKeySealer } from '#libs/byok';
 import type { SealedRequestKey } from '#libs/common';
-import { AiKeyMode } from '#libs/database';
+import { AiKeyMode, PrismaService } from '#libs/database';
 import { RecordIngestService } from '#libs/records';
 import { RedisService } from '#libs/redis';
 import {
   emailRecords,
+  FAULT_MARKERS,
   fingerprintForSimulator,
   type Needle,
   type PostgresScan,
@@ -37,9 +38,17 @@ function distinctiveKey(prefix: string, length: number): string {
   return prefix + [...randomBytes(length)].map((byte) => alphabet[byte % alphabet.length]).join('');
 }
 
-/** Records whose bodies carry `[[rec-N]]`, so a simulator gate can stop a backfill at record N. */
+/**
+ * Records whose bodies carry `[[rec-N]]`, so a simulator gate can stop a backfill at record N; the
+ * eighth is refused by the model, so the record failures table holds rows for the scan too.
+ */
 function markedRecords(count: number): string {
-  return JSON.stringify(emailRecords(count).map((record, index) => ({ ...record, body: `${record.body} [[rec-${index}]]` })));
+  return JSON.stringify(
+    emailRecords(count).map((record, index) => ({
+      ...record,
+      body: `${record.body} [[rec-${index}]]${index === 7 ? ` ${FAULT_MARKERS.refusal}` : ''}`,
+    })),
+  );
 }
 
 /**
@@ -328,8 +337,12 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
     expect(everyColumn.map((c) => c.id).filter((id) => !scannedColumns.includes(id))).toEqual([]);
     const typeOf = (id: string) => after.postgres.columns.find((c) => `${c.schema}.${c.table}.${c.column}` === id)?.type;
     expect(
-      ['tenant_settings.ciphertext', 'ai_jobs.input', 'backfills.failure_message', 'backfills.status'].map((id) => typeOf(`public.${id}`)),
-    ).toEqual(['bytea', 'jsonb', 'text', 'backfill_status']);
+      ['tenant_settings.ciphertext', 'ai_jobs.input', 'backfills.failure_message', 'backfills.status', 'backfill_record_failures.reason'].map((id) =>
+        typeOf(`public.${id}`),
+      ),
+    ).toEqual(['bytea', 'jsonb', 'text', 'backfill_status', 'text']);
+    // the table of failed records is not scanned empty: the refused records are in it
+    await expect(api.app.get(PrismaService).backfillRecordFailure.count()).resolves.toBeGreaterThan(0);
     expect(after.postgres.rows).toBeGreaterThan(200);
     const ours = after.redis.entries.filter((entry) => entry.key.startsWith(`${prefix}:`));
     expect(ours.length).toBeGreaterThan(10);

@@ -85,7 +85,7 @@ describe('LlmClientFactory with the real SDKs against the provider simulator', (
     it('completes a plain prompt with the tenant key, and only that key reaches the provider', async () => {
       const result = await client().complete({ system: 'You are terse.', user: 'Say hello' });
 
-      expect(result).toEqual({ text: plainAnswerFor(provider, 'Say hello') });
+      expect(result).toEqual({ text: plainAnswerFor(provider, 'Say hello'), finishReason: provider === 'gemini' ? 'STOP' : 'stop' });
       expect(simulator.requestsFor(provider)).toEqual([
         expect.objectContaining({
           method: 'POST',

@@ -169,10 +169,15 @@ describe('withProviderRetry through the real SDKs against the provider simulator
       expect(simulator.requests).toHaveLength(2);
     });
 
-    it('waits out each retry-after in turn, and ends with RATE_LIMITED once the attempts are used up', async () => {
+    it('waits out each retry-after in turn, and ends with RATE_LIMITED once the patience is used up', async () => {
+      // 429s do not spend the attempts: the patience (time waited on them) ends the call
       simulator.failNext(provider, { status: 429, times: 3, retryAfterSeconds: 2 });
 
-      const call = track(withProviderRetry({ ...POLICY, maxAttempts: 3 }, () => complete(clientFor(provider, key))).catch((e: unknown) => e));
+      const call = track(
+        withProviderRetry({ ...POLICY, maxAttempts: 10, rateLimitPatienceMs: 4_000 }, () => complete(clientFor(provider, key))).catch(
+          (e: unknown) => e,
+        ),
+      );
       for (let n = 1; n <= 2; n++) {
         const begun = await waitsBegun(n, call);
         expect(simulator.requests).toHaveLength(n);
@@ -183,7 +188,7 @@ describe('withProviderRetry through the real SDKs against the provider simulator
       expect(error).toBeInstanceOf(RateLimitedError);
       expect(error).toMatchObject({ code: ErrorCode.RateLimited, retryAfterMs: 2_000 });
       expect(simulator.requests).toHaveLength(3);
-      // no wait after the last attempt: there is nothing left to wait for
+      // two waits of 2 s fill the 4 s of patience; the third 429 would pass it: no wait after it
       expect(waits.map((w) => w.ms)).toEqual([2_000, 2_000]);
     });
 

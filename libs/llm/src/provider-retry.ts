@@ -10,7 +10,7 @@ export interface RetryPolicy {
   baseDelayMs: number;
   /** Cap for one backoff, and for one wait a provider asked for with retry-after. */
   maxDelayMs?: number;
-  /** How long a provider may keep answering 429 before the call fails RATE_LIMITED (default 120 s). */
+  /** How long a provider may keep the calls waiting on 429s (retry-afters summed) before they fail RATE_LIMITED (default 120 s). */
   rateLimitPatienceMs?: number;
 }
 
@@ -25,37 +25,47 @@ function fullJitter(policy: RetryPolicy, attempt: number): number {
 /**
  * One pause shared by every call made with one key in one job: a 429 holds all of them until its
  * retry-after (RFC 9110 section 10.2.3), instead of each call waiting, retrying and being refused on
- * its own. The streak of 429s ends with the first call that goes through; a streak longer than the
- * patience ends the job RATE_LIMITED.
+ * its own. The streak of 429s ends with the first call that goes through. Patience is counted in
+ * the time the streak made the calls wait: past it, the job ends RATE_LIMITED.
  */
 export class RateLimitPause {
-  private until = 0;
-  private streakStartedAt: number | undefined;
+  private pause: Promise<void> | undefined;
+  private pausedUntil = 0;
+  private streakWaitedMs = 0;
   private streakLength = 0;
 
   constructor(private readonly policy: RetryPolicy) {}
 
   /** Resolves when no pause is in force. */
   async wait(): Promise<void> {
-    for (let left = this.until - Date.now(); left > 0; left = this.until - Date.now()) await sleep(left);
+    while (this.pause) await this.pause;
   }
 
   /**
-   * A 429: every call waits `retryAfterMs` (or a jittered backoff when the provider named none).
-   * @returns false once the provider has refused for longer than the patience
+   * A 429: every call waits the provider's retry-after, or a full-jitter backoff when that is longer
+   * (a retry-after of 0, or none, still spreads the retries and spends the patience).
+   * @returns false once the streak has made the calls wait longer than the patience
    */
   hit(retryAfterMs: number | undefined): boolean {
-    const now = Date.now();
-    this.streakStartedAt ??= now;
     this.streakLength++;
-    const wait = Math.min(this.policy.maxDelayMs ?? DEFAULT_MAX_DELAY_MS, retryAfterMs ?? fullJitter(this.policy, this.streakLength));
-    this.until = Math.max(this.until, now + wait);
-    return now - this.streakStartedAt <= (this.policy.rateLimitPatienceMs ?? DEFAULT_RATE_LIMIT_PATIENCE_MS);
+    const wait = Math.min(this.policy.maxDelayMs ?? DEFAULT_MAX_DELAY_MS, Math.max(retryAfterMs ?? 0, fullJitter(this.policy, this.streakLength)));
+    if (this.streakWaitedMs + wait > (this.policy.rateLimitPatienceMs ?? DEFAULT_RATE_LIMIT_PATIENCE_MS)) return false;
+    const until = Date.now() + wait;
+    // calls refused together extend one pause; they do not each add their own
+    if (wait > 0 && until > this.pausedUntil) {
+      this.streakWaitedMs += this.pause ? until - this.pausedUntil : wait;
+      this.pausedUntil = until;
+      const pause: Promise<void> = sleep(wait).then(() => {
+        if (this.pause === pause) this.pause = undefined;
+      });
+      this.pause = pause;
+    }
+    return true;
   }
 
   /** A call went through: the provider accepts calls again. */
   clear(): void {
-    this.streakStartedAt = undefined;
+    this.streakWaitedMs = 0;
     this.streakLength = 0;
   }
 }
@@ -90,7 +100,8 @@ export function withProviderRetry<T>(policy: RetryPolicy, call: () => Promise<T>
           // throwing here ends the retries with this error: the provider refused for too long
           if (!pause.hit(error.retryAfterMs)) throw error;
         } else if (isRetryable(error) && retriesLeft > 0) {
-          await sleep(fullJitter(policy, attemptNumber));
+          const backoff = fullJitter(policy, attemptNumber);
+          if (backoff > 0) await sleep(backoff);
         }
       },
     },
