@@ -78,14 +78,15 @@ describe('AI jobs through odd model answers (e2e)', () => {
 
   it('never stays running once its queue job has ended: a sealed key that does not open fails it at once', async () => {
     // an AI job whose payload carries a key sealed to another job: it can never open
-    const { id: otherId } = await api.app
-      .get(PrismaService)
-      .aiJob.create({ data: { tenantId: (await tenantOfToken()).id, type: 'extract', input: { text: TEXT } } });
+    const tenantId = (await tenantOfToken()).id;
+    const { id: otherId } = await api.app.get(PrismaService).aiJob.create({ data: { tenantId, type: 'extract', input: { text: TEXT } } });
     const { id } = await api.app
       .get(PrismaService)
       .aiJob.create({ data: { tenantId: (await tenantOfToken()).id, type: 'extract', input: { text: TEXT } } });
     const sealer = api.app.get(RequestKeySealer);
-    await api.app.get(JobQueue).enqueue(JobName.AiExtract, { aiJobId: id, sealedKey: sealer.seal({ provider: 'openai', key }, otherId) });
+    await api.app
+      .get(JobQueue)
+      .enqueue(JobName.AiExtract, { aiJobId: id, sealedKey: sealer.seal({ provider: 'openai', key }, { jobId: otherId, tenantId }) });
 
     // its own code at once (an untyped throw would have been retried, then ended INTERNAL_ERROR)
     const job = await finished(id);

@@ -1,6 +1,7 @@
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import type { z } from 'zod';
 import { AppConfig } from '#libs/config';
+import { PrismaService } from '#libs/database';
 import {
   createTestDatabase,
   deleteRedisPrefix,
@@ -201,4 +202,12 @@ export class ApiHarness extends Factories {
     await deleteRedisPrefix(this.config.redisUrl, this.config.redisPrefix);
     await this.database.drop();
   }
+}
+
+/** The tenant a backfill or AI job belongs to (its row's), which its sealed request key is bound to. */
+export async function tenantOfJob(api: ApiHarness, jobId: string): Promise<string> {
+  const prisma = api.app.get(PrismaService);
+  const row = (await prisma.backfill.findUnique({ where: { id: jobId } })) ?? (await prisma.aiJob.findUnique({ where: { id: jobId } }));
+  if (!row) throw new Error(`no backfill or AI job ${jobId}`);
+  return row.tenantId;
 }

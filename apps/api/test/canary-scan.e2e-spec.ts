@@ -26,7 +26,7 @@ import {
   WorkerProcess,
 } from '#libs/testing';
 import type { AiJobView } from '../src/ai-jobs/ai-jobs.dto.js';
-import { ApiHarness, type ApiErrorBody, type JobStarted } from './api-harness.js';
+import { ApiHarness, type ApiErrorBody, type JobStarted, tenantOfJob } from './api-harness.js';
 
 const SCANNERS = ['postgres', 'redis', 'redis pubsub', 'api log', 'worker stdout', 'worker stderr', 'response headers', 'response bodies'] as const;
 type Scanner = (typeof SCANNERS)[number];
@@ -232,7 +232,7 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
     for (const { jobId, sealedKey } of sealed) {
       expect(Object.keys(sealedKey).sort()).toEqual(['authTag', 'ciphertext', 'iv', 'keyVersion', 'provider']);
       // it is the request's key, sealed to its own job (compared, never printed)
-      expect(sealer.open(sealedKey, jobId).key === expectedKey[jobId]).toBe(true);
+      expect(sealer.open(sealedKey, { jobId, tenantId: await tenantOfJob(api, jobId) }).key === expectedKey[jobId]).toBe(true);
     }
 
     // revoke the key the held backfill uses, then let everything go

@@ -12,7 +12,7 @@ import { RedisService } from '#libs/redis';
 import { emailRecords, fingerprintForSimulator, ProviderSimulator, simulatorEnv } from '#libs/testing';
 import type { AiJobView } from '../src/ai-jobs/ai-jobs.dto.js';
 import type { BackfillView } from '../src/backfills/backfill.dto.js';
-import { ApiHarness, type JobStarted, type Json, type ListOf } from './api-harness.js';
+import { ApiHarness, type JobStarted, type Json, type ListOf, tenantOfJob } from './api-harness.js';
 import { keyEchoes, redisEntries } from './key-echo.js';
 
 const hex = () => randomBytes(12).toString('hex');
@@ -302,7 +302,7 @@ describe('Key paths, proven by the provider simulator (e2e)', () => {
   describe('a request key in the queue', () => {
     const sealer = () => api.app.get(RequestKeySealer);
     const queue = (name: QueueName) => api.app.get<Queue>(getQueueToken(name));
-    const opening = (sealed: SealedRequestKey, jobId: string) => sealer().open(sealed, jobId);
+    const opening = async (sealed: SealedRequestKey, jobId: string) => sealer().open(sealed, { jobId, tenantId: await tenantOfJob(api, jobId) });
     const allRequestKeys = () => [keys.sealedBackfill, keys.sealedBackfillRefused, keys.sealedBackfillCancelled, keys.sealedAi, keys.sealedAiRefused];
     /** Every job below that carried a sealed key, for the last check. */
     const sealedJobs: { name: QueueName; jobId: string }[] = [];
@@ -326,7 +326,7 @@ describe('Key paths, proven by the provider simulator (e2e)', () => {
         keyVersion: 'v1',
       });
       // it is this job's key: it opens for this job id (and, per RequestKeySealer's spec, for no other)
-      expect(opening(data.sealedKey!, jobId)).toEqual({ provider, key });
+      expect(await opening(data.sealedKey!, jobId)).toEqual({ provider, key });
       expect(keyEchoes('queue entry', Object.values(raw), [key])).toEqual([]);
       const everything = await redisEntries(api.config.redisUrl, api.config.redisPrefix);
       expect(

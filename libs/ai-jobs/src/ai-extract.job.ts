@@ -1,30 +1,22 @@
 import { Injectable } from '@nestjs/common';
-import { RequestKeySealer } from '#libs/byok';
-import type { RequestKey } from '#libs/common';
-import { HandlesJob, type JobHandler, JobName, type JobOf, type JobRunResult } from '#libs/queue';
+import { HandlesJob, type JobFailure, type JobHandler, JobName, type JobOf, type JobRunResult, type UnfinishedJob } from '#libs/queue';
 import { AiJobRunner } from './ai-job-runner.service.js';
 
-/** The extract job: opens the request key sealed to it, if any, and runs the AI job. */
+/** The extract job: runs the AI job (its sealed request key, if any, is opened by the runner for the row's tenant). */
 @Injectable()
 @HandlesJob(JobName.AiExtract)
 export class AiExtractJob implements JobHandler<JobName.AiExtract> {
-  constructor(
-    private readonly runner: AiJobRunner,
-    private readonly sealer: RequestKeySealer,
-  ) {}
+  constructor(private readonly runner: AiJobRunner) {}
 
-  async run({ aiJobId, sealedKey }: JobOf<JobName.AiExtract>): Promise<JobRunResult> {
-    let requestKey: RequestKey | undefined;
-    try {
-      requestKey = sealedKey ? this.sealer.open(sealedKey, aiJobId) : undefined;
-    } catch (error) {
-      // a sealed key that does not open (tampered, or sealed to another job) will never open: typed, not retried
-      return this.runner.refuse(aiJobId, error);
-    }
-    return this.runner.run(aiJobId, requestKey);
+  run({ aiJobId, sealedKey }: JobOf<JobName.AiExtract>): Promise<JobRunResult> {
+    return this.runner.run(aiJobId, sealedKey);
   }
 
-  onAttemptsExhausted({ aiJobId }: JobOf<JobName.AiExtract>): Promise<void> {
-    return this.runner.failUnexpectedly(aiJobId);
+  unfinished(): Promise<UnfinishedJob[]> {
+    return this.runner.unfinished();
+  }
+
+  settleLost(aiJobId: string, failure: JobFailure): Promise<boolean> {
+    return this.runner.settleLost(aiJobId, failure);
   }
 }

@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { type KeyUsageOutcome, KeyResolver } from '#libs/byok';
-import { AppError, ErrorCode, type RequestKey } from '#libs/common';
+import { type KeyUsageOutcome, KeyResolver, RequestKeySealer } from '#libs/byok';
+import { AppError, type SealedRequestKey } from '#libs/common';
 import { AiJobStatus } from '#libs/database';
 import { emptyPageGraph, type ExtractionAnswer, GraphExtractor, mergeAnswer, type RecordExtraction } from '#libs/graphrag';
+import type { JobFailure, UnfinishedJob } from '#libs/queue';
 import { TenantResolver } from '#libs/tenancy';
 import { type CallCounter, ProviderChoice, ProviderSessions, usageOutcomeOf } from '#libs/tenant-llm';
 import { type AiJobInput, AiJobRepository } from './ai-job.repository.js';
@@ -24,17 +25,20 @@ export class AiJobRunner {
     private readonly providers: ProviderChoice,
     private readonly sessions: ProviderSessions,
     private readonly extractor: GraphExtractor,
+    private readonly sealer: RequestKeySealer,
   ) {}
 
   /**
    * Runs the job to its end; typed failures end it `failed` with their code, anything untyped is
    * thrown for the queue to retry.
    */
-  async run(aiJobId: string, requestKey?: RequestKey): Promise<AiJobRunResult> {
+  async run(aiJobId: string, sealedKey?: SealedRequestKey): Promise<AiJobRunResult> {
     const job = await this.jobs.findById(aiJobId);
     if (!job || job.status === AiJobStatus.succeeded || job.status === AiJobStatus.failed) return { status: 'skipped' };
     const input = job.input as unknown as AiJobInput;
     try {
+      // sealed to this job and the tenant that sent it (the row's): it opens for no other
+      const requestKey = sealedKey ? this.sealer.open(sealedKey, { jobId: job.id, tenantId: job.tenantId }) : undefined;
       const tenant = await this.tenants.tenant(job.tenantId);
       const provider = requestKey?.provider ?? (await this.providers.forTenant(job.tenantId, input.provider));
       const key = await this.keys.resolve({ tenantId: job.tenantId, provider, requestKey: requestKey?.key });
@@ -70,18 +74,14 @@ export class AiJobRunner {
     }
   }
 
-  /** After the queue's last attempt failed on something untyped: the row must not stay `running`. */
-  async failUnexpectedly(aiJobId: string): Promise<void> {
-    await this.jobs.fail(aiJobId, { code: ErrorCode.Internal, message: 'The AI job stopped on an internal error; start it again.' });
+  /** AI jobs that have not ended, for the reconciler. */
+  unfinished(): Promise<UnfinishedJob[]> {
+    return this.jobs.unfinished();
   }
 
-  /**
-   * Ends a job that cannot start with a typed error (e.g. its sealed key does not open).
-   * @throws the error itself when it is untyped, for the queue to retry
-   */
-  async refuse(aiJobId: string, error: unknown): Promise<AiJobRunResult> {
-    if (!(error instanceof AppError)) throw error;
-    return this.failWith(aiJobId, { code: error.code, message: error.message });
+  /** Ends a job whose queue entry failed, completed or vanished while its row had not ended: failed, to be started again. */
+  async settleLost(aiJobId: string, failure: JobFailure): Promise<boolean> {
+    return this.jobs.fail(aiJobId, { code: failure.code, message: `${failure.message} Start the AI job again.` });
   }
 
   private async failWith(aiJobId: string, failure: { code: string; message: string }): Promise<AiJobRunResult> {

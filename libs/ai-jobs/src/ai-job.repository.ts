@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type AiJob, AiJobStatus, Prisma, PrismaService } from '#libs/database';
+import type { UnfinishedJob } from '#libs/queue';
 
 export interface AiJobInput {
   text: string;
@@ -34,11 +35,20 @@ export class AiJobRepository {
     });
   }
 
-  /** Ends a job that has not ended yet (a late call after it succeeded changes nothing). */
-  async fail(jobId: string, failure: { code: string; message: string }): Promise<void> {
-    await this.prisma.aiJob.updateMany({
+  /** Every AI job that has not ended, for the reconciler. */
+  unfinished(): Promise<UnfinishedJob[]> {
+    return this.prisma.aiJob.findMany({
+      where: { status: { in: [AiJobStatus.queued, AiJobStatus.running] } },
+      select: { id: true, updatedAt: true },
+    });
+  }
+
+  /** Ends a job that has not ended yet (a late call after it succeeded changes nothing); false when it had. */
+  async fail(jobId: string, failure: { code: string; message: string }): Promise<boolean> {
+    const { count } = await this.prisma.aiJob.updateMany({
       where: { id: jobId, status: { in: [AiJobStatus.queued, AiJobStatus.running] } },
       data: { status: AiJobStatus.failed, errorCode: failure.code, errorMessage: failure.message, finishedAt: new Date() },
     });
+    return count > 0;
   }
 }

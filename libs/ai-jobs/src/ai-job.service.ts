@@ -27,7 +27,7 @@ export class AiJobService {
     try {
       await this.queue.enqueue(JobName.AiExtract, {
         aiJobId: job.id,
-        ...(options.requestKey ? { sealedKey: this.sealer.seal(options.requestKey, job.id) } : {}),
+        ...(options.requestKey ? { sealedKey: this.sealer.seal(options.requestKey, { jobId: job.id, tenantId }) } : {}),
       });
     } catch (error) {
       await this.jobs.delete(job.id);

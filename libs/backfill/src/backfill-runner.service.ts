@@ -1,13 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { AppError, ErrorCode, type RequestKey } from '#libs/common';
+import { RequestKeySealer } from '#libs/byok';
+import { AppError, type SealedRequestKey } from '#libs/common';
 import { AppConfig } from '#libs/config';
 import { type Backfill, BackfillStatus, TransactionService } from '#libs/database';
 import { emptyPageGraph, GraphExtractor, GraphRepository, mergeAnswer, type PageGraph, type RecordExtraction } from '#libs/graphrag';
 import { AuthenticationError } from '#libs/llm';
 import { type RecordPage, type RecordSource, RecordSourceFactory, type RecordSourceName } from '#libs/records';
+import type { JobContext, JobFailure, JobRunResult } from '#libs/queue';
 import { type CallCounter, KeyValidationService, type ProviderSession, ProviderSessions, usageOutcomeOf } from '#libs/tenant-llm';
 import { BackfillPreflight, type PreflightResult } from './backfill-preflight.service.js';
-import { BackfillRepository } from './backfill.repository.js';
+import { WorkspaceTransferredError } from './backfill.errors.js';
+import { type BackfillLease, BackfillRepository, type FenceVerdict } from './backfill.repository.js';
 import { FailFastPool } from './fail-fast-pool.js';
 import { FailureBudget } from './failure-budget.js';
 import { type NewRecordFailure, RecordFailureRepository } from './record-failure.repository.js';
@@ -21,8 +25,6 @@ export interface BackfillCounters {
   relationships: number;
 }
 
-export type BackfillRunResult = { status: 'succeeded' | 'cancelled' | 'skipped' } | { status: 'failed'; failure: { code: string; message: string } };
-
 interface PageInFlight {
   page: RecordPage;
   outcomes: Promise<PromiseSettledResult<RecordExtraction>[]>;
@@ -32,9 +34,18 @@ interface PageInFlight {
 const PAGES_IN_FLIGHT = 2;
 
 export interface BackfillRunOptions {
-  onProgress?: (counters: BackfillCounters) => Promise<void> | void;
-  /** A key sent with the request that started the backfill (BYOK headers). */
-  requestKey?: RequestKey;
+  /** The request key sealed to this backfill in its queue entry (BYOK headers), opened for the row's tenant. */
+  sealedKey?: SealedRequestKey;
+  /** The queue's view of the run: progress, and the shutdown and lease-lost signals. */
+  context?: Pick<JobContext, 'progress' | 'shutdown' | 'leaseLost'>;
+}
+
+/** A page that may not commit: another run holds the job, or the workspace changed owner. Rolls the page's transaction back. */
+class FenceError extends Error {
+  override name = 'FenceError';
+  constructor(readonly verdict: FenceVerdict) {
+    super(`page not committed: ${verdict}`);
+  }
 }
 
 /**
@@ -59,32 +70,41 @@ export class BackfillRunner {
     private readonly sessions: ProviderSessions,
     private readonly validation: KeyValidationService,
     private readonly config: AppConfig,
+    private readonly sealer: RequestKeySealer,
   ) {}
 
   /**
-   * Runs (or resumes) a backfill to its end. Typed failures end it `failed` with their code; an
-   * untyped one (a database outage) is thrown, for the queue to retry from the checkpoint.
+   * Runs (or resumes) a backfill to its end under a fresh lease. Typed failures end it `failed`
+   * with their code; an untyped one (a database outage) is thrown, for the queue to retry from the
+   * checkpoint. On shutdown the pages in flight are committed and the job is `released`; when the
+   * lease is lost (another run claimed the job) this run stops calling the provider and commits
+   * nothing more: `superseded`.
    */
-  async run(backfillId: string, options: BackfillRunOptions = {}): Promise<BackfillRunResult> {
+  async run(backfillId: string, options: BackfillRunOptions = {}): Promise<JobRunResult> {
     const backfill = await this.backfills.findById(backfillId);
-    if (!backfill || !(await this.backfills.markPreflight(backfillId))) return { status: 'skipped' };
-    if (backfill.cancelRequested) return this.cancel(backfill);
+    const leaseToken = randomUUID();
+    if (!backfill || !(await this.backfills.claim(backfillId, leaseToken))) return { status: 'skipped' };
+    const lease: BackfillLease = { backfillId, tenantId: backfill.tenantId, leaseToken };
+    if (backfill.cancelRequested) return this.cancel(lease);
 
     let ready: PreflightResult;
     try {
-      ready = await this.preflight.check(backfill.workspaceId, options.requestKey);
+      // the key is sealed to the job and the tenant that started it: it opens for no other
+      const requestKey = options.sealedKey ? this.sealer.open(options.sealedKey, { jobId: backfillId, tenantId: backfill.tenantId }) : undefined;
+      ready = await this.preflight.check(backfill.workspaceId, requestKey);
+      if (ready.tenant.tenantId !== backfill.tenantId) throw new WorkspaceTransferredError(backfill.workspaceId);
     } catch (error) {
-      return this.failOn(backfill, error);
+      return this.failOn(lease, backfill, error);
     }
     const { key } = ready;
-    await this.backfills.markRunning(backfill.id, {
+    await this.backfills.markRunning(lease, {
       provider: ready.provider,
       keySource: key.source,
       keyFingerprint: key.fingerprint,
       keyLast4: key.last4,
     });
     this.logger.log(
-      { backfillId: backfill.id, workspaceId: backfill.workspaceId, provider: ready.provider, keySource: key.source },
+      { backfillId: backfill.id, workspaceId: backfill.workspaceId, provider: ready.provider, keySource: key.source, cursor: backfill.cursor },
       'Backfill running',
     );
 
@@ -101,45 +121,72 @@ export class BackfillRunner {
     // up to two pages are extracted at once through one pool, so there is no lull between pages;
     // pages are written strictly in order, each write overlapping the next page's extraction
     const pool = new FailFastPool(this.config.backfill.concurrency);
+    const leaseLost = options.context?.leaseLost;
+    const shutdown = options.context?.shutdown;
+    const stopOnLeaseLoss = () => pool.stop(new FenceError('lease-lost'));
+    leaseLost?.addEventListener('abort', stopOnLeaseLoss, { once: true });
     const source = this.sourceOf(backfill);
     const inFlight: PageInFlight[] = [];
     let previousWrite: Promise<void> = Promise.resolve();
     let cursor = backfill.cursor;
     let exhausted = false;
-    for (;;) {
-      while (!exhausted && inFlight.length < PAGES_IN_FLIGHT) {
-        if (await this.backfills.isCancelRequested(backfill.id)) {
+    let released = false;
+    try {
+      for (;;) {
+        while (!exhausted && inFlight.length < PAGES_IN_FLIGHT) {
+          if (leaseLost?.aborted) break;
+          if (shutdown?.aborted) {
+            // SIGTERM: the pages in flight are finished and committed, nothing new is fetched
+            released = true;
+            exhausted = true;
+            break;
+          }
+          if (await this.backfills.isCancelRequested(backfill.id)) {
+            await Promise.all(inFlight.map((p) => p.outcomes));
+            await previousWrite;
+            return await this.cancel(lease);
+          }
+          const page = await source.fetchPage(cursor, this.config.backfill.pageSize);
+          if (page.records.length === 0) {
+            exhausted = true;
+            break;
+          }
+          inFlight.push(this.startPage(session, page, pool, budget));
+          if (page.nextCursor) cursor = page.nextCursor;
+          else exhausted = true;
+        }
+        const current = inFlight.shift();
+        if (!current) break;
+        const outcomes = await current.outcomes;
+        if (pool.failure) {
           await Promise.all(inFlight.map((p) => p.outcomes));
-          await previousWrite;
-          return this.cancel(backfill);
+          await previousWrite.catch(() => undefined);
+          if (pool.failure.error instanceof FenceError) return this.fenced(lease, backfill, pool.failure.error);
+          const calls = [current, ...inFlight].reduce((sum, p) => sum + p.calls.count, 0);
+          await session.recordUsage(calls, usageOutcomeOf(pool.failure.error));
+          if (pool.failure.error instanceof AuthenticationError) await this.validation.markRefused(ready.tenant.tenantId, key);
+          return await this.failOn(lease, backfill, pool.failure.error);
         }
-        const page = await source.fetchPage(cursor, this.config.backfill.pageSize);
-        if (page.records.length === 0) {
-          exhausted = true;
-          break;
-        }
-        inFlight.push(this.startPage(session, page, pool, budget));
-        if (page.nextCursor) cursor = page.nextCursor;
-        else exhausted = true;
-      }
-      const current = inFlight.shift();
-      if (!current) break;
-      const outcomes = await current.outcomes;
-      if (pool.failure) {
-        await Promise.all(inFlight.map((p) => p.outcomes));
         await previousWrite;
-        const calls = [current, ...inFlight].reduce((sum, p) => sum + p.calls.count, 0);
-        await session.recordUsage(calls, usageOutcomeOf(pool.failure.error));
-        if (pool.failure.error instanceof AuthenticationError) await this.validation.markRefused(ready.tenant.tenantId, key);
-        return this.failOn(backfill, pool.failure.error);
+        const write = this.writePage(lease, backfill, session, current, outcomes, counters, options);
+        write.catch(() => undefined); // awaited on the next turn; this only keeps it from counting as unhandled meanwhile
+        previousWrite = write;
       }
       await previousWrite;
-      const write = this.writePage(backfill, session, current, outcomes, counters, options);
-      write.catch(() => undefined); // awaited on the next turn; this only keeps it from counting as unhandled meanwhile
-      previousWrite = write;
+    } catch (error) {
+      if (error instanceof FenceError) return this.fenced(lease, backfill, error);
+      throw error;
+    } finally {
+      leaseLost?.removeEventListener('abort', stopOnLeaseLoss);
+      // whatever ended the run (an outage, a lost lease), no record still queued in the pool starts
+      pool.stop(new FenceError('lease-lost'));
     }
-    await previousWrite;
-    await this.backfills.finish(backfill.id, BackfillStatus.succeeded);
+    if (leaseLost?.aborted) return this.fenced(lease, backfill, new FenceError('lease-lost'));
+    if (released) {
+      this.logger.log({ backfillId: backfill.id, ...counters }, 'Backfill stopped at a checkpoint for shutdown; another worker resumes it');
+      return { status: 'released' };
+    }
+    if (!(await this.backfills.finish(backfill.id, BackfillStatus.succeeded, undefined, leaseToken))) return { status: 'superseded' };
     this.logger.log(
       { backfillId: backfill.id, ...counters },
       counters.recordsFailed > 0 ? 'Backfill succeeded with failed records' : 'Backfill succeeded',
@@ -147,22 +194,15 @@ export class BackfillRunner {
     return { status: 'succeeded' };
   }
 
-  /** Called by the queue when a backfill failed on something untyped for the last time. */
-  async failUnexpectedly(backfillId: string): Promise<void> {
-    await this.backfills.finish(backfillId, BackfillStatus.failed, {
-      code: ErrorCode.Internal,
-      message: 'The backfill stopped on an internal error; it resumes from its checkpoint when started again.',
-    });
-  }
-
   /**
-   * Ends a backfill that cannot start with a typed error (e.g. its sealed key does not open).
-   * @throws the error itself when it is untyped, for the queue to retry
+   * Settles a backfill whose queue entry failed, completed or vanished while its row was still
+   * active (JobReconciler, or the queue after the last attempt): failed, resumable.
    */
-  async refuse(backfillId: string, error: unknown): Promise<BackfillRunResult> {
+  async settleLost(backfillId: string, failure: JobFailure): Promise<boolean> {
     const backfill = await this.backfills.findById(backfillId);
-    if (!backfill) return { status: 'skipped' };
-    return this.failOn(backfill, error);
+    if (!backfill) return false;
+    const message = `${failure.message} ${resumeHint(backfill)}`;
+    return this.backfills.finish(backfillId, BackfillStatus.failed, { code: failure.code, message });
   }
 
   /** A retry reads only the records its original could not extract. */
@@ -197,6 +237,7 @@ export class BackfillRunner {
    * of the backfill it retries, so a record that now succeeds is no longer listed as failed there.
    */
   private async writePage(
+    lease: BackfillLease,
     backfill: Backfill,
     session: ProviderSession,
     current: PageInFlight,
@@ -237,7 +278,7 @@ export class BackfillRunner {
         );
         await this.backfills.releaseFailed(tx, backfill.retryOfId, released);
       }
-      await this.backfills.advance(tx, backfill.id, {
+      const verdict = await this.backfills.advance(tx, lease, {
         cursor: page.nextCursor ?? page.records.at(-1)!.seq.toString(),
         records: page.records.length,
         recordsFailed: failed.length,
@@ -245,6 +286,7 @@ export class BackfillRunner {
         newEntities: counts.newEntities,
         newRelationships: counts.newRelationships,
       });
+      if (verdict) throw new FenceError(verdict);
       return counts;
     });
     await session.recordUsage(current.calls.count, 'ok');
@@ -254,21 +296,39 @@ export class BackfillRunner {
     counters.itemsDropped += itemsDropped;
     counters.entities += written.newEntities;
     counters.relationships += written.newRelationships;
-    await options.onProgress?.({ ...counters });
+    await options.context?.progress({ ...counters });
   }
 
   /** Typed errors end the backfill with their code and message; anything else is left to the queue's retries. */
-  private async failOn(backfill: Backfill, error: unknown): Promise<BackfillRunResult> {
+  private async failOn(lease: BackfillLease, backfill: Backfill, error: unknown): Promise<JobRunResult> {
     if (!(error instanceof AppError)) throw error;
     const failure = { code: error.code, message: error.message };
-    await this.backfills.finish(backfill.id, BackfillStatus.failed, failure);
+    if (!(await this.backfills.finish(backfill.id, BackfillStatus.failed, failure, lease.leaseToken))) return { status: 'superseded' };
     this.logger.warn({ backfillId: backfill.id, workspaceId: backfill.workspaceId, code: error.code }, error.message);
     return { status: 'failed', failure };
   }
 
-  private async cancel(backfill: Backfill): Promise<BackfillRunResult> {
-    await this.backfills.finish(backfill.id, BackfillStatus.cancelled);
-    this.logger.log({ backfillId: backfill.id }, 'Backfill cancelled');
+  /** A page was refused by the fence: another run holds the job (this one stops), or its workspace changed owner (the job ends). */
+  private async fenced(lease: BackfillLease, backfill: Backfill, error: FenceError): Promise<JobRunResult> {
+    if (error.verdict === 'workspace-transferred') {
+      // a transfer with cancelActive asked it to stop: it ends as the cancel it is
+      if (await this.backfills.isCancelRequested(backfill.id)) return this.cancel(lease);
+      return this.failOn(lease, backfill, new WorkspaceTransferredError(backfill.workspaceId));
+    }
+    this.logger.warn({ backfillId: backfill.id }, 'Backfill lease lost: this run stops without committing; the run that holds the job goes on');
+    return { status: 'superseded' };
+  }
+
+  private async cancel(lease: BackfillLease): Promise<JobRunResult> {
+    await this.backfills.finish(lease.backfillId, BackfillStatus.cancelled, undefined, lease.leaseToken);
+    this.logger.log({ backfillId: lease.backfillId }, 'Backfill cancelled');
     return { status: 'cancelled' };
   }
+}
+
+/** What a tenant can do about a backfill that stopped: start again, and it continues from its checkpoint. */
+export function resumeHint(backfill: Pick<Backfill, 'cursor'>): string {
+  return backfill.cursor === null
+    ? 'Start a backfill again to run it from the beginning.'
+    : 'Start a backfill again: it resumes from its checkpoint, and records already committed are not sent to the provider again.';
 }

@@ -33,3 +33,23 @@ export class PlanNotEligibleError extends AppError {
     );
   }
 }
+
+/** The workspace moved to another tenant after the backfill was started: the starter's key may not touch the new owner's data. */
+export class WorkspaceTransferredError extends AppError {
+  constructor(workspaceId: string) {
+    super(
+      ErrorCode.WorkspaceTransferred,
+      `Workspace ${workspaceId} moved to another tenant after this backfill was started; it stopped without processing more records with this job's key. Its new owner can start a backfill of their own.`,
+    );
+  }
+}
+
+/** A workspace with a queued or running job cannot change owner unless those jobs are cancelled first. */
+export class TransferBlockedByActiveJobError extends AppError {
+  constructor(readonly activeBackfillIds: string[]) {
+    super(
+      ErrorCode.TransferBlockedByActiveJob,
+      `The workspace has an active backfill (job ${activeBackfillIds.join(', ')}); cancel it first, or transfer with ?cancelActive=true, which cancels it.`,
+    );
+  }
+}

@@ -10,11 +10,12 @@ import { BackfillRunner } from './backfill-runner.service.js';
 import { BackfillRepository } from './backfill.repository.js';
 import { BackfillService } from './backfill.service.js';
 import { RecordFailureRepository } from './record-failure.repository.js';
+import { WorkspaceTransferService } from './workspace-transfer.service.js';
 
 /** Backfills: the API side (start, read, cancel) and the worker side (pre-flight, paged extraction). */
 @Module({
   imports: [TenancyModule, ByokModule, TenantLlmModule, RecordsModule, GraphragModule],
-  providers: [BackfillRepository, RecordFailureRepository, BackfillPreflight, BackfillService, BackfillRunner, BackfillJob],
-  exports: [BackfillService, BackfillRunner],
+  providers: [BackfillRepository, RecordFailureRepository, BackfillPreflight, BackfillService, BackfillRunner, BackfillJob, WorkspaceTransferService],
+  exports: [BackfillService, BackfillRunner, WorkspaceTransferService],
 })
 export class BackfillModule {}

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type Backfill, BackfillStatus, Prisma, PrismaService, type Tx } from '#libs/database';
+import type { UnfinishedJob } from '#libs/queue';
 
 export const ACTIVE_STATUSES: readonly BackfillStatus[] = [BackfillStatus.queued, BackfillStatus.preflight, BackfillStatus.running];
 
@@ -20,15 +21,34 @@ export interface KeyDetails {
   keyLast4: string | null;
 }
 
+/** The run that holds a backfill: a page commits only while the row names this lease and the workspace is still the job's tenant's. */
+export interface BackfillLease {
+  backfillId: string;
+  tenantId: string;
+  leaseToken: string;
+}
+
+/** Why a page could not commit: another run holds the job (or it ended), or its workspace changed owner. */
+export type FenceVerdict = 'lease-lost' | 'workspace-transferred';
+
+/** Where a new backfill starts: from the beginning, or from a failed or cancelled one's checkpoint. */
+export interface StartPoint {
+  retryOfId?: string;
+  resumedFromId?: string;
+  cursor?: string | null;
+}
+
 /** Owns backfills. Reads for the API are scoped by workspace; the worker addresses a row by its id. */
 @Injectable()
 export class BackfillRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /** Null when the workspace already has an active backfill (a partial unique index decides, race-free). */
-  async createQueued(workspaceId: string, tenantId: string, source: string, retryOfId?: string): Promise<Backfill | null> {
+  async createQueued(workspaceId: string, tenantId: string, source: string, start: StartPoint = {}): Promise<Backfill | null> {
     try {
-      return await this.prisma.backfill.create({ data: { workspaceId, tenantId, source, retryOfId } });
+      return await this.prisma.backfill.create({
+        data: { workspaceId, tenantId, source, retryOfId: start.retryOfId, resumedFromId: start.resumedFromId, cursor: start.cursor ?? null },
+      });
     } catch (error) {
       if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return null;
       throw error;
@@ -39,49 +59,88 @@ export class BackfillRepository {
     return this.prisma.backfill.findFirst({ where: { workspaceId, status: { in: [...ACTIVE_STATUSES] } } });
   }
 
+  listActive(workspaceId: string): Promise<Backfill[]> {
+    return this.prisma.backfill.findMany({ where: { workspaceId, status: { in: [...ACTIVE_STATUSES] } } });
+  }
+
   findById(backfillId: string): Promise<Backfill | null> {
     return this.prisma.backfill.findUnique({ where: { id: backfillId } });
   }
 
-  listByWorkspace(workspaceId: string, limit = 100): Promise<Backfill[]> {
-    return this.prisma.backfill.findMany({ where: { workspaceId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: limit });
+  /** The workspace's backfills run by `tenantId` (null: by any tenant), newest first. */
+  listByWorkspace(workspaceId: string, tenantId: string | null, limit = 100): Promise<Backfill[]> {
+    return this.prisma.backfill.findMany({
+      where: { workspaceId, ...(tenantId === null ? {} : { tenantId }) },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit,
+    });
+  }
+
+  /** The tenant's latest full backfill (not a retry of failed records) of a workspace and source. */
+  findLatestFull(workspaceId: string, tenantId: string, source: string): Promise<Backfill | null> {
+    return this.prisma.backfill.findFirst({
+      where: { workspaceId, tenantId, source, retryOfId: null },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    });
+  }
+
+  /** Every backfill that has not ended, for the reconciler. */
+  async unfinished(): Promise<UnfinishedJob[]> {
+    return this.prisma.backfill.findMany({ where: { status: { in: [...ACTIVE_STATUSES] } }, select: { id: true, updatedAt: true } });
   }
 
   async delete(backfillId: string): Promise<void> {
     await this.prisma.backfill.deleteMany({ where: { id: backfillId } });
   }
 
-  /** Moves an active job to pre-flight; false when it has already ended. */
-  async markPreflight(backfillId: string): Promise<boolean> {
+  /**
+   * A run claims an active job: it moves to pre-flight under the run's lease token, which fences
+   * off any earlier run still alive (paused past its lock). False when the job has already ended.
+   */
+  async claim(backfillId: string, leaseToken: string): Promise<boolean> {
     const { count } = await this.prisma.backfill.updateMany({
       where: { id: backfillId, status: { in: [...ACTIVE_STATUSES] } },
-      data: { status: BackfillStatus.preflight },
+      data: { status: BackfillStatus.preflight, leaseToken },
     });
     if (count > 0) await this.prisma.backfill.updateMany({ where: { id: backfillId, startedAt: null }, data: { startedAt: new Date() } });
     return count > 0;
   }
 
-  async markRunning(backfillId: string, key: KeyDetails): Promise<void> {
+  async markRunning(lease: BackfillLease, key: KeyDetails): Promise<void> {
     await this.prisma.backfill.updateMany({
-      where: { id: backfillId, status: { in: [...ACTIVE_STATUSES] } },
+      where: { id: lease.backfillId, leaseToken: lease.leaseToken, status: { in: [...ACTIVE_STATUSES] } },
       data: { status: BackfillStatus.running, ...key },
     });
   }
 
-  /** Counters and checkpoint advance inside the page's transaction, together with the graph. */
-  async advance(tx: Tx, backfillId: string, page: PageProgress): Promise<void> {
-    await tx.backfill.update({
-      where: { id: backfillId },
-      data: {
-        cursor: page.cursor,
-        recordsFetched: { increment: page.records },
-        recordsProcessed: { increment: page.records },
-        recordsFailed: { increment: page.recordsFailed },
-        itemsDropped: { increment: page.itemsDropped },
-        entities: { increment: page.newEntities },
-        relationships: { increment: page.newRelationships },
-      },
-    });
+  /**
+   * Counters and checkpoint advance inside the page's transaction, together with the graph, and
+   * only while the run still holds the job and the workspace still belongs to the job's tenant
+   * (fencing: a compare-and-set on the lease token, the status and the owner).
+   * @returns null when the page may commit, else why it may not (the caller rolls the transaction back)
+   */
+  async advance(tx: Tx, lease: BackfillLease, page: PageProgress): Promise<FenceVerdict | null> {
+    const count = await tx.$executeRaw`
+      UPDATE backfills SET
+        cursor = ${page.cursor},
+        records_fetched = records_fetched + ${page.records},
+        records_processed = records_processed + ${page.records},
+        records_failed = records_failed + ${page.recordsFailed},
+        items_dropped = items_dropped + ${page.itemsDropped},
+        entities = entities + ${page.newEntities},
+        relationships = relationships + ${page.newRelationships},
+        updated_at = now()
+      WHERE id = ${lease.backfillId}::uuid AND lease_token = ${lease.leaseToken}::uuid AND tenant_id = ${lease.tenantId}::uuid
+        AND status IN ('queued', 'preflight', 'running')
+        AND EXISTS (SELECT 1 FROM workspaces w WHERE w.id = backfills.workspace_id AND w.tenant_id = ${lease.tenantId}::uuid FOR SHARE)`;
+    if (count === 1) return null;
+    return (await this.ownerChanged(tx, lease.backfillId)) ? 'workspace-transferred' : 'lease-lost';
+  }
+
+  private async ownerChanged(tx: Tx, backfillId: string): Promise<boolean> {
+    const rows = await tx.$queryRaw<{ moved: boolean }[]>`
+      SELECT w.tenant_id <> b.tenant_id AS moved FROM backfills b JOIN workspaces w ON w.id = b.workspace_id WHERE b.id = ${backfillId}::uuid`;
+    return rows[0]?.moved ?? false;
   }
 
   /** A retry took `count` failed records away from the backfill they failed in. */
@@ -89,9 +148,13 @@ export class BackfillRepository {
     if (count > 0) await tx.backfill.update({ where: { id: backfillId }, data: { recordsFailed: { decrement: count } } });
   }
 
-  async finish(backfillId: string, status: BackfillStatus, failure?: { code: string; message: string }): Promise<boolean> {
+  /**
+   * Ends an active job. With `leaseToken` (a run ending its own job) only while that run still
+   * holds it; without (cancel, the reconciler) whatever run holds it. False when nothing changed.
+   */
+  async finish(backfillId: string, status: BackfillStatus, failure?: { code: string; message: string }, leaseToken?: string): Promise<boolean> {
     const { count } = await this.prisma.backfill.updateMany({
-      where: { id: backfillId, status: { in: [...ACTIVE_STATUSES] } },
+      where: { id: backfillId, status: { in: [...ACTIVE_STATUSES] }, ...(leaseToken ? { leaseToken } : {}) },
       data: { status, failureCode: failure?.code ?? null, failureMessage: failure?.message ?? null, finishedAt: new Date() },
     });
     return count > 0;

@@ -5,11 +5,19 @@ import { type Backfill, BackfillStatus } from '#libs/database';
 import { JobName, JobQueue } from '#libs/queue';
 import type { RecordSourceName } from '#libs/records';
 import { TenantResolver } from '#libs/tenancy';
-import { ACTIVE_STATUSES, BackfillRepository } from './backfill.repository.js';
+import { ACTIVE_STATUSES, BackfillRepository, type StartPoint } from './backfill.repository.js';
 import { BackfillAlreadyActiveError, BackfillNotCancellableError, BackfillNotFoundError, BackfillNothingToRetryError } from './backfill.errors.js';
 import { type RecordFailureView, RecordFailureRepository } from './record-failure.repository.js';
 
-/** The API side of backfills: start (one active per workspace), read, list, cancel. */
+/** How a backfill starts. */
+export interface StartOptions {
+  /** The caller's own key for this backfill only; it rides in the queue sealed to the job and its tenant. */
+  requestKey?: RequestKey;
+  /** Run over every record even when the last backfill failed or was cancelled part-way (default: resume from its checkpoint). */
+  fromStart?: boolean;
+}
+
+/** The API side of backfills: start (one active per workspace; resuming a failed or cancelled one), read, list, cancel. */
 @Injectable()
 export class BackfillService {
   constructor(
@@ -21,13 +29,26 @@ export class BackfillService {
   ) {}
 
   /**
-   * Queues a backfill of a workspace's records from `source`. `requestKey`: the caller's own key for
-   * this backfill only; it rides in the queue sealed to the job.
+   * Queues a backfill of a workspace's records from `source`. When the tenant's last full backfill
+   * of that source failed or was cancelled part-way, the new one continues from its checkpoint
+   * (records it committed are not sent to the provider again) unless `fromStart`.
    * @throws WorkspaceNotFoundError, BackfillAlreadyActiveError
    */
-  async start(workspaceId: string, source: RecordSourceName, requestKey?: RequestKey, retryOfId?: string): Promise<Backfill> {
+  async start(workspaceId: string, source: RecordSourceName, options: StartOptions = {}): Promise<Backfill> {
     const tenant = await this.tenants.resolve(workspaceId);
-    const backfill = await this.backfills.createQueued(workspaceId, tenant.tenantId, source, retryOfId);
+    const last = options.fromStart ? null : await this.backfills.findLatestFull(workspaceId, tenant.tenantId, source);
+    const resumable = last && (last.status === BackfillStatus.failed || last.status === BackfillStatus.cancelled) && last.cursor !== null;
+    return this.enqueue(workspaceId, tenant.tenantId, source, options.requestKey, resumable ? { resumedFromId: last.id, cursor: last.cursor } : {});
+  }
+
+  private async enqueue(
+    workspaceId: string,
+    tenantId: string,
+    source: string,
+    requestKey: RequestKey | undefined,
+    start: StartPoint,
+  ): Promise<Backfill> {
+    const backfill = await this.backfills.createQueued(workspaceId, tenantId, source, start);
     if (!backfill) {
       const active = await this.backfills.findActive(workspaceId);
       throw new BackfillAlreadyActiveError(active?.id ?? 'unknown');
@@ -35,7 +56,7 @@ export class BackfillService {
     try {
       await this.queue.enqueue(JobName.Backfill, {
         backfillId: backfill.id,
-        ...(requestKey ? { sealedKey: this.sealer.seal(requestKey, backfill.id) } : {}),
+        ...(requestKey ? { sealedKey: this.sealer.seal(requestKey, { jobId: backfill.id, tenantId }) } : {}),
       });
     } catch (error) {
       // nothing would ever run it: do not leave a queued row that blocks the workspace
@@ -65,7 +86,7 @@ export class BackfillService {
     const original = await this.get(backfillId, tenantId);
     if (ACTIVE_STATUSES.includes(original.status)) throw new BackfillAlreadyActiveError(original.id);
     if ((await this.failures.count(original.id)) === 0) throw new BackfillNothingToRetryError(original.id);
-    return this.start(original.workspaceId, original.source as RecordSourceName, requestKey, original.id);
+    return this.enqueue(original.workspaceId, original.tenantId, original.source, requestKey, { retryOfId: original.id });
   }
 
   /**
@@ -83,21 +104,28 @@ export class BackfillService {
     return { items, summary: await this.failures.summary(backfill.id), nextSeq: rows.length > page.limit ? items[items.length - 1].recordSeq : null };
   }
 
-  list(workspaceId: string): Promise<Backfill[]> {
-    return this.backfills.listByWorkspace(workspaceId);
+  /** The workspace's backfills run by `tenantId` (null: all of them, for the platform admin), newest first. */
+  list(workspaceId: string, tenantId: string | null): Promise<Backfill[]> {
+    return this.backfills.listByWorkspace(workspaceId, tenantId);
   }
 
   /**
-   * A queued backfill ends at once; a running one stops after its current page.
+   * Cancels a backfill in any state that has not ended: when no live worker holds it (queued,
+   * orphaned by a dead worker, lost by the queue) it ends `cancelled` at once and its queue entry,
+   * sealed key included, is removed; a running one stops after its current page.
    * @throws BackfillNotFoundError, BackfillNotCancellableError (it has already ended)
    */
   async cancel(backfillId: string, tenantId: string | null): Promise<void> {
     const backfill = await this.get(backfillId, tenantId);
     if (!ACTIVE_STATUSES.includes(backfill.status)) throw new BackfillNotCancellableError(backfill.status);
     await this.backfills.requestCancel(backfill.id);
-    if (backfill.status === BackfillStatus.queued) {
-      await this.queue.removeIfWaiting(JobName.Backfill, backfill.id);
-      await this.backfills.finish(backfill.id, BackfillStatus.cancelled);
-    }
+    if (await this.queue.removeUnlessRunning(JobName.Backfill, backfill.id)) await this.backfills.finish(backfill.id, BackfillStatus.cancelled);
+  }
+
+  /** Cancels every active backfill of a workspace (see cancel); the ids it cancelled or asked to stop. */
+  async cancelActive(workspaceId: string): Promise<string[]> {
+    const active = await this.backfills.listActive(workspaceId);
+    for (const backfill of active) await this.cancel(backfill.id, null);
+    return active.map((b) => b.id);
   }
 }

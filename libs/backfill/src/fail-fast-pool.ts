@@ -18,6 +18,11 @@ export class FailFastPool {
     return this.firstFailure;
   }
 
+  /** Tasks that have not started reject with `error` from now on; those running finish. */
+  stop(error: unknown): void {
+    this.firstFailure ??= { error };
+  }
+
   run<T>(task: () => Promise<T>): Promise<T> {
     return this.limit(async () => {
       if (this.firstFailure) throw this.firstFailure.error;

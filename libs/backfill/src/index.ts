@@ -7,3 +7,4 @@ export * from './backfill.service.js';
 export * from './backfill-runner.service.js';
 export * from './backfill.job.js';
 export * from './backfill.module.js';
+export * from './workspace-transfer.service.js';

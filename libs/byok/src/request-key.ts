@@ -2,16 +2,23 @@ import { Injectable } from '@nestjs/common';
 import type { RequestKey, SealedRequestKey } from '#libs/common';
 import { KeyCipher } from './key-cipher.js';
 
+/** The job a request key is sealed to: its id and the tenant that owns it (the job row's tenant). */
+export interface SealedKeyOwner {
+  jobId: string;
+  tenantId: string;
+}
+
 /**
- * Seals a request key into a job's queue payload and opens it in the worker. The job id is the
- * additional authenticated data, so a sealed key copied into another job does not open.
+ * Seals a request key into a job's queue payload and opens it in the worker. The job id and its
+ * tenant id are the additional authenticated data, so a sealed key copied into another job, or read
+ * for a job whose tenant is not the one that sent the key, does not open.
  */
 @Injectable()
 export class RequestKeySealer {
   constructor(private readonly cipher: KeyCipher) {}
 
-  seal(requestKey: RequestKey, jobId: string): SealedRequestKey {
-    const sealed = this.cipher.encrypt(requestKey.key, context(jobId));
+  seal(requestKey: RequestKey, owner: SealedKeyOwner): SealedRequestKey {
+    const sealed = this.cipher.encrypt(requestKey.key, context(owner));
     return {
       provider: requestKey.provider,
       ciphertext: Buffer.from(sealed.ciphertext).toString('base64'),
@@ -21,7 +28,8 @@ export class RequestKeySealer {
     };
   }
 
-  open(sealed: SealedRequestKey, jobId: string): RequestKey {
+  /** @throws KeyDecryptionError when the seal was made for another job or tenant, or was tampered with */
+  open(sealed: SealedRequestKey, owner: SealedKeyOwner): RequestKey {
     const key = this.cipher.decrypt(
       {
         ciphertext: bytes(sealed.ciphertext),
@@ -29,15 +37,15 @@ export class RequestKeySealer {
         authTag: bytes(sealed.authTag),
         keyVersion: sealed.keyVersion,
       },
-      context(jobId),
-      `The request key of job ${jobId}`,
+      context(owner),
+      `The request key of job ${owner.jobId}`,
     );
     return { provider: sealed.provider, key };
   }
 }
 
-function context(jobId: string): string {
-  return `job:${jobId}`;
+function context({ jobId, tenantId }: SealedKeyOwner): string {
+  return `job:${jobId}:tenant:${tenantId}`;
 }
 
 function bytes(base64: string): Uint8Array<ArrayBuffer> {

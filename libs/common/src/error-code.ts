@@ -42,5 +42,10 @@ export enum ErrorCode {
   // too many records failed: the job stopped spending the tenant's money
   ExtractionFailing = 'EXTRACTION_FAILING',
   BackfillNothingToRetry = 'BACKFILL_NOTHING_TO_RETRY',
+  // the worker running a job died or lost it (killed, stalled, Redis lost the entry); the job resumes when started again
+  WorkerLost = 'WORKER_LOST',
+  TransferBlockedByActiveJob = 'TRANSFER_BLOCKED_BY_ACTIVE_JOB',
+  // the workspace moved to another tenant after the job was started: its key may not touch the new owner's data
+  WorkspaceTransferred = 'WORKSPACE_TRANSFERRED',
   Internal = 'INTERNAL_ERROR',
 }

@@ -49,6 +49,9 @@ const envSchema = z.object({
   SYNC_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   AI_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   JOB_LOCK_DURATION_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  JOB_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  JOB_RECONCILE_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
+  JOB_OUTAGE_PATIENCE_MS: z.coerce.number().int().min(0).max(86_400_000).default(600_000),
   PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
   PROVIDER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
   PROVIDER_RETRY_BASE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
@@ -79,6 +82,12 @@ export interface JobTuning {
   aiWorkerConcurrency: number;
   /** How long (ms) a crashed worker holds a job before another takes it over. */
   lockDurationMs: number;
+  /** How often (ms) a worker looks for jobs whose row is not terminal while the queue has lost or ended them. */
+  reconcileIntervalMs: number;
+  /** How long (ms) a job must be missing from the queue, unchanged, before it counts as lost (covers a start between row and enqueue). */
+  reconcileGraceMs: number;
+  /** How long (ms) a job waits out a database outage (re-queued, no attempt used) before the outage counts as a failed attempt. */
+  outagePatienceMs: number;
 }
 
 /** What the provider layer may know: where each provider is, and how long and how often to try. */
@@ -162,7 +171,13 @@ export class AppConfig {
         maxFailedRatio: e.SYNC_MAX_FAILED_RATIO,
         maxConsecutiveFailures: e.SYNC_MAX_CONSECUTIVE_FAILURES,
       },
-      jobs: { aiWorkerConcurrency: e.AI_WORKER_CONCURRENCY, lockDurationMs: e.JOB_LOCK_DURATION_MS },
+      jobs: {
+        aiWorkerConcurrency: e.AI_WORKER_CONCURRENCY,
+        lockDurationMs: e.JOB_LOCK_DURATION_MS,
+        reconcileIntervalMs: e.JOB_RECONCILE_INTERVAL_MS,
+        reconcileGraceMs: e.JOB_RECONCILE_GRACE_MS,
+        outagePatienceMs: e.JOB_OUTAGE_PATIENCE_MS,
+      },
       providers: {
         baseUrls: Object.freeze(byProvider((p) => e[`${p.toUpperCase()}_BASE_URL` as keyof typeof e] as string | undefined)),
         timeoutMs: e.PROVIDER_TIMEOUT_MS,

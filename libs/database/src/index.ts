@@ -1,6 +1,7 @@
 export * from './prisma.service.js';
 export * from './migrator.js';
 export * from './transaction.service.js';
+export * from './database-errors.js';
 export * from './database.module.js';
 export { Prisma } from './generated/client.js';
 export type {

@@ -2,28 +2,36 @@ import { describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import { HandlesJob, type JobHandler, type JobRunResult } from './job-handler.js';
+import { HandlesJob, type JobHandler, type JobRunResult, type UnfinishedJob } from './job-handler.js';
 import { JobHandlerRegistry, JobRegistrationError, jobRegistrationProblems } from './job-handler.registry.js';
 import { JobName } from './jobs.js';
 
 const done = (): Promise<JobRunResult> => Promise.resolve({ status: 'succeeded' });
+const none = (): Promise<UnfinishedJob[]> => Promise.resolve([]);
+const settled = (): Promise<boolean> => Promise.resolve(false);
 
 @Injectable()
 @HandlesJob(JobName.Backfill)
 class BackfillHandler implements JobHandler<JobName.Backfill> {
   run = done;
+  unfinished = none;
+  settleLost = settled;
 }
 
 @Injectable()
 @HandlesJob(JobName.AiExtract)
 class ExtractHandler implements JobHandler<JobName.AiExtract> {
   run = done;
+  unfinished = none;
+  settleLost = settled;
 }
 
 @Injectable()
 @HandlesJob(JobName.AiExtract)
 class SecondExtractHandler implements JobHandler<JobName.AiExtract> {
   run = done;
+  unfinished = none;
+  settleLost = settled;
 }
 
 /** Boots the registry the way a worker does, with the given handler providers. */

@@ -51,4 +51,9 @@ export class JobHandlerRegistry implements OnModuleInit {
   handlerFor(name: string): JobHandler | undefined {
     return this.handlers.get(name as JobName);
   }
+
+  /** Every declared job with its handler (all present once the module has started). */
+  all(): [JobName, JobHandler][] {
+    return [...this.handlers.entries()];
+  }
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { JobHandlerRegistry } from './job-handler.registry.js';
+import { JobReconciler } from './job-reconciler.service.js';
 import { JobWorkers } from './job-workers.service.js';
 
 /**
@@ -9,6 +10,6 @@ import { JobWorkers } from './job-workers.service.js';
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [JobHandlerRegistry, JobWorkers],
+  providers: [JobHandlerRegistry, JobWorkers, JobReconciler],
 })
 export class JobWorkersModule {}

@@ -1,11 +1,20 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { type Job, UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, WaitingError, Worker, type WorkerOptions } from 'bullmq';
 import { AppConfig } from '#libs/config';
+import { isDatabaseUnavailable } from '#libs/database';
+import type { JobContext, JobRunResult } from './job-handler.js';
 import { JobHandlerRegistry } from './job-handler.registry.js';
+import { eraseSealedKey } from './job-queue.service.js';
 import { QueueName } from './jobs.js';
+import { lostJobFailure } from './lost-job.js';
 import { bullOptions } from './queue.module.js';
 
-type QueueJob = Job<{ sealedKey?: unknown }>;
+type QueueJob = Job<{ sealedKey?: unknown; outageSince?: number }>;
+
+/** How often (ms) a running job checks that it still holds its queue lock. */
+const LEASE_CHECK_MS = 1_000;
+/** How long (ms) a job waits before it tries again after the database was unreachable. */
+const OUTAGE_RETRY_MS = 2_000;
 
 /** Worker options per queue, set here and nowhere else. */
 export function workerOptionsFor(
@@ -32,13 +41,19 @@ function isUntypedFailure(error: Error): boolean {
 
 /**
  * One BullMQ worker per queue, started once every handler is registered. Each job goes to the
- * handler of its name; when its run ends, any sealed request key leaves its Redis data, and a typed
- * failure becomes an UnrecoverableError so BullMQ records it without retrying.
+ * handler of its name with two signals: `shutdown` (SIGTERM: finish the page in flight, hand the
+ * job back) and `leaseLost` (checked every second: the queue lock is no longer this run's). When a
+ * run ends, any sealed request key leaves its Redis data and a typed failure becomes an
+ * UnrecoverableError, so BullMQ records it without retrying. A database outage re-queues the job
+ * without using an attempt, for up to `JOB_OUTAGE_PATIENCE_MS`. Nothing here lets an error of
+ * Postgres or Redis escape as an unhandled rejection: what cannot be settled now is left to
+ * JobReconciler.
  */
 @Injectable()
 export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(JobWorkers.name);
   private readonly workers: Worker[] = [];
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly registry: JobHandlerRegistry,
@@ -47,7 +62,7 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     for (const queue of Object.values(QueueName)) {
-      const worker = new Worker(queue, (job: QueueJob) => this.process(job), {
+      const worker: Worker = new Worker(queue, (job: QueueJob, token?: string) => this.process(worker, job, token), {
         ...bullOptions(this.config),
         ...workerOptionsFor(queue, this.config),
       });
@@ -57,37 +72,99 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** Lets the jobs in flight finish their run, then disconnects. */
+  /**
+   * Shutdown: every run in flight is told to stop at its next checkpoint and hand its job back to
+   * the queue (another worker resumes it at once); then the workers disconnect.
+   */
   async onModuleDestroy(): Promise<void> {
+    this.logger.log({ workers: this.workers.length }, 'Shutting down: jobs in flight stop at their next checkpoint and go back to the queue');
+    this.stopping.abort();
     await Promise.all(this.workers.map((worker) => worker.close()));
   }
 
-  private async process(job: QueueJob): Promise<unknown> {
+  private async process(worker: Worker, job: QueueJob, token: string | undefined): Promise<unknown> {
     const handler = this.registry.handlerFor(job.name);
     if (!handler) throw new UnrecoverableError(`No handler for job ${job.name}`);
-    const result = await handler.run(job.data as never, { jobId: job.id ?? '', progress: (value) => job.updateProgress(value) });
-    await eraseSealedKey(job);
-    if (result.status === 'failed') throw new UnrecoverableError(`${result.failure.code}: ${result.failure.message}`);
-    return result;
-  }
-
-  private async onFailed(job: QueueJob | undefined, error: Error): Promise<void> {
-    if (!job || !isUntypedFailure(error)) return;
-    const attempts = job.opts.attempts ?? 1;
-    this.logger.error({ jobName: job.name, jobId: job.id, attempt: job.attemptsMade, attempts, err: error }, 'Job attempt failed');
-    if (job.attemptsMade < attempts) return;
+    const leaseLost = new AbortController();
+    const watch = setInterval(() => void this.checkLease(worker, job, token, leaseLost), LEASE_CHECK_MS);
+    const context: JobContext = {
+      jobId: job.id ?? '',
+      progress: (value) => job.updateProgress(value),
+      shutdown: this.stopping.signal,
+      leaseLost: leaseLost.signal,
+    };
+    let result: JobRunResult;
     try {
-      await this.registry.handlerFor(job.name)?.onAttemptsExhausted?.(job.data as never);
-      await eraseSealedKey(job);
-    } catch (failure) {
-      this.logger.error({ jobName: job.name, jobId: job.id, err: failure }, 'Could not settle a job after its last attempt');
+      result = await handler.run(job.data as never, context);
+    } catch (error) {
+      if (isDatabaseUnavailable(error) && token) await this.waitOutOutage(job, token, error);
+      throw error;
+    } finally {
+      clearInterval(watch);
+    }
+    switch (result.status) {
+      case 'superseded':
+        // the entry belongs to another run now: leave it (and its key) alone
+        this.logger.warn({ jobName: job.name, jobId: job.id }, 'Job lost its lease: this run stopped and left the job to the run that holds it');
+        throw new WaitingError();
+      case 'released':
+        // the key stays: the worker that resumes the job needs it
+        await job.moveToWait(token);
+        this.logger.log({ jobName: job.name, jobId: job.id }, 'Job handed back to the queue at its checkpoint');
+        throw new WaitingError();
+      case 'failed':
+        await eraseSealedKey(job);
+        throw new UnrecoverableError(`${result.failure.code}: ${result.failure.message}`);
+      default:
+        await eraseSealedKey(job);
+        return result;
     }
   }
-}
 
-/** Once a job's run has ended, its sealed request key leaves Redis: the payload is rewritten without it. */
-async function eraseSealedKey(job: QueueJob): Promise<void> {
-  if (!job.data.sealedKey) return;
-  const { sealedKey: _erased, ...rest } = job.data;
-  await job.updateData(rest);
+  /** Aborts `leaseLost` once the job's lock in Redis is gone or another run's; an unreachable Redis proves nothing yet. */
+  private async checkLease(worker: Worker, job: QueueJob, token: string | undefined, leaseLost: AbortController): Promise<void> {
+    if (leaseLost.signal.aborted || !token) return;
+    try {
+      const client = await worker.backend.client;
+      const holder = await client.get(worker.toKey(`${job.id}:lock`));
+      if (holder !== token) {
+        this.logger.warn({ jobName: job.name, jobId: job.id }, 'Job lock lost: no more provider calls from this run');
+        leaseLost.abort();
+      }
+    } catch {
+      // Redis is away: the row's fence still stops a stale commit
+    }
+  }
+
+  /**
+   * Re-queues a job whose database went away, without using an attempt, until the outage has
+   * lasted `JOB_OUTAGE_PATIENCE_MS`; after that the outage fails the attempt like any other error.
+   * @throws DelayedError when the job was re-queued (BullMQ's signal that the processor moved it)
+   */
+  private async waitOutOutage(job: QueueJob, token: string, cause: unknown): Promise<void> {
+    const outageSince = job.data.outageSince ?? Date.now();
+    if (Date.now() - outageSince > this.config.jobs.outagePatienceMs) return;
+    try {
+      await job.updateData({ ...job.data, outageSince });
+      await job.moveToDelayed(Date.now() + OUTAGE_RETRY_MS, token);
+    } catch {
+      return; // Redis is away too: the attempt fails and the queue retries it
+    }
+    this.logger.warn({ jobName: job.name, jobId: job.id, err: cause }, 'Database unreachable: the job waits and resumes from its checkpoint');
+    throw new DelayedError();
+  }
+
+  /** After a job's last attempt: its row is settled (or left to the reconciler when Postgres or Redis is away). */
+  private async onFailed(job: QueueJob | undefined, error: Error): Promise<void> {
+    if (!job?.id || !isUntypedFailure(error)) return;
+    try {
+      this.logger.error({ jobName: job.name, jobId: job.id, attempt: job.attemptsMade, err: error }, 'Job attempt failed');
+      if ((await job.getState()) !== 'failed') return; // it will be retried
+      const handler = this.registry.handlerFor(job.name);
+      await eraseSealedKey(job);
+      await handler?.settleLost(job.id, lostJobFailure('failed', job.failedReason, error.name));
+    } catch (failure) {
+      this.logger.error({ jobName: job.name, jobId: job.id, err: failure }, 'Could not settle a failed job now; the reconciler will');
+    }
+  }
 }

@@ -10,16 +10,25 @@ export const startBackfillBody = z
       .enum(RECORD_SOURCES, { error: `source must be one of ${RECORD_SOURCES.join(', ')}` })
       .default('api')
       .meta({ description: 'Which of the workspace records to read' }),
+    fromStart: z.boolean({ error: 'fromStart must be true or false' }).default(false).meta({
+      description: 'Read every record again, even when the last backfill failed or was cancelled part-way (default: resume from its checkpoint)',
+    }),
   })
   // a start without a body reads the API's records, as `{}` does
-  .default({ source: 'api' });
+  .default({ source: 'api', fromStart: false });
 export type StartBackfillBody = z.output<typeof startBackfillBody>;
 
-export const backfillStartedView = z.object({ jobId: uuidSchema() });
+export const backfillStartedView = z.object({
+  jobId: uuidSchema(),
+  resumedFrom: uuidSchema()
+    .nullable()
+    .meta({ description: 'The failed or cancelled backfill whose checkpoint this one continues from; records it committed are not sent again' }),
+});
 
 export const backfillView = z.object({
   id: uuidSchema(),
   workspaceId: uuidSchema(),
+  tenantId: uuidSchema().meta({ description: 'The tenant that ran it (the workspace owner when it started)' }),
   source: z.enum(RECORD_SOURCES),
   status: z.enum(BackfillStatus),
   failure: failureView.nullable(),
@@ -38,6 +47,7 @@ export const backfillView = z.object({
   keySource: keySourceView.nullable(),
   keyLast4: z.string().nullable(),
   retryOf: uuidSchema().nullable().meta({ description: 'The backfill whose failed records this one retries' }),
+  resumedFrom: uuidSchema().nullable().meta({ description: 'The failed or cancelled backfill whose checkpoint this one started from' }),
   createdAt: z.date(),
   startedAt: z.date().nullable(),
   finishedAt: z.date().nullable(),
@@ -48,6 +58,7 @@ export function toBackfillView(backfill: Backfill): BackfillView {
   return {
     id: backfill.id,
     workspaceId: backfill.workspaceId,
+    tenantId: backfill.tenantId,
     source: backfill.source as BackfillView['source'],
     status: backfill.status,
     failure: backfill.failureCode ? { code: backfill.failureCode, message: backfill.failureMessage ?? '' } : null,
@@ -63,6 +74,7 @@ export function toBackfillView(backfill: Backfill): BackfillView {
     keySource: backfill.keySource as BackfillView['keySource'],
     keyLast4: backfill.keyLast4,
     retryOf: backfill.retryOfId,
+    resumedFrom: backfill.resumedFromId,
     createdAt: backfill.createdAt,
     startedAt: backfill.startedAt,
     finishedAt: backfill.finishedAt,

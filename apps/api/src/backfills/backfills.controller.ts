@@ -34,24 +34,25 @@ export class BackfillsController {
   @ApiByokHeaders()
   @ApiAcceptedResponse({
     schema: openApiSchema(backfillStartedView, 'output'),
-    description: '409 BACKFILL_ALREADY_ACTIVE when one is queued or running',
+    description:
+      '409 BACKFILL_ALREADY_ACTIVE when one is queued or running. After a failed or cancelled backfill, the new one resumes from its checkpoint unless fromStart is true.',
   })
   async start(
     @CurrentPrincipal() principal: Principal,
     @RequestScopedKey() requestKey: RequestKey | undefined,
     @UuidParam('workspaceId') workspaceId: string,
     @ValidBody(startBackfillBody) body: StartBackfillBody,
-  ): Promise<{ jobId: string }> {
+  ): Promise<{ jobId: string; resumedFrom: string | null }> {
     await this.access.resolve(principal, workspaceId);
-    const backfill = await this.backfills.start(workspaceId, body.source, requestKey);
-    return { jobId: backfill.id };
+    const backfill = await this.backfills.start(workspaceId, body.source, { requestKey, fromStart: body.fromStart });
+    return { jobId: backfill.id, resumedFrom: backfill.resumedFromId };
   }
 
   @Get('workspaces/:workspaceId/backfills')
   @ApiOkResponse({ schema: openApiSchema(z.object({ items: z.array(backfillView) }), 'output') })
   async list(@CurrentPrincipal() principal: Principal, @UuidParam('workspaceId') workspaceId: string): Promise<{ items: BackfillView[] }> {
     await this.access.resolve(principal, workspaceId);
-    return { items: (await this.backfills.list(workspaceId)).map(toBackfillView) };
+    return { items: (await this.backfills.list(workspaceId, tenantScope(principal))).map(toBackfillView) };
   }
 
   @Get('backfills/:jobId')
@@ -88,9 +89,9 @@ export class BackfillsController {
     @CurrentPrincipal() principal: Principal,
     @RequestScopedKey() requestKey: RequestKey | undefined,
     @UuidParam('jobId') jobId: string,
-  ): Promise<{ jobId: string }> {
+  ): Promise<{ jobId: string; resumedFrom: string | null }> {
     const retry = await this.backfills.retryFailed(jobId, tenantScope(principal), requestKey);
-    return { jobId: retry.id };
+    return { jobId: retry.id, resumedFrom: null };
   }
 
   @Post('backfills/:jobId/cancel')

@@ -50,6 +50,11 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.ExtractionFailing:
       return HttpStatus.UNPROCESSABLE_ENTITY;
     case ErrorCode.BackfillNothingToRetry:
+    case ErrorCode.TransferBlockedByActiveJob:
+      return HttpStatus.CONFLICT;
+    // job outcomes stored on the row, never an answer to a request
+    case ErrorCode.WorkerLost:
+    case ErrorCode.WorkspaceTransferred:
       return HttpStatus.CONFLICT;
     case ErrorCode.RateLimited:
       return HttpStatus.TOO_MANY_REQUESTS;

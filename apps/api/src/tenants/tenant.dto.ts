@@ -28,6 +28,15 @@ export const transferWorkspaceBody = z.strictObject({
 });
 export type TransferWorkspaceBody = z.output<typeof transferWorkspaceBody>;
 
+export const transferWorkspaceQuery = z.strictObject({
+  cancelActive: z
+    .enum(['true', 'false'], { error: 'cancelActive must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true')
+    .meta({ description: "Cancel the workspace's active backfills first instead of answering 409" }),
+});
+export type TransferWorkspaceQuery = z.output<typeof transferWorkspaceQuery>;
+
 export const tenantView = z.object({
   id: uuidSchema(),
   subdomain: z.string(),

@@ -1,16 +1,19 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
+import { WorkspaceTransferService } from '#libs/backfill';
 import { WorkspaceService } from '#libs/tenancy';
 import { CurrentPrincipal, PlatformOnly, type Principal } from '../auth/principal.js';
 import { assertTenantAccess } from '../auth/tenant-access.js';
-import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
+import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
 import {
   type CreateWorkspaceBody,
   createWorkspaceBody,
   toWorkspaceView,
   type TransferWorkspaceBody,
   transferWorkspaceBody,
+  type TransferWorkspaceQuery,
+  transferWorkspaceQuery,
   type WorkspaceView,
   workspaceView,
 } from '../tenants/tenant.dto.js';
@@ -19,7 +22,10 @@ import {
 @ApiBearerAuth()
 @Controller('v1')
 export class WorkspacesController {
-  constructor(private readonly workspaces: WorkspaceService) {}
+  constructor(
+    private readonly workspaces: WorkspaceService,
+    private readonly transfers: WorkspaceTransferService,
+  ) {}
 
   @Post('tenants/:tenantId/workspaces')
   @ApiCreatedResponse({ schema: openApiSchema(workspaceView, 'output') })
@@ -39,15 +45,19 @@ export class WorkspacesController {
     return { items: (await this.workspaces.list(tenantId)).map(toWorkspaceView) };
   }
 
-  /** Moves a workspace to another tenant (platform admin only); every process's tenant cache hears of it. */
+  /**
+   * Moves a workspace to another tenant (platform admin only); every process's tenant cache hears
+   * of it. 409 TRANSFER_BLOCKED_BY_ACTIVE_JOB while a backfill is active, unless `?cancelActive=true`.
+   */
   @Post('workspaces/:workspaceId/transfer')
   @PlatformOnly()
   @HttpCode(200)
-  @ApiOkResponse({ schema: openApiSchema(workspaceView, 'output') })
+  @ApiOkResponse({ schema: openApiSchema(workspaceView, 'output'), description: '409 TRANSFER_BLOCKED_BY_ACTIVE_JOB while a backfill is active' })
   async transfer(
     @UuidParam('workspaceId') workspaceId: string,
     @ValidBody(transferWorkspaceBody) body: TransferWorkspaceBody,
+    @ValidQuery(transferWorkspaceQuery) query: TransferWorkspaceQuery,
   ): Promise<WorkspaceView> {
-    return toWorkspaceView(await this.workspaces.transfer(workspaceId, body.tenantId));
+    return toWorkspaceView(await this.transfers.transfer(workspaceId, body.tenantId, { cancelActive: query.cancelActive }));
   }
 }
