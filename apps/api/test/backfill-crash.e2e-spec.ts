@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { createHash, randomBytes } from 'node:crypto';
-import { PrismaService } from '#libs/database';
+import { randomBytes } from 'node:crypto';
 import { RecordIngestService } from '#libs/records';
 import { emailRecords, ProviderSimulator, simulatorEnv, WorkerProcess } from '#libs/testing';
 import type { BackfillView } from '../src/backfills/backfill.dto.js';
 import { ApiHarness, type JobStarted } from './api-harness.js';
+import { graphContent as contentOf } from './graph-content.js';
 
 const RECORDS = 120;
 const PAGE_SIZE = 10;
@@ -13,15 +13,6 @@ const CONCURRENCY = 4;
 const KILLED_ON_PAGE = 4;
 /** In every record's subject; lower case and brackets, so the simulator finds no entity in it. */
 const pageMarker = (page: number) => `[[page ${page}]]`;
-
-/** What a workspace's graph holds, without row ids: what two runs over the same records must agree on. */
-interface GraphContent {
-  /** SHA-256 over the sorted lines below. */
-  hash: string;
-  entities: number;
-  relationships: number;
-  mentions: number;
-}
 
 /**
  * Kills a worker process with SIGKILL in the middle of a backfill, starts a fresh one, and checks
@@ -67,32 +58,7 @@ describe('Backfill crash safety (e2e, real worker processes)', () => {
     return workspace;
   }
 
-  /**
-   * Entities by (normalized name, type, description), relationships by their endpoints' names and
-   * types, strength and description, mentions by (entity, record external id), in one hash.
-   */
-  async function graphContent(workspaceId: string): Promise<GraphContent> {
-    const prisma = api.app.get(PrismaService);
-    const endpoint = { select: { normalizedName: true, type: true } } as const;
-    const [entities, relationships, mentions] = await Promise.all([
-      prisma.entity.findMany({ where: { workspaceId }, select: { normalizedName: true, type: true, description: true } }),
-      prisma.relationship.findMany({ where: { workspaceId }, select: { source: endpoint, target: endpoint, strength: true, description: true } }),
-      prisma.entityMention.findMany({ where: { workspaceId }, select: { entity: endpoint, record: { select: { externalId: true } } } }),
-    ]);
-    const lines = [
-      ...entities.map((e) => JSON.stringify(['entity', e.normalizedName, e.type, e.description])),
-      ...relationships.map((r) =>
-        JSON.stringify(['relationship', r.source.normalizedName, r.source.type, r.target.normalizedName, r.target.type, r.strength, r.description]),
-      ),
-      ...mentions.map((m) => JSON.stringify(['mention', m.entity.normalizedName, m.entity.type, m.record.externalId])),
-    ].sort();
-    return {
-      hash: createHash('sha256').update(lines.join('\n')).digest('hex'),
-      entities: entities.length,
-      relationships: relationships.length,
-      mentions: mentions.length,
-    };
-  }
+  const graphContent = (workspaceId: string) => contentOf(api, workspaceId);
 
   const start = async (workspaceId: string) =>
     (await api.request<JobStarted>('POST', `/v1/workspaces/${workspaceId}/backfills`, { body: {} })).body.jobId;

@@ -8,6 +8,6 @@ import { WorkerModule } from './worker.module.js';
 export async function createWorkerApp(config: AppConfig, logging: LoggingOptions = {}): Promise<INestApplicationContext> {
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, logging), { bufferLogs: true });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
+  // no enableShutdownHooks: main.ts handles SIGTERM itself, to let jobs hand back their work and exit 0
   return app;
 }

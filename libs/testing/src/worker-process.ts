@@ -57,6 +57,26 @@ export class WorkerProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** The exit code once the process has exited on its own (null while it runs, or when a signal ended it). */
+  get exitCode(): number | null {
+    return this.child.exitCode;
+  }
+
+  /** SIGSTOP: the process stops where it is (its lock lapses, its sockets stay open) until `resume`. */
+  pause(): void {
+    this.child.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after `pause`. */
+  resume(): void {
+    this.child.kill('SIGCONT');
+  }
+
+  /** Resolves when the process has exited (by itself or by a signal) and its output is read. */
+  waitForExit(): Promise<void> {
+    return this.exited;
+  }
+
   /** Sends `signal` and resolves when the process has exited and its output is read. */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (this.running) this.child.kill(signal);
