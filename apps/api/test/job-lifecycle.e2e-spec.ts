@@ -5,7 +5,8 @@ import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { JobName, JobQueue, QueueName } from '#libs/queue';
 import { RecordIngestService } from '#libs/records';
-import { emailRecords, PrivatePostgres, PrivateRedis, ProviderSimulator, simulatorEnv, WorkerProcess } from '#libs/testing';
+import { emailRecords, PrivatePostgres, PrivateRedis, ProviderSimulator, type SimulatorUrls, simulatorEnv, WorkerProcess } from '#libs/testing';
+import type { AiJobView } from '../src/ai-jobs/ai-jobs.dto.js';
 import type { BackfillView } from '../src/backfills/backfill.dto.js';
 import { type ApiErrorBody, ApiHarness, type JobStarted, type Json, type ListOf } from './api-harness.js';
 import { graphContent } from './graph-content.js';
@@ -40,12 +41,12 @@ class Rig {
     this.simulator = new ProviderSimulator({ validKeys: { openai: [keys.stored, keys.request] } });
   }
 
-  private simulatorUrl: string | undefined;
+  private simulatorUrls: SimulatorUrls | undefined;
 
   /** The simulator (once) and an API on a fresh database (or `databaseUrl`), with ENV and `env`. */
   async start(env: Record<string, string> = {}, databaseUrl?: string): Promise<void> {
-    this.simulatorUrl ??= await this.simulator.start();
-    this.api = await ApiHarness.start({ ...simulatorEnv(this.simulatorUrl), ...ENV, ...env }, { databaseUrl });
+    this.simulatorUrls ??= await this.simulator.start();
+    this.api = await ApiHarness.start({ ...simulatorEnv(this.simulatorUrls), ...ENV, ...env }, { databaseUrl });
   }
 
   /** Every worker killed, the API closed, and a new one started with `env`. */
@@ -342,6 +343,34 @@ describe('Job lifecycle when Redis restarts without persistence (e2e, private Re
     expect(await graphContent(api, workspaceId)).toEqual(reference.content);
     expect(worker.running).toBe(true);
   }, 180_000);
+
+  it('an AI job whose worker died while Redis lost its entry is settled WORKER_LOST', async () => {
+    const { api, simulator } = rig;
+    const { tenantId } = await rig.workspace();
+    const token = await api.newTenantToken(tenantId);
+    const gate = simulator.gate({ marker: '[[held ai job]]' });
+    const worker = await rig.startWorker();
+    const created = await api.request<JobStarted>('POST', '/v1/ai/jobs/extract', {
+      token,
+      body: { text: 'Ada Lovelace wrote to Charles Babbage. [[held ai job]]' },
+      headers: { 'X-User-Provider': 'openai', 'X-User-Api-Key': rig.keys.request },
+    });
+    expect(created.status).toBe(202);
+    await gate.waitForHeld(1);
+    await worker.kill('SIGKILL');
+    await redis.restart();
+    gate.open();
+
+    await rig.startWorker();
+    const deadline = Date.now() + 20_000;
+    let job = (await api.request<AiJobView>('GET', `/v1/ai/jobs/${created.body.jobId}`, { token })).body;
+    while (job.status !== 'failed' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      job = (await api.request<AiJobView>('GET', `/v1/ai/jobs/${created.body.jobId}`, { token })).body;
+    }
+    expect(job).toMatchObject({ status: 'failed', error: { code: 'WORKER_LOST' } });
+    expect(job.error?.message).toMatch(/Start the AI job again/);
+  }, 60_000);
 });
 
 describe('Job lifecycle when Postgres stops for 10 s (e2e, private Postgres)', () => {
