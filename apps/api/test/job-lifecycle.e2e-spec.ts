@@ -136,7 +136,10 @@ describe('Job lifecycle under faults (e2e, real worker processes)', () => {
   const rig = new Rig({ stored: `sk-life-${randomBytes(12).toString('hex')}-5151`, request: `sk-req-${randomBytes(12).toString('hex')}-6262` });
 
   beforeAll(() => rig.start());
-  afterEach(() => rig.simulator.reset());
+  afterEach(async () => {
+    rig.simulator.reset();
+    await rig.killWorkers();
+  });
   afterAll(() => rig.close());
 
   it('a worker killed more often than the queue allows: WORKER_LOST, sealed key erased, a new backfill resumes from the checkpoint to the same graph', async () => {
@@ -308,6 +311,10 @@ describe('Job lifecycle when Redis restarts without persistence (e2e, private Re
   beforeAll(async () => {
     redis = await PrivateRedis.start();
     await rig.start({ REDIS_URL: redis.url });
+  });
+  afterEach(async () => {
+    rig.simulator.reset();
+    await rig.killWorkers();
   });
   afterAll(async () => {
     await rig.close();
