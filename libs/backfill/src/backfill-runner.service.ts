@@ -113,7 +113,7 @@ export class BackfillRunner {
           await previousWrite;
           return this.cancel(backfill);
         }
-        const page = await source.fetchPage(cursor, this.config.backfill.pageSize);
+        const page = await source.fetchPage(cursor, this.config.backfill.pageSize, this.config.backfill.pageMaxBytes);
         if (page.records.length === 0) {
           exhausted = true;
           break;
