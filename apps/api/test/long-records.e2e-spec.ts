@@ -100,8 +100,9 @@ describe('Backfill of long records (e2e, a real worker process under production 
     expect(started.status).toBe(202);
     const job = await settle(started.body.jobId);
 
-    expect({ running: worker.running, pid: worker.child.pid }).toEqual({ running: true, pid });
+    // the old worker died here: "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory"
     expect(worker.stderr.join('\n')).not.toMatch(/heap out of memory|FATAL ERROR/);
+    expect({ running: worker.running, pid: worker.child.pid }).toEqual({ running: true, pid });
     expect(job).toMatchObject({
       status: 'succeeded',
       counters: { recordsFetched: RECORDS, recordsProcessed: RECORDS, recordsFailed: 0 },
