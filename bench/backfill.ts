@@ -112,6 +112,7 @@ async function bench(run: Run): Promise<void> {
     }
     const seconds = (performance.now() - started) / 1000;
     if (workerAlive(worker)) peakRssKb = Math.max(peakRssKb, peakRssOf(worker.pid!));
+    const cpuSeconds = cpuSecondsOf(worker.pid!);
     const peakRssMb = peakRssKb / 1024;
     const label =
       `  ${fmt(run.records, 0)} records${run.recordChars ? ` x ${fmt(run.recordChars, 0)} chars` : ''}, latency ${run.latencyMs} ms, ` +
@@ -132,7 +133,7 @@ async function bench(run: Run): Promise<void> {
       label +
         `${fmt(perSecond, 0)} records/s in ${fmt(seconds, 1)} s` +
         (ideal ? `, ${fmt((100 * perSecond) / ideal, 1)}% of ideal ${fmt(ideal, 0)}/s` : '') +
-        `, worker peak RSS ${fmt(peakRssMb, 0)} MB; graph: ${row.entities} entities, ${row.relationships} relationships`,
+        `, worker peak RSS ${fmt(peakRssMb, 0)} MB, worker CPU ${fmt(cpuSeconds, 1)} s (${fmt((1000 * cpuSeconds) / row.recordsProcessed, 2)} ms a record); graph: ${row.entities} entities, ${row.relationships} relationships`,
     );
   } finally {
     if (worker) await stopProcess(worker);
@@ -161,6 +162,20 @@ async function waitForWorker(queue: Queue): Promise<void> {
   while ((await queue.getWorkers()).length === 0) {
     if (Date.now() > deadline) throw new Error('the worker process did not start');
     await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * CPU time (user + system, seconds) a process has used (Linux): on a shared host records/s follows
+ * the load, CPU per record follows the code.
+ */
+function cpuSecondsOf(pid: number): number {
+  try {
+    // the fields after the command name, which may hold spaces, start with the state (field 3)
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
   }
 }
 
