@@ -22,10 +22,13 @@ import { startSimulatorProcess } from './simulator-process.js';
  * N records through the whole pipeline as production runs it: the API's BackfillService enqueues,
  * a worker process (dist/apps/worker) runs pre-flight, pages, extraction through the real openai
  * SDK against the simulator (its own process, latency L) at concurrency C, and graph upserts.
- * Prints records/s, efficiency against the ideal C/L, and the worker's peak RSS (VmHWM).
- * Targets (2 cores): L=0 >= 2,000 records/s; L=50 ms >= 90% of ideal; peak RSS < 300 MB at 200,000 records.
- *   npm run bench:backfill                                   the standard runs (20,000 at 0 ms; 10,000 at 50 ms)
+ * Prints records/s, efficiency against the ideal C/L, and the worker's peak RSS (VmHWM, sampled while
+ * it runs, so a worker that dies still reports how high it got).
+ * Targets (2 cores): L=0 >= 2,000 records/s; L=50 ms >= 90% of ideal; peak RSS <= 256 MB at 20,000
+ * ordinary records and at 400 records of 200,000 characters; < 300 MB at 200,000 records.
+ *   npm run bench:backfill                                   the standard runs (20,000 at 0 ms; 10,000 at 50 ms; 400 x 200,000 chars)
  *   npm run bench:backfill -- --records 200000 --latency 0  one run with your own figures
+ *   npm run bench:backfill -- --records 400 --record-chars 200000   long records: CJK text, about 3 bytes a character
  */
 const { values: args } = parseArgs({
   options: {
@@ -33,6 +36,7 @@ const { values: args } = parseArgs({
     latency: { type: 'string', default: '0' },
     concurrency: { type: 'string', default: '32' },
     page: { type: 'string', default: '256' },
+    'record-chars': { type: 'string' },
   },
 });
 
@@ -41,13 +45,24 @@ interface Run {
   latencyMs: number;
   concurrency: number;
   pageSize: number;
+  /** Body length of every record in characters (CJK text); ordinary short English records when absent. */
+  recordChars?: number;
 }
 
 const runs: Run[] = args.records
-  ? [{ records: Number(args.records), latencyMs: Number(args.latency), concurrency: Number(args.concurrency), pageSize: Number(args.page) }]
+  ? [
+      {
+        records: Number(args.records),
+        latencyMs: Number(args.latency),
+        concurrency: Number(args.concurrency),
+        pageSize: Number(args.page),
+        ...(args['record-chars'] ? { recordChars: Number(args['record-chars']) } : {}),
+      },
+    ]
   : [
       { records: 20_000, latencyMs: 0, concurrency: 32, pageSize: 256 },
       { records: 10_000, latencyMs: 50, concurrency: 32, pageSize: 256 },
+      { records: 400, latencyMs: 0, concurrency: 32, pageSize: 256, recordChars: 200_000 },
     ];
 const WORKER_MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'apps', 'worker', 'src', 'main.js');
 
@@ -76,7 +91,8 @@ async function bench(run: Run): Promise<void> {
     const tenant = await factories.newTenant();
     const workspace = await factories.newWorkspace(tenant.id);
     await app.get(ByokKeyStore).put(tenant.id, 'OPENAI_API_KEY', key);
-    await insertRecords(app.get(PrismaService), workspace.id, run.records);
+    if (run.recordChars) await insertLongRecords(app.get(PrismaService), workspace.id, run.records, run.recordChars);
+    else await insertRecords(app.get(PrismaService), workspace.id, run.records);
 
     worker = spawn(process.execPath, [...WORKER_NODE_FLAGS, WORKER_MAIN], {
       env: { PATH: process.env.PATH, ...env },
@@ -88,21 +104,36 @@ async function bench(run: Run): Promise<void> {
     const backfills = app.get(BackfillService);
     const backfill = await backfills.start(workspace.id, 'api');
     let row = await backfills.get(backfill.id, null);
-    while (ACTIVE_STATUSES.includes(row.status)) {
+    let peakRssKb = 0;
+    while (ACTIVE_STATUSES.includes(row.status) && workerAlive(worker)) {
+      peakRssKb = Math.max(peakRssKb, peakRssOf(worker.pid!));
       await new Promise((resolve) => setTimeout(resolve, 50));
       row = await backfills.get(backfill.id, null);
     }
     const seconds = (performance.now() - started) / 1000;
-    const peakRssMb = peakRssOf(worker.pid!) / 1024;
+    if (workerAlive(worker)) peakRssKb = Math.max(peakRssKb, peakRssOf(worker.pid!));
+    const cpuSeconds = cpuSecondsOf(worker.pid!);
+    const peakRssMb = peakRssKb / 1024;
+    const label =
+      `  ${fmt(run.records, 0)} records${run.recordChars ? ` x ${fmt(run.recordChars, 0)} chars` : ''}, latency ${run.latencyMs} ms, ` +
+      `concurrency ${run.concurrency}, page ${run.pageSize}: `;
+    if (!workerAlive(worker)) {
+      // no supervisor restarts it here: report how far it got and how high its memory went
+      console.log(
+        `${label}WORKER DIED (${worker.signalCode ?? `exit code ${worker.exitCode}`}) after ${fmt(seconds, 1)} s, ` +
+          `${row.recordsProcessed} records committed, peak RSS ${fmt(peakRssMb, 0)} MB (last sample)`,
+      );
+      return;
+    }
     if (row.status !== BackfillStatus.succeeded) throw new Error(`backfill ended ${row.status}: ${row.failureMessage}`);
 
     const perSecond = row.recordsProcessed / seconds;
     const ideal = run.latencyMs > 0 ? run.concurrency / (run.latencyMs / 1000) : undefined;
     console.log(
-      `  ${fmt(run.records, 0)} records, latency ${run.latencyMs} ms, concurrency ${run.concurrency}, page ${run.pageSize}: ` +
+      label +
         `${fmt(perSecond, 0)} records/s in ${fmt(seconds, 1)} s` +
         (ideal ? `, ${fmt((100 * perSecond) / ideal, 1)}% of ideal ${fmt(ideal, 0)}/s` : '') +
-        `, worker peak RSS ${fmt(peakRssMb, 0)} MB; graph: ${row.entities} entities, ${row.relationships} relationships`,
+        `, worker peak RSS ${fmt(peakRssMb, 0)} MB, worker CPU ${fmt(cpuSeconds, 1)} s (${fmt((1000 * cpuSeconds) / row.recordsProcessed, 2)} ms a record); graph: ${row.entities} entities, ${row.relationships} relationships`,
     );
   } finally {
     if (worker) await stopProcess(worker);
@@ -111,6 +142,10 @@ async function bench(run: Run): Promise<void> {
     await deleteRedisPrefix(config.redisUrl, config.redisPrefix);
     await database.drop();
   }
+}
+
+function workerAlive(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {
@@ -130,10 +165,30 @@ async function waitForWorker(queue: Queue): Promise<void> {
   }
 }
 
-/** Peak resident set of a process over its life, in kB (Linux). */
+/**
+ * CPU time (user + system, seconds) a process has used (Linux): on a shared host records/s follows
+ * the load, CPU per record follows the code.
+ */
+function cpuSecondsOf(pid: number): number {
+  try {
+    // the fields after the command name, which may hold spaces, start with the state (field 3)
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Peak resident set of a process over its life, in kB (Linux); 0 once it is gone. */
 function peakRssOf(pid: number): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) : Number.NaN;
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return 0;
+  }
+  const match = /VmHWM:\s+(\d+) kB/.exec(status);
+  return match ? Number(match[1]) : 0;
 }
 
 /** Generated inside Postgres, so no process holds the records in memory to set them up. */
@@ -146,6 +201,23 @@ async function insertRecords(prisma: PrismaService, workspaceId: string, count: 
            (ARRAY['Acme Corp','Globex Inc','Initech Ltd','Umbrella Group'])[1 + i % 4] || ' met ' ||
            (ARRAY['Grace Hopper','Hana Sato','Ivan Petrov','Julia Roberts','Ken Adams'])[1 + i % 5] || ' about Project ' || (i % 997) ||
            E'.\\nThey agreed to follow up with Stark Labs next week.',
+           timestamp '2026-01-01' + i * interval '1 minute'
+    FROM generate_series(1, ${count}::int) AS i`;
+}
+
+/**
+ * `count` records whose body is `chars` characters of CJK prose (3 bytes each in UTF-8; about 2.7
+ * bytes a character overall) with a short Latin sentence naming a person and a company every 178
+ * characters, so every chunk has entities. Generated inside Postgres, like the short ones.
+ */
+async function insertLongRecords(prisma: PrismaService, workspaceId: string, count: number, chars: number): Promise<void> {
+  const segment =
+    '東京の会議で田中さんと山本さんが新しい計画について話し合い、来週までに報告書をまとめることに決めました。'.repeat(3) + ' Alice met Acme Corp. ';
+  await prisma.$executeRaw`
+    INSERT INTO source_records (id, workspace_id, source, external_id, from_addr, to_addr, subject, body, sent_at)
+    SELECT gen_random_uuid(), ${workspaceId}::uuid, 'api', 'bench-long-' || i, 'sender' || (i % 50) || '@example.test',
+           'team' || (i % 7) || '@example.test', 'Long update ' || i,
+           left(repeat(${segment}, ceil(${chars}::int / char_length(${segment}::text))::int + 1), ${chars}::int),
            timestamp '2026-01-01' + i * interval '1 minute'
     FROM generate_series(1, ${count}::int) AS i`;
 }

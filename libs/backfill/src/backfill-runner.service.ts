@@ -146,7 +146,7 @@ export class BackfillRunner {
             await previousWrite;
             return await this.cancel(lease);
           }
-          const page = await source.fetchPage(cursor, this.config.backfill.pageSize);
+          const page = await source.fetchPage(cursor, this.config.backfill.pageSize, this.config.backfill.pageMaxBytes);
           if (page.records.length === 0) {
             exhausted = true;
             break;

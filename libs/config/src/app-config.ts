@@ -45,6 +45,12 @@ const envSchema = z.object({
   CORS_ORIGINS: z.string().trim().default(''),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
+  SYNC_PAGE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(256 * 1024 * 1024)
+    .default(4 * 1024 * 1024),
   SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   SYNC_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   AI_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
@@ -66,6 +72,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface BackfillTuning {
   /** Records per page: one transaction (graph, counters, checkpoint) per page. */
   pageSize: number;
+  /** Text per page (bytes, UTF-8), however few records that makes; a record larger than this is a page of its own. */
+  pageMaxBytes: number;
   /** Provider calls in flight per backfill. */
   concurrency: number;
   /** Backfills one worker process runs at once. */
@@ -166,6 +174,7 @@ export class AppConfig {
       logLevel: e.LOG_LEVEL,
       backfill: {
         pageSize: e.SYNC_PAGE_SIZE,
+        pageMaxBytes: e.SYNC_PAGE_MAX_BYTES,
         concurrency: e.SYNC_CONCURRENCY,
         workerConcurrency: e.SYNC_WORKER_CONCURRENCY,
         maxFailedRatio: e.SYNC_MAX_FAILED_RATIO,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ErrorCode } from '#libs/common';
 import { AnswerTruncatedError, type LlmProvider, UnusableAnswerError } from '#libs/llm';
-import { chunkText } from './chunker.js';
+import { chunksOf, chunkText } from './chunker.js';
 import { EXTRACTION_JSON_SCHEMA, EXTRACTION_SYSTEM_PROMPT, type ExtractionAnswer, parseExtractionAnswer } from './extraction-schema.js';
 
 export interface ExtractableRecord {
@@ -44,15 +44,19 @@ export class GraphExtractor {
   async extract(llm: LlmProvider, record: ExtractableRecord, callWith: ProviderCall = (c) => c()): Promise<RecordExtraction> {
     const answers: ExtractionAnswer[] = [];
     let droppedItems = 0;
-    const pending = chunkText(recordText(record));
-    while (pending.length > 0) {
-      const chunk = pending.shift()!;
+    // chunks are cut one at a time as they are sent: a long record holds one chunk and its prompt at
+    // once, not all of them; only the halves of a truncated chunk wait their turn in `retries`
+    const chunks = chunksOf(recordText(record));
+    const retries: string[] = [];
+    for (;;) {
+      const chunk = retries.shift() ?? nextOf(chunks);
+      if (chunk === undefined) break;
       let json: unknown;
       try {
         json = (await callWith(() => llm.complete({ system: EXTRACTION_SYSTEM_PROMPT, user: chunk, jsonSchema: EXTRACTION_JSON_SCHEMA }))).json;
       } catch (error) {
         if (error instanceof AnswerTruncatedError && chunk.length >= 2 * MIN_SPLIT_CHUNK_CHARS) {
-          pending.unshift(...chunkText(chunk, Math.ceil(chunk.length / 2)));
+          retries.unshift(...chunkText(chunk, Math.ceil(chunk.length / 2)));
           continue;
         }
         if (error instanceof UnusableAnswerError) return { ok: false, failure: failureOf(error) };
@@ -73,6 +77,11 @@ export class GraphExtractor {
     }
     return { ok: true, answers, droppedItems };
   }
+}
+
+function nextOf(chunks: Iterator<string, void>): string | undefined {
+  const next = chunks.next();
+  return next.done ? undefined : next.value;
 }
 
 function failureOf(error: UnusableAnswerError): RecordFailure {

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { ProviderUnavailableError, LlmClientFactory, type LlmProvider } from '#libs/llm';
 import { FAULT_MARKERS, ProviderSimulator, simulatorBaseUrls } from '#libs/testing';
-import { GraphExtractor, MIN_SPLIT_CHUNK_CHARS, type RecordExtraction } from './graph-extractor.service.js';
+import { chunksOf } from './chunker.js';
+import { GraphExtractor, MIN_SPLIT_CHUNK_CHARS, type RecordExtraction, recordText } from './graph-extractor.service.js';
 
 const KEY = 'sk-extractor-spec-0000000000000000000001';
 const PARAGRAPH = 'Alice Johnson from Acme Corp met Bob Smith about the renewal. They agreed to follow up with Globex Inc next week.';
@@ -21,6 +22,18 @@ describe(GraphExtractor.name, () => {
   afterAll(() => simulator.stop());
 
   const names = (outcome: RecordExtraction) => (outcome.ok ? outcome.answers.flatMap((a) => a.entities.map((e) => e.name)) : []);
+
+  it('sends a long record chunk by chunk, one answer per chunk', async () => {
+    const long = record(Array.from({ length: 400 }, (_, i) => `${PARAGRAPH} 東京の会議 ${i}.`).join('\n\n'));
+    const chunks = [...chunksOf(recordText(long))].length;
+    expect(chunks).toBeGreaterThan(10);
+
+    const outcome = await sut.extract(llm, long);
+
+    expect(outcome.ok && outcome.answers).toHaveLength(chunks);
+    expect(simulator.requests).toHaveLength(chunks);
+    expect(names(outcome)).toEqual(expect.arrayContaining(['Alice Johnson', 'Acme Corp', 'Globex Inc']));
+  });
 
   it('splits a chunk whose answer was cut off and extracts both halves', async () => {
     // about 1,100 characters: cut off as a whole, answered once halved under the 700-character limit

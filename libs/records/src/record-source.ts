@@ -11,7 +11,11 @@ export interface RecordPage {
 /** A connector to where a workspace's records live. A backfill only ever calls it after its pre-flight passed. */
 export interface RecordSource {
   readonly name: RecordSourceName;
-  fetchPage(cursor: string | null, limit: number): Promise<RecordPage>;
+  /**
+   * The page after `cursor`: at most `limit` records and, where the source can bound it, at most
+   * `maxBytes` bytes of text (UTF-8), but always at least one record when any is left.
+   */
+  fetchPage(cursor: string | null, limit: number, maxBytes: number): Promise<RecordPage>;
 }
 
 /** Records ingested through the API or imported from mbox, stored in source_records and paged by `seq`. */
@@ -22,10 +26,10 @@ export class StoredRecordSource implements RecordSource {
     private readonly records: SourceRecordRepository,
   ) {}
 
-  async fetchPage(cursor: string | null, limit: number): Promise<RecordPage> {
-    const records = await this.records.page(this.workspaceId, this.name, cursor ? BigInt(cursor) : 0n, limit);
+  async fetchPage(cursor: string | null, limit: number, maxBytes: number): Promise<RecordPage> {
+    const { records, more } = await this.records.page(this.workspaceId, this.name, cursor ? BigInt(cursor) : 0n, limit, maxBytes);
     const last = records.at(-1);
-    return { records, nextCursor: records.length === limit && last ? last.seq.toString() : null };
+    return { records, nextCursor: more && last ? last.seq.toString() : null };
   }
 }
 
@@ -38,10 +42,10 @@ class FailedRecordSource implements RecordSource {
     private readonly records: SourceRecordRepository,
   ) {}
 
-  async fetchPage(cursor: string | null, limit: number): Promise<RecordPage> {
-    const records = await this.records.pageFailedIn(this.workspaceId, this.failedIn, cursor ? BigInt(cursor) : 0n, limit);
+  async fetchPage(cursor: string | null, limit: number, maxBytes: number): Promise<RecordPage> {
+    const { records, more } = await this.records.pageFailedIn(this.workspaceId, this.failedIn, cursor ? BigInt(cursor) : 0n, limit, maxBytes);
     const last = records.at(-1);
-    return { records, nextCursor: records.length === limit && last ? last.seq.toString() : null };
+    return { records, nextCursor: more && last ? last.seq.toString() : null };
   }
 }
 

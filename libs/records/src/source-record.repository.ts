@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '#libs/database';
+import { Prisma, PrismaService } from '#libs/database';
 import type { IncomingRecord, RecordForExtraction, RecordSourceName } from './source-record.js';
 
 /** Owns source_records; scoped by workspace id first. */
@@ -26,23 +26,76 @@ export class SourceRecordRepository {
     return count;
   }
 
-  /** Records after `afterSeq` that backfill `backfillId` could not extract, in insertion order. */
-  pageFailedIn(workspaceId: string, backfillId: string, afterSeq: bigint, limit: number): Promise<RecordForExtraction[]> {
-    return this.prisma.sourceRecord.findMany({
-      where: { workspaceId, seq: { gt: afterSeq }, failures: { some: { backfillId } } },
-      orderBy: { seq: 'asc' },
-      take: limit,
-      select: { id: true, seq: true, externalId: true, fromAddr: true, toAddr: true, subject: true, body: true, sentAt: true },
-    });
+  /** Records after `afterSeq` that backfill `backfillId` could not extract, in insertion order, bounded as {@link page} is. */
+  pageFailedIn(workspaceId: string, backfillId: string, afterSeq: bigint, limit: number, maxBytes: number): Promise<BoundedPage> {
+    return this.boundedPage(
+      Prisma.sql`workspace_id = ${workspaceId}::uuid AND seq > ${afterSeq}
+        AND EXISTS (SELECT 1 FROM backfill_record_failures f WHERE f.backfill_id = ${backfillId}::uuid AND f.record_id = source_records.id)`,
+      limit,
+      maxBytes,
+    );
   }
 
-  /** Records after `afterSeq` in insertion order: the backfill's pages. */
-  page(workspaceId: string, source: RecordSourceName, afterSeq: bigint, limit: number): Promise<RecordForExtraction[]> {
-    return this.prisma.sourceRecord.findMany({
-      where: { workspaceId, source, seq: { gt: afterSeq } },
-      orderBy: { seq: 'asc' },
-      take: limit,
-      select: { id: true, seq: true, externalId: true, fromAddr: true, toAddr: true, subject: true, body: true, sentAt: true },
-    });
+  /**
+   * The backfill's pages: records after `afterSeq` in insertion order, at most `limit` of them and at
+   * most `maxBytes` of text (UTF-8 bytes of from, to, subject and body, what extraction sends), but
+   * always at least one. The byte bound is applied in Postgres (a running sum over the keyset order,
+   * on the narrow columns only), so a page of long records never reaches the process whole.
+   * `more` says whether records follow the page (one look-ahead row, never its text).
+   */
+  page(workspaceId: string, source: RecordSourceName, afterSeq: bigint, limit: number, maxBytes: number): Promise<BoundedPage> {
+    return this.boundedPage(Prisma.sql`workspace_id = ${workspaceId}::uuid AND source = ${source} AND seq > ${afterSeq}`, limit, maxBytes);
   }
+
+  /** The rows matching `filter` in `seq` order, cut at `limit` records or `maxBytes` of text (at least one). */
+  private async boundedPage(filter: Prisma.Sql, limit: number, maxBytes: number): Promise<BoundedPage> {
+    const rows = await this.prisma.$queryRaw<PageRow[]>(Prisma.sql`
+      WITH window_rows AS (
+        SELECT id, seq,
+               row_number() OVER (ORDER BY seq) AS position,
+               sum(octet_length(from_addr) + octet_length(to_addr) + octet_length(subject) + octet_length(body)) OVER (ORDER BY seq) AS running_bytes
+        FROM source_records
+        WHERE ${filter}
+        ORDER BY seq
+        LIMIT ${limit + 1}
+      ),
+      chosen AS (
+        SELECT id, seq FROM window_rows WHERE position <= ${limit} AND (position = 1 OR running_bytes <= ${maxBytes})
+      )
+      SELECT r.id, r.seq, r.external_id, r.from_addr, r.to_addr, r.subject, r.body, r.sent_at,
+             (SELECT count(*) FROM window_rows) > (SELECT count(*) FROM chosen) AS more
+      FROM chosen JOIN source_records r ON r.id = chosen.id
+      ORDER BY r.seq`);
+    return {
+      records: rows.map((r) => ({
+        id: r.id,
+        seq: r.seq,
+        externalId: r.external_id,
+        fromAddr: r.from_addr,
+        toAddr: r.to_addr,
+        subject: r.subject,
+        body: r.body,
+        sentAt: r.sent_at,
+      })),
+      more: rows[0]?.more ?? false,
+    };
+  }
+}
+
+/** One page of records, and whether more follow it. */
+export interface BoundedPage {
+  records: RecordForExtraction[];
+  more: boolean;
+}
+
+interface PageRow {
+  id: string;
+  seq: bigint;
+  external_id: string;
+  from_addr: string;
+  to_addr: string;
+  subject: string;
+  body: string;
+  sent_at: Date;
+  more: boolean;
 }

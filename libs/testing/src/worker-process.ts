@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -7,15 +7,28 @@ import { Queue } from 'bullmq';
 import { AppConfig } from '#libs/config';
 import { bullOptions, QueueName } from '#libs/queue';
 
-/** The built worker (`npm run build`; `npm test` and `npm run test:e2e` build first). */
-export function workerMainPath(): string {
+function repositoryRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const parent = dirname(dir);
     if (parent === dir) break;
     dir = parent;
   }
-  return join(dir, 'dist', 'apps', 'worker', 'src', 'main.js');
+  return dir;
+}
+
+/** The built worker (`npm run build`; `npm test` and `npm run test:e2e` build first). */
+export function workerMainPath(): string {
+  return join(repositoryRoot(), 'dist', 'apps', 'worker', 'src', 'main.js');
+}
+
+/**
+ * The V8 flags production runs the worker with: those of package.json's `start:worker`, which a spec
+ * keeps equal to apps/worker's WORKER_NODE_FLAGS (a test outside apps/worker may not import it).
+ */
+export function productionWorkerFlags(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(repositoryRoot(), 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  return scripts['start:worker'].split(/\s+/).filter((word) => word.startsWith('--'));
 }
 
 /**
