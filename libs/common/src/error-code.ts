@@ -42,5 +42,7 @@ export enum ErrorCode {
   // too many records failed: the job stopped spending the tenant's money
   ExtractionFailing = 'EXTRACTION_FAILING',
   BackfillNothingToRetry = 'BACKFILL_NOTHING_TO_RETRY',
+  // a graph read ran past GRAPH_STATEMENT_TIMEOUT_MS and Postgres cancelled it
+  GraphReadTimeout = 'GRAPH_READ_TIMEOUT',
   Internal = 'INTERNAL_ERROR',
 }
