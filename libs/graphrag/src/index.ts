@@ -6,4 +6,5 @@ export * from './graphrag.module.js';
 export * from './graph-extractor.service.js';
 export * from './graph-query.service.js';
 export * from './graph-page.js';
-export { GraphReadTimeoutError, GraphReadAbortedError } from './graph-read-pool.js';
+export { type GraphQuery, GraphReadTimeoutError, GraphReadAbortedError } from './graph-read-pool.js';
+export * from './graph-read.repository.js';
