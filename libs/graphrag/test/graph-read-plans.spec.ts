@@ -96,7 +96,7 @@ describe('Graph read plans', () => {
       plans.push(nodesOf(rows[0]['QUERY PLAN'][0].Plan));
       return [];
     };
-    await read(explain as GraphQuery);
+    await read(explain);
     return plans;
   }
 
