@@ -31,13 +31,17 @@ import { startSimulatorProcess } from './simulator-process.js';
  * (cursors collected beforehand). Closed loop because it is what a crowd of dashboards does, and the
  * job-status probe below runs beside it on its own connections, so saturation of the graph route
  * cannot hide the latency that matters to other callers. A request not answered in 10 s is
- * abandoned (its socket closed) and counted as a timeout.
+ * abandoned (its socket closed) and counted as a timeout. A saturated closed loop measures queueing
+ * (p50 is about C / throughput), so `--rate R` runs an open loop instead: R requests/s on a fixed
+ * schedule whatever the answers, latency counted from the scheduled time (no coordinated omission),
+ * which shows the latency a given load sees.
  * Job status: 2 connections reading GET /v1/backfills/:id of the running backfill, 20 ms apart.
  * Worker: records/s of the loaded backfill during the load window, against the same backfill run
  * alone just before (idle).
  * Targets: graph page and job status p99 < 100 ms; worker throughput within 10% of idle.
  *   npm run bench:graph
  *   npm run bench:graph -- --connections 50 --seconds 30 --mentions 200000
+ *   npm run bench:graph -- --rate 200                      open loop at 200 graph requests/s
  */
 const { values: args } = parseArgs({
   options: {
@@ -46,6 +50,7 @@ const { values: args } = parseArgs({
     mentions: { type: 'string', default: '200000' },
     latency: { type: 'string', default: '50' },
     concurrency: { type: 'string', default: '16' },
+    rate: { type: 'string' },
   },
 });
 const CONNECTIONS = Number(args.connections);
@@ -53,6 +58,7 @@ const SECONDS = Number(args.seconds);
 const MENTIONS = Number(args.mentions);
 const LATENCY_MS = Number(args.latency);
 const SYNC_CONCURRENCY = Number(args.concurrency);
+const RATE = args.rate === undefined ? undefined : Number(args.rate);
 const REQUEST_TIMEOUT_MS = 10_000;
 const IDLE_WINDOW_MS = 15_000;
 const WARMUP_MS = 3_000;
@@ -109,7 +115,7 @@ async function main(): Promise<void> {
     await insertRecords(prisma, idleWorkspace.id, Math.ceil(1.5 * idealPerSecond * ((WARMUP_MS + IDLE_WINDOW_MS) / 1000)) + 1_000);
     await insertRecords(prisma, loadedWorkspace.id, Math.ceil(1.5 * idealPerSecond * (WARMUP_MS / 1000 + SECONDS + 10)) + 1_000);
 
-    children.push(spawnChild(API_MAIN, [], env));
+    children.push(spawnChild(API_MAIN, process.env.BENCH_API_FLAGS ? process.env.BENCH_API_FLAGS.split(' ') : [], env));
     children.push(spawnChild(WORKER_MAIN, WORKER_NODE_FLAGS, env));
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitFor(async () => (await get(baseUrl, '/health', token)).status === 200, 'the API process did not start');
@@ -129,15 +135,16 @@ async function main(): Promise<void> {
       started = performance.now();
       const deadline = Date.now() + SECONDS * 1000;
       [graphResults, statusResults] = await Promise.all([
-        closedLoop(baseUrl, token, CONNECTIONS, deadline, () => paths[Math.floor(Math.random() * paths.length)]),
+        RATE === undefined
+          ? closedLoop(baseUrl, token, CONNECTIONS, deadline, () => paths[Math.floor(Math.random() * paths.length)])
+          : openLoop(baseUrl, token, RATE, deadline, () => paths[Math.floor(Math.random() * paths.length)]),
         closedLoop(baseUrl, token, 2, deadline, () => ({ kind: 'status', path: `/v1/backfills/${loaded.id}` }), 20),
       ]);
     });
     const seconds = (performance.now() - started) / 1000;
 
-    console.log(
-      `  load: ${CONNECTIONS} connections, closed loop, ${SECONDS} s; backfill beside it: latency ${LATENCY_MS} ms, concurrency ${SYNC_CONCURRENCY}`,
-    );
+    const load = RATE === undefined ? `${CONNECTIONS} connections, closed loop` : `open loop at ${RATE} requests/s`;
+    console.log(`  load: ${load}, ${SECONDS} s; backfill beside it: latency ${LATENCY_MS} ms, concurrency ${SYNC_CONCURRENCY}`);
     report('graph page', graphResults!, seconds);
     for (const kind of ['first', 'type', 'search', 'next']) report(`  ${kind}`, filterKind(graphResults!, kind), seconds);
     report('job status', statusResults!, seconds);
@@ -192,7 +199,7 @@ async function graphPaths(baseUrl: string, workspaceId: string, token: string): 
   for (const name of SURNAMES) targets.push({ kind: 'search', path: `${base}?q=${name}&limit=50` });
   let path = `${base}?limit=100`;
   for (let i = 0; i < 10; i++) {
-    const res = await get(baseUrl, path, token, 120_000);
+    const res = await get(baseUrl, path, token, 120_000, true);
     const cursor = (JSON.parse(res.body) as { nextCursor: string | null }).nextCursor;
     if (!cursor) break;
     path = `${base}?limit=100&cursor=${cursor}`;
@@ -213,8 +220,8 @@ async function closedLoop(baseUrl: string, token: string, connections: number, d
       while (Date.now() < deadline) {
         const target = next();
         const t0 = performance.now();
-        const { status, body } = await get(baseUrl, target.path, token);
-        results.push({ kind: target.kind, ms: performance.now() - t0, status, bytes: body.length });
+        const { status, bytes } = await get(baseUrl, target.path, token);
+        results.push({ kind: target.kind, ms: performance.now() - t0, status, bytes });
         if (pauseMs) await sleep(pauseMs);
       }
     }),
@@ -222,20 +229,52 @@ async function closedLoop(baseUrl: string, token: string, connections: number, d
   return results;
 }
 
+async function openLoop(baseUrl: string, token: string, perSecond: number, deadline: number, next: () => Target): Promise<Results> {
+  const results: Results = [];
+  const pending: Promise<void>[] = [];
+  const start = performance.now();
+  const end = start + (deadline - Date.now());
+  for (let i = 0; ; i++) {
+    const due = start + (i * 1000) / perSecond;
+    if (due >= end) break;
+    if (due > performance.now()) await sleep(due - performance.now());
+    const target = next();
+    pending.push(
+      get(baseUrl, target.path, token).then(({ status, bytes }) => {
+        results.push({ kind: target.kind, ms: performance.now() - due, status, bytes });
+      }),
+    );
+  }
+  await Promise.all(pending);
+  return results;
+}
+
+interface Answer {
+  status: number;
+  bytes: number;
+  /** Only with `keepBody`: the load loops only count bytes. */
+  body: string;
+}
+
 /** One GET; status 0 when abandoned after `timeoutMs` (the socket is closed, as a browser would). */
-function get(baseUrl: string, path: string, token: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<{ status: number; body: string }> {
+function get(baseUrl: string, path: string, token: string, timeoutMs = REQUEST_TIMEOUT_MS, keepBody = false): Promise<Answer> {
   return new Promise((resolve) => {
+    const failed = { status: 0, bytes: 0, body: '' };
     const req = httpRequest(
       `${baseUrl}${path}`,
       { agent, headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(timeoutMs) },
       (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', () => resolve({ status: 0, body: '' }));
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (keepBody) chunks.push(chunk);
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', () => resolve(failed));
       },
     );
-    req.on('error', () => resolve({ status: 0, body: '' }));
+    req.on('error', () => resolve(failed));
     // as browsers do: without it, delayed ACKs add 40 ms to a small request on a reused connection
     req.setNoDelay(true);
     req.end();

@@ -26,6 +26,9 @@ export class EntityNotFoundError extends NotFoundError {
  */
 @Injectable()
 export class GraphQueryService {
+  // a version read in flight answers every request for that workspace that arrives meanwhile
+  private readonly versionReads = new Map<string, Promise<string>>();
+
   constructor(
     private readonly pool: GraphReadPool,
     private readonly graph: GraphReadRepository,
@@ -40,14 +43,14 @@ export class GraphQueryService {
    */
   async page(workspaceId: string, request: GraphPageRequest = {}, options: GraphReadOptions = {}): Promise<TaggedGraphPage> {
     const query = pageQuery(request);
-    return this.pool.read(options.signal, async (sql) => {
-      const version = (await this.graph.graphVersion(sql, workspaceId)) ?? '0';
-      const key = `${workspaceId}/${version}/${JSON.stringify([query.type, query.nameFragment, query.after, query.limit])}`;
-      const etag = `"g${version}-${createHash('sha256').update(key).digest('base64url').slice(0, 22)}"`;
-      if (options.ifNoneMatch !== undefined && matchesTag(options.ifNoneMatch, etag)) return { etag };
-      const cached = this.cache.get(key);
-      if (cached) return { etag, page: cached };
+    const version = await this.graphVersion(workspaceId);
+    const key = `${workspaceId}/${version}/${JSON.stringify([query.type, query.nameFragment, query.after, query.limit])}`;
+    const etag = `"g${version}-${createHash('sha256').update(key).digest('base64url').slice(0, 22)}"`;
+    if (options.ifNoneMatch !== undefined && matchesTag(options.ifNoneMatch, etag)) return { etag };
+    const cached = this.cache.get(key);
+    if (cached) return { etag, page: cached };
 
+    return this.pool.read(options.signal, async (sql) => {
       // one row more than asked tells whether another page exists, so the last page has no cursor
       const rows = await this.graph.findEntities(sql, workspaceId, { ...query, limit: query.limit + 1 });
       const entities = rows.slice(0, query.limit);
@@ -66,6 +69,22 @@ export class GraphQueryService {
       this.cache.set(key, page);
       return { etag, page };
     });
+  }
+
+  /**
+   * The workspace's graph version ('0' for an unknown workspace). Concurrent requests share one read:
+   * under load that is one indexed lookup per round trip, not one per request.
+   */
+  private graphVersion(workspaceId: string): Promise<string> {
+    let read = this.versionReads.get(workspaceId);
+    if (!read) {
+      // not tied to any one caller's signal: the others wait for it too
+      read = this.pool
+        .read(undefined, async (sql) => (await this.graph.graphVersion(sql, workspaceId)) ?? '0')
+        .finally(() => this.versionReads.delete(workspaceId));
+      this.versionReads.set(workspaceId, read);
+    }
+    return read;
   }
 
   /**
