@@ -151,7 +151,12 @@ describe('Graph read API (e2e)', () => {
     const { workspaceId } = await standardGraph();
     const { entities } = await walk(workspaceId, 'type=organization&limit=3');
     expect(entities.map((e) => e.name).sort()).toEqual([...ORGS].sort());
-    expect((await graphPage(workspaceId, '?type=organisation')).body).toEqual({ entities: [], relationships: [], nextCursor: null });
+    expect((await graphPage(workspaceId, '?type=organisation')).body).toEqual({
+      entities: [],
+      relationships: [],
+      relationshipsTruncated: false,
+      nextCursor: null,
+    });
     expect((await graphPage(workspaceId, '?type=Organization')).body.entities).toEqual([]);
   });
 
@@ -246,6 +251,6 @@ describe('Graph read API (e2e)', () => {
     const workspace = await api.newWorkspace(tenant.id);
     const res = await graphPage(workspace.id, '?limit=500');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ entities: [], relationships: [], nextCursor: null });
+    expect(res.body).toEqual({ entities: [], relationships: [], relationshipsTruncated: false, nextCursor: null });
   });
 });

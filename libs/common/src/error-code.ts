@@ -47,5 +47,7 @@ export enum ErrorCode {
   TransferBlockedByActiveJob = 'TRANSFER_BLOCKED_BY_ACTIVE_JOB',
   // the workspace moved to another tenant after the job was started: its key may not touch the new owner's data
   WorkspaceTransferred = 'WORKSPACE_TRANSFERRED',
+  // a graph read ran past GRAPH_STATEMENT_TIMEOUT_MS and Postgres cancelled it
+  GraphReadTimeout = 'GRAPH_READ_TIMEOUT',
   Internal = 'INTERNAL_ERROR',
 }

@@ -21,6 +21,21 @@ describe(AppConfig.name, () => {
     expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
   });
 
+  it('sizes the pools, the graph statement timeout and the graph page cache', () => {
+    const defaults = AppConfig.fromEnv(valid());
+    expect(defaults.databasePoolSize).toBe(10);
+    expect(defaults.graph).toEqual({ poolSize: 4, statementTimeoutMs: 5_000, pageCacheBytes: 32 * 1024 * 1024 });
+    const set = AppConfig.fromEnv({
+      ...valid(),
+      DATABASE_POOL_SIZE: '20',
+      GRAPH_DATABASE_POOL_SIZE: '2',
+      GRAPH_STATEMENT_TIMEOUT_MS: '250',
+      GRAPH_PAGE_CACHE_MB: '0.5',
+    });
+    expect(set.databasePoolSize).toBe(20);
+    expect(set.graph).toEqual({ poolSize: 2, statementTimeoutMs: 250, pageCacheBytes: 512 * 1024 });
+  });
+
   it('never reads plain provider keys from the environment', () => {
     const config = AppConfig.fromEnv({ ...valid(), OPENAI_API_KEY: 'sk-env', DEEPSEEK_API_KEY: 'sk-env2', GEMINI_API_KEY: 'g-env' });
     expect(config.platformKeys).toEqual({});
@@ -36,6 +51,8 @@ describe(AppConfig.name, () => {
     ['a short fingerprint key', { BYOK_FINGERPRINT_KEY: randomBytes(8).toString('base64') }, /BYOK_FINGERPRINT_KEY must be at least 32 bytes/],
     ['a missing database url', { DATABASE_URL: undefined }, /DATABASE_URL is required/],
     ['a bad port', { PORT: 'eighty' }, /^Invalid configuration: PORT/],
+    ['an empty main pool', { DATABASE_POOL_SIZE: '0' }, /^Invalid configuration: DATABASE_POOL_SIZE/],
+    ['a graph timeout that is not a number', { GRAPH_STATEMENT_TIMEOUT_MS: 'soon' }, /^Invalid configuration: GRAPH_STATEMENT_TIMEOUT_MS/],
   ])('rejects %s with one clear line', (_, override, message) => {
     const attempt = () => AppConfig.fromEnv({ ...valid(), ...override });
     expect(attempt).toThrow(ConfigError);

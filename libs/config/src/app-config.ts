@@ -64,6 +64,10 @@ const envSchema = z.object({
   PROVIDER_RATE_LIMIT_PATIENCE_MS: z.coerce.number().int().min(0).max(3_600_000).default(120_000),
   SYNC_MAX_FAILED_RATIO: z.coerce.number().min(0).max(1).default(0.2),
   SYNC_MAX_CONSECUTIVE_FAILURES: z.coerce.number().int().min(1).max(1_000_000).default(25),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+  GRAPH_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(4),
+  GRAPH_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(5_000),
+  GRAPH_PAGE_CACHE_MB: z.coerce.number().min(0).max(4_096).default(32),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -112,12 +116,24 @@ export interface ProviderTuning {
   rateLimitPatienceMs: number;
 }
 
+/** How graph reads use Postgres and memory. */
+export interface GraphTuning {
+  /** Connections of the graph reads' own pool, so other reads never queue behind them. */
+  poolSize: number;
+  /** A graph read running longer (ms) is cancelled by Postgres and answers GRAPH_READ_TIMEOUT. */
+  statementTimeoutMs: number;
+  /** Bytes of graph pages cached in process (0 turns the cache off). */
+  pageCacheBytes: number;
+}
+
 /**
  * The whole configuration, validated once at start-up. Nothing else in the code base reads
  * `process.env`: a provider key in the environment is never a tenant's key.
  */
 export class AppConfig {
   readonly databaseUrl: string;
+  /** Connections of the process's main Postgres pool (Prisma). */
+  readonly databasePoolSize: number;
   readonly redisUrl: string;
   /** Prefix of every Redis key and channel the product writes, so deployments and tests never collide. */
   readonly redisPrefix: string;
@@ -132,6 +148,7 @@ export class AppConfig {
   readonly backfill: Readonly<BackfillTuning>;
   readonly jobs: Readonly<JobTuning>;
   readonly providers: Readonly<ProviderTuning>;
+  readonly graph: Readonly<GraphTuning>;
 
   private constructor(values: AppConfig) {
     Object.assign(this, values);
@@ -160,6 +177,7 @@ export class AppConfig {
 
     return new AppConfig({
       databaseUrl: e.DATABASE_URL,
+      databasePoolSize: e.DATABASE_POOL_SIZE,
       redisUrl: e.REDIS_URL,
       redisPrefix: e.REDIS_PREFIX,
       port: e.PORT,
@@ -193,6 +211,11 @@ export class AppConfig {
         maxAttempts: e.PROVIDER_MAX_ATTEMPTS,
         retryBaseMs: e.PROVIDER_RETRY_BASE_MS,
         rateLimitPatienceMs: e.PROVIDER_RATE_LIMIT_PATIENCE_MS,
+      },
+      graph: {
+        poolSize: e.GRAPH_DATABASE_POOL_SIZE,
+        statementTimeoutMs: e.GRAPH_STATEMENT_TIMEOUT_MS,
+        pageCacheBytes: Math.floor(e.GRAPH_PAGE_CACHE_MB * 1024 * 1024),
       },
     });
   }

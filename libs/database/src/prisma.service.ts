@@ -7,7 +7,7 @@ import { PrismaClient } from './generated/client.js';
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleInit, OnModuleDestroy {
   constructor(config: AppConfig) {
-    super({ adapter: new PrismaPg({ connectionString: config.databaseUrl, max: 10 }) });
+    super({ adapter: new PrismaPg({ connectionString: config.databaseUrl, max: config.databasePoolSize }) });
   }
 
   async onModuleInit(): Promise<void> {

@@ -1,56 +1,17 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { isUuid, NotFoundError, ValidationFailedError } from '#libs/common';
 import { normalizeName } from './graph-merge.js';
-import { type EntityWithMentionCount, GraphRepository } from './graph.repository.js';
+import type { EntityDetail, EntitySummary, GraphPage, GraphPageRequest, GraphReadOptions, TaggedGraphPage } from './graph-page.js';
+import { GraphPageCache } from './graph-page-cache.js';
+import { GraphReadPool } from './graph-read-pool.js';
+import { type EntityRow, type GraphPageQuery, GraphReadRepository } from './graph-read.repository.js';
 
 export const GRAPH_PAGE_DEFAULT_LIMIT = 100;
 export const GRAPH_PAGE_MAX_LIMIT = 500;
 export const ENTITY_MAX_MENTIONS = 100;
-
-export interface GraphPageRequest {
-  type?: string;
-  /** A case-insensitive fragment of the entity's name. */
-  q?: string;
-  /** An opaque cursor from a previous page's nextCursor. */
-  cursor?: string;
-  limit?: number;
-}
-
-export interface EntitySummary {
-  id: string;
-  name: string;
-  type: string;
-  description: string;
-  mentionCount: number;
-}
-
-export interface RelationshipSummary {
-  id: string;
-  sourceId: string;
-  targetId: string;
-  description: string;
-  strength: number;
-}
-
-export interface GraphPage {
-  entities: EntitySummary[];
-  /** Every relationship with at least one end among this page's entities. */
-  relationships: RelationshipSummary[];
-  nextCursor: string | null;
-}
-
-export interface EntityMentionSummary {
-  recordId: string;
-  externalId: string;
-  subject: string;
-  from: string;
-  sentAt: Date;
-}
-
-export interface EntityDetail extends EntitySummary {
-  /** The first ENTITY_MAX_MENTIONS mentions, oldest record first; mentionCount has the total. */
-  mentions: EntityMentionSummary[];
-}
+/** Relationships one page carries at most (the strongest); `relationshipsTruncated` says when there were more. */
+export const GRAPH_PAGE_MAX_RELATIONSHIPS = 2_000;
 
 export class EntityNotFoundError extends NotFoundError {
   constructor(entityId: string) {
@@ -58,61 +19,115 @@ export class EntityNotFoundError extends NotFoundError {
   }
 }
 
-/** Reads a workspace's graph: keyset pages of entities with their relationships, and one entity with its mentions. */
+/**
+ * Reads a workspace's graph: keyset pages of entities with their relationships, and one entity with
+ * its mentions. Pages are cached by graph version, so a read costs one indexed version lookup until
+ * the graph changes. Reads run on the GraphReadPool.
+ */
 @Injectable()
 export class GraphQueryService {
-  constructor(private readonly graph: GraphRepository) {}
+  // a version read in flight answers every request for that workspace that arrives meanwhile
+  private readonly versionReads = new Map<string, Promise<string>>();
 
-  async page(workspaceId: string, request: GraphPageRequest = {}): Promise<GraphPage> {
-    const limit = request.limit ?? GRAPH_PAGE_DEFAULT_LIMIT;
-    if (!Number.isInteger(limit) || limit < 1 || limit > GRAPH_PAGE_MAX_LIMIT) {
-      throw new ValidationFailedError(`limit must be an integer from 1 to ${GRAPH_PAGE_MAX_LIMIT}`);
-    }
-    // Postgres text cannot hold NUL, so such a parameter would fail the query instead of matching nothing
-    if (request.type?.includes('\u0000')) throw new ValidationFailedError('type must not contain NUL characters');
-    // one row more than asked tells whether another page exists, so the last page has no cursor
-    const rows = await this.graph.findEntities(workspaceId, {
-      type: request.type,
-      nameFragment: request.q === undefined ? undefined : normalizeName(request.q),
-      after: request.cursor === undefined ? undefined : decodeCursor(request.cursor),
-      limit: limit + 1,
+  constructor(
+    private readonly pool: GraphReadPool,
+    private readonly graph: GraphReadRepository,
+    private readonly cache: GraphPageCache,
+  ) {}
+
+  /**
+   * One page of entities (`limit`, default 100, at most 500) with their relationships.
+   * @throws ValidationFailedError for a bad limit, type or cursor
+   * @throws GraphReadTimeoutError when Postgres took longer than GRAPH_STATEMENT_TIMEOUT_MS
+   * @throws GraphReadAbortedError when `options.signal` aborted
+   */
+  async page(workspaceId: string, request: GraphPageRequest = {}, options: GraphReadOptions = {}): Promise<TaggedGraphPage> {
+    const query = pageQuery(request);
+    const version = await this.graphVersion(workspaceId);
+    const key = `${workspaceId}/${version}/${JSON.stringify([query.type, query.nameFragment, query.after, query.limit])}`;
+    const etag = `"g${version}-${createHash('sha256').update(key).digest('base64url').slice(0, 22)}"`;
+    if (options.ifNoneMatch !== undefined && matchesTag(options.ifNoneMatch, etag)) return { etag };
+    const cached = this.cache.get(key);
+    if (cached) return { etag, page: cached };
+
+    return this.pool.read(options.signal, async (sql) => {
+      // one row more than asked tells whether another page exists, so the last page has no cursor
+      const rows = await this.graph.findEntities(sql, workspaceId, { ...query, limit: query.limit + 1 });
+      const entities = rows.slice(0, query.limit);
+      const relationships = await this.graph.findRelationships(
+        sql,
+        workspaceId,
+        entities.map((e) => e.id),
+        GRAPH_PAGE_MAX_RELATIONSHIPS + 1,
+      );
+      const page: GraphPage = {
+        entities: entities.map(entitySummary),
+        relationships: relationships.slice(0, GRAPH_PAGE_MAX_RELATIONSHIPS),
+        relationshipsTruncated: relationships.length > GRAPH_PAGE_MAX_RELATIONSHIPS,
+        nextCursor: rows.length > query.limit ? encodeCursor(entities[entities.length - 1]) : null,
+      };
+      this.cache.set(key, page);
+      return { etag, page };
     });
-    const entities = rows.slice(0, limit);
-    const relationships = await this.graph.findRelationships(
-      workspaceId,
-      entities.map((e) => e.id),
-    );
-    return {
-      entities: entities.map(entitySummary),
-      relationships: relationships.map((r) => ({
-        id: r.id,
-        sourceId: r.sourceEntityId,
-        targetId: r.targetEntityId,
-        description: r.description,
-        strength: r.strength,
-      })),
-      nextCursor: rows.length > limit ? encodeCursor(entities[entities.length - 1]) : null,
-    };
   }
 
-  async entity(workspaceId: string, entityId: string): Promise<EntityDetail> {
-    const entity = await this.graph.findEntity(workspaceId, entityId, ENTITY_MAX_MENTIONS);
-    if (!entity) throw new EntityNotFoundError(entityId);
-    return {
-      ...entitySummary(entity),
-      mentions: entity.mentions.map(({ record }) => ({
-        recordId: record.id,
-        externalId: record.externalId,
-        subject: record.subject,
-        from: record.fromAddr,
-        sentAt: record.sentAt,
-      })),
-    };
+  /**
+   * The workspace's graph version ('0' for an unknown workspace). Concurrent requests share one read:
+   * under load that is one indexed lookup per round trip, not one per request.
+   */
+  private graphVersion(workspaceId: string): Promise<string> {
+    let read = this.versionReads.get(workspaceId);
+    if (!read) {
+      // not tied to any one caller's signal: the others wait for it too
+      read = this.pool
+        .read(undefined, async (sql) => (await this.graph.graphVersion(sql, workspaceId)) ?? '0')
+        .finally(() => this.versionReads.delete(workspaceId));
+      this.versionReads.set(workspaceId, read);
+    }
+    return read;
+  }
+
+  /**
+   * One entity with its first ENTITY_MAX_MENTIONS mentions.
+   * @throws EntityNotFoundError for an unknown entity or another workspace's
+   * @throws GraphReadTimeoutError, GraphReadAbortedError as `page`
+   */
+  async entity(workspaceId: string, entityId: string, signal?: AbortSignal): Promise<EntityDetail> {
+    return this.pool.read(signal, async (sql) => {
+      const entity = await this.graph.findEntity(sql, workspaceId, entityId);
+      if (!entity) throw new EntityNotFoundError(entityId);
+      const mentions = await this.graph.findMentions(sql, workspaceId, entityId, ENTITY_MAX_MENTIONS);
+      return { ...entitySummary(entity), mentions };
+    });
   }
 }
 
-function entitySummary(entity: EntityWithMentionCount): EntitySummary {
-  return { id: entity.id, name: entity.name, type: entity.type, description: entity.description, mentionCount: entity._count.mentions };
+function pageQuery(request: GraphPageRequest): GraphPageQuery {
+  const limit = request.limit ?? GRAPH_PAGE_DEFAULT_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > GRAPH_PAGE_MAX_LIMIT) {
+    throw new ValidationFailedError(`limit must be an integer from 1 to ${GRAPH_PAGE_MAX_LIMIT}`);
+  }
+  // Postgres text cannot hold NUL, so such a parameter would fail the query instead of matching nothing
+  if (request.type?.includes('\u0000')) throw new ValidationFailedError('type must not contain NUL characters');
+  if (request.q?.includes('\u0000')) throw new ValidationFailedError('q must not contain NUL characters');
+  return {
+    type: request.type,
+    nameFragment: request.q === undefined ? undefined : normalizeName(request.q),
+    after: request.cursor === undefined ? undefined : decodeCursor(request.cursor),
+    limit,
+  };
+}
+
+/** If-None-Match holds a list of tags (weak ones compare by their opaque part), or `*`. */
+function matchesTag(header: string, etag: string): boolean {
+  return header
+    .split(',')
+    .map((tag) => tag.trim().replace(/^W\//, ''))
+    .some((tag) => tag === etag || tag === '*');
+}
+
+function entitySummary(entity: EntityRow): EntitySummary {
+  return { id: entity.id, name: entity.name, type: entity.type, description: entity.description, mentionCount: entity.mentionCount };
 }
 
 function encodeCursor(last: { normalizedName: string; id: string }): string {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { type Entity, Prisma, PrismaService, type Relationship, type Tx } from '#libs/database';
+import { Prisma, type Tx } from '#libs/database';
 import type { PageGraph } from './graph-merge.js';
 
 export interface GraphWriteCounts {
@@ -8,28 +8,19 @@ export interface GraphWriteCounts {
   newMentions: number;
 }
 
-export interface GraphPageQuery {
-  type?: string;
-  /** A fragment of the normalized name (see normalizeName). */
-  nameFragment?: string;
-  after?: { normalizedName: string; id: string };
-  limit: number;
-}
-
-export type EntityWithMentionCount = Entity & { _count: { mentions: number } };
-
 // ties in description length are settled by byte order, as in graph-merge.ts, so merge order never matters
 const LONGER_DESCRIPTION = (table: string) =>
   Prisma.raw(`CASE WHEN length(EXCLUDED.description) > length(${table}.description)
   OR (length(EXCLUDED.description) = length(${table}.description) AND EXCLUDED.description COLLATE "C" < ${table}.description COLLATE "C")
   THEN EXCLUDED.description ELSE ${table}.description END`);
 
-/** Owns entities, relationships and entity_mentions; every method is scoped by workspace id first. */
+/** Writes entities, relationships and entity_mentions (reads: GraphReadRepository); scoped by workspace id first. */
 @Injectable()
 export class GraphRepository {
-  constructor(private readonly prisma: PrismaService) {}
-
-  /** Upserts one page's graph inside the caller's transaction; counts only rows that did not exist. */
+  /**
+   * Upserts one page's graph inside the caller's transaction; counts only rows that did not exist.
+   * Keeps entities.mention_count and bumps workspaces.graph_version in the same transaction.
+   */
   async applyPage(tx: Tx, workspaceId: string, graph: PageGraph): Promise<GraphWriteCounts> {
     const entities = [...graph.entities.values()];
     if (entities.length === 0) return { newEntities: 0, newRelationships: 0, newMentions: 0 };
@@ -69,51 +60,23 @@ export class GraphRepository {
         mentionRecords.push(recordId);
       }
     }
-    const newMentions = await tx.$executeRaw`
-      INSERT INTO entity_mentions (entity_id, record_id, workspace_id)
-      SELECT u.entity_id, u.record_id, ${workspaceId}::uuid FROM unnest(${mentionEntities}::uuid[], ${mentionRecords}::uuid[]) AS u(entity_id, record_id)
-      ON CONFLICT DO NOTHING`;
+    // only mentions that did not exist count, so a page applied twice (a resumed job) never counts twice
+    const counted = await tx.$queryRaw<{ n: number }[]>`
+      WITH inserted AS (
+        INSERT INTO entity_mentions (entity_id, record_id, workspace_id, sent_at)
+        SELECT u.entity_id, u.record_id, ${workspaceId}::uuid, r.sent_at
+        FROM unnest(${mentionEntities}::uuid[], ${mentionRecords}::uuid[]) AS u(entity_id, record_id)
+        JOIN source_records r ON r.id = u.record_id AND r.workspace_id = ${workspaceId}::uuid
+        ON CONFLICT DO NOTHING
+        RETURNING entity_id)
+      UPDATE entities e SET mention_count = e.mention_count + c.n
+      FROM (SELECT entity_id, count(*)::int AS n FROM inserted GROUP BY entity_id) c
+      WHERE e.id = c.entity_id
+      RETURNING c.n`;
+    const newMentions = counted.reduce((sum, row) => sum + row.n, 0);
+    // cached graph pages are keyed by this version: any page that wrote the graph makes them stale
+    await tx.$executeRaw`UPDATE workspaces SET graph_version = graph_version + 1 WHERE id = ${workspaceId}::uuid`;
 
     return { newEntities: rows.filter((r) => r.inserted).length, newRelationships, newMentions };
-  }
-
-  /** A page of entities in (normalized name, id) order, after a keyset position, filtered by type and a name fragment. */
-  findEntities(workspaceId: string, query: GraphPageQuery): Promise<EntityWithMentionCount[]> {
-    const { after } = query;
-    return this.prisma.entity.findMany({
-      where: {
-        workspaceId,
-        ...(query.type !== undefined ? { type: query.type } : {}),
-        ...(query.nameFragment ? { normalizedName: { contains: query.nameFragment } } : {}),
-        ...(after ? { OR: [{ normalizedName: { gt: after.normalizedName } }, { normalizedName: after.normalizedName, id: { gt: after.id } }] } : {}),
-      },
-      orderBy: [{ normalizedName: 'asc' }, { id: 'asc' }],
-      take: query.limit,
-      include: { _count: { select: { mentions: true } } },
-    });
-  }
-
-  /** Relationships touching any of the given entities. */
-  findRelationships(workspaceId: string, entityIds: string[]): Promise<Relationship[]> {
-    if (entityIds.length === 0) return Promise.resolve([]);
-    return this.prisma.relationship.findMany({
-      where: { workspaceId, OR: [{ sourceEntityId: { in: entityIds } }, { targetEntityId: { in: entityIds } }] },
-      orderBy: [{ strength: 'desc' }, { id: 'asc' }],
-    });
-  }
-
-  /** One entity with its first `maxMentions` mentions, oldest record first. */
-  findEntity(workspaceId: string, entityId: string, maxMentions: number) {
-    return this.prisma.entity.findFirst({
-      where: { workspaceId, id: entityId },
-      include: {
-        _count: { select: { mentions: true } },
-        mentions: {
-          take: maxMentions,
-          orderBy: [{ record: { sentAt: 'asc' } }, { recordId: 'asc' }],
-          include: { record: { select: { id: true, externalId: true, subject: true, fromAddr: true, sentAt: true } } },
-        },
-      },
-    });
   }
 }

@@ -5,3 +5,6 @@ export * from './graph.repository.js';
 export * from './graphrag.module.js';
 export * from './graph-extractor.service.js';
 export * from './graph-query.service.js';
+export * from './graph-page.js';
+export { type GraphQuery, GraphReadTimeoutError, GraphReadAbortedError } from './graph-read-pool.js';
+export * from './graph-read.repository.js';

@@ -1,8 +1,10 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Headers, HttpStatus, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { type EntityDetail, type GraphPage, GraphQueryService } from '#libs/graphrag';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { WorkspaceAccess } from '../auth/workspace-access.js';
+import { clientAbortSignal } from '../http/client-abort.js';
 import { openApiSchema, UuidParam, ValidQuery } from '../http/zod-validation.js';
 import { entityDetailView, type GraphQuery, graphQuery, graphPageView } from './graph.dto.js';
 
@@ -16,14 +18,22 @@ export class GraphController {
   ) {}
 
   @Get()
-  @ApiOkResponse({ schema: openApiSchema(graphPageView, 'output') })
+  @ApiOkResponse({ schema: openApiSchema(graphPageView, 'output'), description: 'With an ETag; 503 GRAPH_READ_TIMEOUT when the read took too long' })
+  @ApiResponse({ status: HttpStatus.NOT_MODIFIED, description: 'If-None-Match holds the current ETag: the graph and the query are unchanged' })
   async page(
     @CurrentPrincipal() principal: Principal,
     @UuidParam('workspaceId') workspaceId: string,
     @ValidQuery(graphQuery) query: GraphQuery,
-  ): Promise<GraphPage> {
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<GraphPage | undefined> {
     await this.access.resolve(principal, workspaceId);
-    return this.graph.page(workspaceId, query);
+    const { etag, page } = await this.graph.page(workspaceId, query, { signal: clientAbortSignal(response), ifNoneMatch });
+    // private: the answer depends on the caller's token
+    response.setHeader('Cache-Control', 'private, no-cache');
+    response.setHeader('ETag', etag);
+    if (!page) response.status(HttpStatus.NOT_MODIFIED);
+    return page;
   }
 
   @Get('entities/:entityId')
@@ -32,8 +42,9 @@ export class GraphController {
     @CurrentPrincipal() principal: Principal,
     @UuidParam('workspaceId') workspaceId: string,
     @UuidParam('entityId') entityId: string,
+    @Res({ passthrough: true }) response: Response,
   ): Promise<EntityDetail> {
     await this.access.resolve(principal, workspaceId);
-    return this.graph.entity(workspaceId, entityId);
+    return this.graph.entity(workspaceId, entityId, clientAbortSignal(response));
   }
 }

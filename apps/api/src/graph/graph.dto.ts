@@ -47,7 +47,8 @@ export const graphPageView = z.object({
         strength: z.number().int().min(1).max(10),
       }),
     )
-    .meta({ description: 'Every relationship with at least one end among these entities' }),
+    .meta({ description: 'Relationships with at least one end among these entities: all, or the 2,000 strongest' }),
+  relationshipsTruncated: z.boolean().meta({ description: 'Whether more relationships touch these entities than the page holds' }),
   nextCursor: z.string().nullable().meta({ description: 'Pass as cursor for the next page; null on the last page' }),
 });
 

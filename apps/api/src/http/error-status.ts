@@ -60,6 +60,9 @@ export function httpStatusOf(code: ErrorCode): number {
       return HttpStatus.TOO_MANY_REQUESTS;
     case ErrorCode.ProviderUnavailable:
       return HttpStatus.BAD_GATEWAY;
+    // the read may succeed when the database is less busy: a retryable 503, not a 500
+    case ErrorCode.GraphReadTimeout:
+      return HttpStatus.SERVICE_UNAVAILABLE;
     case ErrorCode.KeyDecryptionFailed:
     case ErrorCode.Internal:
       return HttpStatus.INTERNAL_SERVER_ERROR;

@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AppError, ErrorCode } from '#libs/common';
+import { GraphReadAbortedError } from '#libs/graphrag';
 import { httpStatusOf } from './error-status.js';
 
 interface ErrorBody {
@@ -16,6 +17,11 @@ export class ErrorFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<Request & { id?: string }>();
     const response = http.getResponse<Response>();
+    // the client went away (its read was cancelled): nobody is left to answer, and nothing failed
+    if (exception instanceof GraphReadAbortedError) {
+      this.logger.debug({ requestId: request.id }, exception.message);
+      return;
+    }
     const [status, body] = this.toResponse(exception, String(request.id ?? ''));
     response.status(status).json(body);
   }

@@ -1,0 +1,62 @@
+/** The shapes of graph reads (GraphQueryService). */
+
+export interface GraphPageRequest {
+  type?: string;
+  /** A case-insensitive fragment of the entity's name. */
+  q?: string;
+  /** An opaque cursor from a previous page's nextCursor. */
+  cursor?: string;
+  limit?: number;
+}
+
+export interface EntitySummary {
+  id: string;
+  name: string;
+  type: string;
+  description: string;
+  mentionCount: number;
+}
+
+export interface RelationshipSummary {
+  id: string;
+  sourceId: string;
+  targetId: string;
+  description: string;
+  strength: number;
+}
+
+export interface GraphPage {
+  entities: EntitySummary[];
+  /** Relationships with at least one end among this page's entities: all of them, or the strongest GRAPH_PAGE_MAX_RELATIONSHIPS. */
+  relationships: RelationshipSummary[];
+  /** Whether more relationships touch this page than `relationships` holds. */
+  relationshipsTruncated: boolean;
+  nextCursor: string | null;
+}
+
+/** A graph page with its entity tag; `page` is absent when the caller's `ifNoneMatch` tag is still current. */
+export interface TaggedGraphPage {
+  /** A strong HTTP entity tag: the workspace's graph version and the query. */
+  etag: string;
+  page?: GraphPage;
+}
+
+export interface GraphReadOptions {
+  /** Aborting it (the client went away) cancels the read in Postgres. */
+  signal?: AbortSignal;
+  /** The If-None-Match header: when it holds the current tag the page is not read again. */
+  ifNoneMatch?: string;
+}
+
+export interface EntityMentionSummary {
+  recordId: string;
+  externalId: string;
+  subject: string;
+  from: string;
+  sentAt: Date;
+}
+
+export interface EntityDetail extends EntitySummary {
+  /** The first ENTITY_MAX_MENTIONS mentions, oldest record first; mentionCount has the total. */
+  mentions: EntityMentionSummary[];
+}
