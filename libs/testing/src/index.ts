@@ -8,3 +8,4 @@ export * from './email-fixtures.js';
 export * from './secret-scan.js';
 export * from './worker-runtime.js';
 export * from './worker-process.js';
+export * from './private-services/index.js';
