@@ -88,10 +88,17 @@ export class ApiHarness extends Factories {
   /**
    * The API, and with `worker: true` the job runtime in the same process (built from the libs, as
    * apps/worker builds it; tests that need the real process use WorkerProcess), on one database and
-   * Redis prefix.
+   * Redis prefix. `databaseUrl`: run on that (migrated) database instead of a fresh one; REDIS_URL in
+   * `overrides` points it at another Redis (e.g. a PrivateRedis).
    */
-  static async start(overrides: Record<string, string | undefined> = {}, options: { worker?: boolean } = {}): Promise<ApiHarness> {
-    const database = await createTestDatabase();
+  static async start(
+    overrides: Record<string, string | undefined> = {},
+    options: { worker?: boolean; databaseUrl?: string } = {},
+  ): Promise<ApiHarness> {
+    // a given database (e.g. on a PrivatePostgres) belongs to the caller: close() leaves it be
+    const database: TestDatabase = options.databaseUrl
+      ? { name: new URL(options.databaseUrl).pathname.slice(1), url: options.databaseUrl, drop: () => Promise.resolve() }
+      : await createTestDatabase();
     const env = testEnv(database.url, overrides);
     const config = AppConfig.fromEnv(env);
     const logs = fileLogs;

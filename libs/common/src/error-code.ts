@@ -42,5 +42,8 @@ export enum ErrorCode {
   // too many records failed: the job stopped spending the tenant's money
   ExtractionFailing = 'EXTRACTION_FAILING',
   BackfillNothingToRetry = 'BACKFILL_NOTHING_TO_RETRY',
+  // a dependency is down: the same request may succeed shortly (HTTP 503 with Retry-After)
+  DatabaseUnavailable = 'DATABASE_UNAVAILABLE',
+  QueueUnavailable = 'QUEUE_UNAVAILABLE',
   Internal = 'INTERNAL_ERROR',
 }

@@ -18,3 +18,4 @@ export type {
   AiJob,
 } from './generated/client.js';
 export { PlanType, AiKeyMode, ValidationStatus, BackfillStatus, AiJobStatus } from './generated/enums.js';
+export * from './database-unavailable.js';

@@ -5,3 +5,4 @@ export * from './job-handler.js';
 export * from './job-handler.registry.js';
 export * from './job-workers.service.js';
 export * from './job-workers.module.js';
+export * from './queue-unavailable.js';

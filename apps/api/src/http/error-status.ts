@@ -55,6 +55,9 @@ export function httpStatusOf(code: ErrorCode): number {
       return HttpStatus.TOO_MANY_REQUESTS;
     case ErrorCode.ProviderUnavailable:
       return HttpStatus.BAD_GATEWAY;
+    case ErrorCode.DatabaseUnavailable:
+    case ErrorCode.QueueUnavailable:
+      return HttpStatus.SERVICE_UNAVAILABLE;
     case ErrorCode.KeyDecryptionFailed:
     case ErrorCode.Internal:
       return HttpStatus.INTERNAL_SERVER_ERROR;
