@@ -57,18 +57,22 @@ describe('outages of Postgres and Redis (e2e)', () => {
 
   /** One request that gives up after CLIENT_PATIENCE_MS: a hang shows as 'aborted', never as a pass. */
   async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+    const patience = new AbortController();
+    const timer = setTimeout(() => patience.abort(), CLIENT_PATIENCE_MS);
     try {
       const response = await api.fetch(path, {
         method,
         headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(CLIENT_PATIENCE_MS),
+        signal: patience.signal,
       });
       const text = await response.text();
       return { status: response.status, retryAfter: response.headers.get('retry-after'), body: text ? JSON.parse(text) : undefined };
     } catch (error) {
-      if ((error as Error).name === 'TimeoutError') return { status: 'aborted', retryAfter: null, body: undefined };
+      if (patience.signal.aborted) return { status: 'aborted', retryAfter: null, body: undefined };
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
