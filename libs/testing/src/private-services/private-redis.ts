@@ -89,29 +89,35 @@ export class PrivateRedis {
     this.server.launch('redis-server', args, log);
     await waitFor(
       `redis-server on port ${this.port} did not answer`,
-      () => answersPing(this.port),
+      () => answersAs(this.port, this.server.pid),
       () => (this.running ? undefined : `it exited (see ${log})`),
     );
   }
 }
 
 /**
- * Whether a Redis on `port` answers PING (not LOADING or refusing). A bare socket rather than an
- * ioredis client: an ioredis client dropped mid-connect keeps a 2 s timer that holds the test process.
+ * Whether the Redis on `port` is up and is process `pid` (not another test's server that got the
+ * port first). A bare socket rather than an ioredis client: an ioredis client dropped mid-connect
+ * keeps a 2 s timer that holds the test process.
  */
-function answersPing(port: number): Promise<boolean> {
+function answersAs(port: number, pid: number | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     let answer = '';
+    const done = (result: boolean) => {
+      socket.destroy();
+      resolve(result);
+    };
     socket.setEncoding('utf8');
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('connect', () => socket.write('INFO server\r\n'));
     socket.on('data', (chunk: string) => {
       answer += chunk;
-      if (!answer.includes('\r\n')) return;
-      socket.destroy();
-      resolve(answer.startsWith('+PONG'));
+      // an error such as -LOADING: not ready yet
+      if (answer.startsWith('-') && answer.includes('\r\n')) return done(false);
+      const id = /process_id:(\d+)\r\n/.exec(answer);
+      if (id) done(Number(id[1]) === pid);
     });
-    socket.once('error', () => resolve(false));
+    socket.once('error', () => done(false));
     socket.once('close', () => resolve(false));
   });
 }
