@@ -14,7 +14,7 @@ export class QueueDeadlineError extends Error {
   }
 }
 
-// ioredis without an offline queue, after its retries, or once closed; BullMQ's own wording of a closed connection
+// ioredis without an offline queue, after its retries, or once closed
 const CLIENT_MESSAGES = [/^Stream isn't writeable/, /^Reached the max retries per request limit/, /^Connection is closed/];
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNABORTED']);
 // a server that is up but cannot serve yet: loading its data set, busy with a script, no master

@@ -11,16 +11,17 @@ export function bullOptions(config: AppConfig): Pick<QueueOptions, 'connection' 
 }
 
 /**
- * The connection of queues that enqueue and inspect jobs (not of workers): no offline queue, so a
- * command fails at once while Redis is away instead of waiting for it, and reconnect attempts at
- * most a second apart, so work resumes within a second of Redis coming back.
+ * The connection of queues that enqueue and inspect jobs (not of workers): a command waiting for Redis
+ * fails after one reconnect retry instead of waiting for ever (JobQueue also puts a deadline on it), and
+ * reconnect attempts come at most a second apart, so work resumes within a second of Redis coming back.
+ * The offline queue stays on: without it, closing a queue while Redis is away would leave its client
+ * reconnecting for ever (ioredis ends a disconnected client on QUIT only through that queue).
  */
 export function producerOptions(config: AppConfig): Pick<QueueOptions, 'connection' | 'prefix'> {
   return {
     ...bullOptions(config),
     connection: {
       url: config.redisUrl,
-      enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 1_500,
       retryStrategy: (times: number) => Math.min(100 * times, 1_000),
