@@ -49,5 +49,8 @@ export enum ErrorCode {
   WorkspaceTransferred = 'WORKSPACE_TRANSFERRED',
   // a graph read ran past GRAPH_STATEMENT_TIMEOUT_MS and Postgres cancelled it
   GraphReadTimeout = 'GRAPH_READ_TIMEOUT',
+  // a dependency is down: the same request may succeed shortly (HTTP 503 with Retry-After)
+  DatabaseUnavailable = 'DATABASE_UNAVAILABLE',
+  QueueUnavailable = 'QUEUE_UNAVAILABLE',
   Internal = 'INTERNAL_ERROR',
 }

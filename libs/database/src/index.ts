@@ -1,7 +1,6 @@
 export * from './prisma.service.js';
 export * from './migrator.js';
 export * from './transaction.service.js';
-export * from './database-errors.js';
 export * from './database.module.js';
 export { Prisma } from './generated/client.js';
 export type {
@@ -19,3 +18,4 @@ export type {
   AiJob,
 } from './generated/client.js';
 export { PlanType, AiKeyMode, ValidationStatus, BackfillStatus, AiJobStatus } from './generated/enums.js';
+export * from './database-unavailable.js';

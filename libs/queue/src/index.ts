@@ -7,3 +7,4 @@ export * from './job-workers.service.js';
 export * from './job-workers.module.js';
 export * from './job-reconciler.service.js';
 export * from './lost-job.js';
+export * from './queue-unavailable.js';

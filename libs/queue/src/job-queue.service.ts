@@ -1,7 +1,11 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import { type JobName, type JobOf, jobOptions, QUEUE_OF, QueueName } from './jobs.js';
+import { withinQueueDeadline } from './queue-unavailable.js';
+
+/** How long (ms) a queue command may take before the caller is told the queue is unavailable. */
+const QUEUE_DEADLINE_MS = 1_500;
 
 /** Where a job is in the queue, in the terms the reconciler and cancel need. */
 export type QueueEntryState =
@@ -24,22 +28,84 @@ export interface QueueEntry {
 
 type AnyJob = Job<{ sealedKey?: unknown }>;
 
-/** The one way jobs are enqueued and inspected, so names, queues, payload types and options always agree. */
+/**
+ * The one way jobs are enqueued and inspected, so names, queues, payload types and options always
+ * agree. Every command answers within QUEUE_DEADLINE_MS: while Redis is away it fails with
+ * QueueUnavailableError rather than waiting for Redis to return.
+ */
 @Injectable()
 export class JobQueue {
+  private readonly logger = new Logger(JobQueue.name);
   private readonly queues: Readonly<Record<QueueName, Queue>>;
+  private reportedOutage = false;
 
   constructor(@InjectQueue(QueueName.Backfills) backfills: Queue, @InjectQueue(QueueName.AiJobs) aiJobs: Queue) {
     this.queues = { [QueueName.Backfills]: backfills, [QueueName.AiJobs]: aiJobs };
+    for (const queue of [backfills, aiJobs]) {
+      // ioredis reports every failed reconnect; one line per outage is enough
+      queue.on('error', (error: Error) => {
+        if (this.reportedOutage) return;
+        this.reportedOutage = true;
+        this.logger.warn(`Queue connection failed (${error.message}); commands answer QUEUE_UNAVAILABLE until Redis is back`);
+      });
+    }
   }
 
+  /**
+   * Adds a job (id and options from jobOptions). An add that completes after the deadline is removed
+   * again: the caller was told it failed and has undone its own side.
+   * @throws QueueUnavailableError
+   */
   async enqueue<Name extends JobName>(name: Name, payload: JobOf<Name>): Promise<void> {
-    await this.queueFor(name).add(name, payload, jobOptions(name, payload));
+    await withinQueueDeadline(this.queueFor(name).add(name, payload, jobOptions(name, payload)), QUEUE_DEADLINE_MS, (job) => {
+      void job.remove().catch(() => undefined);
+    });
+    this.reportedOutage = false;
   }
 
-  /** @throws whatever Redis throws when it cannot be reached */
-  async entryOf(name: JobName, jobId: string): Promise<QueueEntry> {
+  /** @throws QueueUnavailableError */
+  entryOf(name: JobName, jobId: string): Promise<QueueEntry> {
+    return withinQueueDeadline(this.readEntry(this.queueFor(name), jobId), QUEUE_DEADLINE_MS);
+  }
+
+  /**
+   * Takes a job that no worker is running out of the queue (its sealed key with it): true when it
+   * is gone or was never there, false when a worker holds it (it must be stopped through its row).
+   * @throws QueueUnavailableError
+   */
+  removeUnlessRunning(name: JobName, jobId: string): Promise<boolean> {
     const queue = this.queueFor(name);
+    const remove = async (): Promise<boolean> => {
+      const job = (await queue.getJob(jobId)) as AnyJob | undefined;
+      if (!job) return true;
+      if (await isLocked(queue, jobId)) return false;
+      try {
+        await job.remove();
+        return true;
+      } catch {
+        // a worker took it between the two calls: it holds the lock now
+        return false;
+      }
+    };
+    return withinQueueDeadline(remove(), QUEUE_DEADLINE_MS);
+  }
+
+  /**
+   * Rewrites a finished or lost job's payload without its sealed request key; nothing when there is none.
+   * @throws QueueUnavailableError
+   */
+  async eraseSealedKey(name: JobName, jobId: string): Promise<void> {
+    const queue = this.queueFor(name);
+    await withinQueueDeadline(
+      (async () => {
+        const job = (await queue.getJob(jobId)) as AnyJob | undefined;
+        if (job) await eraseSealedKey(job);
+      })(),
+      QUEUE_DEADLINE_MS,
+    );
+  }
+
+  private async readEntry(queue: Queue, jobId: string): Promise<QueueEntry> {
     const job = (await queue.getJob(jobId)) as AnyJob | undefined;
     if (!job) return { state: 'missing' };
     const state = await job.getState();
@@ -49,7 +115,7 @@ export class JobQueue {
       case 'failed':
         return { state: 'failed', failedReason: job.failedReason };
       case 'active':
-        return { state: (await this.isLocked(queue, jobId)) ? 'running' : 'stalled' };
+        return { state: (await isLocked(queue, jobId)) ? 'running' : 'stalled' };
       case 'unknown':
         return { state: 'missing' };
       default:
@@ -57,38 +123,14 @@ export class JobQueue {
     }
   }
 
-  /**
-   * Takes a job that no worker is running out of the queue (its sealed key with it): true when it
-   * is gone or was never there, false when a worker holds it (it must be stopped through its row).
-   */
-  async removeUnlessRunning(name: JobName, jobId: string): Promise<boolean> {
-    const queue = this.queueFor(name);
-    const job = (await queue.getJob(jobId)) as AnyJob | undefined;
-    if (!job) return true;
-    if (await this.isLocked(queue, jobId)) return false;
-    try {
-      await job.remove();
-      return true;
-    } catch {
-      // a worker took it between the two calls: it holds the lock now
-      return false;
-    }
-  }
-
-  /** Rewrites a finished or lost job's payload without its sealed request key; nothing when there is none. */
-  async eraseSealedKey(name: JobName, jobId: string): Promise<void> {
-    const job = (await this.queueFor(name).getJob(jobId)) as AnyJob | undefined;
-    if (job) await eraseSealedKey(job);
-  }
-
-  private async isLocked(queue: Queue, jobId: string): Promise<boolean> {
-    const client = await queue.backend.client;
-    return (await client.get(queue.toKey(`${jobId}:lock`))) !== null;
-  }
-
   private queueFor(name: JobName): Queue {
     return this.queues[QUEUE_OF[name]];
   }
+}
+
+async function isLocked(queue: Queue, jobId: string): Promise<boolean> {
+  const client = await queue.backend.client;
+  return (await client.get(queue.toKey(`${jobId}:lock`))) !== null;
 }
 
 /** Once a job's run has ended, its sealed request key leaves Redis: the payload is rewritten without it. */

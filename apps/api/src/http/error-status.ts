@@ -62,6 +62,8 @@ export function httpStatusOf(code: ErrorCode): number {
       return HttpStatus.BAD_GATEWAY;
     // the read may succeed when the database is less busy: a retryable 503, not a 500
     case ErrorCode.GraphReadTimeout:
+    case ErrorCode.DatabaseUnavailable:
+    case ErrorCode.QueueUnavailable:
       return HttpStatus.SERVICE_UNAVAILABLE;
     case ErrorCode.KeyDecryptionFailed:
     case ErrorCode.Internal:

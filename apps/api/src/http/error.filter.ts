@@ -1,14 +1,23 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AppError, ErrorCode } from '#libs/common';
+import { asDatabaseUnavailable } from '#libs/database';
 import { GraphReadAbortedError } from '#libs/graphrag';
 import { httpStatusOf } from './error-status.js';
+
+/** How long (s) a client told 503 (a dependency is down) should wait before trying again. */
+const RETRY_AFTER_S = 2;
+const UNAVAILABLE: number = HttpStatus.SERVICE_UNAVAILABLE;
 
 interface ErrorBody {
   error: { code: string; message: string; requestId?: string };
 }
 
-/** Every error leaves the API as `{ error: { code, message } }`; anything unexpected is a 500, logged once. */
+/**
+ * Every error leaves the API as `{ error: { code, message } }`; anything unexpected is a 500, logged
+ * once. Postgres being away, however the driver put it, is a 503 DATABASE_UNAVAILABLE; every 503
+ * carries Retry-After.
+ */
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(ErrorFilter.name);
@@ -22,14 +31,16 @@ export class ErrorFilter implements ExceptionFilter {
       this.logger.debug({ requestId: request.id }, exception.message);
       return;
     }
-    const [status, body] = this.toResponse(exception, String(request.id ?? ''));
+    const [status, body] = this.toResponse(asDatabaseUnavailable(exception) ?? exception, String(request.id ?? ''));
+    if (status === UNAVAILABLE) response.setHeader('Retry-After', String(RETRY_AFTER_S));
     response.status(status).json(body);
   }
 
   private toResponse(exception: unknown, requestId: string): [number, ErrorBody] {
     if (exception instanceof AppError) {
       const status = httpStatusOf(exception.code);
-      if (status >= 500) this.logger.error({ err: exception, requestId }, exception.message);
+      if (status === UNAVAILABLE) this.logger.warn({ code: exception.code, requestId }, exception.message);
+      else if (status >= 500) this.logger.error({ err: exception, requestId }, exception.message);
       return [status, body(exception.code, exception.message, status >= 500 ? requestId : undefined)];
     }
     const parserError = bodyParserError(exception);

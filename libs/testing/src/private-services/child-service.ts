@@ -14,6 +14,11 @@ export class ChildService {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** The running child's process id. */
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
   launch(command: string, args: readonly string[], logFile: string): void {
     if (this.running) throw new Error(`${command} is already running`);
     const log = openSync(logFile, 'a');

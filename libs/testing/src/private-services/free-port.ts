@@ -1,15 +1,24 @@
 import { createServer } from 'node:net';
 
-/** A TCP port on 127.0.0.1 that nothing listened on a moment ago (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Below Linux's ephemeral range (32768+), where listen(0) of other processes lands: a port another
+// test's private server released while stopped is never handed to this one
+const FIRST_PORT = 20_000;
+const PORTS = 10_000;
+
+/** A TCP port of 127.0.0.1 that nothing listens on now, picked at random below the ephemeral range. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = FIRST_PORT + Math.floor(Math.random() * PORTS);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('No free port found');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('No free port'))));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 

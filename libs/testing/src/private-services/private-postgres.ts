@@ -81,8 +81,9 @@ export class PrivatePostgres {
         const client = new pg.Client({ connectionString: this.url(), connectionTimeoutMillis: 1_000 });
         try {
           await client.connect();
-          await client.query('SELECT 1');
-          return true;
+          // this server, not another test's that got the port first
+          const { rows } = await client.query<{ data_directory: string }>('SHOW data_directory');
+          return rows[0].data_directory === this.dataDir;
         } finally {
           await client.end().catch(() => undefined);
         }

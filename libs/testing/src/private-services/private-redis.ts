@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -84,21 +85,39 @@ export class PrivateRedis {
     // --save '' and no AOF: nothing survives a restart unless appendOnly asks for it
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--daemonize', 'no'];
     args.push('--pidfile', join(this.dir, 'redis.pid'), '--dir', this.dir, '--appendonly', this.options.appendOnly ? 'yes' : 'no');
-    this.server.launch('redis-server', args, join(this.dir, 'redis.log'));
-
     const log = join(this.dir, 'redis.log');
+    this.server.launch('redis-server', args, log);
     await waitFor(
       `redis-server on port ${this.port} did not answer`,
-      async () => {
-        const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-        try {
-          await client.connect();
-          return (await client.ping()) === 'PONG';
-        } finally {
-          client.disconnect();
-        }
-      },
+      () => answersAs(this.port, this.server.pid),
       () => (this.running ? undefined : `it exited (see ${log})`),
     );
   }
+}
+
+/**
+ * Whether the Redis on `port` is up and is process `pid` (not another test's server that got the
+ * port first). A bare socket rather than an ioredis client: an ioredis client dropped mid-connect
+ * keeps a 2 s timer that holds the test process.
+ */
+function answersAs(port: number, pid: number | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    const done = (result: boolean) => {
+      socket.destroy();
+      resolve(result);
+    };
+    socket.setEncoding('utf8');
+    socket.once('connect', () => socket.write('INFO server\r\n'));
+    socket.on('data', (chunk: string) => {
+      answer += chunk;
+      // an error such as -LOADING: not ready yet
+      if (answer.startsWith('-') && answer.includes('\r\n')) return done(false);
+      const id = /process_id:(\d+)\r\n/.exec(answer);
+      if (id) done(Number(id[1]) === pid);
+    });
+    socket.once('error', () => done(false));
+    socket.once('close', () => resolve(false));
+  });
 }
