@@ -289,10 +289,13 @@ describe('Records and mbox imports (e2e)', () => {
     it('answers 413 over 50 MB, raw or multipart', async () => {
       const { workspaceId } = await newWorkspace();
       const archive = Buffer.concat([MBOX, Buffer.alloc(50 * MB, 'a')]);
+      // encoded up front: seconds of copying between the two requests would let the server's
+      // keep-alive timeout close the connection the second one is about to reuse
+      const encoded = await form('file', archive);
       const raw = await postMbox<ApiErrorBody>(workspaceId, archive);
       expect(raw.status).toBe(413);
       expect(raw.body.error.code).toBe('PAYLOAD_TOO_LARGE');
-      const multipart = await api.request<ApiErrorBody>('POST', `/v1/workspaces/${workspaceId}/imports/mbox`, { raw: await form('file', archive) });
+      const multipart = await api.request<ApiErrorBody>('POST', `/v1/workspaces/${workspaceId}/imports/mbox`, { raw: encoded });
       expect(multipart.status).toBe(413);
       expect(multipart.body.error.code).toBe('PAYLOAD_TOO_LARGE');
       expect(await stored(workspaceId)).toEqual([]);
