@@ -38,7 +38,11 @@ export interface GraphPage {
 export interface TaggedGraphPage {
   /** A strong HTTP entity tag: the workspace's graph version and the query. */
   etag: string;
-  page?: GraphPage;
+  /**
+   * The GraphPage as JSON text, serialized once per cached page rather than once per answer; absent
+   * when the caller's If-None-Match already names this page (HTTP 304).
+   */
+  json?: string;
 }
 
 export interface GraphReadOptions {

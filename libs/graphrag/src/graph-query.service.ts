@@ -48,7 +48,7 @@ export class GraphQueryService {
     const etag = `"g${version}-${createHash('sha256').update(key).digest('base64url').slice(0, 22)}"`;
     if (options.ifNoneMatch !== undefined && matchesTag(options.ifNoneMatch, etag)) return { etag };
     const cached = this.cache.get(key);
-    if (cached) return { etag, page: cached };
+    if (cached !== undefined) return { etag, json: cached };
 
     return this.pool.read(options.signal, async (sql) => {
       // one row more than asked tells whether another page exists, so the last page has no cursor
@@ -66,8 +66,7 @@ export class GraphQueryService {
         relationshipsTruncated: relationships.length > GRAPH_PAGE_MAX_RELATIONSHIPS,
         nextCursor: rows.length > query.limit ? encodeCursor(entities[entities.length - 1]) : null,
       };
-      this.cache.set(key, page);
-      return { etag, page };
+      return { etag, json: this.cache.set(key, page) };
     });
   }
 

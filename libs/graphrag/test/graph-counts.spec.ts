@@ -3,6 +3,7 @@ import pg from 'pg';
 import {
   type ExtractionAnswer,
   emptyPageGraph,
+  type GraphPage,
   GraphQueryService,
   GraphReadTimeoutError,
   GraphragModule,
@@ -110,7 +111,8 @@ describe('Graph counts and versions (applyPage) and the graph read timeout', () 
       await holder.end();
     }
     // the pool's connections are fine afterwards
-    const { page } = await ctx.get(GraphQueryService).page(workspaceId);
-    expect(page?.entities.map((e) => [e.name, e.mentionCount])).toEqual([['Alice Johnson', 1]]);
+    const { json } = await ctx.get(GraphQueryService).page(workspaceId);
+    const page = JSON.parse(json!) as GraphPage;
+    expect(page.entities.map((e) => [e.name, e.mentionCount])).toEqual([['Alice Johnson', 1]]);
   });
 });

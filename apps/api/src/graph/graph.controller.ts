@@ -1,7 +1,7 @@
 import { Controller, Get, Headers, HttpStatus, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { type EntityDetail, type GraphPage, GraphQueryService } from '#libs/graphrag';
+import { type EntityDetail, GraphQueryService } from '#libs/graphrag';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { WorkspaceAccess } from '../auth/workspace-access.js';
 import { clientAbortSignal } from '../http/client-abort.js';
@@ -26,14 +26,19 @@ export class GraphController {
     @ValidQuery(graphQuery) query: GraphQuery,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) response: Response,
-  ): Promise<GraphPage | undefined> {
+  ): Promise<string | undefined> {
     await this.access.resolve(principal, workspaceId);
-    const { etag, page } = await this.graph.page(workspaceId, query, { signal: clientAbortSignal(response), ifNoneMatch });
+    const { etag, json } = await this.graph.page(workspaceId, query, { signal: clientAbortSignal(response), ifNoneMatch });
     // private: the answer depends on the caller's token
     response.setHeader('Cache-Control', 'private, no-cache');
     response.setHeader('ETag', etag);
-    if (!page) response.status(HttpStatus.NOT_MODIFIED);
-    return page;
+    if (json === undefined) {
+      response.status(HttpStatus.NOT_MODIFIED);
+      return undefined;
+    }
+    // the page's JSON text as the cache keeps it: serialized once, not on every answer
+    response.setHeader('Content-Type', 'application/json; charset=utf-8');
+    return json;
   }
 
   @Get('entities/:entityId')
