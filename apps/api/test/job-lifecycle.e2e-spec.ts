@@ -135,12 +135,13 @@ const terminal = (v: Json<BackfillView>) => ['succeeded', 'failed', 'cancelled']
 describe('Job lifecycle under faults (e2e, real worker processes)', () => {
   const rig = new Rig({ stored: `sk-life-${randomBytes(12).toString('hex')}-5151`, request: `sk-req-${randomBytes(12).toString('hex')}-6262` });
 
-  beforeAll(() => rig.start());
+  beforeAll(() => rig.start(), 60_000);
   afterEach(async () => {
     rig.simulator.reset();
     await rig.killWorkers();
-  });
-  afterAll(() => rig.close());
+  }, 30_000);
+  // killing workers, closing the API and dropping its database take longer than jest's 5 s default
+  afterAll(() => rig.close(), 60_000);
 
   it('a worker killed more often than the queue allows: WORKER_LOST, sealed key erased, a new backfill resumes from the checkpoint to the same graph', async () => {
     const { api, simulator } = rig;
@@ -311,15 +312,15 @@ describe('Job lifecycle when Redis restarts without persistence (e2e, private Re
   beforeAll(async () => {
     redis = await PrivateRedis.start();
     await rig.start({ REDIS_URL: redis.url });
-  });
+  }, 60_000);
   afterEach(async () => {
     rig.simulator.reset();
     await rig.killWorkers();
-  });
+  }, 30_000);
   afterAll(async () => {
     await rig.close();
     await redis?.destroy();
-  });
+  }, 60_000);
 
   it('a job Redis lost is settled WORKER_LOST by the reconciler; a new backfill resumes it; no process restarted', async () => {
     const { api, simulator } = rig;
@@ -387,11 +388,11 @@ describe('Job lifecycle when Postgres stops for 10 s (e2e, private Postgres)', (
   beforeAll(async () => {
     postgres = await PrivatePostgres.create();
     await rig.start({}, await postgres.migratedDatabase('lifecycle'));
-  });
+  }, 60_000);
   afterAll(async () => {
     await rig.close();
     await postgres?.destroy();
-  });
+  }, 60_000);
 
   it('the worker stays up and resumes the job when Postgres returns; the API answers 503 meanwhile', async () => {
     const { api, simulator } = rig;

@@ -34,12 +34,17 @@ export class PlanNotEligibleError extends AppError {
   }
 }
 
-/** The workspace moved to another tenant after the backfill was started: the starter's key may not touch the new owner's data. */
+/**
+ * The workspace moved to another tenant after the backfill was started: the starter's key may not
+ * touch the new owner's data. `retry`: refused when asked to retry such a backfill (HTTP 409).
+ */
 export class WorkspaceTransferredError extends AppError {
-  constructor(workspaceId: string) {
+  constructor(workspaceId: string, retry = false) {
     super(
       ErrorCode.WorkspaceTransferred,
-      `Workspace ${workspaceId} moved to another tenant after this backfill was started; it stopped without processing more records with this job's key. Its new owner can start a backfill of their own.`,
+      retry
+        ? `Workspace ${workspaceId} belongs to another tenant now; this backfill's records can no longer be retried by its old owner.`
+        : `Workspace ${workspaceId} moved to another tenant after this backfill was started; it stopped without processing more records with this job's key. Its new owner can start a backfill of their own.`,
     );
   }
 }

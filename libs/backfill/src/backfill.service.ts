@@ -6,7 +6,13 @@ import { JobName, JobQueue } from '#libs/queue';
 import type { RecordSourceName } from '#libs/records';
 import { TenantResolver } from '#libs/tenancy';
 import { ACTIVE_STATUSES, BackfillRepository, type StartPoint } from './backfill.repository.js';
-import { BackfillAlreadyActiveError, BackfillNotCancellableError, BackfillNotFoundError, BackfillNothingToRetryError } from './backfill.errors.js';
+import {
+  BackfillAlreadyActiveError,
+  BackfillNotCancellableError,
+  BackfillNotFoundError,
+  BackfillNothingToRetryError,
+  WorkspaceTransferredError,
+} from './backfill.errors.js';
 import { type RecordFailureView, RecordFailureRepository } from './record-failure.repository.js';
 
 /** How a backfill starts. */
@@ -51,7 +57,8 @@ export class BackfillService {
     const backfill = await this.backfills.createQueued(workspaceId, tenantId, source, start);
     if (!backfill) {
       const active = await this.backfills.findActive(workspaceId);
-      throw new BackfillAlreadyActiveError(active?.id ?? 'unknown');
+      // another tenant's job (left from before a transfer) is not named to this one
+      throw new BackfillAlreadyActiveError(active && active.tenantId === tenantId ? active.id : 'of a previous owner');
     }
     try {
       await this.queue.enqueue(JobName.Backfill, {
@@ -80,10 +87,14 @@ export class BackfillService {
    * Queues a backfill of only the records `backfillId` could not extract; each one that now
    * succeeds leaves that backfill's failures, each one that fails again is stored with the retry.
    * @throws BackfillNotFoundError, BackfillAlreadyActiveError (this one or another is still active),
-   *   BackfillNothingToRetryError
+   *   BackfillNothingToRetryError, WorkspaceTransferredError (409: the workspace belongs to another tenant now)
    */
   async retryFailed(backfillId: string, tenantId: string | null, requestKey?: RequestKey): Promise<Backfill> {
     const original = await this.get(backfillId, tenantId);
+    // the workspace may have moved to another tenant since: the old owner's retry would hold the new
+    // owner's one active slot until a worker refused it
+    if ((await this.tenants.resolve(original.workspaceId)).tenantId !== original.tenantId)
+      throw new WorkspaceTransferredError(original.workspaceId, true);
     if (ACTIVE_STATUSES.includes(original.status)) throw new BackfillAlreadyActiveError(original.id);
     if ((await this.failures.count(original.id)) === 0) throw new BackfillNothingToRetryError(original.id);
     return this.enqueue(original.workspaceId, original.tenantId, original.source, requestKey, { retryOfId: original.id });

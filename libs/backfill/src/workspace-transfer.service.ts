@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Workspace } from '#libs/database';
-import { WorkspaceService } from '#libs/tenancy';
+import { TenantResolver, TenantService, WorkspaceService } from '#libs/tenancy';
 import { TransferBlockedByActiveJobError } from './backfill.errors.js';
 import { BackfillRepository } from './backfill.repository.js';
 import { BackfillService } from './backfill.service.js';
@@ -17,15 +17,22 @@ export class WorkspaceTransferService {
 
   constructor(
     private readonly workspaces: WorkspaceService,
+    private readonly tenants: TenantService,
+    private readonly resolver: TenantResolver,
     private readonly backfills: BackfillRepository,
     private readonly backfillService: BackfillService,
   ) {}
 
   /**
+   * A transfer to the current owner changes nothing and cancels nothing.
    * @throws TransferBlockedByActiveJobError (409) while a backfill is active and `cancelActive` is not set,
-   *   TenantNotFoundError, WorkspaceNotFoundError
+   *   TenantNotFoundError, WorkspaceNotFoundError (both before anything is cancelled)
    */
   async transfer(workspaceId: string, toTenantId: string, options: { cancelActive?: boolean } = {}): Promise<Workspace> {
+    // a transfer that will be refused must not have cancelled anything first
+    await this.tenants.get(toTenantId);
+    const owner = await this.resolver.resolve(workspaceId);
+    if (owner.tenantId === toTenantId) return this.workspaces.transfer(workspaceId, toTenantId);
     const active = await this.backfills.listActive(workspaceId);
     if (active.length > 0 && !options.cancelActive) throw new TransferBlockedByActiveJobError(active.map((b) => b.id));
     if (active.length > 0) {

@@ -30,7 +30,12 @@ export function workerOptionsFor(
         maxStalledCount: 2,
       };
     case QueueName.AiJobs:
-      return { concurrency: config.jobs.aiWorkerConcurrency, lockDuration: config.jobs.lockDurationMs };
+      return {
+        concurrency: config.jobs.aiWorkerConcurrency,
+        lockDuration: config.jobs.lockDurationMs,
+        // as for backfills: a crashed worker's job is taken over once its lock lapses, not 30 s later
+        stalledInterval: Math.min(30_000, config.jobs.lockDurationMs),
+      };
   }
 }
 
