@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { INestApplication } from '@nestjs/common';
@@ -8,6 +8,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import { AppError, ErrorCode } from '#libs/common';
 import type { AppConfig } from '#libs/config';
 import type { LoggingOptions } from '#libs/logging';
 import { ApiModule } from './api.module.js';
@@ -19,6 +20,16 @@ const BYOK_HEADERS = ['Authorization', 'Content-Type', 'X-API-Key', 'X-User-Prov
 export async function createApiApp(config: AppConfig, logging: LoggingOptions = {}): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config, logging), { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
+  // a body the JSON parser will not read would reach the handlers as no body at all (its fields
+  // silently dropped): refused instead, before anything is parsed
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    const type = contentTypeOf(req).mediaType;
+    if (!isUploadPath(req) && carriesBody(req) && type !== 'application/json') {
+      next(new AppError(ErrorCode.UnsupportedMediaType, `Send the request body as application/json (it came as ${type || 'no content type'})`));
+      return;
+    }
+    next();
+  });
   app.useBodyParser('json', { limit: '1mb', type: (req) => !isUploadPath(req) && contentTypeOf(req).mediaType === 'application/json' });
   // Upload routes get their body as bytes (their controller decides by content type; multipart is left
   // to multer, after the auth guard). A request without credentials is not even read: the guard refuses it.
@@ -42,6 +53,12 @@ export async function createApiApp(config: AppConfig, logging: LoggingOptions = 
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
   serveDashboard(app);
   return app;
+}
+
+/** Whether a request has a body to read (RFC 9112 section 6.3: a Content-Length above 0, or chunked). */
+function carriesBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** Where `npm run build:dashboard` writes the tenant dashboard: dist/dashboard under the project root. */

@@ -277,6 +277,18 @@ describe('Admin API (e2e)', () => {
       expect(res.body).toEqual({ error: { code: 'MALFORMED_JSON', message: 'The request body is not valid JSON' } });
     });
 
+    it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/x-ndjson'])(
+      'answers 415 for a JSON route body sent as %s, instead of dropping its fields',
+      async (contentType) => {
+        const tenant = { subdomain: `media-${randomUUID().slice(0, 8)}`, planType: 'team', aiKeyMode: 'byok' };
+        const res = await api.request<ApiErrorBody>('POST', '/v1/tenants', { raw: { data: JSON.stringify(tenant), contentType } });
+        expect(res.status).toBe(415);
+        expect(res.body).toEqual({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.stringContaining('application/json') } });
+        // nothing was written: the same tenant can still be created
+        expect((await api.request('POST', '/v1/tenants', { body: tenant })).status).toBe(201);
+      },
+    );
+
     it('answers 404 in the error shape for an unknown route', async () => {
       const res = await api.request<ApiErrorBody>('GET', '/v1/nothing-here');
       expect(res.status).toBe(404);
