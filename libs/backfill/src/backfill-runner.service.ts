@@ -287,9 +287,9 @@ export class BackfillRunner {
         newRelationships: counts.newRelationships,
       });
       if (verdict) throw new FenceError(verdict);
+      await session.recordUsage(current.calls.count, 'ok', tx);
       return counts;
     });
-    await session.recordUsage(current.calls.count, 'ok');
     counters.recordsFetched += page.records.length;
     counters.recordsProcessed += page.records.length;
     counters.recordsFailed += failed.length;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '#libs/database';
+import { PrismaService, type Tx } from '#libs/database';
 import type { ResolvedKey } from './key-resolver.service.js';
 
 /** How a batch of provider calls ended, as the audit records it (see usageOutcomeOf in libs/tenant-llm). */
@@ -20,8 +20,9 @@ export interface KeyUsageEntry {
 export class KeyUsageRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async record(entry: KeyUsageEntry): Promise<void> {
-    await this.prisma.keyUsage.create({
+  /** Stores one batch; inside `tx` when given, so it commits (or not) with the work it paid for. */
+  async record(entry: KeyUsageEntry, tx?: Tx): Promise<void> {
+    await (tx ?? this.prisma).keyUsage.create({
       data: {
         tenantId: entry.tenantId,
         jobId: entry.jobId,

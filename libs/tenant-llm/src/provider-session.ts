@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type KeyUsageOutcome, KeyUsageRepository, type ResolvedKey } from '#libs/byok';
 import { AppConfig } from '#libs/config';
+import type { Tx } from '#libs/database';
 import { type KeyContext, LlmClientFactory, type LlmProvider, RateLimitPause, type RetryPolicy, withProviderRetry } from '#libs/llm';
 import { providerRetryPolicy } from './retry-policy.js';
 
@@ -49,11 +50,14 @@ export class ProviderSession {
       );
   }
 
-  /** Records a batch of `calls` attempts and how it ended; nothing for an empty batch. */
-  async recordUsage(calls: number, outcome: KeyUsageOutcome): Promise<void> {
+  /**
+   * Records a batch of `calls` attempts and how it ended; nothing for an empty batch. Inside `tx`
+   * when given (a backfill page: the usage commits with the page, never without it, never twice).
+   */
+  async recordUsage(calls: number, outcome: KeyUsageOutcome, tx?: Tx): Promise<void> {
     if (calls === 0) return;
     const { tenantId, jobId, jobKind, key } = this.scope;
-    await this.usage.record({ tenantId, jobId, jobKind, key, calls, outcome });
+    await this.usage.record({ tenantId, jobId, jobKind, key, calls, outcome }, tx);
   }
 }
 
