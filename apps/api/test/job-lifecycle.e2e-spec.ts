@@ -276,6 +276,8 @@ describe('Job lifecycle under faults (e2e, real worker processes)', () => {
     await rig.startWorker();
     const jobId = (await rig.startBackfill(a.workspaceId)).body.jobId;
     await gate.waitForHeld(CONCURRENCY * 2);
+    // the page before the held one commits first (a commit after the move would be fenced off)
+    await api.waitForBackfill(jobId, (v) => v.counters.recordsProcessed === COMMITTED, 30_000);
     const blocked = await api.request<ApiErrorBody>('POST', `/v1/workspaces/${a.workspaceId}/transfer`, { body: { tenantId: b.id } });
     expect(blocked.status).toBe(409);
     expect(blocked.body.error.code).toBe('TRANSFER_BLOCKED_BY_ACTIVE_JOB');
