@@ -18,6 +18,7 @@ import { createTestDatabase, deleteRedisPrefix, Factories, testEnv } from '#libs
 import { createApiApp } from '../apps/api/src/bootstrap.js';
 import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.js';
 import { fmt } from './stats.js';
+import { insertRecords } from './records.js';
 import { startSimulatorProcess } from './simulator-process.js';
 
 /**
@@ -361,20 +362,6 @@ async function seedGraph(prisma: PrismaService, workspaceId: string, mentions: n
            (SELECT count(*)::int FROM entity_mentions WHERE workspace_id = ${workspaceId}::uuid) AS mentions,
            (SELECT max(n)::int FROM (SELECT count(*) AS n FROM entity_mentions WHERE workspace_id = ${workspaceId}::uuid GROUP BY entity_id) m) AS max_mentions`;
   return { entities: stats.entities, relationships: stats.relationships, mentions: stats.mentions, maxMentions: stats.max_mentions };
-}
-
-/** Generated inside Postgres, as in bench/backfill.ts. */
-async function insertRecords(prisma: PrismaService, workspaceId: string, count: number): Promise<void> {
-  await prisma.$executeRaw`
-    INSERT INTO source_records (id, workspace_id, source, external_id, from_addr, to_addr, subject, body, sent_at)
-    SELECT gen_random_uuid(), ${workspaceId}::uuid, 'api', 'bench-' || i, 'sender' || (i % 50) || '@example.test',
-           'team' || (i % 7) || '@example.test', 'Update ' || i,
-           (ARRAY['Alice Johnson','Bob Smith','Carol Diaz','Dan Okafor','Eve Martin','Frank Liu'])[1 + i % 6] || ' from ' ||
-           (ARRAY['Acme Corp','Globex Inc','Initech Ltd','Umbrella Group'])[1 + i % 4] || ' met ' ||
-           (ARRAY['Grace Hopper','Hana Sato','Ivan Petrov','Julia Roberts','Ken Adams'])[1 + i % 5] || ' about Project ' || (i % 997) ||
-           E'.\\nThey agreed to follow up with Stark Labs next week.',
-           timestamp '2026-01-01' + i * interval '1 minute'
-    FROM generate_series(1, ${count}::int) AS i`;
 }
 
 function spawnChild(main: string, flags: readonly string[], env: Record<string, string | undefined>): ChildProcess {

@@ -120,6 +120,20 @@ class Rig {
     return { view, content: await graphContent(this.api, workspaceId) };
   }
 
+  /**
+   * A backfill of a fresh workspace run by a new worker, held mid-run: the pages before HELD_PAGE
+   * committed, HELD_PAGE's calls waiting at `gate`.
+   */
+  async heldMidRun() {
+    const { workspaceId } = await this.workspace();
+    const gate = this.simulator.gate({ marker: pageMarker(HELD_PAGE) });
+    const worker = await this.startWorker();
+    const jobId = (await this.startBackfill(workspaceId)).body.jobId;
+    await gate.waitForHeld(CONCURRENCY);
+    await this.api.waitForBackfill(jobId, (v) => v.counters.recordsProcessed === COMMITTED, 30_000);
+    return { workspaceId, gate, worker, jobId };
+  }
+
   /** Open gates that count each earlier page's provider calls from now on. */
   countCommittedPages() {
     return pages.slice(0, HELD_PAGE - 1).map((page) => {
@@ -325,14 +339,9 @@ describe('Job lifecycle when Redis restarts without persistence (e2e, private Re
   }, 60_000);
 
   it('a job Redis lost is settled WORKER_LOST by the reconciler; a new backfill resumes it; no process restarted', async () => {
-    const { api, simulator } = rig;
+    const { api } = rig;
     const reference = await rig.reference();
-    const { workspaceId } = await rig.workspace();
-    const gate = simulator.gate({ marker: pageMarker(HELD_PAGE) });
-    const worker = await rig.startWorker();
-    const jobId = (await rig.startBackfill(workspaceId)).body.jobId;
-    await gate.waitForHeld(CONCURRENCY);
-    await api.waitForBackfill(jobId, (v) => v.counters.recordsProcessed === COMMITTED, 30_000);
+    const { workspaceId, gate, worker, jobId } = await rig.heldMidRun();
 
     await redis.restart();
     // the run sees its lock gone with the rest of Redis and stops before its held page can commit
@@ -397,14 +406,9 @@ describe('Job lifecycle when Postgres stops for 10 s (e2e, private Postgres)', (
   }, 60_000);
 
   it('the worker stays up and resumes the job when Postgres returns; the API answers 503 meanwhile', async () => {
-    const { api, simulator } = rig;
+    const { api } = rig;
     const reference = await rig.reference();
-    const { workspaceId } = await rig.workspace();
-    const gate = simulator.gate({ marker: pageMarker(HELD_PAGE) });
-    const worker = await rig.startWorker();
-    const jobId = (await rig.startBackfill(workspaceId)).body.jobId;
-    await gate.waitForHeld(CONCURRENCY);
-    await api.waitForBackfill(jobId, (v) => v.counters.recordsProcessed === COMMITTED, 30_000);
+    const { workspaceId, gate, worker, jobId } = await rig.heldMidRun();
 
     await postgres.stop('immediate');
     // the held page's answers arrive while Postgres is away: its write fails, the job waits for the database
