@@ -12,6 +12,7 @@ import { AppError, ErrorCode } from '#libs/common';
 import type { AppConfig } from '#libs/config';
 import type { LoggingOptions } from '#libs/logging';
 import { ApiModule } from './api.module.js';
+import { graphReadGate } from './http/graph-read-gate.js';
 import { contentTypeOf, isUploadPath, UPLOAD_LIMIT_BYTES } from './records/records.dto.js';
 
 const BYOK_HEADERS = ['Authorization', 'Content-Type', 'X-API-Key', 'X-User-Provider', 'X-User-Api-Key', 'X-Request-Id'];
@@ -20,6 +21,7 @@ const BYOK_HEADERS = ['Authorization', 'Content-Type', 'X-API-Key', 'X-User-Prov
 export async function createApiApp(config: AppConfig, logging: LoggingOptions = {}): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config, logging), { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
+  app.use(graphReadGate(config.graph.maxConcurrentRequests));
   // a body the JSON parser will not read would reach the handlers as no body at all (its fields
   // silently dropped): refused instead, before anything is parsed
   app.use((req: Request, _res: Response, next: NextFunction) => {

@@ -68,6 +68,7 @@ const envSchema = z.object({
   GRAPH_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(4),
   GRAPH_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(5_000),
   GRAPH_PAGE_CACHE_MB: z.coerce.number().min(0).max(4_096).default(32),
+  GRAPH_MAX_CONCURRENT_REQUESTS: z.coerce.number().int().min(1).max(10_000).default(8),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -124,6 +125,8 @@ export interface GraphTuning {
   statementTimeoutMs: number;
   /** Bytes of graph pages cached in process (0 turns the cache off). */
   pageCacheBytes: number;
+  /** Graph requests an API process works on at once; later ones wait their turn (FIFO) before any of their work runs. */
+  maxConcurrentRequests: number;
 }
 
 /**
@@ -216,6 +219,7 @@ export class AppConfig {
         poolSize: e.GRAPH_DATABASE_POOL_SIZE,
         statementTimeoutMs: e.GRAPH_STATEMENT_TIMEOUT_MS,
         pageCacheBytes: Math.floor(e.GRAPH_PAGE_CACHE_MB * 1024 * 1024),
+        maxConcurrentRequests: e.GRAPH_MAX_CONCURRENT_REQUESTS,
       },
     });
   }

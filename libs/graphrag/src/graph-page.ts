@@ -39,10 +39,10 @@ export interface TaggedGraphPage {
   /** A strong HTTP entity tag: the workspace's graph version and the query. */
   etag: string;
   /**
-   * The GraphPage as JSON text, serialized once per cached page rather than once per answer; absent
-   * when the caller's If-None-Match already names this page (HTTP 304).
+   * The GraphPage as UTF-8 JSON bytes, serialized once per cached page rather than once per answer;
+   * absent when the caller's If-None-Match already names this page (HTTP 304).
    */
-  json?: string;
+  json?: Buffer;
 }
 
 export interface GraphReadOptions {

@@ -134,16 +134,17 @@ function encodeCursor(last: { normalizedName: string; id: string }): string {
 }
 
 function decodeCursor(cursor: string): { normalizedName: string; id: string } {
-  const invalid = new ValidationFailedError('cursor is not one this API returned; start again without it');
-  if (!/^[A-Za-z0-9_-]{1,2048}$/.test(cursor)) throw invalid;
+  // an error is built only when thrown: its stack trace costs more than the decoding
+  const invalid = () => new ValidationFailedError('cursor is not one this API returned; start again without it');
+  if (!/^[A-Za-z0-9_-]{1,2048}$/.test(cursor)) throw invalid();
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw invalid;
+    throw invalid();
   }
-  if (!Array.isArray(value) || value.length !== 2) throw invalid;
+  if (!Array.isArray(value) || value.length !== 2) throw invalid();
   const [normalizedName, id] = value as unknown[];
-  if (typeof normalizedName !== 'string' || normalizedName.includes('\u0000') || !isUuid(id)) throw invalid;
+  if (typeof normalizedName !== 'string' || normalizedName.includes('\u0000') || !isUuid(id)) throw invalid();
   return { normalizedName, id };
 }

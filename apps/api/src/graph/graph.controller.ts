@@ -25,20 +25,21 @@ export class GraphController {
     @UuidParam('workspaceId') workspaceId: string,
     @ValidQuery(graphQuery) query: GraphQuery,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<string | undefined> {
+    @Res() response: Response,
+  ): Promise<void> {
     await this.access.resolve(principal, workspaceId);
     const { etag, json } = await this.graph.page(workspaceId, query, { signal: clientAbortSignal(response), ifNoneMatch });
     // private: the answer depends on the caller's token
     response.setHeader('Cache-Control', 'private, no-cache');
     response.setHeader('ETag', etag);
     if (json === undefined) {
-      response.status(HttpStatus.NOT_MODIFIED);
-      return undefined;
+      response.status(HttpStatus.NOT_MODIFIED).end();
+      return;
     }
-    // the page's JSON text as the cache keeps it: serialized once, not on every answer
+    // the page's JSON bytes as the cache keeps them: serialized and encoded once, not on every answer
+    // (written here, not returned: Nest would serialize a returned Buffer as an object)
     response.setHeader('Content-Type', 'application/json; charset=utf-8');
-    return json;
+    response.send(json);
   }
 
   @Get('entities/:entityId')

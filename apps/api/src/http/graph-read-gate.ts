@@ -1,0 +1,35 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import pLimit from 'p-limit';
+
+const GRAPH_ROUTE = /^\/v1\/workspaces\/[^/]+\/graph(\/|$)/;
+
+/**
+ * A bulkhead for graph reads: at most `maxConcurrent` graph requests are worked on at once in this
+ * process, the others wait in line (first come, first served) before any of their work (routing,
+ * logging, authentication, the read) runs. Graph pages are the heaviest answers the API writes; under a
+ * crowd of graph readers the event loop would otherwise run every one of them between two steps of any
+ * other request, so a job-status read (two loop turns: the query, then the answer) waited behind
+ * dozens of graph pages twice. A request is in line from its arrival until its answer is written or its
+ * client went away (`close`); one whose client left while waiting is dropped when its turn comes.
+ * Registered first in bootstrap.ts, so nothing runs for a waiting request.
+ */
+export function graphReadGate(maxConcurrent: number): RequestHandler {
+  const limit = pLimit(maxConcurrent);
+  return (req: Request, res: Response, next: NextFunction) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !GRAPH_ROUTE.test(req.path)) {
+      next();
+      return;
+    }
+    void limit(
+      () =>
+        new Promise<void>((done) => {
+          if (req.socket.destroyed) {
+            done();
+            return;
+          }
+          res.once('close', () => done());
+          next();
+        }),
+    );
+  };
+}
