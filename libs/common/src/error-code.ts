@@ -47,6 +47,11 @@ export enum ErrorCode {
   TransferBlockedByActiveJob = 'TRANSFER_BLOCKED_BY_ACTIVE_JOB',
   // the workspace moved to another tenant after the job was started: its key may not touch the new owner's data
   WorkspaceTransferred = 'WORKSPACE_TRANSFERRED',
+  // deletion: a record or tombstone that is not there, a deletion refused while a backfill runs, a deletion job
+  RecordNotFound = 'RECORD_NOT_FOUND',
+  TombstoneNotFound = 'TOMBSTONE_NOT_FOUND',
+  DeletionBlockedByActiveJob = 'DELETION_BLOCKED_BY_ACTIVE_JOB',
+  WorkspaceDeletionNotFound = 'WORKSPACE_DELETION_NOT_FOUND',
   // a graph read ran past GRAPH_STATEMENT_TIMEOUT_MS and Postgres cancelled it
   GraphReadTimeout = 'GRAPH_READ_TIMEOUT',
   // a dependency is down: the same request may succeed shortly (HTTP 503 with Retry-After)

@@ -58,6 +58,7 @@ const envSchema = z.object({
   JOB_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   JOB_RECONCILE_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
   JOB_OUTAGE_PATIENCE_MS: z.coerce.number().int().min(0).max(86_400_000).default(600_000),
+  WORKSPACE_DELETE_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(5_000),
   PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
   PROVIDER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
   PROVIDER_RETRY_BASE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
@@ -101,6 +102,8 @@ export interface JobTuning {
   reconcileGraceMs: number;
   /** How long (ms) a job waits out a database outage (re-queued, no attempt used) before the outage counts as a failed attempt. */
   outagePatienceMs: number;
+  /** Rows a workspace deletion removes per transaction (records: their mentions and failures come with them). */
+  deleteBatchSize: number;
 }
 
 /** What the provider layer may know: where each provider is, and how long and how often to try. */
@@ -207,6 +210,7 @@ export class AppConfig {
         reconcileIntervalMs: e.JOB_RECONCILE_INTERVAL_MS,
         reconcileGraceMs: e.JOB_RECONCILE_GRACE_MS,
         outagePatienceMs: e.JOB_OUTAGE_PATIENCE_MS,
+        deleteBatchSize: e.WORKSPACE_DELETE_BATCH_SIZE,
       },
       providers: {
         baseUrls: Object.freeze(byProvider((p) => e[`${p.toUpperCase()}_BASE_URL` as keyof typeof e] as string | undefined)),

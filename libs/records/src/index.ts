@@ -3,3 +3,5 @@ export * from './source-record.js';
 export * from './record-ingest.service.js';
 export * from './record-source.js';
 export * from './records.module.js';
+export * from './record-tombstone.repository.js';
+export * from './source-record.repository.js';

@@ -59,10 +59,13 @@ export class RecordIngestService {
 
   private async store(workspaceId: string, source: RecordSourceName, valid: IncomingRecord[], rejected: RejectedRecord[]): Promise<IngestResult> {
     let accepted = 0;
+    let deleted = 0;
     for (let i = 0; i < valid.length; i += INSERT_BATCH) {
-      accepted += await this.records.insertMany(workspaceId, source, valid.slice(i, i + INSERT_BATCH));
+      const { inserted, tombstoned } = await this.records.insertMany(workspaceId, source, valid.slice(i, i + INSERT_BATCH));
+      accepted += inserted;
+      deleted += tombstoned;
     }
-    return { accepted, duplicates: valid.length - accepted, rejected };
+    return { accepted, duplicates: valid.length - accepted - deleted, deleted, rejected };
   }
 }
 

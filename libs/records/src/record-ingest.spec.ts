@@ -8,7 +8,7 @@ import type { SourceRecordRepository } from './source-record.repository.js';
 class InMemoryRecords {
   readonly rows = new Map<string, IncomingRecord & { source: RecordSourceName }>();
 
-  insertMany(workspaceId: string, source: RecordSourceName, records: IncomingRecord[]): Promise<number> {
+  insertMany(workspaceId: string, source: RecordSourceName, records: IncomingRecord[]): Promise<{ inserted: number; tombstoned: number }> {
     let inserted = 0;
     for (const record of records) {
       const key = `${workspaceId}/${source}/${record.externalId}`;
@@ -16,7 +16,7 @@ class InMemoryRecords {
       this.rows.set(key, { ...record, source });
       inserted++;
     }
-    return Promise.resolve(inserted);
+    return Promise.resolve({ inserted, tombstoned: 0 });
   }
 }
 
@@ -41,11 +41,13 @@ describe('RecordIngestService.ingest', () => {
     await expect(ingest.ingest('w', JSON.stringify([record('a'), record('b')]), 'json')).resolves.toEqual({
       accepted: 2,
       duplicates: 0,
+      deleted: 0,
       rejected: [],
     });
     await expect(ingest.ingest('w', JSON.stringify({ records: [record('c')] }), 'json')).resolves.toEqual({
       accepted: 1,
       duplicates: 0,
+      deleted: 0,
       rejected: [],
     });
     expect([...records.rows.values()].map((r) => r.source)).toEqual(['api', 'api', 'api']);
@@ -82,6 +84,7 @@ describe('RecordIngestService.ingest', () => {
     expect(result).toEqual({
       accepted: 2,
       duplicates: 0,
+      deleted: 0,
       rejected: [
         { index: 1, code: ErrorCode.InvalidRecord, message: 'externalId is required' },
         { index: 2, code: ErrorCode.InvalidRecord, message: 'externalId is required' },
@@ -100,6 +103,7 @@ describe('RecordIngestService.ingest', () => {
     await expect(ingest.ingest('w', JSON.stringify([record('a'), record('b'), record('b')]), 'json')).resolves.toEqual({
       accepted: 1,
       duplicates: 2,
+      deleted: 0,
       rejected: [],
     });
   });
@@ -110,6 +114,7 @@ describe('RecordIngestService.ingest', () => {
     await expect(ingest.ingest('w', payload, 'ndjson')).resolves.toEqual({
       accepted: 2,
       duplicates: 0,
+      deleted: 0,
       rejected: [{ index: 1, code: ErrorCode.InvalidRecord, message: 'line 3 is not valid JSON' }],
     });
   });
@@ -148,6 +153,7 @@ describe('RecordIngestService.importMbox', () => {
     await expect(ingest.importMbox('w', Buffer.from(mbox))).resolves.toEqual({
       accepted: 1,
       duplicates: 0,
+      deleted: 0,
       rejected: [{ index: 1, code: ErrorCode.InvalidRecord, message: 'message has no valid Date header' }],
     });
     expect(records.rows.get('w/mbox/<m1@example.test>')).toMatchObject({ subject: 'first', body: 'Hello', source: 'mbox' });

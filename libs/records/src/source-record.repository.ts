@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma, PrismaService } from '#libs/database';
+import { Prisma, PrismaService, type Tx } from '#libs/database';
 import type { IncomingRecord, RecordForExtraction, RecordSourceName } from './source-record.js';
 
 /** Owns source_records; scoped by workspace id first. */
@@ -7,22 +7,58 @@ import type { IncomingRecord, RecordForExtraction, RecordSourceName } from './so
 export class SourceRecordRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Inserts what is new; a record already stored under the same external id counts as a duplicate. */
-  async insertMany(workspaceId: string, source: RecordSourceName, records: IncomingRecord[]): Promise<number> {
-    if (records.length === 0) return 0;
-    const { count } = await this.prisma.sourceRecord.createMany({
-      data: records.map((r) => ({
-        workspaceId,
-        source,
-        externalId: r.externalId,
-        fromAddr: r.from,
-        toAddr: r.to,
-        subject: r.subject,
-        body: r.body,
-        sentAt: r.sentAt,
-      })),
-      skipDuplicates: true,
+  /**
+   * Inserts what is new; a record already stored under the same external id counts as a duplicate,
+   * and one whose external id was deleted (tombstoned) is skipped and counted as `tombstoned`.
+   * The workspace row is share-locked first, so a record deletion (which holds it exclusively)
+   * either committed its tombstone before this reads them or starts after these rows exist.
+   */
+  async insertMany(workspaceId: string, source: RecordSourceName, records: IncomingRecord[]): Promise<{ inserted: number; tombstoned: number }> {
+    if (records.length === 0) return { inserted: 0, tombstoned: 0 };
+    return this.prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT 1 FROM workspaces WHERE id = ${workspaceId}::uuid FOR KEY SHARE`;
+      const deleted = await tx.recordTombstone.findMany({
+        where: { workspaceId, source, externalId: { in: records.map((r) => r.externalId) } },
+        select: { externalId: true },
+      });
+      const tombstoned = new Set(deleted.map((t) => t.externalId));
+      const live = records.filter((r) => !tombstoned.has(r.externalId));
+      if (live.length === 0) return { inserted: 0, tombstoned: records.length };
+      const { count } = await tx.sourceRecord.createMany({
+        data: live.map((r) => ({
+          workspaceId,
+          source,
+          externalId: r.externalId,
+          fromAddr: r.from,
+          toAddr: r.to,
+          subject: r.subject,
+          body: r.body,
+          sentAt: r.sentAt,
+        })),
+        skipDuplicates: true,
+      });
+      return { inserted: count, tombstoned: records.length - live.length };
     });
+  }
+
+  /** The records stored under `externalId` (in `source`, or in every source when null), locked for the caller's deleting transaction. */
+  async lockByExternalId(
+    tx: Tx,
+    workspaceId: string,
+    source: RecordSourceName | null,
+    externalId: string,
+  ): Promise<{ id: string; source: string; externalId: string }[]> {
+    const rows = await tx.$queryRaw<{ id: string; source: string; external_id: string }[]>`
+      SELECT id, source, external_id FROM source_records
+      WHERE workspace_id = ${workspaceId}::uuid AND external_id = ${externalId} ${source === null ? Prisma.empty : Prisma.sql`AND source = ${source}`}
+      ORDER BY seq
+      FOR UPDATE`;
+    return rows.map((r) => ({ id: r.id, source: r.source, externalId: r.external_id }));
+  }
+
+  /** Deletes records by id inside the caller's transaction (their mentions and failures must be taken out first). */
+  async deleteByIds(tx: Tx, workspaceId: string, ids: string[]): Promise<number> {
+    const { count } = await tx.sourceRecord.deleteMany({ where: { workspaceId, id: { in: ids } } });
     return count;
   }
 
@@ -42,9 +78,14 @@ export class SourceRecordRepository {
    * always at least one. The byte bound is applied in Postgres (a running sum over the keyset order,
    * on the narrow columns only), so a page of long records never reaches the process whole.
    * `more` says whether records follow the page (one look-ahead row, never its text).
+   * `source` null reads every source in one `seq` order (index (workspace_id, seq)).
    */
-  page(workspaceId: string, source: RecordSourceName, afterSeq: bigint, limit: number, maxBytes: number): Promise<BoundedPage> {
-    return this.boundedPage(Prisma.sql`workspace_id = ${workspaceId}::uuid AND source = ${source} AND seq > ${afterSeq}`, limit, maxBytes);
+  page(workspaceId: string, source: RecordSourceName | null, afterSeq: bigint, limit: number, maxBytes: number): Promise<BoundedPage> {
+    const filter =
+      source === null
+        ? Prisma.sql`workspace_id = ${workspaceId}::uuid AND seq > ${afterSeq}`
+        : Prisma.sql`workspace_id = ${workspaceId}::uuid AND source = ${source} AND seq > ${afterSeq}`;
+    return this.boundedPage(filter, limit, maxBytes);
   }
 
   /** The rows matching `filter` in `seq` order, cut at `limit` records or `maxBytes` of text (at least one). */

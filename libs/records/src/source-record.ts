@@ -3,6 +3,12 @@ import { z } from 'zod';
 export const RECORD_SOURCES = ['api', 'mbox'] as const;
 export type RecordSourceName = (typeof RECORD_SOURCES)[number];
 
+/** Every source of a workspace at once: what a backfill reads unless it names one. */
+export const ALL_SOURCES = 'all';
+/** What a backfill reads: one source, or all of them. */
+export const RECORD_SCOPES = [ALL_SOURCES, ...RECORD_SOURCES] as const;
+export type RecordScope = (typeof RECORD_SCOPES)[number];
+
 const MAX_BODY_CHARS = 200_000;
 
 // Postgres text cannot hold NUL: such a row must be rejected on its own, not fail its whole batch
@@ -53,6 +59,8 @@ export interface RejectedRecord {
 export interface IngestResult {
   accepted: number;
   duplicates: number;
+  /** Valid records skipped because their external id was deleted (a tombstone): they stay deleted. */
+  deleted: number;
   rejected: RejectedRecord[];
 }
 

@@ -26,6 +26,9 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.SettingNotFound:
     case ErrorCode.BackfillNotFound:
     case ErrorCode.AiJobNotFound:
+    case ErrorCode.RecordNotFound:
+    case ErrorCode.TombstoneNotFound:
+    case ErrorCode.WorkspaceDeletionNotFound:
       return HttpStatus.NOT_FOUND;
     case ErrorCode.SubdomainTaken:
     case ErrorCode.BackfillAlreadyActive:
@@ -51,6 +54,7 @@ export function httpStatusOf(code: ErrorCode): number {
       return HttpStatus.UNPROCESSABLE_ENTITY;
     case ErrorCode.BackfillNothingToRetry:
     case ErrorCode.TransferBlockedByActiveJob:
+    case ErrorCode.DeletionBlockedByActiveJob:
       return HttpStatus.CONFLICT;
     // job outcomes stored on the row, never an answer to a request
     case ErrorCode.WorkerLost:

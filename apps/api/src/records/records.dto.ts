@@ -28,6 +28,10 @@ export function contentTypeOf(req: IncomingMessage): ContentType {
 export const ingestResultView = z.object({
   accepted: z.number().int().meta({ description: 'Records stored by this request' }),
   duplicates: z.number().int().meta({ description: 'Valid records already stored under the same externalId (nothing changed)' }),
+  deleted: z.number().int().meta({
+    description:
+      'Valid records skipped because their externalId was deleted (DELETE .../records/:externalId left a tombstone); lift it with DELETE .../tombstones/:externalId to upload it again',
+  }),
   rejected: z.array(
     z.object({
       index: z.number().int().meta({ description: 'Position of the record in the upload (0-based; NDJSON blank lines are not counted)' }),
