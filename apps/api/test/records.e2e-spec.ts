@@ -82,7 +82,12 @@ describe('Records and mbox imports (e2e)', () => {
       const body = [JSON.stringify(record('a')), '{"externalId": "broken",', JSON.stringify(record('c')), ''].join('\r\n');
       const res = await postRecords(workspaceId, body, contentType);
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ accepted: 2, duplicates: 0, deleted: 0, rejected: [{ index: 1, code: 'INVALID_RECORD', message: 'line 2 is not valid JSON' }] });
+      expect(res.body).toEqual({
+        accepted: 2,
+        duplicates: 0,
+        deleted: 0,
+        rejected: [{ index: 1, code: 'INVALID_RECORD', message: 'line 2 is not valid JSON' }],
+      });
       expect((await stored(workspaceId)).map((r) => r.externalId)).toEqual(['a', 'c']);
     });
 

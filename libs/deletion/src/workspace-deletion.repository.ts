@@ -26,7 +26,10 @@ export class WorkspaceDeletionRepository {
 
   /** Every deletion that has not ended, for the reconciler. */
   unfinished(): Promise<UnfinishedJob[]> {
-    return this.prisma.workspaceDeletion.findMany({ where: { status: { in: [...ACTIVE_DELETION_STATUSES] } }, select: { id: true, updatedAt: true } });
+    return this.prisma.workspaceDeletion.findMany({
+      where: { status: { in: [...ACTIVE_DELETION_STATUSES] } },
+      select: { id: true, updatedAt: true },
+    });
   }
 
   /** A run takes an unfinished deletion; null when it has ended. */

@@ -41,7 +41,11 @@ export class WorkspaceDeletionService {
 
     // refused before anything is cancelled; the check is repeated under the workspace's lock below
     const active = await this.backfills.listActive(workspaceId);
-    if (active.length > 0 && !options.cancelActive) throw new DeletionBlockedByActiveJobError(active.map((b) => b.id), 'workspace');
+    if (active.length > 0 && !options.cancelActive)
+      throw new DeletionBlockedByActiveJobError(
+        active.map((b) => b.id),
+        'workspace',
+      );
     if (active.length > 0) {
       const cancelled = await this.backfillService.cancelActive(workspaceId);
       this.logger.log({ workspaceId, backfills: cancelled }, 'Cancelled active backfills before a workspace deletion');

@@ -30,7 +30,13 @@ export class StoredRecordSource implements RecordSource {
   ) {}
 
   async fetchPage(cursor: string | null, limit: number, maxBytes: number): Promise<RecordPage> {
-    const { records, more } = await this.records.page(this.workspaceId, this.name === ALL_SOURCES ? null : this.name, cursor ? BigInt(cursor) : 0n, limit, maxBytes);
+    const { records, more } = await this.records.page(
+      this.workspaceId,
+      this.name === ALL_SOURCES ? null : this.name,
+      cursor ? BigInt(cursor) : 0n,
+      limit,
+      maxBytes,
+    );
     const last = records.at(-1);
     return { records, nextCursor: more && last ? last.seq.toString() : null };
   }

@@ -75,8 +75,8 @@ export function backfillsPage(context: AppContext): Page {
       h(
         'tr',
         null,
-        ['Created', 'Source', 'Status', 'Records processed', 'Records failed', 'Entities', 'Relationships', 'Provider and key', 'Failure', ''].map((label) =>
-          h('th', { scope: 'col' }, label),
+        ['Created', 'Source', 'Status', 'Records processed', 'Records failed', 'Entities', 'Relationships', 'Provider and key', 'Failure', ''].map(
+          (label) => h('th', { scope: 'col' }, label),
         ),
       ),
     ),
