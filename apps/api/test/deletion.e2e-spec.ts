@@ -1,7 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
 import pg from 'pg';
 import { PrismaService } from '#libs/database';
+import { QueueName } from '#libs/queue';
 import type { IngestResult } from '#libs/records';
 import { emailRecords, FAULT_MARKERS, ProviderSimulator, simulatorEnv, WorkerProcess } from '#libs/testing';
 import type { BackfillView } from '../src/backfills/backfill.dto.js';
@@ -348,6 +351,25 @@ describe('Deletion (e2e, real worker processes)', () => {
       } finally {
         await blocker.end();
       }
+    }, 60_000);
+
+    it('is queued again by the reconciler when the queue lost it, and finishes', async () => {
+      for (const worker of workers.splice(0)) await worker.kill('SIGKILL');
+      const { workspaceId } = await workspace();
+      await upload(workspaceId, emailRecords(15));
+      const res = await api.request<WorkspaceDeletionView>('DELETE', `/v1/workspaces/${workspaceId}`);
+      expect(res.status).toBe(202);
+      // Redis loses the entry before any worker took it
+      const queue = api.app.get<Queue>(getQueueToken(QueueName.Deletions));
+      await (await queue.getJob(res.body.id))!.remove();
+      expect(await queue.getJob(res.body.id)).toBeUndefined();
+
+      await startWorker();
+
+      const done = await waitForDeletion(res.body.id);
+      expect(done).toMatchObject({ status: 'succeeded', failure: null, deleted: { records: 15, workspaces: 1 } });
+      expect((await prisma.workspaceDeletion.findUniqueOrThrow({ where: { id: res.body.id } })).requeues).toBe(1);
+      expect(Object.values(await tableCounts(workspaceId)).every((n) => n === 0)).toBe(true);
     }, 60_000);
   });
 });
