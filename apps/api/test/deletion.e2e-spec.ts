@@ -195,6 +195,11 @@ describe('Deletion (e2e, real worker processes)', () => {
       expect(unknown.body.error.code).toBe('RECORD_NOT_FOUND');
       expect((await api.request<ApiErrorBody>('DELETE', `${path}?source=mbox`)).body.error.code).toBe('RECORD_NOT_FOUND');
       expect((await api.request<ApiErrorBody>('DELETE', `${path}?source=nope`)).status).toBe(400);
+      // ids no record can have are refused before any query: NUL, an encoded lone surrogate, too long
+      for (const id of ['%00', 'a%ED%A0%80b', 'x'.repeat(513)]) {
+        const bad = await api.request<ApiErrorBody>('DELETE', `/v1/workspaces/${workspaceId}/records/${id}`);
+        expect([id.slice(0, 12), bad.status]).toEqual([id.slice(0, 12), 400]);
+      }
       const stranger = await api.newTenantToken((await api.newTenant()).id);
       expect((await api.request<ApiErrorBody>('DELETE', path, { token: stranger })).body.error.code).toBe('WORKSPACE_NOT_FOUND');
       expect(await prisma.sourceRecord.count({ where: { workspaceId } })).toBe(1);
