@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { compile } from 'html-to-text';
 import { DateTime } from 'luxon';
 import {
@@ -26,6 +27,10 @@ export interface ParsedMessage {
  * about 0.2 s per million characters on this event loop, and the body keeps at most MAX_BODY_CHARS anyway.
  */
 export const MAX_HTML_CHARS_TO_CONVERT = 1_000_000;
+
+// how much of the raw message mailparser is given at a time, and so about the most of an attachment
+// that is decoded at once (bytes)
+const INPUT_SLICE_BYTES = 64 * 1024;
 
 // a Date outside these years is a broken clock or a typo (0000, 20255), not a real send time; Postgres
 // itself would refuse a year before 4713 BC or after 294276 AD with a 500
@@ -70,9 +75,10 @@ const htmlToText = compile({
  *   links kept as "text [url]"). HTML past MAX_HTML_CHARS_TO_CONVERT characters is not converted; the
  *   text is cut to MAX_BODY_CHARS characters (truncated, not rejected: a long thread's people are at its
  *   start, and rejecting would lose the whole message).
- * - Attachments are read as streams with mailparser's MailParser and discarded chunk by chunk: no
- *   attachment byte is kept, so a 30 MB PDF costs one chunk of memory, not 30 MB. (Text parts are held
- *   by mailparser whole; they are bounded by `raw`, which the caller caps.)
+ * - Attachments: mailparser's streaming MailParser (not simpleParser, which buffers every attachment)
+ *   is fed `raw` in 64 KB slices, and each attachment stream is drained and discarded chunk by chunk;
+ *   no attachment byte outlives its chunk, so a 30 MB PDF costs one chunk of memory, not 30 MB. Text
+ *   parts are held by mailparser whole; they are bounded by `raw`, which the caller caps.
  * - Date: the Date header read from the raw header lines as RFC 5322 section 3.3 date-time (obsolete
  *   zones and two-digit years included, a wrong day-of-week ignored). When it is missing, unreadable
  *   (`23.03.2015 10:00`, an RFC 2047 encoded word, garbage) or outside the years 1900-2200 (Postgres
@@ -123,13 +129,24 @@ async function readMail(raw: Buffer): Promise<ReadMail> {
     checksumAlgo: false,
     maxHtmlLengthToParse: MAX_HTML_CHARS_TO_CONVERT,
   });
-  parser.end(raw);
+  // fed in slices: given one Buffer, mailparser decodes a base64 attachment in one piece, allocating
+  // all of it at once however the content stream is then read
+  const source = Readable.from(slices(raw, INPUT_SLICE_BYTES));
+  source.pipe(parser);
   let content: MessageText | undefined;
-  for await (const part of parser as AsyncIterable<AttachmentStream | MessageText>) {
-    if (part.type === 'attachment') await discard(part);
-    else content = part;
+  try {
+    for await (const part of parser as AsyncIterable<AttachmentStream | MessageText>) {
+      if (part.type === 'attachment') await discard(part);
+      else content = part;
+    }
+  } finally {
+    source.destroy();
   }
   return { parser, headerLines: parser.headerLines || [], content };
+}
+
+function* slices(bytes: Buffer, size: number): Generator<Buffer> {
+  for (let start = 0; start < bytes.length; start += size) yield bytes.subarray(start, start + size);
 }
 
 /** The parser waits for every attachment to be read and released before it goes on. */
