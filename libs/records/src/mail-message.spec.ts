@@ -129,6 +129,21 @@ describe('parseMailMessage: text from HTML', () => {
     expect(text).toContain('Margaret Hamilton');
   });
 
+  it('rejects a message whose HTML nests deeper than 1,000 elements instead of converting it (quadratic in htmlparser2)', async () => {
+    const deep = mail([DATE, 'Content-Type: text/html; charset=utf-8'], `${'<div>'.repeat(200_000)}Grace`);
+    await expect(parseMailMessage(deep, 4)).resolves.toEqual({
+      index: 4,
+      code: ErrorCode.InvalidRecord,
+      error: 'message HTML is nested deeper than 1000 elements',
+    });
+    // depth is what counts: as many elements side by side, or unclosed cells and paragraphs, convert
+    const wide = mail(
+      [DATE, 'Content-Type: text/html; charset=utf-8'],
+      `${'<div>a</div>'.repeat(2_000)}${'<td>b'.repeat(2_000)}<!-- ${'<div>'.repeat(2_000)} -->`,
+    );
+    await expect(parseMailMessage(wide, 0)).resolves.toMatchObject({ record: { body: expect.stringMatching(/^a\na\n[\s\S]*b$/) } });
+  });
+
   it('converts only the first MAX_HTML_CHARS_TO_CONVERT characters of a huge HTML part', async () => {
     const filler = '<p>filler</p>'.repeat(Math.ceil(MAX_HTML_CHARS_TO_CONVERT / 13));
     const text = await bodyOf(mail([DATE, 'Content-Type: text/html; charset=utf-8'], `<p>Early Person</p>${filler}<p>Late Person</p>`));
@@ -274,5 +289,13 @@ describe('parseMailMessage: headers', () => {
       sentAt: new Date('2025-01-06T09:00:00Z'),
     });
     expect((await parseMailMessage(raw, 1)).record?.externalId).toBe(first.record?.externalId);
+  });
+
+  it('takes an empty Message-ID ("<>") as none, so such messages are not duplicates of each other', async () => {
+    const raw = (text: string) => Buffer.from(`Message-ID: <>\r\n${DATE}\r\n\r\n${text}`);
+    const [one, two] = await Promise.all([parseMailMessage(raw('one'), 0), parseMailMessage(raw('two'), 1)]);
+    expect(one.record?.externalId).toMatch(/^sha256:/);
+    expect(two.record?.externalId).toMatch(/^sha256:/);
+    expect(one.record?.externalId).not.toBe(two.record?.externalId);
   });
 });

@@ -12,6 +12,7 @@ import {
   type StructuredHeader,
 } from 'mailparser';
 import { ErrorCode } from '#libs/common';
+import { exceedsNestingDepth } from './html-nesting.js';
 import { type IncomingRecord, MAX_BODY_CHARS } from './source-record.js';
 
 /** One message of an import: the record it becomes, or why it was rejected (`code` from ErrorCode). */
@@ -46,16 +47,20 @@ const MAX_EXTERNAL_ID_CHARS = 512;
 const HEADINGS = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'th'];
 const TABLE_PARTS = ['table', 'thead', 'tbody', 'tfoot', 'tr', 'td', 'th'];
 
+// deeper HTML is refused rather than converted (see exceedsNestingDepth); Chrome's own parser flattens
+// anything past 512 levels, so no real message comes near
+const MAX_HTML_DEPTH = 1_000;
+
 // tuned for records read by an extraction model rather than for a terminal: no wrapping, names keep
-// their case in headings, no-break spaces are spaces, every table cell on its own line (a layout table's cells otherwise run
-// together: "Dave JonesCFO"), images dropped (their alt text is mostly "logo"), a link keeps its
-// address in brackets unless the text already shows it; html-to-text drops <head>, <script> and
-// <style> and decodes entities by default
+// their case in headings, no-break spaces are spaces, every table cell on its own line (a layout
+// table's cells otherwise run together: "Dave JonesCFO"), images dropped (their alt text is mostly
+// "logo"), a link keeps its address in brackets unless the text already shows it; html-to-text drops
+// <head>, <script> and <style> and decodes entities by default
 const htmlToText = compile({
   wordwrap: false,
   // &nbsp; between a first and a last name is still one space to whoever reads the name
   whitespaceCharacters: ' \t\r\n\f\u200b\u00a0',
-  limits: { maxInputLength: MAX_HTML_CHARS_TO_CONVERT, maxDepth: 1_000 },
+  limits: { maxInputLength: MAX_HTML_CHARS_TO_CONVERT, maxDepth: MAX_HTML_DEPTH },
   selectors: [
     { selector: 'img', format: 'skip' },
     { selector: 'a', options: { hideLinkHrefIfSameAsText: true, ignoreHref: false } },
@@ -72,7 +77,8 @@ const htmlToText = compile({
  * - Text: the message's text/plain parts; when they are empty (an HTML-only message, a
  *   multipart/alternative without text/plain, multipart/related, multipart/mixed with an HTML part and
  *   attachments), its HTML converted by html-to-text (scripts and styles dropped, entities decoded,
- *   links kept as "text [url]"). HTML past MAX_HTML_CHARS_TO_CONVERT characters is not converted; the
+ *   links kept as "text [url]"). HTML past MAX_HTML_CHARS_TO_CONVERT characters is not converted, and
+ *   HTML nested deeper than 1,000 elements rejects the message (ErrorCode.InvalidRecord); the
  *   text is cut to MAX_BODY_CHARS characters (truncated, not rejected: a long thread's people are at its
  *   start, and rejecting would lose the whole message).
  * - Attachments: mailparser's streaming MailParser (not simpleParser, which buffers every attachment)
@@ -93,25 +99,27 @@ const htmlToText = compile({
  * @param postmarkDate the date the message was received (an mbox From_ line, an IMAP INTERNALDATE).
  */
 export async function parseMailMessage(raw: Buffer, index: number, postmarkDate?: Date): Promise<ParsedMessage> {
-  let mail: ReadMail;
   try {
-    mail = await readMail(raw);
+    const mail = await readMail(raw);
+    const sentAt = sendDate(mail.headerLines, postmarkDate);
+    if (typeof sentAt === 'string') return { index, error: sentAt, code: ErrorCode.InvalidDate };
+    const body = bodyText(mail);
+    if (body === undefined) return { index, error: `message HTML is nested deeper than ${MAX_HTML_DEPTH} elements`, code: ErrorCode.InvalidRecord };
+    return {
+      index,
+      record: {
+        externalId: messageId(mail.parser) ?? `sha256:${createHash('sha256').update(raw).digest('hex')}`,
+        from: addressText(mail.parser.from, MAX_FROM_CHARS),
+        to: addressText(mail.parser.to, MAX_TO_CHARS),
+        subject: (mail.parser.subject ?? '').slice(0, MAX_SUBJECT_CHARS),
+        body: truncate(body, MAX_BODY_CHARS),
+        sentAt,
+      },
+    };
   } catch {
+    // mailparser refuses a message (a header block over 1 MB, more than 1,000 parts) with an error
     return { index, error: 'message could not be parsed', code: ErrorCode.InvalidRecord };
   }
-  const sentAt = sendDate(mail.headerLines, postmarkDate);
-  if (typeof sentAt === 'string') return { index, error: sentAt, code: ErrorCode.InvalidDate };
-  return {
-    index,
-    record: {
-      externalId: mail.parser.messageId?.slice(0, MAX_EXTERNAL_ID_CHARS) ?? `sha256:${createHash('sha256').update(raw).digest('hex')}`,
-      from: addressText(mail.parser.from, MAX_FROM_CHARS),
-      to: addressText(mail.parser.to, MAX_TO_CHARS),
-      subject: (mail.parser.subject ?? '').slice(0, MAX_SUBJECT_CHARS),
-      body: truncate(bodyText(mail), MAX_BODY_CHARS),
-      sentAt,
-    },
-  };
 }
 
 interface ReadMail {
@@ -155,13 +163,20 @@ async function discard(attachment: AttachmentStream): Promise<void> {
   attachment.release?.();
 }
 
-function bodyText(mail: ReadMail): string {
+// "<>" names no message: taken as an id, every such message would be a duplicate of the first
+function messageId(parser: MailParser): string | undefined {
+  const id = parser.messageId;
+  return id && id.replace(/[<>\s]/g, '') ? id.slice(0, MAX_EXTERNAL_ID_CHARS) : undefined;
+}
+
+/** The body text; undefined when it would come from HTML nested too deep to convert. */
+function bodyText(mail: ReadMail): string | undefined {
   const text = mail.content?.text?.trim() ?? '';
-  const html = mail.content?.html;
+  const html = mail.content?.html?.slice(0, MAX_HTML_CHARS_TO_CONVERT);
   // mailparser converts a lone text/html message itself, with terminal-style options (wrapped at 80
   // columns, upper-case headings); ours are tuned for extraction
-  if (html && (!text || isSinglePartHtml(mail.parser))) return htmlToText(html.slice(0, MAX_HTML_CHARS_TO_CONVERT)).trim();
-  return text;
+  if (!html || (text && !isSinglePartHtml(mail.parser))) return text;
+  return exceedsNestingDepth(html, MAX_HTML_DEPTH) ? undefined : htmlToText(html).trim();
 }
 
 function isSinglePartHtml(parser: MailParser): boolean {
