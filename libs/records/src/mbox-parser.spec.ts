@@ -81,7 +81,7 @@ describe('parseMbox', () => {
   it('reports a message without a Date header by its index instead of failing the archive', async () => {
     const parsed = await parseMbox(message('dated', 'ok') + message('undated', 'no date', ''));
     expect(parsed[0].record).toBeDefined();
-    expect(parsed[1]).toEqual({ index: 1, error: 'message has no valid Date header' });
+    expect(parsed[1]).toEqual({ index: 1, code: 'INVALID_DATE', error: 'message has no Date header, and no valid postmark date' });
   });
 
   it('identifies a message without a Message-ID by its content, the same on every import', async () => {

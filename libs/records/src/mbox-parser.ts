@@ -1,13 +1,5 @@
-import { createHash } from 'node:crypto';
-import { simpleParser, type AddressObject } from 'mailparser';
-import type { IncomingRecord } from './source-record.js';
+import { parseMailMessage, type ParsedMessage } from './mail-message.js';
 import { InvalidMboxError } from './records.errors.js';
-
-export interface ParsedMessage {
-  index: number;
-  record?: IncomingRecord;
-  error?: string;
-}
 
 /**
  * Splits an mbox archive (mboxo or mboxrd: messages separated by "From " lines after a blank line or
@@ -30,8 +22,8 @@ export function* splitMbox(archive: string): Generator<string> {
 }
 
 /**
- * Parses every message with mailparser: headers and the text body (HTML converted to text when there
- * is no text part). A message that cannot become a record is reported with its index, not thrown.
+ * Parses every message with parseMailMessage (see there for text, attachments and dates). A message
+ * that cannot become a record is reported with its index and code, not thrown.
  */
 export async function parseMbox(archive: Buffer | string, maxMessages = Infinity): Promise<ParsedMessage[]> {
   // split as latin1, where one character is one byte, so 8-bit parts reach mailparser byte for byte
@@ -40,36 +32,7 @@ export async function parseMbox(archive: Buffer | string, maxMessages = Infinity
   const results: ParsedMessage[] = [];
   for (const raw of splitMbox(bytes.toString('latin1'))) {
     if (results.length === maxMessages) throw new InvalidMboxError(`At most ${maxMessages} messages per upload`);
-    results.push(await parseMessage(Buffer.from(raw, 'latin1'), results.length));
+    results.push(await parseMailMessage(Buffer.from(raw, 'latin1'), results.length));
   }
   return results;
-}
-
-async function parseMessage(raw: Buffer, index: number): Promise<ParsedMessage> {
-  try {
-    const mail = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true });
-    if (!mail.date || Number.isNaN(mail.date.getTime())) return { index, error: 'message has no valid Date header' };
-    return {
-      index,
-      record: {
-        // a message without a Message-ID is identified by its content, so a re-import stays idempotent
-        externalId: mail.messageId?.slice(0, 512) ?? `sha256:${createHash('sha256').update(raw).digest('hex')}`,
-        from: addresses(mail.from, 1_000),
-        to: addresses(mail.to, 10_000),
-        subject: mail.subject ?? '',
-        body: (mail.text ?? '').trim(),
-        sentAt: mail.date,
-      },
-    };
-  } catch {
-    return { index, error: 'message could not be parsed' };
-  }
-}
-
-function addresses(value: AddressObject | AddressObject[] | undefined, maxChars: number): string {
-  if (!value) return '';
-  return (Array.isArray(value) ? value : [value])
-    .map((a) => a.text)
-    .join(', ')
-    .slice(0, maxChars);
 }

@@ -48,9 +48,15 @@ export class RecordIngestService {
     const rejected: RejectedRecord[] = [];
     const valid: IncomingRecord[] = [];
     for (const message of messages) {
-      const outcome = message.record
-        ? validate({ ...message.record, sentAt: message.record.sentAt.toISOString() })
-        : new Rejection(message.error ?? 'message could not be parsed');
+      if (!message.record) {
+        rejected.push({
+          index: message.index,
+          code: message.code ?? ErrorCode.InvalidRecord,
+          message: message.error ?? 'message could not be parsed',
+        });
+        continue;
+      }
+      const outcome = validate({ ...message.record, sentAt: message.record.sentAt.toISOString() });
       if (outcome instanceof Rejection) rejected.push({ index: message.index, code: ErrorCode.InvalidRecord, message: outcome.message });
       else valid.push(outcome);
     }

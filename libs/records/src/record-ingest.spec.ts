@@ -154,7 +154,7 @@ describe('RecordIngestService.importMbox', () => {
       accepted: 1,
       duplicates: 0,
       deleted: 0,
-      rejected: [{ index: 1, code: ErrorCode.InvalidRecord, message: 'message has no valid Date header' }],
+      rejected: [{ index: 1, code: ErrorCode.InvalidDate, message: 'message has no Date header, and no valid postmark date' }],
     });
     expect(records.rows.get('w/mbox/<m1@example.test>')).toMatchObject({ subject: 'first', body: 'Hello', source: 'mbox' });
     await expect(ingest.importMbox('w', Buffer.from(mbox))).resolves.toMatchObject({ accepted: 0, duplicates: 1 });

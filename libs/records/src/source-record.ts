@@ -9,7 +9,8 @@ export const ALL_SOURCES = 'all';
 export const RECORD_SCOPES = [ALL_SOURCES, ...RECORD_SOURCES] as const;
 export type RecordScope = (typeof RECORD_SCOPES)[number];
 
-const MAX_BODY_CHARS = 200_000;
+/** The longest body a record may have (UTF-16 code units); mail parsing cuts longer text to this. */
+export const MAX_BODY_CHARS = 200_000;
 
 // Postgres text cannot hold NUL: such a row must be rejected on its own, not fail its whole batch
 const noNul = (field: string) => [(s: string) => !s.includes('\u0000'), `${field} must not contain NUL characters`] as const;
