@@ -278,6 +278,19 @@ describe('Deletion (e2e, real worker processes)', () => {
       );
     });
 
+    it('answers two DELETEs at once with the same job', async () => {
+      const { workspaceId } = await workspace();
+      await upload(workspaceId, emailRecords(5));
+      // no worker meanwhile, so the first job cannot finish (and the workspace row go) before the second request reads it
+      for (const worker of workers.splice(0)) await worker.kill('SIGKILL');
+      const both = await Promise.all([0, 1].map(() => api.request<WorkspaceDeletionView>('DELETE', `/v1/workspaces/${workspaceId}`)));
+      expect(both.map((r) => r.status)).toEqual([202, 202]);
+      expect(both[1].body.id).toBe(both[0].body.id);
+      await startWorker();
+      expect(await waitForDeletion(both[0].body.id)).toMatchObject({ status: 'succeeded', deleted: { records: 5, workspaces: 1 } });
+      expect(await prisma.workspaceDeletion.count({ where: { workspaceId } })).toBe(1);
+    });
+
     it('is refused with 409 while a backfill runs (records too); with cancelActive it cancels the backfill and deletes', async () => {
       const { workspaceId } = await workspace();
       await upload(

@@ -15,6 +15,15 @@ export class WorkspaceDeletionRepository {
     return tx.workspaceDeletion.create({ data: { workspaceId, tenantId } });
   }
 
+  /** As `create`, for a resumed deletion: null when the workspace already has an unfinished one (a partial unique index decides). */
+  async createUnlessActive(tx: Tx, workspaceId: string, tenantId: string): Promise<WorkspaceDeletion | null> {
+    const rows = await tx.$queryRaw<{ id: string }[]>`
+      INSERT INTO workspace_deletions (id, workspace_id, tenant_id) VALUES (gen_random_uuid(), ${workspaceId}::uuid, ${tenantId}::uuid)
+      ON CONFLICT (workspace_id) WHERE status IN ('queued', 'running') DO NOTHING
+      RETURNING id`;
+    return rows[0] ? tx.workspaceDeletion.findUnique({ where: { id: rows[0].id } }) : null;
+  }
+
   findById(deletionId: string): Promise<WorkspaceDeletion | null> {
     return this.prisma.workspaceDeletion.findUnique({ where: { id: deletionId } });
   }

@@ -50,15 +50,23 @@ export class WorkspaceDeletionService {
       const cancelled = await this.backfillService.cancelActive(workspaceId);
       this.logger.log({ workspaceId, backfills: cancelled }, 'Cancelled active backfills before a workspace deletion');
     }
-    const deletion = await this.transactions.run(async (tx) => {
-      const live = await this.workspaces.lockLive(tx, workspaceId);
-      const stillActive = await this.backfills.activeIds(tx, workspaceId);
-      if (stillActive.length > 0 && !options.cancelActive) throw new DeletionBlockedByActiveJobError(stillActive, 'workspace');
-      // a running one stops at its next page; the fence refuses any page of a deleted workspace meanwhile
-      await this.backfills.requestCancelAll(tx, workspaceId);
-      await this.workspaces.markDeleted(tx, workspaceId);
-      return this.deletions.create(tx, workspaceId, live.tenantId);
-    });
+    let deletion: WorkspaceDeletion;
+    try {
+      deletion = await this.transactions.run(async (tx) => {
+        const live = await this.workspaces.lockLive(tx, workspaceId);
+        const stillActive = await this.backfills.activeIds(tx, workspaceId);
+        if (stillActive.length > 0 && !options.cancelActive) throw new DeletionBlockedByActiveJobError(stillActive, 'workspace');
+        // a running one stops at its next page; the fence refuses any page of a deleted workspace meanwhile
+        await this.backfills.requestCancelAll(tx, workspaceId);
+        await this.workspaces.markDeleted(tx, workspaceId);
+        return this.deletions.create(tx, workspaceId, live.tenantId);
+      });
+    } catch (error) {
+      // a concurrent DELETE marked it first: answer that deletion
+      const now = error instanceof WorkspaceNotFoundError ? await this.workspaces.findIncludingDeleted(workspaceId) : null;
+      if (now?.deletedAt) return this.resume(now);
+      throw error;
+    }
     await this.workspaces.forget(workspaceId);
     await this.enqueue(deletion);
     this.logger.log({ workspaceId, deletionId: deletion.id }, 'Workspace deletion queued');
@@ -79,7 +87,9 @@ export class WorkspaceDeletionService {
   private async resume(workspace: Workspace): Promise<WorkspaceDeletion> {
     const latest = await this.deletions.findLatest(workspace.id);
     if (latest && (latest.status === WorkspaceDeletionStatus.queued || latest.status === WorkspaceDeletionStatus.running)) return latest;
-    const deletion = await this.transactions.run((tx) => this.deletions.create(tx, workspace.id, workspace.tenantId));
+    const deletion = await this.transactions.run((tx) => this.deletions.createUnlessActive(tx, workspace.id, workspace.tenantId));
+    // another request resumed it first: answer that run
+    if (!deletion) return (await this.deletions.findLatest(workspace.id))!;
     await this.enqueue(deletion);
     this.logger.log({ workspaceId: workspace.id, deletionId: deletion.id }, 'Workspace deletion resumed');
     return deletion;

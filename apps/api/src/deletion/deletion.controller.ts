@@ -92,6 +92,7 @@ export class DeletionController {
     return toWorkspaceDeletionView(deletion);
   }
 
+  /** A workspace deletion's progress: status, rows deleted so far per kind, failure; another tenant's reads as not found. */
   @Get('workspace-deletions/:jobId')
   @ApiOkResponse({ schema: openApiSchema(workspaceDeletionView, 'output') })
   async getDeletion(@CurrentPrincipal() principal: Principal, @UuidParam('jobId') jobId: string): Promise<WorkspaceDeletionView> {
