@@ -3,3 +3,4 @@ export * from './source-record.js';
 export * from './record-ingest.service.js';
 export * from './record-source.js';
 export * from './records.module.js';
+export * from './upload-body.js';
