@@ -71,12 +71,27 @@ const envSchema = z.object({
   GRAPH_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(5_000),
   GRAPH_PAGE_CACHE_MB: z.coerce.number().min(0).max(4_096).default(32),
   GRAPH_MAX_CONCURRENT_REQUESTS: z.coerce.number().int().min(1).max(10_000).default(8),
-  UPLOAD_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(GIB).default(50 * MIB),
-  UPLOAD_DECODED_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(GIB).default(50 * MIB),
+  UPLOAD_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(GIB)
+    .default(50 * MIB),
+  UPLOAD_DECODED_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(GIB)
+    .default(50 * MIB),
   INGEST_MAX_RECORDS: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
   INGEST_MAX_RECORD_BYTES: z.coerce.number().int().min(1_024).max(GIB).default(MIB),
   INGEST_MAX_DEPTH: z.coerce.number().int().min(2).max(1_000).default(32),
-  MBOX_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1_024).max(GIB).default(25 * MIB),
+  MBOX_MAX_MESSAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(GIB)
+    .default(25 * MIB),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];

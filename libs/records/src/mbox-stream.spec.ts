@@ -32,12 +32,15 @@ describe('parsePostmark', () => {
     expect(parsePostmark('From a@example.com Mon Feb  3 25:00:00 2015')).toBeUndefined();
   });
 
-  it.each(['From the desk of the CEO: we ship on Friday.', 'From here on', 'From a@example.com yesterday', 'From  Mon Mar 23 10:00:00 2015', '>From a Mon Mar 23 10:00:00 2015'])(
-    'does not take %p for a postmark',
-    (line) => {
-      expect(parsePostmark(line)).toBeNull();
-    },
-  );
+  it.each([
+    'From the desk of the CEO: we ship on Friday.',
+    'From here on',
+    'From a@example.com yesterday',
+    'From  Mon Mar 23 10:00:00 2015',
+    '>From a Mon Mar 23 10:00:00 2015',
+  ])('does not take %p for a postmark', (line) => {
+    expect(parsePostmark(line)).toBeNull();
+  });
 });
 
 describe('splitMbox', () => {

@@ -143,5 +143,7 @@ class MboxSplitter {
 }
 
 function notMbox(): InvalidMboxError {
-  return new InvalidMboxError('The upload is not an mbox archive: it must start with a From_ line such as "From alice@example.com Mon Mar 23 10:00:00 2015"');
+  return new InvalidMboxError(
+    'The upload is not an mbox archive: it must start with a From_ line such as "From alice@example.com Mon Mar 23 10:00:00 2015"',
+  );
 }

@@ -169,7 +169,10 @@ describe('RecordIngestService.ingest caps, enforced while reading', () => {
     const rows = Array.from({ length: 50 }, (_, i) => record(`r${i}`));
     const text = format === 'json' ? JSON.stringify(rows) : rows.map((r) => JSON.stringify(r)).join('\n');
     const { state, source } = counted(chunked(text, 64));
-    await expect(ingest.ingest('w', source, format)).rejects.toMatchObject({ code: ErrorCode.RecordsLimit, message: expect.stringContaining('record cap') });
+    await expect(ingest.ingest('w', source, format)).rejects.toMatchObject({
+      code: ErrorCode.RecordsLimit,
+      message: expect.stringContaining('record cap'),
+    });
     expect(state.taken).toBeLessThan(Math.ceil(Buffer.byteLength(text) / 64) / 2);
     expect(records.rows.size).toBe(0);
   });
@@ -193,7 +196,10 @@ describe('RecordIngestService.ingest caps, enforced while reading', () => {
     const huge = JSON.stringify(record('big', { body: 'y'.repeat(100_000) }));
     const text = format === 'json' ? `[${huge}]` : huge;
     const { state, source } = counted(chunked(text, 512));
-    await expect(ingest.ingest('w', source, format)).rejects.toMatchObject({ code: ErrorCode.RecordsLimit, message: expect.stringContaining('per-record cap') });
+    await expect(ingest.ingest('w', source, format)).rejects.toMatchObject({
+      code: ErrorCode.RecordsLimit,
+      message: expect.stringContaining('per-record cap'),
+    });
     expect(state.taken).toBeLessThan(10);
   });
 
@@ -203,7 +209,10 @@ describe('RecordIngestService.ingest caps, enforced while reading', () => {
     ['ndjson', `${'['.repeat(2_000)}${']'.repeat(2_000)}`],
   ] as const)('refuses %s nested past the depth cap: %#', async (format, text) => {
     const { ingest } = service({ maxRecordBytes: 100_000 });
-    await expect(ingest.ingest('w', text, format)).rejects.toMatchObject({ code: ErrorCode.RecordsLimit, message: expect.stringContaining('depth cap') });
+    await expect(ingest.ingest('w', text, format)).rejects.toMatchObject({
+      code: ErrorCode.RecordsLimit,
+      message: expect.stringContaining('depth cap'),
+    });
   });
 
   it('takes nesting within the cap and judges the row on its own', async () => {

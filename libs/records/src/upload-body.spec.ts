@@ -89,7 +89,9 @@ describe('formFile', () => {
     const noFile = new FormData();
     noFile.append('file', 'a text field, not a file');
     const missing = await encode(noFile);
-    await expect(read(formFile(body(missing.bytes).stream, missing.headers, 'file', 64 * KB))).rejects.toMatchObject({ code: ErrorCode.ValidationFailed });
+    await expect(read(formFile(body(missing.bytes).stream, missing.headers, 'file', 64 * KB))).rejects.toMatchObject({
+      code: ErrorCode.ValidationFailed,
+    });
     await expect(read(formFile(body(Buffer.from('x')).stream, { 'content-type': 'multipart/form-data' }, 'file', KB))).rejects.toMatchObject({
       code: ErrorCode.ValidationFailed,
     });
