@@ -14,6 +14,7 @@ type MboxLimits = Pick<IngestLimits, 'maxRecords' | 'maxMessageBytes'>;
 /** Blank lines a client may send before the first postmark (bytes); past them the upload is not an mbox. */
 const MAX_PREAMBLE_BYTES = 4096;
 const LF = 10;
+const CR = 13;
 const NEWLINE = Buffer.from('\n');
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -63,8 +64,8 @@ class MboxSplitter {
   private started = false;
   private preambleBytes = 0;
   private previousBlank = true;
-  private lines: Buffer[] = [];
-  private messageBytes = 0;
+  private readonly message: MessageBytes;
+  private messageLines = 0;
   private hasContent = false;
   private postmarkDate: Date | undefined;
   private messages = 0;
@@ -72,7 +73,9 @@ class MboxSplitter {
   private partialBytes = 0;
   private readonly ready: MboxMessage[] = [];
 
-  constructor(private readonly limits: MboxLimits) {}
+  constructor(private readonly limits: MboxLimits) {
+    this.message = new MessageBytes(limits.maxMessageBytes);
+  }
 
   write(chunk: Buffer): MboxMessage[] {
     let from = 0;
@@ -100,9 +103,10 @@ class MboxSplitter {
   }
 
   private line(bytes: Buffer): void {
-    const line = bytes.at(-1) === 13 ? bytes.subarray(0, -1) : bytes;
-    const head = line.toString('latin1', 0, 256);
-    const blank = head.trim() === '' && (line.length <= 256 || line.toString('latin1').trim() === '');
+    const line = bytes.at(-1) === CR ? bytes.subarray(0, -1) : bytes;
+    const blank = isBlank(line);
+    // only a line starting "F" or ">" can be a postmark or quoted: the others are copied as they are
+    const head = line[0] === 0x46 || line[0] === 0x3e ? line.toString('latin1', 0, 256) : '';
     const postmark = this.previousBlank && head.startsWith('From ') ? parsePostmark(line.toString('latin1')) : null;
     if (postmark !== null) {
       this.finishMessage();
@@ -112,9 +116,10 @@ class MboxSplitter {
       this.preambleBytes += bytes.length + 1;
       if (!blank || this.preambleBytes > MAX_PREAMBLE_BYTES) throw notMbox();
     } else {
-      this.lines.push(/^>+From /.test(head) ? line.subarray(1) : line);
-      this.messageBytes += line.length + 1;
-      this.checkSize(0);
+      const kept = /^>+From /.test(head) ? line.subarray(1) : line;
+      this.checkSize(kept.length + 1);
+      if (this.messageLines++ > 0) this.message.append(NEWLINE);
+      this.message.append(kept);
       this.hasContent ||= !blank;
     }
     this.previousBlank = blank;
@@ -123,23 +128,59 @@ class MboxSplitter {
   private checkSize(pending: number): void {
     if (!this.started) {
       if (this.preambleBytes + pending > MAX_PREAMBLE_BYTES) throw notMbox();
-    } else if (this.messageBytes + pending > this.limits.maxMessageBytes) {
+    } else if (this.message.length + pending > this.limits.maxMessageBytes) {
       throw new RecordsLimitError(`A message is larger than ${this.limits.maxMessageBytes} bytes (per-message cap)`);
     }
   }
 
   private finishMessage(): void {
+    const raw = this.message.take();
     if (this.hasContent) {
       this.messages++;
       if (this.messages > this.limits.maxRecords) throw new RecordsLimitError(`At most ${this.limits.maxRecords} messages per upload (record cap)`);
-      const parts = this.lines.flatMap((l, i) => (i === 0 ? [l] : [NEWLINE, l]));
-      this.ready.push({ raw: Buffer.concat(parts), postmarkDate: this.postmarkDate });
+      this.ready.push({ raw, postmarkDate: this.postmarkDate });
     }
-    this.lines = [];
-    this.messageBytes = 0;
+    this.messageLines = 0;
     this.hasContent = false;
     this.postmarkDate = undefined;
   }
+}
+
+/**
+ * One message's bytes, copied into one growing buffer: a message of a million short lines is one
+ * allocation, not a million (each Buffer object costs far more than a short line).
+ */
+class MessageBytes {
+  private buffer = Buffer.alloc(0);
+  length = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  append(bytes: Uint8Array): void {
+    const needed = this.length + bytes.length;
+    if (needed > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, Math.min(Math.max(this.buffer.length * 2, 64 * 1024), this.maxBytes)));
+      this.buffer.copy(grown, 0, 0, this.length);
+      this.buffer = grown;
+    }
+    this.buffer.set(bytes, this.length);
+    this.length = needed;
+  }
+
+  /** The bytes so far, copied out; the builder starts over (its buffer kept, reused by the next message). */
+  take(): Buffer {
+    const bytes = Buffer.from(this.buffer.subarray(0, this.length));
+    this.length = 0;
+    return bytes;
+  }
+}
+
+/** Whether a line holds only whitespace (as String.prototype.trim sees it in latin1). */
+function isBlank(line: Buffer): boolean {
+  for (const byte of line) {
+    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0b && byte !== 0x0c && byte !== 0x0d && byte !== 0xa0) return false;
+  }
+  return true;
 }
 
 function notMbox(): InvalidMboxError {

@@ -6,14 +6,14 @@ import { splitMbox } from './mbox-stream.js';
 import { type IncomingRecord, incomingRecordSchema, type IngestResult, type RecordSourceName, type RejectedRecord } from './source-record.js';
 import { SourceRecordRepository } from './source-record.repository.js';
 
-const INSERT_BATCH = 1_000;
+const INSERT_BATCH = 500;
 
 export type RecordPayloadFormat = 'json' | 'ndjson';
 
 /** An upload's decoded bytes: a stream as the API reads it, or the whole body at once (seeding, scripts). */
-export type UploadBytes = string | Buffer | AsyncIterable<Buffer>;
+export type UploadBytes = string | Buffer | readonly Buffer[] | AsyncIterable<Buffer>;
 
-function chunksOf(body: UploadBytes): AsyncIterable<Buffer> | Buffer[] {
+function chunksOf(body: UploadBytes): AsyncIterable<Buffer> | Iterable<Buffer> {
   if (typeof body === 'string') return [Buffer.from(body, 'utf8')];
   return Buffer.isBuffer(body) ? [body] : body;
 }

@@ -7,23 +7,22 @@ import type { IncomingRecord, RecordForExtraction, RecordSourceName } from './so
 export class SourceRecordRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Inserts what is new; a record already stored under the same external id counts as a duplicate. */
+  /**
+   * Inserts what is new, in the given order (their `seq` follows it); a record already stored under the
+   * same external id, or repeated in `records`, counts as a duplicate. One statement over unnest'ed
+   * arrays: building Prisma's createMany for a thousand rows of text held the event loop for 300 ms.
+   * Answers the number of rows inserted.
+   */
   async insertMany(workspaceId: string, source: RecordSourceName, records: IncomingRecord[]): Promise<number> {
     if (records.length === 0) return 0;
-    const { count } = await this.prisma.sourceRecord.createMany({
-      data: records.map((r) => ({
-        workspaceId,
-        source,
-        externalId: r.externalId,
-        fromAddr: r.from,
-        toAddr: r.to,
-        subject: r.subject,
-        body: r.body,
-        sentAt: r.sentAt,
-      })),
-      skipDuplicates: true,
-    });
-    return count;
+    return this.prisma.$executeRaw(Prisma.sql`
+      INSERT INTO source_records (id, workspace_id, source, external_id, from_addr, to_addr, subject, body, sent_at)
+      SELECT gen_random_uuid(), ${workspaceId}::uuid, ${source}, u.external_id, u.from_addr, u.to_addr, u.subject, u.body, u.sent_at
+      FROM unnest(${records.map((r) => r.externalId)}::text[], ${records.map((r) => r.from)}::text[], ${records.map((r) => r.to)}::text[],
+                  ${records.map((r) => r.subject)}::text[], ${records.map((r) => r.body)}::text[], ${records.map((r) => r.sentAt.toISOString())}::timestamptz[])
+           WITH ORDINALITY AS u(external_id, from_addr, to_addr, subject, body, sent_at, position)
+      ORDER BY u.position
+      ON CONFLICT (workspace_id, source, external_id) DO NOTHING`);
   }
 
   /** Records after `afterSeq` that backfill `backfillId` could not extract, in insertion order, bounded as {@link page} is. */
