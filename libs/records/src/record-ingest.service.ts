@@ -11,7 +11,7 @@ const INSERT_BATCH = 500;
 export type RecordPayloadFormat = 'json' | 'ndjson';
 
 /** An upload's decoded bytes: a stream as the API reads it, or the whole body at once (seeding, scripts). */
-export type UploadBytes = string | Buffer | readonly Buffer[] | AsyncIterable<Buffer>;
+export type UploadBytes = string | Buffer | Iterable<Buffer> | AsyncIterable<Buffer>;
 
 function chunksOf(body: UploadBytes): AsyncIterable<Buffer> | Iterable<Buffer> {
   if (typeof body === 'string') return [Buffer.from(body, 'utf8')];

@@ -147,7 +147,7 @@ describe('RecordIngestService.ingest caps, enforced while reading', () => {
   /** Chunks that count how many were taken, so a test sees the read stop at the cap. */
   function counted(chunks: Buffer[]) {
     const state = { taken: 0 };
-    async function* source() {
+    function* source() {
       for (const chunk of chunks) {
         state.taken++;
         yield chunk;
@@ -332,7 +332,7 @@ describe('RecordIngestService.importMbox', () => {
   it('refuses a body of blank lines as INVALID_MBOX after the first few KB', async () => {
     const { ingest } = service();
     let taken = 0;
-    async function* newlines() {
+    function* newlines() {
       for (let i = 0; i < 1_000; i++) {
         taken++;
         yield Buffer.alloc(1024, '\n');
