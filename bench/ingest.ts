@@ -22,7 +22,7 @@ import { fmt } from './stats.js';
  * scenario minus RSS before it), and for the valid upload records/s and MB/s.
  * Scenarios (issue 13): 8 concurrent 51 KB gzip bombs (50 MB inflated) with a bad token; 50 MB of
  * NDJSON `x\n`; a 50 MB JSON array of `{}`; 50 MB of newlines as mbox; one postmark then 50 MB of
- * newlines as mbox; a valid JSON upload of just under 50 MB (20,000 records).
+ * newlines as mbox; a valid JSON upload and a valid mbox of just under 50 MB (20,000 records each).
  * Targets: /health p99 < 250 ms during every scenario, RSS growth < 200 MB.
  *   npm run bench:ingest
  *   npm run bench:ingest -- --only valid     the scenarios whose name contains "valid"
@@ -109,6 +109,7 @@ async function main(): Promise<void> {
 
     const bomb = gzipSync(Buffer.concat([Buffer.from('['), Buffer.alloc(UPLOAD_BYTES - 2, ' '), Buffer.from(']')]));
     const valid = validUpload(UPLOAD_BYTES - MB / 2, 20_000);
+    const validMbox = validArchive(UPLOAD_BYTES - MB / 2, 20_000);
     const scenarios: { name: string; uploads: Upload[]; valid?: { records: number } }[] = [
       {
         name: `8 concurrent gzip bombs (${fmt(bomb.length / 1024, 0)} KB, 50 MB inflated), bad token`,
@@ -144,6 +145,11 @@ async function main(): Promise<void> {
         name: `valid JSON upload (${fmt(valid.body.length / MB, 1)} MB, ${fmt(valid.records, 0)} records)`,
         uploads: [{ path: records, body: valid.body, headers: { ...auth, 'content-type': 'application/json' } }],
         valid: { records: valid.records },
+      },
+      {
+        name: `valid mbox upload (${fmt(validMbox.body.length / MB, 1)} MB, ${fmt(validMbox.records, 0)} messages)`,
+        uploads: [{ path: mbox, body: validMbox.body, headers: { ...auth, 'content-type': 'application/mbox' } }],
+        valid: { records: validMbox.records },
       },
     ];
 
@@ -293,6 +299,17 @@ function validUpload(bytes: number, count: number): { body: Buffer; records: num
     }),
   );
   return { body: Buffer.from(`[${rows.join(',')}]`), records: count };
+}
+
+/** An mbox archive of `count` plain-text messages of about `bytes` in all. */
+function validArchive(bytes: number, count: number): { body: Buffer; records: number } {
+  const header = (i: number) =>
+    `From alice@example.com Mon Mar 23 10:00:00 2015\nMessage-ID: <msg-${i}@example.com>\nDate: Mon, 23 Mar 2015 10:00:00 +0000\n` +
+    `From: Alice Johnson <alice@example.com>\nTo: Bob Smith <bob@example.com>\nSubject: Update ${i}\nContent-Type: text/plain; charset=utf-8\n\n`;
+  const bodyChars = Math.floor(bytes / count) - header(count).length - 2;
+  const line = 'The renewal with Acme Corp is on track and the pilot starts next week.\n';
+  const body = line.repeat(Math.ceil(bodyChars / line.length)).slice(0, bodyChars);
+  return { body: Buffer.from(Array.from({ length: count }, (_, i) => `${header(i)}${body}\n\n`).join('')), records: count };
 }
 
 function at(sortedMs: number[], q: number): number {
