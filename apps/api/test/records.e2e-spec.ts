@@ -214,7 +214,7 @@ describe('Records and mbox imports (e2e)', () => {
       expect(res.body).toEqual({
         accepted: 3,
         duplicates: 0,
-        rejected: [{ index: 3, code: 'INVALID_RECORD', message: 'message has no valid Date header' }],
+        rejected: [{ index: 3, code: 'INVALID_DATE', message: 'message has no Date header, and no valid postmark date' }],
       });
     }
 

@@ -21,6 +21,8 @@ export enum ErrorCode {
   PlanNotEligible = 'PLAN_NOT_ELIGIBLE',
   InvalidRecord = 'INVALID_RECORD',
   InvalidMbox = 'INVALID_MBOX',
+  // a mail message with no usable send date (Date header and postmark date missing, unreadable or out of range)
+  InvalidDate = 'INVALID_DATE',
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
   ByokHeadersIncomplete = 'BYOK_HEADERS_INCOMPLETE',
   ByokProviderUnknown = 'BYOK_PROVIDER_UNKNOWN',

@@ -71,9 +71,11 @@ export class RecordIngestService {
     let index = 0;
     for await (const message of splitMbox(chunksOf(body), this.limits)) {
       const parsed = await parseMailMessage(message.raw, index++, message.postmarkDate);
-      const outcome = parsed.record
-        ? validate({ ...parsed.record, sentAt: parsed.record.sentAt.toISOString() })
-        : new UnreadableRow(parsed.error ?? 'message could not be parsed');
+      if (!parsed.record) {
+        rejected.push({ index: parsed.index, code: parsed.code ?? ErrorCode.InvalidRecord, message: parsed.error ?? 'message could not be parsed' });
+        continue;
+      }
+      const outcome = validate({ ...parsed.record, sentAt: parsed.record.sentAt.toISOString() });
       if (outcome instanceof UnreadableRow) rejected.push({ index: parsed.index, code: ErrorCode.InvalidRecord, message: outcome.message });
       else valid.push(outcome);
     }

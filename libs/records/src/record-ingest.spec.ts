@@ -249,17 +249,24 @@ describe('RecordIngestService.importMbox', () => {
     '',
     'No date',
     '',
+    'From c@example.test Sun Feb 30 09:00:00 2025',
+    'Message-ID: <m3@example.test>',
+    'Subject: undated, and its postmark date is impossible',
+    '',
+    'No date either',
+    '',
   ].join('\n');
 
-  it('stores parsed messages with source mbox and reports unusable ones by index', async () => {
+  it('stores parsed messages with source mbox, dates a message without Date by its postmark, and reports unusable ones by index', async () => {
     const { ingest, records } = service();
     await expect(ingest.importMbox('w', Buffer.from(mbox))).resolves.toEqual({
-      accepted: 1,
+      accepted: 2,
       duplicates: 0,
-      rejected: [{ index: 1, code: ErrorCode.InvalidRecord, message: 'message has no valid Date header' }],
+      rejected: [{ index: 2, code: ErrorCode.InvalidDate, message: 'message has no Date header, and no valid postmark date' }],
     });
     expect(records.rows.get('w/mbox/<m1@example.test>')).toMatchObject({ subject: 'first', body: 'Hello', source: 'mbox' });
-    await expect(ingest.importMbox('w', Buffer.from(mbox))).resolves.toMatchObject({ accepted: 0, duplicates: 1 });
+    expect(records.rows.get('w/mbox/<m2@example.test>')).toMatchObject({ body: 'No date', sentAt: new Date('2025-01-06T09:00:00Z') });
+    await expect(ingest.importMbox('w', Buffer.from(mbox))).resolves.toMatchObject({ accepted: 0, duplicates: 2 });
   });
 
   it.each([

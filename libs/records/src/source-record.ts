@@ -3,7 +3,8 @@ import { z } from 'zod';
 export const RECORD_SOURCES = ['api', 'mbox'] as const;
 export type RecordSourceName = (typeof RECORD_SOURCES)[number];
 
-const MAX_BODY_CHARS = 200_000;
+/** The longest body a record may have (UTF-16 code units); mail parsing cuts longer text to this. */
+export const MAX_BODY_CHARS = 200_000;
 
 // Postgres text cannot hold NUL: such a row must be rejected on its own, not fail its whole batch
 const noNul = (field: string) => [(s: string) => !s.includes('\u0000'), `${field} must not contain NUL characters`] as const;

@@ -10,6 +10,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.InvalidSettingValue:
     case ErrorCode.InvalidRecord:
     case ErrorCode.InvalidMbox:
+    case ErrorCode.InvalidDate:
     case ErrorCode.ByokHeadersIncomplete:
     case ErrorCode.ByokProviderUnknown:
     case ErrorCode.ByokKeyInvalid:
