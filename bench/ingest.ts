@@ -102,7 +102,10 @@ async function main(): Promise<void> {
     const auth = { authorization: `Bearer ${token}` };
 
     api = spawn(process.execPath, [API_MAIN], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-    api.once('exit', (code, signal) => console.error(`the API process exited (${code ?? signal})`));
+    const child = api;
+    child.once('exit', (code, signal) => {
+      if (!child.killed) console.error(`the API process exited (${code ?? signal})`);
+    });
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitFor(async () => (await probe(baseUrl)) === 200, 'the API process did not start');
     const pid = api.pid!;
