@@ -13,7 +13,7 @@ import type { AppConfig } from '#libs/config';
 import type { LoggingOptions } from '#libs/logging';
 import { ApiModule } from './api.module.js';
 import { graphReadGate } from './http/graph-read-gate.js';
-import { contentTypeOf, isUploadPath, UPLOAD_LIMIT_BYTES } from './records/records.dto.js';
+import { contentTypeOf, isUploadPath } from './records/records.dto.js';
 
 const BYOK_HEADERS = ['Authorization', 'Content-Type', 'X-API-Key', 'X-User-Provider', 'X-User-Api-Key', 'X-Request-Id'];
 
@@ -32,13 +32,9 @@ export async function createApiApp(config: AppConfig, logging: LoggingOptions = 
     }
     next();
   });
+  // Upload routes get no body parser: their handler reads the body as a stream once the guard has
+  // checked the token and the handler the workspace, so no byte is read or inflated for a stranger
   app.useBodyParser('json', { limit: '1mb', type: (req) => !isUploadPath(req) && contentTypeOf(req).mediaType === 'application/json' });
-  // Upload routes get their body as bytes (their controller decides by content type; multipart is left
-  // to multer, after the auth guard). A request without credentials is not even read: the guard refuses it.
-  app.useBodyParser('raw', {
-    limit: UPLOAD_LIMIT_BYTES,
-    type: (req) => isUploadPath(req) && !contentTypeOf(req).mediaType.startsWith('multipart/') && req.headers.authorization !== undefined,
-  });
   app.enableShutdownHooks();
   app.enableCors({ origin: config.corsOrigins.length ? [...config.corsOrigins] : false, allowedHeaders: BYOK_HEADERS, maxAge: 600 });
   app.disable('x-powered-by');

@@ -6,6 +6,8 @@ export enum ErrorCode {
   ValidationFailed = 'VALIDATION_FAILED',
   MalformedJson = 'MALFORMED_JSON',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  // an upload passed one of the ingest caps (records, one record's size, nesting depth, one message's size) while being read
+  RecordsLimit = 'RECORDS_LIMIT',
   Unauthenticated = 'UNAUTHENTICATED',
   Forbidden = 'FORBIDDEN',
   NotFound = 'NOT_FOUND',

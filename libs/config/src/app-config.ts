@@ -8,6 +8,8 @@ export class ConfigError extends Error {
 
 const MASTER_KEY_BYTES = 32;
 const MIN_FINGERPRINT_KEY_BYTES = 32;
+const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const optionalString = z
@@ -70,6 +72,27 @@ const envSchema = z.object({
   GRAPH_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(5_000),
   GRAPH_PAGE_CACHE_MB: z.coerce.number().min(0).max(4_096).default(32),
   GRAPH_MAX_CONCURRENT_REQUESTS: z.coerce.number().int().min(1).max(10_000).default(8),
+  UPLOAD_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(GIB)
+    .default(50 * MIB),
+  UPLOAD_DECODED_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(GIB)
+    .default(50 * MIB),
+  INGEST_MAX_RECORDS: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
+  INGEST_MAX_RECORD_BYTES: z.coerce.number().int().min(1_024).max(GIB).default(MIB),
+  INGEST_MAX_DEPTH: z.coerce.number().int().min(2).max(1_000).default(32),
+  MBOX_MAX_MESSAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(GIB)
+    .default(25 * MIB),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -133,6 +156,25 @@ export interface GraphTuning {
 }
 
 /**
+ * The caps of `POST .../records` and `POST .../imports/mbox`, enforced while the body is read (a cap
+ * passed stops the read at once); all sizes in bytes.
+ */
+export interface IngestLimits {
+  /** Body bytes as sent (before any Content-Encoding is undone). */
+  maxUploadBytes: number;
+  /** Body bytes once gzip or deflate is undone (a 51 KB gzip bomb inflates to 50 MB). */
+  maxDecodedBytes: number;
+  /** Records (JSON, NDJSON) or messages (mbox) per request, invalid ones included. */
+  maxRecords: number;
+  /** One JSON record or NDJSON line, as sent. */
+  maxRecordBytes: number;
+  /** Nesting of arrays and objects in a JSON body, its outer array or envelope included. */
+  maxDepth: number;
+  /** One mbox message, headers and attachments included. */
+  maxMessageBytes: number;
+}
+
+/**
  * The whole configuration, validated once at start-up. Nothing else in the code base reads
  * `process.env`: a provider key in the environment is never a tenant's key.
  */
@@ -155,6 +197,7 @@ export class AppConfig {
   readonly jobs: Readonly<JobTuning>;
   readonly providers: Readonly<ProviderTuning>;
   readonly graph: Readonly<GraphTuning>;
+  readonly ingest: Readonly<IngestLimits>;
 
   private constructor(values: AppConfig) {
     Object.assign(this, values);
@@ -224,6 +267,14 @@ export class AppConfig {
         statementTimeoutMs: e.GRAPH_STATEMENT_TIMEOUT_MS,
         pageCacheBytes: Math.floor(e.GRAPH_PAGE_CACHE_MB * 1024 * 1024),
         maxConcurrentRequests: e.GRAPH_MAX_CONCURRENT_REQUESTS,
+      },
+      ingest: {
+        maxUploadBytes: e.UPLOAD_LIMIT_BYTES,
+        maxDecodedBytes: e.UPLOAD_DECODED_LIMIT_BYTES,
+        maxRecords: e.INGEST_MAX_RECORDS,
+        maxRecordBytes: e.INGEST_MAX_RECORD_BYTES,
+        maxDepth: e.INGEST_MAX_DEPTH,
+        maxMessageBytes: e.MBOX_MAX_MESSAGE_BYTES,
       },
     });
   }

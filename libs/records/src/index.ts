@@ -5,3 +5,4 @@ export * from './record-source.js';
 export * from './records.module.js';
 export * from './record-tombstone.repository.js';
 export * from './source-record.repository.js';
+export * from './upload-body.js';

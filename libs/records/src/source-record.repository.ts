@@ -8,36 +8,32 @@ export class SourceRecordRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /**
-   * Inserts what is new; a record already stored under the same external id counts as a duplicate,
-   * and one whose external id was deleted (tombstoned) is skipped and counted as `tombstoned`.
-   * The workspace row is share-locked first, so a record deletion (which holds it exclusively)
-   * either committed its tombstone before this reads them or starts after these rows exist.
+   * Inserts what is new, in the given order (their `seq` follows it); a record already stored under the
+   * same external id, or repeated in `records`, counts as a duplicate, and one whose external id was
+   * deleted (a tombstone) is skipped and counted as `tombstoned`. The workspace row is share-locked
+   * first, so a record deletion (which holds it exclusively) either committed its tombstone before
+   * this reads them or starts after these rows exist. One statement over unnest'ed arrays: building
+   * Prisma's createMany for a thousand rows of text held the event loop for 300 ms.
    */
   async insertMany(workspaceId: string, source: RecordSourceName, records: IncomingRecord[]): Promise<{ inserted: number; tombstoned: number }> {
     if (records.length === 0) return { inserted: 0, tombstoned: 0 };
     return this.prisma.$transaction(async (tx) => {
       await tx.$queryRaw`SELECT 1 FROM workspaces WHERE id = ${workspaceId}::uuid FOR KEY SHARE`;
-      const deleted = await tx.recordTombstone.findMany({
-        where: { workspaceId, source, externalId: { in: records.map((r) => r.externalId) } },
-        select: { externalId: true },
-      });
-      const tombstoned = new Set(deleted.map((t) => t.externalId));
-      const live = records.filter((r) => !tombstoned.has(r.externalId));
+      const deleted = await tx.$queryRaw<{ external_id: string }[]>`
+        SELECT external_id FROM record_tombstones
+        WHERE workspace_id = ${workspaceId}::uuid AND source = ${source} AND external_id = ANY(${records.map((r) => r.externalId)}::text[])`;
+      const tombstoned = new Set(deleted.map((t) => t.external_id));
+      const live = tombstoned.size === 0 ? records : records.filter((r) => !tombstoned.has(r.externalId));
       if (live.length === 0) return { inserted: 0, tombstoned: records.length };
-      const { count } = await tx.sourceRecord.createMany({
-        data: live.map((r) => ({
-          workspaceId,
-          source,
-          externalId: r.externalId,
-          fromAddr: r.from,
-          toAddr: r.to,
-          subject: r.subject,
-          body: r.body,
-          sentAt: r.sentAt,
-        })),
-        skipDuplicates: true,
-      });
-      return { inserted: count, tombstoned: records.length - live.length };
+      const inserted = await tx.$executeRaw(Prisma.sql`
+        INSERT INTO source_records (id, workspace_id, source, external_id, from_addr, to_addr, subject, body, sent_at)
+        SELECT gen_random_uuid(), ${workspaceId}::uuid, ${source}, u.external_id, u.from_addr, u.to_addr, u.subject, u.body, u.sent_at
+        FROM unnest(${live.map((r) => r.externalId)}::text[], ${live.map((r) => r.from)}::text[], ${live.map((r) => r.to)}::text[],
+                    ${live.map((r) => r.subject)}::text[], ${live.map((r) => r.body)}::text[], ${live.map((r) => r.sentAt.toISOString())}::timestamptz[])
+             WITH ORDINALITY AS u(external_id, from_addr, to_addr, subject, body, sent_at, position)
+        ORDER BY u.position
+        ON CONFLICT (workspace_id, source, external_id) DO NOTHING`);
+      return { inserted, tombstoned: records.length - live.length };
     });
   }
 

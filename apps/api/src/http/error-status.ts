@@ -36,6 +36,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.BackfillNotCancellable:
       return HttpStatus.CONFLICT;
     case ErrorCode.PayloadTooLarge:
+    case ErrorCode.RecordsLimit:
       return HttpStatus.PAYLOAD_TOO_LARGE;
     // a key the caller sent or stored is missing or refused: the request cannot be served as asked
     case ErrorCode.PlanNotEligible:

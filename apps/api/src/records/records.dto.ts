@@ -2,10 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import { parse as parseContentType } from 'content-type';
 import { z } from 'zod';
 
-/** Records and mbox uploads may be this large (bytes); every other route keeps the 1 MB JSON limit. */
-export const UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024;
-
-// Express routes ignore case and a trailing slash, so the body parsers must match the same way
+// Express routes ignore case and a trailing slash, so the body parsers must match the same way; records
+// and mbox uploads are read by their handler (UPLOAD_LIMIT_BYTES), every other route has the 1 MB JSON limit
 const UPLOAD_PATH = /^\/v1\/workspaces\/[^/]+\/(?:records|imports\/mbox)\/?$/i;
 
 export function isUploadPath(req: IncomingMessage): boolean {
