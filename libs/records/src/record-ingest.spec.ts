@@ -298,7 +298,7 @@ describe('RecordIngestService.importMbox', () => {
       '>>From deeper.',
       '',
     ].join('\n');
-    await expect(ingest.importMbox('w', chunked(archive, 7))).resolves.toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+    await expect(ingest.importMbox('w', chunked(archive, 7))).resolves.toEqual({ accepted: 1, duplicates: 0, deleted: 0, rejected: [] });
     expect(records.rows.get('w/mbox/<memo@example.test>')?.body).toBe(
       'Team,\n\nFrom the desk of the CEO: we ship on Friday.\nFrom here the quote keeps one level.\n>From deeper.',
     );
