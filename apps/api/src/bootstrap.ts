@@ -13,6 +13,7 @@ import type { AppConfig } from '#libs/config';
 import type { LoggingOptions } from '#libs/logging';
 import { ApiModule } from './api.module.js';
 import { graphReadGate } from './http/graph-read-gate.js';
+import { refuseDeepJson, refuseUnstorableText } from './http/json-input.js';
 import { contentTypeOf, isUploadPath, UPLOAD_LIMIT_BYTES } from './records/records.dto.js';
 
 const BYOK_HEADERS = ['Authorization', 'Content-Type', 'X-API-Key', 'X-User-Provider', 'X-User-Api-Key', 'X-Request-Id'];
@@ -32,7 +33,15 @@ export async function createApiApp(config: AppConfig, logging: LoggingOptions = 
     }
     next();
   });
-  app.useBodyParser('json', { limit: '1mb', type: (req) => !isUploadPath(req) && contentTypeOf(req).mediaType === 'application/json' });
+  // `verify` is left out of useBodyParser's options type (Nest keeps it for rawBody, which this app
+  // does not use) but passed on to the parser: it refuses a deeply nested body from its bytes
+  const jsonOptions = {
+    limit: '1mb',
+    type: (req: IncomingMessage) => !isUploadPath(req) && contentTypeOf(req).mediaType === 'application/json',
+    verify: refuseDeepJson,
+  };
+  app.useBodyParser('json', jsonOptions);
+  app.use(refuseUnstorableText());
   // Upload routes get their body as bytes (their controller decides by content type; multipart is left
   // to multer, after the auth guard). A request without credentials is not even read: the guard refuses it.
   app.useBodyParser('raw', {

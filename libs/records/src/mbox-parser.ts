@@ -56,6 +56,7 @@ async function parseMessage(raw: Buffer, index: number): Promise<ParsedMessage> 
         externalId: mail.messageId?.slice(0, 512) ?? `sha256:${createHash('sha256').update(raw).digest('hex')}`,
         from: addresses(mail.from, 1_000),
         to: addresses(mail.to, 10_000),
+        cc: addresses(mail.cc, 10_000),
         subject: mail.subject ?? '',
         body: (mail.text ?? '').trim(),
         sentAt: mail.date,

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { RecordIngestService } from './record-ingest.service.js';
+import { RecordReader } from './record-reader.service.js';
 import { RecordSourceFactory } from './record-source.js';
 import { SourceRecordRepository } from './source-record.repository.js';
 
-/** A workspace's source records: ingest (JSON, NDJSON, mbox) and the connectors a backfill pages through. */
+/** A workspace's source records: ingest (JSON, NDJSON, mbox), reading them back, and the connectors a backfill pages through. */
 @Module({
-  providers: [SourceRecordRepository, RecordIngestService, RecordSourceFactory],
-  exports: [RecordIngestService, RecordSourceFactory],
+  providers: [SourceRecordRepository, RecordIngestService, RecordReader, RecordSourceFactory],
+  exports: [RecordIngestService, RecordReader, RecordSourceFactory],
 })
 export class RecordsModule {}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaService } from '#libs/database';
-import type { IncomingRecord, RecordForExtraction, RecordSourceName } from './source-record.js';
+import type { IncomingRecord, RecordForExtraction, RecordSourceName, StoredRecord } from './source-record.js';
 
 /** Owns source_records; scoped by workspace id first. */
 @Injectable()
@@ -17,6 +17,7 @@ export class SourceRecordRepository {
         externalId: r.externalId,
         fromAddr: r.from,
         toAddr: r.to,
+        ccAddr: r.cc,
         subject: r.subject,
         body: r.body,
         sentAt: r.sentAt,
@@ -24,6 +25,20 @@ export class SourceRecordRepository {
       skipDuplicates: true,
     });
     return count;
+  }
+
+  /**
+   * A workspace's records after `afterSeq` in `seq` (insertion) order, of every source or of `source`,
+   * at most `limit` of them; `more` says whether records follow (one look-ahead row).
+   */
+  async list(workspaceId: string, afterSeq: bigint, limit: number, source?: RecordSourceName): Promise<{ records: StoredRecord[]; more: boolean }> {
+    const rows = await this.prisma.sourceRecord.findMany({
+      where: { workspaceId, seq: { gt: afterSeq }, ...(source ? { source } : {}) },
+      orderBy: { seq: 'asc' },
+      take: limit + 1,
+      select: { seq: true, source: true, externalId: true, fromAddr: true, toAddr: true, ccAddr: true, subject: true, body: true, sentAt: true },
+    });
+    return { records: rows.slice(0, limit).map((r) => ({ ...r, source: r.source as RecordSourceName })), more: rows.length > limit };
   }
 
   /** Records after `afterSeq` that backfill `backfillId` could not extract, in insertion order, bounded as {@link page} is. */
@@ -38,7 +53,7 @@ export class SourceRecordRepository {
 
   /**
    * The backfill's pages: records after `afterSeq` in insertion order, at most `limit` of them and at
-   * most `maxBytes` of text (UTF-8 bytes of from, to, subject and body, what extraction sends), but
+   * most `maxBytes` of text (UTF-8 bytes of from, to, cc, subject and body, what extraction sends), but
    * always at least one. The byte bound is applied in Postgres (a running sum over the keyset order,
    * on the narrow columns only), so a page of long records never reaches the process whole.
    * `more` says whether records follow the page (one look-ahead row, never its text).
@@ -53,7 +68,7 @@ export class SourceRecordRepository {
       WITH window_rows AS (
         SELECT id, seq,
                row_number() OVER (ORDER BY seq) AS position,
-               sum(octet_length(from_addr) + octet_length(to_addr) + octet_length(subject) + octet_length(body)) OVER (ORDER BY seq) AS running_bytes
+               sum(octet_length(from_addr) + octet_length(to_addr) + octet_length(cc_addr) + octet_length(subject) + octet_length(body)) OVER (ORDER BY seq) AS running_bytes
         FROM source_records
         WHERE ${filter}
         ORDER BY seq
@@ -62,7 +77,7 @@ export class SourceRecordRepository {
       chosen AS (
         SELECT id, seq FROM window_rows WHERE position <= ${limit} AND (position = 1 OR running_bytes <= ${maxBytes})
       )
-      SELECT r.id, r.seq, r.external_id, r.from_addr, r.to_addr, r.subject, r.body, r.sent_at,
+      SELECT r.id, r.seq, r.external_id, r.from_addr, r.to_addr, r.cc_addr, r.subject, r.body, r.sent_at,
              (SELECT count(*) FROM window_rows) > (SELECT count(*) FROM chosen) AS more
       FROM chosen JOIN source_records r ON r.id = chosen.id
       ORDER BY r.seq`);
@@ -73,6 +88,7 @@ export class SourceRecordRepository {
         externalId: r.external_id,
         fromAddr: r.from_addr,
         toAddr: r.to_addr,
+        ccAddr: r.cc_addr,
         subject: r.subject,
         body: r.body,
         sentAt: r.sent_at,
@@ -94,6 +110,7 @@ interface PageRow {
   external_id: string;
   from_addr: string;
   to_addr: string;
+  cc_addr: string;
   subject: string;
   body: string;
   sent_at: Date;
