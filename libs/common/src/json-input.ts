@@ -74,6 +74,7 @@ export function findUnstorableText(value: unknown): UnstorableText | undefined {
 
 /** {@link UnstorableText} as a sentence naming the field, `where` naming the whole value ("the request body"). */
 export function describeUnstorableText(found: UnstorableText, where: string): string {
-  if (found.inKey) return `a property name in ${found.path || where} ${found.reason}`;
-  return `${found.path || where} ${found.reason}`;
+  // a path from the top of an array ("0.body") names nothing on its own
+  const field = !found.path ? where : /^\d/.test(found.path) ? `${where} at ${found.path}` : found.path;
+  return found.inKey ? `a property name in ${field} ${found.reason}` : `${field} ${found.reason}`;
 }
