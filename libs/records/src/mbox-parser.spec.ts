@@ -58,12 +58,19 @@ describe('parseMbox', () => {
         externalId: '<one@example.test>',
         from: '"A" <a@example.test>',
         to: 'b@example.test',
+        cc: '',
         subject: 'one',
         body: 'First body\nFrom quoted',
         sentAt: new Date('2025-01-06T09:00:00Z'),
       },
     });
     expect(two.record?.body).toBe('Second body');
+  });
+
+  it('reads the Cc recipients as one comma-separated text', async () => {
+    const headers = 'Date: Mon, 06 Jan 2025 09:00:00 +0000\nCc: "Doe, Jane" <jane@example.test>, carol@example.test\n';
+    const [parsed] = await parseMbox(message('cc', 'body', headers));
+    expect(parsed.record?.cc).toBe('"Doe, Jane" <jane@example.test>, carol@example.test');
   });
 
   it('converts an HTML-only body to text', async () => {
