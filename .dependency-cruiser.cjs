@@ -3,7 +3,7 @@
  * `npm test`). Change this file and DESIGN.md together, never one alone.
  * Paths are relative to the repository root; `#libs/<name>` resolves to libs/<name>/src.
  */
-const DOMAIN = '(tenancy|byok|llm|tenant-llm|graphrag|records|backfill|ai-jobs)';
+const DOMAIN = '(tenancy|byok|llm|tenant-llm|graphrag|records|backfill|ai-jobs|deletion)';
 const TEST_FILE = '\\.(spec|e2e-spec)\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -14,7 +14,7 @@ module.exports = {
       comment: 'libs/llm is handed a key, base URLs and a timeout; it never looks a key up or sees the configuration (master or platform keys).',
       severity: 'error',
       from: { path: '^libs/llm/' },
-      to: { path: '^libs/(tenancy|byok|database|backfill|records|graphrag|ai-jobs|tenant-llm|config|redis|queue|infrastructure)/' },
+      to: { path: '^libs/(tenancy|byok|database|backfill|records|graphrag|ai-jobs|deletion|tenant-llm|config|redis|queue|infrastructure)/' },
     },
     {
       name: 'byok-never-calls-providers',

@@ -5,6 +5,7 @@ import { AiJobsModule } from '#libs/ai-jobs';
 import { BackfillModule } from '#libs/backfill';
 import { ByokModule } from '#libs/byok';
 import type { AppConfig } from '#libs/config';
+import { DeletionModule } from '#libs/deletion';
 import { GraphragModule } from '#libs/graphrag';
 import { InfrastructureModule } from '#libs/infrastructure';
 import type { LoggingOptions } from '#libs/logging';
@@ -14,6 +15,7 @@ import { TenantLlmModule } from '#libs/tenant-llm';
 import { AiJobsController } from './ai-jobs/ai-jobs.controller.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { BackfillsController } from './backfills/backfills.controller.js';
+import { DeletionController } from './deletion/deletion.controller.js';
 import { WorkspaceAccess } from './auth/workspace-access.js';
 import { HealthController } from './health/health.controller.js';
 import { GraphController } from './graph/graph.controller.js';
@@ -40,6 +42,7 @@ export class ApiModule {
         GraphragModule,
         BackfillModule,
         AiJobsModule,
+        DeletionModule,
       ],
       controllers: [
         HealthController,
@@ -52,6 +55,7 @@ export class ApiModule {
         BackfillsController,
         AiJobsController,
         MeController,
+        DeletionController,
       ],
       providers: [WorkspaceAccess, { provide: APP_GUARD, useClass: AuthGuard }, { provide: APP_FILTER, useClass: ErrorFilter }],
     };

@@ -14,7 +14,7 @@ import type { LoggingOptions } from '#libs/logging';
 import { ApiModule } from './api.module.js';
 import { graphReadGate } from './http/graph-read-gate.js';
 import { refuseDeepJson, refuseUnstorableText } from './http/json-input.js';
-import { contentTypeOf, isUploadPath, UPLOAD_LIMIT_BYTES } from './records/records.dto.js';
+import { contentTypeOf, isUploadPath } from './records/records.dto.js';
 
 const BYOK_HEADERS = ['Authorization', 'Content-Type', 'X-API-Key', 'X-User-Provider', 'X-User-Api-Key', 'X-Request-Id'];
 
@@ -33,6 +33,8 @@ export async function createApiApp(config: AppConfig, logging: LoggingOptions = 
     }
     next();
   });
+  // Upload routes get no body parser: their handler reads the body as a stream once the guard has
+  // checked the token and the handler the workspace, so no byte is read or inflated for a stranger.
   // `verify` is left out of useBodyParser's options type (Nest keeps it for rawBody, which this app
   // does not use) but passed on to the parser: it refuses a deeply nested body from its bytes
   const jsonOptions = {
@@ -42,12 +44,6 @@ export async function createApiApp(config: AppConfig, logging: LoggingOptions = 
   };
   app.useBodyParser('json', jsonOptions);
   app.use(refuseUnstorableText());
-  // Upload routes get their body as bytes (their controller decides by content type; multipart is left
-  // to multer, after the auth guard). A request without credentials is not even read: the guard refuses it.
-  app.useBodyParser('raw', {
-    limit: UPLOAD_LIMIT_BYTES,
-    type: (req) => isUploadPath(req) && !contentTypeOf(req).mediaType.startsWith('multipart/') && req.headers.authorization !== undefined,
-  });
   app.enableShutdownHooks();
   app.enableCors({ origin: config.corsOrigins.length ? [...config.corsOrigins] : false, allowedHeaders: BYOK_HEADERS, maxAge: 600 });
   app.disable('x-powered-by');

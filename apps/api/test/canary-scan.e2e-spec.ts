@@ -183,6 +183,16 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
   const startAiJob = async (token: string, headers: Record<string, string> = {}, text = 'Alice Johnson from Acme Corp met Bob Smith.') =>
     (await api.request<JobStarted>('POST', '/v1/ai/jobs/extract', { token, headers, body: { text } })).body.jobId;
 
+  async function waitForDeletion(jobId: string): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const { body } = await api.request<{ status: string }>('GET', `/v1/workspace-deletions/${jobId}`);
+      if (body.status === 'succeeded') return;
+      if (Date.now() > deadline) throw new Error(`Workspace deletion ${jobId} still ${body.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+  }
+
   async function waitForAiJob(
     token: string,
     jobId: string,
@@ -315,6 +325,12 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
     ]);
     new Logger('CanaryProbe').log({ apiKey: keys.stored, requestKey: keys.requestOpenAi, nested: { key: keys.platform } }, 'a careless log line');
 
+    // deletion leaves rows of its own: a record's tombstone, and the job that emptied a workspace
+    expect((await api.request('DELETE', `/v1/workspaces/${good.workspace.id}/records/msg-0%40example.test`)).status).toBe(200);
+    const deletion = await api.request<{ id: string }>('DELETE', `/v1/workspaces/${bad.workspace.id}`);
+    expect(deletion.status).toBe(202);
+    await waitForDeletion(deletion.body.id);
+
     await workerOutputArrived();
     const after = await scanEverywhere(needles);
     expect(after.report).toEqual(NOTHING);
@@ -341,8 +357,11 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
         typeOf(`public.${id}`),
       ),
     ).toEqual(['bytea', 'jsonb', 'text', 'backfill_status', 'text']);
-    // the table of failed records is not scanned empty: the refused records are in it
+    expect(['record_tombstones.external_id', 'workspace_deletions.deleted'].map((id) => typeOf(`public.${id}`))).toEqual(['text', 'jsonb']);
+    // the table of failed records is not scanned empty: the refused records are in it; nor are deletion's
     await expect(api.app.get(PrismaService).backfillRecordFailure.count()).resolves.toBeGreaterThan(0);
+    await expect(api.app.get(PrismaService).recordTombstone.count()).resolves.toBeGreaterThan(0);
+    await expect(api.app.get(PrismaService).workspaceDeletion.count({ where: { status: 'succeeded' } })).resolves.toBeGreaterThan(0);
     expect(after.postgres.rows).toBeGreaterThan(200);
     const ours = after.redis.entries.filter((entry) => entry.key.startsWith(`${prefix}:`));
     expect(ours.length).toBeGreaterThan(10);
@@ -364,6 +383,12 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
     const workspace = await api.request<{ id: string }>('POST', `/v1/tenants/${owner.id}/workspaces`, { body: { name: `planted ${control}` } });
     // Postgres jsonb: an AI job's input, run by the worker
     const aiJob = await startAiJob(ownerToken, {}, `Alice Johnson from Acme Corp met Bob Smith about ${control}.`);
+    // Postgres, a table of deletion: a deleted record's tombstone keeps its external id
+    const plantedId = `planted-${control}`;
+    await api.request('POST', `/v1/workspaces/${workspace.body.id}/records`, {
+      body: [{ externalId: plantedId, body: 'x', sentAt: '2025-01-01T00:00:00Z' }],
+    });
+    expect((await api.request('DELETE', `/v1/workspaces/${workspace.body.id}/records/${plantedId}`)).status).toBe(200);
     // the API's log: a request line carries the path
     await api.request('GET', `/v1/backfills/${control}`);
     // response headers: CORS echoes an allowed origin, through request() and through fetch()
@@ -394,6 +419,7 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
           'postgres public.ai_jobs.input',
           'postgres public.tenants.subdomain',
           'postgres public.backfills.failure_message',
+          'postgres public.record_tombstones.external_id',
         ]),
       );
       expect(where('redis')).toEqual(expect.arrayContaining([`redis string ${redis.key('canary-control')}`, `redis string ${outside}`]));

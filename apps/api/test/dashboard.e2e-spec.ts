@@ -285,6 +285,53 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     expect(problems).toEqual([]);
   }, 45_000);
 
+  it("chooses the source of a backfill (every source by default, or one) and shows each job's source in the panel and the history", async () => {
+    const { token, workspaceId } = await tenantWith({ records: 4, openaiKey });
+    const mbox = [
+      'From mallory@example.test Mon Jan  6 09:00:00 2025',
+      'Message-ID: <dash-mbox-1@example.test>',
+      'Date: Mon, 06 Jan 2025 09:00:00 +0000',
+      'From: mallory@example.test',
+      'Subject: note',
+      '',
+      'Mallory Keane met Trent Oduya at Vector Labs.',
+      '',
+    ].join('\n');
+    const imported = await api.request('POST', `/v1/workspaces/${workspaceId}/imports/mbox`, {
+      token,
+      raw: { data: mbox, contentType: 'application/mbox' },
+    });
+    expect(imported.body).toMatchObject({ accepted: 1 });
+    const { page, problems } = await open();
+    await signIn(page, token);
+    await page.getByRole('link', { name: 'Backfills' }).click();
+    await page.getByText('No backfill has run on this workspace yet.').waitFor();
+    const source = page.getByLabel('Source');
+    await expectValue(source, 'all');
+    const startButton = page.getByRole('button', { name: 'Start backfill' });
+    const status = page.getByTestId('job-status');
+
+    // the default reads the API's 4 records and the mbox message
+    await startButton.click();
+    await expectText(status, 'Succeeded', { timeoutMs: 20_000 });
+    await expectText(page.getByTestId('records-processed'), '5');
+    await expectText(page.getByTestId('job-source'), 'All sources');
+    await expectText(page.locator('[data-testid="history"] tbody tr').first().getByTestId('history-source'), 'All sources');
+
+    // one source, chosen before Start
+    await source.selectOption('mbox');
+    await startButton.click();
+    await expectText(page.getByTestId('job-source'), 'mbox imports');
+    await expectText(status, 'Succeeded', { timeoutMs: 20_000 });
+    await expectText(page.getByTestId('records-processed'), '1');
+    await expectCount(page.locator('[data-testid="history"] tbody tr'), 2);
+    expect(await page.getByTestId('history-source').allInnerTexts()).toEqual(['mbox imports', 'All sources']);
+    const listed = await api.request<ListOf<{ source: string }>>('GET', `/v1/workspaces/${workspaceId}/backfills`, { token });
+    expect(listed.body.items.map((b) => b.source)).toEqual(['mbox', 'all']);
+    await screenshot(page, 'backfill-sources');
+    expect(problems).toEqual([]);
+  }, 45_000);
+
   it('draws the knowledge graph: filter by type, search by name, an entity with its mentions', async () => {
     const { token, workspaceId } = await tenantWith({ records: 30, openaiKey });
     const started = await api.request<JobStarted>('POST', `/v1/workspaces/${workspaceId}/backfills`, { token, body: {} });

@@ -251,7 +251,9 @@ describe('No 5xx on any input (property-based, e2e)', () => {
       sentAt: '2025-01-06T09:00:00Z',
     };
     const ingested = await api.request<IngestResult>('POST', `/v1/workspaces/${workspace.id}/records`, { body: [record] });
-    expect(ingested.body).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+    expect(ingested.body).toEqual({ accepted: 1, duplicates: 0, deleted: 0, rejected: [] });
+    const doomed = await api.newWorkspace(tenant.id);
+    await api.request('POST', `/v1/workspaces/${doomed.id}/records`, { body: [record] });
     const backfill = await api.request<JobStarted>('POST', `/v1/workspaces/${workspace.id}/backfills`, { body: {} });
     expect(backfill.status).toBe(202);
     const aiJob = await api.request<JobStarted>('POST', '/v1/ai/jobs/extract', { body: { text: 'Alice met Bob', tenantId: tenant.id } });
@@ -277,6 +279,7 @@ describe('No 5xx on any input (property-based, e2e)', () => {
       workspaceId: workspace.id,
       jobId: backfill.body.jobId,
       aiJobId: aiJob.body.jobId,
+      doomedWorkspaceId: doomed.id,
       entityId: randomUUID(),
       key: 'GRAPHRAG_PROVIDER',
     });
@@ -295,7 +298,12 @@ describe('No 5xx on any input (property-based, e2e)', () => {
   /** The route's path with its parameters filled in: real ids unless `params` says otherwise. */
   function pathOf(route: Route, params: Record<string, string> = {}): string {
     // an AI job route names an AI job; the others' jobId is the backfill's
-    const known = route.path.startsWith('/v1/ai/') ? { ...ids, jobId: ids.aiJobId } : ids;
+    // a deletion works on a workspace of its own: one that succeeds leaves the others theirs to try
+    const known = route.path.startsWith('/v1/ai/')
+      ? { ...ids, jobId: ids.aiJobId }
+      : route.method === 'DELETE'
+        ? { ...ids, workspaceId: ids.doomedWorkspaceId }
+        : ids;
     return route.path.replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? known[name] ?? randomUUID());
   }
 
@@ -457,6 +465,7 @@ describe('No 5xx on any input (property-based, e2e)', () => {
       expect(res.body).toEqual({
         accepted: 1,
         duplicates: 0,
+        deleted: 0,
         rejected: [
           { index: 0, code: 'INVALID_RECORD', message: 'sentAt must be from 1900-01-01 to 2199-12-31 (UTC)' },
           { index: 2, code: 'INVALID_RECORD', message: 'sentAt must be an ISO 8601 date-time' },

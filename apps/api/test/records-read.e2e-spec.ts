@@ -55,7 +55,7 @@ describe('Records read back: GET /v1/workspaces/:workspaceId/records (e2e)', () 
       ],
       token,
     );
-    expect(stored.body).toEqual({ accepted: 3, duplicates: 0, rejected: [] });
+    expect(stored.body).toEqual({ accepted: 3, duplicates: 0, deleted: 0, rejected: [] });
 
     const res = await read(workspaceId, '', token);
     expect(res.status).toBe(200);
@@ -84,6 +84,7 @@ describe('Records read back: GET /v1/workspaces/:workspaceId/records (e2e)', () 
     expect(res.body).toEqual({
       accepted: 1,
       duplicates: 0,
+      deleted: 0,
       rejected: [
         { index: 1, code: 'INVALID_RECORD', message: 'cc must be a string or a list of strings' },
         { index: 2, code: 'INVALID_RECORD', message: 'to.0: must not contain NUL (U+0000) characters' },
@@ -137,7 +138,7 @@ describe('Records read back: GET /v1/workspaces/:workspaceId/records (e2e)', () 
     const imported = await api.request<IngestResult>('POST', `/v1/workspaces/${workspaceId}/imports/mbox`, {
       raw: { data: MBOX, contentType: 'application/mbox' },
     });
-    expect(imported.body).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+    expect(imported.body).toEqual({ accepted: 1, duplicates: 0, deleted: 0, rejected: [] });
 
     expect((await read(workspaceId)).body.items.map((r) => [r.source, r.externalId])).toEqual([
       ['api', 'from-api'],

@@ -62,7 +62,7 @@ describe('Records and mbox imports (e2e)', () => {
         token,
       );
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ accepted: 2, duplicates: 0, rejected: [] });
+      expect(res.body).toEqual({ accepted: 2, duplicates: 0, deleted: 0, rejected: [] });
       const rows = await stored(workspaceId);
       expect(rows.map((r) => [r.source, r.externalId, r.fromAddr, r.toAddr, r.subject, r.body, r.sentAt.toISOString()])).toEqual([
         ['api', 'a', 'alice@example.test', 'bob@example.test', 'About a', 'Body of a', '2025-01-06T09:00:00.000Z'],
@@ -73,7 +73,7 @@ describe('Records and mbox imports (e2e)', () => {
     it('stores the { records: [...] } form the same way', async () => {
       const { workspaceId } = await newWorkspace();
       const res = await postRecords(workspaceId, JSON.stringify({ records: [record('a')] }), 'application/json; charset=utf-8');
-      expect(res.body).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+      expect(res.body).toEqual({ accepted: 1, duplicates: 0, deleted: 0, rejected: [] });
       expect((await stored(workspaceId)).map((r) => r.externalId)).toEqual(['a']);
     });
 
@@ -82,7 +82,12 @@ describe('Records and mbox imports (e2e)', () => {
       const body = [JSON.stringify(record('a')), '{"externalId": "broken",', JSON.stringify(record('c')), ''].join('\r\n');
       const res = await postRecords(workspaceId, body, contentType);
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ accepted: 2, duplicates: 0, rejected: [{ index: 1, code: 'INVALID_RECORD', message: 'line 2 is not valid JSON' }] });
+      expect(res.body).toEqual({
+        accepted: 2,
+        duplicates: 0,
+        deleted: 0,
+        rejected: [{ index: 1, code: 'INVALID_RECORD', message: 'line 2 is not valid JSON' }],
+      });
       expect((await stored(workspaceId)).map((r) => r.externalId)).toEqual(['a', 'c']);
     });
 
@@ -100,6 +105,7 @@ describe('Records and mbox imports (e2e)', () => {
       expect(res.body).toEqual({
         accepted: 2,
         duplicates: 0,
+        deleted: 0,
         rejected: [
           { index: 1, code: 'INVALID_RECORD', message: 'externalId is required' },
           { index: 2, code: 'INVALID_RECORD', message: 'sentAt must be an ISO 8601 date-time' },
@@ -115,7 +121,7 @@ describe('Records and mbox imports (e2e)', () => {
       await postRecords(workspaceId, rows);
       const before = await stored(workspaceId);
       const again = await postRecords(workspaceId, JSON.stringify([record('a', { body: 'changed' }), record('b'), record('c')]));
-      expect(again.body).toEqual({ accepted: 1, duplicates: 2, rejected: [] });
+      expect(again.body).toEqual({ accepted: 1, duplicates: 2, deleted: 0, rejected: [] });
       const after = await stored(workspaceId);
       expect(after.slice(0, 2)).toEqual(before);
       expect(after.map((r) => r.externalId)).toEqual(['a', 'b', 'c']);
@@ -214,7 +220,8 @@ describe('Records and mbox imports (e2e)', () => {
       expect(res.body).toEqual({
         accepted: 3,
         duplicates: 0,
-        rejected: [{ index: 3, code: 'INVALID_RECORD', message: 'message has no valid Date header' }],
+        deleted: 0,
+        rejected: [{ index: 3, code: 'INVALID_DATE', message: 'message has no Date header, and no valid postmark date' }],
       });
     }
 
@@ -252,7 +259,7 @@ describe('Records and mbox imports (e2e)', () => {
       expect(rows[0].body).toContain('\nFrom the renewal call');
 
       const again = await postMbox(workspaceId, MBOX);
-      expect(again.body).toEqual({ accepted: 0, duplicates: 3, rejected: [expect.objectContaining({ index: 3 })] });
+      expect(again.body).toEqual({ accepted: 0, duplicates: 3, deleted: 0, rejected: [expect.objectContaining({ index: 3 })] });
       expect(await stored(workspaceId)).toHaveLength(3);
     });
 

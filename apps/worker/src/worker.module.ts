@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { AiJobsModule } from '#libs/ai-jobs';
 import { BackfillModule } from '#libs/backfill';
 import type { AppConfig } from '#libs/config';
+import { DeletionModule } from '#libs/deletion';
 import { InfrastructureModule } from '#libs/infrastructure';
 import type { LoggingOptions } from '#libs/logging';
 import { JobWorkersModule } from '#libs/queue';
@@ -15,7 +16,7 @@ export class WorkerModule {
   static forRoot(config: AppConfig, logging: LoggingOptions = {}): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [InfrastructureModule.forRoot(config, logging), BackfillModule, AiJobsModule, JobWorkersModule],
+      imports: [InfrastructureModule.forRoot(config, logging), BackfillModule, AiJobsModule, DeletionModule, JobWorkersModule],
     };
   }
 }

@@ -6,8 +6,9 @@ import { AppConfig } from '#libs/config';
 import { type Backfill, BackfillStatus, TransactionService } from '#libs/database';
 import { emptyPageGraph, GraphExtractor, GraphRepository, mergeAnswer, type PageGraph, type RecordExtraction } from '#libs/graphrag';
 import { AuthenticationError } from '#libs/llm';
-import { type RecordPage, type RecordSource, RecordSourceFactory, type RecordSourceName } from '#libs/records';
+import { type RecordPage, type RecordSource, type RecordScope, RecordSourceFactory } from '#libs/records';
 import type { JobContext, JobFailure, JobRunResult } from '#libs/queue';
+import { WorkspaceNotFoundError } from '#libs/tenancy';
 import { type CallCounter, KeyValidationService, type ProviderSession, ProviderSessions, usageOutcomeOf } from '#libs/tenant-llm';
 import { BackfillPreflight, type PreflightResult } from './backfill-preflight.service.js';
 import { WorkspaceTransferredError } from './backfill.errors.js';
@@ -207,7 +208,7 @@ export class BackfillRunner {
 
   /** A retry reads only the records its original could not extract. */
   private sourceOf(backfill: Backfill): RecordSource {
-    const source = backfill.source as RecordSourceName;
+    const source = backfill.source as RecordScope;
     return backfill.retryOfId
       ? this.sources.failedIn(backfill.workspaceId, source, backfill.retryOfId)
       : this.sources.forWorkspace(backfill.workspaceId, source);
@@ -308,8 +309,13 @@ export class BackfillRunner {
     return { status: 'failed', failure };
   }
 
-  /** A page was refused by the fence: another run holds the job (this one stops), or its workspace changed owner (the job ends). */
+  /** A page was refused by the fence: another run holds the job (this one stops), or its workspace changed owner or is being deleted (the job ends). */
   private async fenced(lease: BackfillLease, backfill: Backfill, error: FenceError): Promise<JobRunResult> {
+    if (error.verdict === 'workspace-deleted') {
+      // a workspace deletion with cancelActive asked it to stop; without, it must not write to a workspace on its way out
+      if (await this.backfills.isCancelRequested(backfill.id)) return this.cancel(lease);
+      return this.failOn(lease, backfill, new WorkspaceNotFoundError(backfill.workspaceId));
+    }
     if (error.verdict === 'workspace-transferred') {
       // a transfer with cancelActive asked it to stop: it ends as the cancel it is
       if (await this.backfills.isCancelRequested(backfill.id)) return this.cancel(lease);

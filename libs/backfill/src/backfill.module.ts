@@ -16,6 +16,6 @@ import { WorkspaceTransferService } from './workspace-transfer.service.js';
 @Module({
   imports: [TenancyModule, ByokModule, TenantLlmModule, RecordsModule, GraphragModule],
   providers: [BackfillRepository, RecordFailureRepository, BackfillPreflight, BackfillService, BackfillRunner, BackfillJob, WorkspaceTransferService],
-  exports: [BackfillService, BackfillRunner, WorkspaceTransferService],
+  exports: [BackfillService, BackfillRunner, WorkspaceTransferService, BackfillRepository, RecordFailureRepository],
 })
 export class BackfillModule {}

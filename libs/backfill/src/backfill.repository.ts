@@ -28,8 +28,8 @@ export interface BackfillLease {
   leaseToken: string;
 }
 
-/** Why a page could not commit: another run holds the job (or it ended), or its workspace changed owner. */
-export type FenceVerdict = 'lease-lost' | 'workspace-transferred';
+/** Why a page could not commit: another run holds the job (or it ended), its workspace changed owner, or its deletion was asked for. */
+export type FenceVerdict = 'lease-lost' | 'workspace-transferred' | 'workspace-deleted';
 
 /** Where a new backfill starts: from the beginning, or from a failed or cancelled one's checkpoint. */
 export interface StartPoint {
@@ -61,6 +61,12 @@ export class BackfillRepository {
 
   listActive(workspaceId: string): Promise<Backfill[]> {
     return this.prisma.backfill.findMany({ where: { workspaceId, status: { in: [...ACTIVE_STATUSES] } } });
+  }
+
+  /** The ids of the workspace's active backfills, read inside the caller's transaction (which holds the workspace row). */
+  async activeIds(tx: Tx, workspaceId: string): Promise<string[]> {
+    const rows = await tx.backfill.findMany({ where: { workspaceId, status: { in: [...ACTIVE_STATUSES] } }, select: { id: true } });
+    return rows.map((r) => r.id);
   }
 
   findById(backfillId: string): Promise<Backfill | null> {
@@ -115,8 +121,9 @@ export class BackfillRepository {
 
   /**
    * Counters and checkpoint advance inside the page's transaction, together with the graph, and
-   * only while the run still holds the job and the workspace still belongs to the job's tenant
-   * (fencing: a compare-and-set on the lease token, the status and the owner).
+   * only while the run still holds the job and the workspace still belongs to the job's tenant and
+   * is not being deleted (fencing: a compare-and-set on the lease token, the status, the owner and
+   * the workspace's deleted_at).
    * @returns null when the page may commit, else why it may not (the caller rolls the transaction back)
    */
   async advance(tx: Tx, lease: BackfillLease, page: PageProgress): Promise<FenceVerdict | null> {
@@ -132,15 +139,18 @@ export class BackfillRepository {
         updated_at = now()
       WHERE id = ${lease.backfillId}::uuid AND lease_token = ${lease.leaseToken}::uuid AND tenant_id = ${lease.tenantId}::uuid
         AND status IN ('queued', 'preflight', 'running')
-        AND EXISTS (SELECT 1 FROM workspaces w WHERE w.id = backfills.workspace_id AND w.tenant_id = ${lease.tenantId}::uuid FOR SHARE)`;
+        AND EXISTS (SELECT 1 FROM workspaces w WHERE w.id = backfills.workspace_id AND w.tenant_id = ${lease.tenantId}::uuid
+          AND w.deleted_at IS NULL FOR SHARE)`;
     if (count === 1) return null;
-    return (await this.ownerChanged(tx, lease.backfillId)) ? 'workspace-transferred' : 'lease-lost';
+    return this.fenceVerdict(tx, lease.backfillId);
   }
 
-  private async ownerChanged(tx: Tx, backfillId: string): Promise<boolean> {
-    const rows = await tx.$queryRaw<{ moved: boolean }[]>`
-      SELECT w.tenant_id <> b.tenant_id AS moved FROM backfills b JOIN workspaces w ON w.id = b.workspace_id WHERE b.id = ${backfillId}::uuid`;
-    return rows[0]?.moved ?? false;
+  private async fenceVerdict(tx: Tx, backfillId: string): Promise<FenceVerdict> {
+    const rows = await tx.$queryRaw<{ moved: boolean; deleted: boolean }[]>`
+      SELECT w.tenant_id <> b.tenant_id AS moved, w.deleted_at IS NOT NULL AS deleted
+      FROM backfills b JOIN workspaces w ON w.id = b.workspace_id WHERE b.id = ${backfillId}::uuid`;
+    if (rows[0]?.deleted) return 'workspace-deleted';
+    return rows[0]?.moved ? 'workspace-transferred' : 'lease-lost';
   }
 
   /** A retry took `count` failed records away from the backfill they failed in. */
@@ -158,6 +168,11 @@ export class BackfillRepository {
       data: { status, failureCode: failure?.code ?? null, failureMessage: failure?.message ?? null, finishedAt: new Date() },
     });
     return count > 0;
+  }
+
+  /** Asks every active backfill of a workspace to stop, inside the caller's transaction (a workspace deletion with cancelActive). */
+  async requestCancelAll(tx: Tx, workspaceId: string): Promise<void> {
+    await tx.backfill.updateMany({ where: { workspaceId, status: { in: [...ACTIVE_STATUSES] } }, data: { cancelRequested: true } });
   }
 
   async requestCancel(backfillId: string): Promise<void> {

@@ -3,7 +3,7 @@ import type { RequestKey } from '#libs/common';
 import { RequestKeySealer } from '#libs/byok';
 import { type Backfill, BackfillStatus } from '#libs/database';
 import { JobName, JobQueue } from '#libs/queue';
-import type { RecordSourceName } from '#libs/records';
+import type { RecordScope } from '#libs/records';
 import { TenantResolver } from '#libs/tenancy';
 import { ACTIVE_STATUSES, BackfillRepository, type StartPoint } from './backfill.repository.js';
 import {
@@ -35,12 +35,12 @@ export class BackfillService {
   ) {}
 
   /**
-   * Queues a backfill of a workspace's records from `source`. When the tenant's last full backfill
-   * of that source failed or was cancelled part-way, the new one continues from its checkpoint
+   * Queues a backfill of a workspace's records from `source` (`all`: every source, in one `seq`
+   * order). When the tenant's last full backfill of that same scope failed or was cancelled part-way, the new one continues from its checkpoint
    * (records it committed are not sent to the provider again) unless `fromStart`.
    * @throws WorkspaceNotFoundError, BackfillAlreadyActiveError
    */
-  async start(workspaceId: string, source: RecordSourceName, options: StartOptions = {}): Promise<Backfill> {
+  async start(workspaceId: string, source: RecordScope, options: StartOptions = {}): Promise<Backfill> {
     const tenant = await this.tenants.resolve(workspaceId);
     const last = options.fromStart ? null : await this.backfills.findLatestFull(workspaceId, tenant.tenantId, source);
     const resumable = last && (last.status === BackfillStatus.failed || last.status === BackfillStatus.cancelled) && last.cursor !== null;

@@ -55,6 +55,23 @@ export class RecordFailureRepository {
     return count;
   }
 
+  /**
+   * Takes deleted records out of every backfill's failures (inside the deleting transaction), and
+   * out of those backfills' `records_failed`, so a view never counts a record that is gone.
+   */
+  async forgetRecords(tx: Tx, workspaceId: string, recordIds: string[]): Promise<number> {
+    if (recordIds.length === 0) return 0;
+    const rows = await tx.$queryRaw<{ n: number }[]>`
+      WITH gone AS (
+        DELETE FROM backfill_record_failures WHERE workspace_id = ${workspaceId}::uuid AND record_id = ANY(${recordIds}::uuid[])
+        RETURNING backfill_id)
+      UPDATE backfills b SET records_failed = GREATEST(b.records_failed - c.n, 0)
+      FROM (SELECT backfill_id, count(*)::int AS n FROM gone GROUP BY backfill_id) c
+      WHERE b.id = c.backfill_id
+      RETURNING c.n`;
+    return rows.reduce((sum, r) => sum + r.n, 0);
+  }
+
   async count(backfillId: string): Promise<number> {
     return this.prisma.backfillRecordFailure.count({ where: { backfillId } });
   }

@@ -6,6 +6,8 @@ export enum ErrorCode {
   ValidationFailed = 'VALIDATION_FAILED',
   MalformedJson = 'MALFORMED_JSON',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  // an upload passed one of the ingest caps (records, one record's size, nesting depth, one message's size) while being read
+  RecordsLimit = 'RECORDS_LIMIT',
   Unauthenticated = 'UNAUTHENTICATED',
   Forbidden = 'FORBIDDEN',
   NotFound = 'NOT_FOUND',
@@ -19,6 +21,8 @@ export enum ErrorCode {
   PlanNotEligible = 'PLAN_NOT_ELIGIBLE',
   InvalidRecord = 'INVALID_RECORD',
   InvalidMbox = 'INVALID_MBOX',
+  // a mail message with no usable send date (Date header and postmark date missing, unreadable or out of range)
+  InvalidDate = 'INVALID_DATE',
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
   ByokHeadersIncomplete = 'BYOK_HEADERS_INCOMPLETE',
   ByokProviderUnknown = 'BYOK_PROVIDER_UNKNOWN',
@@ -47,6 +51,11 @@ export enum ErrorCode {
   TransferBlockedByActiveJob = 'TRANSFER_BLOCKED_BY_ACTIVE_JOB',
   // the workspace moved to another tenant after the job was started: its key may not touch the new owner's data
   WorkspaceTransferred = 'WORKSPACE_TRANSFERRED',
+  // deletion: a record or tombstone that is not there, a deletion refused while a backfill runs, a deletion job
+  RecordNotFound = 'RECORD_NOT_FOUND',
+  TombstoneNotFound = 'TOMBSTONE_NOT_FOUND',
+  DeletionBlockedByActiveJob = 'DELETION_BLOCKED_BY_ACTIVE_JOB',
+  WorkspaceDeletionNotFound = 'WORKSPACE_DELETION_NOT_FOUND',
   // a graph read ran past GRAPH_STATEMENT_TIMEOUT_MS and Postgres cancelled it
   GraphReadTimeout = 'GRAPH_READ_TIMEOUT',
   // a dependency is down: the same request may succeed shortly (HTTP 503 with Retry-After)

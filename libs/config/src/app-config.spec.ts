@@ -21,19 +21,20 @@ describe(AppConfig.name, () => {
     expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
   });
 
-  it('sizes the pools, the graph statement timeout and the graph page cache', () => {
+  it('sizes the pools, the graph statement timeout, the graph page cache and the graph bulkhead', () => {
     const defaults = AppConfig.fromEnv(valid());
     expect(defaults.databasePoolSize).toBe(10);
-    expect(defaults.graph).toEqual({ poolSize: 4, statementTimeoutMs: 5_000, pageCacheBytes: 32 * 1024 * 1024 });
+    expect(defaults.graph).toEqual({ poolSize: 4, statementTimeoutMs: 5_000, pageCacheBytes: 32 * 1024 * 1024, maxConcurrentRequests: 8 });
     const set = AppConfig.fromEnv({
       ...valid(),
       DATABASE_POOL_SIZE: '20',
       GRAPH_DATABASE_POOL_SIZE: '2',
       GRAPH_STATEMENT_TIMEOUT_MS: '250',
       GRAPH_PAGE_CACHE_MB: '0.5',
+      GRAPH_MAX_CONCURRENT_REQUESTS: '3',
     });
     expect(set.databasePoolSize).toBe(20);
-    expect(set.graph).toEqual({ poolSize: 2, statementTimeoutMs: 250, pageCacheBytes: 512 * 1024 });
+    expect(set.graph).toEqual({ poolSize: 2, statementTimeoutMs: 250, pageCacheBytes: 512 * 1024, maxConcurrentRequests: 3 });
   });
 
   it('never reads plain provider keys from the environment', () => {

@@ -8,6 +8,8 @@ export class ConfigError extends Error {
 
 const MASTER_KEY_BYTES = 32;
 const MIN_FINGERPRINT_KEY_BYTES = 32;
+const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const optionalString = z
@@ -58,6 +60,7 @@ const envSchema = z.object({
   JOB_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   JOB_RECONCILE_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
   JOB_OUTAGE_PATIENCE_MS: z.coerce.number().int().min(0).max(86_400_000).default(600_000),
+  WORKSPACE_DELETE_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(5_000),
   PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
   PROVIDER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
   PROVIDER_RETRY_BASE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
@@ -69,6 +72,27 @@ const envSchema = z.object({
   GRAPH_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(5_000),
   GRAPH_PAGE_CACHE_MB: z.coerce.number().min(0).max(4_096).default(32),
   GRAPH_MAX_CONCURRENT_REQUESTS: z.coerce.number().int().min(1).max(10_000).default(8),
+  UPLOAD_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(GIB)
+    .default(50 * MIB),
+  UPLOAD_DECODED_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(GIB)
+    .default(50 * MIB),
+  INGEST_MAX_RECORDS: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
+  INGEST_MAX_RECORD_BYTES: z.coerce.number().int().min(1_024).max(GIB).default(MIB),
+  INGEST_MAX_DEPTH: z.coerce.number().int().min(2).max(1_000).default(32),
+  MBOX_MAX_MESSAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(GIB)
+    .default(25 * MIB),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -101,6 +125,8 @@ export interface JobTuning {
   reconcileGraceMs: number;
   /** How long (ms) a job waits out a database outage (re-queued, no attempt used) before the outage counts as a failed attempt. */
   outagePatienceMs: number;
+  /** Rows a workspace deletion removes per transaction (records: their mentions and failures come with them). */
+  deleteBatchSize: number;
 }
 
 /** What the provider layer may know: where each provider is, and how long and how often to try. */
@@ -130,6 +156,25 @@ export interface GraphTuning {
 }
 
 /**
+ * The caps of `POST .../records` and `POST .../imports/mbox`, enforced while the body is read (a cap
+ * passed stops the read at once); all sizes in bytes.
+ */
+export interface IngestLimits {
+  /** Body bytes as sent (before any Content-Encoding is undone). */
+  maxUploadBytes: number;
+  /** Body bytes once gzip or deflate is undone (a 51 KB gzip bomb inflates to 50 MB). */
+  maxDecodedBytes: number;
+  /** Records (JSON, NDJSON) or messages (mbox) per request, invalid ones included. */
+  maxRecords: number;
+  /** One JSON record or NDJSON line, as sent. */
+  maxRecordBytes: number;
+  /** Nesting of arrays and objects in a JSON body, its outer array or envelope included. */
+  maxDepth: number;
+  /** One mbox message, headers and attachments included. */
+  maxMessageBytes: number;
+}
+
+/**
  * The whole configuration, validated once at start-up. Nothing else in the code base reads
  * `process.env`: a provider key in the environment is never a tenant's key.
  */
@@ -152,6 +197,7 @@ export class AppConfig {
   readonly jobs: Readonly<JobTuning>;
   readonly providers: Readonly<ProviderTuning>;
   readonly graph: Readonly<GraphTuning>;
+  readonly ingest: Readonly<IngestLimits>;
 
   private constructor(values: AppConfig) {
     Object.assign(this, values);
@@ -207,6 +253,7 @@ export class AppConfig {
         reconcileIntervalMs: e.JOB_RECONCILE_INTERVAL_MS,
         reconcileGraceMs: e.JOB_RECONCILE_GRACE_MS,
         outagePatienceMs: e.JOB_OUTAGE_PATIENCE_MS,
+        deleteBatchSize: e.WORKSPACE_DELETE_BATCH_SIZE,
       },
       providers: {
         baseUrls: Object.freeze(byProvider((p) => e[`${p.toUpperCase()}_BASE_URL` as keyof typeof e] as string | undefined)),
@@ -220,6 +267,14 @@ export class AppConfig {
         statementTimeoutMs: e.GRAPH_STATEMENT_TIMEOUT_MS,
         pageCacheBytes: Math.floor(e.GRAPH_PAGE_CACHE_MB * 1024 * 1024),
         maxConcurrentRequests: e.GRAPH_MAX_CONCURRENT_REQUESTS,
+      },
+      ingest: {
+        maxUploadBytes: e.UPLOAD_LIMIT_BYTES,
+        maxDecodedBytes: e.UPLOAD_DECODED_LIMIT_BYTES,
+        maxRecords: e.INGEST_MAX_RECORDS,
+        maxRecordBytes: e.INGEST_MAX_RECORD_BYTES,
+        maxDepth: e.INGEST_MAX_DEPTH,
+        maxMessageBytes: e.MBOX_MAX_MESSAGE_BYTES,
       },
     });
   }

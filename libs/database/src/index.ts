@@ -16,6 +16,8 @@ export type {
   EntityMention,
   KeyUsage,
   AiJob,
+  RecordTombstone,
+  WorkspaceDeletion,
 } from './generated/client.js';
-export { PlanType, AiKeyMode, ValidationStatus, BackfillStatus, AiJobStatus } from './generated/enums.js';
+export { PlanType, AiKeyMode, ValidationStatus, BackfillStatus, AiJobStatus, WorkspaceDeletionStatus } from './generated/enums.js';
 export * from './database-unavailable.js';

@@ -2,6 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { Prisma, type Tx } from '#libs/database';
 import type { PageGraph } from './graph-merge.js';
 
+/** What a record deletion took out of the graph. */
+export interface GraphRemovalCounts {
+  mentions: number;
+  entities: number;
+  relationships: number;
+}
+
 export interface GraphWriteCounts {
   newEntities: number;
   newRelationships: number;
@@ -78,5 +85,45 @@ export class GraphRepository {
     await tx.$executeRaw`UPDATE workspaces SET graph_version = graph_version + 1 WHERE id = ${workspaceId}::uuid`;
 
     return { newEntities: rows.filter((r) => r.inserted).length, newRelationships, newMentions };
+  }
+
+  /**
+   * Takes records out of the graph inside the caller's transaction (before the records themselves
+   * are deleted): their mentions go, the mention counts of the entities they named drop, and an
+   * entity no remaining record mentions goes with every relationship it is an endpoint of (a
+   * relationship has no mentions of its own: it lives as long as both its entities). Bumps
+   * workspaces.graph_version so cached graph pages are stale. The caller must keep pages of the
+   * workspace from committing meanwhile (RecordDeletionService locks the workspace row).
+   */
+  async forgetRecords(tx: Tx, workspaceId: string, recordIds: string[]): Promise<GraphRemovalCounts> {
+    if (recordIds.length === 0) return { mentions: 0, entities: 0, relationships: 0 };
+    const removed = await tx.$queryRaw<{ entity_id: string; n: number }[]>`
+      WITH gone AS (
+        DELETE FROM entity_mentions WHERE workspace_id = ${workspaceId}::uuid AND record_id = ANY(${recordIds}::uuid[])
+        RETURNING entity_id)
+      SELECT entity_id, count(*)::int AS n FROM gone GROUP BY entity_id`;
+    const mentions = removed.reduce((sum, row) => sum + row.n, 0);
+    if (removed.length > 0) {
+      await tx.$executeRaw`
+        UPDATE entities e SET mention_count = GREATEST(e.mention_count - c.n, 0), updated_at = now()
+        FROM unnest(${removed.map((r) => r.entity_id)}::uuid[], ${removed.map((r) => r.n)}::int[]) AS c(entity_id, n)
+        WHERE e.id = c.entity_id AND e.workspace_id = ${workspaceId}::uuid`;
+    }
+    // an orphan is judged by its mentions, not its counter, so a drifted counter cannot keep or drop one wrongly
+    const orphans = (
+      await tx.$queryRaw<{ id: string }[]>`
+        SELECT e.id FROM entities e
+        WHERE e.workspace_id = ${workspaceId}::uuid AND e.id = ANY(${removed.map((r) => r.entity_id)}::uuid[])
+          AND NOT EXISTS (SELECT 1 FROM entity_mentions m WHERE m.entity_id = e.id)`
+    ).map((r) => r.id);
+    let relationships = 0;
+    if (orphans.length > 0) {
+      relationships = await tx.$executeRaw`
+        DELETE FROM relationships WHERE workspace_id = ${workspaceId}::uuid
+          AND (source_entity_id = ANY(${orphans}::uuid[]) OR target_entity_id = ANY(${orphans}::uuid[]))`;
+      await tx.$executeRaw`DELETE FROM entities WHERE workspace_id = ${workspaceId}::uuid AND id = ANY(${orphans}::uuid[])`;
+    }
+    await tx.$executeRaw`UPDATE workspaces SET graph_version = graph_version + 1 WHERE id = ${workspaceId}::uuid`;
+    return { mentions, entities: orphans.length, relationships };
   }
 }

@@ -2,6 +2,7 @@ import { FinishReason, type GenerateContentResponse, GoogleGenerativeAI } from '
 import { withDeadline } from './deadline.js';
 import { failureForGoogleReply, mapGeminiError } from './gemini-errors.js';
 import { parseJsonAnswer, withSchemaInstruction } from './json-answer.js';
+import { refuseRedirectsInGlobalFetch } from './no-redirect-fetch.js';
 import type { CompletionRequest, CompletionResult, KeyContext, LlmProvider } from './llm-provider.js';
 import { ProviderFailures } from './provider-failures.js';
 
@@ -45,6 +46,7 @@ export class GeminiProvider implements LlmProvider {
     this.#baseUrl = options.baseUrl;
     this.#timeoutMs = options.timeoutMs;
     this.#failures = new ProviderFailures('gemini', options.context);
+    refuseRedirectsInGlobalFetch();
   }
 
   async complete({ system, user, jsonSchema }: CompletionRequest): Promise<CompletionResult> {
@@ -84,7 +86,11 @@ export class GeminiProvider implements LlmProvider {
   async validateKey(): Promise<void> {
     const reply = await this.call(() =>
       withDeadline(this.#timeoutMs, async (signal) => {
-        const response = await fetch(`${this.#baseUrl}/v1beta/models?pageSize=1`, { headers: { 'x-goog-api-key': this.#key }, signal });
+        const response = await fetch(`${this.#baseUrl}/v1beta/models?pageSize=1`, {
+          headers: { 'x-goog-api-key': this.#key },
+          redirect: 'manual',
+          signal,
+        });
         const body = (await response.json().catch(() => undefined)) as { error?: { details?: unknown } } | undefined;
         return { status: response.status, ok: response.ok, details: body?.error?.details, headers: response.headers };
       }),

@@ -70,6 +70,8 @@ export class ProviderFailures {
   forStatus(status: number, retryAfterMs: number | undefined): LlmError {
     if (status === 401 || status === 403) return this.authentication();
     if (status === 429) return this.rateLimited(retryAfterMs);
+    // a redirect is never followed: it would carry the key's header to wherever Location points
+    if (status >= 300 && status < 400) return this.unavailable(`HTTP ${status} redirect, not followed`);
     if (status >= 500 || status === 408) return this.unavailable(`HTTP ${status}`);
     return this.rejected(`HTTP ${status}`);
   }

@@ -34,6 +34,14 @@ class SecondExtractHandler implements JobHandler<JobName.AiExtract> {
   settleLost = settled;
 }
 
+@Injectable()
+@HandlesJob(JobName.WorkspaceDeletion)
+class DeletionHandler implements JobHandler<JobName.WorkspaceDeletion> {
+  run = done;
+  unfinished = none;
+  settleLost = settled;
+}
+
 /** Boots the registry the way a worker does, with the given handler providers. */
 async function boot(handlers: (new () => JobHandler)[]): Promise<JobHandlerRegistry> {
   const moduleRef = await Test.createTestingModule({ imports: [DiscoveryModule], providers: [JobHandlerRegistry, ...handlers] }).compile();
@@ -43,19 +51,20 @@ async function boot(handlers: (new () => JobHandler)[]): Promise<JobHandlerRegis
 
 describe(JobHandlerRegistry.name, () => {
   it('starts when every declared job has exactly one handler, and routes each name to it', async () => {
-    const registry = await boot([BackfillHandler, ExtractHandler]);
+    const registry = await boot([BackfillHandler, ExtractHandler, DeletionHandler]);
     expect(registry.handlerFor(JobName.Backfill)).toBeInstanceOf(BackfillHandler);
     expect(registry.handlerFor(JobName.AiExtract)).toBeInstanceOf(ExtractHandler);
+    expect(registry.handlerFor(JobName.WorkspaceDeletion)).toBeInstanceOf(DeletionHandler);
     expect(registry.handlerFor('historical-sync')).toBeUndefined();
   });
 
   it('refuses to start when a job has no handler', async () => {
-    await expect(boot([BackfillHandler])).rejects.toThrow(JobRegistrationError);
-    await expect(boot([BackfillHandler])).rejects.toThrow('job "ai-extract" has no handler');
+    await expect(boot([BackfillHandler, DeletionHandler])).rejects.toThrow(JobRegistrationError);
+    await expect(boot([BackfillHandler, DeletionHandler])).rejects.toThrow('job "ai-extract" has no handler');
   });
 
   it('refuses to start when a job has two handlers, naming both', async () => {
-    await expect(boot([BackfillHandler, ExtractHandler, SecondExtractHandler])).rejects.toThrow(
+    await expect(boot([BackfillHandler, ExtractHandler, SecondExtractHandler, DeletionHandler])).rejects.toThrow(
       'job "ai-extract" has 2 handlers: ExtractHandler, SecondExtractHandler',
     );
   });
@@ -67,6 +76,7 @@ describe(jobRegistrationProblems.name, () => {
       jobRegistrationProblems([
         { name: JobName.Backfill, handler: 'A' },
         { name: JobName.AiExtract, handler: 'B' },
+        { name: JobName.WorkspaceDeletion, handler: 'D' },
         { name: 'reindex', handler: 'C' },
       ]),
     ).toEqual(['C handles "reindex", which is not a declared JobName']);

@@ -39,9 +39,13 @@ export class JobQueue {
   private readonly queues: Readonly<Record<QueueName, Queue>>;
   private reportedOutage = false;
 
-  constructor(@InjectQueue(QueueName.Backfills) backfills: Queue, @InjectQueue(QueueName.AiJobs) aiJobs: Queue) {
-    this.queues = { [QueueName.Backfills]: backfills, [QueueName.AiJobs]: aiJobs };
-    for (const queue of [backfills, aiJobs]) {
+  constructor(
+    @InjectQueue(QueueName.Backfills) backfills: Queue,
+    @InjectQueue(QueueName.AiJobs) aiJobs: Queue,
+    @InjectQueue(QueueName.Deletions) deletions: Queue,
+  ) {
+    this.queues = { [QueueName.Backfills]: backfills, [QueueName.AiJobs]: aiJobs, [QueueName.Deletions]: deletions };
+    for (const queue of [backfills, aiJobs, deletions]) {
       // ioredis reports every failed reconnect; one line per outage is enough
       queue.on('error', (error: Error) => {
         if (this.reportedOutage) return;

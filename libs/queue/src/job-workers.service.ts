@@ -36,6 +36,14 @@ export function workerOptionsFor(
         // as for backfills: a crashed worker's job is taken over once its lock lapses, not 30 s later
         stalledInterval: Math.min(30_000, config.jobs.lockDurationMs),
       };
+    case QueueName.Deletions:
+      // one deletion at a time per worker: each is a long run of short transactions
+      return {
+        concurrency: 1,
+        lockDuration: config.jobs.lockDurationMs,
+        stalledInterval: Math.min(30_000, config.jobs.lockDurationMs),
+        maxStalledCount: 5,
+      };
   }
 }
 

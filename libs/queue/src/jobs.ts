@@ -9,11 +9,14 @@ export enum QueueName {
   // renamed from 'historical-sync' in 0.2: drain that queue before upgrading (README, "Upgrading")
   Backfills = 'backfills',
   AiJobs = 'ai-jobs',
+  // workspace deletions have their own queue: they never wait behind long backfills of other workspaces
+  Deletions = 'deletions',
 }
 
 export enum JobName {
   Backfill = 'backfill',
   AiExtract = 'ai-extract',
+  WorkspaceDeletion = 'workspace-deletion',
 }
 
 export interface JobPayloads {
@@ -21,6 +24,8 @@ export interface JobPayloads {
   [JobName.Backfill]: { backfillId: string; sealedKey?: SealedRequestKey };
   /** `sealedKey`: a request's own key, sealed to this job; erased from Redis when the job ends. */
   [JobName.AiExtract]: { aiJobId: string; sealedKey?: SealedRequestKey };
+  /** Everything else lives in the `workspace_deletions` row (which workspace, counts so far); no key, no data. */
+  [JobName.WorkspaceDeletion]: { deletionId: string };
 }
 
 export type JobOf<Name extends JobName> = JobPayloads[Name];
@@ -28,6 +33,7 @@ export type JobOf<Name extends JobName> = JobPayloads[Name];
 export const QUEUE_OF: Readonly<Record<JobName, QueueName>> = {
   [JobName.Backfill]: QueueName.Backfills,
   [JobName.AiExtract]: QueueName.AiJobs,
+  [JobName.WorkspaceDeletion]: QueueName.Deletions,
 };
 
 /**
@@ -52,6 +58,16 @@ export function jobOptions<Name extends JobName>(name: Name, payload: JobOf<Name
         jobId: (payload as JobOf<JobName.AiExtract>).aiJobId,
         attempts: 2,
         backoff: { type: 'exponential', delay: 1_000 },
+        removeOnComplete: { age: 24 * 3600, count: 1_000 },
+        removeOnFail: { age: 7 * 24 * 3600, count: 5_000 },
+      };
+    case JobName.WorkspaceDeletion:
+      // every batch commits on its own and a re-run starts where the last one stopped, so attempts
+      // are cheap; after the last one the reconciler hands the job to the queue again (a few times)
+      return {
+        jobId: (payload as JobOf<JobName.WorkspaceDeletion>).deletionId,
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 2_000 },
         removeOnComplete: { age: 24 * 3600, count: 1_000 },
         removeOnFail: { age: 7 * 24 * 3600, count: 5_000 },
       };

@@ -4,3 +4,6 @@ export * from './record-ingest.service.js';
 export * from './record-reader.service.js';
 export * from './record-source.js';
 export * from './records.module.js';
+export * from './record-tombstone.repository.js';
+export * from './source-record.repository.js';
+export * from './upload-body.js';

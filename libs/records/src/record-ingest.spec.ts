@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ErrorCode } from '#libs/common';
+import type { AppConfig, IngestLimits } from '#libs/config';
 import { RecordIngestService } from './record-ingest.service.js';
 import type { IncomingRecord, RecordSourceName } from './source-record.js';
 import type { SourceRecordRepository } from './source-record.repository.js';
@@ -8,7 +9,7 @@ import type { SourceRecordRepository } from './source-record.repository.js';
 class InMemoryRecords {
   readonly rows = new Map<string, IncomingRecord & { source: RecordSourceName }>();
 
-  insertMany(workspaceId: string, source: RecordSourceName, records: IncomingRecord[]): Promise<number> {
+  insertMany(workspaceId: string, source: RecordSourceName, records: IncomingRecord[]): Promise<{ inserted: number; tombstoned: number }> {
     let inserted = 0;
     for (const record of records) {
       const key = `${workspaceId}/${source}/${record.externalId}`;
@@ -16,7 +17,7 @@ class InMemoryRecords {
       this.rows.set(key, { ...record, source });
       inserted++;
     }
-    return Promise.resolve(inserted);
+    return Promise.resolve({ inserted, tombstoned: 0 });
   }
 }
 
@@ -30,9 +31,25 @@ const record = (externalId: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-function service() {
+const LIMITS: IngestLimits = {
+  maxUploadBytes: 1024 * 1024,
+  maxDecodedBytes: 1024 * 1024,
+  maxRecords: 100,
+  maxRecordBytes: 4096,
+  maxDepth: 8,
+  maxMessageBytes: 4096,
+};
+
+function service(limits: Partial<IngestLimits> = {}) {
   const records = new InMemoryRecords();
-  return { records, ingest: new RecordIngestService(records as unknown as SourceRecordRepository) };
+  const config = { ingest: { ...LIMITS, ...limits } } as AppConfig;
+  return { records, ingest: new RecordIngestService(records as unknown as SourceRecordRepository, config) };
+}
+
+/** `text` cut into chunks of `size` bytes, as a socket might hand it over (a character may be split). */
+function chunked(text: string, size: number): Buffer[] {
+  const bytes = Buffer.from(text);
+  return Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
 }
 
 describe('RecordIngestService.ingest', () => {
@@ -41,11 +58,13 @@ describe('RecordIngestService.ingest', () => {
     await expect(ingest.ingest('w', JSON.stringify([record('a'), record('b')]), 'json')).resolves.toEqual({
       accepted: 2,
       duplicates: 0,
+      deleted: 0,
       rejected: [],
     });
     await expect(ingest.ingest('w', JSON.stringify({ records: [record('c')] }), 'json')).resolves.toEqual({
       accepted: 1,
       duplicates: 0,
+      deleted: 0,
       rejected: [],
     });
     expect([...records.rows.values()].map((r) => r.source)).toEqual(['api', 'api', 'api']);
@@ -83,6 +102,7 @@ describe('RecordIngestService.ingest', () => {
     expect(result).toEqual({
       accepted: 2,
       duplicates: 0,
+      deleted: 0,
       rejected: [
         { index: 1, code: ErrorCode.InvalidRecord, message: 'externalId is required' },
         { index: 2, code: ErrorCode.InvalidRecord, message: 'externalId is required' },
@@ -101,6 +121,7 @@ describe('RecordIngestService.ingest', () => {
     await expect(ingest.ingest('w', JSON.stringify([record('a'), record('b'), record('b')]), 'json')).resolves.toEqual({
       accepted: 1,
       duplicates: 2,
+      deleted: 0,
       rejected: [],
     });
   });
@@ -111,6 +132,7 @@ describe('RecordIngestService.ingest', () => {
     await expect(ingest.ingest('w', payload, 'ndjson')).resolves.toEqual({
       accepted: 2,
       duplicates: 0,
+      deleted: 0,
       rejected: [{ index: 1, code: ErrorCode.InvalidRecord, message: 'line 3 is not valid JSON' }],
     });
   });
@@ -124,6 +146,97 @@ describe('RecordIngestService.ingest', () => {
     const { ingest, records } = service();
     await expect(ingest.ingest('w', payload, 'json')).rejects.toMatchObject({ code });
     expect(records.rows.size).toBe(0);
+  });
+});
+
+describe('RecordIngestService.ingest caps, enforced while reading', () => {
+  /** Chunks that count how many were taken, so a test sees the read stop at the cap. */
+  function counted(chunks: Buffer[]) {
+    const state = { taken: 0 };
+    function* source() {
+      for (const chunk of chunks) {
+        state.taken++;
+        yield chunk;
+      }
+    }
+    return { state, source: source() };
+  }
+
+  it('parses records split anywhere across chunks, multi-byte characters included', async () => {
+    const { ingest, records } = service();
+    const rows = [record('é-1', { body: 'naïve café ✓ 😀' }), record('é-2')];
+    await expect(ingest.ingest('w', chunked(JSON.stringify({ records: rows }), 3), 'json')).resolves.toMatchObject({ accepted: 2 });
+    await expect(ingest.ingest('w', chunked(rows.map((r) => JSON.stringify(r)).join('\n'), 5), 'ndjson')).resolves.toMatchObject({ duplicates: 2 });
+    expect(records.rows.get('w/api/é-1')?.body).toBe('naïve café ✓ 😀');
+  });
+
+  it.each(['json', 'ndjson'] as const)('stops a %s upload at the record after the cap, storing nothing', async (format) => {
+    const { ingest, records } = service({ maxRecords: 3 });
+    const rows = Array.from({ length: 50 }, (_, i) => record(`r${i}`));
+    const text = format === 'json' ? JSON.stringify(rows) : rows.map((r) => JSON.stringify(r)).join('\n');
+    const { state, source } = counted(chunked(text, 64));
+    await expect(ingest.ingest('w', source, format)).rejects.toMatchObject({
+      code: ErrorCode.RecordsLimit,
+      message: expect.stringContaining('record cap'),
+    });
+    expect(state.taken).toBeLessThan(Math.ceil(Buffer.byteLength(text) / 64) / 2);
+    expect(records.rows.size).toBe(0);
+  });
+
+  it('counts unreadable NDJSON lines against the record cap (a body of "x" lines)', async () => {
+    const { ingest } = service({ maxRecords: 100 });
+    const { state, source } = counted(chunked('x\n'.repeat(100_000), 1024));
+    await expect(ingest.ingest('w', source, 'ndjson')).rejects.toMatchObject({ code: ErrorCode.RecordsLimit });
+    expect(state.taken).toBeLessThan(5);
+  });
+
+  it('stops a JSON array of empty objects at the cap, not at the end', async () => {
+    const { ingest } = service({ maxRecords: 1_000 });
+    const { state, source } = counted(chunked(`[${'{},'.repeat(200_000)}{}]`, 1024));
+    await expect(ingest.ingest('w', source, 'json')).rejects.toMatchObject({ code: ErrorCode.RecordsLimit });
+    expect(state.taken).toBeLessThan(10);
+  });
+
+  it.each(['json', 'ndjson'] as const)('refuses a %s record larger than the per-record cap before it ends', async (format) => {
+    const { ingest } = service({ maxRecordBytes: 2048 });
+    const huge = JSON.stringify(record('big', { body: 'y'.repeat(100_000) }));
+    const text = format === 'json' ? `[${huge}]` : huge;
+    const { state, source } = counted(chunked(text, 512));
+    await expect(ingest.ingest('w', source, format)).rejects.toMatchObject({
+      code: ErrorCode.RecordsLimit,
+      message: expect.stringContaining('per-record cap'),
+    });
+    expect(state.taken).toBeLessThan(10);
+  });
+
+  it.each([
+    ['json', `[${'['.repeat(2_000)}${']'.repeat(2_000)}]`],
+    ['json', `{"records": [{"externalId": ${'{"a":'.repeat(20)}1${'}'.repeat(20)}}]}`],
+    ['ndjson', `${'['.repeat(2_000)}${']'.repeat(2_000)}`],
+  ] as const)('refuses %s nested past the depth cap: %#', async (format, text) => {
+    const { ingest } = service({ maxRecordBytes: 100_000 });
+    await expect(ingest.ingest('w', text, format)).rejects.toMatchObject({
+      code: ErrorCode.RecordsLimit,
+      message: expect.stringContaining('depth cap'),
+    });
+  });
+
+  it('takes nesting within the cap and judges the row on its own', async () => {
+    const { ingest } = service();
+    await expect(ingest.ingest('w', JSON.stringify([{ externalId: [[['deep']]] }]), 'json')).resolves.toMatchObject({
+      accepted: 0,
+      rejected: [{ index: 0, code: ErrorCode.InvalidRecord }],
+    });
+  });
+
+  it.each([
+    ['an empty body', ''],
+    ['trailing data', '[] []'],
+    ['a bare word', 'x'],
+    ['an unterminated record', '[{"externalId": "a"'],
+  ])('answers MALFORMED_JSON for %s', async (_, text) => {
+    const { ingest } = service();
+    await expect(ingest.ingest('w', text, 'json')).rejects.toMatchObject({ code: ErrorCode.MalformedJson });
   });
 });
 
@@ -142,17 +255,25 @@ describe('RecordIngestService.importMbox', () => {
     '',
     'No date',
     '',
+    'From c@example.test Sun Feb 30 09:00:00 2025',
+    'Message-ID: <m3@example.test>',
+    'Subject: undated, and its postmark date is impossible',
+    '',
+    'No date either',
+    '',
   ].join('\n');
 
-  it('stores parsed messages with source mbox and reports unusable ones by index', async () => {
+  it('stores parsed messages with source mbox, dates a message without Date by its postmark, and reports unusable ones by index', async () => {
     const { ingest, records } = service();
     await expect(ingest.importMbox('w', Buffer.from(mbox))).resolves.toEqual({
-      accepted: 1,
+      accepted: 2,
       duplicates: 0,
-      rejected: [{ index: 1, code: ErrorCode.InvalidRecord, message: 'message has no valid Date header' }],
+      deleted: 0,
+      rejected: [{ index: 2, code: ErrorCode.InvalidDate, message: 'message has no Date header, and no valid postmark date' }],
     });
     expect(records.rows.get('w/mbox/<m1@example.test>')).toMatchObject({ subject: 'first', body: 'Hello', source: 'mbox' });
-    await expect(ingest.importMbox('w', Buffer.from(mbox))).resolves.toMatchObject({ accepted: 0, duplicates: 1 });
+    expect(records.rows.get('w/mbox/<m2@example.test>')).toMatchObject({ body: 'No date', sentAt: new Date('2025-01-06T09:00:00Z') });
+    await expect(ingest.importMbox('w', Buffer.from(mbox))).resolves.toMatchObject({ accepted: 0, duplicates: 2 });
   });
 
   it.each([
@@ -161,5 +282,77 @@ describe('RecordIngestService.importMbox', () => {
   ])('refuses %s as INVALID_MBOX', async (_, upload) => {
     const { ingest } = service();
     await expect(ingest.importMbox('w', Buffer.from(upload))).rejects.toMatchObject({ code: ErrorCode.InvalidMbox });
+  });
+
+  it('does not split on a "From " body line after a blank line, and unquotes >From lines one level', async () => {
+    const { ingest, records } = service();
+    const archive = [
+      'From ceo@example.test Mon Mar 23 10:00:00 2015',
+      'Message-ID: <memo@example.test>',
+      'Date: Mon, 23 Mar 2015 10:00:00 +0000',
+      'Subject: memo',
+      '',
+      'Team,',
+      '',
+      'From the desk of the CEO: we ship on Friday.',
+      '>From here the quote keeps one level.',
+      '>>From deeper.',
+      '',
+    ].join('\n');
+    await expect(ingest.importMbox('w', chunked(archive, 7))).resolves.toEqual({ accepted: 1, duplicates: 0, deleted: 0, rejected: [] });
+    expect(records.rows.get('w/mbox/<memo@example.test>')?.body).toBe(
+      'Team,\n\nFrom the desk of the CEO: we ship on Friday.\nFrom here the quote keeps one level.\n>From deeper.',
+    );
+  });
+
+  it('converts an HTML-only body to text and decodes 8-bit parts by their charset', async () => {
+    const { ingest, records } = service();
+    const archive = Buffer.concat([
+      Buffer.from(
+        'From a@example.test Mon Jan  6 09:00:00 2025\nMessage-ID: <html@example.test>\nDate: Mon, 06 Jan 2025 09:00:00 +0000\n' +
+          'Content-Type: text/html; charset=utf-8\n\n<p>Hello <b>World</b> &amp; friends</p>\n\n',
+      ),
+      Buffer.from(
+        'From a@example.test Mon Jan  6 09:00:00 2025\nMessage-ID: <latin@example.test>\nDate: Mon, 06 Jan 2025 09:00:00 +0000\n' +
+          'Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: 8bit\n\ncaf\xe9\n',
+        'latin1',
+      ),
+    ]);
+    await expect(ingest.importMbox('w', archive)).resolves.toMatchObject({ accepted: 2 });
+    expect(records.rows.get('w/mbox/<html@example.test>')?.body).toBe('Hello World & friends');
+    expect(records.rows.get('w/mbox/<latin@example.test>')?.body).toBe('café');
+  });
+
+  it('identifies a message without a Message-ID by its content, the same on every import and with CRLF', async () => {
+    const { ingest, records } = service();
+    const archive = 'From x Mon Jan  6 09:00:00 2025\nDate: Mon, 06 Jan 2025 09:00:00 +0000\nSubject: anonymous\n\nbody\n';
+    await expect(ingest.importMbox('w', archive)).resolves.toMatchObject({ accepted: 1 });
+    await expect(ingest.importMbox('w', archive.replace(/\n/g, '\r\n'))).resolves.toMatchObject({ accepted: 0, duplicates: 1 });
+    expect([...records.rows.keys()]).toEqual([expect.stringMatching(/^w\/mbox\/sha256:[0-9a-f]{64}$/)]);
+  });
+
+  it('refuses an archive past the message cap or with a message past the per-message cap, storing nothing', async () => {
+    const { ingest, records } = service({ maxRecords: 1, maxMessageBytes: 2048 });
+    const two = `${mbox}\n`;
+    await expect(ingest.importMbox('w', two)).rejects.toMatchObject({ code: ErrorCode.RecordsLimit, message: expect.stringContaining('record cap') });
+    const long = `From a@example.test Mon Jan  6 09:00:00 2025\nSubject: long\n\n${'z'.repeat(100_000)}`;
+    await expect(ingest.importMbox('w', chunked(long, 256))).rejects.toMatchObject({
+      code: ErrorCode.RecordsLimit,
+      message: expect.stringContaining('per-message cap'),
+    });
+    expect(records.rows.size).toBe(0);
+  });
+
+  it('refuses a body of blank lines as INVALID_MBOX after the first few KB', async () => {
+    const { ingest } = service();
+    let taken = 0;
+    function* newlines() {
+      for (let i = 0; i < 1_000; i++) {
+        taken++;
+        yield Buffer.alloc(1024, '\n');
+      }
+    }
+    await expect(ingest.importMbox('w', newlines())).rejects.toMatchObject({ code: ErrorCode.InvalidMbox });
+    expect(taken).toBeLessThan(10);
   });
 });

@@ -11,3 +11,17 @@ export class UnsupportedMediaTypeError extends AppError {
     super(ErrorCode.UnsupportedMediaType, message);
   }
 }
+
+/** An upload passed one of the ingest caps while it was read (413 RECORDS_LIMIT); the message names the cap. */
+export class RecordsLimitError extends AppError {
+  constructor(message: string) {
+    super(ErrorCode.RecordsLimit, message);
+  }
+}
+
+/** An upload's body, as sent or once decoded, is larger than its cap (413 PAYLOAD_TOO_LARGE, as on every route). */
+export class UploadTooLargeError extends AppError {
+  constructor(message: string) {
+    super(ErrorCode.PayloadTooLarge, message);
+  }
+}

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma, PrismaService } from '#libs/database';
+import { Prisma, PrismaService, type Tx } from '#libs/database';
 import type { IncomingRecord, RecordForExtraction, RecordSourceName, StoredRecord } from './source-record.js';
 
 /** Owns source_records; scoped by workspace id first. */
@@ -7,23 +7,55 @@ import type { IncomingRecord, RecordForExtraction, RecordSourceName, StoredRecor
 export class SourceRecordRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Inserts what is new; a record already stored under the same external id counts as a duplicate. */
-  async insertMany(workspaceId: string, source: RecordSourceName, records: IncomingRecord[]): Promise<number> {
-    if (records.length === 0) return 0;
-    const { count } = await this.prisma.sourceRecord.createMany({
-      data: records.map((r) => ({
-        workspaceId,
-        source,
-        externalId: r.externalId,
-        fromAddr: r.from,
-        toAddr: r.to,
-        ccAddr: r.cc,
-        subject: r.subject,
-        body: r.body,
-        sentAt: r.sentAt,
-      })),
-      skipDuplicates: true,
+  /**
+   * Inserts what is new, in the given order (their `seq` follows it); a record already stored under the
+   * same external id, or repeated in `records`, counts as a duplicate, and one whose external id was
+   * deleted (a tombstone) is skipped and counted as `tombstoned`. The workspace row is share-locked
+   * first, so a record deletion (which holds it exclusively) either committed its tombstone before
+   * this reads them or starts after these rows exist. One statement over unnest'ed arrays: building
+   * Prisma's createMany for a thousand rows of text held the event loop for 300 ms.
+   */
+  async insertMany(workspaceId: string, source: RecordSourceName, records: IncomingRecord[]): Promise<{ inserted: number; tombstoned: number }> {
+    if (records.length === 0) return { inserted: 0, tombstoned: 0 };
+    return this.prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT 1 FROM workspaces WHERE id = ${workspaceId}::uuid FOR KEY SHARE`;
+      const deleted = await tx.$queryRaw<{ external_id: string }[]>`
+        SELECT external_id FROM record_tombstones
+        WHERE workspace_id = ${workspaceId}::uuid AND source = ${source} AND external_id = ANY(${records.map((r) => r.externalId)}::text[])`;
+      const tombstoned = new Set(deleted.map((t) => t.external_id));
+      const live = tombstoned.size === 0 ? records : records.filter((r) => !tombstoned.has(r.externalId));
+      if (live.length === 0) return { inserted: 0, tombstoned: records.length };
+      const inserted = await tx.$executeRaw(Prisma.sql`
+        INSERT INTO source_records (id, workspace_id, source, external_id, from_addr, to_addr, cc_addr, subject, body, sent_at)
+        SELECT gen_random_uuid(), ${workspaceId}::uuid, ${source}, u.external_id, u.from_addr, u.to_addr, u.cc_addr, u.subject, u.body, u.sent_at
+        FROM unnest(${live.map((r) => r.externalId)}::text[], ${live.map((r) => r.from)}::text[], ${live.map((r) => r.to)}::text[],
+                    ${live.map((r) => r.cc)}::text[], ${live.map((r) => r.subject)}::text[], ${live.map((r) => r.body)}::text[],
+                    ${live.map((r) => r.sentAt.toISOString())}::timestamptz[])
+             WITH ORDINALITY AS u(external_id, from_addr, to_addr, cc_addr, subject, body, sent_at, position)
+        ORDER BY u.position
+        ON CONFLICT (workspace_id, source, external_id) DO NOTHING`);
+      return { inserted, tombstoned: records.length - live.length };
     });
+  }
+
+  /** The records stored under `externalId` (in `source`, or in every source when null), locked for the caller's deleting transaction. */
+  async lockByExternalId(
+    tx: Tx,
+    workspaceId: string,
+    source: RecordSourceName | null,
+    externalId: string,
+  ): Promise<{ id: string; source: string; externalId: string }[]> {
+    const rows = await tx.$queryRaw<{ id: string; source: string; external_id: string }[]>`
+      SELECT id, source, external_id FROM source_records
+      WHERE workspace_id = ${workspaceId}::uuid AND external_id = ${externalId} ${source === null ? Prisma.empty : Prisma.sql`AND source = ${source}`}
+      ORDER BY seq
+      FOR UPDATE`;
+    return rows.map((r) => ({ id: r.id, source: r.source, externalId: r.external_id }));
+  }
+
+  /** Deletes records by id inside the caller's transaction (their mentions and failures must be taken out first). */
+  async deleteByIds(tx: Tx, workspaceId: string, ids: string[]): Promise<number> {
+    const { count } = await tx.sourceRecord.deleteMany({ where: { workspaceId, id: { in: ids } } });
     return count;
   }
 
@@ -57,9 +89,14 @@ export class SourceRecordRepository {
    * always at least one. The byte bound is applied in Postgres (a running sum over the keyset order,
    * on the narrow columns only), so a page of long records never reaches the process whole.
    * `more` says whether records follow the page (one look-ahead row, never its text).
+   * `source` null reads every source in one `seq` order (index (workspace_id, seq)).
    */
-  page(workspaceId: string, source: RecordSourceName, afterSeq: bigint, limit: number, maxBytes: number): Promise<BoundedPage> {
-    return this.boundedPage(Prisma.sql`workspace_id = ${workspaceId}::uuid AND source = ${source} AND seq > ${afterSeq}`, limit, maxBytes);
+  page(workspaceId: string, source: RecordSourceName | null, afterSeq: bigint, limit: number, maxBytes: number): Promise<BoundedPage> {
+    const filter =
+      source === null
+        ? Prisma.sql`workspace_id = ${workspaceId}::uuid AND seq > ${afterSeq}`
+        : Prisma.sql`workspace_id = ${workspaceId}::uuid AND source = ${source} AND seq > ${afterSeq}`;
+    return this.boundedPage(filter, limit, maxBytes);
   }
 
   /** The rows matching `filter` in `seq` order, cut at `limit` records or `maxBytes` of text (at least one). */

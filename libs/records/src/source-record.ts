@@ -4,7 +4,14 @@ import { unstorableTextReason } from '#libs/common';
 export const RECORD_SOURCES = ['api', 'mbox'] as const;
 export type RecordSourceName = (typeof RECORD_SOURCES)[number];
 
-const MAX_BODY_CHARS = 200_000;
+/** Every source of a workspace at once: what a backfill reads unless it names one. */
+export const ALL_SOURCES = 'all';
+/** What a backfill reads: one source, or all of them. */
+export const RECORD_SCOPES = [ALL_SOURCES, ...RECORD_SOURCES] as const;
+export type RecordScope = (typeof RECORD_SCOPES)[number];
+
+/** The longest body a record may have (UTF-16 code units); mail parsing cuts longer text to this. */
+export const MAX_BODY_CHARS = 200_000;
 const MAX_RECIPIENTS_CHARS = 10_000;
 const MAX_RECIPIENTS = 1_000;
 
@@ -82,6 +89,8 @@ export interface RejectedRecord {
 export interface IngestResult {
   accepted: number;
   duplicates: number;
+  /** Valid records skipped because their external id was deleted (a tombstone): they stay deleted. */
+  deleted: number;
   rejected: RejectedRecord[];
 }
 

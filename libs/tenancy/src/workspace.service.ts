@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Workspace } from '#libs/database';
+import type { Tx, Workspace } from '#libs/database';
 import { TenantResolver } from './tenant-resolver.service.js';
 import { TenantService } from './tenant.service.js';
 import { WorkspaceNotFoundError } from './tenancy.errors.js';
@@ -30,5 +30,35 @@ export class WorkspaceService {
     if (!moved) throw new WorkspaceNotFoundError(workspaceId);
     await this.resolver.invalidateWorkspace(workspaceId);
     return moved;
+  }
+
+  /**
+   * Locks a live workspace's row exclusively for the caller's transaction (see WorkspaceRepository.lockLive).
+   * @throws WorkspaceNotFoundError when it does not exist or is being deleted
+   */
+  async lockLive(tx: Tx, workspaceId: string): Promise<{ id: string; tenantId: string }> {
+    const workspace = await this.workspaces.lockLive(tx, workspaceId);
+    if (!workspace) throw new WorkspaceNotFoundError(workspaceId);
+    return workspace;
+  }
+
+  /** A workspace row whether or not its deletion was asked for (null when there is none): for deletions only. */
+  findIncludingDeleted(workspaceId: string): Promise<Workspace | null> {
+    return this.workspaces.findIncludingDeleted(workspaceId);
+  }
+
+  /** Marks a workspace deleted inside the caller's transaction; call `forget` once it committed. */
+  markDeleted(tx: Tx, workspaceId: string): Promise<void> {
+    return this.workspaces.markDeleted(tx, workspaceId);
+  }
+
+  /** Every process's tenant cache drops the workspace, which reads as not found from then on. */
+  forget(workspaceId: string): Promise<void> {
+    return this.resolver.invalidateWorkspace(workspaceId);
+  }
+
+  /** Deletes a deleted workspace's own row (the last step of its deletion job); 0 when it is already gone. */
+  deleteRow(tx: Tx, workspaceId: string): Promise<number> {
+    return this.workspaces.deleteRow(tx, workspaceId);
   }
 }

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { AiJobsModule } from '#libs/ai-jobs';
 import { BackfillModule } from '#libs/backfill';
+import { DeletionModule } from '#libs/deletion';
 import type { AppConfig } from '#libs/config';
 import { InfrastructureModule } from '#libs/infrastructure';
 import type { LoggingOptions } from '#libs/logging';
@@ -14,7 +15,7 @@ import { JobWorkersModule } from '#libs/queue';
  * tests can watch the worker's connectors and logs in process.
  */
 export async function startInProcessWorker(config: AppConfig, logging: LoggingOptions = {}): Promise<INestApplicationContext> {
-  @Module({ imports: [InfrastructureModule.forRoot(config, logging), BackfillModule, AiJobsModule, JobWorkersModule] })
+  @Module({ imports: [InfrastructureModule.forRoot(config, logging), BackfillModule, AiJobsModule, DeletionModule, JobWorkersModule] })
   class InProcessWorkerModule {}
 
   const app = await NestFactory.createApplicationContext(InProcessWorkerModule, { bufferLogs: true });

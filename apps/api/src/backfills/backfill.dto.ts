@@ -1,22 +1,22 @@
 import { z } from 'zod';
 import { uuidSchema } from '#libs/common';
 import { type Backfill, BackfillStatus } from '#libs/database';
-import { RECORD_SOURCES } from '#libs/records';
+import { ALL_SOURCES, RECORD_SCOPES } from '#libs/records';
 import { pageLimit, seqCursor } from '../http/page-query.js';
 import { failureView, keySourceView } from '../http/views.js';
 
 export const startBackfillBody = z
   .strictObject({
     source: z
-      .enum(RECORD_SOURCES, { error: `source must be one of ${RECORD_SOURCES.join(', ')}` })
-      .default('api')
-      .meta({ description: 'Which of the workspace records to read' }),
+      .enum(RECORD_SCOPES, { error: `source must be one of ${RECORD_SCOPES.join(', ')}` })
+      .default(ALL_SOURCES)
+      .meta({ description: 'Which of the workspace records to read: one source, or "all" of them (the default)' }),
     fromStart: z.boolean({ error: 'fromStart must be true or false' }).default(false).meta({
       description: 'Read every record again, even when the last backfill failed or was cancelled part-way (default: resume from its checkpoint)',
     }),
   })
-  // a start without a body reads the API's records, as `{}` does
-  .default({ source: 'api', fromStart: false });
+  // a start without a body reads every source, as `{}` does
+  .default({ source: ALL_SOURCES, fromStart: false });
 export type StartBackfillBody = z.output<typeof startBackfillBody>;
 
 export const backfillStartedView = z.object({
@@ -30,7 +30,7 @@ export const backfillView = z.object({
   id: uuidSchema(),
   workspaceId: uuidSchema(),
   tenantId: uuidSchema().meta({ description: 'The tenant that ran it (the workspace owner when it started)' }),
-  source: z.enum(RECORD_SOURCES),
+  source: z.enum(RECORD_SCOPES).meta({ description: 'The source it read, or "all" of them' }),
   status: z.enum(BackfillStatus),
   failure: failureView.nullable(),
   counters: z.object({

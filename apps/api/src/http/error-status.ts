@@ -10,6 +10,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.InvalidSettingValue:
     case ErrorCode.InvalidRecord:
     case ErrorCode.InvalidMbox:
+    case ErrorCode.InvalidDate:
     case ErrorCode.ByokHeadersIncomplete:
     case ErrorCode.ByokProviderUnknown:
     case ErrorCode.ByokKeyInvalid:
@@ -26,12 +27,16 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.SettingNotFound:
     case ErrorCode.BackfillNotFound:
     case ErrorCode.AiJobNotFound:
+    case ErrorCode.RecordNotFound:
+    case ErrorCode.TombstoneNotFound:
+    case ErrorCode.WorkspaceDeletionNotFound:
       return HttpStatus.NOT_FOUND;
     case ErrorCode.SubdomainTaken:
     case ErrorCode.BackfillAlreadyActive:
     case ErrorCode.BackfillNotCancellable:
       return HttpStatus.CONFLICT;
     case ErrorCode.PayloadTooLarge:
+    case ErrorCode.RecordsLimit:
       return HttpStatus.PAYLOAD_TOO_LARGE;
     // a key the caller sent or stored is missing or refused: the request cannot be served as asked
     case ErrorCode.PlanNotEligible:
@@ -51,6 +56,7 @@ export function httpStatusOf(code: ErrorCode): number {
       return HttpStatus.UNPROCESSABLE_ENTITY;
     case ErrorCode.BackfillNothingToRetry:
     case ErrorCode.TransferBlockedByActiveJob:
+    case ErrorCode.DeletionBlockedByActiveJob:
       return HttpStatus.CONFLICT;
     // job outcomes stored on the row, never an answer to a request
     case ErrorCode.WorkerLost:

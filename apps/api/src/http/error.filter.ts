@@ -16,7 +16,7 @@ interface ErrorBody {
 /**
  * Every error leaves the API as `{ error: { code, message } }`; anything unexpected is a 500, logged
  * once. Postgres being away, however the driver put it, is a 503 DATABASE_UNAVAILABLE; every 503
- * carries Retry-After.
+ * carries Retry-After. An answer given before the request's body was all read closes the connection.
  */
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
@@ -33,6 +33,9 @@ export class ErrorFilter implements ExceptionFilter {
     }
     const [status, body] = this.toResponse(asDatabaseUnavailable(exception) ?? exception, String(request.id ?? ''));
     if (status === UNAVAILABLE) response.setHeader('Retry-After', String(RETRY_AFTER_S));
+    // refused before its body was all read (an upload without a valid token, past a cap): Node would read
+    // the rest to keep the connection (50 MB for nothing); closed after the answer instead (RFC 9112 section 9.6)
+    if (!request.complete) response.setHeader('Connection', 'close');
     response.status(status).json(body);
   }
 

@@ -1,25 +1,12 @@
-import {
-  type CallHandler,
-  Controller,
-  type ExecutionContext,
-  HttpCode,
-  Injectable,
-  type NestInterceptor,
-  Post,
-  Req,
-  UploadedFile,
-  UseInterceptors,
-} from '@nestjs/common';
-import { FileInterceptor } from '@nestjs/platform-express';
+import { Controller, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import type { Observable } from 'rxjs';
-import { ValidationFailedError } from '#libs/common';
-import { type IngestResult, type RecordPayloadFormat, RecordIngestService, UnsupportedMediaTypeError } from '#libs/records';
+import { AppConfig } from '#libs/config';
+import { decodedUpload, formFile, type IngestResult, type RecordPayloadFormat, RecordIngestService, UnsupportedMediaTypeError } from '#libs/records';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { WorkspaceAccess } from '../auth/workspace-access.js';
 import { openApiSchema, UuidParam } from '../http/zod-validation.js';
-import { contentTypeOf, ingestResultView, UPLOAD_LIMIT_BYTES } from './records.dto.js';
+import { contentTypeOf, ingestResultView } from './records.dto.js';
 
 const RECORD_FORMATS: Readonly<Record<string, RecordPayloadFormat>> = {
   'application/json': 'json',
@@ -29,23 +16,11 @@ const RECORD_FORMATS: Readonly<Record<string, RecordPayloadFormat>> = {
 const RAW_MBOX_TYPES = ['application/mbox', 'text/plain', 'application/octet-stream'];
 const MULTIPART_FORM = 'multipart/form-data';
 
-/** Multer is only the reader of a multipart form; the upload's type is checked before it reads anything. */
-@Injectable()
-class MboxMediaTypes implements NestInterceptor {
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const { mediaType } = contentTypeOf(context.switchToHttp().getRequest<Request>());
-    if (mediaType !== MULTIPART_FORM && !RAW_MBOX_TYPES.includes(mediaType)) {
-      throw new UnsupportedMediaTypeError(`Send the mbox archive as ${RAW_MBOX_TYPES.join(', ')} or as the "file" field of ${MULTIPART_FORM}`);
-    }
-    return next.handle();
-  }
-}
-
-/** What multer's memory storage hands over (its typings are not a dependency). */
-interface UploadedArchive {
-  buffer: Buffer;
-}
-
+/**
+ * Uploads. No body parser runs for these routes (bootstrap.ts): the guard has checked the token and
+ * the handler the workspace before a single body byte is read, then the body is parsed as a stream
+ * under the ingest caps. A refusal answered before the body was read closes the connection.
+ */
 @ApiTags('records')
 @ApiBearerAuth()
 @Controller('v1/workspaces/:workspaceId')
@@ -53,6 +28,7 @@ export class RecordsController {
   constructor(
     private readonly records: RecordIngestService,
     private readonly access: WorkspaceAccess,
+    private readonly config: AppConfig,
   ) {}
 
   /** Stores a batch of records; every row is judged on its own, and a re-sent externalId counts as a duplicate. */
@@ -60,7 +36,9 @@ export class RecordsController {
   @HttpCode(200)
   @ApiConsumes(...Object.keys(RECORD_FORMATS))
   @ApiBody({
-    description: 'A JSON array of { externalId, from, to, subject, body, sentAt }, { records: [...] }, or one record per line (NDJSON); up to 50 MB',
+    description:
+      'A JSON array of { externalId, from, to, subject, body, sentAt }, { records: [...] }, or one record per line (NDJSON); up to 50 MB, ' +
+      'gzip or deflate Content-Encoding accepted; 413 RECORDS_LIMIT past 20,000 records, 1 MB per record or 32 levels of nesting',
   })
   @ApiOkResponse({ schema: openApiSchema(ingestResultView, 'output') })
   async ingest(
@@ -74,12 +52,11 @@ export class RecordsController {
     if (!format || (charset && charset !== 'utf-8' && charset !== 'utf8')) {
       throw new UnsupportedMediaTypeError(`Send records as UTF-8 ${Object.keys(RECORD_FORMATS).join(', ')}`);
     }
-    return this.records.ingest(workspaceId, rawBody(request).toString('utf8'), format);
+    return this.records.ingest(workspaceId, this.body(request), format);
   }
 
   @Post('imports/mbox')
   @HttpCode(200)
-  @UseInterceptors(MboxMediaTypes, FileInterceptor('file', { limits: { fileSize: UPLOAD_LIMIT_BYTES, files: 1 } }))
   @ApiConsumes(...RAW_MBOX_TYPES, MULTIPART_FORM)
   @ApiBody({ description: 'An mbox archive (mboxo or mboxrd) as the raw body, or as the "file" field of a form; up to 50 MB' })
   @ApiOkResponse({ schema: openApiSchema(ingestResultView, 'output') })
@@ -87,16 +64,23 @@ export class RecordsController {
     @CurrentPrincipal() principal: Principal,
     @UuidParam('workspaceId') workspaceId: string,
     @Req() request: Request,
-    @UploadedFile() file: UploadedArchive | undefined,
   ): Promise<IngestResult> {
     await this.access.resolve(principal, workspaceId);
-    const isForm = contentTypeOf(request).mediaType === MULTIPART_FORM;
-    if (isForm && !file) throw new ValidationFailedError('Send the mbox archive as the "file" field of the form');
-    return this.records.importMbox(workspaceId, file?.buffer ?? rawBody(request));
+    const { mediaType } = contentTypeOf(request);
+    if (mediaType !== MULTIPART_FORM && !RAW_MBOX_TYPES.includes(mediaType)) {
+      throw new UnsupportedMediaTypeError(`Send the mbox archive as ${RAW_MBOX_TYPES.join(', ')} or as the "file" field of ${MULTIPART_FORM}`);
+    }
+    const body = this.body(request);
+    const archive = mediaType === MULTIPART_FORM ? formFile(body, request.headers, 'file', this.config.ingest.maxDecodedBytes) : body;
+    return this.records.importMbox(workspaceId, archive);
   }
-}
 
-/** Upload routes get their body as bytes from the raw parser set up in bootstrap.ts; no body is empty. */
-function rawBody(request: Request): Buffer {
-  return Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+  /** The request's body as decoded bytes, read only when the parse asks for them. */
+  private body(request: Request): AsyncGenerator<Buffer> {
+    const length = request.headers['content-length'];
+    return decodedUpload(
+      { stream: request, encoding: request.headers['content-encoding'], declaredBytes: length === undefined ? undefined : Number(length) },
+      this.config.ingest,
+    );
+  }
 }

@@ -2,10 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import { parse as parseContentType } from 'content-type';
 import { z } from 'zod';
 
-/** Records and mbox uploads may be this large (bytes); every other route keeps the 1 MB JSON limit. */
-export const UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024;
-
-// Express routes ignore case and a trailing slash, so the body parsers must match the same way
+// Express routes ignore case and a trailing slash, so the body parsers must match the same way; records
+// and mbox uploads are read by their handler (UPLOAD_LIMIT_BYTES), every other route has the 1 MB JSON limit
 const UPLOAD_PATH = /^\/v1\/workspaces\/[^/]+\/(?:records|imports\/mbox)\/?$/i;
 
 export function isUploadPath(req: IncomingMessage): boolean {
@@ -28,6 +26,10 @@ export function contentTypeOf(req: IncomingMessage): ContentType {
 export const ingestResultView = z.object({
   accepted: z.number().int().meta({ description: 'Records stored by this request' }),
   duplicates: z.number().int().meta({ description: 'Valid records already stored under the same externalId (nothing changed)' }),
+  deleted: z.number().int().meta({
+    description:
+      'Valid records skipped because their externalId was deleted (DELETE .../records/:externalId left a tombstone); lift it with DELETE .../tombstones/:externalId to upload it again',
+  }),
   rejected: z.array(
     z.object({
       index: z.number().int().meta({ description: 'Position of the record in the upload (0-based; NDJSON blank lines are not counted)' }),

@@ -77,6 +77,7 @@ describe('ProviderSimulator', () => {
           keyFingerprint: fingerprintForSimulator(OPENAI_KEY),
           keyLocation: 'header',
           model: 'gpt-4o-mini',
+          host: new URL(urls.openaiBaseUrl).host,
           at: expect.any(Date),
         },
       ]);

@@ -32,6 +32,9 @@ const ROUTE = new RegExp(`^/(${PROVIDER_IDS.join('|')})(/.*)?$`);
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
 const ANY_KEY = '*';
 
+/** The redirect statuses of RFC 9110 section 15.4. */
+export type RedirectStatus = 301 | 302 | 303 | 307 | 308;
+
 class MalformedBody extends Error {}
 
 /**
@@ -42,6 +45,7 @@ class MalformedBody extends Error {}
 export class ProviderSimulator {
   readonly requests: RecordedRequest[] = [];
   private server: Server | undefined;
+  private otherOrigin: Server | undefined;
   private readonly validKeys = new Map<ProviderId, Set<string>>();
   private readonly scripted = new Map<ProviderId, (ScriptedFailure & { remaining: number })[]>();
   private latencyMs: number;
@@ -50,6 +54,7 @@ export class ProviderSimulator {
   // rate-limit burst markers already set off: a retried request carrying one does not start another
   private readonly bursts = new Set<string>();
   private faultsEnabled = true;
+  private readonly redirects = new Map<ProviderId, { status: RedirectStatus; remaining: number }>();
 
   constructor(private readonly options: SimulatorOptions = {}) {
     for (const [provider, keys] of Object.entries(options.validKeys ?? {})) this.setValidKeys(provider as ProviderId, keys);
@@ -59,27 +64,25 @@ export class ProviderSimulator {
 
   async start(): Promise<SimulatorUrls> {
     if (this.server) throw new Error('The provider simulator is already running');
-    const server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port ?? 0, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    this.server = server;
+    this.server = await listen(this.options.port ?? 0, (req, res) => void this.handle(req, res));
+    // the other origin of `redirectNext` (another port is another origin, RFC 6454)
+    this.otherOrigin = await listen(0, (req, res) => void this.handle(req, res));
     return this.urls;
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
+    const servers = [this.server, this.otherOrigin].filter((s): s is Server => s !== undefined);
     this.server = undefined;
+    this.otherOrigin = undefined;
     for (const gate of this.gates) gate.open();
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    // SDK clients keep connections alive; without this, close() waits for them to time out
-    server.closeAllConnections();
-    await closed;
+    await Promise.all(
+      servers.map((server) => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // SDK clients keep connections alive; without this, close() waits for them to time out
+        server.closeAllConnections();
+        return closed;
+      }),
+    );
   }
 
   get urls(): SimulatorUrls {
@@ -105,6 +108,22 @@ export class ProviderSimulator {
     this.scripted.set(provider, queue);
   }
 
+  /**
+   * The next `times` requests to `provider` are answered with a redirect to the same path on
+   * another origin (the simulator's second port), which answers as the provider would: a client that
+   * follows succeeds, and the request it sent is recorded with that host (see `followedRedirects`),
+   * key fingerprint included.
+   */
+  redirectNext(provider: ProviderId, options: { status?: RedirectStatus; times?: number } = {}): void {
+    this.redirects.set(provider, { status: options.status ?? 307, remaining: options.times ?? 1 });
+  }
+
+  /** Requests that arrived on the other origin of `redirectNext`: a client followed a redirect. */
+  followedRedirects(): RecordedRequest[] {
+    const port = (this.otherOrigin?.address() as AddressInfo | null)?.port;
+    return this.requests.filter((r) => port !== undefined && r.host === `127.0.0.1:${port}`);
+  }
+
   requestsFor(provider: ProviderId): RecordedRequest[] {
     return this.requests.filter((r) => r.provider === provider);
   }
@@ -118,6 +137,7 @@ export class ProviderSimulator {
   clear(): void {
     this.requests.length = 0;
     this.scripted.clear();
+    this.redirects.clear();
   }
 
   /**
@@ -181,8 +201,16 @@ export class ProviderSimulator {
       keyFingerprint: key ? fingerprintForSimulator(key.value) : null,
       keyLocation: key?.location ?? null,
       ...(model ? { model } : {}),
+      host: req.headers.host ?? '',
       at: new Date(),
     });
+    const redirect = this.redirects.get(provider);
+    const otherPort = (this.otherOrigin?.address() as AddressInfo | null)?.port;
+    if (redirect && redirect.remaining > 0 && otherPort !== undefined && req.headers.host !== `127.0.0.1:${otherPort}`) {
+      redirect.remaining -= 1;
+      const location = `http://127.0.0.1:${otherPort}${url.pathname}${url.search}`;
+      return send(res, { status: redirect.status, headers: { location }, body: { error: { message: 'Moved' } } });
+    }
     const gated = {
       provider,
       keyFingerprint: key ? fingerprintForSimulator(key.value) : null,
@@ -216,6 +244,18 @@ export class ProviderSimulator {
     if (next.remaining <= 0) queue.shift();
     return next;
   }
+}
+
+async function listen(port: number, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

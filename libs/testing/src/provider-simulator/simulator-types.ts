@@ -19,6 +19,8 @@ export interface RecordedRequest {
   /** Where the key travelled: a Gemini client must never put it in the URL. */
   keyLocation: 'header' | 'query' | null;
   model?: string;
+  /** The Host header: a request that followed one of `redirectNext`'s redirects names `localhost`. */
+  host: string;
   at: Date;
 }
 

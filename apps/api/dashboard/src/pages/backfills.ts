@@ -25,6 +25,10 @@ const STATUS_BADGES: Record<BackfillStatus, string> = {
 
 const isActive = (job: Backfill) => ACTIVE_STATUSES.includes(job.status);
 
+/** What a backfill can read: every source (the API's default), or one of them. */
+const SOURCE_LABELS: Record<string, string> = { all: 'All sources', api: 'API uploads', mbox: 'mbox imports' };
+const sourceLabel = (source: string) => SOURCE_LABELS[source] ?? source;
+
 function statusBadge(status: BackfillStatus): HTMLElement {
   return h('span', { class: `badge ${STATUS_BADGES[status] ?? 'badge-neutral'}`, dataset: { status } }, STATUS_LABELS[status] ?? status);
 }
@@ -50,6 +54,12 @@ export function backfillsPage(context: AppContext): Page {
   let rendered: { jobId: string; status: BackfillStatus; update(job: Backfill): void } | null = null;
 
   const startButton = h('button', { type: 'button', class: 'button button-primary', disabled: true }, 'Start backfill');
+  const sourceSelect = h(
+    'select',
+    { id: 'backfill-source', name: 'source' },
+    Object.entries(SOURCE_LABELS).map(([value, label]) => h('option', { value }, label)),
+  );
+  const sourceField = h('div', { class: 'field field-inline' }, h('label', { for: 'backfill-source' }, 'Source'), sourceSelect);
   const picker = workspacePicker(context, 'backfill-workspace', (w) => void selectWorkspace(w));
   const panel = h('section', { class: 'card job-panel', 'aria-labelledby': 'job-title', 'data-testid': 'job-panel' });
   const historyBody = h('tbody');
@@ -65,8 +75,8 @@ export function backfillsPage(context: AppContext): Page {
       h(
         'tr',
         null,
-        ['Created', 'Status', 'Records processed', 'Records failed', 'Entities', 'Relationships', 'Provider and key', 'Failure', ''].map((label) =>
-          h('th', { scope: 'col' }, label),
+        ['Created', 'Source', 'Status', 'Records processed', 'Records failed', 'Entities', 'Relationships', 'Provider and key', 'Failure', ''].map(
+          (label) => h('th', { scope: 'col' }, label),
         ),
       ),
     ),
@@ -88,7 +98,7 @@ export function backfillsPage(context: AppContext): Page {
     h(
       'section',
       { class: 'card', 'aria-label': 'Start a backfill' },
-      h('div', { class: 'toolbar' }, picker.element, startButton),
+      h('div', { class: 'toolbar' }, picker.element, sourceField, startButton),
       startMessages.element,
     ),
     panel,
@@ -152,6 +162,7 @@ export function backfillsPage(context: AppContext): Page {
           'tr',
           { dataset: { jobId: job.id }, class: current?.id === job.id ? 'is-current' : '' },
           h('td', null, formatDate(job.createdAt)),
+          h('td', { 'data-testid': 'history-source' }, sourceLabel(job.source)),
           h('td', null, statusBadge(job.status)),
           h('td', { class: 'num' }, formatCount(job.counters.recordsProcessed)),
           h('td', { class: 'num' }, formatCount(job.counters.recordsFailed)),
@@ -171,7 +182,7 @@ export function backfillsPage(context: AppContext): Page {
     startMessages.clear();
     await withBusy(startButton, 'Starting…', async () => {
       try {
-        const { jobId } = await api.post<{ jobId: string }>(`/v1/workspaces/${workspaceId}/backfills`, {});
+        const { jobId } = await api.post<{ jobId: string }>(`/v1/workspaces/${workspaceId}/backfills`, { source: sourceSelect.value });
         context.announce('Backfill started.');
         startMessages.info('Backfill started: progress below updates every second.');
         const job = await api.get<Backfill>(`/v1/backfills/${jobId}`, { signal: controller.signal });
@@ -311,6 +322,7 @@ export function backfillsPage(context: AppContext): Page {
       h(
         'dl',
         { class: 'facts facts-inline' },
+        h('div', null, h('dt', null, 'Source'), h('dd', { 'data-testid': 'job-source' }, sourceLabel(job.source))),
         h('div', null, h('dt', null, 'Provider and key'), facts.key),
         h('div', null, h('dt', null, 'Created'), h('dd', null, formatDate(job.createdAt))),
         h('div', null, h('dt', null, 'Started'), facts.started),

@@ -1,0 +1,106 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { BackfillRepository, BackfillService } from '#libs/backfill';
+import { TransactionService, type Workspace, type WorkspaceDeletion, WorkspaceDeletionStatus } from '#libs/database';
+import { JobName, JobQueue } from '#libs/queue';
+import { WorkspaceNotFoundError, WorkspaceService } from '#libs/tenancy';
+import { DeletionBlockedByActiveJobError, WorkspaceDeletionNotFoundError } from './deletion.errors.js';
+import { WorkspaceDeletionRepository } from './workspace-deletion.repository.js';
+
+/**
+ * The API side of workspace deletion. The workspace stops being usable at once (it is marked
+ * deleted and every process's tenant cache forgets it: reads answer 404, writes are refused, and
+ * no backfill page commits to it any more); its data is removed afterwards by the
+ * `workspace-deletion` job, in batches, watched through the deletion's row.
+ */
+@Injectable()
+export class WorkspaceDeletionService {
+  private readonly logger = new Logger(WorkspaceDeletionService.name);
+
+  constructor(
+    private readonly deletions: WorkspaceDeletionRepository,
+    private readonly workspaces: WorkspaceService,
+    private readonly backfills: BackfillRepository,
+    private readonly backfillService: BackfillService,
+    private readonly transactions: TransactionService,
+    private readonly queue: JobQueue,
+  ) {}
+
+  /**
+   * Asks for a workspace's deletion and queues its job. `tenantId`: the caller's tenant (null: the
+   * platform admin); another tenant's workspace reads as not found. Idempotent: a workspace already
+   * being deleted answers its running deletion, and one whose deletion failed gets a new run that
+   * resumes it. A queue that cannot take the job now does not fail the request: the reconciler
+   * queues it.
+   * @throws WorkspaceNotFoundError, DeletionBlockedByActiveJobError (409: a backfill is active and
+   *   `cancelActive` is not set; with it, the backfills are cancelled first, as a transfer does)
+   */
+  async request(workspaceId: string, tenantId: string | null, options: { cancelActive?: boolean } = {}): Promise<WorkspaceDeletion> {
+    const workspace = await this.workspaces.findIncludingDeleted(workspaceId);
+    if (!workspace || (tenantId !== null && workspace.tenantId !== tenantId)) throw new WorkspaceNotFoundError(workspaceId);
+    if (workspace.deletedAt) return this.resume(workspace);
+
+    // refused before anything is cancelled; the check is repeated under the workspace's lock below
+    const active = await this.backfills.listActive(workspaceId);
+    if (active.length > 0 && !options.cancelActive)
+      throw new DeletionBlockedByActiveJobError(
+        active.map((b) => b.id),
+        'workspace',
+      );
+    if (active.length > 0) {
+      const cancelled = await this.backfillService.cancelActive(workspaceId);
+      this.logger.log({ workspaceId, backfills: cancelled }, 'Cancelled active backfills before a workspace deletion');
+    }
+    let deletion: WorkspaceDeletion;
+    try {
+      deletion = await this.transactions.run(async (tx) => {
+        const live = await this.workspaces.lockLive(tx, workspaceId);
+        const stillActive = await this.backfills.activeIds(tx, workspaceId);
+        if (stillActive.length > 0 && !options.cancelActive) throw new DeletionBlockedByActiveJobError(stillActive, 'workspace');
+        // a running one stops at its next page; the fence refuses any page of a deleted workspace meanwhile
+        await this.backfills.requestCancelAll(tx, workspaceId);
+        await this.workspaces.markDeleted(tx, workspaceId);
+        return this.deletions.create(tx, workspaceId, live.tenantId);
+      });
+    } catch (error) {
+      // a concurrent DELETE marked it first: answer that deletion
+      const now = error instanceof WorkspaceNotFoundError ? await this.workspaces.findIncludingDeleted(workspaceId) : null;
+      if (now?.deletedAt) return this.resume(now);
+      throw error;
+    }
+    await this.workspaces.forget(workspaceId);
+    await this.enqueue(deletion);
+    this.logger.log({ workspaceId, deletionId: deletion.id }, 'Workspace deletion queued');
+    return deletion;
+  }
+
+  /**
+   * A deletion of the given tenant (null: any tenant, for the platform admin); others read as not found.
+   * @throws WorkspaceDeletionNotFoundError
+   */
+  async get(deletionId: string, tenantId: string | null): Promise<WorkspaceDeletion> {
+    const deletion = await this.deletions.findById(deletionId);
+    if (!deletion || (tenantId !== null && deletion.tenantId !== tenantId)) throw new WorkspaceDeletionNotFoundError(deletionId);
+    return deletion;
+  }
+
+  /** A workspace already marked deleted: its unfinished deletion, or a new run of a failed one. */
+  private async resume(workspace: Workspace): Promise<WorkspaceDeletion> {
+    const latest = await this.deletions.findLatest(workspace.id);
+    if (latest && (latest.status === WorkspaceDeletionStatus.queued || latest.status === WorkspaceDeletionStatus.running)) return latest;
+    const deletion = await this.transactions.run((tx) => this.deletions.createUnlessActive(tx, workspace.id, workspace.tenantId));
+    // another request resumed it first: answer that run
+    if (!deletion) return (await this.deletions.findLatest(workspace.id))!;
+    await this.enqueue(deletion);
+    this.logger.log({ workspaceId: workspace.id, deletionId: deletion.id }, 'Workspace deletion resumed');
+    return deletion;
+  }
+
+  private async enqueue(deletion: WorkspaceDeletion): Promise<void> {
+    try {
+      await this.queue.enqueue(JobName.WorkspaceDeletion, { deletionId: deletion.id });
+    } catch (error) {
+      // the workspace is already gone for every reader; the reconciler queues a deletion it finds without an entry
+      this.logger.warn({ deletionId: deletion.id, err: error }, 'Workspace deletion not queued now; the reconciler will queue it');
+    }
+  }
+}
