@@ -22,6 +22,7 @@ import { GraphController } from './graph/graph.controller.js';
 import { ErrorFilter } from './http/error.filter.js';
 import { MeController } from './me/me.controller.js';
 import { RecordsController } from './records/records.controller.js';
+import { RecordsReadController } from './records/records-read.controller.js';
 import { SettingsController } from './settings/settings.controller.js';
 import { TenantsController } from './tenants/tenants.controller.js';
 import { WorkspacesController } from './workspaces/workspaces.controller.js';
@@ -49,6 +50,7 @@ export class ApiModule {
         WorkspacesController,
         SettingsController,
         RecordsController,
+        RecordsReadController,
         GraphController,
         BackfillsController,
         AiJobsController,

@@ -13,6 +13,7 @@ import type { AppConfig } from '#libs/config';
 import type { LoggingOptions } from '#libs/logging';
 import { ApiModule } from './api.module.js';
 import { graphReadGate } from './http/graph-read-gate.js';
+import { refuseDeepJson, refuseUnstorableText } from './http/json-input.js';
 import { contentTypeOf, isUploadPath } from './records/records.dto.js';
 
 const BYOK_HEADERS = ['Authorization', 'Content-Type', 'X-API-Key', 'X-User-Provider', 'X-User-Api-Key', 'X-Request-Id'];
@@ -33,8 +34,16 @@ export async function createApiApp(config: AppConfig, logging: LoggingOptions = 
     next();
   });
   // Upload routes get no body parser: their handler reads the body as a stream once the guard has
-  // checked the token and the handler the workspace, so no byte is read or inflated for a stranger
-  app.useBodyParser('json', { limit: '1mb', type: (req) => !isUploadPath(req) && contentTypeOf(req).mediaType === 'application/json' });
+  // checked the token and the handler the workspace, so no byte is read or inflated for a stranger.
+  // `verify` is left out of useBodyParser's options type (Nest keeps it for rawBody, which this app
+  // does not use) but passed on to the parser: it refuses a deeply nested body from its bytes
+  const jsonOptions = {
+    limit: '1mb',
+    type: (req: IncomingMessage) => !isUploadPath(req) && contentTypeOf(req).mediaType === 'application/json',
+    verify: refuseDeepJson,
+  };
+  app.useBodyParser('json', jsonOptions);
+  app.use(refuseUnstorableText());
   app.enableShutdownHooks();
   app.enableCors({ origin: config.corsOrigins.length ? [...config.corsOrigins] : false, allowedHeaders: BYOK_HEADERS, maxAge: 600 });
   app.disable('x-powered-by');

@@ -97,7 +97,7 @@ describe('Records and mbox imports (e2e)', () => {
         record('good-1'),
         { ...record('x'), externalId: undefined },
         record('bad-date', { sentAt: 'yesterday' }),
-        record('extra', { cc: 'eve@example.test' }),
+        record('extra', { bcc: 'eve@example.test' }),
         record('good-2'),
       ];
       const res = await postRecords(workspaceId, JSON.stringify(rows));
@@ -109,7 +109,7 @@ describe('Records and mbox imports (e2e)', () => {
         rejected: [
           { index: 1, code: 'INVALID_RECORD', message: 'externalId is required' },
           { index: 2, code: 'INVALID_RECORD', message: 'sentAt must be an ISO 8601 date-time' },
-          { index: 3, code: 'INVALID_RECORD', message: 'Unrecognized key: "cc"' },
+          { index: 3, code: 'INVALID_RECORD', message: 'Unrecognized key: "bcc"' },
         ],
       });
       expect((await stored(workspaceId)).map((r) => r.externalId)).toEqual(['good-1', 'good-2']);

@@ -4,3 +4,4 @@ export * from './mask.js';
 export * from './provider-id.js';
 export * from './request-key.js';
 export * from './validation.js';
+export * from './json-input.js';

@@ -27,6 +27,19 @@ export function describeIssue(issue: z.core.$ZodIssue | undefined): string {
 
 // a UTF-16 surrogate without its partner: Postgres text (UTF-8) cannot hold it
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const HAS_LONE_SURROGATE = new RegExp(LONE_SURROGATE.source);
+
+/**
+ * Why Postgres could not store `text` as sent, or undefined when it can: a NUL character (text and
+ * jsonb refuse U+0000) or a lone UTF-16 surrogate (RFC 3629 section 3: UTF-8 has no encoding for
+ * U+D800..U+DFFF). The API's one rule for client text is to refuse such text with 400 naming the
+ * field, never to change it silently; model answers are cleaned with {@link storableText} instead.
+ */
+export function unstorableTextReason(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'must not contain NUL (U+0000) characters';
+  if (HAS_LONE_SURROGATE.test(text)) return 'must not contain lone UTF-16 surrogates (U+D800 to U+DFFF without their pair)';
+  return undefined;
+}
 
 /**
  * Text as Postgres can store it: NUL characters and lone surrogates removed (Postgres text refuses

@@ -8,6 +8,8 @@ export interface ExtractableRecord {
   id: string;
   fromAddr: string;
   toAddr: string;
+  /** Cc recipients; the line is left out when absent or empty. */
+  ccAddr?: string;
   subject: string;
   body: string;
 }
@@ -94,5 +96,6 @@ function failureOf(error: UnusableAnswerError): RecordFailure {
 }
 
 export function recordText(record: ExtractableRecord): string {
-  return [`From: ${record.fromAddr}`, `To: ${record.toAddr}`, `Subject: ${record.subject}`, '', record.body].join('\n');
+  const cc = record.ccAddr ? [`Cc: ${record.ccAddr}`] : [];
+  return [`From: ${record.fromAddr}`, `To: ${record.toAddr}`, ...cc, `Subject: ${record.subject}`, '', record.body].join('\n');
 }

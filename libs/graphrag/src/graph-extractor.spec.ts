@@ -82,3 +82,12 @@ describe(GraphExtractor.name, () => {
     await expect(sut.extract(llm, record(`${PARAGRAPH} ${FAULT_MARKERS.errorBody}`))).rejects.toBeInstanceOf(ProviderUnavailableError);
   });
 });
+
+describe(recordText.name, () => {
+  it('shows the model the Cc recipients when a record has any, and no Cc line otherwise', () => {
+    expect(recordText({ ...record('Hello'), ccAddr: 'carol@example.test, Dan <dan@example.test>' })).toBe(
+      'From: alice@example.test\nTo: bob@example.test\nCc: carol@example.test, Dan <dan@example.test>\nSubject: Renewal\n\nHello',
+    );
+    expect(recordText({ ...record('Hello'), ccAddr: '' })).toBe('From: alice@example.test\nTo: bob@example.test\nSubject: Renewal\n\nHello');
+  });
+});

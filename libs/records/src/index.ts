@@ -1,6 +1,7 @@
 export * from './records.errors.js';
 export * from './source-record.js';
 export * from './record-ingest.service.js';
+export * from './record-reader.service.js';
 export * from './record-source.js';
 export * from './records.module.js';
 export * from './record-tombstone.repository.js';

@@ -13,7 +13,7 @@ import {
 } from 'mailparser';
 import { ErrorCode } from '#libs/common';
 import { exceedsNestingDepth } from './html-nesting.js';
-import { type IncomingRecord, MAX_BODY_CHARS } from './source-record.js';
+import { type IncomingRecord, isSentAtInRange, MAX_BODY_CHARS, SENT_AT_MAX_YEAR, SENT_AT_MIN_YEAR } from './source-record.js';
 
 /** One message of an import: the record it becomes, or why it was rejected (`code` from ErrorCode). */
 export interface ParsedMessage {
@@ -33,10 +33,8 @@ export const MAX_HTML_CHARS_TO_CONVERT = 1_000_000;
 // that is decoded at once (bytes)
 const INPUT_SLICE_BYTES = 64 * 1024;
 
-// a Date outside these years is a broken clock or a typo (0000, 20255), not a real send time; Postgres
-// itself would refuse a year before 4713 BC or after 294276 AD with a 500
-const MIN_YEAR = 1900;
-const MAX_YEAR = 2200;
+// a Date outside the years every record is held to (SENT_AT_MIN_YEAR..SENT_AT_MAX_YEAR in
+// source-record.ts) is a broken clock or a typo (0000, 20255), not a real send time
 
 // what the record schema accepts (source-record.ts); longer values are cut here rather than rejected there
 const MAX_FROM_CHARS = 1_000;
@@ -87,11 +85,11 @@ const htmlToText = compile({
  *   parts are held by mailparser whole; they are bounded by `raw`, which the caller caps.
  * - Date: the Date header read from the raw header lines as RFC 5322 section 3.3 date-time (obsolete
  *   zones and two-digit years included, a wrong day-of-week ignored). When it is missing, unreadable
- *   (`23.03.2015 10:00`, an RFC 2047 encoded word, garbage) or outside the years 1900-2200 (Postgres
+ *   (`23.03.2015 10:00`, an RFC 2047 encoded word, garbage) or outside the years 1900-2199 (Postgres
  *   refuses some, and none is a real send time), `postmarkDate` is used when it is valid and within
  *   those years; otherwise the message is rejected with ErrorCode.InvalidDate. Never the import time
  *   (mailparser's own date falls back to "now", so it is not used).
- * - Addresses: From and To as mailparser formats them (`"Name" <a@b>`, comma separated).
+ * - Addresses: From, To and Cc as mailparser formats them (`"Name" <a@b>`, comma separated).
  * - externalId: the Message-ID, or `sha256:<hex of raw>` without one, so a re-import is idempotent.
  *
  * @param raw the message bytes (headers and body; no mbox From_ line).
@@ -111,6 +109,7 @@ export async function parseMailMessage(raw: Buffer, index: number, postmarkDate?
         externalId: messageId(mail.parser) ?? `sha256:${createHash('sha256').update(raw).digest('hex')}`,
         from: addressText(mail.parser.from, MAX_FROM_CHARS),
         to: addressText(mail.parser.to, MAX_TO_CHARS),
+        cc: addressText(mail.parser.cc, MAX_TO_CHARS),
         subject: (mail.parser.subject ?? '').slice(0, MAX_SUBJECT_CHARS),
         body: truncate(body, MAX_BODY_CHARS),
         sentAt,
@@ -193,13 +192,13 @@ function sendDate(headerLines: HeaderLines, postmarkDate: Date | undefined): Dat
   const header = headerLines.find((h) => h.key === 'date');
   const value = header ? unfold(header.line.slice(header.line.indexOf(':') + 1)) : undefined;
   const parsed = value === undefined ? undefined : rfc5322Date(value);
-  if (parsed && inRange(parsed)) return parsed;
-  if (postmarkDate && !Number.isNaN(postmarkDate.getTime()) && inRange(postmarkDate)) return postmarkDate;
+  if (parsed && isSentAtInRange(parsed)) return parsed;
+  if (postmarkDate && !Number.isNaN(postmarkDate.getTime()) && isSentAtInRange(postmarkDate)) return postmarkDate;
   const problem =
     value === undefined
       ? 'message has no Date header'
       : parsed
-        ? `message Date ${parsed.toISOString()} is outside the years ${MIN_YEAR}-${MAX_YEAR}`
+        ? `message Date ${parsed.toISOString()} is outside the years ${SENT_AT_MIN_YEAR}-${SENT_AT_MAX_YEAR}`
         : `message Date header is not an RFC 5322 date: "${value.slice(0, 100)}"`;
   return `${problem}, and no valid postmark date`;
 }
@@ -214,11 +213,6 @@ function rfc5322Date(value: string): Date | undefined {
   const withoutWeekday = value.replace(/^[A-Za-z]{3},\s*/, '');
   const parsed = DateTime.fromRFC2822(withoutWeekday, { zone: 'utc' });
   return parsed.isValid ? parsed.toJSDate() : undefined;
-}
-
-function inRange(date: Date): boolean {
-  const year = date.getUTCFullYear();
-  return year >= MIN_YEAR && year <= MAX_YEAR;
 }
 
 function addressText(value: AddressObject | AddressObject[] | undefined, maxChars: number): string {

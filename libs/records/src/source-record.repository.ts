@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaService, type Tx } from '#libs/database';
-import type { IncomingRecord, RecordForExtraction, RecordSourceName } from './source-record.js';
+import type { IncomingRecord, RecordForExtraction, RecordSourceName, StoredRecord } from './source-record.js';
 
 /** Owns source_records; scoped by workspace id first. */
 @Injectable()
@@ -26,11 +26,12 @@ export class SourceRecordRepository {
       const live = tombstoned.size === 0 ? records : records.filter((r) => !tombstoned.has(r.externalId));
       if (live.length === 0) return { inserted: 0, tombstoned: records.length };
       const inserted = await tx.$executeRaw(Prisma.sql`
-        INSERT INTO source_records (id, workspace_id, source, external_id, from_addr, to_addr, subject, body, sent_at)
-        SELECT gen_random_uuid(), ${workspaceId}::uuid, ${source}, u.external_id, u.from_addr, u.to_addr, u.subject, u.body, u.sent_at
+        INSERT INTO source_records (id, workspace_id, source, external_id, from_addr, to_addr, cc_addr, subject, body, sent_at)
+        SELECT gen_random_uuid(), ${workspaceId}::uuid, ${source}, u.external_id, u.from_addr, u.to_addr, u.cc_addr, u.subject, u.body, u.sent_at
         FROM unnest(${live.map((r) => r.externalId)}::text[], ${live.map((r) => r.from)}::text[], ${live.map((r) => r.to)}::text[],
-                    ${live.map((r) => r.subject)}::text[], ${live.map((r) => r.body)}::text[], ${live.map((r) => r.sentAt.toISOString())}::timestamptz[])
-             WITH ORDINALITY AS u(external_id, from_addr, to_addr, subject, body, sent_at, position)
+                    ${live.map((r) => r.cc)}::text[], ${live.map((r) => r.subject)}::text[], ${live.map((r) => r.body)}::text[],
+                    ${live.map((r) => r.sentAt.toISOString())}::timestamptz[])
+             WITH ORDINALITY AS u(external_id, from_addr, to_addr, cc_addr, subject, body, sent_at, position)
         ORDER BY u.position
         ON CONFLICT (workspace_id, source, external_id) DO NOTHING`);
       return { inserted, tombstoned: records.length - live.length };
@@ -58,6 +59,20 @@ export class SourceRecordRepository {
     return count;
   }
 
+  /**
+   * A workspace's records after `afterSeq` in `seq` (insertion) order, of every source or of `source`,
+   * at most `limit` of them; `more` says whether records follow (one look-ahead row).
+   */
+  async list(workspaceId: string, afterSeq: bigint, limit: number, source?: RecordSourceName): Promise<{ records: StoredRecord[]; more: boolean }> {
+    const rows = await this.prisma.sourceRecord.findMany({
+      where: { workspaceId, seq: { gt: afterSeq }, ...(source ? { source } : {}) },
+      orderBy: { seq: 'asc' },
+      take: limit + 1,
+      select: { seq: true, source: true, externalId: true, fromAddr: true, toAddr: true, ccAddr: true, subject: true, body: true, sentAt: true },
+    });
+    return { records: rows.slice(0, limit).map((r) => ({ ...r, source: r.source as RecordSourceName })), more: rows.length > limit };
+  }
+
   /** Records after `afterSeq` that backfill `backfillId` could not extract, in insertion order, bounded as {@link page} is. */
   pageFailedIn(workspaceId: string, backfillId: string, afterSeq: bigint, limit: number, maxBytes: number): Promise<BoundedPage> {
     return this.boundedPage(
@@ -70,7 +85,7 @@ export class SourceRecordRepository {
 
   /**
    * The backfill's pages: records after `afterSeq` in insertion order, at most `limit` of them and at
-   * most `maxBytes` of text (UTF-8 bytes of from, to, subject and body, what extraction sends), but
+   * most `maxBytes` of text (UTF-8 bytes of from, to, cc, subject and body, what extraction sends), but
    * always at least one. The byte bound is applied in Postgres (a running sum over the keyset order,
    * on the narrow columns only), so a page of long records never reaches the process whole.
    * `more` says whether records follow the page (one look-ahead row, never its text).
@@ -90,7 +105,7 @@ export class SourceRecordRepository {
       WITH window_rows AS (
         SELECT id, seq,
                row_number() OVER (ORDER BY seq) AS position,
-               sum(octet_length(from_addr) + octet_length(to_addr) + octet_length(subject) + octet_length(body)) OVER (ORDER BY seq) AS running_bytes
+               sum(octet_length(from_addr) + octet_length(to_addr) + octet_length(cc_addr) + octet_length(subject) + octet_length(body)) OVER (ORDER BY seq) AS running_bytes
         FROM source_records
         WHERE ${filter}
         ORDER BY seq
@@ -99,7 +114,7 @@ export class SourceRecordRepository {
       chosen AS (
         SELECT id, seq FROM window_rows WHERE position <= ${limit} AND (position = 1 OR running_bytes <= ${maxBytes})
       )
-      SELECT r.id, r.seq, r.external_id, r.from_addr, r.to_addr, r.subject, r.body, r.sent_at,
+      SELECT r.id, r.seq, r.external_id, r.from_addr, r.to_addr, r.cc_addr, r.subject, r.body, r.sent_at,
              (SELECT count(*) FROM window_rows) > (SELECT count(*) FROM chosen) AS more
       FROM chosen JOIN source_records r ON r.id = chosen.id
       ORDER BY r.seq`);
@@ -110,6 +125,7 @@ export class SourceRecordRepository {
         externalId: r.external_id,
         fromAddr: r.from_addr,
         toAddr: r.to_addr,
+        ccAddr: r.cc_addr,
         subject: r.subject,
         body: r.body,
         sentAt: r.sent_at,
@@ -131,6 +147,7 @@ interface PageRow {
   external_id: string;
   from_addr: string;
   to_addr: string;
+  cc_addr: string;
   subject: string;
   body: string;
   sent_at: Date;

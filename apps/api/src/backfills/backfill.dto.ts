@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { uuidSchema } from '#libs/common';
 import { type Backfill, BackfillStatus } from '#libs/database';
 import { ALL_SOURCES, RECORD_SCOPES } from '#libs/records';
+import { pageLimit, seqCursor } from '../http/page-query.js';
 import { failureView, keySourceView } from '../http/views.js';
 
 export const startBackfillBody = z
@@ -84,25 +85,8 @@ export function toBackfillView(backfill: Backfill): BackfillView {
 export const FAILURES_PAGE_MAX_LIMIT = 500;
 
 export const failuresQuery = z.strictObject({
-  cursor: z
-    .string({ error: 'cursor must be a single string' })
-    .regex(/^\d{1,19}$/, { error: 'cursor is not one this API returned; start again without it' })
-    .transform(BigInt)
-    .optional()
-    .meta({ description: 'nextCursor of the previous page' }),
-  limit: z
-    .string({ error: 'limit must be an integer' })
-    .regex(/^\d+$/, { error: 'limit must be an integer' })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .int()
-        .min(1, { error: `limit must be from 1 to ${FAILURES_PAGE_MAX_LIMIT}` })
-        .max(FAILURES_PAGE_MAX_LIMIT, { error: `limit must be from 1 to ${FAILURES_PAGE_MAX_LIMIT}` }),
-    )
-    .default(100)
-    .meta({ description: `Failures per page, from 1 to ${FAILURES_PAGE_MAX_LIMIT} (default 100)` }),
+  cursor: seqCursor(),
+  limit: pageLimit(FAILURES_PAGE_MAX_LIMIT, 100, 'Failures'),
 });
 export type FailuresQuery = z.output<typeof failuresQuery>;
 

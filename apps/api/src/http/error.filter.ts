@@ -39,7 +39,10 @@ export class ErrorFilter implements ExceptionFilter {
     response.status(status).json(body);
   }
 
-  private toResponse(exception: unknown, requestId: string): [number, ErrorBody] {
+  private toResponse(thrown: unknown, requestId: string): [number, ErrorBody] {
+    // a typed error thrown inside the body parser (its verify hook) reaches here wrapped by Nest as
+    // an HttpException carrying the parser's status: the error's own code decides the answer
+    const exception = thrown instanceof HttpException && thrown.cause instanceof AppError ? thrown.cause : thrown;
     if (exception instanceof AppError) {
       const status = httpStatusOf(exception.code);
       if (status === UNAVAILABLE) this.logger.warn({ code: exception.code, requestId }, exception.message);

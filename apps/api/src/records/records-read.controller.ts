@@ -1,0 +1,30 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { RecordReader } from '#libs/records';
+import { CurrentPrincipal, type Principal } from '../auth/principal.js';
+import { WorkspaceAccess } from '../auth/workspace-access.js';
+import { openApiSchema, UuidParam, ValidQuery } from '../http/zod-validation.js';
+import { type RecordsPageView, recordsPageView, type RecordsQuery, recordsQuery, toRecordView } from './records-read.dto.js';
+
+@ApiTags('records')
+@ApiBearerAuth()
+@Controller('v1/workspaces/:workspaceId')
+export class RecordsReadController {
+  constructor(
+    private readonly records: RecordReader,
+    private readonly access: WorkspaceAccess,
+  ) {}
+
+  /** A workspace's records as stored, in insertion order, keyset-paginated; another tenant's workspace is a 404. */
+  @Get('records')
+  @ApiOkResponse({ schema: openApiSchema(recordsPageView, 'output') })
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('workspaceId') workspaceId: string,
+    @ValidQuery(recordsQuery) query: RecordsQuery,
+  ): Promise<RecordsPageView> {
+    await this.access.resolve(principal, workspaceId);
+    const page = await this.records.page(workspaceId, { afterSeq: query.cursor, limit: query.limit, source: query.source });
+    return { items: page.records.map(toRecordView), nextCursor: page.nextSeq === null ? null : page.nextSeq.toString() };
+  }
+}
