@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import pg from 'pg';
 import { PrismaService } from '#libs/database';
 import { emptyPageGraph, type GraphPage, GraphRepository, mergeAnswer } from '#libs/graphrag';
@@ -27,6 +29,24 @@ async function seededWorkspace(api: ApiHarness, names: string[]) {
   return { workspaceId: workspace.id, tenantId: tenant.id, recordId: record.id };
 }
 
+/** A GET through node:http, which (unlike fetch) leaves a gzipped body as it came. */
+function rawGet(
+  api: ApiHarness,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(new URL(path, api.baseUrl), { headers: { authorization: `Bearer ${api.adminToken}`, ...headers } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
 /** Another session holds the entities table, so any graph read of it waits until released. */
 async function lockEntities(databaseUrl: string): Promise<{ release(): Promise<void> }> {
   const holder = new pg.Client({ connectionString: databaseUrl });
@@ -48,6 +68,25 @@ describe('Graph read path (e2e): ETag and 304', () => {
     api = await ApiHarness.start();
   });
   afterAll(() => api.close());
+
+  it('answers gzip to a client that accepts it, as another representation of the same page (own ETag, Vary), and identity otherwise', async () => {
+    const { workspaceId } = await seededWorkspace(api, ['Alice Johnson', 'Bob Smith']);
+    const path = `/v1/workspaces/${workspaceId}/graph?limit=10`;
+    const identity = await rawGet(api, path, { 'accept-encoding': 'identity' });
+    const gzipped = await rawGet(api, path, { 'accept-encoding': 'gzip, deflate, br' });
+
+    expect(identity.status).toBe(200);
+    expect(identity.headers['content-encoding']).toBeUndefined();
+    expect(gzipped.status).toBe(200);
+    expect(gzipped.headers['content-encoding']).toBe('gzip');
+    expect(gzipped.headers.vary).toBe('Accept-Encoding');
+    expect(gunzipSync(gzipped.body).toString('utf8')).toBe(identity.body.toString('utf8'));
+    expect(gzipped.headers.etag).toBe(identity.headers.etag!.replace(/"$/, '-gzip"'));
+    // either tag names the page: a client that changed what it accepts still gets 304
+    const revalidated = await rawGet(api, path, { 'accept-encoding': 'gzip', 'if-none-match': identity.headers.etag! });
+    expect(revalidated.status).toBe(304);
+    expect(revalidated.headers.etag).toBe(gzipped.headers.etag);
+  });
 
   it('tags a page by graph version and query, answers 304 while both hold, and a new tag once the graph changed', async () => {
     const { workspaceId, recordId } = await seededWorkspace(api, ['Alice Johnson', 'Bob Smith']);

@@ -34,18 +34,27 @@ export interface GraphPage {
   nextCursor: string | null;
 }
 
-/** A graph page with its entity tag; `page` is absent when the caller's `ifNoneMatch` tag is still current. */
+/** The content codings a graph page is answered in (RFC 9110 section 8.4.1). */
+export type GraphPageEncoding = 'identity' | 'gzip';
+
+/** A graph page with its entity tag; `body` is absent when the caller's `ifNoneMatch` tag is still current. */
 export interface TaggedGraphPage {
-  /** A strong HTTP entity tag: the workspace's graph version and the query. */
+  /**
+   * A strong HTTP entity tag: the workspace's graph version, the query and the content coding (a
+   * gzipped answer is another representation, so another tag: RFC 9110 section 8.8.3).
+   */
   etag: string;
   /**
-   * The GraphPage as UTF-8 JSON bytes, serialized once per cached page rather than once per answer;
-   * absent when the caller's If-None-Match already names this page (HTTP 304).
+   * The GraphPage as JSON bytes in `encoding`, serialized and compressed once per cached page rather
+   * than on every answer; absent when the caller's If-None-Match already names this page (HTTP 304).
    */
-  json?: Buffer;
+  body?: Buffer;
+  encoding: GraphPageEncoding;
 }
 
 export interface GraphReadOptions {
+  /** `gzip` when the client accepts it (Accept-Encoding); `identity` by default. */
+  encoding?: GraphPageEncoding;
   /** Aborting it (the client went away) cancels the read in Postgres. */
   signal?: AbortSignal;
   /** The If-None-Match header: when it holds the current tag the page is not read again. */

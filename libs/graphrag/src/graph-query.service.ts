@@ -45,10 +45,13 @@ export class GraphQueryService {
     const query = pageQuery(request);
     const version = await this.graphVersion(workspaceId);
     const key = `${workspaceId}/${version}/${JSON.stringify([query.type, query.nameFragment, query.after, query.limit])}`;
-    const etag = `"g${version}-${createHash('sha256').update(key).digest('base64url').slice(0, 22)}"`;
-    if (options.ifNoneMatch !== undefined && matchesTag(options.ifNoneMatch, etag)) return { etag };
+    const tag = `g${version}-${createHash('sha256').update(key).digest('base64url').slice(0, 22)}`;
+    const encoding = options.encoding ?? 'identity';
+    const etag = encoding === 'gzip' ? `"${tag}-gzip"` : `"${tag}"`;
+    // either representation's tag names the same page: a client that changed Accept-Encoding still gets 304
+    if (options.ifNoneMatch !== undefined && matchesTag(options.ifNoneMatch, [`"${tag}"`, `"${tag}-gzip"`])) return { etag, encoding };
     const cached = this.cache.get(key);
-    if (cached !== undefined) return { etag, json: cached };
+    if (cached !== undefined) return { etag, encoding, body: cached[encoding === 'gzip' ? 'gzip' : 'json'] };
 
     return this.pool.read(options.signal, async (sql) => {
       // one row more than asked tells whether another page exists, so the last page has no cursor
@@ -66,7 +69,8 @@ export class GraphQueryService {
         relationshipsTruncated: relationships.length > GRAPH_PAGE_MAX_RELATIONSHIPS,
         nextCursor: rows.length > query.limit ? encodeCursor(entities[entities.length - 1]) : null,
       };
-      return { etag, json: this.cache.set(key, page) };
+      const encoded = this.cache.set(key, page);
+      return { etag, encoding, body: encoding === 'gzip' ? encoded.gzip : encoded.json };
     });
   }
 
@@ -118,11 +122,11 @@ function pageQuery(request: GraphPageRequest): GraphPageQuery {
 }
 
 /** If-None-Match holds a list of tags (weak ones compare by their opaque part), or `*`. */
-function matchesTag(header: string, etag: string): boolean {
+function matchesTag(header: string, etags: readonly string[]): boolean {
   return header
     .split(',')
     .map((tag) => tag.trim().replace(/^W\//, ''))
-    .some((tag) => tag === etag || tag === '*');
+    .some((tag) => etags.includes(tag) || tag === '*');
 }
 
 function entitySummary(entity: EntityRow): EntitySummary {

@@ -111,7 +111,7 @@ describe('Graph counts and versions (applyPage) and the graph read timeout', () 
       await holder.end();
     }
     // the pool's connections are fine afterwards
-    const { json } = await ctx.get(GraphQueryService).page(workspaceId);
+    const { body: json } = await ctx.get(GraphQueryService).page(workspaceId);
     const page = JSON.parse(json!.toString('utf8')) as GraphPage;
     expect(page.entities.map((e) => [e.name, e.mentionCount])).toEqual([['Alice Johnson', 1]]);
   });
