@@ -13,6 +13,7 @@ import { RecordsModule } from '#libs/records';
 import { TenancyModule } from '#libs/tenancy';
 import { TenantLlmModule } from '#libs/tenant-llm';
 import { AiJobsController } from './ai-jobs/ai-jobs.controller.js';
+import { AdminToken } from './auth/admin-token.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { BackfillsController } from './backfills/backfills.controller.js';
 import { DeletionController } from './deletion/deletion.controller.js';
@@ -57,7 +58,7 @@ export class ApiModule {
         MeController,
         DeletionController,
       ],
-      providers: [WorkspaceAccess, { provide: APP_GUARD, useClass: AuthGuard }, { provide: APP_FILTER, useClass: ErrorFilter }],
+      providers: [WorkspaceAccess, AdminToken, { provide: APP_GUARD, useClass: AuthGuard }, { provide: APP_FILTER, useClass: ErrorFilter }],
     };
   }
 }

@@ -289,10 +289,22 @@ describe('Admin API (e2e)', () => {
       },
     );
 
-    it('answers 404 in the error shape for an unknown route', async () => {
-      const res = await api.request<ApiErrorBody>('GET', '/v1/nothing-here');
+    it('answers 404 in the error shape for an unknown route, echoing neither its path nor its query string', async () => {
+      const pasted = 'sk-proj-pasted0000000000000000000';
+      const res = await api.request<ApiErrorBody>('GET', `/v1/nothing-here/${pasted}?key=${pasted}`);
       expect(res.status).toBe(404);
       expect(res.body.error.code).toBe('NOT_FOUND');
+      expect(res.text).not.toContain(pasted);
+      expect(res.text).not.toContain('nothing-here');
+    });
+
+    it('never echoes an unknown setting key (a key pasted where the name goes), and names the known ones', async () => {
+      const tenant = await newTenantOverHttp();
+      const pasted = 'sk-proj-pastedAsName000000000000';
+      const res = await api.request<ApiErrorBody>('PUT', `/v1/tenants/${tenant.id}/settings/${pasted}`, { body: { value: 'x' } });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toEqual({ code: 'UNKNOWN_SETTING_KEY', message: expect.stringContaining('OPENAI_API_KEY') });
+      expect(res.text).not.toContain(pasted);
     });
 
     it('answers 404 for a well-formed but unknown tenant', async () => {

@@ -89,6 +89,29 @@ describe('Tenant dashboard in a browser (e2e)', () => {
       return { nodes: cy.nodes().length, edges: cy.edges().length, visible: cy.nodes(':visible').length };
     });
 
+  it('renders the API docs (Swagger UI) under their own Content-Security-Policy, never framed, with no violation', async () => {
+    const context = await browser.newContext({ baseURL: api.baseUrl });
+    const problems: string[] = [];
+    try {
+      const page = await context.newPage();
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(message.text());
+      });
+      page.on('pageerror', (error) => problems.push(error.message));
+      const response = await page.goto('/docs');
+      const csp = response?.headers()['content-security-policy'] ?? '';
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toContain('unsafe-eval');
+      expect(response?.headers()['x-frame-options']).toBe('DENY');
+      await expectVisible(page.locator('.opblock-summary').first());
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('is served at /dashboard without a token, with a self-only Content-Security-Policy', async () => {
     const redirect = await fetch(`${api.baseUrl}/dashboard`, { redirect: 'manual' });
     expect(redirect.status).toBe(301);

@@ -30,9 +30,13 @@ export class PlatformKeyMissingError extends AppError {
   }
 }
 
+/**
+ * A setting key outside the catalog. The key itself is never echoed: a tenant who pasted an API key
+ * where the setting's name goes would see it reflected in the answer (and in any proxy's logs).
+ */
 export class UnknownSettingKeyError extends ValidationFailedError {
-  constructor(key: string) {
-    super(`Unknown setting key "${printable(key)}"`, ErrorCode.UnknownSettingKey);
+  constructor(knownKeys: readonly string[]) {
+    super(`Unknown setting key; the settings are ${knownKeys.join(', ')}`, ErrorCode.UnknownSettingKey);
   }
 }
 
@@ -46,10 +50,4 @@ export class SettingNotFoundError extends NotFoundError {
   constructor(key: string) {
     super(`Setting ${key} is not set`, ErrorCode.SettingNotFound);
   }
-}
-
-/** Echoing a rejected key name back must not carry control characters into a response or log. */
-function printable(text: string): string {
-  const clean = text.replace(/[^\x20-\x7e]/g, '?');
-  return clean.length > 64 ? `${clean.slice(0, 64)}...` : clean;
 }

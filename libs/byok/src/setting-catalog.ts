@@ -32,7 +32,7 @@ const byKey = new Map(definitions.map((d) => [d.key, d]));
 
 export function settingDefinition(key: string): SettingDefinition {
   const definition = byKey.get(key);
-  if (!definition) throw new UnknownSettingKeyError(key);
+  if (!definition) throw new UnknownSettingKeyError([...byKey.keys()]);
   return definition;
 }
 

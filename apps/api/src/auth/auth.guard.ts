@@ -1,23 +1,18 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AppConfig } from '#libs/config';
 import { TenantTokenService } from '#libs/tenancy';
+import { AdminToken } from './admin-token.js';
 import { ForbiddenError, UnauthenticatedError } from './auth.errors.js';
 import { type AuthenticatedRequest, IS_PUBLIC, PLATFORM_ONLY, type Principal } from './principal.js';
 
 /** Global guard: every route needs a bearer token unless marked @Public(). */
 @Injectable()
 export class AuthGuard implements CanActivate {
-  private readonly adminTokenDigest: Buffer | undefined;
-
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TenantTokenService,
-    config: AppConfig,
-  ) {
-    this.adminTokenDigest = config.adminApiToken ? digest(config.adminApiToken) : undefined;
-  }
+    private readonly adminToken: AdminToken,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
@@ -37,13 +32,8 @@ export class AuthGuard implements CanActivate {
     const match = /^Bearer ([\x21-\x7e]{1,256})$/.exec(header ?? '');
     if (!match) return null;
     const token = match[1];
-    // compare digests so the comparison takes the same time whatever the token's length
-    if (this.adminTokenDigest && timingSafeEqual(digest(token), this.adminTokenDigest)) return { kind: 'platform' };
+    if (this.adminToken.matches(token)) return { kind: 'platform' };
     const tenantId = await this.tokens.authenticate(token);
     return tenantId ? { kind: 'tenant', tenantId } : null;
   }
-}
-
-function digest(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
 }

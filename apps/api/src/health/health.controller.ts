@@ -1,9 +1,10 @@
-import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Headers, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { HealthCheck, type HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { PrismaService } from '#libs/database';
 import { RedisService } from '#libs/redis';
+import { AdminToken } from '../auth/admin-token.js';
 import { Public } from '../auth/principal.js';
 
 const CHECK_TIMEOUT_MS = 1_500;
@@ -16,13 +17,23 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly prisma: PrismaService,
     private readonly redis: RedisService,
+    private readonly adminToken: AdminToken,
   ) {}
 
-  /** 200 when Postgres and Redis answer, 503 with the failing one named otherwise. */
+  /**
+   * 200 when Postgres and Redis answer, 503 with the failing one named otherwise. Anyone sees each
+   * component's status only; the drivers' error text (hosts, ports, user names) is shown to the
+   * platform admin token alone.
+   */
   @Get()
   @Public()
   @HealthCheck()
-  async check(@Res({ passthrough: true }) response: Response): Promise<unknown> {
+  async check(@Res({ passthrough: true }) response: Response, @Headers('authorization') authorization?: string): Promise<unknown> {
+    const result = await this.run(response);
+    return this.adminToken.inHeader(authorization) ? result : statusesOnly(result);
+  }
+
+  private async run(response: Response): Promise<HealthCheckResult> {
     try {
       return await this.health.check([
         () =>
@@ -43,7 +54,21 @@ export class HealthController {
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       response.status(503);
-      return error.getResponse();
+      return error.getResponse() as HealthCheckResult;
     }
   }
+}
+
+type ComponentStatuses = Record<string, { status: string }>;
+
+/** The result with each component reduced to its status (`up` or `down`), in terminus's shape. */
+function statusesOnly(result: HealthCheckResult): {
+  status: string;
+  info?: ComponentStatuses;
+  error?: ComponentStatuses;
+  details: ComponentStatuses;
+} {
+  const reduce = (group: Record<string, { status: string } | undefined> | undefined): ComponentStatuses | undefined =>
+    group && Object.fromEntries(Object.entries(group).flatMap(([name, component]) => (component ? [[name, { status: component.status }]] : [])));
+  return { status: result.status, info: reduce(result.info), error: reduce(result.error), details: reduce(result.details) ?? {} };
 }

@@ -1,4 +1,4 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger, NotFoundException } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AppError, ErrorCode } from '#libs/common';
 import { asDatabaseUnavailable } from '#libs/database';
@@ -53,6 +53,11 @@ export class ErrorFilter implements ExceptionFilter {
     if (parserError) return parserError;
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
+      // Nest's own 404 for an unknown route quotes the URL with its query string ("Cannot GET
+      // /x?key=..."): a key pasted into a URL would come back in the answer, so it is never echoed
+      if (status === HttpStatus.NOT_FOUND && exception.constructor === NotFoundException) {
+        return [status, body(ErrorCode.NotFound, 'No such route; the routes are listed at /docs')];
+      }
       return [status, body(codeForStatus(status), messageOf(exception))];
     }
     this.logger.error({ err: exception, requestId }, 'Unhandled error');
