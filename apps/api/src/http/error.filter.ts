@@ -55,7 +55,7 @@ export class ErrorFilter implements ExceptionFilter {
       const status = exception.getStatus();
       // Nest's own 404 for an unknown route quotes the URL with its query string ("Cannot GET
       // /x?key=..."): a key pasted into a URL would come back in the answer, so it is never echoed
-      if (status === HttpStatus.NOT_FOUND && exception.constructor === NotFoundException) {
+      if (exception.constructor === NotFoundException) {
         return [status, body(ErrorCode.NotFound, 'No such route; the routes are listed at /docs')];
       }
       return [status, body(codeForStatus(status), messageOf(exception))];
