@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { AiKeyMode } from '#libs/database';
+import { AiKeyMode, PlanType } from '#libs/database';
 import type { ExtractionAnswer } from '#libs/graphrag';
 import { fingerprintForSimulator, ProviderSimulator, simulatorEnv } from '#libs/testing';
 import type { AiJobView } from '../src/ai-jobs/ai-jobs.dto.js';
@@ -121,7 +121,7 @@ describe('AI jobs with request-scoped BYOK headers (e2e)', () => {
     const job = await finished(token, (await extract(token)).body.jobId);
     expect(job).toMatchObject({
       status: 'failed',
-      error: { code: 'NO_API_KEY', message: `Tenant ${tenant.subdomain} has no OPENAI_API_KEY. Add the key in Settings.` },
+      error: { code: 'NO_API_KEY', message: `Skipping AI job: tenant ${tenant.subdomain} has no valid OPENAI_API_KEY. Add the key in Settings.` },
     });
     expect(simulator.requests).toEqual([]);
   });
@@ -146,6 +146,52 @@ describe('AI jobs with request-scoped BYOK headers (e2e)', () => {
     const job = await finished(token, (await extract(token, { 'X-User-Provider': 'openai', 'X-User-Api-Key': refused })).body.jobId);
     expect(job).toMatchObject({ status: 'failed', error: { code: 'INVALID_API_KEY' } });
     expect(simulator.keysSeen('openai')).toEqual([fingerprintForSimulator(refused)]);
+  });
+
+  describe("the pre-flight every job runs (the backfills' one)", () => {
+    it('refuses a free-plan tenant PLAN_NOT_ELIGIBLE before any provider call: a managed one never spends the platform key', async () => {
+      const tenant = await api.newTenant({ aiKeyMode: AiKeyMode.managed, planType: PlanType.free });
+      const token = await api.newTenantToken(tenant.id);
+      const job = await finished(token, (await extract(token)).body.jobId);
+      expect(job).toMatchObject({
+        status: 'failed',
+        error: {
+          code: 'PLAN_NOT_ELIGIBLE',
+          message: `Skipping AI job: tenant ${tenant.subdomain} is on the free plan, which has no knowledge-graph extraction. Upgrade to team or enterprise.`,
+        },
+      });
+      expect(simulator.requests).toEqual([]);
+    });
+
+    it.each(['test', 'changeme', 'your-api-key', `sk-${'x'.repeat(48)}`, `mock-${randomBytes(12).toString('hex')}`])(
+      'never sends the placeholder key %s to a provider, as request key or as the stored key',
+      async (placeholder) => {
+        const { tenant, token } = await tenantToken(AiKeyMode.byok);
+        const viaHeaders = await extract<JobStarted | ApiErrorBody>(token, { 'X-User-Provider': 'openai', 'X-User-Api-Key': placeholder });
+        // refused at the door (400) or by the pre-flight in the worker: either way before any call
+        if (viaHeaders.status === 202) {
+          const job = await finished(token, (viaHeaders.body as JobStarted).jobId);
+          expect(job).toMatchObject({ status: 'failed', error: { code: 'INVALID_API_KEY' } });
+        } else {
+          expect(viaHeaders.status).toBe(400);
+        }
+        const stored = await api.request('PUT', `/v1/tenants/${tenant.id}/settings/OPENAI_API_KEY`, { body: { value: placeholder } });
+        if (stored.status === 200) {
+          const job = await finished(token, (await extract(token)).body.jobId);
+          expect(job).toMatchObject({ status: 'failed', error: { code: 'INVALID_API_KEY', message: expect.stringContaining('Skipping AI job') } });
+        } else {
+          expect(stored.status).toBe(400);
+        }
+        expect(simulator.requests).toEqual([]);
+      },
+    );
+
+    it('fails at once with a stored key the provider refuses: one key check, no completion with the text', async () => {
+      const { token } = await tenantToken(AiKeyMode.byok, `sk-refused-${randomBytes(12).toString('hex')}-bad1`);
+      const job = await finished(token, (await extract(token)).body.jobId);
+      expect(job).toMatchObject({ status: 'failed', error: { code: 'INVALID_API_KEY', message: expect.stringContaining('Skipping AI job') } });
+      expect(simulator.requestsFor('openai').map((r) => r.path)).toEqual(['/openai/v1/models']);
+    });
   });
 
   it("answers 404 for another tenant's job", async () => {

@@ -427,7 +427,8 @@ describe('Key paths, proven by the provider simulator (e2e)', () => {
       const key = keys.sealedAi;
       const tenant = await api.newTenant();
       const token = await api.newTenantToken(tenant.id);
-      const gate = simulator.gate({ keyFingerprint: fp(key) });
+      // held at the completion (the text), past the pre-flight's key check
+      const gate = simulator.gate({ keyFingerprint: fp(key), marker: 'Alice Johnson' });
 
       const res = await api.request<JobStarted>('POST', '/v1/ai/jobs/extract', {
         token,

@@ -1,18 +1,19 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { type KeyUsageOutcome, KeyResolver, RequestKeySealer } from '#libs/byok';
+import { type KeyUsageOutcome, RequestKeySealer } from '#libs/byok';
 import { AppError, type SealedRequestKey } from '#libs/common';
 import { AiJobStatus } from '#libs/database';
 import { emptyPageGraph, type ExtractionAnswer, GraphExtractor, mergeAnswer, type RecordExtraction } from '#libs/graphrag';
 import type { JobFailure, UnfinishedJob } from '#libs/queue';
 import { TenantResolver } from '#libs/tenancy';
-import { type CallCounter, ProviderChoice, ProviderSessions, usageOutcomeOf } from '#libs/tenant-llm';
+import { type CallCounter, JobPreflight, ProviderSessions, usageOutcomeOf } from '#libs/tenant-llm';
 import { type AiJobInput, AiJobRepository } from './ai-job.repository.js';
 
 export type AiJobRunResult = { status: 'succeeded' | 'skipped' } | { status: 'failed'; failure: { code: string; message: string } };
 
 /**
- * Runs one extract job in the worker: the key comes from the request (opened from the queue) or,
- * without one, from the tenant's key mode, through KeyResolver; a failure is stored as { code, message }.
+ * Runs one extract job in the worker: the pre-flight every job runs (JobPreflight) picks the key (the
+ * request's, opened from the queue, or else by the tenant's key mode) and refuses a job that cannot
+ * run before any provider call; a failure is stored as { code, message }.
  */
 @Injectable()
 export class AiJobRunner {
@@ -21,8 +22,7 @@ export class AiJobRunner {
   constructor(
     private readonly jobs: AiJobRepository,
     private readonly tenants: TenantResolver,
-    private readonly keys: KeyResolver,
-    private readonly providers: ProviderChoice,
+    private readonly preflight: JobPreflight,
     private readonly sessions: ProviderSessions,
     private readonly extractor: GraphExtractor,
     private readonly sealer: RequestKeySealer,
@@ -40,16 +40,11 @@ export class AiJobRunner {
       // sealed to this job and the tenant that sent it (the row's): it opens for no other
       const requestKey = sealedKey ? this.sealer.open(sealedKey, { jobId: job.id, tenantId: job.tenantId }) : undefined;
       const tenant = await this.tenants.tenant(job.tenantId);
-      const provider = requestKey?.provider ?? (await this.providers.forTenant(job.tenantId, input.provider));
-      const key = await this.keys.resolve({ tenantId: job.tenantId, provider, requestKey: requestKey?.key });
+      // the same pre-flight as a backfill (plan, key policy, placeholder and live key checks): a job
+      // that cannot run fails here, before any call with the job's text
+      const { provider, key, context } = await this.preflight.check(tenant, { label: 'AI job', requestKey, provider: input.provider });
       await this.jobs.markRunning(job.id, { provider, keySource: key.source, keyLast4: key.last4 });
-      const session = this.sessions.open({
-        tenantId: job.tenantId,
-        jobId: job.id,
-        jobKind: 'ai_job',
-        key,
-        context: { tenantLabel: tenant.subdomain, keyLast4: key.last4 },
-      });
+      const session = this.sessions.open({ tenantId: job.tenantId, jobId: job.id, jobKind: 'ai_job', key, context });
       const calls: CallCounter = { count: 0 };
       let outcome: KeyUsageOutcome = 'ok';
       let extraction: RecordExtraction;

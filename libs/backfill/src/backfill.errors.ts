@@ -24,16 +24,6 @@ export class BackfillNothingToRetryError extends AppError {
   }
 }
 
-/** Pre-flight refusals are typed like provider errors: they fail the job at once, without retry. */
-export class PlanNotEligibleError extends AppError {
-  constructor(subdomain: string, plan: string) {
-    super(
-      ErrorCode.PlanNotEligible,
-      `Skipping backfill: tenant ${subdomain} is on the ${plan} plan, which has no knowledge-graph extraction. Upgrade to team or enterprise.`,
-    );
-  }
-}
-
 /**
  * The workspace moved to another tenant after the backfill was started: the starter's key may not
  * touch the new owner's data. `retry`: refused when asked to retry such a backfill (HTTP 409).

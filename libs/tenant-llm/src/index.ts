@@ -1,3 +1,4 @@
+export * from './job-preflight.service.js';
 export * from './key-validation.service.js';
 export * from './provider-choice.service.js';
 export * from './provider-session.js';

@@ -3,6 +3,7 @@ import { ByokModule } from '#libs/byok';
 import { AppConfig } from '#libs/config';
 import { LlmModule } from '#libs/llm';
 import { TenancyModule } from '#libs/tenancy';
+import { JobPreflight } from './job-preflight.service.js';
 import { KeyValidationService } from './key-validation.service.js';
 import { ProviderChoice } from './provider-choice.service.js';
 import { ProviderSessions } from './provider-session.js';
@@ -21,7 +22,7 @@ import { ProviderSessions } from './provider-session.js';
       useFactory: (config: AppConfig) => ({ baseUrls: config.providers.baseUrls, timeoutMs: config.providers.timeoutMs }),
     }),
   ],
-  providers: [KeyValidationService, ProviderChoice, ProviderSessions],
-  exports: [KeyValidationService, ProviderChoice, ProviderSessions, LlmModule],
+  providers: [KeyValidationService, ProviderChoice, ProviderSessions, JobPreflight],
+  exports: [KeyValidationService, ProviderChoice, ProviderSessions, JobPreflight, LlmModule],
 })
 export class TenantLlmModule {}
