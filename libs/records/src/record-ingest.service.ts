@@ -6,8 +6,6 @@ import { splitMbox } from './mbox-stream.js';
 import { type IncomingRecord, incomingRecordSchema, type IngestResult, type RecordSourceName, type RejectedRecord } from './source-record.js';
 import { SourceRecordRepository } from './source-record.repository.js';
 
-const INSERT_BATCH = 500;
-
 export type RecordPayloadFormat = 'json' | 'ndjson';
 
 /** An upload's decoded bytes: a stream as the API reads it, or the whole body at once (seeding, scripts). */
@@ -83,13 +81,8 @@ export class RecordIngestService {
   }
 
   private async store(workspaceId: string, source: RecordSourceName, valid: IncomingRecord[], rejected: RejectedRecord[]): Promise<IngestResult> {
-    let accepted = 0;
-    let deleted = 0;
-    for (let i = 0; i < valid.length; i += INSERT_BATCH) {
-      const { inserted, tombstoned } = await this.records.insertMany(workspaceId, source, valid.slice(i, i + INSERT_BATCH));
-      accepted += inserted;
-      deleted += tombstoned;
-    }
+    // one transaction for the whole upload: a request is stored all or nothing
+    const { inserted: accepted, tombstoned: deleted } = await this.records.insertMany(workspaceId, source, valid);
     return { accepted, duplicates: valid.length - accepted - deleted, deleted, rejected };
   }
 }

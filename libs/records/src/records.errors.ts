@@ -1,4 +1,4 @@
-import { AppError, ErrorCode, ValidationFailedError } from '#libs/common';
+import { AppError, ErrorCode, NotFoundError, ValidationFailedError } from '#libs/common';
 
 export class InvalidMboxError extends ValidationFailedError {
   constructor(message: string) {
@@ -23,5 +23,12 @@ export class RecordsLimitError extends AppError {
 export class UploadTooLargeError extends AppError {
   constructor(message: string) {
     super(ErrorCode.PayloadTooLarge, message);
+  }
+}
+
+/** The workspace an upload was for is unknown, or was deleted while the upload was read (404, as any route on it). */
+export class WorkspaceGoneError extends NotFoundError {
+  constructor(workspaceId: string) {
+    super(`Workspace ${workspaceId} not found`, ErrorCode.WorkspaceNotFound);
   }
 }

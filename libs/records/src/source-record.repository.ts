@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaService, type Tx } from '#libs/database';
+import { WorkspaceGoneError } from './records.errors.js';
 import type { IncomingRecord, RecordForExtraction, RecordSourceName, StoredRecord } from './source-record.js';
 
 /** Owns source_records; scoped by workspace id first. */
@@ -8,34 +9,40 @@ export class SourceRecordRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /**
-   * Inserts what is new, in the given order (their `seq` follows it); a record already stored under the
-   * same external id, or repeated in `records`, counts as a duplicate, and one whose external id was
-   * deleted (a tombstone) is skipped and counted as `tombstoned`. The workspace row is share-locked
-   * first, so a record deletion (which holds it exclusively) either committed its tombstone before
-   * this reads them or starts after these rows exist. One statement over unnest'ed arrays: building
-   * Prisma's createMany for a thousand rows of text held the event loop for 300 ms.
+   * Stores one upload's records, all or nothing, in one transaction: what is new is inserted in the
+   * given order (their `seq` follows it), 500 rows per statement over unnest'ed arrays (building
+   * Prisma's createMany for a thousand rows of text held the event loop for 300 ms); a record already
+   * stored under the same external id, or repeated in `records`, counts as a duplicate, and one whose
+   * external id was deleted (a tombstone) is skipped and counted as `tombstoned`.
+   * Uploads to one workspace take turns (a transaction-level advisory lock): two uploads inserting
+   * the same external ids in different orders deadlocked each other. The workspace row is
+   * share-locked and must not be marked deleted, so a record deletion (which holds it exclusively)
+   * either committed its tombstone before this reads them or starts after these rows exist, and a
+   * workspace deleted while its upload was read stores nothing.
+   * @throws WorkspaceGoneError when the workspace is unknown or being deleted
    */
   async insertMany(workspaceId: string, source: RecordSourceName, records: IncomingRecord[]): Promise<{ inserted: number; tombstoned: number }> {
     if (records.length === 0) return { inserted: 0, tombstoned: 0 };
-    return this.prisma.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT 1 FROM workspaces WHERE id = ${workspaceId}::uuid FOR KEY SHARE`;
-      const deleted = await tx.$queryRaw<{ external_id: string }[]>`
-        SELECT external_id FROM record_tombstones
-        WHERE workspace_id = ${workspaceId}::uuid AND source = ${source} AND external_id = ANY(${records.map((r) => r.externalId)}::text[])`;
-      const tombstoned = new Set(deleted.map((t) => t.external_id));
-      const live = tombstoned.size === 0 ? records : records.filter((r) => !tombstoned.has(r.externalId));
-      if (live.length === 0) return { inserted: 0, tombstoned: records.length };
-      const inserted = await tx.$executeRaw(Prisma.sql`
-        INSERT INTO source_records (id, workspace_id, source, external_id, from_addr, to_addr, cc_addr, subject, body, sent_at)
-        SELECT gen_random_uuid(), ${workspaceId}::uuid, ${source}, u.external_id, u.from_addr, u.to_addr, u.cc_addr, u.subject, u.body, u.sent_at
-        FROM unnest(${live.map((r) => r.externalId)}::text[], ${live.map((r) => r.from)}::text[], ${live.map((r) => r.to)}::text[],
-                    ${live.map((r) => r.cc)}::text[], ${live.map((r) => r.subject)}::text[], ${live.map((r) => r.body)}::text[],
-                    ${live.map((r) => r.sentAt.toISOString())}::timestamptz[])
-             WITH ORDINALITY AS u(external_id, from_addr, to_addr, cc_addr, subject, body, sent_at, position)
-        ORDER BY u.position
-        ON CONFLICT (workspace_id, source, external_id) DO NOTHING`);
-      return { inserted, tombstoned: records.length - live.length };
-    });
+    return this.prisma.$transaction(
+      async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`ingest:${workspaceId}`}, 0))`;
+        const [workspace] = await tx.$queryRaw<{ deleted_at: Date | null }[]>`
+          SELECT deleted_at FROM workspaces WHERE id = ${workspaceId}::uuid FOR KEY SHARE`;
+        if (!workspace || workspace.deleted_at !== null) throw new WorkspaceGoneError(workspaceId);
+        const deleted = await tx.$queryRaw<{ external_id: string }[]>`
+          SELECT external_id FROM record_tombstones
+          WHERE workspace_id = ${workspaceId}::uuid AND source = ${source} AND external_id = ANY(${records.map((r) => r.externalId)}::text[])`;
+        const tombstoned = new Set(deleted.map((t) => t.external_id));
+        const live = tombstoned.size === 0 ? records : records.filter((r) => !tombstoned.has(r.externalId));
+        let inserted = 0;
+        for (let i = 0; i < live.length; i += INSERT_BATCH) {
+          inserted += await insertBatch(tx, workspaceId, source, live.slice(i, i + INSERT_BATCH));
+        }
+        return { inserted, tombstoned: records.length - live.length };
+      },
+      // one upload is up to 20,000 rows, and it may wait its turn behind another upload to the workspace
+      { maxWait: 10_000, timeout: UPLOAD_TRANSACTION_TIMEOUT_MS },
+    );
   }
 
   /** The records stored under `externalId` (in `source`, or in every source when null), locked for the caller's deleting transaction. */
@@ -133,6 +140,24 @@ export class SourceRecordRepository {
       more: rows[0]?.more ?? false,
     };
   }
+}
+
+/** Rows per INSERT statement of an upload. */
+const INSERT_BATCH = 500;
+/** How long (ms) one upload's transaction may take, its wait for the workspace's turn included. */
+const UPLOAD_TRANSACTION_TIMEOUT_MS = 120_000;
+
+/** Inserts `records` in their order inside `tx`; an external id already stored is skipped. Returns the rows inserted. */
+function insertBatch(tx: Tx, workspaceId: string, source: RecordSourceName, records: IncomingRecord[]): Promise<number> {
+  return tx.$executeRaw(Prisma.sql`
+    INSERT INTO source_records (id, workspace_id, source, external_id, from_addr, to_addr, cc_addr, subject, body, sent_at)
+    SELECT gen_random_uuid(), ${workspaceId}::uuid, ${source}, u.external_id, u.from_addr, u.to_addr, u.cc_addr, u.subject, u.body, u.sent_at
+    FROM unnest(${records.map((r) => r.externalId)}::text[], ${records.map((r) => r.from)}::text[], ${records.map((r) => r.to)}::text[],
+                ${records.map((r) => r.cc)}::text[], ${records.map((r) => r.subject)}::text[], ${records.map((r) => r.body)}::text[],
+                ${records.map((r) => r.sentAt.toISOString())}::timestamptz[])
+         WITH ORDINALITY AS u(external_id, from_addr, to_addr, cc_addr, subject, body, sent_at, position)
+    ORDER BY u.position
+    ON CONFLICT (workspace_id, source, external_id) DO NOTHING`);
 }
 
 /** One page of records, and whether more follow it. */
