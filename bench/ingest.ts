@@ -22,7 +22,8 @@ import { fmt } from './stats.js';
  * scenario minus RSS before it), and for the valid upload records/s and MB/s.
  * Scenarios (issue 13): 8 concurrent 51 KB gzip bombs (50 MB inflated) with a bad token; 50 MB of
  * NDJSON `x\n`; a 50 MB JSON array of `{}`; 50 MB of newlines as mbox; one postmark then 50 MB of
- * newlines as mbox; a valid JSON upload and a valid mbox of just under 50 MB (20,000 records each).
+ * newlines as mbox; a 24 KB gzip mbox of one message of 24 MB of newlines (under the byte cap, 24
+ * million lines); a valid JSON upload and a valid mbox of just under 50 MB (20,000 records each).
  * Targets: /health p99 < 250 ms during every scenario, RSS growth < 200 MB.
  *   npm run bench:ingest
  *   npm run bench:ingest -- --only valid     the scenarios whose name contains "valid"
@@ -113,6 +114,14 @@ async function main(): Promise<void> {
     const bomb = gzipSync(Buffer.concat([Buffer.from('['), Buffer.alloc(UPLOAD_BYTES - 2, ' '), Buffer.from(']')]));
     const valid = validUpload(UPLOAD_BYTES - MB / 2, 20_000);
     const validMbox = validArchive(UPLOAD_BYTES - MB / 2, 20_000);
+    // one message of bare newlines just under the 25 MB message cap, gzipped to about 24 KB
+    const newlineMessage = gzipSync(
+      Buffer.concat([
+        Buffer.from('From a@example.com Mon Mar 23 10:00:00 2015\nMessage-ID: <nl@x>\nDate: Mon, 23 Mar 2015 10:00:00 +0000\n\n'),
+        Buffer.alloc(24 * MB, '\n'),
+      ]),
+      { level: 9 },
+    );
     const scenarios: { name: string; uploads: Upload[]; valid?: { records: number } }[] = [
       {
         name: `8 concurrent gzip bombs (${fmt(bomb.length / 1024, 0)} KB, 50 MB inflated), bad token`,
@@ -143,6 +152,10 @@ async function main(): Promise<void> {
             headers: { ...auth, 'content-type': 'application/mbox' },
           },
         ],
+      },
+      {
+        name: `gzip mbox (${fmt(newlineMessage.length / 1024, 0)} KB): one message of 24 MB of newlines`,
+        uploads: [{ path: mbox, body: newlineMessage, headers: { ...auth, 'content-type': 'application/mbox', 'content-encoding': 'gzip' } }],
       },
       {
         name: `valid JSON upload (${fmt(valid.body.length / MB, 1)} MB, ${fmt(valid.records, 0)} records)`,

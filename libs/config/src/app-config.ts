@@ -93,6 +93,7 @@ const envSchema = z.object({
     .min(1_024)
     .max(GIB)
     .default(25 * MIB),
+  MBOX_MAX_MESSAGE_LINES: z.coerce.number().int().min(100).max(100_000_000).default(500_000),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -172,6 +173,11 @@ export interface IngestLimits {
   maxDepth: number;
   /** One mbox message, headers and attachments included. */
   maxMessageBytes: number;
+  /**
+   * Lines of one mbox message: the mail parser's cost is per line, so a message of a few MB of bare
+   * newlines (a 24 KB gzip upload) held the API for seconds; a 25 MB base64 attachment is about 340,000.
+   */
+  maxMessageLines: number;
 }
 
 /**
@@ -275,6 +281,7 @@ export class AppConfig {
         maxRecordBytes: e.INGEST_MAX_RECORD_BYTES,
         maxDepth: e.INGEST_MAX_DEPTH,
         maxMessageBytes: e.MBOX_MAX_MESSAGE_BYTES,
+        maxMessageLines: e.MBOX_MAX_MESSAGE_LINES,
       },
     });
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { ErrorCode } from '#libs/common';
 import { type MboxMessage, parsePostmark, splitMbox } from './mbox-stream.js';
 
-const LIMITS = { maxRecords: 100, maxMessageBytes: 64 * 1024 };
+const LIMITS = { maxRecords: 100, maxMessageBytes: 64 * 1024, maxMessageLines: 1_000 };
 const message = (id: string, body: string) =>
   `From sender@example.test Mon Jan  6 09:00:00 2025\nMessage-ID: <${id}@example.test>\nSubject: ${id}\n\n${body}\n\n`;
 
@@ -95,9 +95,18 @@ describe('splitMbox', () => {
   });
 
   it('stops at a message past the per-message cap, also within one long line', async () => {
-    const limits = { maxRecords: 100, maxMessageBytes: 1024 };
+    const limits = { maxRecords: 100, maxMessageBytes: 1024, maxMessageLines: 1_000 };
     await expect(split(message('one', 'a\n'.repeat(1_000)), 64, limits)).rejects.toMatchObject({ code: ErrorCode.RecordsLimit });
     await expect(split(message('one', 'a'.repeat(10_000)), 64, limits)).rejects.toMatchObject({ code: ErrorCode.RecordsLimit });
+  });
+
+  it('stops at a message past the per-message line cap (bare newlines cost the mail parser per line), and passes one at the cap', async () => {
+    const limits = { maxRecords: 100, maxMessageBytes: 1024 * 1024, maxMessageLines: 1_000 };
+    const over = split(message('one', '\n'.repeat(5_000)), 4096, limits);
+    await expect(over).rejects.toMatchObject({ code: ErrorCode.RecordsLimit });
+    await expect(over).rejects.toThrow('more than 1000 lines');
+    // the message's own header lines count too: a body short of the cap passes
+    await expect(split(message('one', 'x\n'.repeat(900)), 4096, limits)).resolves.toHaveLength(1);
   });
 
   it('stops at the message after the record cap', async () => {

@@ -9,7 +9,7 @@ export interface MboxMessage {
   postmarkDate?: Date;
 }
 
-type MboxLimits = Pick<IngestLimits, 'maxRecords' | 'maxMessageBytes'>;
+type MboxLimits = Pick<IngestLimits, 'maxRecords' | 'maxMessageBytes' | 'maxMessageLines'>;
 
 /** Blank lines a client may send before the first postmark (bytes); past them the upload is not an mbox. */
 const MAX_PREAMBLE_BYTES = 4096;
@@ -51,8 +51,8 @@ export function parsePostmark(line: string): Date | undefined | null {
  * else: a body line "From the desk of the CEO:" after a blank line stays in its message. Lines matching
  * `^>+From ` lose one `>` (mboxrd's unquoting, which is also right for mboxo's single level). Messages
  * with only blank lines are skipped. Throws InvalidMboxError (400) when the upload does not start
- * with a postmark (blank lines aside), RecordsLimitError (413) past `maxMessageBytes` in one message
- * or past `maxRecords` messages, in both cases before reading further.
+ * with a postmark (blank lines aside), RecordsLimitError (413) past `maxMessageBytes` or
+ * `maxMessageLines` in one message or past `maxRecords` messages, in each case before reading further.
  */
 export async function* splitMbox(chunks: AsyncIterable<Buffer> | Iterable<Buffer>, limits: MboxLimits): AsyncGenerator<MboxMessage> {
   const splitter = new MboxSplitter(limits);
@@ -118,6 +118,9 @@ class MboxSplitter {
     } else {
       const kept = /^>+From /.test(head) ? line.subarray(1) : line;
       this.checkSize(kept.length + 1);
+      if (this.messageLines >= this.limits.maxMessageLines) {
+        throw new RecordsLimitError(`A message has more than ${this.limits.maxMessageLines} lines (per-message cap)`);
+      }
       if (this.messageLines++ > 0) this.message.append(NEWLINE);
       this.message.append(kept);
       this.hasContent ||= !blank;

@@ -38,6 +38,7 @@ const LIMITS: IngestLimits = {
   maxRecordBytes: 4096,
   maxDepth: 8,
   maxMessageBytes: 4096,
+  maxMessageLines: 1_000,
 };
 
 function service(limits: Partial<IngestLimits> = {}) {
