@@ -61,5 +61,7 @@ export enum ErrorCode {
   // a dependency is down: the same request may succeed shortly (HTTP 503 with Retry-After)
   DatabaseUnavailable = 'DATABASE_UNAVAILABLE',
   QueueUnavailable = 'QUEUE_UNAVAILABLE',
+  // more requests of one kind are waiting in this process than it takes (the graph bulkhead's line)
+  ServiceBusy = 'SERVICE_BUSY',
   Internal = 'INTERNAL_ERROR',
 }

@@ -70,6 +70,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.GraphReadTimeout:
     case ErrorCode.DatabaseUnavailable:
     case ErrorCode.QueueUnavailable:
+    case ErrorCode.ServiceBusy:
       return HttpStatus.SERVICE_UNAVAILABLE;
     case ErrorCode.KeyDecryptionFailed:
     case ErrorCode.Internal:
