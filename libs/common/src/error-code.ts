@@ -61,6 +61,8 @@ export enum ErrorCode {
   // a dependency is down: the same request may succeed shortly (HTTP 503 with Retry-After)
   DatabaseUnavailable = 'DATABASE_UNAVAILABLE',
   QueueUnavailable = 'QUEUE_UNAVAILABLE',
+  // an upload's client stopped sending before the body was complete (UPLOAD_IDLE_TIMEOUT_MS)
+  UploadStalled = 'UPLOAD_STALLED',
   // more requests of one kind are waiting in this process than it takes (the graph bulkhead's line)
   ServiceBusy = 'SERVICE_BUSY',
   Internal = 'INTERNAL_ERROR',

@@ -94,6 +94,8 @@ const envSchema = z.object({
     .max(GIB)
     .default(25 * MIB),
   MBOX_MAX_MESSAGE_LINES: z.coerce.number().int().min(100).max(100_000_000).default(500_000),
+  UPLOAD_MAX_CONCURRENT: z.coerce.number().int().min(1).max(1_000).default(2),
+  UPLOAD_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -178,6 +180,13 @@ export interface IngestLimits {
    * newlines (a 24 KB gzip upload) held the API for seconds; a 25 MB base64 attachment is about 340,000.
    */
   maxMessageLines: number;
+  /**
+   * Uploads one API process reads and parses at once; the others wait (after authentication, their
+   * bodies unread): the caps bound one upload's memory, this bounds how many are held together.
+   */
+  maxConcurrentUploads: number;
+  /** An upload whose client sends nothing for this long (ms) is answered 408 UPLOAD_STALLED and its memory freed. */
+  idleTimeoutMs: number;
 }
 
 /**
@@ -282,6 +291,8 @@ export class AppConfig {
         maxDepth: e.INGEST_MAX_DEPTH,
         maxMessageBytes: e.MBOX_MAX_MESSAGE_BYTES,
         maxMessageLines: e.MBOX_MAX_MESSAGE_LINES,
+        maxConcurrentUploads: e.UPLOAD_MAX_CONCURRENT,
+        idleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_MS,
       },
     });
   }

@@ -39,6 +39,8 @@ const LIMITS: IngestLimits = {
   maxDepth: 8,
   maxMessageBytes: 4096,
   maxMessageLines: 1_000,
+  maxConcurrentUploads: 1,
+  idleTimeoutMs: 5_000,
 };
 
 function service(limits: Partial<IngestLimits> = {}) {

@@ -32,3 +32,10 @@ export class WorkspaceGoneError extends NotFoundError {
     super(`Workspace ${workspaceId} not found`, ErrorCode.WorkspaceNotFound);
   }
 }
+
+/** The client stopped sending before its upload was complete (408 UPLOAD_STALLED, UPLOAD_IDLE_TIMEOUT_MS). */
+export class UploadStalledError extends AppError {
+  constructor(message: string) {
+    super(ErrorCode.UploadStalled, message);
+  }
+}

@@ -6,7 +6,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import busboy from 'busboy';
 import { AppError, ValidationFailedError } from '#libs/common';
 import type { IngestLimits } from '#libs/config';
-import { UnsupportedMediaTypeError, UploadTooLargeError } from './records.errors.js';
+import { UnsupportedMediaTypeError, UploadStalledError, UploadTooLargeError } from './records.errors.js';
 
 /** An upload as it arrives: the body's bytes, not yet read, and what the headers say of them. */
 export interface UploadSource {
@@ -18,7 +18,7 @@ export interface UploadSource {
   declaredBytes?: number;
 }
 
-type ByteLimits = Pick<IngestLimits, 'maxUploadBytes' | 'maxDecodedBytes'>;
+type ByteLimits = Pick<IngestLimits, 'maxUploadBytes' | 'maxDecodedBytes'> & Partial<Pick<IngestLimits, 'idleTimeoutMs'>>;
 
 const MB = 1024 * 1024;
 const size = (bytes: number) => (bytes >= MB ? `${Math.round((bytes / MB) * 10) / 10} MB` : `${bytes} bytes`);
@@ -36,7 +36,7 @@ export async function* decodedUpload(source: UploadSource, limits: ByteLimits): 
     throw new UploadTooLargeError(`The upload is ${size(source.declaredBytes)}; at most ${size(limits.maxUploadBytes)} may be sent`);
   }
   const decoder = decoderFor(source.encoding);
-  const wire = sentBytes(source.stream, limits.maxUploadBytes);
+  const wire = sentBytes(source.stream, limits.maxUploadBytes, limits.idleTimeoutMs);
   if (!decoder) {
     yield* paced(wire, limits.maxDecodedBytes);
     return;
@@ -68,19 +68,41 @@ function decoderFor(header: string | undefined) {
   throw new UnsupportedMediaTypeError(`Content-Encoding "${encoding}" is not supported; send the body as is, gzip or deflate`);
 }
 
-/** The request's chunks, counted against the cap; leaving early leaves the request paused, not destroyed. */
-async function* sentBytes(stream: Readable, maxBytes: number): AsyncGenerator<Buffer> {
+/**
+ * The request's chunks, counted against the cap; leaving early leaves the request paused, not
+ * destroyed. A client that sends nothing for `idleTimeoutMs` gets UploadStalledError (408): a client
+ * that stalls short of its Content-Length would otherwise hold what was parsed so far for as long as
+ * the server's request timeout (300 s by default).
+ */
+async function* sentBytes(stream: Readable, maxBytes: number, idleTimeoutMs?: number): AsyncGenerator<Buffer> {
   let total = 0;
+  const chunks = (stream.iterator({ destroyOnReturn: false }) as AsyncIterableIterator<Buffer>)[Symbol.asyncIterator]();
   try {
-    for await (const chunk of stream.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
-      total += chunk.length;
+    for (;;) {
+      const next = await withinIdleTime(chunks.next(), idleTimeoutMs);
+      if (next.done) return;
+      total += next.value.length;
       if (total > maxBytes) throw new UploadTooLargeError(`The upload is larger than ${size(maxBytes)}`);
-      yield chunk;
+      yield next.value;
     }
   } catch (error) {
     if (error instanceof AppError) throw error;
     // the client went away mid-upload (ECONNRESET, aborted): nobody reads the answer, and nothing failed here
     throw new ValidationFailedError('The upload ended before it was complete');
+  }
+}
+
+/** `read`, or UploadStalledError when it takes longer than `ms` (no limit when `ms` is undefined). */
+async function withinIdleTime<T>(read: Promise<T>, ms: number | undefined): Promise<T> {
+  if (ms === undefined) return read;
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new UploadStalledError(`The upload sent nothing for ${ms} ms; send it again`)), ms);
+  });
+  try {
+    return await Promise.race([read, stalled]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

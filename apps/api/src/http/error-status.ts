@@ -64,6 +64,8 @@ export function httpStatusOf(code: ErrorCode): number {
       return HttpStatus.CONFLICT;
     case ErrorCode.RateLimited:
       return HttpStatus.TOO_MANY_REQUESTS;
+    case ErrorCode.UploadStalled:
+      return HttpStatus.REQUEST_TIMEOUT;
     case ErrorCode.ProviderUnavailable:
       return HttpStatus.BAD_GATEWAY;
     // the read may succeed when the database is less busy: a retryable 503, not a 500

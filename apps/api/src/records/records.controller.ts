@@ -1,6 +1,7 @@
 import { Controller, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { AppConfig } from '#libs/config';
 import { decodedUpload, formFile, type IngestResult, type RecordPayloadFormat, RecordIngestService, UnsupportedMediaTypeError } from '#libs/records';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
@@ -25,11 +26,17 @@ const MULTIPART_FORM = 'multipart/form-data';
 @ApiBearerAuth()
 @Controller('v1/workspaces/:workspaceId')
 export class RecordsController {
+  // uploads read and parsed at once in this process (UPLOAD_MAX_CONCURRENT); the others wait their
+  // turn with their bodies unread, so memory is bounded across requests, not only per request
+  private readonly uploads: LimitFunction;
+
   constructor(
     private readonly records: RecordIngestService,
     private readonly access: WorkspaceAccess,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.uploads = pLimit(config.ingest.maxConcurrentUploads);
+  }
 
   /** Stores a batch of records; every row is judged on its own, and a re-sent externalId counts as a duplicate. */
   @Post('records')
@@ -52,7 +59,7 @@ export class RecordsController {
     if (!format || (charset && charset !== 'utf-8' && charset !== 'utf8')) {
       throw new UnsupportedMediaTypeError(`Send records as UTF-8 ${Object.keys(RECORD_FORMATS).join(', ')}`);
     }
-    return this.records.ingest(workspaceId, this.body(request), format);
+    return this.uploads(() => this.records.ingest(workspaceId, this.body(request), format));
   }
 
   @Post('imports/mbox')
@@ -72,7 +79,7 @@ export class RecordsController {
     }
     const body = this.body(request);
     const archive = mediaType === MULTIPART_FORM ? formFile(body, request.headers, 'file', this.config.ingest.maxDecodedBytes) : body;
-    return this.records.importMbox(workspaceId, archive);
+    return this.uploads(() => this.records.importMbox(workspaceId, archive));
   }
 
   /** The request's body as decoded bytes, read only when the parse asks for them. */
