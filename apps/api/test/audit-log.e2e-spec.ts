@@ -10,7 +10,7 @@ import type { z } from 'zod';
 type AuditPage = z.output<typeof auditPageView>;
 
 const key = (prefix = 'sk-') => prefix + randomBytes(24).toString('base64url');
-const hmacFree = (value: string) => value.slice(-4);
+const last4 = (value: string) => value.slice(-4);
 
 /**
  * The audit log end to end: every changing route leaves one row naming the actor (platform admin or
@@ -68,8 +68,8 @@ describe('Audit log (e2e)', () => {
     const page = await audit(tenant.id, '', token);
     expect(page.status).toBe(200);
     const actor = { kind: 'tenant_token', tokenId, label: `token ${tokenId.slice(0, 8)}` };
-    const one = { fingerprint: put1.body.fingerprint, last4: hmacFree(first) };
-    const two = { fingerprint: put2.body.fingerprint, last4: hmacFree(goodKey) };
+    const one = { fingerprint: put1.body.fingerprint, last4: last4(first) };
+    const two = { fingerprint: put2.body.fingerprint, last4: last4(goodKey) };
     expect(
       page.body.items.map(({ action, actor, settingKey, before, after, clientAddress, userAgent }) => ({
         action,
