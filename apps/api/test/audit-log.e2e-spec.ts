@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { ByokKeyStore } from '#libs/byok';
 import { PrismaService } from '#libs/database';
+import { type RequestActor, TenantTokenService } from '#libs/tenancy';
 import { ProviderSimulator, scanTexts, simulatorEnv } from '#libs/testing';
 import type { auditPageView } from '../src/audit/audit.dto.js';
 import { type ApiErrorBody, ApiHarness, type Json } from './api-harness.js';
@@ -146,6 +148,19 @@ describe('Audit log (e2e)', () => {
       const items = (await audit(tenant.id, '?action=workspace.transfer')).body.items;
       expect(items.map((item) => item.details)).toEqual([{ workspaceId: workspace.id, fromTenantId: from.id, toTenantId: to.id }]);
     }
+  });
+
+  it('commits a change and its audit row together: an audit row that cannot be written leaves no change', async () => {
+    const tenant = await api.newTenant();
+    // a token id Postgres refuses as a uuid: the audit insert fails inside the change's transaction
+    const broken: RequestActor = { kind: 'tenant_token', tokenId: 'not-a-uuid', label: 'broken', clientAddress: null, userAgent: null };
+    const value = key();
+    keysWritten.push(value);
+    await expect(api.app.get(ByokKeyStore).put(tenant.id, 'OPENAI_API_KEY', value, broken)).rejects.toThrow();
+    await expect(api.app.get(TenantTokenService).issue(tenant.id, broken)).rejects.toThrow();
+    expect(await prisma.tenantSetting.count({ where: { tenantId: tenant.id } })).toBe(0);
+    expect(await prisma.tenantToken.count({ where: { tenantId: tenant.id } })).toBe(0);
+    expect(await prisma.auditEvent.count({ where: { tenantId: tenant.id } })).toBe(0);
   });
 
   it('refuses UPDATE and DELETE of an audit row in the database itself', async () => {
