@@ -26,6 +26,7 @@ import { RecordsController } from './records/records.controller.js';
 import { RecordsReadController } from './records/records-read.controller.js';
 import { SettingsController } from './settings/settings.controller.js';
 import { TenantsController } from './tenants/tenants.controller.js';
+import { AuditController } from './audit/audit.controller.js';
 import { WorkspacesController } from './workspaces/workspaces.controller.js';
 
 @Module({})
@@ -57,6 +58,7 @@ export class ApiModule {
         AiJobsController,
         MeController,
         DeletionController,
+        AuditController,
       ],
       providers: [WorkspaceAccess, AdminToken, { provide: APP_GUARD, useClass: AuthGuard }, { provide: APP_FILTER, useClass: ErrorFilter }],
     };

@@ -267,7 +267,8 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
     expect(ai.map((j) => [j.status, j.error?.code ?? null, j.keySource])).toEqual([
       ['succeeded', null, 'request'],
       ['succeeded', null, 'request'],
-      ['failed', 'INVALID_API_KEY', 'request'],
+      // refused by the pre-flight (JobPreflight) before the job runs: no key source is recorded
+      ['failed', 'INVALID_API_KEY', null],
       ['succeeded', null, 'tenant'],
       ['succeeded', null, 'platform'],
     ]);
@@ -358,10 +359,20 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
       ),
     ).toEqual(['bytea', 'jsonb', 'text', 'backfill_status', 'text']);
     expect(['record_tombstones.external_id', 'workspace_deletions.deleted'].map((id) => typeOf(`public.${id}`))).toEqual(['text', 'jsonb']);
+    expect(['audit_events.details', 'audit_events.user_agent', 'audit_events.last4_after'].map((id) => typeOf(`public.${id}`))).toEqual([
+      'jsonb',
+      'character varying(256)',
+      'text',
+    ]);
     // the table of failed records is not scanned empty: the refused records are in it; nor are deletion's
     await expect(api.app.get(PrismaService).backfillRecordFailure.count()).resolves.toBeGreaterThan(0);
     await expect(api.app.get(PrismaService).recordTombstone.count()).resolves.toBeGreaterThan(0);
     await expect(api.app.get(PrismaService).workspaceDeletion.count({ where: { status: 'succeeded' } })).resolves.toBeGreaterThan(0);
+    // the audit log is not scanned empty either: the stored keys' changes and validations are in it
+    for (const action of ['setting.put', 'setting.validate', 'token.create', 'workspace.delete']) {
+      await expect(api.app.get(PrismaService).auditEvent.count({ where: { action } })).resolves.toBeGreaterThan(0);
+    }
+    await expect(api.app.get(PrismaService).auditEvent.count({ where: { fingerprintAfter: { not: null } } })).resolves.toBeGreaterThan(0);
     expect(after.postgres.rows).toBeGreaterThan(200);
     const ours = after.redis.entries.filter((entry) => entry.key.startsWith(`${prefix}:`));
     expect(ours.length).toBeGreaterThan(10);

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { last4Of } from '#libs/common';
-import type { TenantSetting, ValidationStatus } from '#libs/database';
+import { type TenantSetting, TransactionService, type ValidationStatus } from '#libs/database';
 import { CacheInvalidationBus, InvalidatedCache } from '#libs/redis';
+import { type AuditChange, AuditLog, type RequestActor } from '#libs/tenancy';
 import { SettingNotFoundError } from './byok.errors.js';
 import { KeyCipher, settingContext } from './key-cipher.js';
 import { KeyFingerprinter } from './key-fingerprinter.js';
@@ -42,6 +43,8 @@ export class ByokKeyStore {
     private readonly settings: TenantSettingsRepository,
     private readonly cipher: KeyCipher,
     private readonly fingerprinter: KeyFingerprinter,
+    private readonly transactions: TransactionService,
+    private readonly audit: AuditLog,
     bus: CacheInvalidationBus,
   ) {
     this.cache = new InvalidatedCache(bus, SETTING_TOPIC, { max: 20_000, ttlMs: 30_000, cacheMisses: true });
@@ -71,23 +74,45 @@ export class ByokKeyStore {
     return row?.value ?? null;
   }
 
-  async put(tenantId: string, settingKey: string, rawValue: unknown): Promise<MaskedSetting> {
+  /**
+   * Stores a setting (a secret encrypted, with its fingerprint and last4). With an `actor` (every API
+   * call) the audit row `setting.put` (fingerprint and last4 before and after, never the key) commits
+   * in the same transaction as the write.
+   * @throws UnknownSettingKeyError, InvalidSettingValueError
+   */
+  async put(tenantId: string, settingKey: string, rawValue: unknown, actor?: RequestActor): Promise<MaskedSetting> {
     const definition = settingDefinition(settingKey);
     const value = normalizeSettingValue(definition, rawValue);
-    const row = definition.secret
-      ? await this.settings.upsertSecret(tenantId, settingKey, {
+    const secret = definition.secret
+      ? {
           ...this.cipher.encrypt(value, settingContext(tenantId, settingKey)),
           fingerprint: this.fingerprinter.fingerprint(value),
           last4: last4Of(value),
-        })
-      : await this.settings.upsertPlain(tenantId, settingKey, value);
+        }
+      : null;
+    const row = await this.transactions.run(async (tx) => {
+      const before = actor ? await this.settings.find(tenantId, settingKey, tx) : null;
+      const after = secret
+        ? await this.settings.upsertSecret(tenantId, settingKey, secret, tx)
+        : await this.settings.upsertPlain(tenantId, settingKey, value, tx);
+      if (actor) await this.audit.record(tenantId, actor, settingChange('setting.put', settingKey, before, after), tx);
+      return after;
+    });
     await this.invalidate(tenantId, settingKey);
     return mask(row);
   }
 
-  async delete(tenantId: string, settingKey: string): Promise<void> {
+  /**
+   * Deletes a setting; with an `actor`, its `setting.delete` audit row commits with the delete.
+   * @throws UnknownSettingKeyError, SettingNotFoundError
+   */
+  async delete(tenantId: string, settingKey: string, actor?: RequestActor): Promise<void> {
     settingDefinition(settingKey);
-    const deleted = await this.settings.delete(tenantId, settingKey);
+    const deleted = await this.transactions.run(async (tx) => {
+      const before = await this.settings.delete(tenantId, settingKey, tx);
+      if (before && actor) await this.audit.record(tenantId, actor, settingChange('setting.delete', settingKey, before, null), tx);
+      return before;
+    });
     await this.invalidate(tenantId, settingKey);
     if (!deleted) throw new SettingNotFoundError(settingKey);
   }
@@ -122,6 +147,26 @@ export class ByokKeyStore {
 
 function cacheKey(tenantId: string, settingKey: string): string {
   return `${tenantId}:${settingKey}`;
+}
+
+// a secret is named by fingerprint and last4 only; a plain setting's value (a provider id, checked by
+// the catalog) is not a secret and goes in details
+function settingChange(
+  action: 'setting.put' | 'setting.delete',
+  settingKey: string,
+  before: TenantSetting | null,
+  after: TenantSetting | null,
+): AuditChange {
+  const trace = (row: TenantSetting | null) => (row?.isSecret ? { fingerprint: row.fingerprint, last4: row.last4 } : null);
+  const plain = (row: TenantSetting | null) => (row && !row.isSecret ? row.value : null);
+  const secret = (before ?? after)?.isSecret ?? true;
+  return {
+    action,
+    settingKey,
+    before: trace(before),
+    after: trace(after),
+    details: secret ? {} : { valueBefore: plain(before), valueAfter: plain(after) },
+  };
 }
 
 function mask(row: TenantSetting): MaskedSetting {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService, type TenantSetting, ValidationStatus } from '#libs/database';
+import { PrismaService, type TenantSetting, type Tx, ValidationStatus } from '#libs/database';
 import type { SealedSecret } from './key-cipher.js';
 
 export interface SecretFields extends SealedSecret {
@@ -7,13 +7,16 @@ export interface SecretFields extends SealedSecret {
   last4: string | null;
 }
 
-/** Owns tenant_settings. Every method is scoped by tenant id first, except the platform-wide rotation scan. */
+/**
+ * Owns tenant_settings. Every method is scoped by tenant id first, except the platform-wide rotation
+ * scan. Writes take an optional `tx` so a caller can commit them with their audit row.
+ */
 @Injectable()
 export class TenantSettingsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  find(tenantId: string, settingKey: string): Promise<TenantSetting | null> {
-    return this.prisma.tenantSetting.findUnique({ where: { tenantId_settingKey: { tenantId, settingKey } } });
+  find(tenantId: string, settingKey: string, tx?: Tx): Promise<TenantSetting | null> {
+    return (tx ?? this.prisma).tenantSetting.findUnique({ where: { tenantId_settingKey: { tenantId, settingKey } } });
   }
 
   list(tenantId: string): Promise<TenantSetting[]> {
@@ -21,7 +24,7 @@ export class TenantSettingsRepository {
   }
 
   /** A new key starts unvalidated, whatever the previous one's verdict was. */
-  upsertSecret(tenantId: string, settingKey: string, secret: SecretFields): Promise<TenantSetting> {
+  upsertSecret(tenantId: string, settingKey: string, secret: SecretFields, tx?: Tx): Promise<TenantSetting> {
     const fields = {
       isSecret: true,
       value: null,
@@ -34,24 +37,28 @@ export class TenantSettingsRepository {
       validationStatus: ValidationStatus.unknown,
       validatedAt: null,
     };
-    return this.prisma.tenantSetting.upsert({
+    return (tx ?? this.prisma).tenantSetting.upsert({
       where: { tenantId_settingKey: { tenantId, settingKey } },
       create: { tenantId, settingKey, ...fields },
       update: fields,
     });
   }
 
-  upsertPlain(tenantId: string, settingKey: string, value: string): Promise<TenantSetting> {
-    return this.prisma.tenantSetting.upsert({
+  upsertPlain(tenantId: string, settingKey: string, value: string, tx?: Tx): Promise<TenantSetting> {
+    return (tx ?? this.prisma).tenantSetting.upsert({
       where: { tenantId_settingKey: { tenantId, settingKey } },
       create: { tenantId, settingKey, isSecret: false, value },
       update: { value },
     });
   }
 
-  async delete(tenantId: string, settingKey: string): Promise<boolean> {
-    const { count } = await this.prisma.tenantSetting.deleteMany({ where: { tenantId, settingKey } });
-    return count > 0;
+  /** Deletes the row and returns what it was (null when there was none). */
+  async delete(tenantId: string, settingKey: string, tx?: Tx): Promise<TenantSetting | null> {
+    const db = tx ?? this.prisma;
+    const row = await db.tenantSetting.findUnique({ where: { tenantId_settingKey: { tenantId, settingKey } } });
+    if (!row) return null;
+    const { count } = await db.tenantSetting.deleteMany({ where: { tenantId, settingKey, id: row.id } });
+    return count > 0 ? row : null;
   }
 
   /** Records a verdict only if the key is still the one that was checked. */

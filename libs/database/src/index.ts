@@ -18,6 +18,7 @@ export type {
   AiJob,
   RecordTombstone,
   WorkspaceDeletion,
+  AuditEvent,
 } from './generated/client.js';
-export { PlanType, AiKeyMode, ValidationStatus, BackfillStatus, AiJobStatus, WorkspaceDeletionStatus } from './generated/enums.js';
+export { PlanType, AiKeyMode, ValidationStatus, BackfillStatus, AiJobStatus, WorkspaceDeletionStatus, AuditActorKind } from './generated/enums.js';
 export * from './database-unavailable.js';

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { BackfillRepository, BackfillService } from '#libs/backfill';
 import { TransactionService, type Workspace, type WorkspaceDeletion, WorkspaceDeletionStatus } from '#libs/database';
 import { JobName, JobQueue } from '#libs/queue';
-import { WorkspaceNotFoundError, WorkspaceService } from '#libs/tenancy';
+import { AuditLog, type RequestActor, WorkspaceNotFoundError, WorkspaceService } from '#libs/tenancy';
 import { DeletionBlockedByActiveJobError, WorkspaceDeletionNotFoundError } from './deletion.errors.js';
 import { WorkspaceDeletionRepository } from './workspace-deletion.repository.js';
 
@@ -23,6 +23,7 @@ export class WorkspaceDeletionService {
     private readonly backfillService: BackfillService,
     private readonly transactions: TransactionService,
     private readonly queue: JobQueue,
+    private readonly audit: AuditLog,
   ) {}
 
   /**
@@ -30,11 +31,16 @@ export class WorkspaceDeletionService {
    * platform admin); another tenant's workspace reads as not found. Idempotent: a workspace already
    * being deleted answers its running deletion, and one whose deletion failed gets a new run that
    * resumes it. A queue that cannot take the job now does not fail the request: the reconciler
-   * queues it.
+   * queues it. With an `actor` (every API call), `workspace.delete` is appended to the owner's audit
+   * log in the transaction that marks it deleted (a repeated request records nothing more).
    * @throws WorkspaceNotFoundError, DeletionBlockedByActiveJobError (409: a backfill is active and
    *   `cancelActive` is not set; with it, the backfills are cancelled first, as a transfer does)
    */
-  async request(workspaceId: string, tenantId: string | null, options: { cancelActive?: boolean } = {}): Promise<WorkspaceDeletion> {
+  async request(
+    workspaceId: string,
+    tenantId: string | null,
+    options: { cancelActive?: boolean; actor?: RequestActor } = {},
+  ): Promise<WorkspaceDeletion> {
     const workspace = await this.workspaces.findIncludingDeleted(workspaceId);
     if (!workspace || (tenantId !== null && workspace.tenantId !== tenantId)) throw new WorkspaceNotFoundError(workspaceId);
     if (workspace.deletedAt) return this.resume(workspace);
@@ -59,7 +65,12 @@ export class WorkspaceDeletionService {
         // a running one stops at its next page; the fence refuses any page of a deleted workspace meanwhile
         await this.backfills.requestCancelAll(tx, workspaceId);
         await this.workspaces.markDeleted(tx, workspaceId);
-        return this.deletions.create(tx, workspaceId, live.tenantId);
+        const created = await this.deletions.create(tx, workspaceId, live.tenantId);
+        if (options.actor) {
+          const details = { workspaceId, deletionId: created.id, cancelledBackfills: stillActive.length };
+          await this.audit.record(live.tenantId, options.actor, { action: 'workspace.delete', details }, tx);
+        }
+        return created;
       });
     } catch (error) {
       // a concurrent DELETE marked it first: answer that deletion

@@ -3,4 +3,6 @@ export * from './tenant-resolver.service.js';
 export * from './tenant.service.js';
 export * from './workspace.service.js';
 export * from './tenant-token.service.js';
+export * from './request-actor.js';
+export * from './audit-log.service.js';
 export * from './tenancy.module.js';

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AuditEventRepository } from './audit-event.repository.js';
+import { AuditLog } from './audit-log.service.js';
 import { TenantResolver } from './tenant-resolver.service.js';
 import { TenantRepository } from './tenant.repository.js';
 import { TenantService } from './tenant.service.js';
@@ -8,7 +10,17 @@ import { WorkspaceRepository } from './workspace.repository.js';
 import { WorkspaceService } from './workspace.service.js';
 
 @Module({
-  providers: [TenantRepository, WorkspaceRepository, TenantTokenRepository, TenantResolver, TenantService, WorkspaceService, TenantTokenService],
-  exports: [TenantResolver, TenantService, WorkspaceService, TenantTokenService],
+  providers: [
+    AuditEventRepository,
+    AuditLog,
+    TenantRepository,
+    WorkspaceRepository,
+    TenantTokenRepository,
+    TenantResolver,
+    TenantService,
+    WorkspaceService,
+    TenantTokenService,
+  ],
+  exports: [AuditLog, TenantResolver, TenantService, WorkspaceService, TenantTokenService],
 })
 export class TenancyModule {}

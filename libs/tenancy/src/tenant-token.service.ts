@@ -1,6 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { TransactionService } from '#libs/database';
 import { CacheInvalidationBus, InvalidatedCache } from '#libs/redis';
+import { AuditLog } from './audit-log.service.js';
+import type { RequestActor } from './request-actor.js';
 import { TenantService } from './tenant.service.js';
 import { TenantTokenRepository } from './tenant-token.repository.js';
 
@@ -10,32 +13,48 @@ const TOKEN_PREFIX = 'tt_';
 const TOKEN_TOPIC = 'tenant-token';
 const TOKEN_CACHE_OPTIONS = { max: 10_000, ttlMs: 10_000 };
 
+/** A token that authenticated: its tenant and its row id (tenant_tokens.id, for the audit log). */
+export interface AuthenticatedToken {
+  tenantId: string;
+  tokenId: string;
+}
+
 /** Tenant admin tokens: 256 random bits, shown once, kept only as a SHA-256 (enough for random tokens). */
 @Injectable()
 export class TenantTokenService {
   // keyed by the token's SHA-256, never by the token; unknown tokens are not kept, so guessing fills nothing
-  private readonly tenantOfToken: InvalidatedCache<string>;
+  private readonly tenantOfToken: InvalidatedCache<AuthenticatedToken>;
 
   constructor(
     private readonly tokens: TenantTokenRepository,
     private readonly tenants: TenantService,
+    private readonly transactions: TransactionService,
+    private readonly audit: AuditLog,
     bus: CacheInvalidationBus,
   ) {
     this.tenantOfToken = new InvalidatedCache(bus, TOKEN_TOPIC, TOKEN_CACHE_OPTIONS);
   }
 
-  async issue(tenantId: string): Promise<string> {
+  /**
+   * Mints a token for the tenant (shown once). With an `actor` (every API call) the audit row
+   * `token.create` commits in the same transaction as the token; scripts and benchmarks pass none.
+   * @throws TenantNotFoundError when the tenant does not exist
+   */
+  async issue(tenantId: string, actor?: RequestActor): Promise<string> {
     await this.tenants.get(tenantId);
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
-    await this.tokens.create(tenantId, hashToken(token));
+    await this.transactions.run(async (tx) => {
+      const tokenId = await this.tokens.create(tenantId, hashToken(token), tx);
+      if (actor) await this.audit.record(tenantId, actor, { action: 'token.create', details: { tokenId } }, tx);
+    });
     return token;
   }
 
-  /** The tenant a token belongs to, or null for anything unknown or revoked; a known token is cached for 10 s. */
-  async authenticate(token: string): Promise<string | null> {
+  /** The tenant and row id of a token, or null for anything unknown or revoked; a known token is cached for 10 s. */
+  async authenticate(token: string): Promise<AuthenticatedToken | null> {
     if (!token.startsWith(TOKEN_PREFIX) || token.length > 128) return null;
     const hash = hashToken(token);
-    return this.tenantOfToken.get(hash, () => this.tokens.findActiveTenantId(hash));
+    return this.tenantOfToken.get(hash, () => this.tokens.findActive(hash));
   }
 }
 

@@ -47,9 +47,10 @@ export class WorkspaceRepository {
     return count;
   }
 
-  async moveToTenant(workspaceId: string, tenantId: string): Promise<Workspace | null> {
+  async moveToTenant(workspaceId: string, tenantId: string, tx?: Tx): Promise<Workspace | null> {
     if (!isUuid(workspaceId)) return null;
-    const { count } = await this.prisma.workspace.updateMany({ where: { id: workspaceId, deletedAt: null }, data: { tenantId } });
-    return count === 0 ? null : this.prisma.workspace.findUnique({ where: { id: workspaceId } });
+    const db = tx ?? this.prisma;
+    const { count } = await db.workspace.updateMany({ where: { id: workspaceId, deletedAt: null }, data: { tenantId } });
+    return count === 0 ? null : db.workspace.findUnique({ where: { id: workspaceId } });
   }
 }

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { Tx, Workspace } from '#libs/database';
+import { TransactionService, type Tx, type Workspace } from '#libs/database';
+import { AuditLog } from './audit-log.service.js';
+import type { RequestActor } from './request-actor.js';
 import { TenantResolver } from './tenant-resolver.service.js';
 import { TenantService } from './tenant.service.js';
 import { WorkspaceNotFoundError } from './tenancy.errors.js';
@@ -11,6 +13,8 @@ export class WorkspaceService {
     private readonly workspaces: WorkspaceRepository,
     private readonly tenants: TenantService,
     private readonly resolver: TenantResolver,
+    private readonly transactions: TransactionService,
+    private readonly audit: AuditLog,
   ) {}
 
   async create(tenantId: string, name: string): Promise<Workspace> {
@@ -23,10 +27,26 @@ export class WorkspaceService {
     return this.workspaces.listByTenant(tenantId);
   }
 
-  /** Moves a workspace (and so its data and key) to another tenant; every cache hears of it. */
-  async transfer(workspaceId: string, toTenantId: string): Promise<Workspace> {
+  /**
+   * Moves a workspace (and so its data and key) to another tenant; every cache hears of it. With an
+   * `actor` (every API call), a real move appends `workspace.transfer` to the audit log of both the
+   * previous and the new owner, in the transaction that moves it (the row is locked, so the previous
+   * owner is the one really replaced).
+   * @throws TenantNotFoundError, WorkspaceNotFoundError
+   */
+  async transfer(workspaceId: string, toTenantId: string, actor?: RequestActor): Promise<Workspace> {
     await this.tenants.get(toTenantId);
-    const moved = await this.workspaces.moveToTenant(workspaceId, toTenantId);
+    const moved = await this.transactions.run(async (tx) => {
+      const previous = await this.workspaces.lockLive(tx, workspaceId);
+      if (!previous) return null;
+      const row = await this.workspaces.moveToTenant(workspaceId, toTenantId, tx);
+      if (row && actor && previous.tenantId !== toTenantId) {
+        const details = { workspaceId, fromTenantId: previous.tenantId, toTenantId };
+        for (const tenantId of [previous.tenantId, toTenantId])
+          await this.audit.record(tenantId, actor, { action: 'workspace.transfer', details }, tx);
+      }
+      return row;
+    });
     if (!moved) throw new WorkspaceNotFoundError(workspaceId);
     await this.resolver.invalidateWorkspace(workspaceId);
     return moved;

@@ -4,7 +4,7 @@ import { AppConfig } from '#libs/config';
 import { ByokKeyStore, type ResolvedKey, SettingNotFoundError, settingDefinition } from '#libs/byok';
 import { ValidationStatus } from '#libs/database';
 import { type KeyContext, type KeyVerdict, KeyValidator, withProviderRetry } from '#libs/llm';
-import { TenantResolver } from '#libs/tenancy';
+import { AuditLog, type RequestActor, TenantResolver } from '#libs/tenancy';
 import { providerRetryPolicy } from './retry-policy.js';
 
 export interface ValidationOutcome {
@@ -26,14 +26,18 @@ export class KeyValidationService {
     private readonly validator: KeyValidator,
     private readonly tenants: TenantResolver,
     private readonly config: AppConfig,
+    private readonly audit: AuditLog,
   ) {}
 
   /**
-   * Checks a tenant's stored provider key now and records the verdict.
+   * Checks a tenant's stored provider key now and records the verdict. With an `actor` (every API
+   * call) a `setting.validate` audit row (the key's fingerprint and last4, the verdict) is appended
+   * right after the verdict is stored: the verdict is one guarded UPDATE after a provider call, so
+   * there is no transaction to share, and a verdict without its row needs a crash in between.
    * @throws UnknownSettingKeyError, SettingNotFoundError, ValidationFailedError (not a provider key),
    *   RateLimitedError or ProviderUnavailableError (no verdict)
    */
-  async validateStored(tenantId: string, settingKey: string): Promise<ValidationOutcome> {
+  async validateStored(tenantId: string, settingKey: string, actor?: RequestActor): Promise<ValidationOutcome> {
     const definition = settingDefinition(settingKey);
     if (!definition.provider) throw new ValidationFailedError(`${settingKey} is not a provider key`);
     const stored = await this.store.get(tenantId, settingKey);
@@ -44,7 +48,17 @@ export class KeyValidationService {
       tenantLabel: tenant.subdomain,
       keyLast4: stored.last4,
     });
-    await this.store.recordValidation(tenantId, settingKey, stored.fingerprint, ValidationStatus[verdict.status], verdict.checkedAt);
+    const recorded = await this.store.recordValidation(tenantId, settingKey, stored.fingerprint, ValidationStatus[verdict.status], verdict.checkedAt);
+    if (actor) {
+      const trace = { fingerprint: stored.fingerprint, last4: stored.last4 };
+      await this.audit.record(tenantId, actor, {
+        action: 'setting.validate',
+        settingKey,
+        before: trace,
+        after: trace,
+        details: { status: verdict.status, provider: definition.provider, recorded },
+      });
+    }
     return { status: verdict.status, provider: definition.provider, checkedAt: verdict.checkedAt };
   }
 

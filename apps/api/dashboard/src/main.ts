@@ -3,6 +3,7 @@ import { Api, messageOf } from './api.js';
 import { verifyToken } from './auth.js';
 import type { AppContext, Page, PageFactory } from './context.js';
 import { h, replaceChildren } from './dom.js';
+import { auditPage } from './pages/audit.js';
 import { backfillsPage } from './pages/backfills.js';
 import { keysPage } from './pages/keys.js';
 import { signInPage } from './pages/sign-in.js';
@@ -20,6 +21,7 @@ const ROUTES: Route[] = [
   { path: '/backfills', label: 'Backfills', page: backfillsPage },
   // Cytoscape is most of the bundle: loaded when the graph is first opened
   { path: '/graph', label: 'Knowledge graph', page: lazyPage('Knowledge graph', () => import('./pages/graph.js').then((m) => m.graphPage)) },
+  { path: '/audit', label: 'Audit log', page: auditPage },
 ];
 const DEFAULT_ROUTE = ROUTES[0];
 

@@ -107,3 +107,38 @@ export interface FailedRecordsPage {
   summary: { code: string; count: number }[];
   nextCursor: string | null;
 }
+
+/** The audit log's actions (GET /v1/tenants/:id/audit?action=) and how the dashboard names them. */
+export const AUDIT_ACTION_LABELS = {
+  'setting.put': 'Setting saved',
+  'setting.delete': 'Setting removed',
+  'setting.validate': 'Key validated',
+  'token.create': 'Token created',
+  'workspace.transfer': 'Workspace transferred',
+  'workspace.delete': 'Workspace deleted',
+  'tenant.key_mode': 'Key mode set',
+} as const;
+export type AuditAction = keyof typeof AUDIT_ACTION_LABELS;
+
+export interface KeyTrace {
+  fingerprint: string | null;
+  last4: string | null;
+}
+
+export interface AuditEvent {
+  id: string;
+  occurredAt: string;
+  actor: { kind: 'platform' | 'tenant_token'; tokenId: string | null; label: string };
+  action: string;
+  settingKey: string | null;
+  before: KeyTrace | null;
+  after: KeyTrace | null;
+  clientAddress: string | null;
+  userAgent: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface AuditPage {
+  items: AuditEvent[];
+  nextCursor: string | null;
+}

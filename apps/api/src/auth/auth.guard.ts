@@ -33,7 +33,7 @@ export class AuthGuard implements CanActivate {
     if (!match) return null;
     const token = match[1];
     if (this.adminToken.matches(token)) return { kind: 'platform' };
-    const tenantId = await this.tokens.authenticate(token);
-    return tenantId ? { kind: 'tenant', tenantId } : null;
+    const found = await this.tokens.authenticate(token);
+    return found ? { kind: 'tenant', tenantId: found.tenantId, tokenId: found.tokenId } : null;
   }
 }

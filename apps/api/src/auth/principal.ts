@@ -1,8 +1,12 @@
 import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
 import type { Request } from 'express';
+import { type RequestActor, USER_AGENT_MAX_CHARS } from '#libs/tenancy';
 
-/** Who is calling: the platform admin (every tenant) or one tenant's admin (its own tenant only). */
-export type Principal = { kind: 'platform' } | { kind: 'tenant'; tenantId: string };
+/**
+ * Who is calling: the platform admin (every tenant) or one tenant's admin (its own tenant only),
+ * with the token's row id (tenant_tokens.id) for the audit log.
+ */
+export type Principal = { kind: 'platform' } | { kind: 'tenant'; tenantId: string; tokenId: string };
 
 export type AuthenticatedRequest = Request & { principal?: Principal };
 
@@ -18,4 +22,23 @@ export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: Execution
   const principal = ctx.switchToHttp().getRequest<AuthenticatedRequest>().principal;
   if (!principal) throw new Error('CurrentPrincipal used on a public route');
   return principal;
+});
+
+/**
+ * The caller of a changing route as the audit log records it: the principal, the socket address
+ * (never X-Forwarded-For, which any client can write; the app trusts no proxy) and the User-Agent,
+ * cut to 256 characters. Controllers pass it to the services explicitly.
+ */
+export const CurrentActor = createParamDecorator((_: unknown, ctx: ExecutionContext): RequestActor => {
+  const request = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
+  const principal = request.principal;
+  if (!principal) throw new Error('CurrentActor used on a public route');
+  const userAgent = request.headers['user-agent'];
+  return {
+    ...(principal.kind === 'platform'
+      ? { kind: 'platform', tokenId: null, label: 'platform admin' }
+      : { kind: 'tenant_token', tokenId: principal.tokenId, label: `token ${principal.tokenId.slice(0, 8)}` }),
+    clientAddress: request.socket.remoteAddress ?? null,
+    userAgent: typeof userAgent === 'string' && userAgent !== '' ? userAgent.slice(0, USER_AGENT_MAX_CHARS) : null,
+  };
 });

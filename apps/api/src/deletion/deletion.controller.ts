@@ -1,7 +1,8 @@
 import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
 import { RecordDeletionService, WorkspaceDeletionService } from '#libs/deletion';
-import { CurrentPrincipal, type Principal } from '../auth/principal.js';
+import type { RequestActor } from '#libs/tenancy';
+import { CurrentActor, CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { WorkspaceAccess } from '../auth/workspace-access.js';
 import { openApiSchema, UuidParam, ValidQuery, ZodValidationPipe } from '../http/zod-validation.js';
 import {
@@ -87,8 +88,9 @@ export class DeletionController {
     @CurrentPrincipal() principal: Principal,
     @UuidParam('workspaceId') workspaceId: string,
     @ValidQuery(workspaceDeletionQuery) query: WorkspaceDeletionQuery,
+    @CurrentActor() actor: RequestActor,
   ): Promise<WorkspaceDeletionView> {
-    const deletion = await this.workspaces.request(workspaceId, tenantScope(principal), { cancelActive: query.cancelActive });
+    const deletion = await this.workspaces.request(workspaceId, tenantScope(principal), { cancelActive: query.cancelActive, actor });
     return toWorkspaceDeletionView(deletion);
   }
 

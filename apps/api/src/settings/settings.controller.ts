@@ -2,9 +2,9 @@ import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/com
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ByokKeyStore, type MaskedSetting } from '#libs/byok';
-import { TenantService } from '#libs/tenancy';
+import { type RequestActor, TenantService } from '#libs/tenancy';
 import { KeyValidationService, type ValidationOutcome } from '#libs/tenant-llm';
-import { CurrentPrincipal, type Principal } from '../auth/principal.js';
+import { CurrentActor, CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { assertTenantAccess } from '../auth/tenant-access.js';
 import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
 import { type PutSettingBody, putSettingBody, settingView, validationView } from './settings.dto.js';
@@ -33,17 +33,23 @@ export class SettingsController {
     @UuidParam('tenantId') tenantId: string,
     @Param('key') key: string,
     @ValidBody(putSettingBody) body: PutSettingBody,
+    @CurrentActor() actor: RequestActor,
   ): Promise<MaskedSetting> {
     await this.ownTenant(principal, tenantId);
-    return this.store.put(tenantId, key, body.value);
+    return this.store.put(tenantId, key, body.value, actor);
   }
 
   @Delete(':key')
   @HttpCode(204)
   @ApiNoContentResponse()
-  async delete(@CurrentPrincipal() principal: Principal, @UuidParam('tenantId') tenantId: string, @Param('key') key: string): Promise<void> {
+  async delete(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('tenantId') tenantId: string,
+    @Param('key') key: string,
+    @CurrentActor() actor: RequestActor,
+  ): Promise<void> {
     await this.ownTenant(principal, tenantId);
-    await this.store.delete(tenantId, key);
+    await this.store.delete(tenantId, key, actor);
   }
 
   /** Checks the stored key now (offline for placeholders, else one cheap provider call) and records the verdict. */
@@ -54,9 +60,10 @@ export class SettingsController {
     @CurrentPrincipal() principal: Principal,
     @UuidParam('tenantId') tenantId: string,
     @Param('key') key: string,
+    @CurrentActor() actor: RequestActor,
   ): Promise<ValidationOutcome> {
     await this.ownTenant(principal, tenantId);
-    return this.validation.validateStored(tenantId, key);
+    return this.validation.validateStored(tenantId, key, actor);
   }
 
   private async ownTenant(principal: Principal, tenantId: string): Promise<void> {

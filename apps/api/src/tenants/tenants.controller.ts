@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { TenantService, TenantTokenService } from '#libs/tenancy';
-import { CurrentPrincipal, PlatformOnly, type Principal } from '../auth/principal.js';
+import { AuditLog, type RequestActor, TenantService, TenantTokenService } from '#libs/tenancy';
+import { CurrentActor, CurrentPrincipal, PlatformOnly, type Principal } from '../auth/principal.js';
 import { assertTenantAccess } from '../auth/tenant-access.js';
 import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
 import { type CreateTenantBody, createTenantBody, type TenantView, tenantView, toTenantView, tokenView } from './tenant.dto.js';
@@ -13,13 +13,18 @@ export class TenantsController {
   constructor(
     private readonly tenants: TenantService,
     private readonly tokens: TenantTokenService,
+    private readonly audit: AuditLog,
   ) {}
 
   @Post()
   @PlatformOnly()
   @ApiCreatedResponse({ schema: openApiSchema(tenantView, 'output') })
-  async create(@ValidBody(createTenantBody) body: CreateTenantBody): Promise<TenantView> {
-    return toTenantView(await this.tenants.create(body));
+  async create(@ValidBody(createTenantBody) body: CreateTenantBody, @CurrentActor() actor: RequestActor): Promise<TenantView> {
+    const tenant = await this.tenants.create(body);
+    // the key mode is set only here (no route changes it); recorded right after the insert, which
+    // the tenant service owns alone: a crash in between leaves a tenant whose first mode is unlogged
+    await this.audit.record(tenant.id, actor, { action: 'tenant.key_mode', details: { aiKeyMode: tenant.aiKeyMode, planType: tenant.planType } });
+    return toTenantView(tenant);
   }
 
   @Get(':tenantId')
@@ -32,8 +37,12 @@ export class TenantsController {
   @Post(':tenantId/tokens')
   @HttpCode(201)
   @ApiCreatedResponse({ schema: openApiSchema(tokenView, 'output') })
-  async issueToken(@CurrentPrincipal() principal: Principal, @UuidParam('tenantId') tenantId: string): Promise<{ token: string }> {
+  async issueToken(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('tenantId') tenantId: string,
+    @CurrentActor() actor: RequestActor,
+  ): Promise<{ token: string }> {
     assertTenantAccess(principal, tenantId);
-    return { token: await this.tokens.issue(tenantId) };
+    return { token: await this.tokens.issue(tenantId, actor) };
   }
 }

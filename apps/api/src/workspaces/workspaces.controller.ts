@@ -2,8 +2,8 @@ import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { WorkspaceTransferService } from '#libs/backfill';
-import { WorkspaceService } from '#libs/tenancy';
-import { CurrentPrincipal, PlatformOnly, type Principal } from '../auth/principal.js';
+import { type RequestActor, WorkspaceService } from '#libs/tenancy';
+import { CurrentActor, CurrentPrincipal, PlatformOnly, type Principal } from '../auth/principal.js';
 import { assertTenantAccess } from '../auth/tenant-access.js';
 import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
 import {
@@ -57,7 +57,8 @@ export class WorkspacesController {
     @UuidParam('workspaceId') workspaceId: string,
     @ValidBody(transferWorkspaceBody) body: TransferWorkspaceBody,
     @ValidQuery(transferWorkspaceQuery) query: TransferWorkspaceQuery,
+    @CurrentActor() actor: RequestActor,
   ): Promise<WorkspaceView> {
-    return toWorkspaceView(await this.transfers.transfer(workspaceId, body.tenantId, { cancelActive: query.cancelActive }));
+    return toWorkspaceView(await this.transfers.transfer(workspaceId, body.tenantId, { cancelActive: query.cancelActive, actor }));
   }
 }
