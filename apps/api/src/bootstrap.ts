@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { INestApplication } from '@nestjs/common';
@@ -15,7 +15,7 @@ import type { LoggingOptions } from '#libs/logging';
 import { ApiModule } from './api.module.js';
 import { graphReadGate } from './http/graph-read-gate.js';
 import { refuseDeepJson, refuseUnstorableText } from './http/json-input.js';
-import { contentTypeOf, isUploadPath } from './records/records.dto.js';
+import { contentTypeOf, expectsContinue, isUploadPath } from './records/records.dto.js';
 
 const BYOK_HEADERS = ['Authorization', 'Content-Type', 'X-API-Key', 'X-User-Provider', 'X-User-Api-Key', 'X-Request-Id'];
 
@@ -43,6 +43,16 @@ export async function createApiApp(config: AppConfig, logging: LoggingOptions = 
     type: (req: IncomingMessage) => !isUploadPath(req) && contentTypeOf(req).mediaType === 'application/json',
     verify: refuseDeepJson,
   };
+  // RFC 9110 section 10.1.1: a client that sent `Expect: 100-continue` waits for the interim 100
+  // before its body. Node would send it at once; it is sent only when the body is about to be read
+  // (here for JSON routes, after authentication and the workspace check for uploads), so a refused
+  // upload is answered before the client sends a byte of it.
+  const server: Server = app.getHttpServer();
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => server.emit('request', req, res));
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (expectsContinue(req) && !isUploadPath(req)) res.writeContinue();
+    next();
+  });
   app.useBodyParser('json', jsonOptions);
   app.use(refuseUnstorableText());
   app.enableShutdownHooks();

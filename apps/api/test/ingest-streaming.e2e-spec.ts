@@ -84,7 +84,47 @@ describe('Uploads read as streams, after authentication, under caps (e2e)', () =
     });
   }
 
+  /** An upload that waits for `100 Continue` (RFC 9110 section 10.1.1) and sends `body` only when it comes. */
+  function expectingContinue(path: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; continued: boolean }> {
+    return new Promise((resolve, reject) => {
+      let continued = false;
+      const req = httpRequest(new URL(path, api.baseUrl), {
+        method: 'POST',
+        headers: { ...headers, expect: '100-continue', 'content-length': String(body.length) },
+      });
+      req.on('error', () => undefined);
+      req.on('continue', () => {
+        continued = true;
+        req.end(body);
+      });
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, continued }));
+        res.on('error', reject);
+      });
+      req.flushHeaders();
+    });
+  }
+
   describe('authentication before the body', () => {
+    it('answers a bad token without sending 100 Continue, so the client never sends its body; a good one gets it, then its answer', async () => {
+      const { workspaceId, token } = await newWorkspace();
+      const body = Buffer.from(JSON.stringify([record('continued')]));
+      const path = `/v1/workspaces/${workspaceId}/records`;
+      const refused = await expectingContinue(path, { 'content-type': 'application/json', authorization: 'Bearer x' }, body);
+      expect(refused).toEqual({ status: 401, continued: false });
+      const accepted = await expectingContinue(path, { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body);
+      expect(accepted).toEqual({ status: 200, continued: true });
+      expect(await stored(workspaceId)).toBe(1);
+      // a JSON route gets its 100 as before: its body is read before the guard runs
+      const tenant = await expectingContinue(
+        '/v1/tenants',
+        { 'content-type': 'application/json', authorization: `Bearer ${api.adminToken}` },
+        Buffer.from('{}'),
+      );
+      expect(tenant).toEqual({ status: 400, continued: true });
+    });
+
     it('answers 401 to a bad token with a large body at once, without reading it, and closes the connection', async () => {
       const { workspaceId } = await newWorkspace();
       const answer = await sendPart(

@@ -145,6 +145,9 @@ class JsonRecordReader {
  * not lines. A line that is not JSON is yielded as an UnreadableRow naming the line. The caps hold
  * while reading, as for {@link jsonRecords}: a line longer than `maxRecordBytes` throws before it ends.
  */
+// fatal: bytes that are not UTF-8 are an error, not U+FFFD; ignoreBOM: the first line's BOM is dropped below
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 export async function* ndjsonRecords(chunks: AsyncIterable<Buffer> | Iterable<Buffer>, limits: RecordLimits): AsyncGenerator<unknown> {
   let partial: Buffer[] = [];
   let partialBytes = 0;
@@ -152,7 +155,16 @@ export async function* ndjsonRecords(chunks: AsyncIterable<Buffer> | Iterable<Bu
   let records = 0;
   const take = (line: Buffer): unknown => {
     lineNumber++;
-    const text = (lineNumber === 1 ? line.toString('utf8').replace(/^\uFEFF/, '') : line.toString('utf8')).replace(/\r$/, '');
+    let decoded: string;
+    try {
+      decoded = strictUtf8.decode(line);
+    } catch {
+      // as a JSON array upload refuses bytes that are not UTF-8, a line of them is not silently turned into U+FFFD
+      records++;
+      if (records > limits.maxRecords) throw tooManyRecords(limits.maxRecords);
+      return new UnreadableRow(`line ${lineNumber} is not valid UTF-8`);
+    }
+    const text = (lineNumber === 1 ? decoded.replace(/^\uFEFF/, '') : decoded).replace(/\r$/, '');
     if (text.trim() === '') return SKIP;
     records++;
     if (records > limits.maxRecords) throw tooManyRecords(limits.maxRecords);

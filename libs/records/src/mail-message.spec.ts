@@ -150,6 +150,15 @@ describe('parseMailMessage: text from HTML', () => {
 });
 
 describe('parseMailMessage: size caps', () => {
+  it('keeps a Message-ID longer than 512 characters as its SHA-256, so two sharing their first 512 stay two records', async () => {
+    const long = (tail: string) =>
+      Buffer.from(`Message-ID: <${'x'.repeat(600)}${tail}@example.test>\r\nFrom: a@example.test\r\n${DATE}\r\nSubject: s\r\n\r\nbody\r\n`);
+    const [one, two] = await Promise.all([parseMailMessage(long('1'), 0), parseMailMessage(long('2'), 1)]);
+    expect(one.record?.externalId).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(two.record?.externalId).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(one.record?.externalId).not.toBe(two.record?.externalId);
+  });
+
   it('cuts the text to MAX_BODY_CHARS characters (truncated, not rejected), never through a surrogate pair', async () => {
     const text = `${'a'.repeat(MAX_BODY_CHARS - 1)}😀 and more`;
     const parsed = await parseMailMessage(mail([DATE, 'Content-Type: text/plain; charset=utf-8'], text), 0);

@@ -90,7 +90,8 @@ const htmlToText = compile({
  *   those years; otherwise the message is rejected with ErrorCode.InvalidDate. Never the import time
  *   (mailparser's own date falls back to "now", so it is not used).
  * - Addresses: From, To and Cc as mailparser formats them (`"Name" <a@b>`, comma separated).
- * - externalId: the Message-ID, or `sha256:<hex of raw>` without one, so a re-import is idempotent.
+ * - externalId: the Message-ID (its `sha256:<hex>` past 512 characters), or `sha256:<hex of raw>`
+ *   without one, so a re-import is idempotent.
  *
  * @param raw the message bytes (headers and body; no mbox From_ line).
  * @param index the message's position in its import, echoed in the result.
@@ -162,10 +163,13 @@ async function discard(attachment: AttachmentStream): Promise<void> {
   attachment.release?.();
 }
 
-// "<>" names no message: taken as an id, every such message would be a duplicate of the first
+// "<>" names no message: taken as an id, every such message would be a duplicate of the first. An id
+// longer than an external id may be is kept as its SHA-256: cut short, two ids sharing their first
+// 512 characters would become one record
 function messageId(parser: MailParser): string | undefined {
   const id = parser.messageId;
-  return id && id.replace(/[<>\s]/g, '') ? id.slice(0, MAX_EXTERNAL_ID_CHARS) : undefined;
+  if (!id || !id.replace(/[<>\s]/g, '')) return undefined;
+  return id.length <= MAX_EXTERNAL_ID_CHARS ? id : `sha256:${createHash('sha256').update(id).digest('hex')}`;
 }
 
 /** The body text; undefined when it would come from HTML nested too deep to convert. */

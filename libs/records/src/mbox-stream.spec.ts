@@ -74,9 +74,12 @@ describe('splitMbox', () => {
     expect(part.raw.toString()).toContain('\nFrom the archive\n>From deeper\n> From is not quoting\n>Fromage');
   });
 
-  it('skips blank lines before the first postmark and messages with only blank lines', async () => {
+  it('skips blank lines before the first postmark, and yields a message with only blank lines as empty (it counts toward the cap)', async () => {
     const parts = await split(`\n\r\n  \nFrom x Mon Jan  6 09:00:00 2025\n\n${message('one', 'body')}`);
-    expect(texts(parts)).toEqual(['Message-ID: <one@example.test>\nSubject: one\n\nbody\n\n']);
+    expect(parts.map((p) => p.empty)).toEqual([true, false]);
+    expect(texts(parts)[1]).toBe('Message-ID: <one@example.test>\nSubject: one\n\nbody\n\n');
+    const postmarksOnly = 'From x Mon Jan  6 09:00:00 2025\n\n'.repeat(3);
+    await expect(split(postmarksOnly, 64, { ...LIMITS, maxRecords: 2 })).rejects.toMatchObject({ code: ErrorCode.RecordsLimit });
   });
 
   it('keeps the bytes of 8-bit messages as sent', async () => {

@@ -7,6 +7,8 @@ export interface MboxMessage {
   raw: Buffer;
   /** The date of the message's From_ line, when it is a valid date. */
   postmarkDate?: Date;
+  /** Nothing but blank lines after the postmark: reported as a rejected message, never parsed or stored. */
+  empty: boolean;
 }
 
 type MboxLimits = Pick<IngestLimits, 'maxRecords' | 'maxMessageBytes' | 'maxMessageLines'>;
@@ -49,8 +51,8 @@ export function parsePostmark(line: string): Date | undefined | null {
  * Splits an mbox archive (mboxo or mboxrd) into messages as its bytes arrive. A message starts at a
  * postmark (see {@link parsePostmark}) at the start of the archive or after a blank line, and nowhere
  * else: a body line "From the desk of the CEO:" after a blank line stays in its message. Lines matching
- * `^>+From ` lose one `>` (mboxrd's unquoting, which is also right for mboxo's single level). Messages
- * with only blank lines are skipped. Throws InvalidMboxError (400) when the upload does not start
+ * `^>+From ` lose one `>` (mboxrd's unquoting, which is also right for mboxo's single level). A message
+ * with only blank lines is yielded `empty` (the caller reports it) and counts toward `maxRecords`. Throws InvalidMboxError (400) when the upload does not start
  * with a postmark (blank lines aside), RecordsLimitError (413) past `maxMessageBytes` or
  * `maxMessageLines` in one message or past `maxRecords` messages, in each case before reading further.
  */
@@ -138,10 +140,12 @@ class MboxSplitter {
 
   private finishMessage(): void {
     const raw = this.message.take();
-    if (this.hasContent) {
+    // every postmark starts a message, an empty one too: it is reported, and it counts toward the cap
+    // (an upload of a million postmark lines answered 200 with nothing accepted and nothing said)
+    if (this.started) {
       this.messages++;
       if (this.messages > this.limits.maxRecords) throw new RecordsLimitError(`At most ${this.limits.maxRecords} messages per upload (record cap)`);
-      this.ready.push({ raw, postmarkDate: this.postmarkDate });
+      this.ready.push({ raw, postmarkDate: this.postmarkDate, empty: !this.hasContent });
     }
     this.messageLines = 0;
     this.hasContent = false;

@@ -68,6 +68,10 @@ export class RecordIngestService {
     const valid: IncomingRecord[] = [];
     let index = 0;
     for await (const message of splitMbox(chunksOf(body), this.limits)) {
+      if (message.empty) {
+        rejected.push({ index: index++, code: ErrorCode.InvalidRecord, message: 'message is empty (a From_ line and nothing after it)' });
+        continue;
+      }
       const parsed = await parseMailMessage(message.raw, index++, message.postmarkDate);
       if (!parsed.record) {
         rejected.push({ index: parsed.index, code: parsed.code ?? ErrorCode.InvalidRecord, message: parsed.error ?? 'message could not be parsed' });

@@ -140,6 +140,22 @@ describe('RecordIngestService.ingest', () => {
     });
   });
 
+  it('rejects an NDJSON line of bytes that are not UTF-8 on its own, as a JSON array upload refuses them, never storing U+FFFD', async () => {
+    const { ingest, records } = service();
+    const payload = Buffer.concat([
+      Buffer.from(`${JSON.stringify(record('a'))}\n{"externalId":"b","body":"caf`),
+      Buffer.from([0xff]),
+      Buffer.from(`","sentAt":"2025-01-06T09:00:00Z"}\n${JSON.stringify(record('c'))}\n`),
+    ]);
+    await expect(ingest.ingest('w', [payload], 'ndjson')).resolves.toEqual({
+      accepted: 2,
+      duplicates: 0,
+      deleted: 0,
+      rejected: [{ index: 1, code: ErrorCode.InvalidRecord, message: 'line 2 is not valid UTF-8' }],
+    });
+    expect([...records.rows.keys()].join(' ')).not.toContain('\uFFFD');
+  });
+
   it.each([
     ['malformed JSON', '[{"externalId": ', ErrorCode.MalformedJson],
     ['an object without records', '{"items": []}', ErrorCode.ValidationFailed],
@@ -265,6 +281,14 @@ describe('RecordIngestService.importMbox', () => {
     'No date either',
     '',
   ].join('\n');
+
+  it('reports a message with nothing after its postmark as empty, by index, and stores the others', async () => {
+    const { ingest, records } = service();
+    const archive = ['From x@example.test Mon Jan  6 09:00:00 2025', '', mbox, 'From y@example.test Mon Jan  6 09:00:00 2025', '', ''].join('\n');
+    const result = await ingest.importMbox('w', Buffer.from(archive));
+    expect(result.rejected.filter((r) => r.message.startsWith('message is empty')).map((r) => r.index)).toEqual([0, 4]);
+    expect(result.accepted).toBe(records.rows.size);
+  });
 
   it('stores parsed messages with source mbox, dates a message without Date by its postmark, and reports unusable ones by index', async () => {
     const { ingest, records } = service();

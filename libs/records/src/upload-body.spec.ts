@@ -85,6 +85,14 @@ describe('formFile', () => {
     await expect(read(formFile(body(bytes, 7).stream, headers, 'file', 64 * KB))).resolves.toEqual(archive);
   });
 
+  it('refuses a form with two archives in the field rather than dropping the second unseen', async () => {
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(archive)]), 'one.mbox');
+    form.append('file', new Blob([new Uint8Array(archive)]), 'two.mbox');
+    const { bytes, headers } = await encode(form);
+    await expect(read(formFile(body(bytes, 7).stream, headers, 'file', 64 * KB))).rejects.toThrow('more than one "file" part');
+  });
+
   it('refuses a form without the field, a malformed one and a file past the cap', async () => {
     const noFile = new FormData();
     noFile.append('file', 'a text field, not a file');

@@ -130,7 +130,12 @@ export async function* formFile(body: AsyncIterable<Buffer>, headers: IncomingHt
   }
   const source = Readable.from(body, { objectMode: false });
   let file: Readable | undefined;
+  let secondFile = false;
   let failure: unknown;
+  const formEnded = new Promise<void>((resolve) => {
+    form.once('close', () => resolve());
+    form.once('error', () => resolve());
+  });
   const fail = (error: unknown) => {
     failure ??= error;
     // stop the flow now: busboy would go on taking (and dropping) the rest of the upload
@@ -141,6 +146,7 @@ export async function* formFile(body: AsyncIterable<Buffer>, headers: IncomingHt
   const found = new Promise<Readable | undefined>((resolve) => {
     form.on('file', (name, stream) => {
       if (name !== field || file) {
+        if (name === field) secondFile = true;
         stream.resume();
         return;
       }
@@ -163,6 +169,9 @@ export async function* formFile(body: AsyncIterable<Buffer>, headers: IncomingHt
     const stream = await found;
     if (stream && failure === undefined) {
       for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
+      // the rest of the form is read (other parts skipped), so a second archive is refused, not dropped unseen
+      await formEnded;
+      if (secondFile) failure ??= new ValidationFailedError(`Send one mbox archive per upload: the form has more than one "${field}" part`);
     }
   } catch (error) {
     failure ??= error;

@@ -7,7 +7,7 @@ import { decodedUpload, formFile, type IngestResult, type RecordPayloadFormat, R
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { WorkspaceAccess } from '../auth/workspace-access.js';
 import { openApiSchema, UuidParam } from '../http/zod-validation.js';
-import { contentTypeOf, ingestResultView } from './records.dto.js';
+import { contentTypeOf, expectsContinue, ingestResultView } from './records.dto.js';
 
 const RECORD_FORMATS: Readonly<Record<string, RecordPayloadFormat>> = {
   'application/json': 'json',
@@ -84,6 +84,8 @@ export class RecordsController {
 
   /** The request's body as decoded bytes, read only when the parse asks for them. */
   private body(request: Request): AsyncGenerator<Buffer> {
+    // authenticated and the workspace checked: a client waiting for 100 Continue may send its body now
+    if (expectsContinue(request)) request.res?.writeContinue();
     const length = request.headers['content-length'];
     return decodedUpload(
       { stream: request, encoding: request.headers['content-encoding'], declaredBytes: length === undefined ? undefined : Number(length) },

@@ -10,6 +10,11 @@ export function isUploadPath(req: IncomingMessage): boolean {
   return UPLOAD_PATH.test((req.url ?? '').split('?')[0]);
 }
 
+/** Whether the client waits for `100 Continue` before sending its body (RFC 9110 section 10.1.1). */
+export function expectsContinue(req: IncomingMessage): boolean {
+  return req.headers.expect?.toLowerCase() === '100-continue';
+}
+
 export interface ContentType {
   /** Lowercase, without parameters; '' when the header is missing. */
   mediaType: string;
