@@ -4,3 +4,4 @@ export * from './tenant.service.js';
 export * from './workspace.service.js';
 export * from './tenant-token.service.js';
 export * from './tenancy.module.js';
+export * from './rate-limits.service.js';

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { RateLimitsService } from './rate-limits.service.js';
 import { TenantResolver } from './tenant-resolver.service.js';
 import { TenantRepository } from './tenant.repository.js';
 import { TenantService } from './tenant.service.js';
@@ -8,7 +9,16 @@ import { WorkspaceRepository } from './workspace.repository.js';
 import { WorkspaceService } from './workspace.service.js';
 
 @Module({
-  providers: [TenantRepository, WorkspaceRepository, TenantTokenRepository, TenantResolver, TenantService, WorkspaceService, TenantTokenService],
-  exports: [TenantResolver, TenantService, WorkspaceService, TenantTokenService],
+  providers: [
+    TenantRepository,
+    WorkspaceRepository,
+    TenantTokenRepository,
+    TenantResolver,
+    TenantService,
+    WorkspaceService,
+    TenantTokenService,
+    RateLimitsService,
+  ],
+  exports: [TenantResolver, TenantService, WorkspaceService, TenantTokenService, RateLimitsService],
 })
 export class TenancyModule {}
