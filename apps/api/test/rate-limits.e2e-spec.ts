@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { RedisService } from '#libs/redis';
+import { PrivateRedis } from '#libs/testing';
 import { type ApiErrorBody, ApiHarness, type HttpResult, type Json } from './api-harness.js';
 
 const PER_ADDRESS = 5;
@@ -118,5 +119,41 @@ describe('Rate limits (e2e)', () => {
     const keys = await api.app.get(RedisService).client.keys(`${api.config.redisPrefix}:*`);
     expect(keys.length).toBeGreaterThan(0);
     for (const key of keys) expect(key).not.toContain(secret.slice(0, 9));
+  });
+
+  describe('while Redis is down', () => {
+    let redis: PrivateRedis;
+    let alone: ApiHarness;
+
+    beforeAll(async () => {
+      redis = await PrivateRedis.start();
+      alone = await ApiHarness.start({
+        REDIS_URL: redis.url,
+        TRUST_PROXY: 'loopback',
+        RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: String(PER_ADDRESS),
+        RATE_LIMIT_TENANT_WRITES: String(WRITES),
+      });
+    });
+    afterAll(async () => {
+      if (!redis.running) await redis.restart();
+      // closed while reconnecting, a connection would keep retrying after the test
+      const client = alone.app.get(RedisService).client;
+      while (client.status !== 'ready') await new Promise((resolve) => setTimeout(resolve, 50));
+      await alone.close();
+      await redis.destroy();
+    });
+
+    it('fails open: guesses are checked (401), tenants write, and a warning says the limits are off', async () => {
+      const tenant = await alone.newTenant();
+      const token = await alone.newTenantToken(tenant.id);
+      await redis.stop();
+      const address = newAddress();
+      for (let i = 0; i < PER_ADDRESS + 2; i++) expect((await me(alone, guess(), address)).status).toBe(401);
+      for (let i = 0; i < WRITES + 1; i++) {
+        const res = await alone.request('POST', `/v1/tenants/${tenant.id}/workspaces`, { token, body: { name: 'Inbox' } });
+        expect(res.status).toBe(201);
+      }
+      expect(alone.logs.messages().some((m) => m.startsWith('Rate limit not applied, Redis is unavailable'))).toBe(true);
+    });
   });
 });
