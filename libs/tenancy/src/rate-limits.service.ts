@@ -40,23 +40,27 @@ export class RateLimitsService {
   }
 
   /**
-   * Throws TooManyRequestsError (TOO_MANY_AUTH_FAILURES, with the wait in ms) when the attempt's address
-   * or token prefix has used up its failed authentications in this window. Reads only, counts nothing.
+   * Takes one failed authentication from the attempt's address and token prefix before the token is
+   * looked up, so however many requests are in flight at most the limit reach the lookup in a window.
+   * A success hands it back (`releaseAuthAttempt`): only failures stay counted.
+   * @throws TooManyRequestsError (TOO_MANY_AUTH_FAILURES, with the wait until the window ends) when the
+   *   address or the prefix has none left
    */
-  async assertMayAuthenticate(attempt: AuthAttempt): Promise<void> {
-    const [byAddress, byPrefix] = await Promise.all([
-      this.read(this.failuresByAddress, attempt.address),
-      this.read(this.failuresByPrefix, prefixKey(attempt.token)),
+  async reserveAuthAttempt(attempt: AuthAttempt): Promise<void> {
+    const results = await Promise.allSettled([
+      this.failuresByAddress.consume(attempt.address),
+      this.failuresByPrefix.consume(prefixKey(attempt.token)),
     ]);
-    const over = [byAddress, byPrefix].filter((res): res is RateLimiterRes => res !== null && res.remainingPoints <= 0);
-    if (over.length === 0) return;
-    const waitMs = Math.max(...over.map((res) => res.msBeforeNext));
+    const refusals = results.flatMap((r) => (r.status === 'rejected' && r.reason instanceof RateLimiterRes ? [r.reason] : []));
+    for (const r of results) if (r.status === 'rejected' && !(r.reason instanceof RateLimiterRes)) this.failOpen(r.reason);
+    if (refusals.length === 0) return;
+    const waitMs = Math.max(...refusals.map((res) => res.msBeforeNext));
     throw new TooManyRequestsError(ErrorCode.TooManyAuthFailures, 'Too many failed authentications; wait before trying again', waitMs);
   }
 
-  /** Counts one failed authentication against the attempt's address and token prefix. */
-  async recordAuthFailure(attempt: AuthAttempt): Promise<void> {
-    await Promise.all([this.count(this.failuresByAddress, attempt.address), this.count(this.failuresByPrefix, prefixKey(attempt.token))]);
+  /** Gives back what `reserveAuthAttempt` took: the attempt authenticated, and successes are not counted. */
+  async releaseAuthAttempt(attempt: AuthAttempt): Promise<void> {
+    await Promise.all([this.refund(this.failuresByAddress, attempt.address), this.refund(this.failuresByPrefix, prefixKey(attempt.token))]);
   }
 
   /** Counts one write by `tenantId`; throws TooManyRequestsError (TOO_MANY_WRITES, with the wait in ms) past the tenant's allowance. */
@@ -69,18 +73,9 @@ export class RateLimitsService {
     }
   }
 
-  private async read(limiter: RateLimiterRedis, key: string): Promise<RateLimiterRes | null> {
+  private async refund(limiter: RateLimiterRedis, key: string): Promise<void> {
     try {
-      return await limiter.get(key);
-    } catch (error) {
-      this.failOpen(error);
-      return null;
-    }
-  }
-
-  private async count(limiter: RateLimiterRedis, key: string): Promise<void> {
-    try {
-      await limiter.penalty(key);
+      await limiter.reward(key);
     } catch (error) {
       this.failOpen(error);
     }

@@ -46,11 +46,12 @@ export class AuthGuard implements CanActivate {
     const attempt: AuthAttempt = { address: request.ip ?? request.socket.remoteAddress ?? 'unknown', token: match?.[1] ?? header };
     const known = this.knownWithoutLookup(attempt.token);
     if (known) return known;
-    await this.limits.assertMayAuthenticate(attempt);
+    // counted as a failure before the lookup, handed back on success: the limit holds however many are in flight
+    await this.limits.reserveAuthAttempt(attempt);
     const tenantId = match ? await this.tokens.authenticate(attempt.token) : null;
-    if (tenantId) return { kind: 'tenant', tenantId };
-    await this.limits.recordAuthFailure(attempt);
-    return null;
+    if (!tenantId) return null;
+    await this.limits.releaseAuthAttempt(attempt);
+    return { kind: 'tenant', tenantId };
   }
 
   /** A principal proven in process (constant-time admin digest, or a cached tenant token): no limit applies to it. */
