@@ -58,6 +58,8 @@ export async function createApiApp(config: AppConfig, logging: LoggingOptions = 
   app.enableShutdownHooks();
   app.enableCors({ origin: config.corsOrigins.length ? [...config.corsOrigins] : false, allowedHeaders: BYOK_HEADERS, maxAge: 600 });
   app.disable('x-powered-by');
+  // req.ip, which the failed-auth limit counts by: the socket's address unless TRUST_PROXY names proxies
+  app.set('trust proxy', config.trustProxy);
 
   const document = SwaggerModule.createDocument(
     app,

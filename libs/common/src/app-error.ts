@@ -26,6 +26,20 @@ export class NotFoundError extends AppError {
   }
 }
 
+/**
+ * A request refused because its caller is over a rate limit (HTTP 429, RFC 6585 section 4). The API
+ * answers it with `Retry-After: <retryAfterS>` (seconds, RFC 9110 section 10.2.3).
+ */
+export class TooManyRequestsError extends AppError {
+  /** Whole seconds (at least 1) until the caller may try again. */
+  readonly retryAfterS: number;
+
+  constructor(code: ErrorCode, message: string, retryAfterMs: number) {
+    super(code, message);
+    this.retryAfterS = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  }
+}
+
 export function assertUnreachable(value: never): never {
   throw new Error(`Unhandled case: ${String(value)}`);
 }

@@ -10,6 +10,10 @@ export enum ErrorCode {
   RecordsLimit = 'RECORDS_LIMIT',
   Unauthenticated = 'UNAUTHENTICATED',
   Forbidden = 'FORBIDDEN',
+  // too many failed authentications from one client address or with one token prefix (HTTP 429 with Retry-After)
+  TooManyAuthFailures = 'TOO_MANY_AUTH_FAILURES',
+  // a tenant sent more writes (POST, PUT, PATCH, DELETE) than its per-window allowance (HTTP 429 with Retry-After)
+  TooManyWrites = 'TOO_MANY_WRITES',
   NotFound = 'NOT_FOUND',
   TenantNotFound = 'TENANT_NOT_FOUND',
   WorkspaceNotFound = 'WORKSPACE_NOT_FOUND',

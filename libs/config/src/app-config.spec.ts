@@ -37,6 +37,24 @@ describe(AppConfig.name, () => {
     expect(set.graph).toEqual({ poolSize: 2, statementTimeoutMs: 250, pageCacheBytes: 512 * 1024, maxConcurrentRequests: 3 });
   });
 
+  it('reads the rate limits and TRUST_PROXY as express takes it', () => {
+    const defaults = AppConfig.fromEnv(valid());
+    expect(defaults.rateLimits).toEqual({ windowS: 60, authFailuresPerAddress: 20, authFailuresPerTokenPrefix: 10, tenantWrites: 600 });
+    expect(defaults.trustProxy).toBe(false);
+    const set = AppConfig.fromEnv({
+      ...valid(),
+      RATE_LIMIT_WINDOW_S: '10',
+      RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: '3',
+      RATE_LIMIT_AUTH_FAILURES_PER_TOKEN_PREFIX: '2',
+      RATE_LIMIT_TENANT_WRITES: '5',
+      TRUST_PROXY: 'true',
+    });
+    expect(set.rateLimits).toEqual({ windowS: 10, authFailuresPerAddress: 3, authFailuresPerTokenPrefix: 2, tenantWrites: 5 });
+    expect(set.trustProxy).toBe(true);
+    expect(AppConfig.fromEnv({ ...valid(), TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(AppConfig.fromEnv({ ...valid(), TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toBe('loopback, 10.0.0.0/8');
+  });
+
   it('never reads plain provider keys from the environment', () => {
     const config = AppConfig.fromEnv({ ...valid(), OPENAI_API_KEY: 'sk-env', DEEPSEEK_API_KEY: 'sk-env2', GEMINI_API_KEY: 'g-env' });
     expect(config.platformKeys).toEqual({});
@@ -53,6 +71,7 @@ describe(AppConfig.name, () => {
     ['a missing database url', { DATABASE_URL: undefined }, /DATABASE_URL is required/],
     ['a bad port', { PORT: 'eighty' }, /^Invalid configuration: PORT/],
     ['an empty main pool', { DATABASE_POOL_SIZE: '0' }, /^Invalid configuration: DATABASE_POOL_SIZE/],
+    ['a zero failed-auth limit', { RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: '0' }, /^Invalid configuration: RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS/],
     ['a graph timeout that is not a number', { GRAPH_STATEMENT_TIMEOUT_MS: 'soon' }, /^Invalid configuration: GRAPH_STATEMENT_TIMEOUT_MS/],
   ])('rejects %s with one clear line', (_, override, message) => {
     const attempt = () => AppConfig.fromEnv({ ...valid(), ...override });

@@ -45,6 +45,11 @@ const envSchema = z.object({
   GEMINI_BASE_URL: optionalUrl,
   DEEPSEEK_BASE_URL: optionalUrl,
   CORS_ORIGINS: z.string().trim().default(''),
+  TRUST_PROXY: z.string().trim().default('false'),
+  RATE_LIMIT_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(60),
+  RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(10_000_000).default(20),
+  RATE_LIMIT_AUTH_FAILURES_PER_TOKEN_PREFIX: z.coerce.number().int().min(1).max(10_000_000).default(10),
+  RATE_LIMIT_TENANT_WRITES: z.coerce.number().int().min(1).max(10_000_000).default(600),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
   SYNC_PAGE_MAX_BYTES: z.coerce
@@ -146,6 +151,21 @@ export interface ProviderTuning {
   rateLimitPatienceMs: number;
 }
 
+/**
+ * Rate limits kept in Redis, so every API process counts against the same allowance. Each counts
+ * within a fixed window of `windowS` seconds (rate-limiter-flexible's fixed window).
+ */
+export interface RateLimits {
+  /** Length (s) of every limit's window. */
+  windowS: number;
+  /** Failed authentications one client address may make per window before it is refused 429. */
+  authFailuresPerAddress: number;
+  /** Failed authentications with one token prefix (its first characters) per window, across all addresses. */
+  authFailuresPerTokenPrefix: number;
+  /** Writes (POST, PUT, PATCH, DELETE) one tenant's tokens may make per window. */
+  tenantWrites: number;
+}
+
 /** How graph reads use Postgres and memory. */
 export interface GraphTuning {
   /** Connections of the graph reads' own pool, so other reads never queue behind them. */
@@ -207,6 +227,12 @@ export class AppConfig {
   readonly fingerprintKey: Buffer;
   readonly platformKeys: Readonly<Partial<Record<ProviderId, string>>>;
   readonly corsOrigins: readonly string[];
+  /**
+   * Express's `trust proxy` (TRUST_PROXY): false (the default) takes a client's address from its
+   * socket; true, a hop count or a list of proxy addresses/subnets lets X-Forwarded-For name it.
+   */
+  readonly trustProxy: boolean | number | string;
+  readonly rateLimits: Readonly<RateLimits>;
   readonly logLevel: LogLevel;
   readonly backfill: Readonly<BackfillTuning>;
   readonly jobs: Readonly<JobTuning>;
@@ -253,6 +279,13 @@ export class AppConfig {
       corsOrigins: e.CORS_ORIGINS.split(',')
         .map((o) => o.trim())
         .filter(Boolean),
+      trustProxy: parseTrustProxy(e.TRUST_PROXY),
+      rateLimits: {
+        windowS: e.RATE_LIMIT_WINDOW_S,
+        authFailuresPerAddress: e.RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS,
+        authFailuresPerTokenPrefix: e.RATE_LIMIT_AUTH_FAILURES_PER_TOKEN_PREFIX,
+        tenantWrites: e.RATE_LIMIT_TENANT_WRITES,
+      },
       logLevel: e.LOG_LEVEL,
       backfill: {
         pageSize: e.SYNC_PAGE_SIZE,
@@ -325,6 +358,14 @@ function parseMasterKeys(raw: string): Map<string, Buffer> {
   }
   if (keys.size === 0) throw new ConfigError('Invalid configuration: BYOK_MASTER_KEYS is empty');
   return keys;
+}
+
+/** TRUST_PROXY as express's `trust proxy` takes it: true/false, a hop count, or a comma-separated list of addresses and subnets. */
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (value === 'false' || value === '') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
 }
 
 /** For process entry points: a bad configuration prints one clear line and stops the process. */

@@ -45,6 +45,11 @@ export class InvalidatedCache<V extends object | string> {
     return value;
   }
 
+  /** The cached value of `id`, or undefined when this process holds none: never loads anything. */
+  peek(id: string): V | null | undefined {
+    return this.entries.get(id)?.value;
+  }
+
   /** Stores a value read alongside another one (e.g. a tenant read with its workspace). */
   set(id: string, value: V): void {
     this.entries.set(id, { value });

@@ -30,6 +30,14 @@ describe(InvalidatedCache.name, () => {
     expect(loads).toBe(1);
   });
 
+  it('peeks without loading: undefined for an entry it does not hold, and none after an invalidation', async () => {
+    expect(api.cache.peek('p')).toBeUndefined();
+    await api.cache.get('p', () => Promise.resolve({ version: 1 }));
+    expect(api.cache.peek('p')).toEqual({ version: 1 });
+    await api.cache.invalidate('p');
+    expect(api.cache.peek('p')).toBeUndefined();
+  });
+
   it('drops an entry in every process when one of them invalidates it', async () => {
     await worker.cache.get('b', () => Promise.resolve({ version: 1 }));
     await api.cache.invalidate('b');

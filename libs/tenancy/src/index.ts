@@ -6,3 +6,4 @@ export * from './tenant-token.service.js';
 export * from './request-actor.js';
 export * from './audit-log.service.js';
 export * from './tenancy.module.js';
+export * from './rate-limits.service.js';

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditEventRepository } from './audit-event.repository.js';
 import { AuditLog } from './audit-log.service.js';
+import { RateLimitsService } from './rate-limits.service.js';
 import { TenantResolver } from './tenant-resolver.service.js';
 import { TenantRepository } from './tenant.repository.js';
 import { TenantService } from './tenant.service.js';
@@ -20,7 +21,8 @@ import { WorkspaceService } from './workspace.service.js';
     TenantService,
     WorkspaceService,
     TenantTokenService,
+    RateLimitsService,
   ],
-  exports: [AuditLog, TenantResolver, TenantService, WorkspaceService, TenantTokenService],
+  exports: [AuditLog, TenantResolver, TenantService, WorkspaceService, TenantTokenService, RateLimitsService],
 })
 export class TenancyModule {}

@@ -56,6 +56,16 @@ export class TenantTokenService {
     const hash = hashToken(token);
     return this.tenantOfToken.get(hash, () => this.tokens.findActive(hash));
   }
+
+  /**
+   * The tenant of a token this process authenticated within the cache's lifetime (10 s), without any
+   * lookup: null for any other. Lets a valid token through while its address is over the failed-auth
+   * limit, when looking tokens up is exactly what the limit refuses.
+   */
+  authenticateKnown(token: string): AuthenticatedToken | null {
+    if (!token.startsWith(TOKEN_PREFIX) || token.length > 128) return null;
+    return this.tenantOfToken.peek(hashToken(token)) ?? null;
+  }
 }
 
 function hashToken(token: string): string {

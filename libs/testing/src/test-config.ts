@@ -17,6 +17,10 @@ export function testEnv(databaseUrl: string, overrides: Record<string, string | 
     BYOK_ACTIVE_KEY_VERSION: 'v1',
     BYOK_FINGERPRINT_KEY: randomBytes(32).toString('base64'),
     LOG_LEVEL: 'debug',
+    // tests send many bad tokens and writes from one address on purpose; rate-limits.e2e-spec sets small limits
+    RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: '1000000',
+    RATE_LIMIT_AUTH_FAILURES_PER_TOKEN_PREFIX: '1000000',
+    RATE_LIMIT_TENANT_WRITES: '1000000',
     ...overrides,
   };
 }

@@ -63,6 +63,8 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.WorkspaceTransferred:
       return HttpStatus.CONFLICT;
     case ErrorCode.RateLimited:
+    case ErrorCode.TooManyAuthFailures:
+    case ErrorCode.TooManyWrites:
       return HttpStatus.TOO_MANY_REQUESTS;
     case ErrorCode.UploadStalled:
       return HttpStatus.REQUEST_TIMEOUT;

@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger, NotFoundException } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AppError, ErrorCode } from '#libs/common';
+import { AppError, ErrorCode, TooManyRequestsError } from '#libs/common';
 import { asDatabaseUnavailable } from '#libs/database';
 import { GraphReadAbortedError } from '#libs/graphrag';
 import { httpStatusOf } from './error-status.js';
@@ -16,7 +16,7 @@ interface ErrorBody {
 /**
  * Every error leaves the API as `{ error: { code, message } }`; anything unexpected is a 500, logged
  * once. Postgres being away, however the driver put it, is a 503 DATABASE_UNAVAILABLE; every 503
- * carries Retry-After. An answer given before the request's body was all read closes the connection.
+ * carries Retry-After, and so does a 429 for a rate limit (the limiter's own wait). An answer given before the request's body was all read closes the connection.
  */
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
@@ -33,6 +33,7 @@ export class ErrorFilter implements ExceptionFilter {
     }
     const [status, body] = this.toResponse(asDatabaseUnavailable(exception) ?? exception, String(request.id ?? ''));
     if (status === UNAVAILABLE) response.setHeader('Retry-After', String(RETRY_AFTER_S));
+    if (exception instanceof TooManyRequestsError) response.setHeader('Retry-After', String(exception.retryAfterS));
     // refused before its body was all read (an upload without a valid token, past a cap): Node would read
     // the rest to keep the connection (50 MB for nothing); closed after the answer instead (RFC 9112 section 9.6)
     if (!request.complete) response.setHeader('Connection', 'close');
