@@ -18,6 +18,7 @@ import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.js';
 import { fmt } from './stats.js';
 import { insertRecords } from './records.js';
 import { startSimulatorProcess } from './simulator-process.js';
+import { stopProcess } from './processes.js';
 
 /**
  * N records through the whole pipeline as production runs it: the API's BackfillService enqueues,
@@ -147,15 +148,6 @@ async function bench(run: Run): Promise<void> {
 
 function workerAlive(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 async function waitForWorker(queue: Queue): Promise<void> {

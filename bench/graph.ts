@@ -4,7 +4,6 @@ import type { Queue } from 'bullmq';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -21,6 +20,7 @@ import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.js';
 import { fmt } from './stats.js';
 import { insertRecords } from './records.js';
 import { startSimulatorProcess } from './simulator-process.js';
+import { freePort, sleep, stopProcess, waitFor } from './processes.js';
 
 /**
  * The graph read path under load, as production runs it: the API in its own process
@@ -378,38 +378,6 @@ function spawnChild(main: string, flags: readonly string[], env: Record<string, 
   return spawn(process.execPath, [...flags, main], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 async function waitForWorker(queue: Queue): Promise<void> {
   await waitFor(async () => (await queue.getWorkers()).length > 0, 'the worker process did not start');
-}
-
-async function waitFor(check: () => Promise<boolean>, failure: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(failure);
-    await sleep(100);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
