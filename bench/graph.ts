@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     const prisma = app.get(PrismaService);
     const factories = new Factories(app);
     const tenant = await factories.newTenant();
-    const token = await app.get(TenantTokenService).issue(tenant.id);
+    const { token } = await app.get(TenantTokenService).issue(tenant.id);
     await app.get(ByokKeyStore).put(tenant.id, 'OPENAI_API_KEY', key);
     const graphWorkspace = await factories.newWorkspace(tenant.id, 'Graph');
     const idleWorkspace = await factories.newWorkspace(tenant.id, 'Idle backfill');

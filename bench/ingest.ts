@@ -96,7 +96,7 @@ async function main(): Promise<void> {
   try {
     const factories = new Factories(app);
     const tenant = await factories.newTenant();
-    const token = await app.get(TenantTokenService).issue(tenant.id);
+    const { token } = await app.get(TenantTokenService).issue(tenant.id);
     const workspace = await factories.newWorkspace(tenant.id, 'Ingest');
     const records = `/v1/workspaces/${workspace.id}/records`;
     const mbox = `/v1/workspaces/${workspace.id}/imports/mbox`;

@@ -27,6 +27,7 @@ import { RecordsReadController } from './records/records-read.controller.js';
 import { SettingsController } from './settings/settings.controller.js';
 import { TenantsController } from './tenants/tenants.controller.js';
 import { AuditController } from './audit/audit.controller.js';
+import { TokensController } from './tokens/tokens.controller.js';
 import { WorkspacesController } from './workspaces/workspaces.controller.js';
 
 @Module({})
@@ -59,6 +60,7 @@ export class ApiModule {
         MeController,
         DeletionController,
         AuditController,
+        TokensController,
       ],
       providers: [WorkspaceAccess, AdminToken, { provide: APP_GUARD, useClass: AuthGuard }, { provide: APP_FILTER, useClass: ErrorFilter }],
     };

@@ -69,7 +69,7 @@ describe('Audit log (e2e)', () => {
 
     const page = await audit(tenant.id, '', token);
     expect(page.status).toBe(200);
-    const actor = { kind: 'tenant_token', tokenId, label: `token ${tokenId.slice(0, 8)}` };
+    const actor = { kind: 'tenant_token', tokenId, label: 'token "token"' };
     const one = { fingerprint: put1.body.fingerprint, last4: last4(first) };
     const two = { fingerprint: put2.body.fingerprint, last4: last4(goodKey) };
     expect(
@@ -157,7 +157,7 @@ describe('Audit log (e2e)', () => {
     const value = key();
     keysWritten.push(value);
     await expect(api.app.get(ByokKeyStore).put(tenant.id, 'OPENAI_API_KEY', value, broken)).rejects.toThrow();
-    await expect(api.app.get(TenantTokenService).issue(tenant.id, broken)).rejects.toThrow();
+    await expect(api.app.get(TenantTokenService).issue(tenant.id, {}, broken)).rejects.toThrow();
     expect(await prisma.tenantSetting.count({ where: { tenantId: tenant.id } })).toBe(0);
     expect(await prisma.tenantToken.count({ where: { tenantId: tenant.id } })).toBe(0);
     expect(await prisma.auditEvent.count({ where: { tenantId: tenant.id } })).toBe(0);

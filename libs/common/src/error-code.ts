@@ -10,6 +10,11 @@ export enum ErrorCode {
   RecordsLimit = 'RECORDS_LIMIT',
   Unauthenticated = 'UNAUTHENTICATED',
   Forbidden = 'FORBIDDEN',
+  // a read-scope tenant token sent a request that changes something
+  TokenReadOnly = 'TOKEN_READ_ONLY',
+  TokenNotFound = 'TOKEN_NOT_FOUND',
+  // a revoked token cannot be rotated (create a new one)
+  TokenRevoked = 'TOKEN_REVOKED',
   // too many failed authentications from one client address or with one token prefix (HTTP 429 with Retry-After)
   TooManyAuthFailures = 'TOO_MANY_AUTH_FAILURES',
   // a tenant sent more writes (POST, PUT, PATCH, DELETE) than its per-window allowance (HTTP 429 with Retry-After)

@@ -50,6 +50,7 @@ const envSchema = z.object({
   RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(10_000_000).default(20),
   RATE_LIMIT_AUTH_FAILURES_PER_TOKEN_PREFIX: z.coerce.number().int().min(1).max(10_000_000).default(10),
   RATE_LIMIT_TENANT_WRITES: z.coerce.number().int().min(1).max(10_000_000).default(600),
+  TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
   SYNC_PAGE_MAX_BYTES: z.coerce
@@ -233,6 +234,11 @@ export class AppConfig {
    */
   readonly trustProxy: boolean | number | string;
   readonly rateLimits: Readonly<RateLimits>;
+  /**
+   * How long (ms) an API process trusts a tenant token it looked up (TOKEN_CACHE_TTL_MS): a revoke
+   * reaches every process at once over Redis pub/sub; this bounds it while Redis is unreachable.
+   */
+  readonly tokenCacheTtlMs: number;
   readonly logLevel: LogLevel;
   readonly backfill: Readonly<BackfillTuning>;
   readonly jobs: Readonly<JobTuning>;
@@ -286,6 +292,7 @@ export class AppConfig {
         authFailuresPerTokenPrefix: e.RATE_LIMIT_AUTH_FAILURES_PER_TOKEN_PREFIX,
         tenantWrites: e.RATE_LIMIT_TENANT_WRITES,
       },
+      tokenCacheTtlMs: e.TOKEN_CACHE_TTL_MS,
       logLevel: e.LOG_LEVEL,
       backfill: {
         pageSize: e.SYNC_PAGE_SIZE,

@@ -20,5 +20,14 @@ export type {
   WorkspaceDeletion,
   AuditEvent,
 } from './generated/client.js';
-export { PlanType, AiKeyMode, ValidationStatus, BackfillStatus, AiJobStatus, WorkspaceDeletionStatus, AuditActorKind } from './generated/enums.js';
+export {
+  PlanType,
+  AiKeyMode,
+  ValidationStatus,
+  BackfillStatus,
+  AiJobStatus,
+  WorkspaceDeletionStatus,
+  AuditActorKind,
+  TokenScope,
+} from './generated/enums.js';
 export * from './database-unavailable.js';

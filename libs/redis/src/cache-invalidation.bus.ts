@@ -2,7 +2,8 @@ import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { RedisService } from './redis.service.js';
 
-type Handler = (id: string) => void;
+/** Called with the id to drop, or with null to drop everything (messages may have been missed). */
+type Handler = (id: string | null) => void;
 
 /**
  * Tells every process (API and workers) to drop a cached entry, so a changed key or a moved
@@ -57,6 +58,13 @@ export class CacheInvalidationBus implements OnModuleDestroy {
     const subscriber = this.redis.duplicate();
     subscriber.on('message', (channel: string, id: string) => {
       for (const handler of this.handlers.get(channel) ?? []) handler(id);
+    });
+    // pub/sub does not queue: whatever was published while this connection was down is lost, so a
+    // reconnect drops every cached entry (a revoked token must not outlive the outage by the TTL)
+    let connectedBefore = false;
+    subscriber.on('ready', () => {
+      if (connectedBefore) for (const list of this.handlers.values()) for (const handler of list) handler(null);
+      connectedBefore = true;
     });
     return subscriber;
   }

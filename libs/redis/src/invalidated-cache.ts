@@ -31,7 +31,8 @@ export class InvalidatedCache<V extends object | string> {
     this.cacheMisses = options.cacheMisses ?? false;
     bus.on(topic, (id) => {
       this.generation++;
-      this.entries.delete(id);
+      if (id === null) this.entries.clear();
+      else this.entries.delete(id);
     });
   }
 

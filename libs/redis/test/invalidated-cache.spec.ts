@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CacheInvalidationBus, InvalidatedCache, RedisService } from '#libs/redis';
+import type { Redis } from 'ioredis';
 import { deleteRedisPrefix, testConfig } from '#libs/testing';
 
 const config = testConfig('postgresql://unused/db');
@@ -70,6 +71,26 @@ describe(InvalidatedCache.name, () => {
       await expect(api.cache.get('d', () => Promise.resolve({ version: 1 }))).resolves.toEqual({ version: 1 });
     } finally {
       await withMisses.redis.onModuleDestroy();
+    }
+  });
+
+  it('drops every entry when its subscription reconnects, since messages sent meanwhile are lost', async () => {
+    const lonely = processWith();
+    try {
+      await lonely.bus.ready();
+      await lonely.cache.get('e', () => Promise.resolve({ version: 1 }));
+      await api.cache.get('f', () => Promise.resolve({ version: 1 }));
+      // the subscriber's connection drops (as when Redis restarts or the network blips) and comes back
+      const subscriber = (lonely.bus as unknown as { subscriber: Redis }).subscriber;
+      const ready = new Promise((resolve) => subscriber.once('ready', resolve));
+      subscriber.disconnect(true);
+      await ready;
+
+      expect(lonely.cache.peek('e')).toBeUndefined();
+      // another process's cache is left alone
+      expect(api.cache.peek('f')).toEqual({ version: 1 });
+    } finally {
+      await lonely.redis.onModuleDestroy();
     }
   });
 });

@@ -10,6 +10,8 @@ export const AUDIT_ACTIONS = [
   'setting.delete',
   'setting.validate',
   'token.create',
+  'token.revoke',
+  'token.rotate',
   'workspace.transfer',
   'workspace.delete',
   'tenant.key_mode',

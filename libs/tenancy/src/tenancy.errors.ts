@@ -17,3 +17,15 @@ export class SubdomainTakenError extends AppError {
     super(ErrorCode.SubdomainTaken, `Subdomain "${subdomain}" is already taken`);
   }
 }
+
+export class TokenNotFoundError extends NotFoundError {
+  constructor(tokenId: string) {
+    super(`Token ${tokenId} not found`, ErrorCode.TokenNotFound);
+  }
+}
+
+export class TokenRevokedError extends AppError {
+  constructor(tokenId: string) {
+    super(ErrorCode.TokenRevoked, `Token ${tokenId} is revoked and cannot be rotated; create a new one`);
+  }
+}

@@ -29,10 +29,15 @@ export function isAbort(error: unknown): boolean {
 
 export class Api {
   constructor(
-    private readonly token: string,
+    private token: string,
     /** Called when the API no longer accepts the token (revoked, or the API restarted with other tokens). */
     private readonly onUnauthenticated: () => void = () => {},
   ) {}
+
+  /** Carries on with another token (this session's token was rotated). */
+  replaceToken(token: string): void {
+    this.token = token;
+  }
 
   get<T>(path: string, options: RequestOptions = {}): Promise<T> {
     return this.request<T>('GET', path, options);

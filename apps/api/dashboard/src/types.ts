@@ -12,7 +12,7 @@ export interface Tenant {
   aiKeyMode: 'byok' | 'managed';
 }
 
-export type Me = { kind: 'platform' } | { kind: 'tenant'; tenant: Tenant };
+export type Me = { kind: 'platform' } | { kind: 'tenant'; tenant: Tenant; token: { id: string; name: string; scope: TokenScope } };
 
 export interface Setting {
   key: string;
@@ -114,6 +114,8 @@ export const AUDIT_ACTION_LABELS = {
   'setting.delete': 'Setting removed',
   'setting.validate': 'Key validated',
   'token.create': 'Token created',
+  'token.revoke': 'Token revoked',
+  'token.rotate': 'Token rotated',
   'workspace.transfer': 'Workspace transferred',
   'workspace.delete': 'Workspace deleted',
   'tenant.key_mode': 'Key mode set',
@@ -141,4 +143,22 @@ export interface AuditEvent {
 export interface AuditPage {
   items: AuditEvent[];
   nextCursor: string | null;
+}
+
+export type TokenScope = 'admin' | 'read';
+
+/** A tenant token as the API lists it: never the token, only its first characters. */
+export interface TokenInfo {
+  id: string;
+  name: string;
+  scope: TokenScope;
+  prefix: string | null;
+  createdAt: string;
+  expiresAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface IssuedToken extends TokenInfo {
+  token: string;
 }

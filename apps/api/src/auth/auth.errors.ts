@@ -11,3 +11,9 @@ export class ForbiddenError extends AppError {
     super(ErrorCode.Forbidden, message);
   }
 }
+
+export class TokenReadOnlyError extends AppError {
+  constructor() {
+    super(ErrorCode.TokenReadOnly, 'This token has the read scope: it may only read. Use an admin-scope token to change anything');
+  }
+}

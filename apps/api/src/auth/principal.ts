@@ -1,12 +1,14 @@
 import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
 import type { Request } from 'express';
+import type { TokenScope } from '#libs/database';
 import { type RequestActor, USER_AGENT_MAX_CHARS } from '#libs/tenancy';
 
 /**
  * Who is calling: the platform admin (every tenant) or one tenant's admin (its own tenant only),
- * with the token's row id (tenant_tokens.id) for the audit log.
+ * with the token's row id (tenant_tokens.id) and name for the audit log and its scope: an `admin`
+ * token may do anything within its tenant, a `read` token only reads (safe methods, RFC 9110 9.2.1).
  */
-export type Principal = { kind: 'platform' } | { kind: 'tenant'; tenantId: string; tokenId: string };
+export type Principal = { kind: 'platform' } | { kind: 'tenant'; tenantId: string; tokenId: string; tokenName: string; scope: TokenScope };
 
 export type AuthenticatedRequest = Request & { principal?: Principal };
 
@@ -17,6 +19,10 @@ export const Public = () => SetMetadata(IS_PUBLIC, true);
 export const PLATFORM_ONLY = 'auth:platform-only';
 /** Marks a route only the platform admin may call. */
 export const PlatformOnly = () => SetMetadata(PLATFORM_ONLY, true);
+
+export const ADMIN_SCOPE = 'auth:admin-scope';
+/** Marks a reading route that a tenant's read-scope token may not call (token management). */
+export const AdminScope = () => SetMetadata(ADMIN_SCOPE, true);
 
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
   const principal = ctx.switchToHttp().getRequest<AuthenticatedRequest>().principal;
@@ -37,7 +43,7 @@ export const CurrentActor = createParamDecorator((_: unknown, ctx: ExecutionCont
   return {
     ...(principal.kind === 'platform'
       ? { kind: 'platform', tokenId: null, label: 'platform admin' }
-      : { kind: 'tenant_token', tokenId: principal.tokenId, label: `token ${principal.tokenId.slice(0, 8)}` }),
+      : { kind: 'tenant_token', tokenId: principal.tokenId, label: `token "${principal.tokenName}"` }),
     clientAddress: request.socket.remoteAddress ?? null,
     userAgent: typeof userAgent === 'string' && userAgent !== '' ? userAgent.slice(0, USER_AGENT_MAX_CHARS) : null,
   };

@@ -20,6 +20,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.Unauthenticated:
       return HttpStatus.UNAUTHORIZED;
     case ErrorCode.Forbidden:
+    case ErrorCode.TokenReadOnly:
       return HttpStatus.FORBIDDEN;
     case ErrorCode.NotFound:
     case ErrorCode.TenantNotFound:
@@ -30,10 +31,12 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.RecordNotFound:
     case ErrorCode.TombstoneNotFound:
     case ErrorCode.WorkspaceDeletionNotFound:
+    case ErrorCode.TokenNotFound:
       return HttpStatus.NOT_FOUND;
     case ErrorCode.SubdomainTaken:
     case ErrorCode.BackfillAlreadyActive:
     case ErrorCode.BackfillNotCancellable:
+    case ErrorCode.TokenRevoked:
       return HttpStatus.CONFLICT;
     case ErrorCode.PayloadTooLarge:
     case ErrorCode.RecordsLimit:

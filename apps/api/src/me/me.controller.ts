@@ -1,12 +1,21 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
+import { TokenScope } from '#libs/database';
 import { TenantService } from '#libs/tenancy';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { openApiSchema } from '../http/zod-validation.js';
-import { type TenantView, tenantView, toTenantView } from '../tenants/tenant.dto.js';
+import { tenantView, toTenantView } from '../tenants/tenant.dto.js';
 
-const meView = z.union([z.object({ kind: z.literal('platform') }), z.object({ kind: z.literal('tenant'), tenant: tenantView })]);
+const meView = z.union([
+  z.object({ kind: z.literal('platform') }),
+  z.object({
+    kind: z.literal('tenant'),
+    tenant: tenantView,
+    token: z.object({ id: z.uuid(), name: z.string(), scope: z.enum(TokenScope) }).meta({ description: 'The token this request carried' }),
+  }),
+]);
+type MeView = z.output<typeof meView>;
 
 /** Who the token belongs to: the dashboard starts here after sign-in. */
 @ApiTags('auth')
@@ -17,8 +26,12 @@ export class MeController {
 
   @Get()
   @ApiOkResponse({ schema: openApiSchema(meView, 'output') })
-  async me(@CurrentPrincipal() principal: Principal): Promise<{ kind: 'platform' } | { kind: 'tenant'; tenant: TenantView }> {
+  async me(@CurrentPrincipal() principal: Principal): Promise<MeView> {
     if (principal.kind === 'platform') return { kind: 'platform' };
-    return { kind: 'tenant', tenant: toTenantView(await this.tenants.get(principal.tenantId)) };
+    return {
+      kind: 'tenant',
+      tenant: toTenantView(await this.tenants.get(principal.tenantId)),
+      token: { id: principal.tokenId, name: principal.tokenName, scope: principal.scope },
+    };
   }
 }

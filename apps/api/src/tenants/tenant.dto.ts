@@ -56,5 +56,3 @@ export type WorkspaceView = z.output<typeof workspaceView>;
 export function toWorkspaceView(workspace: Workspace): WorkspaceView {
   return { id: workspace.id, tenantId: workspace.tenantId, name: workspace.name, createdAt: workspace.createdAt };
 }
-
-export const tokenView = z.object({ token: z.string().meta({ description: 'Shown once; only its hash is kept' }) });

@@ -1,10 +1,10 @@
-import { Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Controller, Get, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { AuditLog, type RequestActor, TenantService, TenantTokenService } from '#libs/tenancy';
+import { AuditLog, type RequestActor, TenantService } from '#libs/tenancy';
 import { CurrentActor, CurrentPrincipal, PlatformOnly, type Principal } from '../auth/principal.js';
 import { assertTenantAccess } from '../auth/tenant-access.js';
 import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
-import { type CreateTenantBody, createTenantBody, type TenantView, tenantView, toTenantView, tokenView } from './tenant.dto.js';
+import { type CreateTenantBody, createTenantBody, type TenantView, tenantView, toTenantView } from './tenant.dto.js';
 
 @ApiTags('tenants')
 @ApiBearerAuth()
@@ -12,7 +12,6 @@ import { type CreateTenantBody, createTenantBody, type TenantView, tenantView, t
 export class TenantsController {
   constructor(
     private readonly tenants: TenantService,
-    private readonly tokens: TenantTokenService,
     private readonly audit: AuditLog,
   ) {}
 
@@ -32,17 +31,5 @@ export class TenantsController {
   async get(@CurrentPrincipal() principal: Principal, @UuidParam('tenantId') tenantId: string): Promise<TenantView> {
     assertTenantAccess(principal, tenantId);
     return toTenantView(await this.tenants.get(tenantId));
-  }
-
-  @Post(':tenantId/tokens')
-  @HttpCode(201)
-  @ApiCreatedResponse({ schema: openApiSchema(tokenView, 'output') })
-  async issueToken(
-    @CurrentPrincipal() principal: Principal,
-    @UuidParam('tenantId') tenantId: string,
-    @CurrentActor() actor: RequestActor,
-  ): Promise<{ token: string }> {
-    assertTenantAccess(principal, tenantId);
-    return { token: await this.tokens.issue(tenantId, actor) };
   }
 }

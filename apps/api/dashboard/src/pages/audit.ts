@@ -92,7 +92,7 @@ export function auditPage(context: AppContext): Page {
 }
 
 function row(event: AuditEvent): HTMLTableRowElement {
-  const actor = event.actor.kind === 'platform' ? 'Platform admin' : `Tenant token ${event.actor.tokenId?.slice(0, 8) ?? ''}`;
+  const actor = event.actor.kind === 'platform' ? 'Platform admin' : `Tenant ${event.actor.label}`;
   const from = [event.clientAddress ?? 'unknown address', event.userAgent].filter(Boolean).join(' · ');
   return h(
     'tr',
