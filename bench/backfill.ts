@@ -11,6 +11,7 @@ import { ByokKeyStore } from '#libs/byok';
 import { AppConfig } from '#libs/config';
 import { BackfillStatus, PrismaService } from '#libs/database';
 import { QueueName } from '#libs/queue';
+import { PLATFORM_SCOPE } from '#libs/tenancy';
 import { ACTIVE_STATUSES, BackfillService } from '#libs/backfill';
 import { createTestDatabase, deleteRedisPrefix, Factories, testEnv } from '#libs/testing';
 import { createApiApp } from '../apps/api/src/bootstrap.js';
@@ -104,13 +105,13 @@ async function bench(run: Run): Promise<void> {
 
     const started = performance.now();
     const backfills = app.get(BackfillService);
-    const backfill = await backfills.start(workspace.id, 'api');
-    let row = await backfills.get(backfill.id, null);
+    const backfill = await backfills.start(PLATFORM_SCOPE, workspace.id, 'api');
+    let row = await backfills.get(PLATFORM_SCOPE, backfill.id);
     let peakRssKb = 0;
     while (ACTIVE_STATUSES.includes(row.status) && workerAlive(worker)) {
       peakRssKb = Math.max(peakRssKb, peakRssOf(worker.pid!));
       await new Promise((resolve) => setTimeout(resolve, 50));
-      row = await backfills.get(backfill.id, null);
+      row = await backfills.get(PLATFORM_SCOPE, backfill.id);
     }
     const seconds = (performance.now() - started) / 1000;
     if (workerAlive(worker)) peakRssKb = Math.max(peakRssKb, peakRssOf(worker.pid!));

@@ -13,7 +13,7 @@ import { AppConfig } from '#libs/config';
 import { PrismaService } from '#libs/database';
 import { QueueName } from '#libs/queue';
 import { ACTIVE_STATUSES, BackfillService } from '#libs/backfill';
-import { TenantTokenService } from '#libs/tenancy';
+import { PLATFORM_SCOPE, TenantTokenService } from '#libs/tenancy';
 import { createTestDatabase, deleteRedisPrefix, Factories, testEnv } from '#libs/testing';
 import { createApiApp } from '../apps/api/src/bootstrap.js';
 import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.js';
@@ -129,13 +129,13 @@ async function main(): Promise<void> {
     await waitForWorker(app.get<Queue>(getQueueToken(QueueName.Backfills)));
 
     const backfills = app.get(BackfillService);
-    const idle = await backfills.start(idleWorkspace.id, 'api');
+    const idle = await backfills.start(PLATFORM_SCOPE, idleWorkspace.id, 'api');
     const idleRate = await recordsPerSecond(backfills, idle.id, () => sleep(IDLE_WINDOW_MS));
-    await backfills.cancel(idle.id, null).catch(() => undefined);
-    await waitFor(async () => !ACTIVE_STATUSES.includes((await backfills.get(idle.id, null)).status), 'the idle backfill did not stop');
+    await backfills.cancel(PLATFORM_SCOPE, idle.id).catch(() => undefined);
+    await waitFor(async () => !ACTIVE_STATUSES.includes((await backfills.get(PLATFORM_SCOPE, idle.id)).status), 'the idle backfill did not stop');
 
     const paths = await graphPaths(baseUrl, graphWorkspace.id, token);
-    const loaded = await backfills.start(loadedWorkspace.id, 'api');
+    const loaded = await backfills.start(PLATFORM_SCOPE, loadedWorkspace.id, 'api');
     let graphResults: Results | undefined;
     let statusResults: Results | undefined;
     const loadedRate = await recordsPerSecond(backfills, loaded.id, async () => {
@@ -294,12 +294,12 @@ function get(baseUrl: string, path: string, token: string, timeoutMs = REQUEST_T
 
 /** Records/s of a backfill while `during` runs, after a warm-up (the window ends early if the backfill does). */
 async function recordsPerSecond(backfills: BackfillService, backfillId: string, during: () => Promise<void>): Promise<number> {
-  await waitFor(async () => (await backfills.get(backfillId, null)).recordsProcessed > 0, 'the backfill did not start', 120_000);
+  await waitFor(async () => (await backfills.get(PLATFORM_SCOPE, backfillId)).recordsProcessed > 0, 'the backfill did not start', 120_000);
   await sleep(WARMUP_MS);
-  const before = (await backfills.get(backfillId, null)).recordsProcessed;
+  const before = (await backfills.get(PLATFORM_SCOPE, backfillId)).recordsProcessed;
   const t0 = performance.now();
   await during();
-  const after = await backfills.get(backfillId, null);
+  const after = await backfills.get(PLATFORM_SCOPE, backfillId);
   if (!ACTIVE_STATUSES.includes(after.status)) console.log(`  (backfill ${after.status} before the window ended: figures cover less time)`);
   return (after.recordsProcessed - before) / ((performance.now() - t0) / 1000);
 }

@@ -17,7 +17,6 @@ import { AdminToken } from './auth/admin-token.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { BackfillsController } from './backfills/backfills.controller.js';
 import { DeletionController } from './deletion/deletion.controller.js';
-import { WorkspaceAccess } from './auth/workspace-access.js';
 import { HealthController } from './health/health.controller.js';
 import { GraphController } from './graph/graph.controller.js';
 import { ErrorFilter } from './http/error.filter.js';
@@ -62,7 +61,7 @@ export class ApiModule {
         AuditController,
         TokensController,
       ],
-      providers: [WorkspaceAccess, AdminToken, { provide: APP_GUARD, useClass: AuthGuard }, { provide: APP_FILTER, useClass: ErrorFilter }],
+      providers: [AdminToken, { provide: APP_GUARD, useClass: AuthGuard }, { provide: APP_FILTER, useClass: ErrorFilter }],
     };
   }
 }

@@ -1,10 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type KeyUsageOutcome, RequestKeySealer } from '#libs/byok';
 import { AppError, type SealedRequestKey } from '#libs/common';
-import { AiJobStatus } from '#libs/database';
+import { type AiJob, AiJobStatus } from '#libs/database';
 import { emptyPageGraph, type ExtractionAnswer, GraphExtractor, mergeAnswer, type RecordExtraction } from '#libs/graphrag';
 import type { JobFailure, UnfinishedJob } from '#libs/queue';
-import { TenantResolver } from '#libs/tenancy';
+import { PLATFORM_SCOPE, findInScope, TenantResolver } from '#libs/tenancy';
 import { type CallCounter, JobPreflight, ProviderSessions, usageOutcomeOf } from '#libs/tenant-llm';
 import { type AiJobInput, AiJobRepository } from './ai-job.repository.js';
 
@@ -33,7 +33,7 @@ export class AiJobRunner {
    * thrown for the queue to retry.
    */
   async run(aiJobId: string, sealedKey?: SealedRequestKey): Promise<AiJobRunResult> {
-    const job = await this.jobs.findById(aiJobId);
+    const job = await this.load(aiJobId);
     if (!job || job.status === AiJobStatus.succeeded || job.status === AiJobStatus.failed) return { status: 'skipped' };
     const input = job.input as unknown as AiJobInput;
     try {
@@ -43,7 +43,7 @@ export class AiJobRunner {
       // the same pre-flight as a backfill (plan, key policy, placeholder and live key checks): a job
       // that cannot run fails here, before any call with the job's text
       const { provider, key, context } = await this.preflight.check(tenant, { label: 'AI job', requestKey, provider: input.provider });
-      await this.jobs.markRunning(job.id, { provider, keySource: key.source, keyLast4: key.last4 });
+      await this.jobs.markRunning(job.tenantId, job.id, { provider, keySource: key.source, keyLast4: key.last4 });
       const session = this.sessions.open({ tenantId: job.tenantId, jobId: job.id, jobKind: 'ai_job', key, context });
       const calls: CallCounter = { count: 0 };
       let outcome: KeyUsageOutcome = 'ok';
@@ -60,12 +60,12 @@ export class AiJobRunner {
       } finally {
         await session.recordUsage(calls.count, outcome);
       }
-      if (!extraction.ok) return await this.failWith(job.id, { code: extraction.failure.code, message: extraction.failure.reason });
-      await this.jobs.succeed(job.id, resultOf(job.id, extraction.answers));
+      if (!extraction.ok) return await this.failWith(job, { code: extraction.failure.code, message: extraction.failure.reason });
+      await this.jobs.succeed(job.tenantId, job.id, resultOf(job.id, extraction.answers));
       return { status: 'succeeded' };
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      return this.failWith(job.id, { code: error.code, message: error.message });
+      return this.failWith(job, { code: error.code, message: error.message });
     }
   }
 
@@ -76,12 +76,23 @@ export class AiJobRunner {
 
   /** Ends a job whose queue entry failed, completed or vanished while its row had not ended: failed, to be started again. */
   async settleLost(aiJobId: string, failure: JobFailure): Promise<boolean> {
-    return this.jobs.fail(aiJobId, { code: failure.code, message: `${failure.message} Start the AI job again.` });
+    const job = await this.load(aiJobId);
+    if (!job) return false;
+    return this.jobs.fail(job.tenantId, job.id, { code: failure.code, message: `${failure.message} Start the AI job again.` });
   }
 
-  private async failWith(aiJobId: string, failure: { code: string; message: string }): Promise<AiJobRunResult> {
-    await this.jobs.fail(aiJobId, failure);
-    this.logger.warn({ aiJobId, code: failure.code }, failure.message);
+  /** The job runtime knows a job by its id alone: it reads the row in the platform scope (its owner, then the row as that tenant's). */
+  private async load(aiJobId: string): Promise<AiJob | null> {
+    return findInScope(
+      PLATFORM_SCOPE,
+      () => this.jobs.ownerOf(aiJobId),
+      (tenantId) => this.jobs.findById(tenantId, aiJobId),
+    );
+  }
+
+  private async failWith(job: AiJob, failure: { code: string; message: string }): Promise<AiJobRunResult> {
+    await this.jobs.fail(job.tenantId, job.id, failure);
+    this.logger.warn({ aiJobId: job.id, code: failure.code }, failure.message);
     return { status: 'failed', failure };
   }
 }

@@ -3,6 +3,7 @@ import { RequestKeySealer } from '#libs/byok';
 import { ErrorCode, NotFoundError, type ProviderId, type RequestKey } from '#libs/common';
 import type { AiJob } from '#libs/database';
 import { JobName, JobQueue } from '#libs/queue';
+import { findInScope, type TenantScope } from '#libs/tenancy';
 import { AiJobRepository } from './ai-job.repository.js';
 
 export const AI_EXTRACT = 'extract';
@@ -22,6 +23,7 @@ export class AiJobService {
     private readonly sealer: RequestKeySealer,
   ) {}
 
+  /** Queues an extract job of a tenant already settled by the caller (`TenantService.actingFor`). */
   async createExtract(tenantId: string, text: string, options: { provider?: ProviderId; requestKey?: RequestKey }): Promise<AiJob> {
     const job = await this.jobs.create(tenantId, AI_EXTRACT, { text, ...(options.provider ? { provider: options.provider } : {}) });
     try {
@@ -30,16 +32,23 @@ export class AiJobService {
         ...(options.requestKey ? { sealedKey: this.sealer.seal(options.requestKey, { jobId: job.id, tenantId }) } : {}),
       });
     } catch (error) {
-      await this.jobs.delete(job.id);
+      await this.jobs.delete(tenantId, job.id);
       throw error;
     }
     return job;
   }
 
-  /** A job of the given tenant (null: any, for the platform admin); others read as not found. */
-  async get(jobId: string, tenantId: string | null): Promise<AiJob> {
-    const job = await this.jobs.findById(jobId);
-    if (!job || (tenantId !== null && job.tenantId !== tenantId)) throw new AiJobNotFoundError(jobId);
+  /**
+   * A job as a caller in `scope` addresses it; another tenant's reads as not found.
+   * @throws AiJobNotFoundError
+   */
+  async get(scope: TenantScope, jobId: string): Promise<AiJob> {
+    const job = await findInScope(
+      scope,
+      () => this.jobs.ownerOf(jobId),
+      (tenantId) => this.jobs.findById(tenantId, jobId),
+    );
+    if (!job) throw new AiJobNotFoundError(jobId);
     return job;
   }
 }

@@ -8,7 +8,7 @@ import { emptyPageGraph, GraphExtractor, GraphRepository, mergeAnswer, type Page
 import { AuthenticationError } from '#libs/llm';
 import { type RecordPage, type RecordSource, type RecordScope, RecordSourceFactory } from '#libs/records';
 import type { JobContext, JobFailure, JobRunResult } from '#libs/queue';
-import { WorkspaceNotFoundError } from '#libs/tenancy';
+import { PLATFORM_SCOPE, findInScope, WorkspaceNotFoundError } from '#libs/tenancy';
 import { type CallCounter, KeyValidationService, type ProviderSession, ProviderSessions, usageOutcomeOf } from '#libs/tenant-llm';
 import { BackfillPreflight, type PreflightResult } from './backfill-preflight.service.js';
 import { WorkspaceTransferredError } from './backfill.errors.js';
@@ -82,10 +82,11 @@ export class BackfillRunner {
    * nothing more: `superseded`.
    */
   async run(backfillId: string, options: BackfillRunOptions = {}): Promise<JobRunResult> {
-    const backfill = await this.backfills.findById(backfillId);
-    const leaseToken = randomUUID();
-    if (!backfill || !(await this.backfills.claim(backfillId, leaseToken))) return { status: 'skipped' };
-    const lease: BackfillLease = { backfillId, tenantId: backfill.tenantId, leaseToken };
+    const backfill = await this.load(backfillId);
+    if (!backfill) return { status: 'skipped' };
+    // from here on every read and write names the row's tenant
+    const lease: BackfillLease = { backfillId, tenantId: backfill.tenantId, leaseToken: randomUUID() };
+    if (!(await this.backfills.claim(lease))) return { status: 'skipped' };
     if (backfill.cancelRequested) return this.cancel(lease);
 
     let ready: PreflightResult;
@@ -142,7 +143,7 @@ export class BackfillRunner {
             exhausted = true;
             break;
           }
-          if (await this.backfills.isCancelRequested(backfill.id)) {
+          if (await this.backfills.isCancelRequested(lease.tenantId, backfill.id)) {
             await Promise.all(inFlight.map((p) => p.outcomes));
             await previousWrite;
             return await this.cancel(lease);
@@ -187,7 +188,8 @@ export class BackfillRunner {
       this.logger.log({ backfillId: backfill.id, ...counters }, 'Backfill stopped at a checkpoint for shutdown; another worker resumes it');
       return { status: 'released' };
     }
-    if (!(await this.backfills.finish(backfill.id, BackfillStatus.succeeded, undefined, leaseToken))) return { status: 'superseded' };
+    if (!(await this.backfills.finish(lease.tenantId, backfill.id, BackfillStatus.succeeded, undefined, lease.leaseToken)))
+      return { status: 'superseded' };
     this.logger.log(
       { backfillId: backfill.id, ...counters },
       counters.recordsFailed > 0 ? 'Backfill succeeded with failed records' : 'Backfill succeeded',
@@ -200,10 +202,19 @@ export class BackfillRunner {
    * active (JobReconciler, or the queue after the last attempt): failed, resumable.
    */
   async settleLost(backfillId: string, failure: JobFailure): Promise<boolean> {
-    const backfill = await this.backfills.findById(backfillId);
+    const backfill = await this.load(backfillId);
     if (!backfill) return false;
     const message = `${failure.message} ${resumeHint(backfill)}`;
-    return this.backfills.finish(backfillId, BackfillStatus.failed, { code: failure.code, message });
+    return this.backfills.finish(backfill.tenantId, backfillId, BackfillStatus.failed, { code: failure.code, message });
+  }
+
+  /** The job runtime knows a backfill by its id alone: it reads the row in the platform scope (its owner, then the row as that tenant's). */
+  private async load(backfillId: string): Promise<Backfill | null> {
+    return findInScope(
+      PLATFORM_SCOPE,
+      () => this.backfills.ownerOf(backfillId),
+      (tenantId) => this.backfills.findById(tenantId, backfillId),
+    );
   }
 
   /** A retry reads only the records its original could not extract. */
@@ -277,7 +288,7 @@ export class BackfillRunner {
           backfill.retryOfId,
           page.records.map((r) => r.id),
         );
-        await this.backfills.releaseFailed(tx, backfill.retryOfId, released);
+        await this.backfills.releaseFailed(tx, lease.tenantId, backfill.retryOfId, released);
       }
       const verdict = await this.backfills.advance(tx, lease, {
         cursor: page.nextCursor ?? page.records.at(-1)!.seq.toString(),
@@ -304,7 +315,8 @@ export class BackfillRunner {
   private async failOn(lease: BackfillLease, backfill: Backfill, error: unknown): Promise<JobRunResult> {
     if (!(error instanceof AppError)) throw error;
     const failure = { code: error.code, message: error.message };
-    if (!(await this.backfills.finish(backfill.id, BackfillStatus.failed, failure, lease.leaseToken))) return { status: 'superseded' };
+    if (!(await this.backfills.finish(lease.tenantId, backfill.id, BackfillStatus.failed, failure, lease.leaseToken)))
+      return { status: 'superseded' };
     this.logger.warn({ backfillId: backfill.id, workspaceId: backfill.workspaceId, code: error.code }, error.message);
     return { status: 'failed', failure };
   }
@@ -313,12 +325,12 @@ export class BackfillRunner {
   private async fenced(lease: BackfillLease, backfill: Backfill, error: FenceError): Promise<JobRunResult> {
     if (error.verdict === 'workspace-deleted') {
       // a workspace deletion with cancelActive asked it to stop; without, it must not write to a workspace on its way out
-      if (await this.backfills.isCancelRequested(backfill.id)) return this.cancel(lease);
+      if (await this.backfills.isCancelRequested(lease.tenantId, backfill.id)) return this.cancel(lease);
       return this.failOn(lease, backfill, new WorkspaceNotFoundError(backfill.workspaceId));
     }
     if (error.verdict === 'workspace-transferred') {
       // a transfer with cancelActive asked it to stop: it ends as the cancel it is
-      if (await this.backfills.isCancelRequested(backfill.id)) return this.cancel(lease);
+      if (await this.backfills.isCancelRequested(lease.tenantId, backfill.id)) return this.cancel(lease);
       return this.failOn(lease, backfill, new WorkspaceTransferredError(backfill.workspaceId));
     }
     this.logger.warn({ backfillId: backfill.id }, 'Backfill lease lost: this run stops without committing; the run that holds the job goes on');
@@ -326,7 +338,7 @@ export class BackfillRunner {
   }
 
   private async cancel(lease: BackfillLease): Promise<JobRunResult> {
-    await this.backfills.finish(lease.backfillId, BackfillStatus.cancelled, undefined, lease.leaseToken);
+    await this.backfills.finish(lease.tenantId, lease.backfillId, BackfillStatus.cancelled, undefined, lease.leaseToken);
     this.logger.log({ backfillId: lease.backfillId }, 'Backfill cancelled');
     return { status: 'cancelled' };
   }

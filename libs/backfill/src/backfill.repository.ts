@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isUuid } from '#libs/common';
 import { type Backfill, BackfillStatus, Prisma, PrismaService, type Tx } from '#libs/database';
 import type { UnfinishedJob } from '#libs/queue';
 
@@ -38,13 +39,20 @@ export interface StartPoint {
   cursor?: string | null;
 }
 
-/** Owns backfills. Reads for the API are scoped by workspace; the worker addresses a row by its id. */
+/**
+ * Owns backfills. Every method on one tenant's rows takes its tenant id first (after a transaction
+ * handle) and puts it in the WHERE. Reads across tenants say so in their name and return no
+ * content: `ownerOf` (the platform scope's and the job runtime's way from an id to its tenant),
+ * `listActiveAnyTenant` and `activeIds` (ids and owners of a workspace's jobs, whoever started
+ * them, for a deletion or transfer), `listByWorkspaceAnyTenant` (the platform admin's list),
+ * `unfinished` (the reconciler's).
+ */
 @Injectable()
 export class BackfillRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /** Null when the workspace already has an active backfill (a partial unique index decides, race-free). */
-  async createQueued(workspaceId: string, tenantId: string, source: string, start: StartPoint = {}): Promise<Backfill | null> {
+  async createQueued(tenantId: string, workspaceId: string, source: string, start: StartPoint = {}): Promise<Backfill | null> {
     try {
       return await this.prisma.backfill.create({
         data: { workspaceId, tenantId, source, retryOfId: start.retryOfId, resumedFromId: start.resumedFromId, cursor: start.cursor ?? null },
@@ -55,35 +63,47 @@ export class BackfillRepository {
     }
   }
 
-  findActive(workspaceId: string): Promise<Backfill | null> {
-    return this.prisma.backfill.findFirst({ where: { workspaceId, status: { in: [...ACTIVE_STATUSES] } } });
+  /** The tenant's active backfill of a workspace, if any. */
+  findActive(tenantId: string, workspaceId: string): Promise<Backfill | null> {
+    return this.prisma.backfill.findFirst({ where: { tenantId, workspaceId, status: { in: [...ACTIVE_STATUSES] } } });
   }
 
-  listActive(workspaceId: string): Promise<Backfill[]> {
-    return this.prisma.backfill.findMany({ where: { workspaceId, status: { in: [...ACTIVE_STATUSES] } } });
+  /** The workspace's active backfills, whichever tenant started them (one left from before a transfer too): ids and owners only. */
+  listActiveAnyTenant(workspaceId: string): Promise<{ id: string; tenantId: string }[]> {
+    return this.prisma.backfill.findMany({ where: { workspaceId, status: { in: [...ACTIVE_STATUSES] } }, select: { id: true, tenantId: true } });
   }
 
-  /** The ids of the workspace's active backfills, read inside the caller's transaction (which holds the workspace row). */
+  /** The ids of the workspace's active backfills (any tenant's), read inside the caller's transaction (which holds the workspace row). */
   async activeIds(tx: Tx, workspaceId: string): Promise<string[]> {
     const rows = await tx.backfill.findMany({ where: { workspaceId, status: { in: [...ACTIVE_STATUSES] } }, select: { id: true } });
     return rows.map((r) => r.id);
   }
 
-  findById(backfillId: string): Promise<Backfill | null> {
-    return this.prisma.backfill.findUnique({ where: { id: backfillId } });
+  /** A backfill of `tenantId`; null for a missing id or another tenant's. */
+  findById(tenantId: string, backfillId: string): Promise<Backfill | null> {
+    if (!isUuid(backfillId)) return Promise.resolve(null);
+    return this.prisma.backfill.findUnique({ where: { id: backfillId, tenantId } });
   }
 
-  /** The workspace's backfills run by `tenantId` (null: by any tenant), newest first. */
-  listByWorkspace(workspaceId: string, tenantId: string | null, limit = 100): Promise<Backfill[]> {
-    return this.prisma.backfill.findMany({
-      where: { workspaceId, ...(tenantId === null ? {} : { tenantId }) },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      take: limit,
-    });
+  /** The tenant that owns a backfill, and nothing else: how the platform scope or the job runtime finds the tenant for `findById`. */
+  async ownerOf(backfillId: string): Promise<string | null> {
+    if (!isUuid(backfillId)) return null;
+    const row = await this.prisma.backfill.findUnique({ where: { id: backfillId }, select: { tenantId: true } });
+    return row?.tenantId ?? null;
+  }
+
+  /** The workspace's backfills run by `tenantId`, newest first. */
+  listByWorkspace(tenantId: string, workspaceId: string, limit = 100): Promise<Backfill[]> {
+    return this.prisma.backfill.findMany({ where: { tenantId, workspaceId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: limit });
+  }
+
+  /** The workspace's backfills run by any tenant (its previous owners' too), newest first: for the platform admin only. */
+  listByWorkspaceAnyTenant(workspaceId: string, limit = 100): Promise<Backfill[]> {
+    return this.prisma.backfill.findMany({ where: { workspaceId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: limit });
   }
 
   /** The tenant's latest full backfill (not a retry of failed records) of a workspace and source. */
-  findLatestFull(workspaceId: string, tenantId: string, source: string): Promise<Backfill | null> {
+  findLatestFull(tenantId: string, workspaceId: string, source: string): Promise<Backfill | null> {
     return this.prisma.backfill.findFirst({
       where: { workspaceId, tenantId, source, retryOfId: null },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -95,26 +115,27 @@ export class BackfillRepository {
     return this.prisma.backfill.findMany({ where: { status: { in: [...ACTIVE_STATUSES] } }, select: { id: true, updatedAt: true } });
   }
 
-  async delete(backfillId: string): Promise<void> {
-    await this.prisma.backfill.deleteMany({ where: { id: backfillId } });
+  async delete(tenantId: string, backfillId: string): Promise<void> {
+    await this.prisma.backfill.deleteMany({ where: { id: backfillId, tenantId } });
   }
 
   /**
    * A run claims an active job: it moves to pre-flight under the run's lease token, which fences
    * off any earlier run still alive (paused past its lock). False when the job has already ended.
    */
-  async claim(backfillId: string, leaseToken: string): Promise<boolean> {
+  async claim(lease: BackfillLease): Promise<boolean> {
+    const { backfillId, tenantId, leaseToken } = lease;
     const { count } = await this.prisma.backfill.updateMany({
-      where: { id: backfillId, status: { in: [...ACTIVE_STATUSES] } },
+      where: { id: backfillId, tenantId, status: { in: [...ACTIVE_STATUSES] } },
       data: { status: BackfillStatus.preflight, leaseToken },
     });
-    if (count > 0) await this.prisma.backfill.updateMany({ where: { id: backfillId, startedAt: null }, data: { startedAt: new Date() } });
+    if (count > 0) await this.prisma.backfill.updateMany({ where: { id: backfillId, tenantId, startedAt: null }, data: { startedAt: new Date() } });
     return count > 0;
   }
 
   async markRunning(lease: BackfillLease, key: KeyDetails): Promise<void> {
     await this.prisma.backfill.updateMany({
-      where: { id: lease.backfillId, leaseToken: lease.leaseToken, status: { in: [...ACTIVE_STATUSES] } },
+      where: { id: lease.backfillId, tenantId: lease.tenantId, leaseToken: lease.leaseToken, status: { in: [...ACTIVE_STATUSES] } },
       data: { status: BackfillStatus.running, ...key },
     });
   }
@@ -142,45 +163,54 @@ export class BackfillRepository {
         AND EXISTS (SELECT 1 FROM workspaces w WHERE w.id = backfills.workspace_id AND w.tenant_id = ${lease.tenantId}::uuid
           AND w.deleted_at IS NULL FOR SHARE)`;
     if (count === 1) return null;
-    return this.fenceVerdict(tx, lease.backfillId);
+    return this.fenceVerdict(tx, lease);
   }
 
-  private async fenceVerdict(tx: Tx, backfillId: string): Promise<FenceVerdict> {
+  private async fenceVerdict(tx: Tx, lease: BackfillLease): Promise<FenceVerdict> {
     const rows = await tx.$queryRaw<{ moved: boolean; deleted: boolean }[]>`
       SELECT w.tenant_id <> b.tenant_id AS moved, w.deleted_at IS NOT NULL AS deleted
-      FROM backfills b JOIN workspaces w ON w.id = b.workspace_id WHERE b.id = ${backfillId}::uuid`;
+      FROM backfills b JOIN workspaces w ON w.id = b.workspace_id WHERE b.id = ${lease.backfillId}::uuid AND b.tenant_id = ${lease.tenantId}::uuid`;
     if (rows[0]?.deleted) return 'workspace-deleted';
     return rows[0]?.moved ? 'workspace-transferred' : 'lease-lost';
   }
 
   /** A retry took `count` failed records away from the backfill they failed in. */
-  async releaseFailed(tx: Tx, backfillId: string, count: number): Promise<void> {
-    if (count > 0) await tx.backfill.update({ where: { id: backfillId }, data: { recordsFailed: { decrement: count } } });
+  async releaseFailed(tx: Tx, tenantId: string, backfillId: string, count: number): Promise<void> {
+    if (count > 0) await tx.backfill.updateMany({ where: { id: backfillId, tenantId }, data: { recordsFailed: { decrement: count } } });
   }
 
   /**
    * Ends an active job. With `leaseToken` (a run ending its own job) only while that run still
    * holds it; without (cancel, the reconciler) whatever run holds it. False when nothing changed.
    */
-  async finish(backfillId: string, status: BackfillStatus, failure?: { code: string; message: string }, leaseToken?: string): Promise<boolean> {
+  async finish(
+    tenantId: string,
+    backfillId: string,
+    status: BackfillStatus,
+    failure?: { code: string; message: string },
+    leaseToken?: string,
+  ): Promise<boolean> {
     const { count } = await this.prisma.backfill.updateMany({
-      where: { id: backfillId, status: { in: [...ACTIVE_STATUSES] }, ...(leaseToken ? { leaseToken } : {}) },
+      where: { id: backfillId, tenantId, status: { in: [...ACTIVE_STATUSES] }, ...(leaseToken ? { leaseToken } : {}) },
       data: { status, failureCode: failure?.code ?? null, failureMessage: failure?.message ?? null, finishedAt: new Date() },
     });
     return count > 0;
   }
 
-  /** Asks every active backfill of a workspace to stop, inside the caller's transaction (a workspace deletion with cancelActive). */
+  /** Asks every active backfill of a workspace (any tenant's) to stop, inside the caller's transaction (a workspace deletion with cancelActive). */
   async requestCancelAll(tx: Tx, workspaceId: string): Promise<void> {
     await tx.backfill.updateMany({ where: { workspaceId, status: { in: [...ACTIVE_STATUSES] } }, data: { cancelRequested: true } });
   }
 
-  async requestCancel(backfillId: string): Promise<void> {
-    await this.prisma.backfill.updateMany({ where: { id: backfillId, status: { in: [...ACTIVE_STATUSES] } }, data: { cancelRequested: true } });
+  async requestCancel(tenantId: string, backfillId: string): Promise<void> {
+    await this.prisma.backfill.updateMany({
+      where: { id: backfillId, tenantId, status: { in: [...ACTIVE_STATUSES] } },
+      data: { cancelRequested: true },
+    });
   }
 
-  async isCancelRequested(backfillId: string): Promise<boolean> {
-    const row = await this.prisma.backfill.findUnique({ where: { id: backfillId }, select: { cancelRequested: true } });
+  async isCancelRequested(tenantId: string, backfillId: string): Promise<boolean> {
+    const row = await this.prisma.backfill.findUnique({ where: { id: backfillId, tenantId }, select: { cancelRequested: true } });
     return row?.cancelRequested ?? false;
   }
 }

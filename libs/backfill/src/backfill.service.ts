@@ -4,7 +4,7 @@ import { RequestKeySealer } from '#libs/byok';
 import { type Backfill, BackfillStatus } from '#libs/database';
 import { JobName, JobQueue } from '#libs/queue';
 import type { RecordScope } from '#libs/records';
-import { TenantResolver } from '#libs/tenancy';
+import { findInScope, TenantResolver, type TenantScope } from '#libs/tenancy';
 import { ACTIVE_STATUSES, BackfillRepository, type StartPoint } from './backfill.repository.js';
 import {
   BackfillAlreadyActiveError,
@@ -35,30 +35,31 @@ export class BackfillService {
   ) {}
 
   /**
-   * Queues a backfill of a workspace's records from `source` (`all`: every source, in one `seq`
-   * order). When the tenant's last full backfill of that same scope failed or was cancelled part-way, the new one continues from its checkpoint
-   * (records it committed are not sent to the provider again) unless `fromStart`.
-   * @throws WorkspaceNotFoundError, BackfillAlreadyActiveError
+   * Queues a backfill of a workspace (as a caller in `scope` addresses it) from `source` (`all`:
+   * every source, in one `seq` order), run as the workspace's owner. When the owner's last full
+   * backfill of that same scope failed or was cancelled part-way, the new one continues from its
+   * checkpoint (records it committed are not sent to the provider again) unless `fromStart`.
+   * @throws WorkspaceNotFoundError (missing, or another tenant's), BackfillAlreadyActiveError
    */
-  async start(workspaceId: string, source: RecordScope, options: StartOptions = {}): Promise<Backfill> {
-    const tenant = await this.tenants.resolve(workspaceId);
-    const last = options.fromStart ? null : await this.backfills.findLatestFull(workspaceId, tenant.tenantId, source);
+  async start(scope: TenantScope, workspaceId: string, source: RecordScope, options: StartOptions = {}): Promise<Backfill> {
+    const { tenantId } = await this.tenants.resolveIn(scope, workspaceId);
+    const last = options.fromStart ? null : await this.backfills.findLatestFull(tenantId, workspaceId, source);
     const resumable = last && (last.status === BackfillStatus.failed || last.status === BackfillStatus.cancelled) && last.cursor !== null;
-    return this.enqueue(workspaceId, tenant.tenantId, source, options.requestKey, resumable ? { resumedFromId: last.id, cursor: last.cursor } : {});
+    return this.enqueue(tenantId, workspaceId, source, options.requestKey, resumable ? { resumedFromId: last.id, cursor: last.cursor } : {});
   }
 
   private async enqueue(
-    workspaceId: string,
     tenantId: string,
+    workspaceId: string,
     source: string,
     requestKey: RequestKey | undefined,
     start: StartPoint,
   ): Promise<Backfill> {
-    const backfill = await this.backfills.createQueued(workspaceId, tenantId, source, start);
+    const backfill = await this.backfills.createQueued(tenantId, workspaceId, source, start);
     if (!backfill) {
-      const active = await this.backfills.findActive(workspaceId);
       // another tenant's job (left from before a transfer) is not named to this one
-      throw new BackfillAlreadyActiveError(active && active.tenantId === tenantId ? active.id : 'of a previous owner');
+      const active = await this.backfills.findActive(tenantId, workspaceId);
+      throw new BackfillAlreadyActiveError(active ? active.id : 'of a previous owner');
     }
     try {
       await this.queue.enqueue(JobName.Backfill, {
@@ -67,19 +68,23 @@ export class BackfillService {
       });
     } catch (error) {
       // nothing would ever run it: do not leave a queued row that blocks the workspace
-      await this.backfills.delete(backfill.id);
+      await this.backfills.delete(tenantId, backfill.id);
       throw error;
     }
     return backfill;
   }
 
   /**
-   * A backfill of the given tenant (null: any tenant, for the platform admin); others read as not found.
+   * A backfill as a caller in `scope` addresses it; another tenant's reads as not found.
    * @throws BackfillNotFoundError
    */
-  async get(backfillId: string, tenantId: string | null): Promise<Backfill> {
-    const backfill = await this.backfills.findById(backfillId);
-    if (!backfill || (tenantId !== null && backfill.tenantId !== tenantId)) throw new BackfillNotFoundError(backfillId);
+  async get(scope: TenantScope, backfillId: string): Promise<Backfill> {
+    const backfill = await findInScope(
+      scope,
+      () => this.backfills.ownerOf(backfillId),
+      (tenantId) => this.backfills.findById(tenantId, backfillId),
+    );
+    if (!backfill) throw new BackfillNotFoundError(backfillId);
     return backfill;
   }
 
@@ -89,15 +94,15 @@ export class BackfillService {
    * @throws BackfillNotFoundError, BackfillAlreadyActiveError (this one or another is still active),
    *   BackfillNothingToRetryError, WorkspaceTransferredError (409: the workspace belongs to another tenant now)
    */
-  async retryFailed(backfillId: string, tenantId: string | null, requestKey?: RequestKey): Promise<Backfill> {
-    const original = await this.get(backfillId, tenantId);
+  async retryFailed(scope: TenantScope, backfillId: string, requestKey?: RequestKey): Promise<Backfill> {
+    const original = await this.get(scope, backfillId);
     // the workspace may have moved to another tenant since: the old owner's retry would hold the new
     // owner's one active slot until a worker refused it
     if ((await this.tenants.resolve(original.workspaceId)).tenantId !== original.tenantId)
       throw new WorkspaceTransferredError(original.workspaceId, true);
     if (ACTIVE_STATUSES.includes(original.status)) throw new BackfillAlreadyActiveError(original.id);
     if ((await this.failures.count(original.id)) === 0) throw new BackfillNothingToRetryError(original.id);
-    return this.enqueue(original.workspaceId, original.tenantId, original.source, requestKey, { retryOfId: original.id });
+    return this.enqueue(original.tenantId, original.workspaceId, original.source, requestKey, { retryOfId: original.id });
   }
 
   /**
@@ -105,19 +110,27 @@ export class BackfillService {
    * @throws BackfillNotFoundError
    */
   async failuresOf(
+    scope: TenantScope,
     backfillId: string,
-    tenantId: string | null,
     page: { afterSeq?: bigint; limit: number },
   ): Promise<{ items: RecordFailureView[]; summary: { code: string; count: number }[]; nextSeq: bigint | null }> {
-    const backfill = await this.get(backfillId, tenantId);
+    // failures are reached only through their backfill, read in scope
+    const backfill = await this.get(scope, backfillId);
     const rows = await this.failures.page(backfill.id, page.afterSeq, page.limit + 1);
     const items = rows.slice(0, page.limit);
     return { items, summary: await this.failures.summary(backfill.id), nextSeq: rows.length > page.limit ? items[items.length - 1].recordSeq : null };
   }
 
-  /** The workspace's backfills run by `tenantId` (null: all of them, for the platform admin), newest first. */
-  list(workspaceId: string, tenantId: string | null): Promise<Backfill[]> {
-    return this.backfills.listByWorkspace(workspaceId, tenantId);
+  /**
+   * A workspace's backfills, newest first: those the caller's tenant ran, or, in the platform scope,
+   * every tenant's (a previous owner's too).
+   * @throws WorkspaceNotFoundError (missing, or another tenant's)
+   */
+  async list(scope: TenantScope, workspaceId: string): Promise<Backfill[]> {
+    await this.tenants.resolveIn(scope, workspaceId);
+    return scope.kind === 'platform'
+      ? this.backfills.listByWorkspaceAnyTenant(workspaceId)
+      : this.backfills.listByWorkspace(scope.tenantId, workspaceId);
   }
 
   /**
@@ -126,17 +139,25 @@ export class BackfillService {
    * sealed key included, is removed; a running one stops after its current page.
    * @throws BackfillNotFoundError, BackfillNotCancellableError (it has already ended)
    */
-  async cancel(backfillId: string, tenantId: string | null): Promise<void> {
-    const backfill = await this.get(backfillId, tenantId);
+  async cancel(scope: TenantScope, backfillId: string): Promise<void> {
+    const backfill = await this.get(scope, backfillId);
     if (!ACTIVE_STATUSES.includes(backfill.status)) throw new BackfillNotCancellableError(backfill.status);
-    await this.backfills.requestCancel(backfill.id);
-    if (await this.queue.removeUnlessRunning(JobName.Backfill, backfill.id)) await this.backfills.finish(backfill.id, BackfillStatus.cancelled);
+    await this.stop(backfill.tenantId, backfill.id);
   }
 
-  /** Cancels every active backfill of a workspace (see cancel); the ids it cancelled or asked to stop. */
+  /**
+   * Cancels every active backfill of a workspace (see cancel), whichever tenant started it: for a
+   * deletion or transfer of the workspace, whose caller was checked already. The ids it cancelled or asked to stop.
+   */
   async cancelActive(workspaceId: string): Promise<string[]> {
-    const active = await this.backfills.listActive(workspaceId);
-    for (const backfill of active) await this.cancel(backfill.id, null);
+    const active = await this.backfills.listActiveAnyTenant(workspaceId);
+    for (const backfill of active) await this.stop(backfill.tenantId, backfill.id);
     return active.map((b) => b.id);
+  }
+
+  private async stop(tenantId: string, backfillId: string): Promise<void> {
+    await this.backfills.requestCancel(tenantId, backfillId);
+    if (await this.queue.removeUnlessRunning(JobName.Backfill, backfillId))
+      await this.backfills.finish(tenantId, backfillId, BackfillStatus.cancelled);
   }
 }

@@ -34,7 +34,7 @@ export class WorkspaceTransferService {
     await this.tenants.get(toTenantId);
     const owner = await this.resolver.resolve(workspaceId);
     if (owner.tenantId === toTenantId) return this.workspaces.transfer(workspaceId, toTenantId, options.actor);
-    const active = await this.backfills.listActive(workspaceId);
+    const active = await this.backfills.listActiveAnyTenant(workspaceId);
     if (active.length > 0 && !options.cancelActive) throw new TransferBlockedByActiveJobError(active.map((b) => b.id));
     if (active.length > 0) {
       const cancelled = await this.backfillService.cancelActive(workspaceId);

@@ -3,7 +3,7 @@ import { BackfillRepository, RecordFailureRepository } from '#libs/backfill';
 import { TransactionService } from '#libs/database';
 import { GraphRepository } from '#libs/graphrag';
 import { type RecordSourceName, RecordTombstoneRepository, SourceRecordRepository } from '#libs/records';
-import { WorkspaceService } from '#libs/tenancy';
+import { TenantResolver, type TenantScope, WorkspaceService } from '#libs/tenancy';
 import { DeletionBlockedByActiveJobError, RecordNotFoundError, TombstoneNotFoundError } from './deletion.errors.js';
 
 /** What one record deletion removed. */
@@ -36,6 +36,7 @@ export class RecordDeletionService {
   constructor(
     private readonly transactions: TransactionService,
     private readonly workspaces: WorkspaceService,
+    private readonly tenants: TenantResolver,
     private readonly backfills: BackfillRepository,
     private readonly failures: RecordFailureRepository,
     private readonly records: SourceRecordRepository,
@@ -44,15 +45,17 @@ export class RecordDeletionService {
   ) {}
 
   /**
-   * Deletes the record stored under `externalId` in `source` (null: in every source) in one
-   * transaction: its mentions, entities and relationships no other record supports (mention counts
+   * Deletes the record stored under `externalId` in `source` (null: in every source) of a workspace
+   * as a caller in `scope` addresses it (another tenant's reads as not found), in one transaction: its mentions, entities and relationships no other record supports (mention counts
    * kept, graph_version bumped), its backfill failures, the row itself; and tombstones it.
    * @throws WorkspaceNotFoundError, RecordNotFoundError (nothing stored under that id),
    *   DeletionBlockedByActiveJobError (a backfill of the workspace is active)
    */
-  async delete(workspaceId: string, source: RecordSourceName | null, externalId: string): Promise<RecordDeletionCounts> {
+  async delete(scope: TenantScope, workspaceId: string, source: RecordSourceName | null, externalId: string): Promise<RecordDeletionCounts> {
+    const { tenantId } = await this.tenants.resolveIn(scope, workspaceId);
     const counts = await this.transactions.run(async (tx) => {
-      await this.workspaces.lockLive(tx, workspaceId);
+      // still the owner's it was resolved as (a transfer in between reads as not found)
+      await this.workspaces.lockLive(tx, tenantId, workspaceId);
       const active = await this.backfills.activeIds(tx, workspaceId);
       if (active.length > 0) throw new DeletionBlockedByActiveJobError(active, 'record');
       const found = await this.records.lockByExternalId(tx, workspaceId, source, externalId);
@@ -73,11 +76,12 @@ export class RecordDeletionService {
   }
 
   /**
-   * Lifts the tombstone of `externalId` (in `source`, or every source when null): the id may be
-   * uploaded again. Nothing deleted comes back by itself.
-   * @throws WorkspaceNotFoundError, TombstoneNotFoundError
+   * Lifts the tombstone of `externalId` (in `source`, or every source when null) in a workspace as a
+   * caller in `scope` addresses it: the id may be uploaded again. Nothing deleted comes back by itself.
+   * @throws WorkspaceNotFoundError (missing, or another tenant's), TombstoneNotFoundError
    */
-  async lift(workspaceId: string, source: RecordSourceName | null, externalId: string): Promise<void> {
+  async lift(scope: TenantScope, workspaceId: string, source: RecordSourceName | null, externalId: string): Promise<void> {
+    await this.tenants.resolveIn(scope, workspaceId);
     if ((await this.tombstones.lift(workspaceId, source, externalId)) === 0) throw new TombstoneNotFoundError(externalId);
   }
 }

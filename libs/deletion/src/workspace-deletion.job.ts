@@ -12,7 +12,7 @@ import {
   type JobRunResult,
   type UnfinishedJob,
 } from '#libs/queue';
-import { WorkspaceService } from '#libs/tenancy';
+import { PLATFORM_SCOPE, findInScope, WorkspaceService } from '#libs/tenancy';
 import { WorkspaceDeletionRepository } from './workspace-deletion.repository.js';
 import { PURGE_STEPS } from './workspace-purge.js';
 
@@ -45,9 +45,14 @@ export class WorkspaceDeletionJob implements JobHandler<JobName.WorkspaceDeletio
   ) {}
 
   async run({ deletionId }: JobOf<JobName.WorkspaceDeletion>, context: JobContext): Promise<JobRunResult> {
-    const deletion = await this.deletions.claim(deletionId);
+    // the job runtime knows the deletion by its id alone: its owner, then every step as that tenant's
+    const deletion = await findInScope(
+      PLATFORM_SCOPE,
+      () => this.deletions.ownerOf(deletionId),
+      (tenantId) => this.deletions.claim(tenantId, deletionId),
+    );
     if (!deletion) return { status: 'skipped' };
-    const { workspaceId } = deletion;
+    const { workspaceId, tenantId } = deletion;
     const limit = this.config.jobs.deleteBatchSize;
     try {
       for (const step of PURGE_STEPS) {
@@ -56,7 +61,7 @@ export class WorkspaceDeletionJob implements JobHandler<JobName.WorkspaceDeletio
           if (context.shutdown.aborted) return { status: 'released' };
           const drained = await this.transactions.run(async (tx) => {
             const counts = await step.batch(tx, workspaceId, limit);
-            if (!(await this.deletions.addDeleted(tx, deletionId, counts))) throw new DeletionEndedError();
+            if (!(await this.deletions.addDeleted(tx, tenantId, deletionId, counts))) throw new DeletionEndedError();
             return (counts[step.kind] ?? 0) < limit;
           });
           await context.progress({ step: step.kind });
@@ -64,9 +69,9 @@ export class WorkspaceDeletionJob implements JobHandler<JobName.WorkspaceDeletio
         }
       }
       await this.transactions.run(async (tx) => {
-        const workspaces = await this.workspaces.deleteRow(tx, workspaceId);
-        if (!(await this.deletions.addDeleted(tx, deletionId, { workspaces }))) throw new DeletionEndedError();
-        await this.deletions.finish(deletionId, WorkspaceDeletionStatus.succeeded, undefined, tx);
+        const workspaces = await this.workspaces.deleteRow(tx, tenantId, workspaceId);
+        if (!(await this.deletions.addDeleted(tx, tenantId, deletionId, { workspaces }))) throw new DeletionEndedError();
+        await this.deletions.finish(tenantId, deletionId, WorkspaceDeletionStatus.succeeded, undefined, tx);
       });
     } catch (error) {
       if (error instanceof DeletionEndedError) return { status: 'superseded' };
@@ -86,16 +91,20 @@ export class WorkspaceDeletionJob implements JobHandler<JobName.WorkspaceDeletio
    * ends `failed` with the reason, and a new DELETE of the workspace resumes it.
    */
   async settleLost(deletionId: string, failure: JobFailure): Promise<boolean> {
-    const deletion = await this.deletions.findById(deletionId);
+    const deletion = await findInScope(
+      PLATFORM_SCOPE,
+      () => this.deletions.ownerOf(deletionId),
+      (tenantId) => this.deletions.findById(tenantId, deletionId),
+    );
     if (!deletion || (deletion.status !== WorkspaceDeletionStatus.queued && deletion.status !== WorkspaceDeletionStatus.running)) return false;
     if (deletion.requeues < MAX_DELETION_REQUEUES) {
       if (!(await this.queue.removeUnlessRunning(JobName.WorkspaceDeletion, deletionId))) return false;
-      if (!(await this.deletions.requeue(deletionId))) return false;
+      if (!(await this.deletions.requeue(deletion.tenantId, deletionId))) return false;
       await this.queue.enqueue(JobName.WorkspaceDeletion, { deletionId });
       this.logger.warn({ deletionId, code: failure.code, requeues: deletion.requeues + 1 }, 'Workspace deletion handed to the queue again');
       return true;
     }
-    return this.deletions.finish(deletionId, WorkspaceDeletionStatus.failed, {
+    return this.deletions.finish(deletion.tenantId, deletionId, WorkspaceDeletionStatus.failed, {
       code: failure.code,
       message: `${failure.message} The workspace stays deleted for every reader; send DELETE for it again to finish removing its data.`,
     });

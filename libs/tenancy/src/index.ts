@@ -1,4 +1,5 @@
 export * from './tenancy.errors.js';
+export * from './tenant-scope.js';
 export * from './tenant-resolver.service.js';
 export * from './tenant.service.js';
 export * from './workspace.service.js';

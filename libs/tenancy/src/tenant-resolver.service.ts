@@ -3,6 +3,7 @@ import type { AiKeyMode, PlanType, Tenant } from '#libs/database';
 import { CacheInvalidationBus, InvalidatedCache } from '#libs/redis';
 import { TenantRepository } from './tenant.repository.js';
 import { TenantNotFoundError, WorkspaceNotFoundError } from './tenancy.errors.js';
+import { canSee, type TenantScope } from './tenant-scope.js';
 import { WorkspaceRepository } from './workspace.repository.js';
 
 export interface TenantInfo {
@@ -48,6 +49,17 @@ export class TenantResolver {
     const tenantId = await this.tenantOfWorkspace.get(workspaceId, () => this.loadWorkspace(workspaceId));
     if (!tenantId) throw new WorkspaceNotFoundError(workspaceId);
     return { workspaceId, ...(await this.tenant(tenantId)) };
+  }
+
+  /**
+   * A workspace's owner as a caller in `scope` addresses it: another tenant's workspace answers
+   * exactly like a missing one (404), so a token cannot probe which ids are real.
+   * @throws WorkspaceNotFoundError
+   */
+  async resolveIn(scope: TenantScope, workspaceId: string): Promise<ResolvedTenant> {
+    const resolved = await this.resolve(workspaceId);
+    if (!canSee(scope, resolved.tenantId)) throw new WorkspaceNotFoundError(workspaceId);
+    return resolved;
   }
 
   /**

@@ -5,6 +5,7 @@ import type { RequestActor } from './request-actor.js';
 import { TenantResolver } from './tenant-resolver.service.js';
 import { TenantService } from './tenant.service.js';
 import { WorkspaceNotFoundError } from './tenancy.errors.js';
+import { findInScope, type TenantScope } from './tenant-scope.js';
 import { WorkspaceRepository } from './workspace.repository.js';
 
 @Injectable()
@@ -17,13 +18,21 @@ export class WorkspaceService {
     private readonly audit: AuditLog,
   ) {}
 
-  async create(tenantId: string, name: string): Promise<Workspace> {
-    await this.tenants.get(tenantId);
+  /**
+   * A new workspace of a tenant the caller in `scope` may see.
+   * @throws TenantNotFoundError (missing, or another tenant's)
+   */
+  async create(scope: TenantScope, tenantId: string, name: string): Promise<Workspace> {
+    await this.tenants.getIn(scope, tenantId);
     return this.workspaces.create(tenantId, name);
   }
 
-  async list(tenantId: string): Promise<Workspace[]> {
-    await this.tenants.get(tenantId);
+  /**
+   * A tenant's live workspaces, oldest first.
+   * @throws TenantNotFoundError (missing, or another tenant's)
+   */
+  async list(scope: TenantScope, tenantId: string): Promise<Workspace[]> {
+    await this.tenants.getIn(scope, tenantId);
     return this.workspaces.listByTenant(tenantId);
   }
 
@@ -37,9 +46,9 @@ export class WorkspaceService {
   async transfer(workspaceId: string, toTenantId: string, actor?: RequestActor): Promise<Workspace> {
     await this.tenants.get(toTenantId);
     const moved = await this.transactions.run(async (tx) => {
-      const previous = await this.workspaces.lockLive(tx, workspaceId);
+      const previous = await this.workspaces.lockLiveAnyTenant(tx, workspaceId);
       if (!previous) return null;
-      const row = await this.workspaces.moveToTenant(workspaceId, toTenantId, tx);
+      const row = await this.workspaces.moveToTenant(tx, previous.tenantId, workspaceId, toTenantId);
       if (row && actor && previous.tenantId !== toTenantId) {
         const details = { workspaceId, fromTenantId: previous.tenantId, toTenantId };
         for (const tenantId of [previous.tenantId, toTenantId])
@@ -53,23 +62,30 @@ export class WorkspaceService {
   }
 
   /**
-   * Locks a live workspace's row exclusively for the caller's transaction (see WorkspaceRepository.lockLive).
-   * @throws WorkspaceNotFoundError when it does not exist or is being deleted
+   * Locks a live workspace of `tenantId` exclusively for the caller's transaction (see WorkspaceRepository.lockLive).
+   * @throws WorkspaceNotFoundError when it does not exist, is being deleted or is no longer the tenant's
    */
-  async lockLive(tx: Tx, workspaceId: string): Promise<{ id: string; tenantId: string }> {
-    const workspace = await this.workspaces.lockLive(tx, workspaceId);
+  async lockLive(tx: Tx, tenantId: string, workspaceId: string): Promise<{ id: string; tenantId: string }> {
+    const workspace = await this.workspaces.lockLive(tx, tenantId, workspaceId);
     if (!workspace) throw new WorkspaceNotFoundError(workspaceId);
     return workspace;
   }
 
-  /** A workspace row whether or not its deletion was asked for (null when there is none): for deletions only. */
-  findIncludingDeleted(workspaceId: string): Promise<Workspace | null> {
-    return this.workspaces.findIncludingDeleted(workspaceId);
+  /**
+   * A workspace row as a caller in `scope` addresses it, whether or not its deletion was asked for
+   * (null when there is none, or it is another tenant's): for deletions only.
+   */
+  async findIncludingDeleted(scope: TenantScope, workspaceId: string): Promise<Workspace | null> {
+    return findInScope(
+      scope,
+      () => this.workspaces.ownerOf(workspaceId),
+      (tenantId) => this.workspaces.findIncludingDeleted(tenantId, workspaceId),
+    );
   }
 
-  /** Marks a workspace deleted inside the caller's transaction; call `forget` once it committed. */
-  markDeleted(tx: Tx, workspaceId: string): Promise<void> {
-    return this.workspaces.markDeleted(tx, workspaceId);
+  /** Marks a workspace of `tenantId` deleted inside the caller's transaction; call `forget` once it committed. */
+  markDeleted(tx: Tx, tenantId: string, workspaceId: string): Promise<void> {
+    return this.workspaces.markDeleted(tx, tenantId, workspaceId);
   }
 
   /** Every process's tenant cache drops the workspace, which reads as not found from then on. */
@@ -78,7 +94,7 @@ export class WorkspaceService {
   }
 
   /** Deletes a deleted workspace's own row (the last step of its deletion job); 0 when it is already gone. */
-  deleteRow(tx: Tx, workspaceId: string): Promise<number> {
-    return this.workspaces.deleteRow(tx, workspaceId);
+  deleteRow(tx: Tx, tenantId: string, workspaceId: string): Promise<number> {
+    return this.workspaces.deleteRow(tx, tenantId, workspaceId);
   }
 }

@@ -7,7 +7,7 @@ import type { AppConfig } from '#libs/config';
 import { AiKeyMode, PlanType, PrismaService, type Tenant, type Workspace } from '#libs/database';
 import { InfrastructureModule } from '#libs/infrastructure';
 import { CacheInvalidationBus } from '#libs/redis';
-import { TenancyModule, TenantService, WorkspaceService } from '#libs/tenancy';
+import { PLATFORM_SCOPE, TenancyModule, TenantService, WorkspaceService } from '#libs/tenancy';
 import { fileLogs, type LogCapture } from './log-capture.js';
 import { deleteRedisPrefix } from './redis-cleanup.js';
 import { testConfig } from './test-config.js';
@@ -32,7 +32,7 @@ export class Factories {
   }
 
   async newWorkspace(tenantId: string, name = 'Inbox'): Promise<Workspace> {
-    return this.nest.get(WorkspaceService).create(tenantId, name);
+    return this.nest.get(WorkspaceService).create(PLATFORM_SCOPE, tenantId, name);
   }
 }
 

@@ -1,8 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { type AuditEntry, AuditLog, TenantService } from '#libs/tenancy';
-import { CurrentPrincipal, type Principal } from '../auth/principal.js';
-import { assertTenantAccess } from '../auth/tenant-access.js';
+import { type AuditEntry, AuditLog, TenantService, type TenantScope } from '#libs/tenancy';
+import { CurrentScope } from '../auth/scope.js';
 import { openApiSchema, UuidParam, ValidQuery } from '../http/zod-validation.js';
 import { type AuditQueryParams, auditPageView, auditQuery } from './audit.dto.js';
 
@@ -22,12 +21,11 @@ export class AuditController {
   @Get()
   @ApiOkResponse({ schema: openApiSchema(auditPageView, 'output') })
   async list(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
     @ValidQuery(auditQuery) query: AuditQueryParams,
   ): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
-    assertTenantAccess(principal, tenantId);
-    await this.tenants.get(tenantId);
-    return this.audit.list(tenantId, query);
+    const tenant = await this.tenants.getIn(scope, tenantId);
+    return this.audit.list(tenant.id, query);
   }
 }

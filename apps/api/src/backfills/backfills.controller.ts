@@ -3,8 +3,8 @@ import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nes
 import { z } from 'zod';
 import { BackfillService } from '#libs/backfill';
 import type { RequestKey } from '#libs/common';
-import { CurrentPrincipal, type Principal } from '../auth/principal.js';
-import { WorkspaceAccess } from '../auth/workspace-access.js';
+import type { TenantScope } from '#libs/tenancy';
+import { CurrentScope } from '../auth/scope.js';
 import { ApiByokHeaders, RequestScopedKey } from '../byok/byok-headers.js';
 import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
 import {
@@ -24,10 +24,7 @@ import {
 @ApiBearerAuth()
 @Controller('v1')
 export class BackfillsController {
-  constructor(
-    private readonly backfills: BackfillService,
-    private readonly access: WorkspaceAccess,
-  ) {}
+  constructor(private readonly backfills: BackfillService) {}
 
   @Post('workspaces/:workspaceId/backfills')
   @HttpCode(202)
@@ -38,38 +35,36 @@ export class BackfillsController {
       '409 BACKFILL_ALREADY_ACTIVE when one is queued or running. After a failed or cancelled backfill, the new one resumes from its checkpoint unless fromStart is true.',
   })
   async start(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentScope() scope: TenantScope,
     @RequestScopedKey() requestKey: RequestKey | undefined,
     @UuidParam('workspaceId') workspaceId: string,
     @ValidBody(startBackfillBody) body: StartBackfillBody,
   ): Promise<{ jobId: string; resumedFrom: string | null }> {
-    await this.access.resolve(principal, workspaceId);
-    const backfill = await this.backfills.start(workspaceId, body.source, { requestKey, fromStart: body.fromStart });
+    const backfill = await this.backfills.start(scope, workspaceId, body.source, { requestKey, fromStart: body.fromStart });
     return { jobId: backfill.id, resumedFrom: backfill.resumedFromId };
   }
 
   @Get('workspaces/:workspaceId/backfills')
   @ApiOkResponse({ schema: openApiSchema(z.object({ items: z.array(backfillView) }), 'output') })
-  async list(@CurrentPrincipal() principal: Principal, @UuidParam('workspaceId') workspaceId: string): Promise<{ items: BackfillView[] }> {
-    await this.access.resolve(principal, workspaceId);
-    return { items: (await this.backfills.list(workspaceId, tenantScope(principal))).map(toBackfillView) };
+  async list(@CurrentScope() scope: TenantScope, @UuidParam('workspaceId') workspaceId: string): Promise<{ items: BackfillView[] }> {
+    return { items: (await this.backfills.list(scope, workspaceId)).map(toBackfillView) };
   }
 
   @Get('backfills/:jobId')
   @ApiOkResponse({ schema: openApiSchema(backfillView, 'output') })
-  async get(@CurrentPrincipal() principal: Principal, @UuidParam('jobId') jobId: string): Promise<BackfillView> {
-    return toBackfillView(await this.backfills.get(jobId, tenantScope(principal)));
+  async get(@CurrentScope() scope: TenantScope, @UuidParam('jobId') jobId: string): Promise<BackfillView> {
+    return toBackfillView(await this.backfills.get(scope, jobId));
   }
 
   /** The records a backfill could not extract, in record order, with why; never the text or the answer. */
   @Get('backfills/:jobId/failures')
   @ApiOkResponse({ schema: openApiSchema(failuresView, 'output') })
   async failures(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentScope() scope: TenantScope,
     @UuidParam('jobId') jobId: string,
     @ValidQuery(failuresQuery) query: FailuresQuery,
   ): Promise<FailuresView> {
-    const page = await this.backfills.failuresOf(jobId, tenantScope(principal), { afterSeq: query.cursor, limit: query.limit });
+    const page = await this.backfills.failuresOf(scope, jobId, { afterSeq: query.cursor, limit: query.limit });
     return {
       items: page.items.map(({ recordSeq: _seq, ...item }) => item),
       summary: page.summary,
@@ -86,21 +81,17 @@ export class BackfillsController {
     description: '409 BACKFILL_NOTHING_TO_RETRY or BACKFILL_ALREADY_ACTIVE',
   })
   async retryFailed(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentScope() scope: TenantScope,
     @RequestScopedKey() requestKey: RequestKey | undefined,
     @UuidParam('jobId') jobId: string,
   ): Promise<{ jobId: string; resumedFrom: string | null }> {
-    const retry = await this.backfills.retryFailed(jobId, tenantScope(principal), requestKey);
+    const retry = await this.backfills.retryFailed(scope, jobId, requestKey);
     return { jobId: retry.id, resumedFrom: null };
   }
 
   @Post('backfills/:jobId/cancel')
   @HttpCode(202)
-  async cancel(@CurrentPrincipal() principal: Principal, @UuidParam('jobId') jobId: string): Promise<void> {
-    await this.backfills.cancel(jobId, tenantScope(principal));
+  async cancel(@CurrentScope() scope: TenantScope, @UuidParam('jobId') jobId: string): Promise<void> {
+    await this.backfills.cancel(scope, jobId);
   }
-}
-
-function tenantScope(principal: Principal): string | null {
-  return principal.kind === 'tenant' ? principal.tenantId : null;
 }

@@ -1,9 +1,9 @@
 import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
 import { RecordDeletionService, WorkspaceDeletionService } from '#libs/deletion';
-import type { RequestActor } from '#libs/tenancy';
-import { CurrentActor, CurrentPrincipal, type Principal } from '../auth/principal.js';
-import { WorkspaceAccess } from '../auth/workspace-access.js';
+import type { RequestActor, TenantScope } from '#libs/tenancy';
+import { CurrentActor } from '../auth/principal.js';
+import { CurrentScope } from '../auth/scope.js';
 import { openApiSchema, UuidParam, ValidQuery, ZodValidationPipe } from '../http/zod-validation.js';
 import {
   externalIdParam,
@@ -37,7 +37,6 @@ export class DeletionController {
   constructor(
     private readonly records: RecordDeletionService,
     private readonly workspaces: WorkspaceDeletionService,
-    private readonly access: WorkspaceAccess,
   ) {}
 
   /**
@@ -51,13 +50,12 @@ export class DeletionController {
     description: '404 RECORD_NOT_FOUND; 409 DELETION_BLOCKED_BY_ACTIVE_JOB while a backfill of the workspace is queued or running',
   })
   async deleteRecord(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentScope() scope: TenantScope,
     @UuidParam('workspaceId') workspaceId: string,
     @ExternalIdParam() externalId: string,
     @ValidQuery(recordDeletionQuery) query: RecordDeletionQuery,
   ) {
-    await this.access.resolve(principal, workspaceId);
-    return this.records.delete(workspaceId, query.source ?? null, externalId);
+    return this.records.delete(scope, workspaceId, query.source ?? null, externalId);
   }
 
   /** Lifts a deleted record's tombstone: its externalId may be uploaded again (nothing deleted comes back by itself). */
@@ -65,13 +63,12 @@ export class DeletionController {
   @HttpCode(204)
   @ApiNoContentResponse({ description: '404 TOMBSTONE_NOT_FOUND when the externalId was not deleted' })
   async liftTombstone(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentScope() scope: TenantScope,
     @UuidParam('workspaceId') workspaceId: string,
     @ExternalIdParam() externalId: string,
     @ValidQuery(recordDeletionQuery) query: RecordDeletionQuery,
   ): Promise<void> {
-    await this.access.resolve(principal, workspaceId);
-    await this.records.lift(workspaceId, query.source ?? null, externalId);
+    await this.records.lift(scope, workspaceId, query.source ?? null, externalId);
   }
 
   /**
@@ -85,23 +82,19 @@ export class DeletionController {
     description: '409 DELETION_BLOCKED_BY_ACTIVE_JOB while a backfill is active, unless cancelActive=true',
   })
   async deleteWorkspace(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentScope() scope: TenantScope,
     @UuidParam('workspaceId') workspaceId: string,
     @ValidQuery(workspaceDeletionQuery) query: WorkspaceDeletionQuery,
     @CurrentActor() actor: RequestActor,
   ): Promise<WorkspaceDeletionView> {
-    const deletion = await this.workspaces.request(workspaceId, tenantScope(principal), { cancelActive: query.cancelActive, actor });
+    const deletion = await this.workspaces.request(scope, workspaceId, { cancelActive: query.cancelActive, actor });
     return toWorkspaceDeletionView(deletion);
   }
 
   /** A workspace deletion's progress: status, rows deleted so far per kind, failure; another tenant's reads as not found. */
   @Get('workspace-deletions/:jobId')
   @ApiOkResponse({ schema: openApiSchema(workspaceDeletionView, 'output') })
-  async getDeletion(@CurrentPrincipal() principal: Principal, @UuidParam('jobId') jobId: string): Promise<WorkspaceDeletionView> {
-    return toWorkspaceDeletionView(await this.workspaces.get(jobId, tenantScope(principal)));
+  async getDeletion(@CurrentScope() scope: TenantScope, @UuidParam('jobId') jobId: string): Promise<WorkspaceDeletionView> {
+    return toWorkspaceDeletionView(await this.workspaces.get(scope, jobId));
   }
-}
-
-function tenantScope(principal: Principal): string | null {
-  return principal.kind === 'tenant' ? principal.tenantId : null;
 }

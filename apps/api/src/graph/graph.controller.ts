@@ -2,8 +2,8 @@ import { Controller, Get, Headers, HttpStatus, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { type EntityDetail, GraphQueryService } from '#libs/graphrag';
-import { CurrentPrincipal, type Principal } from '../auth/principal.js';
-import { WorkspaceAccess } from '../auth/workspace-access.js';
+import { TenantResolver, type TenantScope } from '#libs/tenancy';
+import { CurrentScope } from '../auth/scope.js';
 import { clientAbortSignal } from '../http/client-abort.js';
 import { openApiSchema, UuidParam, ValidQuery } from '../http/zod-validation.js';
 import { entityDetailView, type GraphQuery, graphQuery, graphPageView } from './graph.dto.js';
@@ -14,21 +14,21 @@ import { entityDetailView, type GraphQuery, graphQuery, graphPageView } from './
 export class GraphController {
   constructor(
     private readonly graph: GraphQueryService,
-    private readonly access: WorkspaceAccess,
+    private readonly tenants: TenantResolver,
   ) {}
 
   @Get()
   @ApiOkResponse({ schema: openApiSchema(graphPageView, 'output'), description: 'With an ETag; 503 GRAPH_READ_TIMEOUT when the read took too long' })
   @ApiResponse({ status: HttpStatus.NOT_MODIFIED, description: 'If-None-Match holds the current ETag: the graph and the query are unchanged' })
   async page(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentScope() scope: TenantScope,
     @UuidParam('workspaceId') workspaceId: string,
     @ValidQuery(graphQuery) query: GraphQuery,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
-    await this.access.resolve(principal, workspaceId);
+    await this.tenants.resolveIn(scope, workspaceId);
     // gzip when the client takes it (every browser does): the cached page is already compressed, and
     // writing a tenth of the bytes is most of what an answer costs
     const encoding = request.acceptsEncodings('gzip', 'identity') === 'gzip' ? 'gzip' : 'identity';
@@ -51,12 +51,12 @@ export class GraphController {
   @Get('entities/:entityId')
   @ApiOkResponse({ schema: openApiSchema(entityDetailView, 'output'), description: "404 NOT_FOUND for an unknown entity or another workspace's" })
   async entity(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentScope() scope: TenantScope,
     @UuidParam('workspaceId') workspaceId: string,
     @UuidParam('entityId') entityId: string,
     @Res({ passthrough: true }) response: Response,
   ): Promise<EntityDetail> {
-    await this.access.resolve(principal, workspaceId);
+    await this.tenants.resolveIn(scope, workspaceId);
     return this.graph.entity(workspaceId, entityId, clientAbortSignal(response));
   }
 }

@@ -1,8 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RecordReader } from '#libs/records';
-import { CurrentPrincipal, type Principal } from '../auth/principal.js';
-import { WorkspaceAccess } from '../auth/workspace-access.js';
+import { TenantResolver, type TenantScope } from '#libs/tenancy';
+import { CurrentScope } from '../auth/scope.js';
 import { openApiSchema, UuidParam, ValidQuery } from '../http/zod-validation.js';
 import { type RecordsPageView, recordsPageView, type RecordsQuery, recordsQuery, toRecordView } from './records-read.dto.js';
 
@@ -12,18 +12,18 @@ import { type RecordsPageView, recordsPageView, type RecordsQuery, recordsQuery,
 export class RecordsReadController {
   constructor(
     private readonly records: RecordReader,
-    private readonly access: WorkspaceAccess,
+    private readonly tenants: TenantResolver,
   ) {}
 
   /** A workspace's records as stored, in insertion order, keyset-paginated; another tenant's workspace is a 404. */
   @Get('records')
   @ApiOkResponse({ schema: openApiSchema(recordsPageView, 'output') })
   async list(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentScope() scope: TenantScope,
     @UuidParam('workspaceId') workspaceId: string,
     @ValidQuery(recordsQuery) query: RecordsQuery,
   ): Promise<RecordsPageView> {
-    await this.access.resolve(principal, workspaceId);
+    await this.tenants.resolveIn(scope, workspaceId);
     const page = await this.records.page(workspaceId, { afterSeq: query.cursor, limit: query.limit, source: query.source });
     return { items: page.records.map(toRecordView), nextCursor: page.nextSeq === null ? null : page.nextSeq.toString() };
   }

@@ -4,8 +4,8 @@ import type { Request } from 'express';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { AppConfig } from '#libs/config';
 import { decodedUpload, formFile, type IngestResult, type RecordPayloadFormat, RecordIngestService, UnsupportedMediaTypeError } from '#libs/records';
-import { CurrentPrincipal, type Principal } from '../auth/principal.js';
-import { WorkspaceAccess } from '../auth/workspace-access.js';
+import { TenantResolver, type TenantScope } from '#libs/tenancy';
+import { CurrentScope } from '../auth/scope.js';
 import { openApiSchema, UuidParam } from '../http/zod-validation.js';
 import { contentTypeOf, expectsContinue, ingestResultView } from './records.dto.js';
 
@@ -32,7 +32,7 @@ export class RecordsController {
 
   constructor(
     private readonly records: RecordIngestService,
-    private readonly access: WorkspaceAccess,
+    private readonly tenants: TenantResolver,
     private readonly config: AppConfig,
   ) {
     this.uploads = pLimit(config.ingest.maxConcurrentUploads);
@@ -48,12 +48,8 @@ export class RecordsController {
       'gzip or deflate Content-Encoding accepted; 413 RECORDS_LIMIT past 20,000 records, 1 MB per record or 32 levels of nesting',
   })
   @ApiOkResponse({ schema: openApiSchema(ingestResultView, 'output') })
-  async ingest(
-    @CurrentPrincipal() principal: Principal,
-    @UuidParam('workspaceId') workspaceId: string,
-    @Req() request: Request,
-  ): Promise<IngestResult> {
-    await this.access.resolve(principal, workspaceId);
+  async ingest(@CurrentScope() scope: TenantScope, @UuidParam('workspaceId') workspaceId: string, @Req() request: Request): Promise<IngestResult> {
+    await this.tenants.resolveIn(scope, workspaceId);
     const { mediaType, charset } = contentTypeOf(request);
     const format = RECORD_FORMATS[mediaType];
     if (!format || (charset && charset !== 'utf-8' && charset !== 'utf8')) {
@@ -68,11 +64,11 @@ export class RecordsController {
   @ApiBody({ description: 'An mbox archive (mboxo or mboxrd) as the raw body, or as the "file" field of a form; up to 50 MB' })
   @ApiOkResponse({ schema: openApiSchema(ingestResultView, 'output') })
   async importMbox(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentScope() scope: TenantScope,
     @UuidParam('workspaceId') workspaceId: string,
     @Req() request: Request,
   ): Promise<IngestResult> {
-    await this.access.resolve(principal, workspaceId);
+    await this.tenants.resolveIn(scope, workspaceId);
     const { mediaType } = contentTypeOf(request);
     if (mediaType !== MULTIPART_FORM && !RAW_MBOX_TYPES.includes(mediaType)) {
       throw new UnsupportedMediaTypeError(`Send the mbox archive as ${RAW_MBOX_TYPES.join(', ')} or as the "file" field of ${MULTIPART_FORM}`);

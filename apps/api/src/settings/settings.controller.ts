@@ -2,10 +2,10 @@ import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/com
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ByokKeyStore, type MaskedSetting } from '#libs/byok';
-import { type RequestActor, TenantService } from '#libs/tenancy';
+import { type RequestActor, TenantService, type TenantScope } from '#libs/tenancy';
 import { KeyValidationService, type ValidationOutcome } from '#libs/tenant-llm';
-import { CurrentActor, CurrentPrincipal, type Principal } from '../auth/principal.js';
-import { assertTenantAccess } from '../auth/tenant-access.js';
+import { CurrentActor } from '../auth/principal.js';
+import { CurrentScope } from '../auth/scope.js';
 import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
 import { type PutSettingBody, putSettingBody, settingView, validationView } from './settings.dto.js';
 
@@ -21,21 +21,21 @@ export class SettingsController {
 
   @Get()
   @ApiOkResponse({ schema: openApiSchema(z.object({ items: z.array(settingView) }), 'output') })
-  async list(@CurrentPrincipal() principal: Principal, @UuidParam('tenantId') tenantId: string): Promise<{ items: MaskedSetting[] }> {
-    await this.ownTenant(principal, tenantId);
+  async list(@CurrentScope() scope: TenantScope, @UuidParam('tenantId') tenantId: string): Promise<{ items: MaskedSetting[] }> {
+    await this.tenants.getIn(scope, tenantId);
     return { items: await this.store.list(tenantId) };
   }
 
   @Put(':key')
   @ApiOkResponse({ schema: openApiSchema(settingView, 'output') })
   async put(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
     @Param('key') key: string,
     @ValidBody(putSettingBody) body: PutSettingBody,
     @CurrentActor() actor: RequestActor,
   ): Promise<MaskedSetting> {
-    await this.ownTenant(principal, tenantId);
+    await this.tenants.getIn(scope, tenantId);
     return this.store.put(tenantId, key, body.value, actor);
   }
 
@@ -43,12 +43,12 @@ export class SettingsController {
   @HttpCode(204)
   @ApiNoContentResponse()
   async delete(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
     @Param('key') key: string,
     @CurrentActor() actor: RequestActor,
   ): Promise<void> {
-    await this.ownTenant(principal, tenantId);
+    await this.tenants.getIn(scope, tenantId);
     await this.store.delete(tenantId, key, actor);
   }
 
@@ -57,17 +57,12 @@ export class SettingsController {
   @HttpCode(200)
   @ApiOkResponse({ schema: openApiSchema(validationView, 'output') })
   async validate(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
     @Param('key') key: string,
     @CurrentActor() actor: RequestActor,
   ): Promise<ValidationOutcome> {
-    await this.ownTenant(principal, tenantId);
+    await this.tenants.getIn(scope, tenantId);
     return this.validation.validateStored(tenantId, key, actor);
-  }
-
-  private async ownTenant(principal: Principal, tenantId: string): Promise<void> {
-    assertTenantAccess(principal, tenantId);
-    await this.tenants.get(tenantId);
   }
 }

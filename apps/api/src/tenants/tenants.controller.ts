@@ -1,8 +1,8 @@
 import { Controller, Get, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { AuditLog, type RequestActor, TenantService } from '#libs/tenancy';
-import { CurrentActor, CurrentPrincipal, PlatformOnly, type Principal } from '../auth/principal.js';
-import { assertTenantAccess } from '../auth/tenant-access.js';
+import { AuditLog, type RequestActor, TenantService, type TenantScope } from '#libs/tenancy';
+import { CurrentActor, PlatformOnly } from '../auth/principal.js';
+import { CurrentScope } from '../auth/scope.js';
 import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
 import { type CreateTenantBody, createTenantBody, type TenantView, tenantView, toTenantView } from './tenant.dto.js';
 
@@ -28,8 +28,7 @@ export class TenantsController {
 
   @Get(':tenantId')
   @ApiOkResponse({ schema: openApiSchema(tenantView, 'output') })
-  async get(@CurrentPrincipal() principal: Principal, @UuidParam('tenantId') tenantId: string): Promise<TenantView> {
-    assertTenantAccess(principal, tenantId);
-    return toTenantView(await this.tenants.get(tenantId));
+  async get(@CurrentScope() scope: TenantScope, @UuidParam('tenantId') tenantId: string): Promise<TenantView> {
+    return toTenantView(await this.tenants.getIn(scope, tenantId));
   }
 }

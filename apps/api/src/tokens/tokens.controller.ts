@@ -1,8 +1,8 @@
 import { Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { type RequestActor, TenantTokenService, type TokenInfo } from '#libs/tenancy';
-import { AdminScope, CurrentActor, CurrentPrincipal, type Principal } from '../auth/principal.js';
-import { assertTenantAccess } from '../auth/tenant-access.js';
+import { type RequestActor, TenantService, type TenantScope, TenantTokenService, type TokenInfo } from '#libs/tenancy';
+import { AdminScope, CurrentActor } from '../auth/principal.js';
+import { CurrentScope } from '../auth/scope.js';
 import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
 import {
   type CreateTokenBody,
@@ -24,27 +24,30 @@ import {
 @ApiBearerAuth()
 @Controller('v1/tenants/:tenantId/tokens')
 export class TokensController {
-  constructor(private readonly tokens: TenantTokenService) {}
+  constructor(
+    private readonly tenants: TenantService,
+    private readonly tokens: TenantTokenService,
+  ) {}
 
   @Post()
   @HttpCode(201)
   @ApiCreatedResponse({ schema: openApiSchema(issuedTokenView, 'output') })
   async create(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
     @ValidBody(createTokenBody) body: CreateTokenBody,
     @CurrentActor() actor: RequestActor,
   ): Promise<IssuedTokenView> {
-    assertTenantAccess(principal, tenantId);
-    return toIssuedTokenView(await this.tokens.issue(tenantId, body, actor));
+    const tenant = await this.tenants.getIn(scope, tenantId);
+    return toIssuedTokenView(await this.tokens.issue(tenant.id, body, actor));
   }
 
   @Get()
   @AdminScope()
   @ApiOkResponse({ schema: openApiSchema(tokenListView, 'output') })
-  async list(@CurrentPrincipal() principal: Principal, @UuidParam('tenantId') tenantId: string): Promise<{ items: TokenInfo[] }> {
-    assertTenantAccess(principal, tenantId);
-    return toTokenListView(await this.tokens.list(tenantId));
+  async list(@CurrentScope() scope: TenantScope, @UuidParam('tenantId') tenantId: string): Promise<{ items: TokenInfo[] }> {
+    const tenant = await this.tenants.getIn(scope, tenantId);
+    return toTokenListView(await this.tokens.list(tenant.id));
   }
 
   /** Revokes the token at once in every API process; revoking a revoked token is not an error. */
@@ -52,13 +55,13 @@ export class TokensController {
   @HttpCode(204)
   @ApiNoContentResponse()
   async revoke(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
     @UuidParam('tokenId') tokenId: string,
     @CurrentActor() actor: RequestActor,
   ): Promise<void> {
-    assertTenantAccess(principal, tenantId);
-    await this.tokens.revoke(tenantId, tokenId, actor);
+    const tenant = await this.tenants.getIn(scope, tenantId);
+    await this.tokens.revoke(tenant.id, tokenId, actor);
   }
 
   /** A new token of the same name and scope; the old one is revoked in the same transaction. */
@@ -66,13 +69,13 @@ export class TokensController {
   @HttpCode(201)
   @ApiCreatedResponse({ schema: openApiSchema(issuedTokenView, 'output') })
   async rotate(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
     @UuidParam('tokenId') tokenId: string,
     @ValidBody(rotateTokenBody) body: RotateTokenBody,
     @CurrentActor() actor: RequestActor,
   ): Promise<IssuedTokenView> {
-    assertTenantAccess(principal, tenantId);
-    return toIssuedTokenView(await this.tokens.rotate(tenantId, tokenId, actor, body.expiresInDays));
+    const tenant = await this.tenants.getIn(scope, tenantId);
+    return toIssuedTokenView(await this.tokens.rotate(tenant.id, tokenId, actor, body.expiresInDays));
   }
 }

@@ -2,9 +2,9 @@ import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { WorkspaceTransferService } from '#libs/backfill';
-import { type RequestActor, WorkspaceService } from '#libs/tenancy';
-import { CurrentActor, CurrentPrincipal, PlatformOnly, type Principal } from '../auth/principal.js';
-import { assertTenantAccess } from '../auth/tenant-access.js';
+import { type RequestActor, type TenantScope, WorkspaceService } from '#libs/tenancy';
+import { CurrentActor, PlatformOnly } from '../auth/principal.js';
+import { CurrentScope } from '../auth/scope.js';
 import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
 import {
   type CreateWorkspaceBody,
@@ -30,19 +30,17 @@ export class WorkspacesController {
   @Post('tenants/:tenantId/workspaces')
   @ApiCreatedResponse({ schema: openApiSchema(workspaceView, 'output') })
   async create(
-    @CurrentPrincipal() principal: Principal,
+    @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
     @ValidBody(createWorkspaceBody) body: CreateWorkspaceBody,
   ): Promise<WorkspaceView> {
-    assertTenantAccess(principal, tenantId);
-    return toWorkspaceView(await this.workspaces.create(tenantId, body.name));
+    return toWorkspaceView(await this.workspaces.create(scope, tenantId, body.name));
   }
 
   @Get('tenants/:tenantId/workspaces')
   @ApiOkResponse({ schema: openApiSchema(z.object({ items: z.array(workspaceView) }), 'output') })
-  async list(@CurrentPrincipal() principal: Principal, @UuidParam('tenantId') tenantId: string): Promise<{ items: WorkspaceView[] }> {
-    assertTenantAccess(principal, tenantId);
-    return { items: (await this.workspaces.list(tenantId)).map(toWorkspaceView) };
+  async list(@CurrentScope() scope: TenantScope, @UuidParam('tenantId') tenantId: string): Promise<{ items: WorkspaceView[] }> {
+    return { items: (await this.workspaces.list(scope, tenantId)).map(toWorkspaceView) };
   }
 
   /**
