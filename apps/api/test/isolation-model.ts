@@ -38,12 +38,6 @@ interface RoutePolicy {
   bodyTenant?: boolean;
   /** The route still answers its owner for a workspace whose deletion was asked for (a second DELETE resumes the deletion). */
   reachesDeletedWorkspace?: boolean;
-  /**
-   * A known gap, not a leak (the platform admin may see every tenant): the platform admin is answered
-   * 200 with an empty list for a tenant that does not exist, where the contract says 404
-   * TENANT_NOT_FOUND. Found by this property and reported; delete the flag with the fix.
-   */
-  platformListsUnknownTenant?: boolean;
 }
 
 /**
@@ -63,8 +57,7 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'POST /v1/tenants/{tenantId}/settings/{key}/validate': { access: 'tenant' },
   'GET /v1/tenants/{tenantId}/audit': { access: 'tenant' },
   'POST /v1/tenants/{tenantId}/tokens': { access: 'tenant' },
-  // TenantTokenService.list does not look the tenant up
-  'GET /v1/tenants/{tenantId}/tokens': { access: 'tenant-admin', platformListsUnknownTenant: true },
+  'GET /v1/tenants/{tenantId}/tokens': { access: 'tenant-admin' },
   'DELETE /v1/tenants/{tenantId}/tokens/{tokenId}': { access: 'tenant' },
   'POST /v1/tenants/{tenantId}/tokens/{tokenId}/rotate': { access: 'tenant' },
   'POST /v1/workspaces/{workspaceId}/transfer': { access: 'platform' },
@@ -172,9 +165,6 @@ export function expectedVerdict(route: string, actor: Actor, refs: readonly Reso
       ref.inParent &&
       (!ref.deleted || (policy.reachesDeletedWorkspace === true && ref === refs[0])) &&
       (actor.kind === 'platform' || ref.owner === actor.tenant);
-    if (!reachable && ref.owner === null && actor.kind === 'platform' && policy.platformListsUnknownTenant && ref.kind === 'tenant') {
-      return { outcome: 'allowed' };
-    }
     if (!reachable) return { outcome: 'refused', status: 404, codes, ...(ref.owner !== null ? { hidden: ref } : {}) };
   }
   return { outcome: 'allowed' };
