@@ -15,7 +15,7 @@ interface BoardJob {
   data: Record<string, unknown>;
 }
 interface BoardQueues {
-  queues: { name: string; readOnlyMode: boolean; counts: Record<string, number>; jobs: BoardJob[] }[];
+  queues: { name: QueueName; readOnlyMode: boolean; counts: Record<string, number>; jobs: BoardJob[] }[];
 }
 
 /**
