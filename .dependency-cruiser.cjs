@@ -11,10 +11,11 @@ module.exports = {
   forbidden: [
     {
       name: 'llm-is-provider-only',
-      comment: 'libs/llm is handed a key, base URLs and a timeout; it never looks a key up or sees the configuration (master or platform keys).',
+      comment:
+        'libs/llm is handed a key, base URLs, a timeout and a call observer; it never looks a key up, sees the configuration (master or platform keys) or knows where its calls are counted.',
       severity: 'error',
       from: { path: '^libs/llm/' },
-      to: { path: '^libs/(tenancy|byok|database|backfill|records|graphrag|ai-jobs|deletion|tenant-llm|config|redis|queue|infrastructure)/' },
+      to: { path: '^libs/(tenancy|byok|database|backfill|records|graphrag|ai-jobs|deletion|tenant-llm|config|redis|queue|infrastructure|metrics)/' },
     },
     {
       name: 'byok-never-calls-providers',
@@ -40,9 +41,9 @@ module.exports = {
     },
     {
       name: 'foundations-import-no-domain-lib',
-      comment: 'common, config, database, redis, logging and infrastructure sit below every domain lib.',
+      comment: 'common, config, database, redis, logging, metrics and infrastructure sit below every domain lib.',
       severity: 'error',
-      from: { path: '^libs/(common|config|database|redis|logging|infrastructure)/' },
+      from: { path: '^libs/(common|config|database|redis|logging|metrics|infrastructure)/' },
       to: { path: `^libs/${DOMAIN}/` },
     },
     {

@@ -15,12 +15,14 @@ import { TenantLlmModule } from '#libs/tenant-llm';
 import { AiJobsController } from './ai-jobs/ai-jobs.controller.js';
 import { AdminToken } from './auth/admin-token.js';
 import { AuthGuard } from './auth/auth.guard.js';
+import { Authenticator } from './auth/authenticator.js';
 import { BackfillsController } from './backfills/backfills.controller.js';
 import { DeletionController } from './deletion/deletion.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { GraphController } from './graph/graph.controller.js';
 import { ErrorFilter } from './http/error.filter.js';
 import { MeController } from './me/me.controller.js';
+import { MetricsController } from './metrics/metrics.controller.js';
 import { RecordsController } from './records/records.controller.js';
 import { RecordsReadController } from './records/records-read.controller.js';
 import { SettingsController } from './settings/settings.controller.js';
@@ -60,8 +62,14 @@ export class ApiModule {
         DeletionController,
         AuditController,
         TokensController,
+        MetricsController,
       ],
-      providers: [AdminToken, { provide: APP_GUARD, useClass: AuthGuard }, { provide: APP_FILTER, useClass: ErrorFilter }],
+      providers: [
+        AdminToken,
+        Authenticator,
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: ErrorFilter },
+      ],
     };
   }
 }

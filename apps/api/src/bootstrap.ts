@@ -12,9 +12,12 @@ import { Logger } from 'nestjs-pino';
 import { AppError, ErrorCode } from '#libs/common';
 import type { AppConfig } from '#libs/config';
 import type { LoggingOptions } from '#libs/logging';
+import { Metrics } from '#libs/metrics';
+import { mountQueueBoard } from './admin/queue-board.js';
 import { ApiModule } from './api.module.js';
 import { graphReadGate } from './http/graph-read-gate.js';
 import { refuseDeepJson, refuseUnstorableText } from './http/json-input.js';
+import { requestMetrics } from './http/request-metrics.js';
 import { contentTypeOf, expectsContinue, isUploadPath } from './records/records.dto.js';
 
 const BYOK_HEADERS = ['Authorization', 'Content-Type', 'X-API-Key', 'X-User-Provider', 'X-User-Api-Key', 'X-Request-Id'];
@@ -23,6 +26,8 @@ const BYOK_HEADERS = ['Authorization', 'Content-Type', 'X-API-Key', 'X-User-Prov
 export async function createApiApp(config: AppConfig, logging: LoggingOptions = {}): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config, logging), { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
+  // first, so every answer is timed, refusals before routing included
+  app.use(requestMetrics(app.get(Metrics)));
   app.use(graphReadGate(config.graph.maxConcurrentRequests));
   // a body the JSON parser will not read would reach the handlers as no body at all (its fields
   // silently dropped): refused instead, before anything is parsed
@@ -73,6 +78,7 @@ export async function createApiApp(config: AppConfig, logging: LoggingOptions = 
   app.use('/docs', helmet(DOCS_HEADERS));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
   serveDashboard(app);
+  mountQueueBoard(app);
   return app;
 }
 

@@ -1,17 +1,22 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { Gauge } from 'prom-client';
 import { RequestKeySealer } from '#libs/byok';
 import type { SealedRequestKey } from '#libs/common';
 import { AiKeyMode, PrismaService } from '#libs/database';
+import { Metrics } from '#libs/metrics';
+import { QueueName } from '#libs/queue';
 import { RecordIngestService } from '#libs/records';
 import { RedisService } from '#libs/redis';
 import {
   emailRecords,
   FAULT_MARKERS,
   fingerprintForSimulator,
+  freePort,
   type Needle,
   type PostgresScan,
   ProviderSimulator,
@@ -28,7 +33,18 @@ import {
 import type { AiJobView } from '../src/ai-jobs/ai-jobs.dto.js';
 import { ApiHarness, type ApiErrorBody, type JobStarted, tenantOfJob } from './api-harness.js';
 
-const SCANNERS = ['postgres', 'redis', 'redis pubsub', 'api log', 'worker stdout', 'worker stderr', 'response headers', 'response bodies'] as const;
+const SCANNERS = [
+  'postgres',
+  'redis',
+  'redis pubsub',
+  'api log',
+  'worker stdout',
+  'worker stderr',
+  'api metrics',
+  'worker metrics',
+  'response headers',
+  'response bodies',
+] as const;
 type Scanner = (typeof SCANNERS)[number];
 const NOTHING = Object.fromEntries(SCANNERS.map((name) => [name, []]));
 
@@ -83,8 +99,11 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
   let pubsub: RedisPubSubRecorder;
   let api: ApiHarness;
   let worker: WorkerProcess;
+  let workerMetricsUrl: string;
 
   beforeAll(async () => {
+    const metricsPort = await freePort();
+    workerMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     const urls = await simulator.start();
     // before the API, so every message it publishes is kept
     pubsub = await RedisPubSubRecorder.start(redisUrl, prefix);
@@ -98,10 +117,27 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
       SYNC_WORKER_CONCURRENCY: '4',
       LOG_LEVEL: 'trace',
       CORS_ORIGINS: controlOrigin,
+      // the worker's metrics port, scanned like everything else
+      METRICS_PORT: String(metricsPort),
     });
     // the stderr control: one line on the worker's stderr, written by the worker process itself
     const stderrControl = `process.stderr.write(${JSON.stringify(`stderr control ${control}\n`)})`;
-    worker = await WorkerProcess.start(api.env, { nodeFlags: [`--import=data:text/javascript,${encodeURIComponent(stderrControl)}`] });
+    // the worker metrics control: the worker's prom-client (the one its registry uses) appends a comment
+    // line naming the control to every exposition, so the worker metrics scanner has something to find
+    const promClient = createRequire(import.meta.url).resolve('prom-client');
+    const metricsControl = [
+      `import { createRequire } from 'node:module';`,
+      `const { Registry } = createRequire(${JSON.stringify(promClient)})(${JSON.stringify(promClient)});`,
+      `const render = Registry.prototype.metrics;`,
+      `Registry.prototype.metrics = async function () { return (await render.call(this)) + ${JSON.stringify(`# metrics control ${control}
+`)}; };`,
+    ].join('\n');
+    worker = await WorkerProcess.start(api.env, {
+      nodeFlags: [
+        `--import=data:text/javascript,${encodeURIComponent(stderrControl)}`,
+        `--import=data:text/javascript,${encodeURIComponent(metricsControl)}`,
+      ],
+    });
   }, 60_000);
   afterEach(() => simulator.reset());
   afterAll(async () => {
@@ -120,6 +156,10 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
     // the whole database, not only the prefix: a key written under another name must show too
     const redis = await scanRedis(redisUrl, prefix, lookFor, { pattern: '*' });
     const scanner = new SecretScanner(lookFor);
+    // both processes' metrics, as Prometheus reads them (these requests are not recorded as exchanges)
+    const apiMetrics = await (await fetch(new URL('/metrics', api.baseUrl), { headers: { authorization: `Bearer ${api.adminToken}` } })).text();
+    const workerMetrics = await (await fetch(workerMetricsUrl)).text();
+    expect([apiMetrics, workerMetrics].map((text) => text.includes('# TYPE byok_provider_calls_total counter'))).toEqual([true, true]);
     const exchange = (index: number) => `#${index} ${api.exchanges[index].method} ${new URL(api.exchanges[index].url).pathname}`;
     const report: Record<Scanner, ScanHit[]> = {
       postgres: postgres.hits,
@@ -128,6 +168,8 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
       'api log': scanTexts('api log', api.logs.all(), lookFor),
       'worker stdout': scanTexts('worker stdout', worker.stdout, lookFor),
       'worker stderr': scanTexts('worker stderr', worker.stderr, lookFor),
+      'api metrics': scanner.scan('api metrics', apiMetrics),
+      'worker metrics': scanner.scan('worker metrics', workerMetrics),
       'response headers': api.exchanges.flatMap((e, i) =>
         scanner.scan(`response headers ${exchange(i)}`, e.headers.map(([name, value]) => `${name}: ${value}`).join('\n')),
       ),
@@ -232,6 +274,13 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
     // sampled while they run: nothing anywhere, and the request keys in Redis only sealed
     expect((await api.waitForBackfill(withHeaders, () => true)).status).toBe('running');
     expect((await waitForAiJob(good.token, heldAi, () => true)).status).toBe('running');
+    // the queue board's views of every queue while sealed keys sit in them: scanned as response bodies
+    for (const queue of Object.values(QueueName)) {
+      const listing = await api.fetch(`/admin/queues/api/queues?activeQueue=${queue}&status=latest&page=1&jobsPerPage=50`, {
+        headers: { authorization: `Bearer ${api.adminToken}` },
+      });
+      expect(listing.status).toBe(200);
+    }
     const midRun = await scanEverywhere(needles);
     expect(midRun.report).toEqual(NOTHING);
     expect(midRun.redis.unscanned).toEqual([]);
@@ -420,6 +469,9 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
       await workerOutputArrived(control);
       await waitForLine(worker.stderr, (line) => line.includes(control), 'the stderr control');
 
+      // the API's metrics: a family planted in its registry, its help text naming the control
+      new Gauge({ name: 'canary_control', help: `control ${control}`, registers: [api.app.get(Metrics).registry] });
+
       const { report } = await scanEverywhere(controlNeedle);
       // a scanner switched off, or narrowed away from where the canary is, finds nothing
       expect(SCANNERS.filter((name) => report[name].length === 0)).toEqual([]);
@@ -437,6 +489,8 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
       expect(where('redis pubsub')).toEqual([expect.stringMatching(new RegExp(`^redis pubsub ${redis.key('canary-control')} #`))]);
       expect(where('worker stdout').length).toBeGreaterThan(0);
       expect(where('worker stderr')).toEqual(['worker stderr #0']);
+      expect(where('api metrics')).toEqual(['api metrics']);
+      expect(where('worker metrics')).toEqual(['worker metrics']);
       expect(where('api log').length).toBeGreaterThan(0);
       expect(where('response headers')).toEqual(
         expect.arrayContaining([expect.stringMatching(/ GET \/v1\/me$/), expect.stringMatching(/ GET \/health$/)]),

@@ -5,11 +5,12 @@ import type { AppConfig } from '#libs/config';
 import { DeletionModule } from '#libs/deletion';
 import { InfrastructureModule } from '#libs/infrastructure';
 import type { LoggingOptions } from '#libs/logging';
+import { MetricsServer } from '#libs/metrics';
 import { JobWorkersModule } from '#libs/queue';
 
 /**
- * The background process: the job runtime over the modules whose providers handle jobs. Start-up
- * fails unless every declared job has exactly one handler.
+ * The background process: the job runtime over the modules whose providers handle jobs, and its
+ * metrics on METRICS_PORT when set. Start-up fails unless every declared job has exactly one handler.
  */
 @Module({})
 export class WorkerModule {
@@ -17,6 +18,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [InfrastructureModule.forRoot(config, logging), BackfillModule, AiJobsModule, DeletionModule, JobWorkersModule],
+      providers: [MetricsServer],
     };
   }
 }

@@ -6,6 +6,7 @@ import { AppConfig } from '#libs/config';
 import { type Backfill, BackfillStatus, TransactionService } from '#libs/database';
 import { emptyPageGraph, GraphExtractor, GraphRepository, mergeAnswer, type PageGraph, type RecordExtraction } from '#libs/graphrag';
 import { AuthenticationError } from '#libs/llm';
+import { Metrics } from '#libs/metrics';
 import { type RecordPage, type RecordSource, type RecordScope, RecordSourceFactory } from '#libs/records';
 import type { JobContext, JobFailure, JobRunResult } from '#libs/queue';
 import { PLATFORM_SCOPE, findInScope, WorkspaceNotFoundError } from '#libs/tenancy';
@@ -72,6 +73,7 @@ export class BackfillRunner {
     private readonly validation: KeyValidationService,
     private readonly config: AppConfig,
     private readonly sealer: RequestKeySealer,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -302,6 +304,7 @@ export class BackfillRunner {
       await session.recordUsage(current.calls.count, 'ok', tx);
       return counts;
     });
+    this.metrics.backfillPage(session.llm.provider, page.records.length, failed.length);
     counters.recordsFetched += page.records.length;
     counters.recordsProcessed += page.records.length;
     counters.recordsFailed += failed.length;

@@ -55,6 +55,23 @@ describe(AppConfig.name, () => {
     expect(AppConfig.fromEnv({ ...valid(), TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toBe('loopback, 10.0.0.0/8');
   });
 
+  it('reads where metrics are served: no worker port and no metrics token unless set, loopback by default', () => {
+    expect(AppConfig.fromEnv(valid()).metrics).toEqual({ token: undefined, workerPort: undefined, workerHost: '127.0.0.1' });
+    const token = 'm'.repeat(24);
+    expect(AppConfig.fromEnv({ ...valid(), METRICS_TOKEN: token, METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' }).metrics).toEqual({
+      token,
+      workerPort: 9464,
+      workerHost: '0.0.0.0',
+    });
+    expect(AppConfig.fromEnv({ ...valid(), METRICS_PORT: '' }).metrics.workerPort).toBeUndefined();
+    expect(() => AppConfig.fromEnv({ ...valid(), METRICS_TOKEN: 'short' })).toThrow('METRICS_TOKEN must be at least 24 characters');
+    expect(() => AppConfig.fromEnv({ ...valid(), METRICS_TOKEN: `${token} x` })).toThrow('METRICS_TOKEN may hold printable ASCII only');
+    expect(() => AppConfig.fromEnv({ ...valid(), METRICS_PORT: '70000' })).toThrow(ConfigError);
+    // a port open beyond loopback must ask for the token
+    expect(() => AppConfig.fromEnv({ ...valid(), METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' })).toThrow('set METRICS_TOKEN too');
+    expect(AppConfig.fromEnv({ ...valid(), METRICS_PORT: '9464', METRICS_HOST: '127.0.0.2' }).metrics.workerHost).toBe('127.0.0.2');
+  });
+
   it('never reads plain provider keys from the environment', () => {
     const config = AppConfig.fromEnv({ ...valid(), OPENAI_API_KEY: 'sk-env', DEEPSEEK_API_KEY: 'sk-env2', GEMINI_API_KEY: 'g-env' });
     expect(config.platformKeys).toEqual({});

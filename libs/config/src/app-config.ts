@@ -35,6 +35,15 @@ const envSchema = z.object({
     .default('byok'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   ADMIN_API_TOKEN: optionalString.pipe(z.string().min(24, 'must be at least 24 characters').optional()),
+  METRICS_TOKEN: optionalString.pipe(
+    z
+      .string()
+      .min(24, 'must be at least 24 characters')
+      .regex(/^[\x21-\x7e]+$/, 'may hold printable ASCII only (it is sent as a bearer token)')
+      .optional(),
+  ),
+  METRICS_PORT: optionalString.pipe(z.coerce.number<string | undefined>().int().min(0).max(65535).optional()),
+  METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
   BYOK_MASTER_KEYS: required(' (e.g. v1:<32 bytes of base64>)'),
   BYOK_ACTIVE_KEY_VERSION: required(' (e.g. v1)'),
   BYOK_FINGERPRINT_KEY: required(' (32 or more bytes of base64)'),
@@ -167,6 +176,19 @@ export interface RateLimits {
   tenantWrites: number;
 }
 
+/** Where Prometheus reads a process's metrics (libs/metrics). */
+export interface MetricsSettings {
+  /**
+   * A bearer token that may read metrics and nothing else (METRICS_TOKEN): the API's `/metrics`
+   * also takes the platform admin token; a worker's metrics port requires this one when it is set.
+   */
+  token: string | undefined;
+  /** The worker's metrics port (METRICS_PORT; 0: any free port); none when unset. The API serves `/metrics` on its own port. */
+  workerPort: number | undefined;
+  /** The address the worker's metrics port listens on (METRICS_HOST): loopback unless an operator opens it. */
+  workerHost: string;
+}
+
 /** How graph reads use Postgres and memory. */
 export interface GraphTuning {
   /** Connections of the graph reads' own pool, so other reads never queue behind them. */
@@ -244,6 +266,7 @@ export class AppConfig {
   readonly jobs: Readonly<JobTuning>;
   readonly providers: Readonly<ProviderTuning>;
   readonly graph: Readonly<GraphTuning>;
+  readonly metrics: Readonly<MetricsSettings>;
   readonly ingest: Readonly<IngestLimits>;
 
   private constructor(values: AppConfig) {
@@ -267,6 +290,11 @@ export class AppConfig {
     const fingerprintKey = decodeBase64(e.BYOK_FINGERPRINT_KEY);
     if (!fingerprintKey || fingerprintKey.length < MIN_FINGERPRINT_KEY_BYTES) {
       throw new ConfigError(`Invalid configuration: BYOK_FINGERPRINT_KEY must be at least ${MIN_FINGERPRINT_KEY_BYTES} bytes of base64`);
+    }
+    if (e.METRICS_PORT !== undefined && !isLoopback(e.METRICS_HOST) && !e.METRICS_TOKEN) {
+      throw new ConfigError(
+        `Invalid configuration: METRICS_HOST ${e.METRICS_HOST} opens the worker's metrics port beyond this host: set METRICS_TOKEN too`,
+      );
     }
     const byProvider = (suffix: (p: ProviderId) => string | undefined) =>
       Object.fromEntries(PROVIDER_IDS.flatMap((p) => (suffix(p) ? [[p, suffix(p)]] : [])));
@@ -323,6 +351,7 @@ export class AppConfig {
         pageCacheBytes: Math.floor(e.GRAPH_PAGE_CACHE_MB * 1024 * 1024),
         maxConcurrentRequests: e.GRAPH_MAX_CONCURRENT_REQUESTS,
       },
+      metrics: { token: e.METRICS_TOKEN, workerPort: e.METRICS_PORT, workerHost: e.METRICS_HOST },
       ingest: {
         maxUploadBytes: e.UPLOAD_LIMIT_BYTES,
         maxDecodedBytes: e.UPLOAD_DECODED_LIMIT_BYTES,
@@ -365,6 +394,11 @@ function parseMasterKeys(raw: string): Map<string, Buffer> {
   }
   if (keys.size === 0) throw new ConfigError('Invalid configuration: BYOK_MASTER_KEYS is empty');
   return keys;
+}
+
+/** Whether a listen address is reachable from this host only. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** TRUST_PROXY as express's `trust proxy` takes it: true/false, a hop count, or a comma-separated list of addresses and subnets. */

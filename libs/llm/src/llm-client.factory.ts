@@ -5,12 +5,14 @@ import { EmptyApiKeyError } from './llm.errors.js';
 import { LLM_OPTIONS, type LlmOptions } from './llm-options.js';
 import type { KeyContext, LlmProvider } from './llm-provider.js';
 import { OpenAiCompatibleProvider } from './openai-compatible.provider.js';
+import { ObservedProvider } from './provider-calls.js';
 import { normalizeBaseUrl, PROVIDER_DEFAULTS } from './provider-registry.js';
 
 /**
  * Builds a provider bound to one explicit key. Every call makes a new SDK client, so no client
  * (and no key) is ever shared between tenants or reused after a key changes. Keys never come from
- * the environment; only base URLs and the timeout come from LlmOptions.
+ * the environment; only base URLs, the timeout and the call observer come from LlmOptions. Every
+ * provider call starts from a provider built here, so the observer sees every one.
  */
 @Injectable()
 export class LlmClientFactory {
@@ -18,6 +20,11 @@ export class LlmClientFactory {
 
   /** @throws EmptyApiKeyError for an empty key (nothing is sent) */
   create(provider: ProviderId, key: string, context: KeyContext): LlmProvider {
+    const llm = this.build(provider, key, context);
+    return this.options.observer ? new ObservedProvider(llm, this.options.observer) : llm;
+  }
+
+  private build(provider: ProviderId, key: string, context: KeyContext): LlmProvider {
     if (!key) {
       throw new EmptyApiKeyError(provider, `No ${provider} API key for tenant ${context.tenantLabel} (key ${maskKey(context.keyLast4)})`);
     }

@@ -1,15 +1,19 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { ProviderId } from '#libs/common';
+import type { ProviderCallObserver } from './provider-calls.js';
 
 /**
- * All the provider layer is told: where each provider answers and how long a call may take. It is
- * never handed the configuration itself, so no provider can reach a master or platform key.
+ * All the provider layer is told: where each provider answers, how long a call may take, and whom to
+ * tell how each call went. It is never handed the configuration itself, so no provider can reach a
+ * master or platform key.
  */
 export interface LlmOptions {
   /** Overrides of the public endpoints (see PROVIDER_DEFAULTS for the form each takes). */
   baseUrls: Readonly<Partial<Record<ProviderId, string>>>;
   /** One call's deadline, in ms. */
   timeoutMs: number;
+  /** Told of every call (provider, operation, outcome, seconds; never a key), e.g. for metrics. */
+  observer?: ProviderCallObserver;
 }
 
 export const { ConfigurableModuleClass: ConfigurableLlmModule, MODULE_OPTIONS_TOKEN: LLM_OPTIONS } = new ConfigurableModuleBuilder<LlmOptions>()

@@ -8,3 +8,4 @@ export * from './job-workers.module.js';
 export * from './job-reconciler.service.js';
 export * from './lost-job.js';
 export * from './queue-unavailable.js';
+export * from './job-display.js';

@@ -1,6 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
+import { Metrics, type QueueDepth } from '#libs/metrics';
 import { type JobName, type JobOf, jobOptions, QUEUE_OF, QueueName } from './jobs.js';
 import { withinQueueDeadline } from './queue-unavailable.js';
 
@@ -43,8 +44,10 @@ export class JobQueue {
     @InjectQueue(QueueName.Backfills) backfills: Queue,
     @InjectQueue(QueueName.AiJobs) aiJobs: Queue,
     @InjectQueue(QueueName.Deletions) deletions: Queue,
+    metrics: Metrics,
   ) {
     this.queues = { [QueueName.Backfills]: backfills, [QueueName.AiJobs]: aiJobs, [QueueName.Deletions]: deletions };
+    metrics.readQueueDepthWith(() => this.depth());
     for (const queue of [backfills, aiJobs, deletions]) {
       // ioredis reports every failed reconnect; one line per outage is enough
       queue.on('error', (error: Error) => {
@@ -107,6 +110,28 @@ export class JobQueue {
       })(),
       QUEUE_DEADLINE_MS,
     );
+  }
+
+  /**
+   * Jobs per queue and state, for the metrics: waiting (prioritized included), active, delayed, failed.
+   * @throws QueueUnavailableError
+   */
+  async depth(): Promise<QueueDepth[]> {
+    const perQueue = await withinQueueDeadline(
+      Promise.all(
+        Object.entries(this.queues).map(async ([queue, q]) => ({
+          queue,
+          counts: await q.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed'),
+        })),
+      ),
+      QUEUE_DEADLINE_MS,
+    );
+    return perQueue.flatMap(({ queue, counts }) => [
+      { queue, state: 'waiting', jobs: (counts.waiting ?? 0) + (counts.prioritized ?? 0) },
+      { queue, state: 'active', jobs: counts.active ?? 0 },
+      { queue, state: 'delayed', jobs: counts.delayed ?? 0 },
+      { queue, state: 'failed', jobs: counts.failed ?? 0 },
+    ]);
   }
 
   private async readEntry(queue: Queue, jobId: string): Promise<QueueEntry> {

@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy }
 import { DelayedError, type Job, UnrecoverableError, WaitingError, Worker, type WorkerOptions } from 'bullmq';
 import { AppConfig } from '#libs/config';
 import { isDatabaseUnavailable } from '#libs/database';
+import { Metrics } from '#libs/metrics';
 import type { JobContext, JobRunResult } from './job-handler.js';
 import { JobHandlerRegistry } from './job-handler.registry.js';
 import { eraseSealedKey } from './job-queue.service.js';
@@ -71,11 +72,12 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly registry: JobHandlerRegistry,
     private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   onApplicationBootstrap(): void {
     for (const queue of Object.values(QueueName)) {
-      const worker: Worker = new Worker(queue, (job: QueueJob, token?: string) => this.process(worker, job, token), {
+      const worker: Worker = new Worker(queue, (job: QueueJob, token?: string) => this.process(queue, worker, job, token), {
         ...bullOptions(this.config),
         ...workerOptionsFor(queue, this.config),
       });
@@ -95,7 +97,7 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
     await Promise.all(this.workers.map((worker) => worker.close()));
   }
 
-  private async process(worker: Worker, job: QueueJob, token: string | undefined): Promise<unknown> {
+  private async process(queue: QueueName, worker: Worker, job: QueueJob, token: string | undefined): Promise<unknown> {
     const handler = this.registry.handlerFor(job.name);
     if (!handler) throw new UnrecoverableError(`No handler for job ${job.name}`);
     const leaseLost = new AbortController();
@@ -106,7 +108,8 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
       shutdown: this.stopping.signal,
       leaseLost: leaseLost.signal,
     };
-    let result: JobRunResult;
+    let result: JobRunResult | undefined;
+    const started = performance.now();
     try {
       result = await handler.run(job.data as never, context);
     } catch (error) {
@@ -114,6 +117,8 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
       throw error;
     } finally {
       clearInterval(watch);
+      // an untyped failure (thrown, retried by the queue) counts as `error`
+      this.metrics.jobRun(queue, result?.status ?? 'error', (performance.now() - started) / 1_000);
     }
     switch (result.status) {
       case 'superseded':

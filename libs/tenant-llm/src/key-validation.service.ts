@@ -4,6 +4,7 @@ import { AppConfig } from '#libs/config';
 import { ByokKeyStore, type ResolvedKey, SettingNotFoundError, settingDefinition } from '#libs/byok';
 import { ValidationStatus } from '#libs/database';
 import { type KeyContext, type KeyVerdict, KeyValidator, withProviderRetry } from '#libs/llm';
+import { Metrics } from '#libs/metrics';
 import { AuditLog, type RequestActor, TenantResolver } from '#libs/tenancy';
 import { providerRetryPolicy } from './retry-policy.js';
 
@@ -27,6 +28,7 @@ export class KeyValidationService {
     private readonly tenants: TenantResolver,
     private readonly config: AppConfig,
     private readonly audit: AuditLog,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -39,15 +41,15 @@ export class KeyValidationService {
    */
   async validateStored(tenantId: string, settingKey: string, actor?: RequestActor): Promise<ValidationOutcome> {
     const definition = settingDefinition(settingKey);
-    if (!definition.provider) throw new ValidationFailedError(`${settingKey} is not a provider key`);
+    const provider = definition.provider;
+    if (!provider) throw new ValidationFailedError(`${settingKey} is not a provider key`);
     const stored = await this.store.get(tenantId, settingKey);
     if (!stored) throw new SettingNotFoundError(settingKey);
     const tenant = await this.tenants.tenant(tenantId);
 
-    const verdict = await this.validator.validate(definition.provider, stored.key, stored.fingerprint, {
-      tenantLabel: tenant.subdomain,
-      keyLast4: stored.last4,
-    });
+    const verdict = await this.counted(provider, () =>
+      this.validator.validate(provider, stored.key, stored.fingerprint, { tenantLabel: tenant.subdomain, keyLast4: stored.last4 }),
+    );
     const recorded = await this.store.recordValidation(tenantId, settingKey, stored.fingerprint, ValidationStatus[verdict.status], verdict.checkedAt);
     if (actor) {
       const trace = { fingerprint: stored.fingerprint, last4: stored.last4 };
@@ -56,10 +58,10 @@ export class KeyValidationService {
         settingKey,
         before: trace,
         after: trace,
-        details: { status: verdict.status, provider: definition.provider, recorded },
+        details: { status: verdict.status, provider, recorded },
       });
     }
-    return { status: verdict.status, provider: definition.provider, checkedAt: verdict.checkedAt };
+    return { status: verdict.status, provider, checkedAt: verdict.checkedAt };
   }
 
   /**
@@ -68,8 +70,8 @@ export class KeyValidationService {
    * @throws RateLimitedError or ProviderUnavailableError once the retries are used up
    */
   async checkForJob(tenantId: string, key: ResolvedKey, context: KeyContext): Promise<KeyVerdict> {
-    const verdict = await withProviderRetry(providerRetryPolicy(this.config), () =>
-      this.validator.validate(key.provider, key.key, key.fingerprint, context),
+    const verdict = await this.counted(key.provider, () =>
+      withProviderRetry(providerRetryPolicy(this.config), () => this.validator.validate(key.provider, key.key, key.fingerprint, context)),
     );
     if (key.source === 'tenant') {
       await this.store.recordValidation(
@@ -81,6 +83,18 @@ export class KeyValidationService {
       );
     }
     return verdict;
+  }
+
+  /** A verdict, counted in byok_key_validations_total by provider and verdict (`no_verdict` when none could be had). */
+  private async counted(provider: string, validate: () => Promise<KeyVerdict>): Promise<KeyVerdict> {
+    try {
+      const verdict = await validate();
+      this.metrics.keyValidation(provider, verdict.status);
+      return verdict;
+    } catch (error) {
+      this.metrics.keyValidation(provider, 'no_verdict');
+      throw error;
+    }
   }
 
   /** A key the provider refused mid-job: its cached verdict goes, and a stored key is marked invalid so the next pre-flight stops at once. */

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ByokModule } from '#libs/byok';
 import { AppConfig } from '#libs/config';
 import { LlmModule } from '#libs/llm';
+import { Metrics } from '#libs/metrics';
 import { TenancyModule } from '#libs/tenancy';
 import { JobPreflight } from './job-preflight.service.js';
 import { KeyValidationService } from './key-validation.service.js';
@@ -11,15 +12,20 @@ import { ProviderSessions } from './provider-session.js';
 /**
  * LLM work on a tenant's behalf, above key storage (byok) and the provider layer (llm): provider
  * choice, key validation with recorded verdicts, and provider sessions. The provider layer is
- * registered here, once, with only the base URLs and timeout from the configuration.
+ * registered here, once, with only the base URLs and timeout from the configuration, and the
+ * process's metrics as the observer of every provider call.
  */
 @Module({
   imports: [
     TenancyModule,
     ByokModule,
     LlmModule.registerAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({ baseUrls: config.providers.baseUrls, timeoutMs: config.providers.timeoutMs }),
+      inject: [AppConfig, Metrics],
+      useFactory: (config: AppConfig, metrics: Metrics) => ({
+        baseUrls: config.providers.baseUrls,
+        timeoutMs: config.providers.timeoutMs,
+        observer: (call) => metrics.providerCall(call),
+      }),
     }),
   ],
   providers: [KeyValidationService, ProviderChoice, ProviderSessions, JobPreflight],

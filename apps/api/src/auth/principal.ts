@@ -20,6 +20,10 @@ export const PLATFORM_ONLY = 'auth:platform-only';
 /** Marks a route only the platform admin may call. */
 export const PlatformOnly = () => SetMetadata(PLATFORM_ONLY, true);
 
+export const METRICS_READER = 'auth:metrics-reader';
+/** Marks a platform-only route that the metrics token (METRICS_TOKEN) may read too: /metrics. */
+export const MetricsReader = () => SetMetadata(METRICS_READER, true);
+
 export const ADMIN_SCOPE = 'auth:admin-scope';
 /** Marks a reading route that a tenant's read-scope token may not call (token management). */
 export const AdminScope = () => SetMetadata(ADMIN_SCOPE, true);

@@ -1,2 +1,3 @@
 export * from './private-redis.js';
 export * from './private-postgres.js';
+export { freePort } from './free-port.js';

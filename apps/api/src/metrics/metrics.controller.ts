@@ -1,0 +1,27 @@
+import { Controller, Get, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Metrics } from '#libs/metrics';
+import { MetricsReader, PlatformOnly } from '../auth/principal.js';
+
+/**
+ * This API process's metrics in Prometheus's text format, for the platform admin token or the metrics
+ * token (METRICS_TOKEN) only: a tenant token is refused 403, no token 401. Workers serve their own on
+ * METRICS_PORT.
+ */
+@ApiTags('operations')
+@ApiBearerAuth()
+@Controller('metrics')
+export class MetricsController {
+  constructor(private readonly metrics: Metrics) {}
+
+  @Get()
+  @PlatformOnly()
+  @MetricsReader()
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'Prometheus text exposition format 0.0.4', schema: { type: 'string' } })
+  async scrape(@Res() response: Response): Promise<void> {
+    const { contentType, text } = await this.metrics.exposition();
+    response.status(200).setHeader('Content-Type', contentType).setHeader('Cache-Control', 'no-store').send(text);
+  }
+}

@@ -1,0 +1,4 @@
+export * from './metrics.js';
+export * from './metrics.module.js';
+export * from './bearer-token.js';
+export * from './metrics-server.js';
