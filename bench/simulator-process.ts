@@ -8,10 +8,16 @@ export interface SimulatorProcess {
 }
 
 /** The provider simulator in its own process, as a remote provider would be: it does not share the pipeline's CPU. */
-export async function startSimulatorProcess(validKeys: string, latencyMs: number): Promise<SimulatorProcess> {
+export async function startSimulatorProcess(validKeys: string, latencyMs: number, rpmPerKey = 0): Promise<SimulatorProcess> {
   const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'scripts', 'simulator.js');
   const child: ChildProcess = spawn(process.execPath, [script], {
-    env: { ...process.env, SIMULATOR_PORT: '0', SIMULATOR_VALID_KEYS: validKeys, SIMULATOR_LATENCY_MS: String(latencyMs) },
+    env: {
+      ...process.env,
+      SIMULATOR_PORT: '0',
+      SIMULATOR_VALID_KEYS: validKeys,
+      SIMULATOR_LATENCY_MS: String(latencyMs),
+      SIMULATOR_RPM_PER_KEY: String(rpmPerKey),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const env = await new Promise<Record<string, string>>((resolve, reject) => {
