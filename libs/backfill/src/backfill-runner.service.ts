@@ -93,7 +93,10 @@ export class BackfillRunner {
     // a slot of its tenant's first (TENANT_MAX_ACTIVE_BACKFILLS, fair share): without one the job
     // goes back to the end of the queue, untouched, and another tenant's job takes the worker slot
     const admission = await this.slots.admit(backfill.tenantId, backfillId);
-    if (!admission.admitted) return { status: 'deferred', delayMs: admission.retryInMs };
+    if (!admission.admitted) {
+      this.logger.debug({ backfillId, tenantId: backfill.tenantId, reason: admission.reason }, 'Backfill waits for a slot of its tenant');
+      return { status: 'deferred', delayMs: admission.retryInMs };
+    }
     const renewal = setInterval(() => void this.slots.renew(admission.lease), Math.max(100, Math.floor(this.slots.ttlMs / 3)));
     try {
       return await this.runInSlot(backfill, admission.lease, options);
