@@ -1,9 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// the path alone, relative: `#libs/testing` would load the database and Nest test helpers too
+import { STATS_PATH } from '../libs/testing/src/provider-simulator/provider-simulator.js';
 
 export interface SimulatorProcess {
   env: Record<string, string>;
+  /** Completion requests it answered and those it answered 429 for being over the per-key limit, all keys together. */
+  stats(): Promise<{ completions: number; rateLimited: number }>;
   stop(): void;
 }
 
@@ -29,5 +33,13 @@ export async function startSimulatorProcess(validKeys: string, latencyMs: number
     });
     child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
   });
-  return { env, stop: () => child.kill('SIGTERM') };
+  const stats = async () => {
+    const origin = new URL(env.OPENAI_BASE_URL).origin;
+    const { keys } = (await (await fetch(`${origin}${STATS_PATH}`)).json()) as { keys: Record<string, { completions: number; rateLimited: number }> };
+    return Object.values(keys).reduce((sum, k) => ({ completions: sum.completions + k.completions, rateLimited: sum.rateLimited + k.rateLimited }), {
+      completions: 0,
+      rateLimited: 0,
+    });
+  };
+  return { env, stats, stop: () => child.kill('SIGTERM') };
 }
