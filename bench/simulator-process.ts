@@ -3,11 +3,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // the path alone, relative: `#libs/testing` would load the database and Nest test helpers too
 import { STATS_PATH } from '../libs/testing/src/provider-simulator/provider-simulator.js';
+import type { KeyStats } from '../libs/testing/src/provider-simulator/simulator-types.js';
 
 export interface SimulatorProcess {
   env: Record<string, string>;
-  /** Completion requests it answered and those it answered 429 for being over the per-key limit, all keys together. */
-  stats(): Promise<{ completions: number; rateLimited: number }>;
+  /** Completion requests it answered and those it answered 429 for being over the per-key limit, and the span (ms) of those it let through, all keys together. */
+  stats(): Promise<{ completions: number; rateLimited: number; spanMs: number }>;
   stop(): void;
 }
 
@@ -35,11 +36,14 @@ export async function startSimulatorProcess(validKeys: string, latencyMs: number
   });
   const stats = async () => {
     const origin = new URL(env.OPENAI_BASE_URL).origin;
-    const { keys } = (await (await fetch(`${origin}${STATS_PATH}`)).json()) as { keys: Record<string, { completions: number; rateLimited: number }> };
-    return Object.values(keys).reduce((sum, k) => ({ completions: sum.completions + k.completions, rateLimited: sum.rateLimited + k.rateLimited }), {
-      completions: 0,
-      rateLimited: 0,
-    });
+    const { keys } = (await (await fetch(`${origin}${STATS_PATH}`)).json()) as { keys: Record<string, KeyStats> };
+    const all = Object.values(keys);
+    const counted = all.filter((k) => k.firstCountedAt > 0);
+    return {
+      completions: all.reduce((sum, k) => sum + k.completions, 0),
+      rateLimited: all.reduce((sum, k) => sum + k.rateLimited, 0),
+      spanMs: counted.length ? Math.max(...counted.map((k) => k.lastCountedAt)) - Math.min(...counted.map((k) => k.firstCountedAt)) : 0,
+    };
   };
   return { env, stats, stop: () => child.kill('SIGTERM') };
 }

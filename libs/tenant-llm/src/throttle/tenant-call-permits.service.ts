@@ -63,9 +63,4 @@ export class TenantCallPermits {
     if (waitedMs > 0) this.events.emit('call-waited', { provider, waitedMs, reason: 'tenant-concurrency' });
     return () => this.leases.release(tenantId, permit).catch(() => undefined);
   }
-
-  /** Calls the tenant has in flight now, across every worker. */
-  async inFlight(tenantId: string): Promise<number> {
-    return (await this.leases.census()).get(tenantId) ?? 0;
-  }
 }

@@ -297,7 +297,7 @@ describe('ProviderSimulator', () => {
       expect(other.status).toBe(200);
       expect(models.status).toBe(200);
       expect(geminiStatuses).toEqual([200, 200, 200, 429]);
-      expect(simulator.keyStats(fingerprintForSimulator(OPENAI_KEY))).toEqual({ completions: 6, rateLimited: 3, maxInFlight: 1, inFlight: 0 });
+      expect(simulator.keyStats(fingerprintForSimulator(OPENAI_KEY))).toMatchObject({ completions: 6, rateLimited: 3, maxInFlight: 1, inFlight: 0 });
     });
 
     it('lets a key in again once its oldest request leaves the window', async () => {

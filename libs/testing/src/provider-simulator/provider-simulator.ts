@@ -32,6 +32,7 @@ const KIND_OF_STATUS: Record<ScriptedFailure['status'], FailureKind> = {
 const ROUTE = new RegExp(`^/(${PROVIDER_IDS.join('|')})(/.*)?$`);
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
 const ANY_KEY = '*';
+const EMPTY_STATS: KeyStats = { completions: 0, rateLimited: 0, maxInFlight: 0, inFlight: 0, firstCountedAt: 0, lastCountedAt: 0 };
 /** `GET` here answers { keys: { [fingerprintForSimulator]: KeyStats } }. */
 export const STATS_PATH = '/_simulator/stats';
 
@@ -92,7 +93,7 @@ export class ProviderSimulator {
 
   /** What the simulator saw of the key with this fingerprint (fingerprintForSimulator). */
   keyStats(keyFingerprint: string): KeyStats {
-    return { ...(this.stats.get(keyFingerprint) ?? { completions: 0, rateLimited: 0, maxInFlight: 0, inFlight: 0 }) };
+    return { ...(this.stats.get(keyFingerprint) ?? EMPTY_STATS) };
   }
 
   async start(): Promise<SimulatorUrls> {
@@ -173,7 +174,7 @@ export class ProviderSimulator {
     this.redirects.clear();
     this.counted.clear();
     for (const [fingerprint, stats] of this.stats)
-      this.stats.set(fingerprint, { completions: 0, rateLimited: 0, maxInFlight: stats.inFlight, inFlight: stats.inFlight });
+      this.stats.set(fingerprint, { ...EMPTY_STATS, maxInFlight: stats.inFlight, inFlight: stats.inFlight });
   }
 
   /**
@@ -284,7 +285,7 @@ export class ProviderSimulator {
 
   private statsOf(keyFingerprint: string): KeyStats {
     let stats = this.stats.get(keyFingerprint);
-    if (!stats) this.stats.set(keyFingerprint, (stats = { completions: 0, rateLimited: 0, maxInFlight: 0, inFlight: 0 }));
+    if (!stats) this.stats.set(keyFingerprint, (stats = { ...EMPTY_STATS }));
     return stats;
   }
 
@@ -292,13 +293,19 @@ export class ProviderSimulator {
   private overRateLimit(keyFingerprint: string): number | undefined {
     const stats = this.statsOf(keyFingerprint);
     stats.completions++;
-    if (!this.rateLimit) return undefined;
+    if (!this.rateLimit) {
+      stats.firstCountedAt ||= Date.now();
+      stats.lastCountedAt = Date.now();
+      return undefined;
+    }
     const { perWindow, windowMs } = this.rateLimit;
     const now = Date.now();
     const times = (this.counted.get(keyFingerprint) ?? []).filter((at) => at > now - windowMs);
     this.counted.set(keyFingerprint, times);
     if (times.length < perWindow) {
       times.push(now);
+      stats.firstCountedAt ||= now;
+      stats.lastCountedAt = now;
       return undefined;
     }
     stats.rateLimited++;

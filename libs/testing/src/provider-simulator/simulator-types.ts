@@ -59,6 +59,9 @@ export interface KeyStats {
   maxInFlight: number;
   /** Requests of the key it is answering now. */
   inFlight: number;
+  /** When its first and its latest completion that counted against the rate limit arrived (ms since the epoch; 0: none yet). */
+  firstCountedAt: number;
+  lastCountedAt: number;
 }
 
 /** A parsed request as the wire formats see it. */
