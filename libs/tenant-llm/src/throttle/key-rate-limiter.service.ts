@@ -78,8 +78,8 @@ export class KeyRateLimiter {
       if (waitedMs + taken.waitMs > this.config.providerRates.maxWaitMs) {
         throw new CapacityWaitExceededError(key.provider, 'its key is at its requests or tokens per minute', waitedMs, taken.waitMs);
       }
-      // waiters wake spread over a few ms, not all at the window's first millisecond
-      await sleep(taken.waitMs + Math.floor(Math.random() * 20));
+      // waiters wake as the window opens (a few ms apart at most): every ms after it is a ms the key is not driven
+      await sleep(taken.waitMs + Math.floor(Math.random() * 3));
     }
   }
 
