@@ -13,6 +13,7 @@ import { BackfillStatus, PrismaService } from '#libs/database';
 import { QueueName } from '#libs/queue';
 import { PLATFORM_SCOPE } from '#libs/tenancy';
 import { ACTIVE_STATUSES, BackfillService } from '#libs/backfill';
+import { planRate, windowPlan } from '#libs/tenant-llm';
 import { createTestDatabase, deleteRedisPrefix, Factories, testEnv } from '#libs/testing';
 import { createApiApp } from '../apps/api/src/bootstrap.js';
 import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.js';
@@ -32,6 +33,10 @@ import { stopProcess } from './processes.js';
  *   npm run bench:backfill                                   the standard runs (20,000 at 0 ms; 10,000 at 50 ms; 400 x 200,000 chars)
  *   npm run bench:backfill -- --records 200000 --latency 0  one run with your own figures
  *   npm run bench:backfill -- --records 400 --record-chars 200000   long records: CJK text, about 3 bytes a character
+ *   npm run bench:backfill -- --rpm 1200                     per-key rate limit: the simulator allows each key N
+ *       completion requests in any sliding minute (429 past it) and the tenant's OPENAI_RPM is N; prints the
+ *       achieved calls a minute against N and the share of calls answered 429 (targets: >= 90% of N, < 1% 429).
+ *       Records default to two minutes' worth (--minutes), at latency 50 ms.
  */
 const { values: args } = parseArgs({
   options: {
@@ -40,6 +45,8 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '32' },
     page: { type: 'string', default: '256' },
     'record-chars': { type: 'string' },
+    rpm: { type: 'string' },
+    minutes: { type: 'string', default: '2' },
   },
 });
 
@@ -50,23 +57,36 @@ interface Run {
   pageSize: number;
   /** Body length of every record in characters (CJK text); ordinary short English records when absent. */
   recordChars?: number;
+  /** The per-key rate limit (requests a minute) of the simulator and the tenant's OPENAI_RPM setting. */
+  rpm?: number;
 }
 
-const runs: Run[] = args.records
+const rpm = args.rpm ? Number(args.rpm) : undefined;
+const runs: Run[] = rpm
   ? [
       {
-        records: Number(args.records),
-        latencyMs: Number(args.latency),
+        records: Number(args.records ?? Math.ceil(rpm * Number(args.minutes))),
+        latencyMs: args.latency === '0' ? 50 : Number(args.latency),
         concurrency: Number(args.concurrency),
         pageSize: Number(args.page),
-        ...(args['record-chars'] ? { recordChars: Number(args['record-chars']) } : {}),
+        rpm,
       },
     ]
-  : [
-      { records: 20_000, latencyMs: 0, concurrency: 32, pageSize: 256 },
-      { records: 10_000, latencyMs: 50, concurrency: 32, pageSize: 256 },
-      { records: 400, latencyMs: 0, concurrency: 32, pageSize: 256, recordChars: 200_000 },
-    ];
+  : args.records
+    ? [
+        {
+          records: Number(args.records),
+          latencyMs: Number(args.latency),
+          concurrency: Number(args.concurrency),
+          pageSize: Number(args.page),
+          ...(args['record-chars'] ? { recordChars: Number(args['record-chars']) } : {}),
+        },
+      ]
+    : [
+        { records: 20_000, latencyMs: 0, concurrency: 32, pageSize: 256 },
+        { records: 10_000, latencyMs: 50, concurrency: 32, pageSize: 256 },
+        { records: 400, latencyMs: 0, concurrency: 32, pageSize: 256, recordChars: 200_000 },
+      ];
 const WORKER_MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'apps', 'worker', 'src', 'main.js');
 
 console.log(`backfill pipeline benchmark (Node ${process.version})`);
@@ -75,7 +95,7 @@ process.exit(0);
 
 async function bench(run: Run): Promise<void> {
   const key = `sk-bench-${randomBytes(16).toString('hex')}`;
-  const simulator = await startSimulatorProcess(`openai:${key}`, run.latencyMs);
+  const simulator = await startSimulatorProcess(`openai:${key}`, run.latencyMs, run.rpm);
   const database = await createTestDatabase();
   const env = testEnv(database.url, {
     ...simulator.env,
@@ -94,6 +114,7 @@ async function bench(run: Run): Promise<void> {
     const tenant = await factories.newTenant();
     const workspace = await factories.newWorkspace(tenant.id);
     await app.get(ByokKeyStore).put(tenant.id, 'OPENAI_API_KEY', key);
+    if (run.rpm) await app.get(ByokKeyStore).put(tenant.id, 'OPENAI_RPM', String(run.rpm));
     if (run.recordChars) await insertLongRecords(app.get(PrismaService), workspace.id, run.records, run.recordChars);
     else await insertRecords(app.get(PrismaService), workspace.id, run.records);
 
@@ -130,6 +151,21 @@ async function bench(run: Run): Promise<void> {
     }
     if (row.status !== BackfillStatus.succeeded) throw new Error(`backfill ended ${row.status}: ${row.failureMessage}`);
 
+    if (run.rpm) {
+      const stats = await simulator.stats();
+      const calls = stats.completions;
+      const answered = calls - stats.rateLimited;
+      // from the first call the simulator let through to the last: the rate while the key was driven
+      const perMinute = stats.spanMs > 0 ? ((answered - 1) * 60_000) / stats.spanMs : 0;
+      console.log(
+        `  ${fmt(run.records, 0)} records at a per-key limit of ${fmt(run.rpm, 0)} requests/min (latency ${run.latencyMs} ms, concurrency ${run.concurrency}): ` +
+          `${fmt(perMinute, 0)} calls/min = ${fmt((100 * perMinute) / run.rpm, 1)}% of the allowed rate ` +
+          `(${fmt(answered, 0)} calls in ${fmt(stats.spanMs / 1000, 1)} s from the first to the last; the whole backfill ${fmt(seconds, 1)} s; ` +
+          `the limiter's own ceiling ${fmt(planRate(windowPlan(run.rpm)), 0)}/min); ` +
+          `${stats.rateLimited} of ${calls} calls answered 429 (${fmt(calls ? (100 * stats.rateLimited) / calls : 0, 2)}%)`,
+      );
+      return;
+    }
     const perSecond = row.recordsProcessed / seconds;
     const ideal = run.latencyMs > 0 ? run.concurrency / (run.latencyMs / 1000) : undefined;
     console.log(

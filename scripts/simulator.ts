@@ -1,6 +1,7 @@
 /**
  * Runs the provider simulator on its own, so the API and worker can run with no network:
  *   SIMULATOR_PORT=4010 SIMULATOR_VALID_KEYS='openai:sk-...,gemini:AIza...,deepseek:*' npm run simulator
+ * (SIMULATOR_RPM_PER_KEY=N: each key may make N completion requests in any sliding minute, then 429),
  * then start the services with the printed OPENAI_BASE_URL, GEMINI_BASE_URL and DEEPSEEK_BASE_URL.
  * It never prints a key: only how many each provider accepts.
  */
@@ -13,7 +14,8 @@ async function main(): Promise<void> {
   const port = Number(process.env.SIMULATOR_PORT ?? DEFAULT_PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('SIMULATOR_PORT must be a port number');
   const validKeys = parseValidKeysSpec(process.env.SIMULATOR_VALID_KEYS ?? '');
-  const simulator = new ProviderSimulator({ port, validKeys, latencyMs: Number(process.env.SIMULATOR_LATENCY_MS ?? 0) || 0 });
+  const rpmPerKey = Number(process.env.SIMULATOR_RPM_PER_KEY ?? 0) || undefined;
+  const simulator = new ProviderSimulator({ port, validKeys, latencyMs: Number(process.env.SIMULATOR_LATENCY_MS ?? 0) || 0, rpmPerKey });
   const urls = await simulator.start();
 
   const accepted = (['openai', 'gemini', 'deepseek'] as const).map((p) => {
@@ -24,6 +26,7 @@ async function main(): Promise<void> {
     [
       `Provider simulator listening on 127.0.0.1:${port || new URL(urls.openaiBaseUrl).port}`,
       `Accepting ${accepted.join(', ')} (set SIMULATOR_VALID_KEYS=openai:<key>,gemini:<key>,deepseek:* to change)`,
+      ...(rpmPerKey ? [`Each key may make ${rpmPerKey} completion requests a minute (SIMULATOR_RPM_PER_KEY); more answer 429`] : []),
       'Point the services at it with:',
       `  OPENAI_BASE_URL=${urls.openaiBaseUrl}`,
       `  GEMINI_BASE_URL=${urls.geminiBaseUrl}`,

@@ -115,6 +115,10 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
       SYNC_PAGE_SIZE: '5',
       SYNC_CONCURRENCY: '2',
       SYNC_WORKER_CONCURRENCY: '4',
+      // the fair-scheduling leases and the per-key rate counters are in Redis too, for the scan
+      TENANT_MAX_CONCURRENCY: '8',
+      PROVIDER_DEFAULT_RPM: '600000',
+      PROVIDER_DEFAULT_TPM: '600000000',
       LOG_LEVEL: 'trace',
       CORS_ORIGINS: controlOrigin,
       // the worker's metrics port, scanned like everything else
@@ -284,6 +288,9 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
     const midRun = await scanEverywhere(needles);
     expect(midRun.report).toEqual(NOTHING);
     expect(midRun.redis.unscanned).toEqual([]);
+    // backfill slots and calls in flight were held while it scanned (named by ids only)
+    const scannedKeys = midRun.redis.entries.map((entry) => entry.key);
+    for (const family of [':leases:backfills:', ':leases:tenant-calls:']) expect(scannedKeys.some((key) => key.includes(family))).toBe(true);
     const sealed = sealedKeysIn(midRun.redis);
     expect(sealed.map((s) => s.jobId).sort()).toEqual([withHeaders, heldAi].sort());
     const sealer = api.app.get(RequestKeySealer);

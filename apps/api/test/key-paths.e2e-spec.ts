@@ -382,7 +382,7 @@ describe('Key paths, proven by the provider simulator (e2e)', () => {
       gate.open();
       expect(await api.waitForBackfill(jobId)).toMatchObject({ status: 'succeeded', keySource: 'request' });
       const entry = await settledEntry(QueueName.Backfills, jobId, key);
-      expect(entry).toEqual({ state: 'completed', data: { backfillId: jobId }, failedReason: '' });
+      expect(entry).toEqual({ state: 'completed', data: { backfillId: jobId, tenantId: await tenantOfJob(api, jobId) }, failedReason: '' });
     });
 
     it('backfill, failed: the sealed key is erased from the kept failed entry', async () => {
@@ -399,7 +399,7 @@ describe('Key paths, proven by the provider simulator (e2e)', () => {
       expect(await api.waitForBackfill(jobId)).toMatchObject({ status: 'failed', failure: { code: 'INVALID_API_KEY' } });
       const entry = await settledEntry(QueueName.Backfills, jobId, key);
       expect(entry).toMatchObject({ state: 'failed', data: { backfillId: jobId } });
-      expect(entry.data).toEqual({ backfillId: jobId });
+      expect(entry.data).toEqual({ backfillId: jobId, tenantId: await tenantOfJob(api, jobId) });
       expect(entry.failedReason).toMatch(/^INVALID_API_KEY: /);
       expect(keyEchoes('failedReason', [entry.failedReason], [key])).toEqual([]);
     });
@@ -420,7 +420,7 @@ describe('Key paths, proven by the provider simulator (e2e)', () => {
       expect(job).toMatchObject({ status: 'cancelled', keySource: 'request' });
       expect(job.counters.recordsProcessed).toBeLessThan(20);
       const entry = await settledEntry(QueueName.Backfills, jobId, key);
-      expect(entry).toEqual({ state: 'completed', data: { backfillId: jobId }, failedReason: '' });
+      expect(entry).toEqual({ state: 'completed', data: { backfillId: jobId, tenantId: await tenantOfJob(api, jobId) }, failedReason: '' });
     });
 
     it('AI job, succeeded: the sealed key is erased from the kept entry', async () => {
@@ -480,7 +480,8 @@ describe('Key paths, proven by the provider simulator (e2e)', () => {
       expect(sealedJobs).toHaveLength(5);
       for (const { name, jobId } of sealedJobs) {
         const raw = await rawEntry(name, jobId);
-        expect(Object.keys(JSON.parse(raw.data) as object)).toEqual([name === QueueName.Backfills ? 'backfillId' : 'aiJobId']);
+        // a backfill's entry names its tenant too (fair scheduling reads it); neither kind keeps a key
+        expect(Object.keys(JSON.parse(raw.data) as object)).toEqual(name === QueueName.Backfills ? ['backfillId', 'tenantId'] : ['aiJobId']);
       }
     });
   });

@@ -12,6 +12,7 @@ import type { JobContext, JobFailure, JobRunResult } from '#libs/queue';
 import { PLATFORM_SCOPE, findInScope, WorkspaceNotFoundError } from '#libs/tenancy';
 import { type CallCounter, KeyValidationService, type ProviderSession, ProviderSessions, usageOutcomeOf } from '#libs/tenant-llm';
 import { BackfillPreflight, type PreflightResult } from './backfill-preflight.service.js';
+import { BackfillSlots, type SlotLease } from './backfill-slots.service.js';
 import { WorkspaceTransferredError } from './backfill.errors.js';
 import { type BackfillLease, BackfillRepository, type FenceVerdict } from './backfill.repository.js';
 import { FailFastPool } from './fail-fast-pool.js';
@@ -34,6 +35,8 @@ interface PageInFlight {
 }
 
 const PAGES_IN_FLIGHT = 2;
+/** A backfill that gave its slot up rejoins the queue after this long (ms): by then the waiting job has the slot. */
+const YIELD_REQUEUE_MS = 250;
 
 export interface BackfillRunOptions {
   /** The request key sealed to this backfill in its queue entry (BYOK headers), opened for the row's tenant. */
@@ -74,18 +77,39 @@ export class BackfillRunner {
     private readonly config: AppConfig,
     private readonly sealer: RequestKeySealer,
     private readonly metrics: Metrics,
+    private readonly slots: BackfillSlots,
   ) {}
 
   /**
-   * Runs (or resumes) a backfill to its end under a fresh lease. Typed failures end it `failed`
+   * Runs (or resumes) a backfill to its end under a fresh lease, in one of its tenant's slots
+   * (BackfillSlots): without one it is `deferred`, untouched. Typed failures end it `failed`
    * with their code; an untyped one (a database outage) is thrown, for the queue to retry from the
-   * checkpoint. On shutdown the pages in flight are committed and the job is `released`; when the
+   * checkpoint. On shutdown the pages in flight are committed and the job is `released`; when its
+   * tenant holds more than its fair share while another tenant waits, the same, and `deferred`; when the
    * lease is lost (another run claimed the job) this run stops calling the provider and commits
    * nothing more: `superseded`.
    */
   async run(backfillId: string, options: BackfillRunOptions = {}): Promise<JobRunResult> {
     const backfill = await this.load(backfillId);
     if (!backfill) return { status: 'skipped' };
+    // a slot of its tenant's first (TENANT_MAX_ACTIVE_BACKFILLS, fair share): without one the job
+    // goes back to the end of the queue, untouched, and another tenant's job takes the worker slot
+    const admission = await this.slots.admit(backfill.tenantId, backfillId);
+    if (!admission.admitted) {
+      this.logger.debug({ backfillId, tenantId: backfill.tenantId, reason: admission.reason }, 'Backfill waits for a slot of its tenant');
+      return { status: 'deferred', delayMs: admission.retryInMs };
+    }
+    const renewal = setInterval(() => void this.slots.renew(admission.lease), Math.max(100, Math.floor(this.slots.ttlMs / 3)));
+    try {
+      return await this.runInSlot(backfill, admission.lease, options);
+    } finally {
+      clearInterval(renewal);
+      await this.slots.release(admission.lease);
+    }
+  }
+
+  private async runInSlot(backfill: Backfill, slot: SlotLease, options: BackfillRunOptions): Promise<JobRunResult> {
+    const backfillId = backfill.id;
     // from here on every read and write names the row's tenant
     const lease: BackfillLease = { backfillId, tenantId: backfill.tenantId, leaseToken: randomUUID() };
     if (!(await this.backfills.claim(lease))) return { status: 'skipped' };
@@ -135,6 +159,7 @@ export class BackfillRunner {
     let cursor = backfill.cursor;
     let exhausted = false;
     let released = false;
+    let yielded = false;
     try {
       for (;;) {
         while (!exhausted && inFlight.length < PAGES_IN_FLIGHT) {
@@ -142,6 +167,13 @@ export class BackfillRunner {
           if (shutdown?.aborted) {
             // SIGTERM: the pages in flight are finished and committed, nothing new is fetched
             released = true;
+            exhausted = true;
+            break;
+          }
+          if (await this.slots.shouldYield(slot)) {
+            // its tenant holds more than its share while another waits: as on SIGTERM, but the job
+            // goes to the end of the queue and resumes from this checkpoint once a slot is its own
+            yielded = true;
             exhausted = true;
             break;
           }
@@ -189,6 +221,13 @@ export class BackfillRunner {
     if (released) {
       this.logger.log({ backfillId: backfill.id, ...counters }, 'Backfill stopped at a checkpoint for shutdown; another worker resumes it');
       return { status: 'released' };
+    }
+    if (yielded) {
+      this.logger.log(
+        { backfillId: backfill.id, tenantId: slot.tenantId },
+        'Backfill gave its slot to a waiting tenant; it resumes from its checkpoint',
+      );
+      return { status: 'deferred', delayMs: YIELD_REQUEUE_MS };
     }
     if (!(await this.backfills.finish(lease.tenantId, backfill.id, BackfillStatus.succeeded, undefined, lease.leaseToken)))
       return { status: 'superseded' };

@@ -7,6 +7,7 @@ import { TenantLlmModule } from '#libs/tenant-llm';
 import { BackfillJob } from './backfill.job.js';
 import { BackfillPreflight } from './backfill-preflight.service.js';
 import { BackfillRunner } from './backfill-runner.service.js';
+import { BackfillSlots } from './backfill-slots.service.js';
 import { BackfillRepository } from './backfill.repository.js';
 import { BackfillService } from './backfill.service.js';
 import { RecordFailureRepository } from './record-failure.repository.js';
@@ -15,7 +16,16 @@ import { WorkspaceTransferService } from './workspace-transfer.service.js';
 /** Backfills: the API side (start, read, cancel) and the worker side (pre-flight, paged extraction). */
 @Module({
   imports: [TenancyModule, ByokModule, TenantLlmModule, RecordsModule, GraphragModule],
-  providers: [BackfillRepository, RecordFailureRepository, BackfillPreflight, BackfillService, BackfillRunner, BackfillJob, WorkspaceTransferService],
-  exports: [BackfillService, BackfillRunner, WorkspaceTransferService, BackfillRepository, RecordFailureRepository],
+  providers: [
+    BackfillRepository,
+    RecordFailureRepository,
+    BackfillPreflight,
+    BackfillService,
+    BackfillRunner,
+    BackfillJob,
+    WorkspaceTransferService,
+    BackfillSlots,
+  ],
+  exports: [BackfillService, BackfillRunner, WorkspaceTransferService, BackfillRepository, RecordFailureRepository, BackfillSlots],
 })
 export class BackfillModule {}

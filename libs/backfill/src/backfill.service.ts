@@ -64,6 +64,7 @@ export class BackfillService {
     try {
       await this.queue.enqueue(JobName.Backfill, {
         backfillId: backfill.id,
+        tenantId,
         ...(requestKey ? { sealedKey: this.sealer.seal(requestKey, { jobId: backfill.id, tenantId }) } : {}),
       });
     } catch (error) {

@@ -8,3 +8,5 @@ export * from './backfill-runner.service.js';
 export * from './backfill.job.js';
 export * from './backfill.module.js';
 export * from './workspace-transfer.service.js';
+export * from './backfill-slots.service.js';
+export * from './fair-share.js';

@@ -13,6 +13,18 @@ export interface SettingDefinition {
   check?: (value: string) => string | undefined;
 }
 
+/** The largest rate a tenant may set (a billion a minute is beyond every provider's tier). */
+const MAX_RATE = 1_000_000_000;
+
+/** The setting that holds a provider's requests (`RPM`) or tokens (`TPM`) per minute for the tenant's key, e.g. `OPENAI_RPM`. */
+export function rateSettingFor(provider: ProviderId, unit: 'RPM' | 'TPM'): string {
+  return `${provider.toUpperCase()}_${unit}`;
+}
+
+function positiveInteger(value: string): string | undefined {
+  return /^[1-9]\d{0,9}$/.test(value) && Number(value) <= MAX_RATE ? undefined : `must be a whole number from 1 to ${MAX_RATE}`;
+}
+
 const definitions: SettingDefinition[] = [
   ...PROVIDER_IDS.map((provider) => ({
     key: apiKeySettingFor(provider),
@@ -20,6 +32,20 @@ const definitions: SettingDefinition[] = [
     provider,
     description: `The tenant's own ${provider} API key`,
   })),
+  ...PROVIDER_IDS.flatMap((provider) => [
+    {
+      key: rateSettingFor(provider, 'RPM'),
+      secret: false,
+      description: `Requests per minute this tenant's ${provider} key may be sent (default PROVIDER_DEFAULT_RPM)`,
+      check: positiveInteger,
+    },
+    {
+      key: rateSettingFor(provider, 'TPM'),
+      secret: false,
+      description: `Tokens per minute this tenant's ${provider} key may be sent (default PROVIDER_DEFAULT_TPM)`,
+      check: positiveInteger,
+    },
+  ]),
   {
     key: 'GRAPHRAG_PROVIDER',
     secret: false,

@@ -80,6 +80,11 @@ const envSchema = z.object({
   PROVIDER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
   PROVIDER_RETRY_BASE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   PROVIDER_RATE_LIMIT_PATIENCE_MS: z.coerce.number().int().min(0).max(3_600_000).default(120_000),
+  PROVIDER_DEFAULT_RPM: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
+  PROVIDER_DEFAULT_TPM: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
+  PROVIDER_RATE_LIMIT_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+  TENANT_MAX_ACTIVE_BACKFILLS: z.coerce.number().int().min(1).max(10_000).default(4),
+  TENANT_MAX_CONCURRENCY: z.coerce.number().int().min(0).max(100_000).default(0),
   SYNC_MAX_FAILED_RATIO: z.coerce.number().min(0).max(1).default(0.2),
   SYNC_MAX_CONSECUTIVE_FAILURES: z.coerce.number().int().min(1).max(1_000_000).default(25),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
@@ -159,6 +164,27 @@ export interface ProviderTuning {
   retryBaseMs: number;
   /** How long (ms) a provider may keep answering 429 (each retry-after waited out) before the job fails RATE_LIMITED. */
   rateLimitPatienceMs: number;
+}
+
+/**
+ * Per-key provider rate limits: what a key may be driven at when its tenant set no `<PROVIDER>_RPM` /
+ * `<PROVIDER>_TPM` setting (0: no limit), and how long one call waits for capacity.
+ */
+export interface ProviderRateDefaults {
+  /** Requests per minute per (provider, key fingerprint) (PROVIDER_DEFAULT_RPM; 0: unlimited). */
+  defaultRpm: number;
+  /** Tokens per minute per (provider, key fingerprint) (PROVIDER_DEFAULT_TPM; 0: unlimited). */
+  defaultTpm: number;
+  /** How long (ms) one call waits for its key's capacity before it fails RATE_LIMITED (retryable) (PROVIDER_RATE_LIMIT_WAIT_MS). */
+  maxWaitMs: number;
+}
+
+/** How the cluster's backfill slots and provider calls are shared between tenants, held in Redis across workers. */
+export interface TenantShares {
+  /** Backfills one tenant may have running at once across all workers (TENANT_MAX_ACTIVE_BACKFILLS). */
+  maxActiveBackfills: number;
+  /** Provider calls one tenant may have in flight at once across all workers and jobs (TENANT_MAX_CONCURRENCY; 0: no cap). */
+  maxConcurrency: number;
 }
 
 /**
@@ -265,6 +291,8 @@ export class AppConfig {
   readonly backfill: Readonly<BackfillTuning>;
   readonly jobs: Readonly<JobTuning>;
   readonly providers: Readonly<ProviderTuning>;
+  readonly providerRates: Readonly<ProviderRateDefaults>;
+  readonly tenantShares: Readonly<TenantShares>;
   readonly graph: Readonly<GraphTuning>;
   readonly metrics: Readonly<MetricsSettings>;
   readonly ingest: Readonly<IngestLimits>;
@@ -345,6 +373,8 @@ export class AppConfig {
         retryBaseMs: e.PROVIDER_RETRY_BASE_MS,
         rateLimitPatienceMs: e.PROVIDER_RATE_LIMIT_PATIENCE_MS,
       },
+      providerRates: { defaultRpm: e.PROVIDER_DEFAULT_RPM, defaultTpm: e.PROVIDER_DEFAULT_TPM, maxWaitMs: e.PROVIDER_RATE_LIMIT_WAIT_MS },
+      tenantShares: { maxActiveBackfills: e.TENANT_MAX_ACTIVE_BACKFILLS, maxConcurrency: e.TENANT_MAX_CONCURRENCY },
       graph: {
         poolSize: e.GRAPH_DATABASE_POOL_SIZE,
         statementTimeoutMs: e.GRAPH_STATEMENT_TIMEOUT_MS,

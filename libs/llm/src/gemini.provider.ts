@@ -62,7 +62,11 @@ export class GeminiProvider implements LlmProvider {
     const response = await this.call(() => withDeadline(this.#timeoutMs, async (signal) => (await model.generateContent(user, { signal })).response));
     const text = this.answerText(response);
     const finishReason = response.candidates?.[0]?.finishReason;
-    return jsonSchema ? { text, json: parseJsonAnswer(text, this.#failures, finishReason), finishReason } : { text, finishReason };
+    const total = response.usageMetadata?.totalTokenCount;
+    const totalTokens = typeof total === 'number' ? { totalTokens: total } : {};
+    return jsonSchema
+      ? { text, json: parseJsonAnswer(text, this.#failures, finishReason), finishReason, ...totalTokens }
+      : { text, finishReason, ...totalTokens };
   }
 
   /**

@@ -85,7 +85,11 @@ describe('LlmClientFactory with the real SDKs against the provider simulator', (
     it('completes a plain prompt with the tenant key, and only that key reaches the provider', async () => {
       const result = await client().complete({ system: 'You are terse.', user: 'Say hello' });
 
-      expect(result).toEqual({ text: plainAnswerFor(provider, 'Say hello'), finishReason: provider === 'gemini' ? 'STOP' : 'stop' });
+      expect(result).toEqual({
+        text: plainAnswerFor(provider, 'Say hello'),
+        finishReason: provider === 'gemini' ? 'STOP' : 'stop',
+        totalTokens: expect.any(Number),
+      });
       expect(simulator.requestsFor(provider)).toEqual([
         expect.objectContaining({
           method: 'POST',

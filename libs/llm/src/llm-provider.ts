@@ -17,6 +17,8 @@ export interface CompletionResult {
   json?: unknown;
   /** The provider's word for how the answer ended (`stop`, `STOP`), when it said. */
   finishReason?: string;
+  /** Tokens the provider counted for the call (prompt and answer), when it said: rate limits correct their estimate with it. */
+  totalTokens?: number;
 }
 
 /**

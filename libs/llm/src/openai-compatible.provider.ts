@@ -12,6 +12,7 @@ const nodeHttpFetch = createNodeHttpFetch();
 /** A chat completion as a gateway may really send it: choices missing, or an error object instead. */
 interface PartialCompletion {
   choices?: { finish_reason?: string | null; message?: { content?: string | null; refusal?: string | null } }[];
+  usage?: { total_tokens?: number } | null;
   error?: unknown;
 }
 
@@ -72,7 +73,10 @@ export class OpenAiCompatibleProvider implements LlmProvider {
     if (finishReason === 'length') throw this.#failures.truncated(finishReason);
     if (finishReason === 'content_filter') throw this.#failures.blocked(finishReason);
     const text = choice.message?.content ?? '';
-    return request.jsonSchema ? { text, json: parseJsonAnswer(text, this.#failures, finishReason), finishReason } : { text, finishReason };
+    const totalTokens = typeof response.usage?.total_tokens === 'number' ? { totalTokens: response.usage.total_tokens } : {};
+    return request.jsonSchema
+      ? { text, json: parseJsonAnswer(text, this.#failures, finishReason), finishReason, ...totalTokens }
+      : { text, finishReason, ...totalTokens };
   }
 
   async validateKey(): Promise<void> {

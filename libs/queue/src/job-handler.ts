@@ -34,9 +34,14 @@ export interface UnfinishedJob {
 /**
  * How a run ended. `failed` carries the typed failure stored on the row; `released`: the run
  * committed its last page and handed the job back to the queue (shutdown); `superseded`: another
- * run holds the job now and this one changed nothing more.
+ * run holds the job now and this one changed nothing more; `deferred`: the job gives its worker slot
+ * to others and comes back to the end of the queue after `delayMs`, from its checkpoint, without
+ * using an attempt (its tenant is at its cap, or yields its fair share).
  */
-export type JobRunResult = { status: 'succeeded' | 'cancelled' | 'skipped' | 'released' | 'superseded' } | { status: 'failed'; failure: JobFailure };
+export type JobRunResult =
+  | { status: 'succeeded' | 'cancelled' | 'skipped' | 'released' | 'superseded' }
+  | { status: 'failed'; failure: JobFailure }
+  | { status: 'deferred'; delayMs: number };
 
 /**
  * Runs one kind of job and settles the ones the queue lost. Exactly one provider per JobName

@@ -70,6 +70,18 @@ export class JobQueue {
     this.reportedOutage = false;
   }
 
+  /**
+   * The payloads of the `limit` jobs that have waited longest for a worker (not the delayed ones),
+   * oldest first, with when each was queued (ms since the epoch).
+   * @throws QueueUnavailableError
+   */
+  async waiting<Name extends JobName>(name: Name, limit: number): Promise<{ payload: JobOf<Name>; queuedAt: number }[]> {
+    const jobs = await withinQueueDeadline(this.queueFor(name).getWaiting(0, limit - 1), QUEUE_DEADLINE_MS);
+    return jobs
+      .filter((job): job is Job => job !== undefined && job !== null)
+      .map((job) => ({ payload: job.data as JobOf<Name>, queuedAt: job.timestamp }));
+  }
+
   /** @throws QueueUnavailableError */
   entryOf(name: JobName, jobId: string): Promise<QueueEntry> {
     return withinQueueDeadline(this.readEntry(this.queueFor(name), jobId), QUEUE_DEADLINE_MS);

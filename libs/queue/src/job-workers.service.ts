@@ -130,6 +130,11 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
         await job.moveToWait(token);
         this.logger.log({ jobName: job.name, jobId: job.id }, 'Job handed back to the queue at its checkpoint');
         throw new WaitingError();
+      case 'deferred':
+        // to the end of the line (delayed jobs rejoin the wait list at its tail; moveToWait would put it
+        // at the head, where this worker would take it straight back); no attempt is used, the key stays
+        await job.moveToDelayed(Date.now() + result.delayMs, token);
+        throw new DelayedError();
       case 'failed':
         await eraseSealedKey(job);
         throw new UnrecoverableError(`${result.failure.code}: ${result.failure.message}`);

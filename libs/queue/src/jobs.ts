@@ -20,8 +20,11 @@ export enum JobName {
 }
 
 export interface JobPayloads {
-  /** Everything else lives in the `backfills` row; the payload carries no key and no record. */
-  [JobName.Backfill]: { backfillId: string; sealedKey?: SealedRequestKey };
+  /**
+   * Everything else lives in the `backfills` row; the payload carries no key and no record. `tenantId`
+   * (the row's, absent in entries queued before 0.3) lets workers see whose jobs wait for a slot.
+   */
+  [JobName.Backfill]: { backfillId: string; tenantId?: string; sealedKey?: SealedRequestKey };
   /** `sealedKey`: a request's own key, sealed to this job; erased from Redis when the job ends. */
   [JobName.AiExtract]: { aiJobId: string; sealedKey?: SealedRequestKey };
   /** Everything else lives in the `workspace_deletions` row (which workspace, counts so far); no key, no data. */

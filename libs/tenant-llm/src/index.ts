@@ -5,3 +5,4 @@ export * from './provider-session.js';
 export * from './retry-policy.js';
 export * from './usage-outcome.js';
 export * from './tenant-llm.module.js';
+export * from './throttle/index.js';

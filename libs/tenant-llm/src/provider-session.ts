@@ -4,6 +4,7 @@ import { AppConfig } from '#libs/config';
 import type { Tx } from '#libs/database';
 import { type KeyContext, LlmClientFactory, type LlmProvider, RateLimitPause, type RetryPolicy, withProviderRetry } from '#libs/llm';
 import { providerRetryPolicy } from './retry-policy.js';
+import { ProviderThrottle } from './throttle/provider-throttle.service.js';
 
 /** Who a session calls for: the job, its tenant and the key the key policy chose. */
 export interface SessionScope {
@@ -68,11 +69,15 @@ export class ProviderSessions {
     private readonly factory: LlmClientFactory,
     private readonly usage: KeyUsageRepository,
     private readonly config: AppConfig,
+    private readonly throttle: ProviderThrottle,
   ) {}
 
-  /** @throws EmptyApiKeyError when the scope's key is empty (the key policy never hands one out) */
+  /**
+   * A session whose calls wait for the tenant's and the key's capacity (ProviderThrottle) before each attempt.
+   * @throws EmptyApiKeyError when the scope's key is empty (the key policy never hands one out)
+   */
   open(scope: SessionScope): ProviderSession {
-    const llm = this.factory.create(scope.key.provider, scope.key.key, scope.context);
+    const llm = this.throttle.wrap(this.factory.create(scope.key.provider, scope.key.key, scope.context), scope.tenantId, scope.key);
     return new ProviderSession(llm, scope, providerRetryPolicy(this.config), this.usage);
   }
 }

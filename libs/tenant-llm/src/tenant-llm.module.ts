@@ -8,12 +8,13 @@ import { JobPreflight } from './job-preflight.service.js';
 import { KeyValidationService } from './key-validation.service.js';
 import { ProviderChoice } from './provider-choice.service.js';
 import { ProviderSessions } from './provider-session.js';
+import { KeyRateLimiter, ProviderThrottle, TenantCallPermits, ThrottleEvents } from './throttle/index.js';
 
 /**
  * LLM work on a tenant's behalf, above key storage (byok) and the provider layer (llm): provider
- * choice, key validation with recorded verdicts, and provider sessions. The provider layer is
- * registered here, once, with only the base URLs and timeout from the configuration, and the
- * process's metrics as the observer of every provider call.
+ * choice, key validation with recorded verdicts, and provider sessions under the tenant's and the
+ * key's limits (throttle/). The provider layer is registered here, once, with only the base URLs and
+ * timeout from the configuration, and the process's metrics as the observer of every provider call.
  */
 @Module({
   imports: [
@@ -28,7 +29,16 @@ import { ProviderSessions } from './provider-session.js';
       }),
     }),
   ],
-  providers: [KeyValidationService, ProviderChoice, ProviderSessions, JobPreflight],
-  exports: [KeyValidationService, ProviderChoice, ProviderSessions, JobPreflight, LlmModule],
+  providers: [
+    KeyValidationService,
+    ProviderChoice,
+    ProviderSessions,
+    JobPreflight,
+    KeyRateLimiter,
+    TenantCallPermits,
+    ProviderThrottle,
+    ThrottleEvents,
+  ],
+  exports: [KeyValidationService, ProviderChoice, ProviderSessions, JobPreflight, LlmModule, KeyRateLimiter, TenantCallPermits, ThrottleEvents],
 })
 export class TenantLlmModule {}

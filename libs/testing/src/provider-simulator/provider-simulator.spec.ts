@@ -271,6 +271,53 @@ describe('ProviderSimulator', () => {
       expect((await call(`${urls.openaiBaseUrl}/models`, { headers: bearer(OPENAI_KEY) })).status).toBe(200);
     });
 
+    it('holds each key to its requests per sliding window, answering 429 in each wire format with the wait as retry-after', async () => {
+      simulator.setKeyRateLimit(3, 60_000);
+      const openai = () => call<OpenAiError>(`${urls.openaiBaseUrl}/chat/completions`, { headers: bearer(OPENAI_KEY), body: chat() });
+      const statuses = [];
+      for (let i = 0; i < 5; i++) statuses.push((await openai()).status);
+      const limited = await openai();
+      // another key of the same provider has its own allowance; a GET (no completion) is not counted
+      const other = await call(`${urls.deepseekBaseUrl}/chat/completions`, { headers: bearer('sk-other-key-0000000000'), body: chat() });
+      const models = await call(`${urls.openaiBaseUrl}/models`, { headers: bearer(OPENAI_KEY) });
+      const geminiStatuses = [];
+      for (let i = 0; i < 4; i++) {
+        const answer = await call<GeminiError>(`${urls.geminiBaseUrl}/v1beta/models/gemini-2.0-flash:generateContent`, {
+          headers: { 'x-goog-api-key': GEMINI_KEY },
+          body: gemini(),
+        });
+        geminiStatuses.push(answer.status);
+        if (answer.status === 429)
+          expect(answer.body.error.details).toContainEqual(expect.objectContaining({ retryDelay: expect.stringMatching(/^\d+s$/) }));
+      }
+
+      expect(statuses).toEqual([200, 200, 200, 429, 429]);
+      expect(limited.body.error.code).toBe('rate_limit_exceeded');
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(59);
+      expect(other.status).toBe(200);
+      expect(models.status).toBe(200);
+      expect(geminiStatuses).toEqual([200, 200, 200, 429]);
+      expect(simulator.keyStats(fingerprintForSimulator(OPENAI_KEY))).toMatchObject({ completions: 6, rateLimited: 3, maxInFlight: 1, inFlight: 0 });
+    });
+
+    it('lets a key in again once its oldest request leaves the window', async () => {
+      simulator.setKeyRateLimit(2, 1_000);
+      const openai = () => call(`${urls.openaiBaseUrl}/chat/completions`, { headers: bearer(OPENAI_KEY), body: chat() });
+      expect([(await openai()).status, (await openai()).status, (await openai()).status]).toEqual([200, 200, 429]);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect((await openai()).status).toBe(200);
+    });
+
+    it('counts the requests of a key it is answering at once', async () => {
+      const gate = simulator.gate({ provider: 'openai' });
+      const calls = [1, 2, 3].map(() => call(`${urls.openaiBaseUrl}/models`, { headers: bearer(OPENAI_KEY) }));
+      await gate.waitForHeld(3);
+      expect(simulator.keyStats(fingerprintForSimulator(OPENAI_KEY))).toMatchObject({ inFlight: 3, maxInFlight: 3 });
+      gate.open();
+      await Promise.all(calls);
+      expect(simulator.keyStats(fingerprintForSimulator(OPENAI_KEY))).toMatchObject({ inFlight: 0, maxInFlight: 3 });
+    });
+
     it('stops and frees its port', async () => {
       const other = new ProviderSimulator();
       const { openaiBaseUrl } = await other.start();

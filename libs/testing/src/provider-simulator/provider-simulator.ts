@@ -9,6 +9,7 @@ import { type GateMatch, SimulatorGate } from './simulator-gate.js';
 import { openAiWire } from './openai-wire.js';
 import type {
   FailureKind,
+  KeyStats,
   PresentedKey,
   RecordedRequest,
   ScriptedFailure,
@@ -31,11 +32,23 @@ const KIND_OF_STATUS: Record<ScriptedFailure['status'], FailureKind> = {
 const ROUTE = new RegExp(`^/(${PROVIDER_IDS.join('|')})(/.*)?$`);
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
 const ANY_KEY = '*';
+const EMPTY_STATS: KeyStats = { completions: 0, rateLimited: 0, maxInFlight: 0, inFlight: 0, firstCountedAt: 0, lastCountedAt: 0 };
+/** `GET` here answers { keys: { [fingerprintForSimulator]: KeyStats } }. */
+export const STATS_PATH = '/_simulator/stats';
 
 /** The redirect statuses of RFC 9110 section 15.4. */
 export type RedirectStatus = 301 | 302 | 303 | 307 | 308;
 
 class MalformedBody extends Error {}
+
+interface AnswerContext {
+  wire: WireFormat;
+  request: WireRequest;
+  key: PresentedKey | undefined;
+  gated: { provider: ProviderId; keyFingerprint: string | null; bodyText: string };
+  malformed: boolean;
+  provider: ProviderId;
+}
 
 /**
  * A real HTTP server on 127.0.0.1 that answers as OpenAI, DeepSeek (under `/deepseek`) and Gemini
@@ -55,11 +68,32 @@ export class ProviderSimulator {
   private readonly bursts = new Set<string>();
   private faultsEnabled = true;
   private readonly redirects = new Map<ProviderId, { status: RedirectStatus; remaining: number }>();
+  private rateLimit: { perWindow: number; windowMs: number } | undefined;
+  // per key fingerprint: when its completions that counted against the rate limit arrived (ms)
+  private readonly counted = new Map<string, number[]>();
+  private readonly stats = new Map<string, KeyStats>();
 
   constructor(private readonly options: SimulatorOptions = {}) {
     for (const [provider, keys] of Object.entries(options.validKeys ?? {})) this.setValidKeys(provider as ProviderId, keys);
     this.latencyMs = options.latencyMs ?? 0;
     for (const [provider, ms] of Object.entries(options.latencyByProvider ?? {})) this.latencyByProvider.set(provider as ProviderId, ms);
+    if (options.rpmPerKey) this.setKeyRateLimit(options.rpmPerKey, options.rateWindowMs);
+  }
+
+  /**
+   * Each key may make `perWindow` completion requests in any sliding `windowMs` (a minute: its RPM);
+   * past that it is answered 429 in its provider's wire format, with the wait until the oldest leaves
+   * the window as retry-after (OpenAI's header, Gemini's RetryInfo). Requests answered 429 do not
+   * count. `undefined` lifts the limit.
+   */
+  setKeyRateLimit(perWindow: number | undefined, windowMs = 60_000): void {
+    this.rateLimit = perWindow ? { perWindow, windowMs } : undefined;
+    this.counted.clear();
+  }
+
+  /** What the simulator saw of the key with this fingerprint (fingerprintForSimulator). */
+  keyStats(keyFingerprint: string): KeyStats {
+    return { ...(this.stats.get(keyFingerprint) ?? EMPTY_STATS) };
   }
 
   async start(): Promise<SimulatorUrls> {
@@ -138,6 +172,9 @@ export class ProviderSimulator {
     this.requests.length = 0;
     this.scripted.clear();
     this.redirects.clear();
+    this.counted.clear();
+    for (const [fingerprint, stats] of this.stats)
+      this.stats.set(fingerprint, { ...EMPTY_STATS, maxInFlight: stats.inFlight, inFlight: stats.inFlight });
   }
 
   /**
@@ -164,6 +201,7 @@ export class ProviderSimulator {
     this.bursts.clear();
     this.faultsEnabled = true;
     this.latencyMs = this.options.latencyMs ?? 0;
+    this.setKeyRateLimit(this.options.rpmPerKey, this.options.rateWindowMs);
     this.latencyByProvider.clear();
     for (const [provider, ms] of Object.entries(this.options.latencyByProvider ?? {})) this.latencyByProvider.set(provider as ProviderId, ms);
     for (const gate of this.gates.splice(0)) gate.open();
@@ -171,6 +209,8 @@ export class ProviderSimulator {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // for a simulator in another process (the benchmarks): what it saw per key, by fingerprint only
+    if (url.pathname === STATS_PATH) return send(res, { status: 200, body: { keys: Object.fromEntries(this.stats) } });
     const match = ROUTE.exec(url.pathname);
     if (!match) return send(res, { status: 404, body: { error: { message: 'No provider under this path' } } });
     const provider = match[1] as ProviderId;
@@ -216,7 +256,23 @@ export class ProviderSimulator {
       keyFingerprint: key ? fingerprintForSimulator(key.value) : null,
       bodyText: body === undefined ? '' : JSON.stringify(body),
     };
+    const stats = gated.keyFingerprint ? this.statsOf(gated.keyFingerprint) : undefined;
+    if (stats) {
+      stats.inFlight++;
+      stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    }
+    try {
+      await this.answer(res, { wire, request, key, gated, malformed, provider });
+    } finally {
+      if (stats) stats.inFlight--;
+    }
+  }
+
+  /** The answer after the key is known: gates, the key's rate limit, burst markers, latency, then the reply. */
+  private async answer(res: ServerResponse, { wire, request, key, gated, malformed, provider }: AnswerContext): Promise<void> {
     for (const gate of this.gates) if (gate.matches(gated)) await gate.pass();
+    const overLimit = request.method === 'POST' && gated.keyFingerprint ? this.overRateLimit(gated.keyFingerprint) : undefined;
+    if (overLimit !== undefined) return send(res, wire.failure('rate-limited', request, overLimit));
     const burst = this.faultsEnabled ? RATE_LIMIT_BURST.exec(gated.bodyText) : null;
     if (burst && !this.bursts.has(burst[0])) {
       this.bursts.add(burst[0]);
@@ -225,6 +281,35 @@ export class ProviderSimulator {
     const latency = this.latencyByProvider.get(provider) ?? this.latencyMs;
     if (latency > 0) await sleep(latency);
     send(res, malformed ? wire.failure('bad-request', request) : this.reply(wire, request, key));
+  }
+
+  private statsOf(keyFingerprint: string): KeyStats {
+    let stats = this.stats.get(keyFingerprint);
+    if (!stats) this.stats.set(keyFingerprint, (stats = { ...EMPTY_STATS }));
+    return stats;
+  }
+
+  /** Counts a completion against its key's sliding window: undefined when it may be answered, else the retry-after (s) of its 429. */
+  private overRateLimit(keyFingerprint: string): number | undefined {
+    const stats = this.statsOf(keyFingerprint);
+    stats.completions++;
+    if (!this.rateLimit) {
+      stats.firstCountedAt ||= Date.now();
+      stats.lastCountedAt = Date.now();
+      return undefined;
+    }
+    const { perWindow, windowMs } = this.rateLimit;
+    const now = Date.now();
+    const times = (this.counted.get(keyFingerprint) ?? []).filter((at) => at > now - windowMs);
+    this.counted.set(keyFingerprint, times);
+    if (times.length < perWindow) {
+      times.push(now);
+      stats.firstCountedAt ||= now;
+      stats.lastCountedAt = now;
+      return undefined;
+    }
+    stats.rateLimited++;
+    return Math.max(1, Math.ceil((times[0] + windowMs - now) / 1000));
   }
 
   private reply(wire: WireFormat, request: WireRequest, key: PresentedKey | undefined): WireReply {

@@ -43,6 +43,25 @@ export interface SimulatorOptions {
   validKeys?: Partial<Record<ProviderId, string[]>>;
   latencyMs?: number;
   latencyByProvider?: Partial<Record<ProviderId, number>>;
+  /** Completion requests one key may make per sliding window (`rateWindowMs`, a minute by default); more answer 429. */
+  rpmPerKey?: number;
+  /** The sliding window of `rpmPerKey` (ms); 60,000 by default, shorter in tests. */
+  rateWindowMs?: number;
+}
+
+/** What the simulator saw of one key (by fingerprintForSimulator). */
+export interface KeyStats {
+  /** Completion requests that reached it, those answered 429 included. */
+  completions: number;
+  /** Completion requests answered 429 because the key was over `rpmPerKey`. */
+  rateLimited: number;
+  /** The most requests of the key it was answering at one time. */
+  maxInFlight: number;
+  /** Requests of the key it is answering now. */
+  inFlight: number;
+  /** When its first and its latest completion that counted against the rate limit arrived (ms since the epoch; 0: none yet). */
+  firstCountedAt: number;
+  lastCountedAt: number;
 }
 
 /** A parsed request as the wire formats see it. */

@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { ByokKeyStore, type ResolvedKey } from '#libs/byok';
+import { last4Of } from '#libs/common';
+import { type LlmProvider, LlmClientFactory, RateLimitedError } from '#libs/llm';
+import { RedisService } from '#libs/redis';
+import { fingerprintForSimulator, MediumContext, ProviderSimulator, simulatorEnv } from '#libs/testing';
+import {
+  CapacityWaitExceededError,
+  KeyRateLimiter,
+  ProviderThrottle,
+  TenantCallPermits,
+  TenantLlmModule,
+  ThrottleEvents,
+  windowPlan,
+} from '#libs/tenant-llm';
+
+/** The limits run on a 4 s period here (the simulator's window matches), so a test sees several periods in seconds. */
+const PERIOD_S = 4;
+const CALL = { system: 'Extract entities.', user: 'Alice Johnson from Acme Corp met Bob Smith.' };
+
+/** What one process of the throttles is: its own services on the shared Redis prefix. */
+interface Throttles {
+  context: MediumContext;
+  rates: KeyRateLimiter;
+  throttle: ProviderThrottle;
+}
+
+describe('Provider throttles (medium: real Redis, the provider simulator)', () => {
+  const simulator = new ProviderSimulator({ validKeys: { openai: ['*'] } });
+  let first: Throttles;
+  let second: Throttles;
+
+  async function throttles(env: Record<string, string>, shared?: MediumContext): Promise<Throttles> {
+    const context = await MediumContext.create({
+      env: { ...env, ...(shared ? { REDIS_PREFIX: shared.config.redisPrefix } : {}) },
+      imports: [TenantLlmModule],
+      ...(shared ? { database: shared.database } : {}),
+    });
+    const events = context.get(ThrottleEvents);
+    const rates = new KeyRateLimiter(context.get(RedisService), context.config, events, {
+      periodS: PERIOD_S,
+      aimd: { increaseAfterMs: 300, decreaseCooldownMs: 200 },
+    });
+    const permits = new TenantCallPermits(context.get(RedisService), context.config, events);
+    return { context, rates, throttle: new ProviderThrottle(rates, permits, context.get(ByokKeyStore), context.config) };
+  }
+
+  beforeAll(async () => {
+    const env = { ...simulatorEnv(await simulator.start()), TENANT_MAX_CONCURRENCY: '3', PROVIDER_RATE_LIMIT_WAIT_MS: '20000' };
+    first = await throttles(env);
+    second = await throttles(env, first.context);
+  });
+  afterAll(async () => {
+    await second?.context.close();
+    await first?.context.close();
+    await simulator.stop();
+  });
+
+  /** A tenant with its own key (by fingerprint only) and, optionally, its rate settings. */
+  async function tenantWith(settings: Record<string, string> = {}) {
+    const tenant = await first.context.newTenant();
+    for (const [name, value] of Object.entries(settings)) await first.context.get(ByokKeyStore).put(tenant.id, name, value);
+    const key = `sk-throttle-${randomBytes(12).toString('hex')}`;
+    const resolved: ResolvedKey = { provider: 'openai', key, source: 'tenant', fingerprint: randomBytes(16).toString('hex'), last4: last4Of(key) };
+    const client = (on: Throttles): LlmProvider =>
+      on.throttle.wrap(
+        on.context.get(LlmClientFactory).create('openai', key, { tenantLabel: tenant.subdomain, keyLast4: resolved.last4 }),
+        tenant.id,
+        resolved,
+      );
+    return { tenantId: tenant.id, resolved, simulated: fingerprintForSimulator(key), client };
+  }
+
+  /** Runs `count` calls, `concurrency` at a time; resolves to how each ended. */
+  async function run(count: number, concurrency: number, call: () => Promise<unknown>): Promise<('ok' | '429' | 'waited-out')[]> {
+    const outcomes: ('ok' | '429' | 'waited-out')[] = [];
+    let next = 0;
+    const lane = async () => {
+      while (next < count) {
+        next++;
+        try {
+          await call();
+          outcomes.push('ok');
+        } catch (error) {
+          if (error instanceof CapacityWaitExceededError) outcomes.push('waited-out');
+          else if (error instanceof RateLimitedError) outcomes.push('429');
+          else throw error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, lane));
+    return outcomes;
+  }
+
+  it('sends a key no more than its limit in any sliding period, from two processes at once, and the provider answers no 429', async () => {
+    const limit = 40;
+    simulator.setKeyRateLimit(limit, PERIOD_S * 1_000);
+    const { client, simulated } = await tenantWith({ OPENAI_RPM: String(limit) });
+    const calls = 2 * windowPlan(limit, PERIOD_S).perWindow * 3;
+
+    const outcomes = await Promise.all([
+      run(calls / 2, 6, () => client(first).complete(CALL)),
+      run(calls / 2, 6, () => client(second).complete(CALL)),
+    ]);
+
+    expect(outcomes.flat()).toEqual(Array.from({ length: calls }, () => 'ok'));
+    expect(simulator.keyStats(simulated)).toMatchObject({ completions: calls, rateLimited: 0 });
+    simulator.setKeyRateLimit(undefined);
+  }, 60_000);
+
+  it('lowers a key rate after the provider answers 429 (AIMD), and raises it back to the limit on successes', async () => {
+    // the tenant says 40 a period; the provider allows 6
+    simulator.setKeyRateLimit(6, PERIOD_S * 1_000);
+    const { client, resolved } = await tenantWith({ OPENAI_RPM: '40' });
+    const key = { provider: resolved.provider, fingerprint: resolved.fingerprint };
+    const adapted: number[] = [];
+    first.context.get(ThrottleEvents).on('rate-adapted', ({ fraction }) => adapted.push(fraction));
+
+    const outcomes = await run(20, 8, () => client(first).complete(CALL));
+
+    expect(outcomes).toContain('429');
+    expect(Math.min(...adapted)).toBeLessThanOrEqual(0.5);
+    expect(await first.rates.fractionOf(key)).toBeLessThan(1);
+    // the other process reads the same lowered rate from Redis
+    expect(await second.rates.fractionOf(key)).toBe(await first.rates.fractionOf(key));
+
+    simulator.setKeyRateLimit(undefined);
+    const fractions: number[] = [];
+    while ((await first.rates.fractionOf(key)) < 1) {
+      await client(first).complete(CALL);
+      const fraction = await first.rates.fractionOf(key);
+      if (fractions.at(-1) !== fraction) fractions.push(fraction);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(fractions.length).toBeGreaterThan(1);
+    expect([...fractions].sort((a, b) => a - b)).toEqual(fractions);
+    expect(fractions.at(-1)).toBe(1);
+  }, 60_000);
+
+  it('holds a tenant to TENANT_MAX_CONCURRENCY calls in flight across two processes', async () => {
+    const { client, simulated } = await tenantWith();
+    const other = await tenantWith();
+    const gate = simulator.gate({ keyFingerprint: simulated });
+
+    const calls = [
+      ...Array.from({ length: 5 }, () => client(first).complete(CALL)),
+      ...Array.from({ length: 5 }, () => client(second).complete(CALL)),
+    ];
+    await gate.waitForHeld(3);
+    // another tenant is not held up by this one's cap
+    await other.client(first).complete(CALL);
+    expect(simulator.keyStats(simulated).inFlight).toBe(3);
+    for (let released = 0; released < 10; released++) {
+      await gate.waitForHeld(1);
+      gate.release(1);
+    }
+    await Promise.all(calls);
+
+    expect(simulator.keyStats(simulated)).toMatchObject({ completions: 10, maxInFlight: 3, inFlight: 0 });
+    gate.open();
+  }, 60_000);
+});
