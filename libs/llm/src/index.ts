@@ -7,3 +7,4 @@ export * from './key-validator.js';
 export * from './llm.module.js';
 export * from './provider-retry.js';
 export * from './llm-options.js';
+export { createNodeHttpFetch } from './node-http-fetch.js';
