@@ -1,11 +1,8 @@
 import 'reflect-metadata';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ByokKeyStore } from '#libs/byok';
 import { AppConfig } from '#libs/config';
@@ -16,11 +13,11 @@ import { ACTIVE_STATUSES, BackfillService } from '#libs/backfill';
 import { planRate, windowPlan } from '#libs/tenant-llm';
 import { createTestDatabase, deleteRedisPrefix, Factories, testEnv } from '#libs/testing';
 import { createApiApp } from '../apps/api/src/bootstrap.js';
-import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.js';
+import { benchWorkers } from './backfill-workers.js';
 import { fmt } from './stats.js';
 import { insertRecords } from './records.js';
 import { startSimulatorProcess } from './simulator-process.js';
-import { stopProcess } from './processes.js';
+import { cpuSecondsOf, isRunning as workerAlive, peakRssOf, spawnWorker, stopProcess, waitForWorkers } from './processes.js';
 
 /**
  * N records through the whole pipeline as production runs it: the API's BackfillService enqueues,
@@ -37,6 +34,7 @@ import { stopProcess } from './processes.js';
  *       completion requests in any sliding minute (429 past it) and the tenant's OPENAI_RPM is N; prints the
  *       achieved calls a minute against N and the share of calls answered 429 (targets: >= 90% of N, < 1% 429).
  *       Records default to two minutes' worth (--minutes), at latency 50 ms.
+ *   npm run bench:backfill -- --workers 1,2,3                6 tenants' backfills (24,000 records) on 1, 2, then 3 worker processes (see backfill-workers.ts)
  */
 const { values: args } = parseArgs({
   options: {
@@ -47,6 +45,7 @@ const { values: args } = parseArgs({
     'record-chars': { type: 'string' },
     rpm: { type: 'string' },
     minutes: { type: 'string', default: '2' },
+    workers: { type: 'string' },
   },
 });
 
@@ -87,7 +86,16 @@ const runs: Run[] = rpm
         { records: 10_000, latencyMs: 50, concurrency: 32, pageSize: 256 },
         { records: 400, latencyMs: 0, concurrency: 32, pageSize: 256, recordChars: 200_000 },
       ];
-const WORKER_MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'apps', 'worker', 'src', 'main.js');
+if (args.workers) {
+  await benchWorkers({
+    workerCounts: args.workers.split(',').map(Number),
+    records: Number(args.records ?? 24_000),
+    latencyMs: Number(args.latency),
+    concurrency: Number(args.concurrency),
+    pageSize: Number(args.page),
+  });
+  process.exit(0);
+}
 
 console.log(`backfill pipeline benchmark (Node ${process.version})`);
 for (const run of runs) await bench(run);
@@ -118,11 +126,8 @@ async function bench(run: Run): Promise<void> {
     if (run.recordChars) await insertLongRecords(app.get(PrismaService), workspace.id, run.records, run.recordChars);
     else await insertRecords(app.get(PrismaService), workspace.id, run.records);
 
-    worker = spawn(process.execPath, [...WORKER_NODE_FLAGS, WORKER_MAIN], {
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    await waitForWorker(app.get<Queue>(getQueueToken(QueueName.Backfills)));
+    worker = spawnWorker(env);
+    await waitForWorkers(app.get<Queue>(getQueueToken(QueueName.Backfills)));
 
     const started = performance.now();
     const backfills = app.get(BackfillService);
@@ -181,44 +186,6 @@ async function bench(run: Run): Promise<void> {
     await deleteRedisPrefix(config.redisUrl, config.redisPrefix);
     await database.drop();
   }
-}
-
-function workerAlive(child: ChildProcess): boolean {
-  return child.exitCode === null && child.signalCode === null;
-}
-
-async function waitForWorker(queue: Queue): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while ((await queue.getWorkers()).length === 0) {
-    if (Date.now() > deadline) throw new Error('the worker process did not start');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/**
- * CPU time (user + system, seconds) a process has used (Linux): on a shared host records/s follows
- * the load, CPU per record follows the code.
- */
-function cpuSecondsOf(pid: number): number {
-  try {
-    // the fields after the command name, which may hold spaces, start with the state (field 3)
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/** Peak resident set of a process over its life, in kB (Linux); 0 once it is gone. */
-function peakRssOf(pid: number): number {
-  let status: string;
-  try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return 0;
-  }
-  const match = /VmHWM:\s+(\d+) kB/.exec(status);
-  return match ? Number(match[1]) : 0;
 }
 
 /**

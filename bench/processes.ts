@@ -1,8 +1,15 @@
-import type { ChildProcess } from 'node:child_process';
+import type { Queue } from 'bullmq';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.js';
 
 export { sleep };
+
+const WORKER_MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'apps', 'worker', 'src', 'main.js');
 
 /** A TCP port free on 127.0.0.1 now (the OS picks it; closed again before it is returned). */
 export function freePort(): Promise<number> {
@@ -33,4 +40,47 @@ export async function waitFor(check: () => Promise<boolean>, failure: string, ti
     if (Date.now() > deadline) throw new Error(failure);
     await sleep(100);
   }
+}
+
+/** The built worker (dist/apps/worker) on `env`, with production's V8 flags; its stderr goes to this process's. */
+export function spawnWorker(env: Record<string, string | undefined>): ChildProcess {
+  return spawn(process.execPath, [...WORKER_NODE_FLAGS, WORKER_MAIN], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+export function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/** Resolves once `count` worker processes serve `queue` (BullMQ's list of its workers). */
+export async function waitForWorkers(queue: Queue, count = 1): Promise<void> {
+  await waitFor(async () => (await queue.getWorkers()).length >= count, `${count} worker process(es) did not start`);
+}
+
+/**
+ * CPU time (user + system, seconds) a process has used (Linux): on a shared host records/s follows
+ * the load, CPU per record follows the code.
+ */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    // the fields after the command name, which may hold spaces, start with the state (field 3)
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Peak resident set of a process over its life, in kB (Linux); 0 once it is gone. */
+export function peakRssOf(pid: number): number {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return 0;
+  }
+  const match = /VmHWM:\s+(\d+) kB/.exec(status);
+  return match ? Number(match[1]) : 0;
 }

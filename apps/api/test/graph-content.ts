@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { INestApplicationContext } from '@nestjs/common';
 import { PrismaService } from '#libs/database';
-import type { ApiHarness } from './api-harness.js';
 
 /** What a workspace's graph holds, without row ids: what two runs over the same records must agree on. */
 export interface GraphContent {
@@ -13,10 +13,11 @@ export interface GraphContent {
 
 /**
  * Entities by (normalized name, type, description), relationships by their endpoints' names and
- * types, strength and description, mentions by (entity, record external id), in one hash.
+ * types, strength and description, mentions by (entity, record external id), in one hash. Read
+ * through the Prisma of any Nest context on the database (an ApiHarness, a MediumContext).
  */
-export async function graphContent(api: ApiHarness, workspaceId: string): Promise<GraphContent> {
-  const prisma = api.app.get(PrismaService);
+export async function graphContent(nest: { app: INestApplicationContext }, workspaceId: string): Promise<GraphContent> {
+  const prisma = nest.app.get(PrismaService);
   const endpoint = { select: { normalizedName: true, type: true } } as const;
   const [entities, relationships, mentions] = await Promise.all([
     prisma.entity.findMany({ where: { workspaceId }, select: { normalizedName: true, type: true, description: true } }),

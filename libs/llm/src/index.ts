@@ -8,3 +8,4 @@ export * from './llm.module.js';
 export * from './provider-retry.js';
 export * from './llm-options.js';
 export * from './provider-calls.js';
+export { createNodeHttpFetch } from './node-http-fetch.js';

@@ -9,3 +9,5 @@ export * from './secret-scan.js';
 export * from './worker-runtime.js';
 export * from './worker-process.js';
 export * from './private-services/index.js';
+export * from './app-process.js';
+export * from './api-process.js';

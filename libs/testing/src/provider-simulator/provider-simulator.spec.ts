@@ -318,6 +318,25 @@ describe('ProviderSimulator', () => {
       expect(simulator.keyStats(fingerprintForSimulator(OPENAI_KEY))).toMatchObject({ inFlight: 0, maxInFlight: 3 });
     });
 
+    it('shows listeners every request as it arrives, before a gate holds it, until reset', async () => {
+      const seen: { marker: string | undefined; keyFingerprint: string | null }[] = [];
+      simulator.onRequest(({ bodyText, keyFingerprint }) => seen.push({ marker: /\[\[tenant (\d)\]\]/.exec(bodyText)?.[1], keyFingerprint }));
+      const gate = simulator.gate({ marker: '[[tenant 2]]' });
+      const held = call(`${urls.openaiBaseUrl}/chat/completions`, { headers: bearer(OPENAI_KEY), body: chat({ user: '[[tenant 2]]' }) });
+      await gate.waitForHeld(1);
+      await call(`${urls.openaiBaseUrl}/models`, { headers: bearer('sk-other-0000000000000000') });
+
+      expect(seen).toEqual([
+        { marker: '2', keyFingerprint: fingerprintForSimulator(OPENAI_KEY) },
+        { marker: undefined, keyFingerprint: fingerprintForSimulator('sk-other-0000000000000000') },
+      ]);
+      gate.open();
+      expect((await held).status).toBe(200);
+      simulator.reset();
+      await call(`${urls.openaiBaseUrl}/models`, { headers: bearer(OPENAI_KEY) });
+      expect(seen).toHaveLength(2);
+    });
+
     it('stops and frees its port', async () => {
       const other = new ProviderSimulator();
       const { openaiBaseUrl } = await other.start();

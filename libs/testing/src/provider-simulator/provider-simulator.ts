@@ -5,7 +5,7 @@ import { PROVIDER_IDS, type ProviderId } from '#libs/common';
 import { fingerprintForSimulator } from './fingerprint.js';
 import { RATE_LIMIT_BURST } from './fault-markers.js';
 import { geminiWire } from './gemini-wire.js';
-import { type GateMatch, SimulatorGate } from './simulator-gate.js';
+import { type GatedRequest, type GateMatch, SimulatorGate } from './simulator-gate.js';
 import { openAiWire } from './openai-wire.js';
 import type {
   FailureKind,
@@ -64,6 +64,7 @@ export class ProviderSimulator {
   private latencyMs: number;
   private readonly latencyByProvider = new Map<ProviderId, number>();
   private readonly gates: SimulatorGate[] = [];
+  private readonly listeners = new Set<(request: GatedRequest) => void>();
   // rate-limit burst markers already set off: a retried request carrying one does not start another
   private readonly bursts = new Set<string>();
   private faultsEnabled = true;
@@ -188,14 +189,25 @@ export class ProviderSimulator {
   }
 
   /**
-   * Back to the state after construction, for `afterEach`: requests and scripted failures forgotten,
-   * latency as configured, every gate opened and removed. Valid keys stay.
+   * Calls `listener` with every request as it arrives (provider, key fingerprint, body text), before
+   * any gate holds it, so a test can tally requests by a marker in their text (which tenant's record
+   * a call carried) without the simulator keeping every body. Returns the function that removes it;
+   * `reset` removes every listener.
    */
+  onRequest(listener: (request: GatedRequest) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   /** Whether fault markers (`[[sim:...]]`, see FAULT_MARKERS) are acted on; on by default. */
   setFaults(enabled: boolean): void {
     this.faultsEnabled = enabled;
   }
 
+  /**
+   * Back to the state after construction, for `afterEach`: requests and scripted failures forgotten,
+   * latency as configured, every gate opened and removed, every request listener removed. Valid keys stay.
+   */
   reset(): void {
     this.clear();
     this.bursts.clear();
@@ -205,6 +217,7 @@ export class ProviderSimulator {
     this.latencyByProvider.clear();
     for (const [provider, ms] of Object.entries(this.options.latencyByProvider ?? {})) this.latencyByProvider.set(provider as ProviderId, ms);
     for (const gate of this.gates.splice(0)) gate.open();
+    this.listeners.clear();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -234,16 +247,19 @@ export class ProviderSimulator {
     };
     const key = wire.keyOf(request);
     const model = wire.modelOf(request);
+    const keyFingerprint = key ? fingerprintForSimulator(key.value) : null;
     this.requests.push({
       provider,
       method: request.method,
       path: url.pathname,
-      keyFingerprint: key ? fingerprintForSimulator(key.value) : null,
+      keyFingerprint,
       keyLocation: key?.location ?? null,
       ...(model ? { model } : {}),
       host: req.headers.host ?? '',
       at: new Date(),
     });
+    const gated: GatedRequest = { provider, keyFingerprint, bodyText: body === undefined ? '' : JSON.stringify(body) };
+    for (const listener of this.listeners) listener(gated);
     const redirect = this.redirects.get(provider);
     const otherPort = (this.otherOrigin?.address() as AddressInfo | null)?.port;
     if (redirect && redirect.remaining > 0 && otherPort !== undefined && req.headers.host !== `127.0.0.1:${otherPort}`) {
@@ -251,11 +267,6 @@ export class ProviderSimulator {
       const location = `http://127.0.0.1:${otherPort}${url.pathname}${url.search}`;
       return send(res, { status: redirect.status, headers: { location }, body: { error: { message: 'Moved' } } });
     }
-    const gated = {
-      provider,
-      keyFingerprint: key ? fingerprintForSimulator(key.value) : null,
-      bodyText: body === undefined ? '' : JSON.stringify(body),
-    };
     const stats = gated.keyFingerprint ? this.statsOf(gated.keyFingerprint) : undefined;
     if (stats) {
       stats.inFlight++;
