@@ -64,12 +64,7 @@ export class ApiModule {
         TokensController,
         MetricsController,
       ],
-      providers: [
-        AdminToken,
-        Authenticator,
-        { provide: APP_GUARD, useClass: AuthGuard },
-        { provide: APP_FILTER, useClass: ErrorFilter },
-      ],
+      providers: [AdminToken, Authenticator, { provide: APP_GUARD, useClass: AuthGuard }, { provide: APP_FILTER, useClass: ErrorFilter }],
     };
   }
 }
