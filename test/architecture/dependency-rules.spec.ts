@@ -90,7 +90,8 @@ describe('dependency rules (.dependency-cruiser.cjs)', () => {
     );
   });
 
+  // cruising every module (400 and growing) takes tens of seconds on a busy 2-core machine
   it('finds nothing in the project itself', async () => {
     await expect(cruise(ROOT)).resolves.toEqual([]);
-  });
+  }, 120_000);
 });

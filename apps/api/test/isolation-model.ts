@@ -46,6 +46,7 @@ interface RoutePolicy {
  */
 export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'GET /health': { access: 'public' },
+  'GET /metrics': { access: 'platform' },
   'GET /v1/me': { access: 'caller' },
   'POST /v1/tenants': { access: 'platform' },
   'GET /v1/tenants/{tenantId}': { access: 'tenant' },

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { PrismaService } from '#libs/database';
 import type { IngestResult } from '#libs/records';
@@ -46,6 +47,43 @@ describe('Records and mbox imports (e2e)', () => {
     const encoded = new Response(body);
     return { data: Buffer.from(await encoded.arrayBuffer()), contentType: encoded.headers.get('content-type')! };
   }
+  /**
+   * Sends `data` as a client that stops sending once the server has answered (RFC 9112 section 9.6:
+   * a server may answer and close before reading all of a body; a client that kept writing into the
+   * closed connection would see a reset instead of the answer, depending on timing).
+   */
+  function sendUntilAnswered(path: string, data: Buffer, contentType: string): Promise<{ status: number; body: ApiErrorBody }> {
+    return new Promise((resolve, reject) => {
+      const url = new URL(path, api.baseUrl);
+      const req = httpRequest(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${api.adminToken}`, 'content-type': contentType, 'content-length': String(data.length) },
+      });
+      let answered = false;
+      req.on('response', (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as ApiErrorBody }));
+      });
+      // a reset after the answer arrived is the server closing as it said it would
+      req.on('error', (error) => {
+        if (!answered) reject(error);
+      });
+      const CHUNK = 256 * 1024;
+      let offset = 0;
+      const write = () => {
+        while (!answered && offset < data.length) {
+          const more = req.write(data.subarray(offset, offset + CHUNK));
+          offset += CHUNK;
+          if (!more) return void req.once('drain', write);
+        }
+        if (!answered) req.end();
+      };
+      write();
+    });
+  }
+
   function form(field: string, content: Buffer) {
     const body = new FormData();
     body.append(field, new Blob([new Uint8Array(content)], { type: 'application/mbox' }), 'inbox.mbox');
@@ -143,7 +181,7 @@ describe('Records and mbox imports (e2e)', () => {
       const count = Math.ceil((51 * MB) / line.length);
       const body = Buffer.from(Array.from({ length: count }, (_, i) => line.replace('"r"', `"r-${i}"`)).join('\n'));
       expect(body.length).toBeGreaterThan(51 * MB);
-      const res = await postRecords(workspaceId, body, 'application/x-ndjson');
+      const res = await sendUntilAnswered(`/v1/workspaces/${workspaceId}/records`, body, 'application/x-ndjson');
       expect(res.status).toBe(413);
       expect(res.body).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: expect.any(String) } });
       expect(await stored(workspaceId)).toEqual([]);
@@ -296,13 +334,12 @@ describe('Records and mbox imports (e2e)', () => {
     it('answers 413 over 50 MB, raw or multipart', async () => {
       const { workspaceId } = await newWorkspace();
       const archive = Buffer.concat([MBOX, Buffer.alloc(50 * MB, 'a')]);
-      // encoded up front: seconds of copying between the two requests would let the server's
-      // keep-alive timeout close the connection the second one is about to reuse
       const encoded = await form('file', archive);
-      const raw = await postMbox<ApiErrorBody>(workspaceId, archive);
+      const path = `/v1/workspaces/${workspaceId}/imports/mbox`;
+      const raw = await sendUntilAnswered(path, archive, 'application/mbox');
       expect(raw.status).toBe(413);
       expect(raw.body.error.code).toBe('PAYLOAD_TOO_LARGE');
-      const multipart = await api.request<ApiErrorBody>('POST', `/v1/workspaces/${workspaceId}/imports/mbox`, { raw: encoded });
+      const multipart = await sendUntilAnswered(path, encoded.data, encoded.contentType);
       expect(multipart.status).toBe(413);
       expect(multipart.body.error.code).toBe('PAYLOAD_TOO_LARGE');
       expect(await stored(workspaceId)).toEqual([]);
