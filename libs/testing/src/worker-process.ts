@@ -29,7 +29,7 @@ export class WorkerProcess extends AppProcess {
     options: { nodeFlags?: readonly string[]; readyTimeoutMs?: number } = {},
   ): Promise<WorkerProcess> {
     const worker = new WorkerProcess(spawnBuiltApp(workerMainPath(), env, options.nodeFlags));
-    await worker.waitUntilReady(AppConfig.fromEnv(env), options.readyTimeoutMs ?? 20_000);
+    await worker.waitUntilReady(AppConfig.fromEnv(env), options.readyTimeoutMs ?? 60_000);
     return worker;
   }
 
