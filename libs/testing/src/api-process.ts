@@ -36,7 +36,7 @@ export class ApiProcess extends AppProcess {
         'The API process did not become healthy',
         async () => (await fetch(`${api.baseUrl}/health`)).status === 200,
         () => api.exitReason(),
-        options.readyTimeoutMs ?? 30_000,
+        options.readyTimeoutMs ?? 60_000,
       );
     } catch (error) {
       await api.kill();
