@@ -25,21 +25,23 @@ import { fmt } from './stats.js';
  * backfill (and the backfills of its other workspaces) run, on worker processes sharing one Redis and
  * one Postgres, against the simulator (its own process, latency L). Prints the small backfill's wait
  * (queued -> started, from its row's timestamps) and duration (queued -> finished), alone and beside.
- * Targets: beside, it begins within 2 s and finishes within 2x its time alone.
+ * Targets: beside, it begins within 2 s and finishes within 2x its time alone. By default the big
+ * tenant's four backfills (TENANT_MAX_ACTIVE_BACKFILLS) fill every worker slot (2 workers x 2), at the
+ * product's default page size and concurrency, so the small one starts only when a big one yields.
  *   npm run bench:fairness                               100,000 records in the big tenant's main workspace
  *   npm run bench:fairness -- --big 20000 --others 2000  a quicker run (say what was run when quoting it)
  */
 const { values: args } = parseArgs({
   options: {
     big: { type: 'string', default: '100000' },
-    'big-workspaces': { type: 'string', default: '3' },
+    'big-workspaces': { type: 'string', default: '4' },
     others: { type: 'string', default: '10000' },
     small: { type: 'string', default: '200' },
     latency: { type: 'string', default: '50' },
     workers: { type: 'string', default: '2' },
     'worker-concurrency': { type: 'string', default: '2' },
     concurrency: { type: 'string', default: '8' },
-    page: { type: 'string', default: '50' },
+    page: { type: 'string', default: '200' },
     cap: { type: 'string', default: '4' },
     'tenant-concurrency': { type: 'string', default: '16' },
   },

@@ -111,8 +111,9 @@ describe('Fair scheduling across tenants (e2e, worker processes)', () => {
     expect(ends.map((v: Json<BackfillView>) => [v.status, v.counters.recordsProcessed])).toEqual(jobs.map(() => ['succeeded', 15]));
   }, 120_000);
 
-  it('makes a tenant holding every slot give one up at a page boundary to a tenant that waits, and resumes it exactly', async () => {
-    await startApi({ TENANT_MAX_ACTIVE_BACKFILLS: '2', SYNC_WORKER_CONCURRENCY: '2' });
+  it('makes a tenant holding every slot give one up within a page to a tenant that waits, shows it queued, and resumes it exactly', async () => {
+    // pages of 200: the slot is given up between two records, not after the page (400 records in flight)
+    await startApi({ TENANT_MAX_ACTIVE_BACKFILLS: '2', SYNC_WORKER_CONCURRENCY: '2', SYNC_PAGE_SIZE: '200' });
     const big = await tenantWith(2, 400, '[[tenant big]]');
     const small = await tenantWith(1, 10, '[[tenant small]]');
     // the big tenant's calls pass one at a time as the test lets them: its backfills cannot end on their own
@@ -123,22 +124,29 @@ describe('Fair scheduling across tenants (e2e, worker processes)', () => {
     const smallJob = await start(small.workspaceIds[0]);
 
     // let the big tenant's pages go on until the small tenant's backfill has run to its end
+    const bigStatuses = new Set<string>();
     let smallView = await view(smallJob);
     while (!TERMINAL.includes(smallView.status)) {
       if (gate.held > 0) gate.release(1);
       await new Promise((resolve) => setTimeout(resolve, 20));
       smallView = await view(smallJob);
+      for (const id of bigJobs) bigStatuses.add((await view(id)).status);
     }
 
     expect(smallView).toMatchObject({ status: 'succeeded', counters: { recordsProcessed: 10 } });
-    const bigStates = await Promise.all(bigJobs.map(async (id) => (await view(id)).counters.recordsProcessed));
-    expect(bigStates.every((processed) => processed < 400)).toBe(true);
+    // the one that gave its slot up waited as `queued`, its checkpoint inside its first page
+    expect(bigStatuses).toContain('queued');
+    const processed = await Promise.all(bigJobs.map(async (id) => (await view(id)).counters.recordsProcessed));
+    expect(processed.every((n) => n < 400)).toBe(true);
+    expect(processed.some((n) => n > 0 && n % 200 !== 0)).toBe(true);
     gate.open();
     const ends = await Promise.all(bigJobs.map((id) => done(id, 90_000)));
     expect(ends.map((v) => [v.status, v.counters.recordsProcessed])).toEqual([
       ['succeeded', 400],
       ['succeeded', 400],
     ]);
+    // each record reached the provider once: nothing given up was sent again
+    expect(simulator.keyStats(big.simulated).completions).toBe(800);
   }, 180_000);
 
   it('validates the rate settings: positive whole numbers only', async () => {

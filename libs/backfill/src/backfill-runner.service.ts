@@ -15,7 +15,7 @@ import { BackfillPreflight, type PreflightResult } from './backfill-preflight.se
 import { BackfillSlots, type SlotLease } from './backfill-slots.service.js';
 import { WorkspaceTransferredError } from './backfill.errors.js';
 import { type BackfillLease, BackfillRepository, type FenceVerdict } from './backfill.repository.js';
-import { FailFastPool } from './fail-fast-pool.js';
+import { FailFastPool, NOT_STARTED } from './fail-fast-pool.js';
 import { FailureBudget } from './failure-budget.js';
 import { type NewRecordFailure, RecordFailureRepository } from './record-failure.repository.js';
 
@@ -30,13 +30,15 @@ export interface BackfillCounters {
 
 interface PageInFlight {
   page: RecordPage;
-  outcomes: Promise<PromiseSettledResult<RecordExtraction>[]>;
+  outcomes: Promise<PromiseSettledResult<RecordExtraction | typeof NOT_STARTED>[]>;
   calls: CallCounter;
 }
 
 const PAGES_IN_FLIGHT = 2;
 /** A backfill that gave its slot up rejoins the queue after this long (ms): by then the waiting job has the slot. */
 const YIELD_REQUEUE_MS = 250;
+/** How often (ms) a running backfill asks whether a waiting tenant needs its slot (BackfillSlots caches its census as long). */
+const YIELD_CHECK_MS = 250;
 
 export interface BackfillRunOptions {
   /** The request key sealed to this backfill in its queue entry (BYOK headers), opened for the row's tenant. */
@@ -96,6 +98,7 @@ export class BackfillRunner {
     // goes back to the end of the queue, untouched, and another tenant's job takes the worker slot
     const admission = await this.slots.admit(backfill.tenantId, backfillId);
     if (!admission.admitted) {
+      this.metrics.backfillSlotRefused(admission.reason);
       this.logger.debug({ backfillId, tenantId: backfill.tenantId, reason: admission.reason }, 'Backfill waits for a slot of its tenant');
       return { status: 'deferred', delayMs: admission.retryInMs };
     }
@@ -113,6 +116,7 @@ export class BackfillRunner {
     // from here on every read and write names the row's tenant
     const lease: BackfillLease = { backfillId, tenantId: backfill.tenantId, leaseToken: randomUUID() };
     if (!(await this.backfills.claim(lease))) return { status: 'skipped' };
+    if (backfill.startedAt === null) this.metrics.backfillStarted((Date.now() - backfill.createdAt.getTime()) / 1_000);
     if (backfill.cancelRequested) return this.cancel(lease);
 
     let ready: PreflightResult;
@@ -158,22 +162,35 @@ export class BackfillRunner {
     let previousWrite: Promise<void> = Promise.resolve();
     let cursor = backfill.cursor;
     let exhausted = false;
+    // the source has no more records: a drain that cut nothing leaves the backfill done
+    let sourceDone = false;
+    let cut = false;
     let released = false;
-    let yielded = false;
+    // SIGTERM, or a waiting tenant needs the slot: records not yet started are left for the next run,
+    // those in flight finish and commit (within a page, up to the last one that ran)
+    const drainForShutdown = () => {
+      released = true;
+      pool.drain();
+    };
+    shutdown?.addEventListener('abort', drainForShutdown, { once: true });
+    if (shutdown?.aborted) drainForShutdown();
+    let yieldCheck: Promise<void> | undefined;
+    const checkYield = () => {
+      if (pool.draining || yieldCheck) return;
+      yieldCheck = this.slots
+        .shouldYield(slot)
+        .then((give) => {
+          // the slot is already given up: whatever else drains the pool now, no new record starts
+          if (give) pool.drain();
+        })
+        .finally(() => (yieldCheck = undefined));
+    };
+    const yieldTimer = setInterval(checkYield, YIELD_CHECK_MS);
     try {
       for (;;) {
         while (!exhausted && inFlight.length < PAGES_IN_FLIGHT) {
           if (leaseLost?.aborted) break;
-          if (shutdown?.aborted) {
-            // SIGTERM: the pages in flight are finished and committed, nothing new is fetched
-            released = true;
-            exhausted = true;
-            break;
-          }
-          if (await this.slots.shouldYield(slot)) {
-            // its tenant holds more than its share while another waits: as on SIGTERM, but the job
-            // goes to the end of the queue and resumes from this checkpoint once a slot is its own
-            yielded = true;
+          if (pool.draining) {
             exhausted = true;
             break;
           }
@@ -184,12 +201,12 @@ export class BackfillRunner {
           }
           const page = await source.fetchPage(cursor, this.config.backfill.pageSize, this.config.backfill.pageMaxBytes);
           if (page.records.length === 0) {
-            exhausted = true;
+            exhausted = sourceDone = true;
             break;
           }
           inFlight.push(this.startPage(session, page, pool, budget));
           if (page.nextCursor) cursor = page.nextCursor;
-          else exhausted = true;
+          else exhausted = sourceDone = true;
         }
         const current = inFlight.shift();
         if (!current) break;
@@ -203,8 +220,11 @@ export class BackfillRunner {
           if (pool.failure.error instanceof AuthenticationError) await this.validation.markRefused(ready.tenant.tenantId, key);
           return await this.failOn(lease, backfill, pool.failure.error);
         }
+        const ran = ranPrefix(current, outcomes);
+        if (ran.page.records.length < current.page.records.length) cut = true;
+        if (ran.page.records.length === 0) continue;
         await previousWrite;
-        const write = this.writePage(lease, backfill, session, current, outcomes, counters, options);
+        const write = this.writePage(lease, backfill, session, ran.page, current.calls, ran.outcomes, counters, options);
         write.catch(() => undefined); // awaited on the next turn; this only keeps it from counting as unhandled meanwhile
         previousWrite = write;
       }
@@ -213,20 +233,26 @@ export class BackfillRunner {
       if (error instanceof FenceError) return this.fenced(lease, backfill, error);
       throw error;
     } finally {
+      clearInterval(yieldTimer);
+      await yieldCheck;
+      shutdown?.removeEventListener('abort', drainForShutdown);
       leaseLost?.removeEventListener('abort', stopOnLeaseLoss);
       // whatever ended the run (an outage, a lost lease), no record still queued in the pool starts
       pool.stop(new FenceError('lease-lost'));
     }
     if (leaseLost?.aborted) return this.fenced(lease, backfill, new FenceError('lease-lost'));
-    if (released) {
-      this.logger.log({ backfillId: backfill.id, ...counters }, 'Backfill stopped at a checkpoint for shutdown; another worker resumes it');
-      return { status: 'released' };
-    }
-    if (yielded) {
+    if (pool.draining && !(sourceDone && !cut)) {
+      // back to `queued` until a worker (shutdown) or a slot of its tenant (yield) takes it up again
+      await this.backfills.requeue(lease);
+      if (released) {
+        this.logger.log({ backfillId: backfill.id, ...counters }, 'Backfill stopped at a checkpoint for shutdown; another worker resumes it');
+        return { status: 'released' };
+      }
       this.logger.log(
         { backfillId: backfill.id, tenantId: slot.tenantId },
         'Backfill gave its slot to a waiting tenant; it resumes from its checkpoint',
       );
+      this.metrics.backfillYielded();
       return { status: 'deferred', delayMs: YIELD_REQUEUE_MS };
     }
     if (!(await this.backfills.finish(lease.tenantId, backfill.id, BackfillStatus.succeeded, undefined, lease.leaseToken)))
@@ -293,12 +319,12 @@ export class BackfillRunner {
     lease: BackfillLease,
     backfill: Backfill,
     session: ProviderSession,
-    current: PageInFlight,
+    page: RecordPage,
+    calls: CallCounter,
     outcomes: PromiseSettledResult<RecordExtraction>[],
     counters: BackfillCounters,
     options: BackfillRunOptions,
   ): Promise<void> {
-    const { page } = current;
     const pageGraph: PageGraph = emptyPageGraph();
     const failed: NewRecordFailure[] = [];
     let itemsDropped = 0;
@@ -340,7 +366,7 @@ export class BackfillRunner {
         newRelationships: counts.newRelationships,
       });
       if (verdict) throw new FenceError(verdict);
-      await session.recordUsage(current.calls.count, 'ok', tx);
+      await session.recordUsage(calls.count, 'ok', tx);
       return counts;
     });
     this.metrics.backfillPage(session.llm.provider, page.records.length, failed.length);
@@ -384,6 +410,23 @@ export class BackfillRunner {
     this.logger.log({ backfillId: lease.backfillId }, 'Backfill cancelled');
     return { status: 'cancelled' };
   }
+}
+
+/**
+ * The records of a page that ran before the pool drained (always a prefix: FailFastPool starts tasks
+ * in order), as a page of their own whose checkpoint is the last of them; the whole page when all ran.
+ */
+function ranPrefix(
+  current: PageInFlight,
+  outcomes: PromiseSettledResult<RecordExtraction | typeof NOT_STARTED>[],
+): { page: RecordPage; outcomes: PromiseSettledResult<RecordExtraction>[] } {
+  const ran = outcomes.findIndex((outcome) => outcome.status === 'fulfilled' && outcome.value === NOT_STARTED);
+  if (ran === -1) return { page: current.page, outcomes: outcomes as PromiseSettledResult<RecordExtraction>[] };
+  const records = current.page.records.slice(0, ran);
+  return {
+    page: { ...current.page, records, nextCursor: records.at(-1)?.seq.toString() ?? null },
+    outcomes: outcomes.slice(0, ran) as PromiseSettledResult<RecordExtraction>[],
+  };
 }
 
 /** What a tenant can do about a backfill that stopped: start again, and it continues from its checkpoint. */

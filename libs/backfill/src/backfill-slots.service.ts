@@ -9,6 +9,8 @@ import { fairShare, type SlotCensus } from './fair-share.js';
 export interface SlotLease {
   tenantId: string;
   leaseId: string;
+  /** This run is giving its slot up (shouldYield said so): it still holds it until its calls in flight end. */
+  yielding?: boolean;
 }
 
 export type Admission = { admitted: true; lease: SlotLease } | { admitted: false; reason: 'tenant-cap' | 'fair-share'; retryInMs: number };
@@ -18,7 +20,7 @@ const WAITING_GRACE_MS = 300;
 /** Waiting jobs looked at (the oldest), and how long (ms) a process reuses what it saw. */
 const WAITING_SAMPLE = 100;
 const CENSUS_TTL_MS = 250;
-/** A tenant gives up at most one slot this often (ms): the slot goes to a waiting job before the next one is judged. */
+/** After a slot was given up, the tenant's next yield is judged this much later (ms): the slot goes to the waiting job first. */
 const YIELD_SPACING_MS = 1_000;
 /** When a refused job comes back (ms, plus up to half again at random, so a crowd of them spreads out). */
 const RETRY_AT_CAP_MS = 1_000;
@@ -72,25 +74,32 @@ export class BackfillSlots {
     await this.leases.renew(lease.tenantId, lease.leaseId, this.ttlMs).catch(() => undefined);
   }
 
+  /** Gives the slot up; after a yield, the tenant's next yield waits YIELD_SPACING_MS, for the waiting job to take the slot. */
   async release(lease: SlotLease): Promise<void> {
     await this.leases.release(lease.tenantId, lease.leaseId).catch(() => undefined);
+    if (lease.yielding) {
+      await this.redis.client.set(this.yieldKey(lease.tenantId), lease.leaseId, 'PX', YIELD_SPACING_MS, 'XX').catch(() => undefined);
+    }
   }
 
   /**
-   * Whether the backfill holding `lease` should stop at this page boundary so a waiting tenant gets
-   * its slot: true when its tenant holds more than its fair share while another tenant waits; the
-   * slot is then already given up (atomically, so two of the tenant's jobs never both yield for one).
+   * Whether the backfill holding `lease` should stop at its next checkpoint so a waiting tenant gets
+   * its slot: true when its tenant holds more than its fair share while another tenant waits, and no
+   * other backfill of the tenant is yielding already (one at a time, across workers: a marker in
+   * Redis, set atomically). The run keeps its slot until its calls in flight have ended and it
+   * releases it, so the tenant's caps hold throughout; a run that dies meanwhile frees both when
+   * they lapse (JOB_LOCK_DURATION_MS).
    */
   async shouldYield(lease: SlotLease): Promise<boolean> {
     try {
       const census = await this.cachedCensus();
       const share = fairShare(lease.tenantId, census, this.config.tenantShares.maxActiveBackfills, false);
       if ((census.running.get(lease.tenantId) ?? 0) <= share) return false;
-      const turn = await this.redis.client.set(this.redis.key('leases', 'backfills-yield', lease.tenantId), '1', 'PX', YIELD_SPACING_MS, 'NX');
+      const turn = await this.redis.client.set(this.yieldKey(lease.tenantId), lease.leaseId, 'PX', this.ttlMs, 'NX');
       if (turn === null) return false;
-      const yielded = await this.leases.releaseIfOver(lease.tenantId, lease.leaseId, share);
-      if (yielded) this.censusSeen = undefined;
-      return yielded;
+      lease.yielding = true;
+      this.censusSeen = undefined;
+      return true;
     } catch {
       return false;
     }
@@ -99,6 +108,10 @@ export class BackfillSlots {
   /** How long (ms) a lease lives unrenewed: a job's lock duration, after which the queue gives a dead worker's job to another. */
   get ttlMs(): number {
     return this.config.jobs.lockDurationMs;
+  }
+
+  private yieldKey(tenantId: string): string {
+    return this.redis.key('leases', 'backfills-yield', tenantId);
   }
 
   private cachedCensus(): Promise<SlotCensus> {

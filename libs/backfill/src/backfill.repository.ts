@@ -141,6 +141,17 @@ export class BackfillRepository {
   }
 
   /**
+   * A run that stopped at a checkpoint without ending the backfill (shutdown, or its slot given to a
+   * waiting tenant) shows it `queued` again until a run takes it up; only while the run still holds it.
+   */
+  async requeue(lease: BackfillLease): Promise<void> {
+    await this.prisma.backfill.updateMany({
+      where: { id: lease.backfillId, tenantId: lease.tenantId, leaseToken: lease.leaseToken, status: { in: [...ACTIVE_STATUSES] } },
+      data: { status: BackfillStatus.queued },
+    });
+  }
+
+  /**
    * Counters and checkpoint advance inside the page's transaction, together with the graph, and
    * only while the run still holds the job and the workspace still belongs to the job's tenant and
    * is not being deleted (fencing: a compare-and-set on the lease token, the status, the owner and

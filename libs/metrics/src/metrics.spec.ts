@@ -41,6 +41,27 @@ describe(Metrics.name, () => {
     expect(text).toContain('nodejs_eventloop_lag_seconds');
   });
 
+  it('renders scheduling waits and per-key rate state: start waits, slot refusals and yields, call waits, rate changes', async () => {
+    const metrics = new Metrics();
+    metrics.backfillStarted(1.5);
+    metrics.backfillSlotRefused('fair-share');
+    metrics.backfillSlotRefused('tenant-cap');
+    metrics.backfillYielded();
+    metrics.providerCallWaited('openai', 'key-rate', 0.3);
+    metrics.providerCapacityWaitExceeded('gemini', 'tenant-concurrency');
+    metrics.keyRateAdapted('openai', 'lowered', 0.5);
+
+    const { text } = await metrics.exposition();
+    expect(text).toContain('byok_backfill_start_wait_seconds_sum 1.5');
+    expect(text).toContain('byok_backfill_slot_refusals_total{reason="fair-share"} 1');
+    expect(text).toContain('byok_backfill_slot_refusals_total{reason="tenant-cap"} 1');
+    expect(text).toContain('byok_backfill_slot_yields_total 1');
+    expect(text).toContain('byok_provider_call_wait_seconds_sum{provider="openai",reason="key-rate"} 0.3');
+    expect(text).toContain('byok_provider_capacity_wait_exceeded_total{provider="gemini",reason="tenant-concurrency"} 1');
+    expect(text).toContain('byok_provider_key_rate_changes_total{provider="openai",direction="lowered"} 1');
+    expect(text).toContain('byok_provider_key_rate_fraction{provider="openai"} 0.5');
+  });
+
   it('leaves queue depth out of a scrape while Redis cannot be read, and counts that', async () => {
     const metrics = new Metrics();
     metrics.readQueueDepthWith(() => Promise.resolve([{ queue: 'ai-jobs', state: 'waiting', jobs: 2 }]));

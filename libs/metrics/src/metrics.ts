@@ -94,6 +94,55 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly backfillStartWait = new Histogram({
+    name: 'byok_backfill_start_wait_seconds',
+    help: 'How long backfills waited from being started (queued) to their first run (s): worker capacity, tenant caps and fair share.',
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 15, 60, 300, 900],
+    registers: [this.registry],
+  });
+
+  private readonly backfillSlotRefusals = new Counter({
+    name: 'byok_backfill_slot_refusals_total',
+    help: 'Backfill runs sent back to the queue without a slot, by reason: tenant-cap (TENANT_MAX_ACTIVE_BACKFILLS) or fair-share (another tenant waits).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly backfillYields = new Counter({
+    name: 'byok_backfill_slot_yields_total',
+    help: 'Running backfills that gave their slot to a waiting tenant at a checkpoint (they resume from it).',
+    registers: [this.registry],
+  });
+
+  private readonly providerCallWait = new Histogram({
+    name: 'byok_provider_call_wait_seconds',
+    help: "Provider calls that waited before being sent (s), by provider and reason: key-rate (the key's requests or tokens per minute) or tenant-concurrency (TENANT_MAX_CONCURRENCY).",
+    labelNames: ['provider', 'reason'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60],
+    registers: [this.registry],
+  });
+
+  private readonly providerWaitExceeded = new Counter({
+    name: 'byok_provider_capacity_wait_exceeded_total',
+    help: 'Provider calls that failed because no capacity came within PROVIDER_RATE_LIMIT_WAIT_MS, by provider and reason.',
+    labelNames: ['provider', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly keyRateChanges = new Counter({
+    name: 'byok_provider_key_rate_changes_total',
+    help: "Adaptive (AIMD) changes of a key's sending rate, by provider and direction: lowered after a 429, raised after successes.",
+    labelNames: ['provider', 'direction'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly keyRateFraction = new Gauge({
+    name: 'byok_provider_key_rate_fraction',
+    help: 'The share (0-1] of its configured rate the key this process adapted last was sent at, by provider: below 1 while a key recovers from 429s.',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+
   private readonly queueJobs = new Gauge({
     name: 'byok_queue_jobs',
     help: 'Jobs in each queue by state (waiting, active, delayed, failed), read from Redis when scraped; the same in every process.',
@@ -141,6 +190,37 @@ export class Metrics {
   backfillPage(provider: string, processed: number, failed: number): void {
     this.recordsProcessed.inc({ provider }, processed);
     if (failed > 0) this.recordsFailed.inc({ provider }, failed);
+  }
+
+  /** A backfill's first run began `seconds` after it was started. */
+  backfillStarted(seconds: number): void {
+    this.backfillStartWait.observe(seconds);
+  }
+
+  /** A backfill run found no slot of its tenant and went back to the queue. */
+  backfillSlotRefused(reason: 'tenant-cap' | 'fair-share'): void {
+    this.backfillSlotRefusals.inc({ reason });
+  }
+
+  /** A running backfill gave its slot to a waiting tenant. */
+  backfillYielded(): void {
+    this.backfillYields.inc();
+  }
+
+  /** A provider call waited `seconds` for capacity (`reason`: key-rate or tenant-concurrency) before it was sent. */
+  providerCallWaited(provider: string, reason: string, seconds: number): void {
+    this.providerCallWait.observe({ provider, reason }, seconds);
+  }
+
+  /** A provider call gave up waiting for capacity. */
+  providerCapacityWaitExceeded(provider: string, reason: string): void {
+    this.providerWaitExceeded.inc({ provider, reason });
+  }
+
+  /** A key's adaptive rate moved to `fraction` (0-1] of its configured limit. */
+  keyRateAdapted(provider: string, direction: 'lowered' | 'raised', fraction: number): void {
+    this.keyRateChanges.inc({ provider, direction });
+    this.keyRateFraction.set({ provider }, fraction);
   }
 
   /** Where queue depth is read from at scrape time (the queue lib sets it; the last one set wins). */

@@ -19,15 +19,6 @@ redis.call('zrem', KEYS[1], ARGV[1])
 if redis.call('zcard', KEYS[1]) == 0 then redis.call('zrem', KEYS[2], ARGV[2]) end
 return 1`;
 
-// KEYS as ACQUIRE; ARGV: now, lease id, share, group
-const RELEASE_IF_OVER = `
-redis.call('zremrangebyscore', KEYS[1], '-inf', ARGV[1])
-if not redis.call('zscore', KEYS[1], ARGV[2]) then return 0 end
-if redis.call('zcard', KEYS[1]) <= tonumber(ARGV[3]) then return 0 end
-redis.call('zrem', KEYS[1], ARGV[2])
-if redis.call('zcard', KEYS[1]) == 0 then redis.call('zrem', KEYS[2], ARGV[4]) end
-return 1`;
-
 // KEYS[1] the index; ARGV: now, the key prefix of groups. Returns group, count, group, count...
 const CENSUS = `
 redis.call('zremrangebyscore', KEYS[1], '-inf', ARGV[1])
@@ -43,7 +34,6 @@ return out`;
 interface LeaseCommands {
   leaseAcquire(group: string, index: string, ...args: (string | number)[]): Promise<number>;
   leaseRelease(group: string, index: string, ...args: (string | number)[]): Promise<number>;
-  leaseReleaseIfOver(group: string, index: string, ...args: (string | number)[]): Promise<number>;
   leaseCensus(index: string, ...args: (string | number)[]): Promise<(string | number)[]>;
 }
 
@@ -86,11 +76,6 @@ export class LeaseTable {
     await this.client.leaseRelease(this.keyOf(group), this.index, leaseId, group);
   }
 
-  /** Gives lease `leaseId` up if its group holds more than `share` live leases; true when it was given up. */
-  async releaseIfOver(group: string, leaseId: string, share: number, now = Date.now()): Promise<boolean> {
-    return (await this.client.leaseReleaseIfOver(this.keyOf(group), this.index, now, leaseId, share, group)) === 1;
-  }
-
   /** Live leases per group, for every group that holds one. */
   async census(now = Date.now()): Promise<Map<string, number>> {
     const flat = await this.client.leaseCensus(this.index, now, `${this.index}:`);
@@ -109,7 +94,6 @@ function defineLeaseCommands(client: Redis): Redis & LeaseCommands {
   if (!commands.leaseAcquire) {
     client.defineCommand('leaseAcquire', { numberOfKeys: 2, lua: ACQUIRE });
     client.defineCommand('leaseRelease', { numberOfKeys: 2, lua: RELEASE });
-    client.defineCommand('leaseReleaseIfOver', { numberOfKeys: 2, lua: RELEASE_IF_OVER });
     client.defineCommand('leaseCensus', { numberOfKeys: 1, lua: CENSUS });
   }
   return commands as Redis & LeaseCommands;

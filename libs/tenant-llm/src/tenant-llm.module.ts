@@ -8,7 +8,7 @@ import { JobPreflight } from './job-preflight.service.js';
 import { KeyValidationService } from './key-validation.service.js';
 import { ProviderChoice } from './provider-choice.service.js';
 import { ProviderSessions } from './provider-session.js';
-import { KeyRateLimiter, ProviderThrottle, TenantCallPermits, ThrottleEvents } from './throttle/index.js';
+import { KeyRateLimiter, ProviderThrottle, TenantCallPermits, ThrottleEvents, ThrottleMetrics } from './throttle/index.js';
 
 /**
  * LLM work on a tenant's behalf, above key storage (byok) and the provider layer (llm): provider
@@ -38,6 +38,7 @@ import { KeyRateLimiter, ProviderThrottle, TenantCallPermits, ThrottleEvents } f
     TenantCallPermits,
     ProviderThrottle,
     ThrottleEvents,
+    ThrottleMetrics,
   ],
   exports: [KeyValidationService, ProviderChoice, ProviderSessions, JobPreflight, LlmModule, KeyRateLimiter, TenantCallPermits, ThrottleEvents],
 })

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { ByokKeyStore, type ResolvedKey } from '#libs/byok';
 import { last4Of } from '#libs/common';
 import { type LlmProvider, LlmClientFactory, RateLimitedError } from '#libs/llm';
+import { Metrics } from '#libs/metrics';
 import { RedisService } from '#libs/redis';
 import { fingerprintForSimulator, MediumContext, ProviderSimulator, simulatorEnv } from '#libs/testing';
 import {
@@ -136,6 +137,12 @@ describe('Provider throttles (medium: real Redis, the provider simulator)', () =
     expect(fractions.length).toBeGreaterThan(1);
     expect([...fractions].sort((a, b) => a - b)).toEqual(fractions);
     expect(fractions.at(-1)).toBe(1);
+    // operators see it: the rate changes both ways, the key back at its whole rate, and the calls that waited
+    const { text } = await first.context.get(Metrics).exposition();
+    expect(text).toMatch(/byok_provider_key_rate_changes_total\{provider="openai",direction="lowered"\} [1-9]/);
+    expect(text).toMatch(/byok_provider_key_rate_changes_total\{provider="openai",direction="raised"\} [1-9]/);
+    expect(text).toContain('byok_provider_key_rate_fraction{provider="openai"} 1');
+    expect(text).toMatch(/byok_provider_call_wait_seconds_count\{provider="openai",reason="key-rate"\} [1-9]/);
   }, 60_000);
 
   it('holds a tenant to TENANT_MAX_CONCURRENCY calls in flight across two processes', async () => {

@@ -6,3 +6,4 @@ export * from './tenant-call-permits.service.js';
 export * from './throttle-events.js';
 export * from './throttle.errors.js';
 export * from './window-plan.js';
+export * from './throttle-metrics.js';

@@ -76,6 +76,7 @@ export class KeyRateLimiter {
       }
       const waitedMs = this.clock() - started;
       if (waitedMs + taken.waitMs > this.config.providerRates.maxWaitMs) {
+        this.events.emit('wait-exceeded', { provider: key.provider, reason: 'key-rate' });
         throw new CapacityWaitExceededError(key.provider, 'its key is at its requests or tokens per minute', waitedMs, taken.waitMs);
       }
       // waiters wake as the window opens (a few ms apart at most): every ms after it is a ms the key is not driven
@@ -88,7 +89,7 @@ export class KeyRateLimiter {
     if (!limits.rpm && !limits.tpm) return;
     await this.correctTokens(key, limits, grant, reportedTokens);
     const fraction = await this.aimd.succeeded(key);
-    if (fraction !== undefined) this.events.emit('rate-adapted', { provider: key.provider, fraction });
+    if (fraction !== undefined) this.events.emit('rate-adapted', { provider: key.provider, fraction, direction: 'raised' });
   }
 
   /** The provider answered 429 although our limits let the call through: the key's rate is lowered for every worker. */
@@ -97,7 +98,7 @@ export class KeyRateLimiter {
     if (!limits.rpm && !limits.tpm) return;
     const fraction = await this.aimd.rateLimited(key);
     if (fraction !== undefined) {
-      this.events.emit('rate-adapted', { provider: key.provider, fraction });
+      this.events.emit('rate-adapted', { provider: key.provider, fraction, direction: 'lowered' });
       this.logger.warn(
         { provider: key.provider, fraction },
         `The ${key.provider} provider answered 429: this key now sends at ${Math.round(fraction * 100)}% of its limit`,

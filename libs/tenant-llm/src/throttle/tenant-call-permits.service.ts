@@ -55,6 +55,7 @@ export class TenantCallPermits {
       }
       const waitedMs = Date.now() - started;
       if (waitedMs + retryMs > this.config.providerRates.maxWaitMs) {
+        this.events.emit('wait-exceeded', { provider, reason: 'tenant-concurrency' });
         throw new CapacityWaitExceededError(provider, `the tenant has ${cap} calls in flight (TENANT_MAX_CONCURRENCY)`, waitedMs, retryMs);
       }
       await sleep(retryMs + Math.floor(Math.random() * retryMs));

@@ -8,8 +8,10 @@ export interface ThrottleEventMap {
   'provider-rate-limited': [{ provider: ProviderId }];
   /** A call waited (ms) for its key's rate limit or its tenant's calls in flight before it was sent. */
   'call-waited': [{ provider: ProviderId; waitedMs: number; reason: 'key-rate' | 'tenant-concurrency' }];
-  /** A key's adaptive rate moved to `fraction` of its configured limit. */
-  'rate-adapted': [{ provider: ProviderId; fraction: number }];
+  /** A call gave up waiting for capacity (PROVIDER_RATE_LIMIT_WAIT_MS) and failed CapacityWaitExceededError. */
+  'wait-exceeded': [{ provider: ProviderId; reason: 'key-rate' | 'tenant-concurrency' }];
+  /** A key's adaptive rate moved to `fraction` of its configured limit: lowered after a 429, raised after successes. */
+  'rate-adapted': [{ provider: ProviderId; fraction: number; direction: 'lowered' | 'raised' }];
 }
 
 /**
