@@ -140,7 +140,6 @@ export class BackfillRunner {
       'Backfill running',
     );
 
-    const session = this.sessions.open({ tenantId: ready.tenant.tenantId, jobId: backfill.id, jobKind: 'backfill', key, context: ready.context });
     const counters: BackfillCounters = {
       recordsFetched: backfill.recordsFetched,
       recordsProcessed: backfill.recordsProcessed,
@@ -153,6 +152,15 @@ export class BackfillRunner {
     // up to two pages are extracted at once through one pool, so there is no lull between pages;
     // pages are written strictly in order, each write overlapping the next page's extraction
     const pool = new FailFastPool(this.config.backfill.concurrency);
+    // a draining run's calls get the tenant's permits first: its slot goes to the waiting tenant sooner
+    const session = this.sessions.open({
+      tenantId: ready.tenant.tenantId,
+      jobId: backfill.id,
+      jobKind: 'backfill',
+      key,
+      context: ready.context,
+      urgent: () => pool.draining,
+    });
     const leaseLost = options.context?.leaseLost;
     const shutdown = options.context?.shutdown;
     const stopOnLeaseLoss = () => pool.stop(new FenceError('lease-lost'));

@@ -13,6 +13,8 @@ export interface SessionScope {
   jobKind: 'backfill' | 'ai_job';
   key: ResolvedKey;
   context: KeyContext;
+  /** While true (the job drains to give its slot up), its calls waiting for a tenant permit ask first (TenantCallPermits). */
+  urgent?: () => boolean;
 }
 
 /** Provider attempts made through a session, counted by whoever holds it (a page, a job). */
@@ -77,7 +79,7 @@ export class ProviderSessions {
    * @throws EmptyApiKeyError when the scope's key is empty (the key policy never hands one out)
    */
   open(scope: SessionScope): ProviderSession {
-    const llm = this.throttle.wrap(this.factory.create(scope.key.provider, scope.key.key, scope.context), scope.tenantId, scope.key);
+    const llm = this.throttle.wrap(this.factory.create(scope.key.provider, scope.key.key, scope.context), scope.tenantId, scope.key, scope.urgent);
     return new ProviderSession(llm, scope, providerRetryPolicy(this.config), this.usage);
   }
 }

@@ -31,10 +31,15 @@ export class ProviderThrottle {
     private readonly config: AppConfig,
   ) {}
 
-  /** `llm` with every call waiting for the tenant's and the key's capacity first, and reporting 429s and successes to the key's adaptive rate. */
-  wrap(llm: LlmProvider, tenantId: string, key: ResolvedKey): LlmProvider {
+  /**
+   * `llm` with every call waiting for the tenant's and the key's capacity first, and reporting 429s
+   * and successes to the key's adaptive rate. `urgent`: while it says so (a backfill draining to give
+   * its slot up), a call waiting for a permit asks at the shortest interval, ahead of the others.
+   */
+  wrap(llm: LlmProvider, tenantId: string, key: ResolvedKey, urgent?: () => boolean): LlmProvider {
     const limits = () => this.limitsFor(tenantId, key);
-    return new ThrottledProvider(llm, tenantId, { provider: key.provider, fingerprint: key.fingerprint }, limits, this.rates, this.permits);
+    const ref = { provider: key.provider, fingerprint: key.fingerprint };
+    return new ThrottledProvider(llm, tenantId, ref, limits, this.rates, this.permits, urgent);
   }
 
   /** The key's allowance: the tenant's settings for its own and request keys, the defaults for the platform's. */
@@ -63,6 +68,7 @@ class ThrottledProvider implements LlmProvider {
     private readonly loadLimits: () => Promise<KeyLimits>,
     private readonly rates: KeyRateLimiter,
     private readonly permits: TenantCallPermits,
+    private readonly urgent?: () => boolean,
   ) {}
 
   get provider() {
@@ -82,7 +88,7 @@ class ThrottledProvider implements LlmProvider {
     });
     const limits = await this.limits;
     const grant = await rates.acquire(this.key, limits, estimatedTokens(request));
-    const release = await permits.acquire(this.tenantId, this.key.provider);
+    const release = await permits.acquire(this.tenantId, this.key.provider, this.urgent);
     try {
       const result = await this.inner.complete(request);
       await rates.succeeded(this.key, limits, grant, result.totalTokens);

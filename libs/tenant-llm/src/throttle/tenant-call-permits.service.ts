@@ -37,10 +37,12 @@ export class TenantCallPermits {
   }
 
   /**
-   * Waits for one of the tenant's permits.
+   * Waits for one of the tenant's permits, asking again after a growing pause (5 to 50 ms, plus up to
+   * as much at random); while `urgent()` says so, every 5 ms, so a backfill draining to give its
+   * slot up gets the permits that free before the calls of those that go on.
    * @throws CapacityWaitExceededError
    */
-  async acquire(tenantId: string, provider: ProviderId): Promise<ReleasePermit> {
+  async acquire(tenantId: string, provider: ProviderId, urgent?: () => boolean): Promise<ReleasePermit> {
     const cap = this.config.tenantShares.maxConcurrency;
     if (cap === 0) return NOTHING_HELD;
     const permit = randomUUID();
@@ -58,7 +60,7 @@ export class TenantCallPermits {
         this.events.emit('wait-exceeded', { provider, reason: 'tenant-concurrency' });
         throw new CapacityWaitExceededError(provider, `the tenant has ${cap} calls in flight (TENANT_MAX_CONCURRENCY)`, waitedMs, retryMs);
       }
-      await sleep(retryMs + Math.floor(Math.random() * retryMs));
+      await sleep(urgent?.() ? FIRST_RETRY_MS : retryMs + Math.floor(Math.random() * retryMs));
     }
     const waitedMs = Date.now() - started;
     if (waitedMs > 0) this.events.emit('call-waited', { provider, waitedMs, reason: 'tenant-concurrency' });
