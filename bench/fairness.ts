@@ -1,8 +1,6 @@
 import 'reflect-metadata';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
@@ -14,8 +12,7 @@ import { QueueName } from '#libs/queue';
 import { PLATFORM_SCOPE } from '#libs/tenancy';
 import { createTestDatabase, deleteRedisPrefix, Factories, testEnv } from '#libs/testing';
 import { createApiApp } from '../apps/api/src/bootstrap.js';
-import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.js';
-import { sleep, stopProcess, waitFor } from './processes.js';
+import { sleep, spawnWorker, stopProcess, waitForWorkers } from './processes.js';
 import { insertRecords } from './records.js';
 import { startSimulatorProcess } from './simulator-process.js';
 import { fmt } from './stats.js';
@@ -46,7 +43,6 @@ const { values: args } = parseArgs({
     'tenant-concurrency': { type: 'string', default: '16' },
   },
 });
-const WORKER_MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'apps', 'worker', 'src', 'main.js');
 
 const settings = {
   SYNC_PAGE_SIZE: args.page,
@@ -91,15 +87,10 @@ try {
   const big = await tenantWith([Number(args.big), ...Array.from({ length: Number(args['big-workspaces']) - 1 }, () => Number(args.others))]);
 
   for (let i = 0; i < Number(args.workers); i++) {
-    workers.push(
-      spawn(process.execPath, [...WORKER_NODE_FLAGS, WORKER_MAIN], {
-        env: { PATH: process.env.PATH, ...env },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      }),
-    );
+    workers.push(spawnWorker(env));
   }
   const queue = app.get<Queue>(getQueueToken(QueueName.Backfills));
-  await waitFor(async () => (await queue.getWorkers()).length >= workers.length, 'the worker processes did not start', 60_000);
+  await waitForWorkers(queue, workers.length);
 
   const runSmall = async (workspaceId: string): Promise<Backfill> => {
     const started = await backfills.start(PLATFORM_SCOPE, workspaceId, 'api');

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import { dirname, join } from 'node:path';
@@ -16,11 +16,10 @@ import { ACTIVE_STATUSES, BackfillService } from '#libs/backfill';
 import { PLATFORM_SCOPE, TenantTokenService } from '#libs/tenancy';
 import { createTestDatabase, deleteRedisPrefix, Factories, testEnv } from '#libs/testing';
 import { createApiApp } from '../apps/api/src/bootstrap.js';
-import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.js';
 import { fmt } from './stats.js';
 import { insertRecords } from './records.js';
 import { startSimulatorProcess } from './simulator-process.js';
-import { freePort, sleep, stopProcess, waitFor } from './processes.js';
+import { freePort, sleep, spawnNode, spawnWorker, stopProcess, waitFor, waitForWorkers } from './processes.js';
 
 /**
  * The graph read path under load, as production runs it: the API in its own process
@@ -75,7 +74,6 @@ const TYPES = ['person', 'organization', 'project', 'location'];
 
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 const here = dirname(fileURLToPath(import.meta.url));
-const WORKER_MAIN = join(here, '..', 'apps', 'worker', 'src', 'main.js');
 const API_MAIN = join(here, '..', 'apps', 'api', 'src', 'main.js');
 
 console.log(`graph read path benchmark (Node ${process.version})`);
@@ -122,11 +120,11 @@ async function main(): Promise<void> {
     await insertRecords(prisma, idleWorkspace.id, Math.ceil(1.5 * idealPerSecond * ((WARMUP_MS + IDLE_WINDOW_MS) / 1000)) + 1_000);
     await insertRecords(prisma, loadedWorkspace.id, Math.ceil(1.5 * idealPerSecond * (WARMUP_MS / 1000 + SECONDS + 10)) + 1_000);
 
-    children.push(spawnChild(API_MAIN, process.env.BENCH_API_FLAGS ? process.env.BENCH_API_FLAGS.split(' ') : [], env));
-    children.push(spawnChild(WORKER_MAIN, WORKER_NODE_FLAGS, env));
+    children.push(spawnNode(API_MAIN, process.env.BENCH_API_FLAGS ? process.env.BENCH_API_FLAGS.split(' ') : [], env));
+    children.push(spawnWorker(env));
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitFor(async () => (await get(baseUrl, '/health', token)).status === 200, 'the API process did not start');
-    await waitForWorker(app.get<Queue>(getQueueToken(QueueName.Backfills)));
+    await waitForWorkers(app.get<Queue>(getQueueToken(QueueName.Backfills)));
 
     const backfills = app.get(BackfillService);
     const idle = await backfills.start(PLATFORM_SCOPE, idleWorkspace.id, 'api');
@@ -374,10 +372,3 @@ async function seedGraph(prisma: PrismaService, workspaceId: string, mentions: n
   return { entities: stats.entities, relationships: stats.relationships, mentions: stats.mentions, maxMentions: stats.max_mentions };
 }
 
-function spawnChild(main: string, flags: readonly string[], env: Record<string, string | undefined>): ChildProcess {
-  return spawn(process.execPath, [...flags, main], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
-async function waitForWorker(queue: Queue): Promise<void> {
-  await waitFor(async () => (await queue.getWorkers()).length > 0, 'the worker process did not start');
-}

@@ -42,12 +42,14 @@ export async function waitFor(check: () => Promise<boolean>, failure: string, ti
   }
 }
 
-/** The built worker (dist/apps/worker) on `env`, with production's V8 flags; its stderr goes to this process's. */
+/** Node on the built program `main` with `flags`, on `env` (and PATH only); its stderr goes to this process's. */
+export function spawnNode(main: string, flags: readonly string[], env: Record<string, string | undefined>): ChildProcess {
+  return spawn(process.execPath, [...flags, main], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** The built worker (dist/apps/worker) on `env`, with production's V8 flags. */
 export function spawnWorker(env: Record<string, string | undefined>): ChildProcess {
-  return spawn(process.execPath, [...WORKER_NODE_FLAGS, WORKER_MAIN], {
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  return spawnNode(WORKER_MAIN, WORKER_NODE_FLAGS, env);
 }
 
 export function isRunning(child: ChildProcess): boolean {

@@ -1,38 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import type { Browser } from 'playwright-core';
-import { ApiHarness } from './api-harness.js';
-import {
-  accessibilityViolations,
-  type DashboardPage,
-  ensureDashboardBuilt,
-  expectCount,
-  expectText,
-  expectVisible,
-  launchBrowser,
-  openDashboard,
-  screenshot,
-  signIn,
-} from './dashboard-browser.js';
+import { accessibilityViolations, dashboardSuite, expectCount, expectText, expectVisible, screenshot } from './dashboard-browser.js';
 
 /** The dashboard's audit log page, in headless Chromium against the real API. */
 describe('Dashboard audit log in a browser (e2e)', () => {
-  let api: ApiHarness;
-  let browser: Browser;
-  const opened: DashboardPage[] = [];
-
-  beforeAll(async () => {
-    ensureDashboardBuilt();
-    browser = await launchBrowser();
-    api = await ApiHarness.start({ LOG_LEVEL: 'warn' });
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all(opened.map((o) => o.close()));
-    await browser?.close();
-    await api?.close();
-  });
+  const suite = dashboardSuite();
 
   it('lists the changes newest first with actor, key last4 and address, filters by action, and never shows a key', async () => {
+    const { api } = suite;
     const tenant = await api.newTenant({ subdomain: `audit-${randomBytes(3).toString('hex')}` });
     const token = await api.newTenantToken(tenant.id);
     const first = `sk-audit-${randomBytes(12).toString('hex')}-1111`;
@@ -42,10 +17,8 @@ describe('Dashboard audit log in a browser (e2e)', () => {
       expect(put.status).toBe(200);
     }
 
-    const dashboard = await openDashboard(browser, api.baseUrl);
-    opened.push(dashboard);
+    const dashboard = await suite.signedIn(token);
     const { page } = dashboard;
-    await signIn(page, token);
     await page.getByRole('link', { name: 'Audit log' }).click();
     await expectVisible(page.getByRole('heading', { name: 'Audit log', level: 1 }));
     const rows = page.getByTestId('audit-events').locator('tbody tr');

@@ -6,9 +6,11 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
+import { afterAll, beforeAll } from '@jest/globals';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import type { PrismaService } from '#libs/database';
 import { dashboardDir } from '../src/bootstrap.js';
+import { ApiHarness } from './api-harness.js';
 
 /** Browser tests of the dashboard: Debian's Chromium, headless, never a downloaded browser. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -118,6 +120,46 @@ export async function openDashboard(browser: Browser, baseUrl: string): Promise<
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   await page.goto('/dashboard');
   return { page, problems, close: () => context.close() };
+}
+
+/** What a dashboard suite shares: an API, Chromium, and pages opened signed in (all closed after the suite). */
+export interface DashboardSuite {
+  readonly api: ApiHarness;
+  /** A fresh page of the dashboard, signed in with `token`. */
+  signedIn(token: string): Promise<DashboardPage>;
+}
+
+/**
+ * Registers the set-up of a dashboard suite in the calling `describe`: the bundle built, Chromium
+ * launched, an API started (with `env`), and everything closed after its tests.
+ */
+export function dashboardSuite(env: Record<string, string> = { LOG_LEVEL: 'warn' }): DashboardSuite {
+  let api: ApiHarness | undefined;
+  let browser: Browser | undefined;
+  const opened: DashboardPage[] = [];
+  beforeAll(async () => {
+    ensureDashboardBuilt();
+    browser = await launchBrowser();
+    api = await ApiHarness.start(env);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(opened.map((o) => o.close()));
+    await browser?.close();
+    await api?.close();
+  });
+  return {
+    get api() {
+      if (!api) throw new Error('the dashboard suite has not started');
+      return api;
+    },
+    async signedIn(token) {
+      if (!browser || !api) throw new Error('the dashboard suite has not started');
+      const dashboard = await openDashboard(browser, api.baseUrl);
+      opened.push(dashboard);
+      await signIn(dashboard.page, token);
+      return dashboard;
+    },
+  };
 }
 
 export async function signIn(page: Page, token: string): Promise<void> {

@@ -1,45 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import type { Browser } from 'playwright-core';
-import { ApiHarness } from './api-harness.js';
-import {
-  accessibilityViolations,
-  type DashboardPage,
-  ensureDashboardBuilt,
-  expectCount,
-  expectText,
-  expectVisible,
-  launchBrowser,
-  openDashboard,
-  screenshot,
-  signIn,
-} from './dashboard-browser.js';
+import { accessibilityViolations, dashboardSuite, expectCount, expectText, expectVisible, screenshot } from './dashboard-browser.js';
 
 /** The dashboard's tokens page, in headless Chromium against the real API. */
 describe('Dashboard tokens in a browser (e2e)', () => {
-  let api: ApiHarness;
-  let browser: Browser;
-  const opened: DashboardPage[] = [];
-
-  beforeAll(async () => {
-    ensureDashboardBuilt();
-    browser = await launchBrowser();
-    api = await ApiHarness.start({ LOG_LEVEL: 'warn' });
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all(opened.map((o) => o.close()));
-    await browser?.close();
-    await api?.close();
-  });
+  const suite = dashboardSuite();
 
   it('creates a read token shown once, lists tokens by prefix, revokes one, and rotates its own token without being signed out', async () => {
+    const { api } = suite;
     const tenant = await api.newTenant({ subdomain: `tokens-${randomBytes(3).toString('hex')}` });
     const token = await api.newTenantToken(tenant.id);
 
-    const dashboard = await openDashboard(browser, api.baseUrl);
-    opened.push(dashboard);
+    const dashboard = await suite.signedIn(token);
     const { page } = dashboard;
-    await signIn(page, token);
     await page.getByRole('link', { name: 'Tokens' }).click();
     await expectVisible(page.getByRole('heading', { name: 'Tokens', level: 1 }));
     const rows = page.getByTestId('tokens').locator('tbody tr');
