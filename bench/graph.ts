@@ -371,4 +371,3 @@ async function seedGraph(prisma: PrismaService, workspaceId: string, mentions: n
            (SELECT max(n)::int FROM (SELECT count(*) AS n FROM entity_mentions WHERE workspace_id = ${workspaceId}::uuid GROUP BY entity_id) m) AS max_mentions`;
   return { entities: stats.entities, relationships: stats.relationships, mentions: stats.mentions, maxMentions: stats.max_mentions };
 }
-
