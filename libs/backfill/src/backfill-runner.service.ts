@@ -10,7 +10,7 @@ import { Metrics } from '#libs/metrics';
 import { type RecordPage, type RecordSource, type RecordScope, RecordSourceFactory } from '#libs/records';
 import type { JobContext, JobFailure, JobRunResult } from '#libs/queue';
 import { PLATFORM_SCOPE, findInScope, WorkspaceNotFoundError } from '#libs/tenancy';
-import { type CallCounter, KeyValidationService, type ProviderSession, ProviderSessions, usageOutcomeOf } from '#libs/tenant-llm';
+import { type CallCounter, KeyValidationService, newCallCounter, sumCounters, type ProviderSession, ProviderSessions, usageOutcomeOf } from '#libs/tenant-llm';
 import { BackfillPreflight, type PreflightResult } from './backfill-preflight.service.js';
 import { BackfillSlots, type SlotLease } from './backfill-slots.service.js';
 import { WorkspaceTransferredError } from './backfill.errors.js';
@@ -223,8 +223,7 @@ export class BackfillRunner {
           await Promise.all(inFlight.map((p) => p.outcomes));
           await previousWrite.catch(() => undefined);
           if (pool.failure.error instanceof FenceError) return this.fenced(lease, backfill, pool.failure.error);
-          const calls = [current, ...inFlight].reduce((sum, p) => sum + p.calls.count, 0);
-          await session.recordUsage(calls, usageOutcomeOf(pool.failure.error));
+          await session.recordUsage(sumCounters([current, ...inFlight].map((p) => p.calls)), usageOutcomeOf(pool.failure.error));
           if (pool.failure.error instanceof AuthenticationError) await this.validation.markRefused(ready.tenant.tenantId, key);
           return await this.failOn(lease, backfill, pool.failure.error);
         }
@@ -302,7 +301,7 @@ export class BackfillRunner {
 
   /** Starts every record of a page through the shared pool; settles when all of them have. */
   private startPage(session: ProviderSession, page: RecordPage, pool: FailFastPool, budget: FailureBudget): PageInFlight {
-    const calls: CallCounter = { count: 0 };
+    const calls = newCallCounter();
     const call = session.counted(calls);
     const outcomes = Promise.allSettled(
       page.records.map((record) =>
@@ -374,7 +373,7 @@ export class BackfillRunner {
         newRelationships: counts.newRelationships,
       });
       if (verdict) throw new FenceError(verdict);
-      await session.recordUsage(calls.count, 'ok', tx);
+      await session.recordUsage(calls, 'ok', tx);
       return counts;
     });
     this.metrics.backfillPage(session.llm.provider, page.records.length, failed.length);

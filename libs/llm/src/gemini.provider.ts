@@ -4,6 +4,7 @@ import { failureForGoogleReply, mapGeminiError } from './gemini-errors.js';
 import { parseJsonAnswer, withSchemaInstruction } from './json-answer.js';
 import { refuseRedirectsInGlobalFetch } from './no-redirect-fetch.js';
 import type { CompletionRequest, CompletionResult, KeyContext, LlmProvider } from './llm-provider.js';
+import { usageOf } from './token-usage.js';
 import { ProviderFailures } from './provider-failures.js';
 
 /** Finish reasons that mean a filter stopped the answer (Gemini's FinishReason). */
@@ -63,7 +64,10 @@ export class GeminiProvider implements LlmProvider {
     const text = this.answerText(response);
     const finishReason = response.candidates?.[0]?.finishReason;
     const total = response.usageMetadata?.totalTokenCount;
-    const totalTokens = typeof total === 'number' ? { totalTokens: total } : {};
+    const totalTokens = {
+      ...(typeof total === 'number' ? { totalTokens: total } : {}),
+      ...usageOf(response.usageMetadata?.promptTokenCount, response.usageMetadata?.candidatesTokenCount),
+    };
     return jsonSchema
       ? { text, json: parseJsonAnswer(text, this.#failures, finishReason), finishReason, ...totalTokens }
       : { text, finishReason, ...totalTokens };

@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { parseJsonAnswer, withSchemaInstruction } from './json-answer.js';
 import type { CompletionRequest, CompletionResult, KeyContext, LlmProvider } from './llm-provider.js';
+import { usageOf } from './token-usage.js';
 import { createNodeHttpFetch } from './node-http-fetch.js';
 import { mapOpenAiError } from './openai-errors.js';
 import { ProviderFailures } from './provider-failures.js';
@@ -12,7 +13,7 @@ const nodeHttpFetch = createNodeHttpFetch();
 /** A chat completion as a gateway may really send it: choices missing, or an error object instead. */
 interface PartialCompletion {
   choices?: { finish_reason?: string | null; message?: { content?: string | null; refusal?: string | null } }[];
-  usage?: { total_tokens?: number } | null;
+  usage?: { total_tokens?: number; prompt_tokens?: number; completion_tokens?: number } | null;
   error?: unknown;
 }
 
@@ -73,7 +74,10 @@ export class OpenAiCompatibleProvider implements LlmProvider {
     if (finishReason === 'length') throw this.#failures.truncated(finishReason);
     if (finishReason === 'content_filter') throw this.#failures.blocked(finishReason);
     const text = choice.message?.content ?? '';
-    const totalTokens = typeof response.usage?.total_tokens === 'number' ? { totalTokens: response.usage.total_tokens } : {};
+    const totalTokens = {
+      ...(typeof response.usage?.total_tokens === 'number' ? { totalTokens: response.usage.total_tokens } : {}),
+      ...usageOf(response.usage?.prompt_tokens, response.usage?.completion_tokens),
+    };
     return request.jsonSchema
       ? { text, json: parseJsonAnswer(text, this.#failures, finishReason), finishReason, ...totalTokens }
       : { text, finishReason, ...totalTokens };

@@ -3,7 +3,8 @@ import { uuidSchema } from '#libs/common';
 import { type Backfill, BackfillStatus } from '#libs/database';
 import { ALL_SOURCES, RECORD_SCOPES } from '#libs/records';
 import { pageLimit, seqCursor } from '../http/page-query.js';
-import { failureView, keySourceView } from '../http/views.js';
+import { type JobUsage, jobUsageOr } from '#libs/usage';
+import { failureView, jobUsageView, keySourceView } from '../http/views.js';
 
 export const startBackfillBody = z
   .strictObject({
@@ -47,6 +48,7 @@ export const backfillView = z.object({
   provider: z.string().nullable(),
   keySource: keySourceView.nullable(),
   keyLast4: z.string().nullable(),
+  usage: jobUsageView,
   retryOf: uuidSchema().nullable().meta({ description: 'The backfill whose failed records this one retries' }),
   resumedFrom: uuidSchema().nullable().meta({ description: 'The failed or cancelled backfill whose checkpoint this one started from' }),
   createdAt: z.date(),
@@ -55,7 +57,7 @@ export const backfillView = z.object({
 });
 export type BackfillView = z.output<typeof backfillView>;
 
-export function toBackfillView(backfill: Backfill): BackfillView {
+export function toBackfillView(backfill: Backfill, usage?: JobUsage): BackfillView {
   return {
     id: backfill.id,
     workspaceId: backfill.workspaceId,
@@ -74,6 +76,7 @@ export function toBackfillView(backfill: Backfill): BackfillView {
     provider: backfill.provider,
     keySource: backfill.keySource as BackfillView['keySource'],
     keyLast4: backfill.keyLast4,
+    usage: jobUsageOr(usage),
     retryOf: backfill.retryOfId,
     resumedFrom: backfill.resumedFromId,
     createdAt: backfill.createdAt,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { BackfillService } from '#libs/backfill';
 import type { RequestKey } from '#libs/common';
 import type { TenantScope } from '#libs/tenancy';
+import { type JobUsage, UsageService } from '#libs/usage';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiByokHeaders, RequestScopedKey } from '../byok/byok-headers.js';
 import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
@@ -24,7 +25,10 @@ import {
 @ApiBearerAuth()
 @Controller('v1')
 export class BackfillsController {
-  constructor(private readonly backfills: BackfillService) {}
+  constructor(
+    private readonly backfills: BackfillService,
+    private readonly usage: UsageService,
+  ) {}
 
   @Post('workspaces/:workspaceId/backfills')
   @HttpCode(202)
@@ -47,13 +51,21 @@ export class BackfillsController {
   @Get('workspaces/:workspaceId/backfills')
   @ApiOkResponse({ schema: openApiSchema(z.object({ items: z.array(backfillView) }), 'output') })
   async list(@CurrentScope() scope: TenantScope, @UuidParam('workspaceId') workspaceId: string): Promise<{ items: BackfillView[] }> {
-    return { items: (await this.backfills.list(scope, workspaceId)).map(toBackfillView) };
+    const backfills = await this.backfills.list(scope, workspaceId);
+    // the platform scope lists a previous owner's too: each tenant's usage is read as that tenant's
+    const usage = new Map<string, JobUsage>();
+    for (const tenantId of new Set(backfills.map((b) => b.tenantId))) {
+      const ids = backfills.filter((b) => b.tenantId === tenantId).map((b) => b.id);
+      for (const [id, used] of await this.usage.perJob(tenantId, ids)) usage.set(id, used);
+    }
+    return { items: backfills.map((b) => toBackfillView(b, usage.get(b.id))) };
   }
 
   @Get('backfills/:jobId')
   @ApiOkResponse({ schema: openApiSchema(backfillView, 'output') })
   async get(@CurrentScope() scope: TenantScope, @UuidParam('jobId') jobId: string): Promise<BackfillView> {
-    return toBackfillView(await this.backfills.get(scope, jobId));
+    const backfill = await this.backfills.get(scope, jobId);
+    return toBackfillView(backfill, (await this.usage.perJob(backfill.tenantId, [backfill.id])).get(backfill.id));
   }
 
   /** The records a backfill could not extract, in record order, with why; never the text or the answer. */
