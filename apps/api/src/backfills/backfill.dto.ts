@@ -110,3 +110,17 @@ export const failuresView = z.object({
   nextCursor: z.string().nullable(),
 });
 export type FailuresView = z.output<typeof failuresView>;
+
+export const backfillEstimateView = z.object({
+  records: z.number().int().meta({ description: 'Records the backfill would read (after the checkpoint when it would resume)' }),
+  characters: z.number().int().meta({ description: 'Characters of the text the extractor would send, the prompt not included' }),
+  calls: z.number().int().meta({ description: 'Provider calls at the least: one per chunk of each record' }),
+  estimatedInputTokens: z.number().int(),
+  estimatedOutputTokens: z.number().int(),
+  estimatedCostMicroUsd: z.number().int().meta({ description: 'micro-USD (1,000,000 = 1 USD)' }),
+  provider: z.string().meta({ description: 'The provider assumed: the BYOK header, else the tenant GRAPHRAG_PROVIDER, else openai' }),
+  model: z.string(),
+  pricesAsOf: z.string().meta({ description: 'The date of the price table' }),
+  resumedFrom: uuidSchema().nullable(),
+  outputRatioFrom: z.enum(['history', 'default']).meta({ description: "Output tokens from the workspace's past backfills, or the configured ratio" }),
+});

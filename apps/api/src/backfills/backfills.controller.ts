@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { BackfillService } from '#libs/backfill';
+import { type BackfillEstimate, BackfillEstimator, BackfillService } from '#libs/backfill';
 import type { RequestKey } from '#libs/common';
 import type { TenantScope } from '#libs/tenancy';
 import { type JobUsage, UsageService } from '#libs/usage';
@@ -9,6 +9,7 @@ import { CurrentScope } from '../auth/scope.js';
 import { ApiByokHeaders, RequestScopedKey } from '../byok/byok-headers.js';
 import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
 import {
+  backfillEstimateView,
   backfillStartedView,
   type BackfillView,
   backfillView,
@@ -28,7 +29,22 @@ export class BackfillsController {
   constructor(
     private readonly backfills: BackfillService,
     private readonly usage: UsageService,
+    private readonly estimator: BackfillEstimator,
   ) {}
+
+  /** What a backfill started with the same body would read and cost (tokens and micro-USD), before starting it; no key needed. */
+  @Post('workspaces/:workspaceId/backfills/estimate')
+  @HttpCode(200)
+  @ApiByokHeaders()
+  @ApiOkResponse({ schema: openApiSchema(backfillEstimateView, 'output') })
+  async estimate(
+    @CurrentScope() scope: TenantScope,
+    @RequestScopedKey() requestKey: RequestKey | undefined,
+    @UuidParam('workspaceId') workspaceId: string,
+    @ValidBody(startBackfillBody) body: StartBackfillBody,
+  ): Promise<BackfillEstimate> {
+    return this.estimator.estimate(scope, workspaceId, body.source, { fromStart: body.fromStart, provider: requestKey?.provider });
+  }
 
   @Post('workspaces/:workspaceId/backfills')
   @HttpCode(202)
