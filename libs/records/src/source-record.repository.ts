@@ -126,7 +126,7 @@ export class SourceRecordRepository {
     const filter = source === null ? Prisma.empty : Prisma.sql`AND source = ${source}`;
     const rows = await this.prisma.$queryRaw<{ records: bigint; characters: bigint | null; chunks: bigint | null }[]>`
       WITH lengths AS (
-        SELECT char_length(from_addr) + 6 + char_length(to_addr) + 4 + char_length(subject) + 9 + char_length(body) + 5
+        SELECT char_length(from_addr) + 6 + char_length(to_addr) + 4 + char_length(subject) + 9 + char_length(body) + 4
                + CASE WHEN cc_addr <> '' THEN char_length(cc_addr) + 5 ELSE 0 END AS characters
         FROM source_records WHERE workspace_id = ${workspaceId}::uuid AND seq > ${afterSeq} ${filter}
       )
