@@ -15,7 +15,9 @@ module.exports = {
         'libs/llm is handed a key, base URLs, a timeout and a call observer; it never looks a key up, sees the configuration (master or platform keys) or knows where its calls are counted.',
       severity: 'error',
       from: { path: '^libs/llm/' },
-      to: { path: '^libs/(tenancy|byok|database|backfill|records|graphrag|ai-jobs|deletion|tenant-llm|usage|config|redis|queue|infrastructure|metrics)/' },
+      to: {
+        path: '^libs/(tenancy|byok|database|backfill|records|graphrag|ai-jobs|deletion|tenant-llm|usage|config|redis|queue|infrastructure|metrics)/',
+      },
     },
     {
       name: 'byok-never-calls-providers',

@@ -4,7 +4,6 @@ import { costMicroUsd, DEFAULT_PRICE_TABLE, type PriceTable } from '#libs/config
 import { AiKeyMode, PrismaService } from '#libs/database';
 import { emailRecords, fingerprintForSimulator, ProviderSimulator, simulatorEnv } from '#libs/testing';
 import type { AiJobView } from '../src/ai-jobs/ai-jobs.dto.js';
-import type { BackfillView } from '../src/backfills/backfill.dto.js';
 import { ApiHarness, type JobStarted } from './api-harness.js';
 
 const TEXT = 'Alice Johnson from Acme Corp met Bob Smith of Globex about the renewal in Lisbon.';
@@ -20,7 +19,14 @@ describe('Token accounting (e2e, in-process worker, provider simulator)', () => 
   let api: ApiHarness;
 
   beforeAll(async () => {
-    api = await ApiHarness.start({ ...simulatorEnv(await simulator.start()), SYNC_PAGE_SIZE: '4', PLATFORM_OPENAI_API_KEY: `sk-platform-${randomBytes(12).toString('hex')}-plat` }, { worker: true });
+    api = await ApiHarness.start(
+      {
+        ...simulatorEnv(await simulator.start()),
+        SYNC_PAGE_SIZE: '4',
+        PLATFORM_OPENAI_API_KEY: `sk-platform-${randomBytes(12).toString('hex')}-plat`,
+      },
+      { worker: true },
+    );
   });
   beforeEach(() => simulator.clear());
   afterAll(async () => {
@@ -101,10 +107,22 @@ describe('Token accounting (e2e, in-process worker, provider simulator)', () => 
       });
       expect(sim.inputTokens).toBeGreaterThan(0);
       expect(sim.outputTokens).toBeGreaterThan(0);
-      expect(job.usage).toEqual({ inputTokens: sim.inputTokens, outputTokens: sim.outputTokens, costMicroUsd: rows.costMicroUsd, model: MODELS[provider] });
+      expect(job.usage).toEqual({
+        inputTokens: sim.inputTokens,
+        outputTokens: sim.outputTokens,
+        costMicroUsd: rows.costMicroUsd,
+        model: MODELS[provider],
+      });
       // priced per page: each page's cost rounds on its own, so the job's is within a micro-USD per page of the whole
-      expect(Math.abs(rows.costMicroUsd - costMicroUsd(prices, provider, MODELS[provider], sim.inputTokens, sim.outputTokens))).toBeLessThanOrEqual(3);
-      expect(await daily(tenant.id)).toEqual({ calls: sim.calls, inputTokens: sim.inputTokens, outputTokens: sim.outputTokens, costMicroUsd: rows.costMicroUsd });
+      expect(Math.abs(rows.costMicroUsd - costMicroUsd(prices, provider, MODELS[provider], sim.inputTokens, sim.outputTokens))).toBeLessThanOrEqual(
+        3,
+      );
+      expect(await daily(tenant.id)).toEqual({
+        calls: sim.calls,
+        inputTokens: sim.inputTokens,
+        outputTokens: sim.outputTokens,
+        costMicroUsd: rows.costMicroUsd,
+      });
     });
 
     it(`${provider}: an AI job records exactly the tokens the provider reported, and shows them`, async () => {
@@ -123,7 +141,12 @@ describe('Token accounting (e2e, in-process worker, provider simulator)', () => 
       expect(sim.calls).toBe(1);
       const cost = costMicroUsd(prices, provider, MODELS[provider], sim.inputTokens, sim.outputTokens);
       expect(job.usage).toEqual({ inputTokens: sim.inputTokens, outputTokens: sim.outputTokens, costMicroUsd: cost, model: MODELS[provider] });
-      expect(await stored(started.body.jobId)).toMatchObject({ calls: 1, inputTokens: sim.inputTokens, outputTokens: sim.outputTokens, costMicroUsd: cost });
+      expect(await stored(started.body.jobId)).toMatchObject({
+        calls: 1,
+        inputTokens: sim.inputTokens,
+        outputTokens: sim.outputTokens,
+        costMicroUsd: cost,
+      });
     });
   }
 
@@ -142,6 +165,8 @@ describe('Token accounting (e2e, in-process worker, provider simulator)', () => 
     expect(all).toHaveLength(1);
     expect(job.usage).toMatchObject({ inputTokens: all[0].inputTokens, outputTokens: all[0].outputTokens, model: 'gpt-4o-mini' });
     const rows = await api.app.get(PrismaService).usageDaily.findMany({ where: { tenantId: tenant.id } });
-    expect(rows.map((r) => ({ keySource: r.keySource, input: Number(r.inputTokens) }))).toEqual([{ keySource: 'platform', input: all[0].inputTokens }]);
+    expect(rows.map((r) => ({ keySource: r.keySource, input: Number(r.inputTokens) }))).toEqual([
+      { keySource: 'platform', input: all[0].inputTokens },
+    ]);
   });
 });

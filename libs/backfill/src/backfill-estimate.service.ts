@@ -47,7 +47,12 @@ export class BackfillEstimator {
    * checkpoint unless `fromStart`.
    * @throws WorkspaceNotFoundError (missing, or another tenant's)
    */
-  async estimate(scope: TenantScope, workspaceId: string, source: RecordScope, options: { fromStart?: boolean; provider?: ProviderId } = {}): Promise<BackfillEstimate> {
+  async estimate(
+    scope: TenantScope,
+    workspaceId: string,
+    source: RecordScope,
+    options: { fromStart?: boolean; provider?: ProviderId } = {},
+  ): Promise<BackfillEstimate> {
     const { tenantId } = await this.tenants.resolveIn(scope, workspaceId);
     const last = options.fromStart ? null : await this.backfills.findLatestFull(tenantId, workspaceId, source);
     const resumable = last && (last.status === BackfillStatus.failed || last.status === BackfillStatus.cancelled) && last.cursor !== null;
@@ -61,7 +66,15 @@ export class BackfillEstimator {
       records: stats.records,
       characters: stats.characters,
       calls: stats.chunks,
-      ...estimateTokens({ characters: stats.characters, calls: stats.chunks, provider, model, charsPerToken, outputRatio: history ?? outputRatio, prices }),
+      ...estimateTokens({
+        characters: stats.characters,
+        calls: stats.chunks,
+        provider,
+        model,
+        charsPerToken,
+        outputRatio: history ?? outputRatio,
+        prices,
+      }),
       provider,
       model,
       pricesAsOf: prices.pricesAsOf,

@@ -10,7 +10,15 @@ import { Metrics } from '#libs/metrics';
 import { type RecordPage, type RecordSource, type RecordScope, RecordSourceFactory } from '#libs/records';
 import type { JobContext, JobFailure, JobRunResult } from '#libs/queue';
 import { PLATFORM_SCOPE, findInScope, WorkspaceNotFoundError } from '#libs/tenancy';
-import { type CallCounter, KeyValidationService, newCallCounter, sumCounters, type ProviderSession, ProviderSessions, usageOutcomeOf } from '#libs/tenant-llm';
+import {
+  type CallCounter,
+  KeyValidationService,
+  newCallCounter,
+  sumCounters,
+  type ProviderSession,
+  ProviderSessions,
+  usageOutcomeOf,
+} from '#libs/tenant-llm';
 import { BudgetExceededError, BudgetService, UsageRepository } from '#libs/usage';
 import { BackfillPreflight, type PreflightResult } from './backfill-preflight.service.js';
 import { BackfillSlots, type SlotLease } from './backfill-slots.service.js';
@@ -276,9 +284,11 @@ export class BackfillRunner {
       leaseLost?.removeEventListener('abort', stopOnLeaseLoss);
       // whatever ended the run (an outage, a lost lease), no record still queued in the pool starts
       pool.stop(new FenceError('lease-lost'));
-      await this.budgets.settle(lease.tenantId, [...reservations]).catch((error: unknown) =>
-        this.logger.warn({ backfillId: backfill.id, error: String(error) }, 'Budget reservations not released; they expire'),
-      );
+      await this.budgets
+        .settle(lease.tenantId, [...reservations])
+        .catch((error: unknown) =>
+          this.logger.warn({ backfillId: backfill.id, error: String(error) }, 'Budget reservations not released; they expire'),
+        );
     }
     if (leaseLost?.aborted) return this.fenced(lease, backfill, new FenceError('lease-lost'));
     if (budgetStop) {
@@ -337,7 +347,12 @@ export class BackfillRunner {
   }
 
   /** Starts every record of a page through the shared pool; settles when all of them have. */
-  private startPage(session: ProviderSession, page: RecordPage, pool: FailFastPool, budget: FailureBudget): Pick<PageInFlight, 'page' | 'outcomes' | 'calls'> {
+  private startPage(
+    session: ProviderSession,
+    page: RecordPage,
+    pool: FailFastPool,
+    budget: FailureBudget,
+  ): Pick<PageInFlight, 'page' | 'outcomes' | 'calls'> {
     const calls = newCallCounter();
     const call = session.counted(calls);
     const outcomes = Promise.allSettled(

@@ -51,7 +51,7 @@ export function loadPriceTable(file: string | undefined): PriceTable {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new Error(`cannot be read as JSON (${(error as Error).message.split('\n')[0]})`);
+    throw new Error(`cannot be read as JSON (${(error as Error).message.split('\n')[0]})`, { cause: error });
   }
   const parsed = priceTableFileSchema.safeParse(raw);
   if (!parsed.success) {

@@ -2,7 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { type KeyUsageOutcome, KeyUsageRepository, type ResolvedKey } from '#libs/byok';
 import { AppConfig, costMicroUsd, type PriceTable } from '#libs/config';
 import { type Tx, TransactionService } from '#libs/database';
-import { type CompletionResult, type KeyContext, LlmClientFactory, type LlmProvider, RateLimitPause, type RetryPolicy, withProviderRetry } from '#libs/llm';
+import {
+  type CompletionResult,
+  type KeyContext,
+  LlmClientFactory,
+  type LlmProvider,
+  RateLimitPause,
+  type RetryPolicy,
+  withProviderRetry,
+} from '#libs/llm';
 import { BudgetService, UsageClock } from '#libs/usage';
 import { providerRetryPolicy } from './retry-policy.js';
 import { ProviderThrottle } from './throttle/provider-throttle.service.js';
@@ -105,7 +113,10 @@ export class ProviderSession {
     const model = this.llm.model;
     const { inputTokens, outputTokens } = counter;
     const cost = costMicroUsd(prices, key.provider, model, inputTokens, outputTokens);
-    await usage.record({ tenantId, jobId, jobKind, key, calls: counter.count, outcome, model, inputTokens, outputTokens, costMicroUsd: cost, at }, tx);
+    await usage.record(
+      { tenantId, jobId, jobKind, key, calls: counter.count, outcome, model, inputTokens, outputTokens, costMicroUsd: cost, at },
+      tx,
+    );
     await budgets.recordCrossings(tenantId, at, tx);
   }
 }
@@ -129,7 +140,13 @@ export class ProviderSessions {
    */
   open(scope: SessionScope): ProviderSession {
     const llm = this.throttle.wrap(this.factory.create(scope.key.provider, scope.key.key, scope.context), scope.tenantId, scope.key, scope.urgent);
-    const accounting = { usage: this.usage, budgets: this.budgets, clock: this.clock, prices: this.config.usage.prices, transactions: this.transactions };
+    const accounting = {
+      usage: this.usage,
+      budgets: this.budgets,
+      clock: this.clock,
+      prices: this.config.usage.prices,
+      transactions: this.transactions,
+    };
     return new ProviderSession(llm, scope, providerRetryPolicy(this.config), accounting);
   }
 }

@@ -42,6 +42,16 @@ import { KeyRateLimiter, ProviderThrottle, TenantCallPermits, ThrottleEvents, Th
     ThrottleEvents,
     ThrottleMetrics,
   ],
-  exports: [UsageModule, KeyValidationService, ProviderChoice, ProviderSessions, JobPreflight, LlmModule, KeyRateLimiter, TenantCallPermits, ThrottleEvents],
+  exports: [
+    UsageModule,
+    KeyValidationService,
+    ProviderChoice,
+    ProviderSessions,
+    JobPreflight,
+    LlmModule,
+    KeyRateLimiter,
+    TenantCallPermits,
+    ThrottleEvents,
+  ],
 })
 export class TenantLlmModule {}

@@ -97,7 +97,8 @@ export class BudgetService {
     if (over) throw new BudgetExceededError('monthly', over);
     if (jobId && budget.perJobLimitMicroUsd !== null) {
       const job = await this.budgets.jobSpend(tenantId, jobId);
-      if (job.microUsd >= budget.perJobLimitMicroUsd) throw new BudgetExceededError('per-job', `${usd(job.microUsd)} of ${usd(budget.perJobLimitMicroUsd)}`);
+      if (job.microUsd >= budget.perJobLimitMicroUsd)
+        throw new BudgetExceededError('per-job', `${usd(job.microUsd)} of ${usd(budget.perJobLimitMicroUsd)}`);
     }
   }
 
@@ -125,11 +126,21 @@ export class BudgetService {
         const jobReserved = await this.budgets.reserved(tx, tenantId, period, now, jobId);
         const total = job.microUsd + jobReserved.microUsd + estimate.microUsd;
         if (total > locked.perJobLimitMicroUsd) {
-          throw new BudgetExceededError('per-job', `${usd(job.microUsd)} spent, the next page about ${usd(estimate.microUsd)}, cap ${usd(locked.perJobLimitMicroUsd)}`);
+          throw new BudgetExceededError(
+            'per-job',
+            `${usd(job.microUsd)} spent, the next page about ${usd(estimate.microUsd)}, cap ${usd(locked.perJobLimitMicroUsd)}`,
+          );
         }
       }
       const id = randomUUID();
-      await this.budgets.reserve(tx, { id, tenantId, period, jobId, spend: estimate, expiresAt: new Date(now.getTime() + this.config.usage.reservationTtlMs) });
+      await this.budgets.reserve(tx, {
+        id,
+        tenantId,
+        period,
+        jobId,
+        spend: estimate,
+        expiresAt: new Date(now.getTime() + this.config.usage.reservationTtlMs),
+      });
       return { id };
     });
   }

@@ -59,7 +59,9 @@ export const putBudgetBody = z
       .positive({ error: 'monthlyLimitTokens must be more than 0' })
       .max(1e15, { error: 'monthlyLimitTokens must be at most 1e15' })
       .optional(),
-    mode: z.enum(['alert', 'hard'], { error: 'mode must be alert or hard' }).meta({ description: 'hard stops jobs at the limit; alert only records thresholds' }),
+    mode: z
+      .enum(['alert', 'hard'], { error: 'mode must be alert or hard' })
+      .meta({ description: 'hard stops jobs at the limit; alert only records thresholds' }),
     perJobLimitUsd: usd('perJobLimitUsd').meta({ description: 'A cap per job in USD (hard mode)' }),
   })
   .refine((b) => (b.monthlyLimitUsd === undefined) !== (b.monthlyLimitTokens === undefined), {

@@ -358,7 +358,10 @@ export class ProviderSimulator {
 
 /** The tokens a reply body reports: OpenAI's `usage` or Gemini's `usageMetadata`. */
 function reportedUsage(body: unknown): { inputTokens: number; outputTokens: number } | undefined {
-  const b = body as { usage?: { prompt_tokens?: number; completion_tokens?: number }; usageMetadata?: { promptTokenCount?: number; candidatesTokenCount?: number } };
+  const b = body as {
+    usage?: { prompt_tokens?: number; completion_tokens?: number };
+    usageMetadata?: { promptTokenCount?: number; candidatesTokenCount?: number };
+  };
   if (b?.usage) return { inputTokens: b.usage.prompt_tokens ?? 0, outputTokens: b.usage.completion_tokens ?? 0 };
   if (b?.usageMetadata) return { inputTokens: b.usageMetadata.promptTokenCount ?? 0, outputTokens: b.usageMetadata.candidatesTokenCount ?? 0 };
   return undefined;
