@@ -51,4 +51,16 @@ export class UsageService {
   perJob(tenantId: string, jobIds: readonly string[]): Promise<Map<string, JobUsage>> {
     return this.usage.perJob(tenantId, jobIds);
   }
+
+  /**
+   * What each job used, for jobs read in scope already (a platform list may hold several tenants'
+   * jobs): each tenant's are read as that tenant's.
+   */
+  async perJobOf(jobs: readonly { id: string; tenantId: string }[]): Promise<Map<string, JobUsage>> {
+    const byTenant = new Map<string, string[]>();
+    for (const job of jobs) byTenant.set(job.tenantId, [...(byTenant.get(job.tenantId) ?? []), job.id]);
+    const usage = new Map<string, JobUsage>();
+    for (const [tenantId, ids] of byTenant) for (const [id, used] of await this.usage.perJob(tenantId, ids)) usage.set(id, used);
+    return usage;
+  }
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { type BackfillEstimate, BackfillEstimator, BackfillService } from '#libs/backfill';
 import type { RequestKey } from '#libs/common';
 import type { TenantScope } from '#libs/tenancy';
-import { type JobUsage, UsageService } from '#libs/usage';
+import { UsageService } from '#libs/usage';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiByokHeaders, RequestScopedKey } from '../byok/byok-headers.js';
 import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
@@ -68,12 +68,7 @@ export class BackfillsController {
   @ApiOkResponse({ schema: openApiSchema(z.object({ items: z.array(backfillView) }), 'output') })
   async list(@CurrentScope() scope: TenantScope, @UuidParam('workspaceId') workspaceId: string): Promise<{ items: BackfillView[] }> {
     const backfills = await this.backfills.list(scope, workspaceId);
-    // the platform scope lists a previous owner's too: each tenant's usage is read as that tenant's
-    const usage = new Map<string, JobUsage>();
-    for (const tenantId of new Set(backfills.map((b) => b.tenantId))) {
-      const ids = backfills.filter((b) => b.tenantId === tenantId).map((b) => b.id);
-      for (const [id, used] of await this.usage.perJob(tenantId, ids)) usage.set(id, used);
-    }
+    const usage = await this.usage.perJobOf(backfills);
     return { items: backfills.map((b) => toBackfillView(b, usage.get(b.id))) };
   }
 
