@@ -215,11 +215,18 @@ describe('Usage API, estimates and budgets (e2e, in-process worker)', () => {
     it('PUT, GET and DELETE a budget; a read-scope token reads it but may not write; one limit exactly', async () => {
       const tenant = await api.newTenant();
       const read = (await api.request<{ token: string }>('POST', `/v1/tenants/${tenant.id}/tokens`, { body: { scope: 'read' } })).body.token;
-      expect((await api.request<ApiErrorBody>('GET', `/v1/tenants/${tenant.id}/budget`)).body.error.code).toBe(ErrorCode.BudgetNotFound);
+      const period = new Date().toISOString().slice(0, 7);
+      expect((await api.request('GET', `/v1/tenants/${tenant.id}/budget`)).body).toEqual({
+        budget: null,
+        period,
+        spent: { costMicroUsd: 0, tokens: 0 },
+      });
       const put = await api.request('PUT', `/v1/tenants/${tenant.id}/budget`, { body: { monthlyLimitUsd: 12.5, mode: 'hard', perJobLimitUsd: 2 } });
       expect(put.status).toBe(200);
-      expect(put.body).toMatchObject({ monthlyLimitUsd: 12.5, monthlyLimitTokens: null, mode: 'hard', perJobLimitUsd: 2 });
-      expect((await api.request('GET', `/v1/tenants/${tenant.id}/budget`, { token: read })).body).toMatchObject({ monthlyLimitUsd: 12.5 });
+      expect(put.body).toMatchObject({ budget: { monthlyLimitUsd: 12.5, monthlyLimitTokens: null, mode: 'hard', perJobLimitUsd: 2 }, period });
+      expect((await api.request('GET', `/v1/tenants/${tenant.id}/budget`, { token: read })).body).toMatchObject({
+        budget: { monthlyLimitUsd: 12.5 },
+      });
       const denied = await api.request<ApiErrorBody>('PUT', `/v1/tenants/${tenant.id}/budget`, {
         token: read,
         body: { monthlyLimitTokens: 5, mode: 'alert' },
@@ -235,7 +242,8 @@ describe('Usage API, estimates and budgets (e2e, in-process worker)', () => {
         expect([bad.status, bad.body.error.code]).toEqual([400, ErrorCode.ValidationFailed]);
       }
       expect((await api.request('DELETE', `/v1/tenants/${tenant.id}/budget`)).status).toBe(204);
-      expect((await api.request('DELETE', `/v1/tenants/${tenant.id}/budget`)).status).toBe(404);
+      expect((await api.request('GET', `/v1/tenants/${tenant.id}/budget`)).body).toMatchObject({ budget: null });
+      expect((await api.request('DELETE', `/v1/tenants/${tenant.id}/budget`)).status).toBe(204);
     });
 
     it('a hard budget stops a running backfill at a page boundary; raised, the backfill resumes and finishes with exact counters', async () => {

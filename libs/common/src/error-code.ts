@@ -76,6 +76,5 @@ export enum ErrorCode {
   ServiceBusy = 'SERVICE_BUSY',
   // a tenant's hard budget (monthly or per job) is spent: the job is refused or stops at a page boundary, resumable
   BudgetExceeded = 'BUDGET_EXCEEDED',
-  BudgetNotFound = 'BUDGET_NOT_FOUND',
   Internal = 'INTERNAL_ERROR',
 }

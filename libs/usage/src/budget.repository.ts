@@ -50,9 +50,8 @@ export class BudgetRepository {
     return this.prisma.tenantBudget.upsert({ where: { tenantId }, create: { tenantId, ...values }, update: values });
   }
 
-  async delete(tenantId: string): Promise<boolean> {
-    const { count } = await this.prisma.tenantBudget.deleteMany({ where: { tenantId } });
-    return count > 0;
+  async delete(tenantId: string): Promise<void> {
+    await this.prisma.tenantBudget.deleteMany({ where: { tenantId } });
   }
 
   /** What the tenant's calls cost in a period (usage_daily: at most days x providers x models rows). */

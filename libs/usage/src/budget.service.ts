@@ -3,7 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '#libs/config';
 import { PrismaService, type TenantBudget, type Tx } from '#libs/database';
 import { type BudgetValues, BudgetRepository, type Spend } from './budget.repository.js';
-import { BudgetExceededError, BudgetNotFoundError } from './usage.errors.js';
+import { BudgetExceededError } from './usage.errors.js';
 import { periodOf, UsageClock } from './usage-clock.js';
 
 /** The thresholds (percent of the monthly limit) recorded once per tenant per period. */
@@ -16,6 +16,14 @@ export interface BudgetView {
   mode: 'alert' | 'hard';
   perJobLimitUsd: number | null;
   updatedAt: Date;
+}
+
+/** A tenant's budget (null when none is set) with what the current period has spent. */
+export interface BudgetStatus {
+  budget: BudgetView | null;
+  /** The current period, `YYYY-MM` (UTC). */
+  period: string;
+  spent: { costMicroUsd: number; tokens: number };
 }
 
 export interface BudgetInput {
@@ -61,27 +69,29 @@ export class BudgetService {
     private readonly config: AppConfig,
   ) {}
 
-  /** @throws BudgetNotFoundError when the tenant has none */
-  async get(tenantId: string): Promise<BudgetView> {
+  /** The tenant's budget, null when none is set, and the current period's spend. */
+  async get(tenantId: string): Promise<BudgetStatus> {
     const row = await this.budgets.find(tenantId);
-    if (!row) throw new BudgetNotFoundError();
-    return viewOf(row);
+    const period = periodOf(this.clock.now());
+    const spent = await this.budgets.periodSpend(tenantId, period);
+    return { budget: row ? viewOf(row) : null, period, spent: { costMicroUsd: Number(spent.microUsd), tokens: Number(spent.tokens) } };
   }
 
   /** Sets the tenant's budget (either limit, not both: the DTO checks it). */
-  async put(tenantId: string, input: BudgetInput): Promise<BudgetView> {
+  async put(tenantId: string, input: BudgetInput): Promise<BudgetStatus> {
     const values: BudgetValues = {
       monthlyLimitMicroUsd: toMicro(input.monthlyLimitUsd),
       monthlyLimitTokens: input.monthlyLimitTokens === undefined ? null : BigInt(input.monthlyLimitTokens),
       mode: input.mode,
       perJobLimitMicroUsd: toMicro(input.perJobLimitUsd),
     };
-    return viewOf(await this.budgets.upsert(tenantId, values));
+    await this.budgets.upsert(tenantId, values);
+    return this.get(tenantId);
   }
 
-  /** @throws BudgetNotFoundError when the tenant has none */
+  /** Removes the tenant's budget, if any (idempotent); its recorded thresholds stay. */
   async delete(tenantId: string): Promise<void> {
-    if (!(await this.budgets.delete(tenantId))) throw new BudgetNotFoundError();
+    await this.budgets.delete(tenantId);
   }
 
   /**

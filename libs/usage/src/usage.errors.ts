@@ -1,4 +1,4 @@
-import { AppError, ErrorCode, NotFoundError } from '#libs/common';
+import { AppError, ErrorCode } from '#libs/common';
 
 /** Which limit of a hard budget a job ran into. */
 export type BudgetLimitKind = 'monthly' | 'per-job';
@@ -18,11 +18,5 @@ export class BudgetExceededError extends AppError {
         ? `The tenant's monthly budget is spent (${detail}). Raise the budget, or wait for the next month (UTC), and start the job again: it resumes from its checkpoint.`
         : `The job's budget cap is reached (${detail}). Raise perJobLimitUsd and start the job again: it resumes from its checkpoint.`,
     );
-  }
-}
-
-export class BudgetNotFoundError extends NotFoundError {
-  constructor() {
-    super('The tenant has no budget', ErrorCode.BudgetNotFound);
   }
 }

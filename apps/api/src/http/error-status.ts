@@ -32,7 +32,6 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.TombstoneNotFound:
     case ErrorCode.WorkspaceDeletionNotFound:
     case ErrorCode.TokenNotFound:
-    case ErrorCode.BudgetNotFound:
       return HttpStatus.NOT_FOUND;
     case ErrorCode.SubdomainTaken:
     case ErrorCode.BackfillAlreadyActive:

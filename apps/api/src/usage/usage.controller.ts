@@ -1,11 +1,11 @@
 import { Controller, Delete, Get, HttpCode, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { TenantService, type TenantScope } from '#libs/tenancy';
-import { BudgetService, type BudgetView, type UsageReport, UsageService } from '#libs/usage';
+import { BudgetService, type BudgetStatus, type UsageReport, UsageService } from '#libs/usage';
 import { AdminScope } from '../auth/principal.js';
 import { CurrentScope } from '../auth/scope.js';
 import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
-import { budgetView, type PutBudgetBody, putBudgetBody, type UsageQueryParams, usageQuery, usageView } from './usage.dto.js';
+import { budgetStatusView, type PutBudgetBody, putBudgetBody, type UsageQueryParams, usageQuery, usageView } from './usage.dto.js';
 
 @ApiTags('usage')
 @ApiBearerAuth()
@@ -30,8 +30,8 @@ export class UsageController {
   }
 
   @Get('budget')
-  @ApiOkResponse({ schema: openApiSchema(budgetView, 'output'), description: '404 BUDGET_NOT_FOUND when none is set' })
-  async getBudget(@CurrentScope() scope: TenantScope, @UuidParam('tenantId') tenantId: string): Promise<BudgetView> {
+  @ApiOkResponse({ schema: openApiSchema(budgetStatusView, 'output'), description: '404 BUDGET_NOT_FOUND when none is set' })
+  async getBudget(@CurrentScope() scope: TenantScope, @UuidParam('tenantId') tenantId: string): Promise<BudgetStatus> {
     const tenant = await this.tenants.getIn(scope, tenantId);
     return this.budgets.get(tenant.id);
   }
@@ -39,12 +39,12 @@ export class UsageController {
   /** Sets the tenant's monthly budget (USD or tokens), alert or hard, with an optional per-job cap. */
   @Put('budget')
   @AdminScope()
-  @ApiOkResponse({ schema: openApiSchema(budgetView, 'output') })
+  @ApiOkResponse({ schema: openApiSchema(budgetStatusView, 'output') })
   async putBudget(
     @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
     @ValidBody(putBudgetBody) body: PutBudgetBody,
-  ): Promise<BudgetView> {
+  ): Promise<BudgetStatus> {
     const tenant = await this.tenants.getIn(scope, tenantId);
     return this.budgets.put(tenant.id, body);
   }
@@ -52,7 +52,7 @@ export class UsageController {
   @Delete('budget')
   @AdminScope()
   @HttpCode(204)
-  @ApiNoContentResponse({ description: '404 BUDGET_NOT_FOUND when none is set' })
+  @ApiNoContentResponse({ description: 'Also when none was set' })
   async deleteBudget(@CurrentScope() scope: TenantScope, @UuidParam('tenantId') tenantId: string): Promise<void> {
     const tenant = await this.tenants.getIn(scope, tenantId);
     await this.budgets.delete(tenant.id);

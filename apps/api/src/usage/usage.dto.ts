@@ -70,10 +70,17 @@ export const putBudgetBody = z
   });
 export type PutBudgetBody = z.output<typeof putBudgetBody>;
 
-export const budgetView = z.object({
-  monthlyLimitUsd: z.number().nullable(),
-  monthlyLimitTokens: z.number().int().nullable(),
-  mode: z.enum(['alert', 'hard']),
-  perJobLimitUsd: z.number().nullable(),
-  updatedAt: z.date(),
+export const budgetStatusView = z.object({
+  budget: z
+    .object({
+      monthlyLimitUsd: z.number().nullable(),
+      monthlyLimitTokens: z.number().int().nullable(),
+      mode: z.enum(['alert', 'hard']),
+      perJobLimitUsd: z.number().nullable(),
+      updatedAt: z.date(),
+    })
+    .nullable()
+    .meta({ description: 'null when the tenant has no budget' }),
+  period: z.string().meta({ description: 'The current period: the calendar month in UTC, YYYY-MM', example: '2026-11' }),
+  spent: z.object({ costMicroUsd: z.number().int(), tokens: z.number().int() }).meta({ description: 'What the period has spent so far' }),
 });
