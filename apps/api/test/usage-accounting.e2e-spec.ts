@@ -150,6 +150,26 @@ describe('Token accounting (e2e, in-process worker, provider simulator)', () => 
     });
   }
 
+  for (const provider of ['openai', 'gemini'] as const) {
+    it(`${provider}: unusable answers (refused, blocked, truncated and split, not JSON) are billed, so counted too`, async () => {
+      const { tenant, key } = await tenantWithKey(provider);
+      const workspace = await api.newWorkspace(tenant.id);
+      const markers = ['[[sim:refusal]]', '[[sim:safety]]', '[[sim:blocked]]', '[[sim:not-json]]', '[[sim:prose]]', '[[sim:truncate-above:300]]'];
+      const records = emailRecords(8).map((r, i) =>
+        i < markers.length ? { ...r, body: `${r.body} ${'More words about the plan. '.repeat(i === 5 ? 30 : 1)}${markers[i]}` } : r,
+      );
+      expect((await api.request('POST', `/v1/workspaces/${workspace.id}/records`, { body: records })).status).toBe(200);
+      const started = await api.request<JobStarted>('POST', `/v1/workspaces/${workspace.id}/backfills`, { body: {} });
+      const job = await api.waitForBackfill(started.body.jobId);
+      expect(job.status).toBe('succeeded');
+      expect(job.counters.recordsFailed).toBeGreaterThanOrEqual(3);
+      const sim = reported(key);
+      // more answers than records: the truncated record was split and sent again in halves
+      expect(sim.calls).toBeGreaterThan(8);
+      expect(await stored(job.id)).toMatchObject({ calls: sim.calls, inputTokens: sim.inputTokens, outputTokens: sim.outputTokens });
+    });
+  }
+
   it("a managed tenant's calls on the platform key are accounted the same way (key_source platform)", async () => {
     const tenant = await api.newTenant({ aiKeyMode: AiKeyMode.managed });
     const token = await api.newTenantToken(tenant.id);

@@ -1,8 +1,8 @@
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { parseJsonAnswer, withSchemaInstruction } from './json-answer.js';
-import type { CompletionRequest, CompletionResult, KeyContext, LlmProvider } from './llm-provider.js';
-import { usageOf } from './token-usage.js';
+import type { CompletionRequest, CompletionResult, KeyContext, LlmProvider, TokenUsage } from './llm-provider.js';
+import { usageOf, withUsageOnFailure } from './token-usage.js';
 import { createNodeHttpFetch } from './node-http-fetch.js';
 import { mapOpenAiError } from './openai-errors.js';
 import { ProviderFailures } from './provider-failures.js';
@@ -67,6 +67,12 @@ export class OpenAiCompatibleProvider implements LlmProvider {
   async complete(request: CompletionRequest): Promise<CompletionResult> {
     // the SDK types a 200 as a full completion; gateways send less, so read it as possibly partial
     const response: PartialCompletion = await this.call(() => this.#client.chat.completions.create(this.params(request)));
+    const reported = usageOf(response.usage?.prompt_tokens, response.usage?.completion_tokens);
+    return withUsageOnFailure(reported, () => this.answerOf(request, response, reported));
+  }
+
+  /** The answer of a completion, classified by how it ended (see `complete`). */
+  private answerOf(request: CompletionRequest, response: PartialCompletion, reported: { usage?: TokenUsage }): CompletionResult {
     const choice = response.choices?.[0];
     if (!choice) throw this.#failures.noAnswer(response.error ? 'an error object instead of choices' : 'no choices');
     const finishReason = choice.finish_reason ?? undefined;
@@ -76,7 +82,7 @@ export class OpenAiCompatibleProvider implements LlmProvider {
     const text = choice.message?.content ?? '';
     const totalTokens = {
       ...(typeof response.usage?.total_tokens === 'number' ? { totalTokens: response.usage.total_tokens } : {}),
-      ...usageOf(response.usage?.prompt_tokens, response.usage?.completion_tokens),
+      ...reported,
     };
     return request.jsonSchema
       ? { text, json: parseJsonAnswer(text, this.#failures, finishReason), finishReason, ...totalTokens }

@@ -9,6 +9,8 @@ import {
   type LlmProvider,
   RateLimitPause,
   type RetryPolicy,
+  type TokenUsage,
+  UnusableAnswerError,
   withProviderRetry,
 } from '#libs/llm';
 import { BudgetService, UsageClock } from '#libs/usage';
@@ -55,6 +57,11 @@ export interface UsageAccounting {
   transactions: TransactionService;
 }
 
+function addUsage(counter: CallCounter, usage: TokenUsage): void {
+  counter.inputTokens += usage.inputTokens;
+  counter.outputTokens += usage.outputTokens;
+}
+
 function isCompletion(value: unknown): value is CompletionResult {
   return typeof value === 'object' && value !== null && 'text' in value;
 }
@@ -87,11 +94,15 @@ export class ProviderSession {
         this.policy,
         async () => {
           counter.count++;
-          const result = await call();
-          if (isCompletion(result) && result.usage) {
-            counter.inputTokens += result.usage.inputTokens;
-            counter.outputTokens += result.usage.outputTokens;
+          let result: Awaited<ReturnType<typeof call>>;
+          try {
+            result = await call();
+          } catch (error) {
+            // an unusable answer was billed all the same
+            if (error instanceof UnusableAnswerError && error.usage) addUsage(counter, error.usage);
+            throw error;
           }
+          if (isCompletion(result) && result.usage) addUsage(counter, result.usage);
           return result;
         },
         this.pause,
