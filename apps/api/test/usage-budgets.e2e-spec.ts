@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -343,6 +343,36 @@ describe('Usage API, estimates and budgets (e2e, in-process worker)', () => {
       expect(job.failure?.message).toContain('perJobLimitUsd');
       expect(job.counters.recordsProcessed % PAGE).toBe(0);
       expect(job.counters.recordsProcessed).toBeLessThan(20);
+    });
+
+    it("never leaks a hold: a run that fails releases its pages' reservations, and a dead run's expire", async () => {
+      const { tenant, workspace } = await tenantWithRecords(10);
+      expect((await backfill(workspace.id)).status).toBe('succeeded');
+      await api.request('PUT', `/v1/tenants/${tenant.id}/budget`, { body: { monthlyLimitTokens: 100_000_000, mode: 'hard' } });
+      // the key's verdict is cached from the first run: the next one's first completion is refused
+      simulator.failNext('openai', { status: 401, times: 100 });
+      const failed = await backfill(workspace.id);
+      expect(failed).toMatchObject({ status: 'failed', failure: { code: ErrorCode.InvalidApiKey } });
+      expect(await prisma.budgetReservation.count({ where: { tenantId: tenant.id } })).toBe(0);
+
+      // a run that died holding 800 of 1,000 tokens: another page of 300 waits until the hold expires
+      const other = await api.newTenant();
+      await api.request('PUT', `/v1/tenants/${other.id}/budget`, { body: { monthlyLimitTokens: 1_000, mode: 'hard' } });
+      const budgets = api.app.get(BudgetService);
+      const clock = api.app.get(UsageClock);
+      const held = await budgets.reservePage(other.id, randomUUID(), { microUsd: 0n, tokens: 800n });
+      expect(held.id).toEqual(expect.any(String));
+      await expect(budgets.reservePage(other.id, randomUUID(), { microUsd: 0n, tokens: 300n })).rejects.toBeInstanceOf(BudgetExceededError);
+      clock.now = () => new Date(Date.now() + api.config.usage.reservationTtlMs + 1_000);
+      try {
+        const after = await budgets.reservePage(other.id, randomUUID(), { microUsd: 0n, tokens: 300n });
+        expect(after.id).toEqual(expect.any(String));
+        // settling a hold removes the expired ones with it: the table does not grow with dead runs
+        await budgets.settle(other.id, [after.id]);
+        expect(await prisma.budgetReservation.count({ where: { tenantId: other.id } })).toBe(0);
+      } finally {
+        clock.now = () => new Date();
+      }
     });
 
     it('records the 80% and 100% thresholds once per period, also with workers racing; a new month is a new period', async () => {
