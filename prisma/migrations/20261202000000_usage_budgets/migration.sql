@@ -34,7 +34,7 @@ CREATE TABLE "tenant_budgets" (
     "per_job_limit_micro_usd" BIGINT,
     "updated_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     CONSTRAINT "tenant_budgets_pkey" PRIMARY KEY ("tenant_id"),
-    CONSTRAINT "tenant_budgets_tenant_id_fkey" FOREIGN KEY ("tenant_id") REFERENCES "tenants"("id") ON DELETE CASCADE,
+    CONSTRAINT "tenant_budgets_tenant_id_fkey" FOREIGN KEY ("tenant_id") REFERENCES "tenants"("id") ON DELETE CASCADE ON UPDATE CASCADE,
     CONSTRAINT "tenant_budgets_mode" CHECK ("mode" IN ('alert', 'hard')),
     CONSTRAINT "tenant_budgets_one_limit" CHECK (("monthly_limit_micro_usd" IS NULL) <> ("monthly_limit_tokens" IS NULL))
 );
