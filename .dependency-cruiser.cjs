@@ -3,7 +3,7 @@
  * `npm test`). Change this file and DESIGN.md together, never one alone.
  * Paths are relative to the repository root; `#libs/<name>` resolves to libs/<name>/src.
  */
-const DOMAIN = '(tenancy|byok|llm|tenant-llm|graphrag|records|backfill|ai-jobs|deletion)';
+const DOMAIN = '(tenancy|byok|llm|tenant-llm|usage|graphrag|records|backfill|ai-jobs|deletion)';
 const TEST_FILE = '\\.(spec|e2e-spec)\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -15,7 +15,9 @@ module.exports = {
         'libs/llm is handed a key, base URLs, a timeout and a call observer; it never looks a key up, sees the configuration (master or platform keys) or knows where its calls are counted.',
       severity: 'error',
       from: { path: '^libs/llm/' },
-      to: { path: '^libs/(tenancy|byok|database|backfill|records|graphrag|ai-jobs|deletion|tenant-llm|config|redis|queue|infrastructure|metrics)/' },
+      to: {
+        path: '^libs/(tenancy|byok|database|backfill|records|graphrag|ai-jobs|deletion|tenant-llm|usage|config|redis|queue|infrastructure|metrics)/',
+      },
     },
     {
       name: 'byok-never-calls-providers',

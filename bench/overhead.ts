@@ -11,7 +11,7 @@ import { EXTRACTION_JSON_SCHEMA, EXTRACTION_SYSTEM_PROMPT } from '#libs/graphrag
 import { InfrastructureModule } from '#libs/infrastructure';
 import { createNodeHttpFetch, PROVIDER_DEFAULTS } from '#libs/llm';
 import { TenantResolver } from '#libs/tenancy';
-import { type CallCounter, type ProviderSession, ProviderSessions, TenantLlmModule } from '#libs/tenant-llm';
+import { type CallCounter, newCallCounter, type ProviderSession, ProviderSessions, TenantLlmModule } from '#libs/tenant-llm';
 import { createTestDatabase, deleteRedisPrefix, Factories, testConfig } from '#libs/testing';
 import { startSimulatorProcess } from './simulator-process.js';
 import { fmt, summarize } from './stats.js';
@@ -114,7 +114,7 @@ try {
   const open = (resolved: ResolvedKey) =>
     sessions.open({ tenantId, jobId, jobKind: 'ai_job', key: resolved, context: { tenantLabel: subdomain, keyLast4: resolved.last4 } });
   const extract = (session: ProviderSession) => async () => {
-    const calls: CallCounter = { count: 0 };
+    const calls: CallCounter = newCallCounter();
     const answer = await session.counted(calls)(() =>
       session.llm.complete({ system: EXTRACTION_SYSTEM_PROMPT, user: EMAIL, jsonSchema: EXTRACTION_JSON_SCHEMA }),
     );

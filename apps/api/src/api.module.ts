@@ -30,6 +30,7 @@ import { TenantsController } from './tenants/tenants.controller.js';
 import { AuditController } from './audit/audit.controller.js';
 import { TokensController } from './tokens/tokens.controller.js';
 import { WorkspacesController } from './workspaces/workspaces.controller.js';
+import { UsageController } from './usage/usage.controller.js';
 
 @Module({})
 export class ApiModule {
@@ -57,6 +58,7 @@ export class ApiModule {
         RecordsReadController,
         GraphController,
         BackfillsController,
+        UsageController,
         AiJobsController,
         MeController,
         DeletionController,

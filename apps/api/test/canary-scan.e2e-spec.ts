@@ -261,6 +261,14 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
     const viaHeaders = await api.newWorkspace(good.tenant.id);
     await api.app.get(RecordIngestService).ingest(viaHeaders.id, markedRecords(10), 'json');
     const openaiHeaders = { 'X-User-Provider': 'openai', 'X-User-Api-Key': keys.requestOpenAi };
+    // budgets fill the usage tables too: a hard one holds reservations while pages run, an alert one
+    // of a single token records its thresholds at the first page
+    expect((await api.request('PUT', `/v1/tenants/${good.tenant.id}/budget`, { body: { monthlyLimitUsd: 1_000_000, mode: 'hard' } })).status).toBe(
+      200,
+    );
+    expect((await api.request('PUT', `/v1/tenants/${managed.tenant.id}/budget`, { body: { monthlyLimitTokens: 1, mode: 'alert' } })).status).toBe(
+      200,
+    );
     const geminiHeaders = { 'X-User-Provider': 'gemini', 'X-User-Api-Key': keys.requestGemini };
 
     // gates stop three jobs mid-run: the revoked key's backfill at record 12, the request-key backfill
@@ -285,6 +293,8 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
       });
       expect(listing.status).toBe(200);
     }
+    // the held request-key backfill's pages hold budget reservations while the scan reads them
+    await expect(api.app.get(PrismaService).budgetReservation.count()).resolves.toBeGreaterThan(0);
     const midRun = await scanEverywhere(needles);
     expect(midRun.report).toEqual(NOTHING);
     expect(midRun.redis.unscanned).toEqual([]);
@@ -424,6 +434,12 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
     await expect(api.app.get(PrismaService).backfillRecordFailure.count()).resolves.toBeGreaterThan(0);
     await expect(api.app.get(PrismaService).recordTombstone.count()).resolves.toBeGreaterThan(0);
     await expect(api.app.get(PrismaService).workspaceDeletion.count({ where: { status: 'succeeded' } })).resolves.toBeGreaterThan(0);
+    // nor are the usage tables: calls, daily rollups, budgets and thresholds (reservations were scanned mid-run)
+    await expect(api.app.get(PrismaService).keyUsage.count({ where: { inputTokens: { gt: 0 } } })).resolves.toBeGreaterThan(0);
+    await expect(api.app.get(PrismaService).usageDaily.count()).resolves.toBeGreaterThan(0);
+    await expect(api.app.get(PrismaService).tenantBudget.count()).resolves.toBe(2);
+    await expect(api.app.get(PrismaService).budgetThreshold.count()).resolves.toBe(2);
+    await expect(api.app.get(PrismaService).budgetReservation.count()).resolves.toBe(0);
     // the audit log is not scanned empty either: the stored keys' changes and validations are in it
     for (const action of ['setting.put', 'setting.validate', 'token.create', 'workspace.delete']) {
       await expect(api.app.get(PrismaService).auditEvent.count({ where: { action } })).resolves.toBeGreaterThan(0);

@@ -237,6 +237,8 @@ export function bodyOf(world: IsolationWorld, route: Route, target: Resolved): P
       return { body: { name: 'isolation', scope: 'read', expiresInDays: 1 } };
     case 'PUT /v1/tenants/{tenantId}/settings/{key}':
       return { body: { value: 'openai' } };
+    case 'PUT /v1/tenants/{tenantId}/budget':
+      return { body: { monthlyLimitUsd: 1_000, mode: 'alert' } };
     case 'POST /v1/workspaces/{workspaceId}/records':
       return { body: [record('uploaded')] };
     case 'POST /v1/workspaces/{workspaceId}/imports/mbox':

@@ -5,7 +5,7 @@ import { type AiJob, AiJobStatus } from '#libs/database';
 import { emptyPageGraph, type ExtractionAnswer, GraphExtractor, mergeAnswer, type RecordExtraction } from '#libs/graphrag';
 import type { JobFailure, UnfinishedJob } from '#libs/queue';
 import { PLATFORM_SCOPE, findInScope, TenantResolver } from '#libs/tenancy';
-import { type CallCounter, JobPreflight, ProviderSessions, usageOutcomeOf } from '#libs/tenant-llm';
+import { JobPreflight, newCallCounter, ProviderSessions, usageOutcomeOf } from '#libs/tenant-llm';
 import { type AiJobInput, AiJobRepository } from './ai-job.repository.js';
 
 export type AiJobRunResult = { status: 'succeeded' | 'skipped' } | { status: 'failed'; failure: { code: string; message: string } };
@@ -42,10 +42,10 @@ export class AiJobRunner {
       const tenant = await this.tenants.tenant(job.tenantId);
       // the same pre-flight as a backfill (plan, key policy, placeholder and live key checks): a job
       // that cannot run fails here, before any call with the job's text
-      const { provider, key, context } = await this.preflight.check(tenant, { label: 'AI job', requestKey, provider: input.provider });
+      const { provider, key, context } = await this.preflight.check(tenant, { label: 'AI job', requestKey, provider: input.provider, jobId: job.id });
       await this.jobs.markRunning(job.tenantId, job.id, { provider, keySource: key.source, keyLast4: key.last4 });
       const session = this.sessions.open({ tenantId: job.tenantId, jobId: job.id, jobKind: 'ai_job', key, context });
-      const calls: CallCounter = { count: 0 };
+      const calls = newCallCounter();
       let outcome: KeyUsageOutcome = 'ok';
       let extraction: RecordExtraction;
       try {
@@ -58,7 +58,7 @@ export class AiJobRunner {
         outcome = usageOutcomeOf(error);
         throw error;
       } finally {
-        await session.recordUsage(calls.count, outcome);
+        await session.recordUsage(calls, outcome);
       }
       if (!extraction.ok) return await this.failWith(job, { code: extraction.failure.code, message: extraction.failure.reason });
       await this.jobs.succeed(job.tenantId, job.id, resultOf(job.id, extraction.answers));

@@ -26,9 +26,9 @@ export class BackfillPreflight {
    *   MissingApiKeyError, PlatformKeyMissingError, AuthenticationError, RateLimitedError,
    *   ProviderUnavailableError)
    */
-  async check(workspaceId: string, requestKey?: RequestKey): Promise<PreflightResult> {
+  async check(workspaceId: string, requestKey?: RequestKey, jobId?: string): Promise<PreflightResult> {
     const tenant = await this.tenants.resolve(workspaceId);
     this.logger.log({ workspaceId, tenantId: tenant.tenantId }, 'Resolved tenant_id from workspace_id');
-    return { tenant, ...(await this.preflight.check(tenant, { label: 'backfill', requestKey })) };
+    return { tenant, ...(await this.preflight.check(tenant, { label: 'backfill', requestKey, jobId })) };
   }
 }

@@ -5,18 +5,28 @@ import { AppError, type SealedRequestKey } from '#libs/common';
 import { AppConfig } from '#libs/config';
 import { type Backfill, BackfillStatus, TransactionService } from '#libs/database';
 import { emptyPageGraph, GraphExtractor, GraphRepository, mergeAnswer, type PageGraph, type RecordExtraction } from '#libs/graphrag';
-import { AuthenticationError } from '#libs/llm';
+import { AuthenticationError, PROVIDER_DEFAULTS } from '#libs/llm';
 import { Metrics } from '#libs/metrics';
 import { type RecordPage, type RecordSource, type RecordScope, RecordSourceFactory } from '#libs/records';
 import type { JobContext, JobFailure, JobRunResult } from '#libs/queue';
 import { PLATFORM_SCOPE, findInScope, WorkspaceNotFoundError } from '#libs/tenancy';
-import { type CallCounter, KeyValidationService, type ProviderSession, ProviderSessions, usageOutcomeOf } from '#libs/tenant-llm';
+import {
+  type CallCounter,
+  KeyValidationService,
+  newCallCounter,
+  sumCounters,
+  type ProviderSession,
+  ProviderSessions,
+  usageOutcomeOf,
+} from '#libs/tenant-llm';
+import { BudgetExceededError, BudgetService, UsageRepository } from '#libs/usage';
 import { BackfillPreflight, type PreflightResult } from './backfill-preflight.service.js';
 import { BackfillSlots, type SlotLease } from './backfill-slots.service.js';
 import { WorkspaceTransferredError } from './backfill.errors.js';
 import { type BackfillLease, BackfillRepository, type FenceVerdict } from './backfill.repository.js';
 import { FailFastPool, NOT_STARTED } from './fail-fast-pool.js';
 import { FailureBudget } from './failure-budget.js';
+import { PageCostMeter } from './page-cost-meter.js';
 import { type NewRecordFailure, RecordFailureRepository } from './record-failure.repository.js';
 
 export interface BackfillCounters {
@@ -32,6 +42,10 @@ interface PageInFlight {
   page: RecordPage;
   outcomes: Promise<PromiseSettledResult<RecordExtraction | typeof NOT_STARTED>[]>;
   calls: CallCounter;
+  /** The page's hold on its tenant's budget (null: no hard budget), settled by its commit. */
+  reservation: string | null;
+  /** The page's raw input estimate, to correct the next pages' (PageCostMeter). */
+  rawInput: number;
 }
 
 const PAGES_IN_FLIGHT = 2;
@@ -80,6 +94,8 @@ export class BackfillRunner {
     private readonly sealer: RequestKeySealer,
     private readonly metrics: Metrics,
     private readonly slots: BackfillSlots,
+    private readonly budgets: BudgetService,
+    private readonly usage: UsageRepository,
   ) {}
 
   /**
@@ -123,7 +139,7 @@ export class BackfillRunner {
     try {
       // the key is sealed to the job and the tenant that started it: it opens for no other
       const requestKey = options.sealedKey ? this.sealer.open(options.sealedKey, { jobId: backfillId, tenantId: backfill.tenantId }) : undefined;
-      ready = await this.preflight.check(backfill.workspaceId, requestKey);
+      ready = await this.preflight.check(backfill.workspaceId, requestKey, backfillId);
       if (ready.tenant.tenantId !== backfill.tenantId) throw new WorkspaceTransferredError(backfill.workspaceId);
     } catch (error) {
       return this.failOn(lease, backfill, error);
@@ -166,6 +182,12 @@ export class BackfillRunner {
     const stopOnLeaseLoss = () => pool.stop(new FenceError('lease-lost'));
     leaseLost?.addEventListener('abort', stopOnLeaseLoss, { once: true });
     const source = this.sourceOf(backfill);
+    const model = PROVIDER_DEFAULTS[ready.provider].model;
+    const history = await this.usage.outputRatio(lease.tenantId, backfill.workspaceId, ready.provider, model);
+    const meter = new PageCostMeter(ready.provider, model, this.config.usage, history ?? this.config.usage.outputRatio);
+    // reservations of pages that have not committed: released whatever ends the run (a crash leaves them to expire)
+    const reservations = new Set<string>();
+    let budgetStop: BudgetExceededError | undefined;
     const inFlight: PageInFlight[] = [];
     let previousWrite: Promise<void> = Promise.resolve();
     let cursor = backfill.cursor;
@@ -212,7 +234,20 @@ export class BackfillRunner {
             exhausted = sourceDone = true;
             break;
           }
-          inFlight.push(this.startPage(session, page, pool, budget));
+          // the page's estimated cost is held against the tenant's hard budget before any of it starts:
+          // past the limit the backfill stops here, at a page boundary, its checkpoint the last committed page
+          const estimate = meter.estimate(page.records);
+          let reservation: string | null;
+          try {
+            reservation = (await this.budgets.reservePage(lease.tenantId, backfill.id, estimate.spend)).id;
+          } catch (error) {
+            if (!(error instanceof BudgetExceededError)) throw error;
+            budgetStop = error;
+            exhausted = true;
+            break;
+          }
+          if (reservation) reservations.add(reservation);
+          inFlight.push({ ...this.startPage(session, page, pool, budget), reservation, rawInput: estimate.rawInput });
           if (page.nextCursor) cursor = page.nextCursor;
           else exhausted = sourceDone = true;
         }
@@ -223,8 +258,7 @@ export class BackfillRunner {
           await Promise.all(inFlight.map((p) => p.outcomes));
           await previousWrite.catch(() => undefined);
           if (pool.failure.error instanceof FenceError) return this.fenced(lease, backfill, pool.failure.error);
-          const calls = [current, ...inFlight].reduce((sum, p) => sum + p.calls.count, 0);
-          await session.recordUsage(calls, usageOutcomeOf(pool.failure.error));
+          await session.recordUsage(sumCounters([current, ...inFlight].map((p) => p.calls)), usageOutcomeOf(pool.failure.error));
           if (pool.failure.error instanceof AuthenticationError) await this.validation.markRefused(ready.tenant.tenantId, key);
           return await this.failOn(lease, backfill, pool.failure.error);
         }
@@ -232,7 +266,10 @@ export class BackfillRunner {
         if (ran.page.records.length < current.page.records.length) cut = true;
         if (ran.page.records.length === 0) continue;
         await previousWrite;
-        const write = this.writePage(lease, backfill, session, ran.page, current.calls, ran.outcomes, counters, options);
+        const write = this.writePage(lease, backfill, session, current, ran.page, ran.outcomes, counters, options).then(() => {
+          if (current.reservation) reservations.delete(current.reservation);
+          meter.observe(current.rawInput, current.calls.inputTokens, current.calls.outputTokens);
+        });
         write.catch(() => undefined); // awaited on the next turn; this only keeps it from counting as unhandled meanwhile
         previousWrite = write;
       }
@@ -247,8 +284,17 @@ export class BackfillRunner {
       leaseLost?.removeEventListener('abort', stopOnLeaseLoss);
       // whatever ended the run (an outage, a lost lease), no record still queued in the pool starts
       pool.stop(new FenceError('lease-lost'));
+      await this.budgets
+        .settle(lease.tenantId, [...reservations])
+        .catch((error: unknown) =>
+          this.logger.warn({ backfillId: backfill.id, error: String(error) }, 'Budget reservations not released; they expire'),
+        );
     }
     if (leaseLost?.aborted) return this.fenced(lease, backfill, new FenceError('lease-lost'));
+    if (budgetStop) {
+      if (await this.backfills.isCancelRequested(lease.tenantId, backfill.id)) return this.cancel(lease);
+      return this.failOn(lease, backfill, budgetStop);
+    }
     if (pool.draining && !(sourceDone && !cut)) {
       // back to `queued` until a worker (shutdown) or a slot of its tenant (yield) takes it up again
       await this.backfills.requeue(lease);
@@ -301,8 +347,13 @@ export class BackfillRunner {
   }
 
   /** Starts every record of a page through the shared pool; settles when all of them have. */
-  private startPage(session: ProviderSession, page: RecordPage, pool: FailFastPool, budget: FailureBudget): PageInFlight {
-    const calls: CallCounter = { count: 0 };
+  private startPage(
+    session: ProviderSession,
+    page: RecordPage,
+    pool: FailFastPool,
+    budget: FailureBudget,
+  ): Pick<PageInFlight, 'page' | 'outcomes' | 'calls'> {
+    const calls = newCallCounter();
     const call = session.counted(calls);
     const outcomes = Promise.allSettled(
       page.records.map((record) =>
@@ -327,8 +378,8 @@ export class BackfillRunner {
     lease: BackfillLease,
     backfill: Backfill,
     session: ProviderSession,
+    inFlight: PageInFlight,
     page: RecordPage,
-    calls: CallCounter,
     outcomes: PromiseSettledResult<RecordExtraction>[],
     counters: BackfillCounters,
     options: BackfillRunOptions,
@@ -374,7 +425,9 @@ export class BackfillRunner {
         newRelationships: counts.newRelationships,
       });
       if (verdict) throw new FenceError(verdict);
-      await session.recordUsage(calls.count, 'ok', tx);
+      await session.recordUsage(inFlight.calls, 'ok', tx);
+      // its actual cost is now in usage_daily: the page's hold goes in the same commit
+      await this.budgets.settle(lease.tenantId, [inFlight.reservation], tx);
       return counts;
     });
     this.metrics.backfillPage(session.llm.provider, page.records.length, failed.length);

@@ -4,6 +4,7 @@ import { GraphragModule } from '#libs/graphrag';
 import { RecordsModule } from '#libs/records';
 import { TenancyModule } from '#libs/tenancy';
 import { TenantLlmModule } from '#libs/tenant-llm';
+import { BackfillEstimator } from './backfill-estimate.service.js';
 import { BackfillJob } from './backfill.job.js';
 import { BackfillPreflight } from './backfill-preflight.service.js';
 import { BackfillRunner } from './backfill-runner.service.js';
@@ -25,7 +26,8 @@ import { WorkspaceTransferService } from './workspace-transfer.service.js';
     BackfillJob,
     WorkspaceTransferService,
     BackfillSlots,
+    BackfillEstimator,
   ],
-  exports: [BackfillService, BackfillRunner, WorkspaceTransferService, BackfillRepository, RecordFailureRepository, BackfillSlots],
+  exports: [BackfillService, BackfillEstimator, BackfillRunner, WorkspaceTransferService, BackfillRepository, RecordFailureRepository, BackfillSlots],
 })
 export class BackfillModule {}

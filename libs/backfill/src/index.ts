@@ -10,3 +10,4 @@ export * from './backfill.module.js';
 export * from './workspace-transfer.service.js';
 export * from './backfill-slots.service.js';
 export * from './fair-share.js';
+export * from './backfill-estimate.service.js';

@@ -74,5 +74,7 @@ export enum ErrorCode {
   UploadStalled = 'UPLOAD_STALLED',
   // more requests of one kind are waiting in this process than it takes (the graph bulkhead's line)
   ServiceBusy = 'SERVICE_BUSY',
+  // a tenant's hard budget (monthly or per job) is spent: the job is refused or stops at a page boundary, resumable
+  BudgetExceeded = 'BUDGET_EXCEEDED',
   Internal = 'INTERNAL_ERROR',
 }

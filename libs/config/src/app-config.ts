@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PROVIDER_IDS, type ProviderId } from '#libs/common';
+import { loadPriceTable, type PriceTable } from './price-table.js';
 
 /** Raised for any invalid setting; its message is the one line printed before the process exits. */
 export class ConfigError extends Error {
@@ -116,6 +117,10 @@ const envSchema = z.object({
   MBOX_MAX_MESSAGE_LINES: z.coerce.number().int().min(100).max(100_000_000).default(500_000),
   UPLOAD_MAX_CONCURRENT: z.coerce.number().int().min(1).max(1_000).default(2),
   UPLOAD_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  PRICE_TABLE_FILE: optionalString,
+  BUDGET_RESERVATION_TTL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(900_000),
+  ESTIMATE_CHARS_PER_TOKEN: z.coerce.number().min(0.5).max(20).default(4),
+  ESTIMATE_OUTPUT_RATIO: z.coerce.number().min(0).max(10).default(0.25),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -258,6 +263,18 @@ export interface IngestLimits {
   idleTimeoutMs: number;
 }
 
+/** How usage is priced, estimated and held against budgets. */
+export interface UsageSettings {
+  /** The price table: defaults, with PRICE_TABLE_FILE's models over them. */
+  prices: PriceTable;
+  /** How long (ms) a backfill page's budget reservation holds when its run dies before settling it (BUDGET_RESERVATION_TTL_MS). */
+  reservationTtlMs: number;
+  /** Characters per token an estimate assumes (ESTIMATE_CHARS_PER_TOKEN; 4 is OpenAI's rule of thumb for English). */
+  charsPerToken: number;
+  /** Output tokens per input token an estimate assumes for a workspace with no history (ESTIMATE_OUTPUT_RATIO). */
+  outputRatio: number;
+}
+
 /**
  * The whole configuration, validated once at start-up. Nothing else in the code base reads
  * `process.env`: a provider key in the environment is never a tenant's key.
@@ -296,6 +313,7 @@ export class AppConfig {
   readonly graph: Readonly<GraphTuning>;
   readonly metrics: Readonly<MetricsSettings>;
   readonly ingest: Readonly<IngestLimits>;
+  readonly usage: Readonly<UsageSettings>;
 
   private constructor(values: AppConfig) {
     Object.assign(this, values);
@@ -323,6 +341,12 @@ export class AppConfig {
       throw new ConfigError(
         `Invalid configuration: METRICS_HOST ${e.METRICS_HOST} opens the worker's metrics port beyond this host: set METRICS_TOKEN too`,
       );
+    }
+    let prices: PriceTable;
+    try {
+      prices = loadPriceTable(e.PRICE_TABLE_FILE);
+    } catch (error) {
+      throw new ConfigError(`Invalid configuration: PRICE_TABLE_FILE ${(error as Error).message}`);
     }
     const byProvider = (suffix: (p: ProviderId) => string | undefined) =>
       Object.fromEntries(PROVIDER_IDS.flatMap((p) => (suffix(p) ? [[p, suffix(p)]] : [])));
@@ -392,6 +416,12 @@ export class AppConfig {
         maxMessageLines: e.MBOX_MAX_MESSAGE_LINES,
         maxConcurrentUploads: e.UPLOAD_MAX_CONCURRENT,
         idleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_MS,
+      },
+      usage: {
+        prices,
+        reservationTtlMs: e.BUDGET_RESERVATION_TTL_MS,
+        charsPerToken: e.ESTIMATE_CHARS_PER_TOKEN,
+        outputRatio: e.ESTIMATE_OUTPUT_RATIO,
       },
     });
   }

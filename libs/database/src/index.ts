@@ -15,6 +15,7 @@ export type {
   Relationship,
   EntityMention,
   KeyUsage,
+  TenantBudget,
   AiJob,
   RecordTombstone,
   WorkspaceDeletion,

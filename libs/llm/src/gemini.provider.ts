@@ -4,6 +4,7 @@ import { failureForGoogleReply, mapGeminiError } from './gemini-errors.js';
 import { parseJsonAnswer, withSchemaInstruction } from './json-answer.js';
 import { refuseRedirectsInGlobalFetch } from './no-redirect-fetch.js';
 import type { CompletionRequest, CompletionResult, KeyContext, LlmProvider } from './llm-provider.js';
+import { usageOf, withUsageOnFailure } from './token-usage.js';
 import { ProviderFailures } from './provider-failures.js';
 
 /** Finish reasons that mean a filter stopped the answer (Gemini's FinishReason). */
@@ -60,13 +61,16 @@ export class GeminiProvider implements LlmProvider {
     );
     // the SDK never retries by itself, so there is no retry count to turn off here
     const response = await this.call(() => withDeadline(this.#timeoutMs, async (signal) => (await model.generateContent(user, { signal })).response));
-    const text = this.answerText(response);
-    const finishReason = response.candidates?.[0]?.finishReason;
-    const total = response.usageMetadata?.totalTokenCount;
-    const totalTokens = typeof total === 'number' ? { totalTokens: total } : {};
-    return jsonSchema
-      ? { text, json: parseJsonAnswer(text, this.#failures, finishReason), finishReason, ...totalTokens }
-      : { text, finishReason, ...totalTokens };
+    const reported = usageOf(response.usageMetadata?.promptTokenCount, response.usageMetadata?.candidatesTokenCount);
+    return withUsageOnFailure(reported, () => {
+      const text = this.answerText(response);
+      const finishReason = response.candidates?.[0]?.finishReason;
+      const total = response.usageMetadata?.totalTokenCount;
+      const totalTokens = { ...(typeof total === 'number' ? { totalTokens: total } : {}), ...reported };
+      return jsonSchema
+        ? { text, json: parseJsonAnswer(text, this.#failures, finishReason), finishReason, ...totalTokens }
+        : { text, finishReason, ...totalTokens };
+    });
   }
 
   /**

@@ -85,10 +85,13 @@ describe('LlmClientFactory with the real SDKs against the provider simulator', (
     it('completes a plain prompt with the tenant key, and only that key reaches the provider', async () => {
       const result = await client().complete({ system: 'You are terse.', user: 'Say hello' });
 
+      // the tokens are the ones the provider reported for this answer (prompt and answer apart)
+      const [reported] = simulator.usageReported(fingerprintForSimulator(key));
       expect(result).toEqual({
         text: plainAnswerFor(provider, 'Say hello'),
         finishReason: provider === 'gemini' ? 'STOP' : 'stop',
-        totalTokens: expect.any(Number),
+        totalTokens: reported.inputTokens + reported.outputTokens,
+        usage: { inputTokens: reported.inputTokens, outputTokens: reported.outputTokens },
       });
       expect(simulator.requestsFor(provider)).toEqual([
         expect.objectContaining({

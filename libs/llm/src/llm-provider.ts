@@ -19,6 +19,18 @@ export interface CompletionResult {
   finishReason?: string;
   /** Tokens the provider counted for the call (prompt and answer), when it said: rate limits correct their estimate with it. */
   totalTokens?: number;
+  /**
+   * Tokens the provider billed for the prompt and for the answer, when it said (OpenAI and DeepSeek
+   * `usage.prompt_tokens` / `completion_tokens`; Gemini `usageMetadata.promptTokenCount` /
+   * `candidatesTokenCount`): the usage accounting records exactly these.
+   */
+  usage?: TokenUsage;
+}
+
+/** Tokens of one call as the provider reported them. */
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { AppError, ErrorCode, type ProviderId } from '#libs/common';
+import type { TokenUsage } from './llm-provider.js';
 
 /**
  * Every provider failure is one of these. `retryable` decides whether a job backs off and tries
@@ -52,6 +53,9 @@ export class ProviderUnavailableError extends LlmError {
  * word for how the answer ended (OpenAI's finish_reason, Gemini's finishReason or blockReason).
  */
 export class UnusableAnswerError extends LlmError {
+  /** The tokens the provider billed for the unusable answer, when it said: usage accounting counts them too. */
+  usage?: TokenUsage;
+
   constructor(
     code: ErrorCode,
     provider: ProviderId,

@@ -1,7 +1,8 @@
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { parseJsonAnswer, withSchemaInstruction } from './json-answer.js';
-import type { CompletionRequest, CompletionResult, KeyContext, LlmProvider } from './llm-provider.js';
+import type { CompletionRequest, CompletionResult, KeyContext, LlmProvider, TokenUsage } from './llm-provider.js';
+import { usageOf, withUsageOnFailure } from './token-usage.js';
 import { createNodeHttpFetch } from './node-http-fetch.js';
 import { mapOpenAiError } from './openai-errors.js';
 import { ProviderFailures } from './provider-failures.js';
@@ -12,7 +13,7 @@ const nodeHttpFetch = createNodeHttpFetch();
 /** A chat completion as a gateway may really send it: choices missing, or an error object instead. */
 interface PartialCompletion {
   choices?: { finish_reason?: string | null; message?: { content?: string | null; refusal?: string | null } }[];
-  usage?: { total_tokens?: number } | null;
+  usage?: { total_tokens?: number; prompt_tokens?: number; completion_tokens?: number } | null;
   error?: unknown;
 }
 
@@ -66,6 +67,12 @@ export class OpenAiCompatibleProvider implements LlmProvider {
   async complete(request: CompletionRequest): Promise<CompletionResult> {
     // the SDK types a 200 as a full completion; gateways send less, so read it as possibly partial
     const response: PartialCompletion = await this.call(() => this.#client.chat.completions.create(this.params(request)));
+    const reported = usageOf(response.usage?.prompt_tokens, response.usage?.completion_tokens);
+    return withUsageOnFailure(reported, () => this.answerOf(request, response, reported));
+  }
+
+  /** The answer of a completion, classified by how it ended (see `complete`). */
+  private answerOf(request: CompletionRequest, response: PartialCompletion, reported: { usage?: TokenUsage }): CompletionResult {
     const choice = response.choices?.[0];
     if (!choice) throw this.#failures.noAnswer(response.error ? 'an error object instead of choices' : 'no choices');
     const finishReason = choice.finish_reason ?? undefined;
@@ -73,7 +80,10 @@ export class OpenAiCompatibleProvider implements LlmProvider {
     if (finishReason === 'length') throw this.#failures.truncated(finishReason);
     if (finishReason === 'content_filter') throw this.#failures.blocked(finishReason);
     const text = choice.message?.content ?? '';
-    const totalTokens = typeof response.usage?.total_tokens === 'number' ? { totalTokens: response.usage.total_tokens } : {};
+    const totalTokens = {
+      ...(typeof response.usage?.total_tokens === 'number' ? { totalTokens: response.usage.total_tokens } : {}),
+      ...reported,
+    };
     return request.jsonSchema
       ? { text, json: parseJsonAnswer(text, this.#failures, finishReason), finishReason, ...totalTokens }
       : { text, finishReason, ...totalTokens };

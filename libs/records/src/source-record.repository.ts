@@ -3,6 +3,14 @@ import { Prisma, PrismaService, type Tx } from '#libs/database';
 import { WorkspaceGoneError } from './records.errors.js';
 import type { IncomingRecord, RecordForExtraction, RecordSourceName, StoredRecord } from './source-record.js';
 
+/** What a backfill would send of a workspace's records (see SourceRecordRepository.textStats). */
+export interface RecordTextStats {
+  records: number;
+  characters: number;
+  /** Provider calls at the least: one per chunk of each record. */
+  chunks: number;
+}
+
 /** Owns source_records; scoped by workspace id first. */
 @Injectable()
 export class SourceRecordRepository {
@@ -104,6 +112,29 @@ export class SourceRecordRepository {
         ? Prisma.sql`workspace_id = ${workspaceId}::uuid AND seq > ${afterSeq}`
         : Prisma.sql`workspace_id = ${workspaceId}::uuid AND source = ${source} AND seq > ${afterSeq}`;
     return this.boundedPage(filter, limit, maxBytes);
+  }
+
+  /**
+   * What a backfill of the records after `afterSeq` (of `source`, or every source when null) would
+   * send, computed in Postgres without reading the text out: records, characters of the text the
+   * extractor builds per record (libs/graphrag `recordText`: `From: `, `To: `, `Cc: ` when present,
+   * `Subject: `, an empty line and the body, joined by newlines; characters as Postgres counts them,
+   * code points) and chunks (`ceil(characters / chunkChars)` per record, at least one: the extractor's
+   * chunker cuts at most `chunkChars` per call, at a boundary, so this is the least it sends).
+   */
+  async textStats(workspaceId: string, source: RecordSourceName | null, afterSeq: bigint, chunkChars: number): Promise<RecordTextStats> {
+    const filter = source === null ? Prisma.empty : Prisma.sql`AND source = ${source}`;
+    const rows = await this.prisma.$queryRaw<{ records: bigint; characters: bigint | null; chunks: bigint | null }[]>`
+      WITH lengths AS (
+        SELECT char_length(from_addr) + 6 + char_length(to_addr) + 4 + char_length(subject) + 9 + char_length(body) + 4
+               + CASE WHEN cc_addr <> '' THEN char_length(cc_addr) + 5 ELSE 0 END AS characters
+        FROM source_records WHERE workspace_id = ${workspaceId}::uuid AND seq > ${afterSeq} ${filter}
+      )
+      SELECT count(*)::bigint AS records, sum(characters)::bigint AS characters,
+             sum(greatest(1, ceil(characters::numeric / ${chunkChars})))::bigint AS chunks
+      FROM lengths`;
+    const row = rows[0];
+    return { records: Number(row?.records ?? 0n), characters: Number(row?.characters ?? 0n), chunks: Number(row?.chunks ?? 0n) };
   }
 
   /** The rows matching `filter` in `seq` order, cut at `limit` records or `maxBytes` of text (at least one). */

@@ -4,6 +4,7 @@ import { KeyResolver, MissingApiKeyError, type ResolvedKey } from '#libs/byok';
 import { PlanType } from '#libs/database';
 import { AuthenticationError, type KeyContext } from '#libs/llm';
 import type { TenantInfo } from '#libs/tenancy';
+import { BudgetService } from '#libs/usage';
 import { KeyValidationService } from './key-validation.service.js';
 import { ProviderChoice } from './provider-choice.service.js';
 
@@ -26,6 +27,8 @@ export interface JobPreflightRequest {
   requestKey?: RequestKey;
   /** A provider the job asked for (a provider id; anything else counts as none); else the tenant's GRAPHRAG_PROVIDER. A request key names its own. */
   provider?: string;
+  /** The job, for its per-job budget cap. */
+  jobId?: string;
 }
 
 export interface PreflightResult {
@@ -48,16 +51,19 @@ export class JobPreflight {
     private readonly keys: KeyResolver,
     private readonly providers: ProviderChoice,
     private readonly validation: KeyValidationService,
+    private readonly budgets: BudgetService,
   ) {}
 
   /**
-   * @throws PlanNotEligibleError, MissingApiKeyError, PlatformKeyMissingError, AuthenticationError
+   * @throws PlanNotEligibleError, BudgetExceededError (a hard budget is spent), MissingApiKeyError, PlatformKeyMissingError, AuthenticationError
    *   (placeholder or refused key), RateLimitedError / ProviderUnavailableError (the live check could
    *   not get an answer)
    */
   async check(tenant: TenantInfo, request: JobPreflightRequest): Promise<PreflightResult> {
     const { label, requestKey } = request;
     if (tenant.planType === PlanType.free) throw new PlanNotEligibleError(label, tenant.subdomain, tenant.planType);
+    // a spent hard budget refuses before any key is resolved or checked live: nothing is fetched, nothing is called
+    await this.budgets.refuseWhenSpent(tenant.tenantId, request.jobId);
 
     const provider = requestKey?.provider ?? (await this.providers.forTenant(tenant.tenantId, request.provider));
     const settingKey = apiKeySettingFor(provider);

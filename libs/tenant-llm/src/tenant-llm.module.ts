@@ -4,6 +4,7 @@ import { AppConfig } from '#libs/config';
 import { LlmModule } from '#libs/llm';
 import { Metrics } from '#libs/metrics';
 import { TenancyModule } from '#libs/tenancy';
+import { UsageModule } from '#libs/usage';
 import { JobPreflight } from './job-preflight.service.js';
 import { KeyValidationService } from './key-validation.service.js';
 import { ProviderChoice } from './provider-choice.service.js';
@@ -20,6 +21,7 @@ import { KeyRateLimiter, ProviderThrottle, TenantCallPermits, ThrottleEvents, Th
   imports: [
     TenancyModule,
     ByokModule,
+    UsageModule,
     LlmModule.registerAsync({
       inject: [AppConfig, Metrics],
       useFactory: (config: AppConfig, metrics: Metrics) => ({
@@ -40,6 +42,16 @@ import { KeyRateLimiter, ProviderThrottle, TenantCallPermits, ThrottleEvents, Th
     ThrottleEvents,
     ThrottleMetrics,
   ],
-  exports: [KeyValidationService, ProviderChoice, ProviderSessions, JobPreflight, LlmModule, KeyRateLimiter, TenantCallPermits, ThrottleEvents],
+  exports: [
+    UsageModule,
+    KeyValidationService,
+    ProviderChoice,
+    ProviderSessions,
+    JobPreflight,
+    LlmModule,
+    KeyRateLimiter,
+    TenantCallPermits,
+    ThrottleEvents,
+  ],
 })
 export class TenantLlmModule {}

@@ -3,6 +3,7 @@ import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nes
 import { AiJobService } from '#libs/ai-jobs';
 import type { RequestKey } from '#libs/common';
 import { TenantService, type TenantScope } from '#libs/tenancy';
+import { UsageService } from '#libs/usage';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiByokHeaders, RequestScopedKey } from '../byok/byok-headers.js';
 import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
@@ -15,6 +16,7 @@ export class AiJobsController {
   constructor(
     private readonly jobs: AiJobService,
     private readonly tenants: TenantService,
+    private readonly usage: UsageService,
   ) {}
 
   @Post('extract')
@@ -34,6 +36,7 @@ export class AiJobsController {
   @Get(':jobId')
   @ApiOkResponse({ schema: openApiSchema(aiJobView, 'output') })
   async get(@CurrentScope() scope: TenantScope, @UuidParam('jobId') jobId: string): Promise<AiJobView> {
-    return toAiJobView(await this.jobs.get(scope, jobId));
+    const job = await this.jobs.get(scope, jobId);
+    return toAiJobView(job, (await this.usage.perJob(job.tenantId, [job.id])).get(job.id));
   }
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { PROVIDER_IDS, uuidSchema } from '#libs/common';
 import { type AiJob, AiJobStatus } from '#libs/database';
-import { failureView, keySourceView } from '../http/views.js';
+import { type JobUsage, jobUsageOr } from '#libs/usage';
+import { failureView, keySourceView, jobUsageView } from '../http/views.js';
 
 export const MAX_EXTRACT_TEXT_CHARS = 100_000;
 
@@ -31,12 +32,13 @@ export const aiJobView = z.object({
   error: failureView.nullable().meta({ description: '{ code, message } once failed' }),
   provider: z.string().nullable(),
   keySource: keySourceView.nullable(),
+  usage: jobUsageView,
   createdAt: z.date(),
   finishedAt: z.date().nullable(),
 });
 export type AiJobView = z.output<typeof aiJobView>;
 
-export function toAiJobView(job: AiJob): AiJobView {
+export function toAiJobView(job: AiJob, usage?: JobUsage): AiJobView {
   return {
     id: job.id,
     status: job.status,
@@ -44,6 +46,7 @@ export function toAiJobView(job: AiJob): AiJobView {
     error: job.errorCode ? { code: job.errorCode, message: job.errorMessage ?? '' } : null,
     provider: job.provider,
     keySource: job.keySource as AiJobView['keySource'],
+    usage: jobUsageOr(usage),
     createdAt: job.createdAt,
     finishedAt: job.finishedAt,
   };

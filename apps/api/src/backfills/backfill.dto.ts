@@ -3,7 +3,8 @@ import { uuidSchema } from '#libs/common';
 import { type Backfill, BackfillStatus } from '#libs/database';
 import { ALL_SOURCES, RECORD_SCOPES } from '#libs/records';
 import { pageLimit, seqCursor } from '../http/page-query.js';
-import { failureView, keySourceView } from '../http/views.js';
+import { type JobUsage, jobUsageOr } from '#libs/usage';
+import { failureView, jobUsageView, keySourceView } from '../http/views.js';
 
 export const startBackfillBody = z
   .strictObject({
@@ -47,6 +48,7 @@ export const backfillView = z.object({
   provider: z.string().nullable(),
   keySource: keySourceView.nullable(),
   keyLast4: z.string().nullable(),
+  usage: jobUsageView,
   retryOf: uuidSchema().nullable().meta({ description: 'The backfill whose failed records this one retries' }),
   resumedFrom: uuidSchema().nullable().meta({ description: 'The failed or cancelled backfill whose checkpoint this one started from' }),
   createdAt: z.date(),
@@ -55,7 +57,7 @@ export const backfillView = z.object({
 });
 export type BackfillView = z.output<typeof backfillView>;
 
-export function toBackfillView(backfill: Backfill): BackfillView {
+export function toBackfillView(backfill: Backfill, usage?: JobUsage): BackfillView {
   return {
     id: backfill.id,
     workspaceId: backfill.workspaceId,
@@ -74,6 +76,7 @@ export function toBackfillView(backfill: Backfill): BackfillView {
     provider: backfill.provider,
     keySource: backfill.keySource as BackfillView['keySource'],
     keyLast4: backfill.keyLast4,
+    usage: jobUsageOr(usage),
     retryOf: backfill.retryOfId,
     resumedFrom: backfill.resumedFromId,
     createdAt: backfill.createdAt,
@@ -107,3 +110,17 @@ export const failuresView = z.object({
   nextCursor: z.string().nullable(),
 });
 export type FailuresView = z.output<typeof failuresView>;
+
+export const backfillEstimateView = z.object({
+  records: z.number().int().meta({ description: 'Records the backfill would read (after the checkpoint when it would resume)' }),
+  characters: z.number().int().meta({ description: 'Characters of the text the extractor would send, the prompt not included' }),
+  calls: z.number().int().meta({ description: 'Provider calls at the least: one per chunk of each record' }),
+  estimatedInputTokens: z.number().int(),
+  estimatedOutputTokens: z.number().int(),
+  estimatedCostMicroUsd: z.number().int().meta({ description: 'micro-USD (1,000,000 = 1 USD)' }),
+  provider: z.string().meta({ description: 'The provider assumed: the BYOK header, else the tenant GRAPHRAG_PROVIDER, else openai' }),
+  model: z.string(),
+  pricesAsOf: z.string().meta({ description: 'The date of the price table' }),
+  resumedFrom: uuidSchema().nullable(),
+  outputRatioFrom: z.enum(['history', 'default']).meta({ description: "Output tokens from the workspace's past backfills, or the configured ratio" }),
+});

@@ -1,13 +1,15 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { BackfillService } from '#libs/backfill';
+import { type BackfillEstimate, BackfillEstimator, BackfillService } from '#libs/backfill';
 import type { RequestKey } from '#libs/common';
 import type { TenantScope } from '#libs/tenancy';
+import { UsageService } from '#libs/usage';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiByokHeaders, RequestScopedKey } from '../byok/byok-headers.js';
 import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
 import {
+  backfillEstimateView,
   backfillStartedView,
   type BackfillView,
   backfillView,
@@ -24,7 +26,25 @@ import {
 @ApiBearerAuth()
 @Controller('v1')
 export class BackfillsController {
-  constructor(private readonly backfills: BackfillService) {}
+  constructor(
+    private readonly backfills: BackfillService,
+    private readonly usage: UsageService,
+    private readonly estimator: BackfillEstimator,
+  ) {}
+
+  /** What a backfill started with the same body would read and cost (tokens and micro-USD), before starting it; no key needed. */
+  @Post('workspaces/:workspaceId/backfills/estimate')
+  @HttpCode(200)
+  @ApiByokHeaders()
+  @ApiOkResponse({ schema: openApiSchema(backfillEstimateView, 'output') })
+  async estimate(
+    @CurrentScope() scope: TenantScope,
+    @RequestScopedKey() requestKey: RequestKey | undefined,
+    @UuidParam('workspaceId') workspaceId: string,
+    @ValidBody(startBackfillBody) body: StartBackfillBody,
+  ): Promise<BackfillEstimate> {
+    return this.estimator.estimate(scope, workspaceId, body.source, { fromStart: body.fromStart, provider: requestKey?.provider });
+  }
 
   @Post('workspaces/:workspaceId/backfills')
   @HttpCode(202)
@@ -47,13 +67,16 @@ export class BackfillsController {
   @Get('workspaces/:workspaceId/backfills')
   @ApiOkResponse({ schema: openApiSchema(z.object({ items: z.array(backfillView) }), 'output') })
   async list(@CurrentScope() scope: TenantScope, @UuidParam('workspaceId') workspaceId: string): Promise<{ items: BackfillView[] }> {
-    return { items: (await this.backfills.list(scope, workspaceId)).map(toBackfillView) };
+    const backfills = await this.backfills.list(scope, workspaceId);
+    const usage = await this.usage.perJobOf(backfills);
+    return { items: backfills.map((b) => toBackfillView(b, usage.get(b.id))) };
   }
 
   @Get('backfills/:jobId')
   @ApiOkResponse({ schema: openApiSchema(backfillView, 'output') })
   async get(@CurrentScope() scope: TenantScope, @UuidParam('jobId') jobId: string): Promise<BackfillView> {
-    return toBackfillView(await this.backfills.get(scope, jobId));
+    const backfill = await this.backfills.get(scope, jobId);
+    return toBackfillView(backfill, (await this.usage.perJob(backfill.tenantId, [backfill.id])).get(backfill.id));
   }
 
   /** The records a backfill could not extract, in record order, with why; never the text or the answer. */

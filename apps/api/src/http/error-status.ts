@@ -57,6 +57,9 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.RecordNotStorable:
     case ErrorCode.ExtractionFailing:
       return HttpStatus.UNPROCESSABLE_ENTITY;
+    // a hard budget is spent: the tenant must raise it (or wait for the next month) first (RFC 9110 15.5.21)
+    case ErrorCode.BudgetExceeded:
+      return HttpStatus.UNPROCESSABLE_ENTITY;
     case ErrorCode.BackfillNothingToRetry:
     case ErrorCode.TransferBlockedByActiveJob:
     case ErrorCode.DeletionBlockedByActiveJob:

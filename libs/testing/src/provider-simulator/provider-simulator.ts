@@ -12,6 +12,7 @@ import type {
   KeyStats,
   PresentedKey,
   RecordedRequest,
+  ReportedUsage,
   ScriptedFailure,
   SimulatorOptions,
   SimulatorUrls,
@@ -57,6 +58,7 @@ interface AnswerContext {
  */
 export class ProviderSimulator {
   readonly requests: RecordedRequest[] = [];
+  private readonly reported: ReportedUsage[] = [];
   private server: Server | undefined;
   private otherOrigin: Server | undefined;
   private readonly validKeys = new Map<ProviderId, Set<string>>();
@@ -171,6 +173,7 @@ export class ProviderSimulator {
   /** Forgets recorded requests and pending scripted failures; valid keys and latency stay. */
   clear(): void {
     this.requests.length = 0;
+    this.reported.length = 0;
     this.scripted.clear();
     this.redirects.clear();
     this.counted.clear();
@@ -291,7 +294,18 @@ export class ProviderSimulator {
     }
     const latency = this.latencyByProvider.get(provider) ?? this.latencyMs;
     if (latency > 0) await sleep(latency);
-    send(res, malformed ? wire.failure('bad-request', request) : this.reply(wire, request, key));
+    const reply = malformed ? wire.failure('bad-request', request) : this.reply(wire, request, key);
+    const usage = reply.status === 200 ? reportedUsage(reply.body) : undefined;
+    if (usage) this.reported.push({ provider, keyFingerprint: gated.keyFingerprint, model: wire.modelOf(request) ?? '', ...usage });
+    send(res, reply);
+  }
+
+  /**
+   * The usage every answer reported, in the order the answers were sent, by key (fingerprintForSimulator)
+   * when given: what the product's token accounting must add up to exactly.
+   */
+  usageReported(keyFingerprint?: string): ReportedUsage[] {
+    return this.reported.filter((r) => keyFingerprint === undefined || r.keyFingerprint === keyFingerprint);
   }
 
   private statsOf(keyFingerprint: string): KeyStats {
@@ -340,6 +354,17 @@ export class ProviderSimulator {
     if (next.remaining <= 0) queue.shift();
     return next;
   }
+}
+
+/** The tokens a reply body reports: OpenAI's `usage` or Gemini's `usageMetadata`. */
+function reportedUsage(body: unknown): { inputTokens: number; outputTokens: number } | undefined {
+  const b = body as {
+    usage?: { prompt_tokens?: number; completion_tokens?: number };
+    usageMetadata?: { promptTokenCount?: number; candidatesTokenCount?: number };
+  };
+  if (b?.usage) return { inputTokens: b.usage.prompt_tokens ?? 0, outputTokens: b.usage.completion_tokens ?? 0 };
+  if (b?.usageMetadata) return { inputTokens: b.usageMetadata.promptTokenCount ?? 0, outputTokens: b.usageMetadata.candidatesTokenCount ?? 0 };
+  return undefined;
 }
 
 async function listen(port: number, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {

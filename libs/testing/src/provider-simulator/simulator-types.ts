@@ -24,6 +24,15 @@ export interface RecordedRequest {
   at: Date;
 }
 
+/** The tokens one answer reported, as the simulator sent them. */
+export interface ReportedUsage {
+  provider: ProviderId;
+  keyFingerprint: string | null;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+}
+
 /**
  * What the next matching requests answer instead of their normal reply. 401 is answered the way
  * the real provider refuses a bad key (Gemini: 400 INVALID_ARGUMENT with reason API_KEY_INVALID).

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { BudgetRepository } from './budget.repository.js';
+import { BudgetService } from './budget.service.js';
+import { UsageClock } from './usage-clock.js';
+import { UsageRepository } from './usage.repository.js';
+import { UsageService } from './usage.service.js';
+
+/** Usage reads, budgets and their thresholds; recording happens in libs/tenant-llm's ProviderSession. */
+@Module({
+  providers: [BudgetRepository, BudgetService, UsageClock, UsageRepository, UsageService],
+  exports: [BudgetService, UsageClock, UsageRepository, UsageService],
+})
+export class UsageModule {}
