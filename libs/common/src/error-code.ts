@@ -74,5 +74,10 @@ export enum ErrorCode {
   UploadStalled = 'UPLOAD_STALLED',
   // more requests of one kind are waiting in this process than it takes (the graph bulkhead's line)
   ServiceBusy = 'SERVICE_BUSY',
+  // a tenant-supplied URL the egress policy refuses (scheme, credentials, or an address that is not public)
+  EgressRefused = 'EGRESS_REFUSED',
+  // an outbound request to a tenant's URL got no answer (timeout, DNS, connection); stored on deliveries
+  EgressUnreachable = 'EGRESS_UNREACHABLE',
+  WebhookNotFound = 'WEBHOOK_NOT_FOUND',
   Internal = 'INTERNAL_ERROR',
 }
