@@ -19,6 +19,10 @@ export type {
   RecordTombstone,
   WorkspaceDeletion,
   AuditEvent,
+  WebhookEndpoint,
+  WebhookEvent,
+  WebhookDelivery,
+  WebhookDeliveryAttempt,
 } from './generated/client.js';
 export {
   PlanType,
@@ -29,5 +33,6 @@ export {
   WorkspaceDeletionStatus,
   AuditActorKind,
   TokenScope,
+  WebhookDeliveryStatus,
 } from './generated/enums.js';
 export * from './database-unavailable.js';

@@ -4,6 +4,7 @@ import { AppConfig } from '#libs/config';
 import { LlmModule } from '#libs/llm';
 import { Metrics } from '#libs/metrics';
 import { TenancyModule } from '#libs/tenancy';
+import { WebhooksModule } from '#libs/webhooks';
 import { JobPreflight } from './job-preflight.service.js';
 import { KeyValidationService } from './key-validation.service.js';
 import { ProviderChoice } from './provider-choice.service.js';
@@ -20,6 +21,7 @@ import { KeyRateLimiter, ProviderThrottle, TenantCallPermits, ThrottleEvents, Th
   imports: [
     TenancyModule,
     ByokModule,
+    WebhooksModule,
     LlmModule.registerAsync({
       inject: [AppConfig, Metrics],
       useFactory: (config: AppConfig, metrics: Metrics) => ({
