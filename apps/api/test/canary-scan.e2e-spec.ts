@@ -193,7 +193,10 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
       ),
       'response bodies': api.exchanges.flatMap((e, i) => scanner.scan(`response body ${exchange(i)}`, e.body)),
       'webhook deliveries': receiver.received.flatMap((r, i) =>
-        scanner.scan(`webhook delivery #${i} ${r.path}`, [r.path, ...Object.entries(r.headers).map(([n, v]) => `${n}: ${String(v)}`), r.body].join('\n')),
+        scanner.scan(
+          `webhook delivery #${i} ${r.path}`,
+          [r.path, ...Object.entries(r.headers).map(([n, v]) => `${n}: ${String(v)}`), r.body].join('\n'),
+        ),
       ),
     };
     return { report, redis, postgres };
@@ -418,7 +421,10 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
     // backfill), backfill.failed and key.invalid (bad, revoked)
     const prisma = api.app.get(PrismaService);
     const deadline = Date.now() + 20_000;
-    while (receiver.received.filter((r) => r.answeredWith === 204).length < 6 || (await prisma.webhookDelivery.count({ where: { status: 'pending' } })) > 0) {
+    while (
+      receiver.received.filter((r) => r.answeredWith === 204).length < 6 ||
+      (await prisma.webhookDelivery.count({ where: { status: 'pending' } })) > 0
+    ) {
       if (Date.now() > deadline) throw new Error('The webhook deliveries did not all end');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -475,9 +481,13 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
     ).toEqual(['bytea', 'jsonb', 'text', 'backfill_status', 'text']);
     expect(['record_tombstones.external_id', 'workspace_deletions.deleted'].map((id) => typeOf(`public.${id}`))).toEqual(['text', 'jsonb']);
     expect(
-      ['webhook_endpoints.secret_ciphertext', 'webhook_endpoints.url', 'webhook_events.data', 'webhook_deliveries.last_error', 'webhook_delivery_attempts.error_class'].map(
-        (id) => typeOf(`public.${id}`),
-      ),
+      [
+        'webhook_endpoints.secret_ciphertext',
+        'webhook_endpoints.url',
+        'webhook_events.data',
+        'webhook_deliveries.last_error',
+        'webhook_delivery_attempts.error_class',
+      ].map((id) => typeOf(`public.${id}`)),
     ).toEqual(['bytea', 'text', 'jsonb', 'text', 'text']);
     // the webhook tables are not scanned empty: events, deliveries and their attempts (a failed one too)
     await expect(prisma.webhookEvent.count()).resolves.toBeGreaterThanOrEqual(6);

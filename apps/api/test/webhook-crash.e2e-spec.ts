@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import type { z } from 'zod';
 import { WebhookReceiver, WorkerProcess } from '#libs/testing';
 import type { deliveryLogView, IssuedWebhookView } from '../src/webhooks/webhooks.dto.js';
-import { ApiHarness } from './api-harness.js';
+import { ApiHarness, type Json } from './api-harness.js';
 
 type DeliveryLog = z.output<typeof deliveryLogView>;
 
@@ -55,7 +55,7 @@ describe('Webhook deliveries survive a killed worker (e2e, real worker processes
     return started;
   }
 
-  async function pingHeld(path: string): Promise<{ tenantId: string; endpoint: IssuedWebhookView }> {
+  async function pingHeld(path: string): Promise<{ tenantId: string; endpoint: Json<IssuedWebhookView> }> {
     const tenant = await api.newTenant();
     const created = await api.request<IssuedWebhookView>('POST', `/v1/tenants/${tenant.id}/webhooks`, {
       body: { url: receiver.url(path), events: ['key.invalid'] },

@@ -9,6 +9,9 @@ import { type ApiErrorBody, ApiHarness, type JobStarted } from './api-harness.js
 
 type DeliveryLog = z.output<typeof deliveryLogView>;
 
+/** A delivered body as the receiver parsed it. */
+const payload = (body: string) => JSON.parse(body) as { type: string; timestamp: string; data: Record<string, unknown> };
+
 /** Polls `probe` until it returns something truthy (every 50 ms, for at most 20 s). */
 async function until<T>(what: string, probe: () => Promise<T> | T): Promise<NonNullable<T>> {
   const deadline = Date.now() + 20_000;
@@ -90,13 +93,24 @@ describe('Webhooks (e2e)', () => {
     const [ping] = await until('the ping', () => (receiver.to('/ping').length ? receiver.to('/ping') : null));
     expect(ping.headers['webhook-id']).toBe(sent.body.eventId);
     expect(ping.headers['content-type']).toBe('application/json');
-    expect(JSON.parse(ping.body)).toEqual({ type: 'webhook.test', timestamp: expect.any(String), data: expect.objectContaining({ endpointId: created.id }) });
+    expect(JSON.parse(ping.body)).toEqual({
+      type: 'webhook.test',
+      timestamp: expect.any(String),
+      data: expect.objectContaining({ endpointId: created.id }),
+    });
     expect(WebhookReceiver.verify(created.secret, ping)).toBe(true);
     expect(WebhookReceiver.verify(created.secret, { ...ping, body: ping.body.replace('webhook.test', 'webhook.tesT') })).toBe(false);
     expect(WebhookReceiver.verify(created.secret, { ...ping, headers: { ...ping.headers, 'webhook-timestamp': '1' } })).toBe(false);
 
     const [attempt] = await settledLog(tenant.id, created.id, 1);
-    expect(attempt).toMatchObject({ eventId: sent.body.eventId, eventType: 'webhook.test', attempt: 1, outcome: 'delivered', statusCode: 204, deliveryStatus: 'delivered' });
+    expect(attempt).toMatchObject({
+      eventId: sent.body.eventId,
+      eventType: 'webhook.test',
+      attempt: 1,
+      outcome: 'delivered',
+      statusCode: 204,
+      deliveryStatus: 'delivered',
+    });
   });
 
   it('retries a receiver answering 500 twice, then 200: three attempts with one webhook-id, all in the log', async () => {
@@ -184,7 +198,12 @@ describe('Webhooks (e2e)', () => {
     expect(JSON.parse(failed.body)).toEqual({
       type: 'backfill.failed',
       timestamp: expect.any(String),
-      data: expect.objectContaining({ backfillId: failedJob, workspaceId: workspace.id, status: 'failed', failure: expect.objectContaining({ code: 'NO_API_KEY' }) }),
+      data: expect.objectContaining({
+        backfillId: failedJob,
+        workspaceId: workspace.id,
+        status: 'failed',
+        failure: expect.objectContaining({ code: 'NO_API_KEY' }),
+      }),
     });
     expect(WebhookReceiver.verify(ownHook.secret, failed)).toBe(true);
 
@@ -193,19 +212,29 @@ describe('Webhooks (e2e)', () => {
     const okJob = (await api.request<JobStarted>('POST', `/v1/workspaces/${workspace.id}/backfills`, { body: { fromStart: true } })).body.jobId;
     expect((await api.waitForBackfill(okJob)).status).toBe('succeeded');
     const succeeded = await until('backfill.succeeded', () => receiver.to('/owner').find((r) => r.body.includes('backfill.succeeded')));
-    expect(JSON.parse(succeeded.body).data).toMatchObject({ backfillId: okJob, status: 'succeeded', failure: null, counters: expect.objectContaining({ recordsProcessed: 3 }) });
+    expect(payload(succeeded.body).data).toMatchObject({
+      backfillId: okJob,
+      status: 'succeeded',
+      failure: null,
+      counters: expect.objectContaining({ recordsProcessed: 3 }),
+    });
 
     // a stored key the provider refuses: key.invalid once, however often it is validated again
     simulator.setValidKeys('openai', []);
     expect((await api.request<{ status: string }>('POST', `/v1/tenants/${owner.id}/settings/OPENAI_API_KEY/validate`)).body.status).toBe('invalid');
     const invalid = await until('key.invalid', () => receiver.to('/owner-keys')[0]);
-    expect(JSON.parse(invalid.body).data).toEqual({ settingKey: 'OPENAI_API_KEY', provider: 'openai', reason: 'validation' });
+    expect(payload(invalid.body).data).toEqual({ settingKey: 'OPENAI_API_KEY', provider: 'openai', reason: 'validation' });
     expect(WebhookReceiver.verify(onlyInvalid.secret, invalid)).toBe(true);
     await api.request('POST', `/v1/tenants/${owner.id}/settings/OPENAI_API_KEY/validate`);
     const events = await api.app.get(PrismaService).webhookEvent.findMany({ where: { tenantId: owner.id }, orderBy: { createdAt: 'asc' } });
     expect(events.map((e) => e.type)).toEqual(['backfill.failed', 'backfill.succeeded', 'key.invalid']);
     await until('all owner deliveries', () => receiver.to('/owner').length === 3);
-    expect(receiver.to('/owner').map((r) => JSON.parse(r.body).type).sort()).toEqual(['backfill.failed', 'backfill.succeeded', 'key.invalid']);
+    expect(
+      receiver
+        .to('/owner')
+        .map((r) => payload(r.body).type)
+        .sort(),
+    ).toEqual(['backfill.failed', 'backfill.succeeded', 'key.invalid']);
 
     // the other tenant's endpoint got nothing, and nothing carried the key
     expect(receiver.to('/other')).toEqual([]);

@@ -96,4 +96,3 @@ function failureKind(error: NodeJS.ErrnoException): EgressFailureKind {
   if ((error.code ?? '').startsWith('ERR_TLS') || /CERT|SSL/.test(error.code ?? '')) return 'tls';
   return 'network';
 }
-

@@ -80,7 +80,13 @@ export class WebhookReceiver {
     return String(request.headers['webhook-signature'])
       .split(' ')
       .map((entry) => entry.split(','))
-      .some(([version, signature]) => version === 'v1' && signature !== undefined && Buffer.byteLength(signature) === expected.length && timingSafeEqual(Buffer.from(signature), expected));
+      .some(
+        ([version, signature]) =>
+          version === 'v1' &&
+          signature !== undefined &&
+          Buffer.byteLength(signature) === expected.length &&
+          timingSafeEqual(Buffer.from(signature), expected),
+      );
   }
 
   async stop(): Promise<void> {

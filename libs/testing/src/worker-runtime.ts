@@ -16,7 +16,9 @@ import { WebhookDeliveryModule } from '#libs/webhooks';
  * tests can watch the worker's connectors and logs in process.
  */
 export async function startInProcessWorker(config: AppConfig, logging: LoggingOptions = {}): Promise<INestApplicationContext> {
-  @Module({ imports: [InfrastructureModule.forRoot(config, logging), BackfillModule, AiJobsModule, DeletionModule, WebhookDeliveryModule, JobWorkersModule] })
+  @Module({
+    imports: [InfrastructureModule.forRoot(config, logging), BackfillModule, AiJobsModule, DeletionModule, WebhookDeliveryModule, JobWorkersModule],
+  })
   class InProcessWorkerModule {}
 
   const app = await NestFactory.createApplicationContext(InProcessWorkerModule, { bufferLogs: true });

@@ -49,10 +49,16 @@ export class WebhookDeliveryJob implements JobHandler<JobName.WebhookDelivery> {
     if (!endpoint) return { status: 'skipped' }; // deleted: its deliveries went with it
     const { maxAttempts, retryBaseMs, timeoutMs } = this.config.webhooks;
     if (!endpoint.enabled && delivery.eventType !== WEBHOOK_TEST_EVENT) {
-      return this.deadLetter(tenantId, deliveryId, { code: 'ENDPOINT_DISABLED', message: 'The endpoint was disabled before this event was delivered.' });
+      return this.deadLetter(tenantId, deliveryId, {
+        code: 'ENDPOINT_DISABLED',
+        message: 'The endpoint was disabled before this event was delivered.',
+      });
     }
     if (delivery.attempts >= maxAttempts) {
-      return this.deadLetter(tenantId, deliveryId, { code: ErrorCode.WorkerLost, message: `All ${maxAttempts} attempts were used (the last was interrupted).` });
+      return this.deadLetter(tenantId, deliveryId, {
+        code: ErrorCode.WorkerLost,
+        message: `All ${maxAttempts} attempts were used (the last was interrupted).`,
+      });
     }
     const attempt = await this.deliveries.beginAttempt(tenantId, deliveryId);
     if (attempt === null) return { status: 'skipped' };
@@ -76,10 +82,20 @@ export class WebhookDeliveryJob implements JobHandler<JobName.WebhookDelivery> {
         timeoutMs,
       });
       const delivered = answer.status >= 200 && answer.status < 300;
-      result = { outcome: delivered ? 'delivered' : 'failed', statusCode: answer.status, durationMs: elapsed(started), errorClass: delivered ? null : 'http_status' };
+      result = {
+        outcome: delivered ? 'delivered' : 'failed',
+        statusCode: answer.status,
+        durationMs: elapsed(started),
+        errorClass: delivered ? null : 'http_status',
+      };
     } catch (error) {
       if (!(error instanceof EgressRefusedError) && !(error instanceof EgressFailedError)) throw error;
-      result = { outcome: 'failed', statusCode: null, durationMs: elapsed(started), errorClass: error instanceof EgressRefusedError ? error.code : error.kind };
+      result = {
+        outcome: 'failed',
+        statusCode: null,
+        durationMs: elapsed(started),
+        errorClass: error instanceof EgressRefusedError ? error.code : error.kind,
+      };
       if (error instanceof EgressRefusedError) {
         await this.deliveries.endAttempt(tenantId, deliveryId, attempt, result, true);
         return { status: 'failed', failure: { code: error.code, message: error.message } };
@@ -90,7 +106,10 @@ export class WebhookDeliveryJob implements JobHandler<JobName.WebhookDelivery> {
     if (result.outcome === 'delivered') return { status: 'succeeded' };
     if (final) {
       this.logger.warn({ deliveryId, attempts: attempt, errorClass: result.errorClass }, 'Webhook delivery dead-lettered');
-      return { status: 'failed', failure: { code: 'DELIVERY_FAILED', message: `No 2xx answer after ${attempt} attempts (last: ${result.errorClass})` } };
+      return {
+        status: 'failed',
+        failure: { code: 'DELIVERY_FAILED', message: `No 2xx answer after ${attempt} attempts (last: ${result.errorClass})` },
+      };
     }
     return { status: 'deferred', delayMs: webhookBackoffMs(attempt, retryBaseMs) };
   }

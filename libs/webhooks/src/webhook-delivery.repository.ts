@@ -81,7 +81,9 @@ export class WebhookDeliveryRepository {
         data: {
           lastStatusCode: result.statusCode,
           lastError: result.errorClass,
-          ...(final ? { status: result.outcome === 'delivered' ? WebhookDeliveryStatus.delivered : WebhookDeliveryStatus.failed, finishedAt: new Date() } : {}),
+          ...(final
+            ? { status: result.outcome === 'delivered' ? WebhookDeliveryStatus.delivered : WebhookDeliveryStatus.failed, finishedAt: new Date() }
+            : {}),
         },
       });
     });
@@ -113,7 +115,12 @@ export class WebhookDeliveryRepository {
   }
 
   /** An endpoint's delivery log, newest attempt first, `limit` per page after `beforeSeq` (keyset). */
-  async log(tenantId: string, endpointId: string, limit: number, beforeSeq?: bigint): Promise<{ items: DeliveryLogEntry[]; nextCursor: string | null }> {
+  async log(
+    tenantId: string,
+    endpointId: string,
+    limit: number,
+    beforeSeq?: bigint,
+  ): Promise<{ items: DeliveryLogEntry[]; nextCursor: string | null }> {
     const rows = await this.prisma.webhookDeliveryAttempt.findMany({
       where: { tenantId, endpointId, ...(beforeSeq !== undefined ? { seq: { lt: beforeSeq } } : {}) },
       orderBy: { seq: 'desc' },

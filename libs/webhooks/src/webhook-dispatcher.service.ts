@@ -47,7 +47,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     try {
       while ((await this.outbox.dispatch(BATCH)) === BATCH);
       for (let deliveries = await this.outbox.unqueued(BATCH); deliveries.length > 0; deliveries = await this.outbox.unqueued(BATCH)) {
-        for (const delivery of deliveries) await this.queue.enqueue(JobName.WebhookDelivery, { deliveryId: delivery.id, tenantId: delivery.tenantId });
+        for (const delivery of deliveries)
+          await this.queue.enqueue(JobName.WebhookDelivery, { deliveryId: delivery.id, tenantId: delivery.tenantId });
         await this.outbox.markQueued(deliveries.map((d) => d.id));
         if (deliveries.length < BATCH) break;
       }

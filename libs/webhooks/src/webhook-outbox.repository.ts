@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { Prisma, PrismaService, type Tx } from '#libs/database';
+import { PrismaService, type Tx } from '#libs/database';
 import type { PublishedEventType, WebhookEventData } from './webhook-events.js';
 
 /** A delivery the dispatcher created (or found) and must hand to the queue. */
@@ -33,7 +33,9 @@ export class WebhookOutboxRepository {
   /** Writes an event inside `tx` (the transaction of the change it announces) when given. Returns its id. */
   async append(tenantId: string, type: PublishedEventType, data: WebhookEventData, tx?: Tx, endpointId?: string): Promise<string> {
     const id = randomUUID();
-    await (tx ?? this.prisma).webhookEvent.create({ data: { id, tenantId, type, data: data as Prisma.InputJsonObject, endpointId: endpointId ?? null } });
+    await (tx ?? this.prisma).webhookEvent.create({
+      data: { id, tenantId, type, data, endpointId: endpointId ?? null },
+    });
     return id;
   }
 
@@ -88,6 +90,7 @@ export class WebhookOutboxRepository {
 
   /** Notes that the queue has these deliveries' jobs. */
   async markQueued(ids: string[]): Promise<void> {
-    if (ids.length > 0) await this.prisma.webhookDelivery.updateMany({ where: { id: { in: ids }, enqueuedAt: null }, data: { enqueuedAt: new Date() } });
+    if (ids.length > 0)
+      await this.prisma.webhookDelivery.updateMany({ where: { id: { in: ids }, enqueuedAt: null }, data: { enqueuedAt: new Date() } });
   }
 }

@@ -105,12 +105,22 @@ export class WebhookService {
    */
   async sendTest(tenantId: string, endpointId: string): Promise<{ eventId: string }> {
     const endpoint = await this.found(this.endpoints.findById(tenantId, endpointId));
-    const eventId = await this.outbox.append(tenantId, WEBHOOK_TEST_EVENT, { endpointId: endpoint.id, message: 'A test event sent from the API' }, undefined, endpoint.id);
+    const eventId = await this.outbox.append(
+      tenantId,
+      WEBHOOK_TEST_EVENT,
+      { endpointId: endpoint.id, message: 'A test event sent from the API' },
+      undefined,
+      endpoint.id,
+    );
     return { eventId };
   }
 
   /** The endpoint's delivery log, newest attempt first. @throws WebhookNotFoundError */
-  async deliveryLog(tenantId: string, endpointId: string, page: { limit: number; cursor?: bigint }): Promise<{ items: DeliveryLogEntry[]; nextCursor: string | null }> {
+  async deliveryLog(
+    tenantId: string,
+    endpointId: string,
+    page: { limit: number; cursor?: bigint },
+  ): Promise<{ items: DeliveryLogEntry[]; nextCursor: string | null }> {
     const endpoint = await this.found(this.endpoints.findById(tenantId, endpointId));
     return this.deliveries.log(tenantId, endpoint.id, page.limit, page.cursor);
   }

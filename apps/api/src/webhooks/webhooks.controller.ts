@@ -83,7 +83,11 @@ export class WebhooksController {
   @Delete(':endpointId')
   @HttpCode(204)
   @ApiNoContentResponse()
-  async delete(@CurrentScope() scope: TenantScope, @UuidParam('tenantId') tenantId: string, @UuidParam('endpointId') endpointId: string): Promise<void> {
+  async delete(
+    @CurrentScope() scope: TenantScope,
+    @UuidParam('tenantId') tenantId: string,
+    @UuidParam('endpointId') endpointId: string,
+  ): Promise<void> {
     const tenant = await this.tenants.getIn(scope, tenantId);
     await this.webhooks.delete(tenant.id, endpointId);
   }

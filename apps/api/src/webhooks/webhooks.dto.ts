@@ -77,7 +77,10 @@ export const deliveryLogView = z.object({
       outcome: z.enum(['delivered', 'failed', 'interrupted']).nullable().meta({ description: 'null while the attempt is in flight' }),
       statusCode: z.number().int().nullable(),
       durationMs: z.number().int().nullable(),
-      errorClass: z.string().nullable().meta({ example: 'http_status', description: 'http_status, timeout, dns, connection, tls, network or EGRESS_REFUSED' }),
+      errorClass: z
+        .string()
+        .nullable()
+        .meta({ example: 'http_status', description: 'http_status, timeout, dns, connection, tls, network or EGRESS_REFUSED' }),
       attemptedAt: z.date(),
     }),
   ),
