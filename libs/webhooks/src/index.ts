@@ -7,3 +7,4 @@ export * from './webhook-delivery.repository.js';
 export * from './webhook-dispatcher.service.js';
 export * from './webhook-delivery.job.js';
 export * from './webhooks.module.js';
+export * from './webhook-secret-rotation.service.js';

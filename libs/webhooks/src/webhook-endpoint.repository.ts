@@ -56,6 +56,27 @@ export class WebhookEndpointRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * Master key rotation's scan, across tenants by nature: endpoints whose secret is not yet sealed under
+   * `activeVersion`, in id order after `afterId` (ciphertext only; opened by the caller).
+   */
+  findSecretsToRotate(activeVersion: string, afterId: string | undefined, limit: number): Promise<WebhookEndpoint[]> {
+    return this.prisma.webhookEndpoint.findMany({
+      where: { secretKeyVersion: { not: activeVersion }, ...(afterId ? { id: { gt: afterId } } : {}) },
+      orderBy: { id: 'asc' },
+      take: limit,
+    });
+  }
+
+  /** Swaps the secret's envelope only if it is still `previous` (a rotate-secret meanwhile wins). */
+  async replaceEnvelope(tenantId: string, endpointId: string, previous: SealedSecret, next: SealedSecret): Promise<boolean> {
+    const { count } = await this.prisma.webhookEndpoint.updateMany({
+      where: { id: endpointId, tenantId, secretKeyVersion: previous.keyVersion, secretIv: previous.iv },
+      data: { secretCiphertext: next.ciphertext, secretIv: next.iv, secretAuthTag: next.authTag, secretKeyVersion: next.keyVersion },
+    });
+    return count > 0;
+  }
+
   /** Its deliveries and their log go with it (ON DELETE CASCADE). False when there was none. */
   async delete(tenantId: string, endpointId: string): Promise<boolean> {
     const { count } = await this.prisma.webhookEndpoint.deleteMany({ where: { id: endpointId, tenantId } });
