@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { KeyCipher } from '#libs/byok';
+import { KeyCipher, KeyDecryptionError } from '#libs/byok';
 import { ErrorCode } from '#libs/common';
 import { AppConfig } from '#libs/config';
 import { EgressClient, EgressFailedError, EgressRefusedError } from '#libs/egress';
@@ -60,12 +60,19 @@ export class WebhookDeliveryJob implements JobHandler<JobName.WebhookDelivery> {
         message: `All ${maxAttempts} attempts were used (the last was interrupted).`,
       });
     }
+    let secret: string;
+    try {
+      secret = this.cipher.decrypt(sealedSecretOf(endpoint), webhookSecretContext(tenantId, endpoint.id), 'The webhook signing secret');
+    } catch (error) {
+      // a secret sealed under a master key version no longer configured: no attempt can sign, now or later
+      if (!(error instanceof KeyDecryptionError)) throw error;
+      return this.deadLetter(tenantId, deliveryId, { code: error.code, message: error.message });
+    }
     const attempt = await this.deliveries.beginAttempt(tenantId, deliveryId);
     if (attempt === null) return { status: 'skipped' };
 
     const event = delivery.event;
     const body = JSON.stringify({ type: event.type, timestamp: event.createdAt.toISOString(), data: event.data });
-    const secret = this.cipher.decrypt(sealedSecretOf(endpoint), webhookSecretContext(tenantId, endpoint.id), 'The webhook signing secret');
     const timestamp = Math.floor(Date.now() / 1000);
     const started = performance.now();
     let result: AttemptResult;
