@@ -3,7 +3,7 @@
  * `npm test`). Change this file and DESIGN.md together, never one alone.
  * Paths are relative to the repository root; `#libs/<name>` resolves to libs/<name>/src.
  */
-const DOMAIN = '(tenancy|byok|llm|tenant-llm|usage|graphrag|records|backfill|ai-jobs|deletion)';
+const DOMAIN = '(tenancy|byok|llm|tenant-llm|usage|graphrag|records|backfill|ai-jobs|deletion|webhooks)';
 const TEST_FILE = '\\.(spec|e2e-spec)\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -16,7 +16,7 @@ module.exports = {
       severity: 'error',
       from: { path: '^libs/llm/' },
       to: {
-        path: '^libs/(tenancy|byok|database|backfill|records|graphrag|ai-jobs|deletion|tenant-llm|usage|config|redis|queue|infrastructure|metrics)/',
+        path: '^libs/(tenancy|byok|database|backfill|records|graphrag|ai-jobs|deletion|tenant-llm|usage|webhooks|config|redis|queue|infrastructure|metrics)/',
       },
     },
     {
@@ -31,7 +31,23 @@ module.exports = {
       comment: 'Tenancy knows nothing of keys.',
       severity: 'error',
       from: { path: '^libs/tenancy/' },
-      to: { path: '^libs/(byok|llm|tenant-llm)/' },
+      to: { path: '^libs/(byok|llm|tenant-llm|webhooks)/' },
+    },
+    {
+      name: 'webhooks-below-jobs',
+      comment:
+        'Events are published into libs/webhooks (in the transaction of the change they announce); it never reaches into the domains that publish them.',
+      severity: 'error',
+      // its tests excepted: they prove that the publishers write their events in their transactions
+      from: { path: '^libs/webhooks/', pathNot: TEST_FILE },
+      to: { path: '^libs/(llm|tenant-llm|graphrag|records|backfill|ai-jobs|deletion)/' },
+    },
+    {
+      name: 'egress-is-transport-only',
+      comment: 'libs/egress checks and sends outbound HTTP to URLs tenants supplied; it knows no tenant, table, queue or secret.',
+      severity: 'error',
+      from: { path: '^libs/egress/' },
+      to: { path: '^libs/(?!(common|config|egress)/)' },
     },
     {
       name: 'queue-imports-no-domain-lib',
@@ -43,9 +59,9 @@ module.exports = {
     },
     {
       name: 'foundations-import-no-domain-lib',
-      comment: 'common, config, database, redis, logging, metrics and infrastructure sit below every domain lib.',
+      comment: 'common, config, database, redis, logging, metrics, infrastructure and egress sit below every domain lib.',
       severity: 'error',
-      from: { path: '^libs/(common|config|database|redis|logging|metrics|infrastructure)/' },
+      from: { path: '^libs/(common|config|database|redis|logging|metrics|infrastructure|egress)/' },
       to: { path: `^libs/${DOMAIN}/` },
     },
     {

@@ -31,6 +31,8 @@ const PLANTED: Record<string, string> = {
   'libs/graphrag/src/b.ts': "import { a } from './a.js';\nexport const b = () => a;\n",
   'libs/ai-jobs/src/index.ts': "import '#libs/missing';\n",
   'libs/testing/src/index.ts': 'export const testing = 1;\n',
+  'libs/webhooks/src/index.ts': "export const webhooks = 1;\nimport '#libs/backfill';\n",
+  'libs/egress/src/index.ts': "export const egress = 1;\nimport '#libs/queue';\n",
   'apps/api/src/main.ts': "import '../../worker/src/main.js';\nimport '#libs/testing';\n",
   'apps/worker/src/main.ts': 'export const worker = 1;\n',
 };
@@ -77,6 +79,16 @@ describe('dependency rules (.dependency-cruiser.cjs)', () => {
         }),
         expect.objectContaining({ rule: { name: 'tenancy-below-byok', severity: 'error' }, from: 'libs/tenancy/src/index.ts' }),
         expect.objectContaining({ rule: { name: 'queue-imports-no-domain-lib', severity: 'error' }, from: 'libs/queue/src/index.ts' }),
+        expect.objectContaining({
+          rule: { name: 'webhooks-below-jobs', severity: 'error' },
+          from: 'libs/webhooks/src/index.ts',
+          to: 'libs/backfill/src/index.ts',
+        }),
+        expect.objectContaining({
+          rule: { name: 'egress-is-transport-only', severity: 'error' },
+          from: 'libs/egress/src/index.ts',
+          to: 'libs/queue/src/index.ts',
+        }),
         expect.objectContaining({ rule: { name: 'foundations-import-no-domain-lib', severity: 'error' }, from: 'libs/common/src/index.ts' }),
         expect.objectContaining({ rule: { name: 'lib-never-imports-app', severity: 'error' }, from: 'libs/records/src/index.ts' }),
         expect.objectContaining({

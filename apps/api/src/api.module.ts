@@ -12,6 +12,7 @@ import type { LoggingOptions } from '#libs/logging';
 import { RecordsModule } from '#libs/records';
 import { TenancyModule } from '#libs/tenancy';
 import { TenantLlmModule } from '#libs/tenant-llm';
+import { WebhooksModule } from '#libs/webhooks';
 import { AiJobsController } from './ai-jobs/ai-jobs.controller.js';
 import { AdminToken } from './auth/admin-token.js';
 import { AuthGuard } from './auth/auth.guard.js';
@@ -29,6 +30,7 @@ import { SettingsController } from './settings/settings.controller.js';
 import { TenantsController } from './tenants/tenants.controller.js';
 import { AuditController } from './audit/audit.controller.js';
 import { TokensController } from './tokens/tokens.controller.js';
+import { WebhooksController } from './webhooks/webhooks.controller.js';
 import { WorkspacesController } from './workspaces/workspaces.controller.js';
 import { UsageController } from './usage/usage.controller.js';
 
@@ -48,6 +50,7 @@ export class ApiModule {
         BackfillModule,
         AiJobsModule,
         DeletionModule,
+        WebhooksModule,
       ],
       controllers: [
         HealthController,
@@ -64,6 +67,7 @@ export class ApiModule {
         DeletionController,
         AuditController,
         TokensController,
+        WebhooksController,
         MetricsController,
       ],
       providers: [AdminToken, Authenticator, { provide: APP_GUARD, useClass: AuthGuard }, { provide: APP_FILTER, useClass: ErrorFilter }],

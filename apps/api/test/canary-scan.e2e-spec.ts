@@ -28,8 +28,10 @@ import {
   scanRedis,
   scanTexts,
   simulatorEnv,
+  WebhookReceiver,
   WorkerProcess,
 } from '#libs/testing';
+import { WEBHOOK_EVENT_TYPES } from '#libs/webhooks';
 import type { AiJobView } from '../src/ai-jobs/ai-jobs.dto.js';
 import { ApiHarness, type ApiErrorBody, type JobStarted, tenantOfJob } from './api-harness.js';
 
@@ -44,6 +46,7 @@ const SCANNERS = [
   'worker metrics',
   'response headers',
   'response bodies',
+  'webhook deliveries',
 ] as const;
 type Scanner = (typeof SCANNERS)[number];
 const NOTHING = Object.fromEntries(SCANNERS.map((name) => [name, []]));
@@ -100,8 +103,13 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
   let api: ApiHarness;
   let worker: WorkerProcess;
   let workerMetricsUrl: string;
+  // the tenants' webhook endpoint: every request it gets (path, headers, body) is scanned too
+  const receiver = new WebhookReceiver();
+  // the webhook secrets the test was shown once: in no store, log, payload or later answer
+  const secretNeedles: { name: string; value: string }[] = [];
 
   beforeAll(async () => {
+    await receiver.start('127.0.0.2');
     const metricsPort = await freePort();
     workerMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     const urls = await simulator.start();
@@ -123,6 +131,11 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
       CORS_ORIGINS: controlOrigin,
       // the worker's metrics port, scanned like everything else
       METRICS_PORT: String(metricsPort),
+      EGRESS_ALLOW_HTTP: 'true',
+      EGRESS_ALLOWED_CIDRS: '127.0.0.2/32',
+      WEBHOOK_DISPATCH_INTERVAL_MS: '100',
+      WEBHOOK_RETRY_BASE_MS: '50',
+      WEBHOOK_MAX_ATTEMPTS: '3',
     });
     // the stderr control: one line on the worker's stderr, written by the worker process itself
     const stderrControl = `process.stderr.write(${JSON.stringify(`stderr control ${control}\n`)})`;
@@ -148,6 +161,7 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
     await worker?.stop();
     await pubsub?.stop();
     await api?.close();
+    await receiver.stop();
     await simulator.stop();
   });
 
@@ -178,6 +192,12 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
         scanner.scan(`response headers ${exchange(i)}`, e.headers.map(([name, value]) => `${name}: ${value}`).join('\n')),
       ),
       'response bodies': api.exchanges.flatMap((e, i) => scanner.scan(`response body ${exchange(i)}`, e.body)),
+      'webhook deliveries': receiver.received.flatMap((r, i) =>
+        scanner.scan(
+          `webhook delivery #${i} ${r.path}`,
+          [r.path, ...Object.entries(r.headers).map(([n, v]) => `${n}: ${String(v)}`), r.body].join('\n'),
+        ),
+      ),
     };
     return { report, redis, postgres };
   }
@@ -260,6 +280,15 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
     const managed = await tenantWithWorkspace(undefined, AiKeyMode.managed);
     const viaHeaders = await api.newWorkspace(good.tenant.id);
     await api.app.get(RecordIngestService).ingest(viaHeaders.id, markedRecords(10), 'json');
+    // webhooks announce the backfills' ends and the keys found invalid; one endpoint fails once first
+    for (const { tenant } of [good, bad, revoked]) {
+      const hook = await api.request<{ id: string; secret: string }>('POST', `/v1/tenants/${tenant.id}/webhooks`, {
+        body: { url: receiver.url(`/canary/${tenant.id}`), events: [...WEBHOOK_EVENT_TYPES] },
+      });
+      expect(hook.status).toBe(201);
+      secretNeedles.push({ name: `webhook secret of ${tenant.id}`, value: hook.body.secret });
+    }
+    receiver.script(`/canary/${revoked.tenant.id}`, [500]);
     const openaiHeaders = { 'X-User-Provider': 'openai', 'X-User-Api-Key': keys.requestOpenAi };
     // budgets fill the usage tables too: a hard one holds reservations while pages run, an alert one
     // of a single token records its thresholds at the first page
@@ -398,9 +427,45 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
     expect(deletion.status).toBe(202);
     await waitForDeletion(deletion.body.id);
 
+    // every webhook delivered: backfill.succeeded (good, twice: its stored and its request key's
+    // backfill), backfill.failed and key.invalid (bad, revoked)
+    const prisma = api.app.get(PrismaService);
+    const deadline = Date.now() + 20_000;
+    while (
+      receiver.received.filter((r) => r.answeredWith === 204).length < 6 ||
+      (await prisma.webhookDelivery.count({ where: { status: 'pending' } })) > 0
+    ) {
+      if (Date.now() > deadline) throw new Error('The webhook deliveries did not all end');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const announced = receiver.received.map((r) => `${r.path.slice(8)} ${(JSON.parse(r.body) as { type: string }).type}`);
+    expect([...new Set(announced)].sort()).toEqual(
+      [
+        `${good.tenant.id} backfill.succeeded`,
+        `${bad.tenant.id} backfill.failed`,
+        `${bad.tenant.id} key.invalid`,
+        `${revoked.tenant.id} backfill.failed`,
+        `${revoked.tenant.id} key.invalid`,
+      ].sort(),
+    );
+    // the revoked tenant's endpoint answered 500 once: that delivery was sent again
+    expect(announced.filter((a) => a === `${good.tenant.id} backfill.succeeded`)).toHaveLength(2);
+    expect(announced).toHaveLength(7);
+    for (const request of receiver.received) {
+      const secret = secretNeedles.find((n) => n.name.endsWith(request.path.slice(8)))!.value;
+      expect(WebhookReceiver.verify(secret, request)).toBe(true);
+    }
+
     await workerOutputArrived();
     const after = await scanEverywhere(needles);
     expect(after.report).toEqual(NOTHING);
+    // the webhook secrets: nowhere but in the one answer that created each
+    const secrets = await scanEverywhere(secretNeedles);
+    expect({ ...secrets.report, 'response bodies': [] }).toEqual(NOTHING);
+    expect(secrets.report['response bodies'].map((hit) => hit.where.replace(/^response body #\d+ /, '').replace(/ .*$/, ''))).toEqual(
+      secretNeedles.map(() => 'POST'),
+    );
+    expect(secrets.report['response bodies'].every((hit) => /\/v1\/tenants\/[0-9a-f-]{36}\/webhooks$/.test(hit.where))).toBe(true);
     expect(after.redis.unscanned).toEqual([]);
     // every sealed request key was erased when its job ended
     expect(sealedKeysIn(after.redis)).toEqual([]);
@@ -425,6 +490,18 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
       ),
     ).toEqual(['bytea', 'jsonb', 'text', 'backfill_status', 'text']);
     expect(['record_tombstones.external_id', 'workspace_deletions.deleted'].map((id) => typeOf(`public.${id}`))).toEqual(['text', 'jsonb']);
+    expect(
+      [
+        'webhook_endpoints.secret_ciphertext',
+        'webhook_endpoints.url',
+        'webhook_events.data',
+        'webhook_deliveries.last_error',
+        'webhook_delivery_attempts.error_class',
+      ].map((id) => typeOf(`public.${id}`)),
+    ).toEqual(['bytea', 'text', 'jsonb', 'text', 'text']);
+    // the webhook tables are not scanned empty: events, deliveries and their attempts (a failed one too)
+    await expect(prisma.webhookEvent.count()).resolves.toBeGreaterThanOrEqual(6);
+    await expect(prisma.webhookDeliveryAttempt.count({ where: { outcome: 'failed' } })).resolves.toBeGreaterThan(0);
     expect(['audit_events.details', 'audit_events.user_agent', 'audit_events.last4_after'].map((id) => typeOf(`public.${id}`))).toEqual([
       'jsonb',
       'character varying(256)',
@@ -492,6 +569,17 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
       await workerOutputArrived(control);
       await waitForLine(worker.stderr, (line) => line.includes(control), 'the stderr control');
 
+      // webhook deliveries: an endpoint whose URL path names the control gets a test ping
+      const hook = await api.request<{ id: string }>('POST', `/v1/tenants/${owner.id}/webhooks`, {
+        body: { url: receiver.url(`/control/${control}`), events: ['key.invalid'] },
+      });
+      await api.request('POST', `/v1/tenants/${owner.id}/webhooks/${hook.body.id}/test`);
+      const deadline = Date.now() + 20_000;
+      while (!receiver.received.some((r) => r.path.includes(control))) {
+        if (Date.now() > deadline) throw new Error('The control ping did not arrive');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+
       // the API's metrics: a family planted in its registry, its help text naming the control
       new Gauge({ name: 'canary_control', help: `control ${control}`, registers: [api.app.get(Metrics).registry] });
 
@@ -524,6 +612,7 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
           expect.stringMatching(new RegExp(` GET /v1/tenants/${owner.id}/workspaces$`)),
         ]),
       );
+      expect(where('webhook deliveries')).toEqual([expect.stringMatching(/^webhook delivery #\d+ \/control\//)]);
       expect(workspace.status).toBe(201);
     } finally {
       await raw.del(outside);

@@ -258,7 +258,13 @@ describe('No 5xx on any input (property-based, e2e)', () => {
     expect(backfill.status).toBe(202);
     const aiJob = await api.request<JobStarted>('POST', '/v1/ai/jobs/extract', { body: { text: 'Alice met Bob', tenantId: tenant.id } });
     expect(aiJob.status).toBe(202);
+    const webhook = await api.request<{ id: string }>('POST', `/v1/tenants/${tenant.id}/webhooks`, {
+      body: { url: 'https://hooks.example.test/fuzz', events: ['key.invalid'] },
+    });
+    expect(webhook.status).toBe(201);
     plausible = [
+      'https://hooks.example.test/fuzz',
+      ['backfill.failed', 'key.invalid'],
       tenant.id,
       workspace.id,
       'openai',
@@ -281,6 +287,7 @@ describe('No 5xx on any input (property-based, e2e)', () => {
       aiJobId: aiJob.body.jobId,
       doomedWorkspaceId: doomed.id,
       entityId: randomUUID(),
+      endpointId: webhook.body.id,
       key: 'GRAPHRAG_PROVIDER',
     });
 

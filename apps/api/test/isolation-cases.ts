@@ -138,7 +138,7 @@ export function resolveCase(world: IsolationWorld, route: Route, actor: Actor, c
       continue;
     }
     let ref: ResourceRef;
-    if (kind === 'token' || kind === 'entity') ref = childRef(world, kind, parent!, c);
+    if (kind === 'token' || kind === 'webhook' || kind === 'entity') ref = childRef(world, kind, parent!, c);
     else if (tenant === null) ref = missing(kind, c.missingId);
     else if (kind === 'workspace') {
       const workspace = pick(world.tenants[tenant].workspaces);
@@ -173,13 +173,13 @@ function missing(kind: ResourceKind, id: string): ResourceRef {
   return { kind, id, owner: null, deleted: false, inParent: true };
 }
 
-/** A token of (an entity in) the parent, of another tenant (in another workspace), or a missing one. */
-function childRef(world: IsolationWorld, kind: 'token' | 'entity', parent: ResourceRef, c: Case): ResourceRef {
+/** A token or webhook of (an entity in) the parent, of another tenant (in another workspace), or a missing one. */
+function childRef(world: IsolationWorld, kind: 'token' | 'webhook' | 'entity', parent: ResourceRef, c: Case): ResourceRef {
   if (c.child === 'missing') return missing(kind, randomUUID());
   const all = TENANTS.flatMap((t) =>
-    kind === 'token'
-      ? world.tenants[t].tokenIds.map((id) => ({ id, owner: t, parentId: world.tenants[t].id }))
-      : world.tenants[t].workspaces.map((w) => ({ id: w.entityId, owner: t, parentId: w.id })),
+    kind === 'entity'
+      ? world.tenants[t].workspaces.map((w) => ({ id: w.entityId, owner: t, parentId: w.id }))
+      : (kind === 'token' ? world.tenants[t].tokenIds : world.tenants[t].webhookIds).map((id) => ({ id, owner: t, parentId: world.tenants[t].id })),
   );
   const candidates = all.filter((o) => (c.child === 'same') === (o.parentId === parent.id));
   // a parent that does not exist has nothing in it: another's child stands in
@@ -212,6 +212,9 @@ export async function prepareAllowedWrite(world: IsolationWorld, route: Route, t
     case 'POST /v1/tenants/{tenantId}/tokens/{tokenId}/rotate':
       values.tokenId = await world.freshToken(owner);
       return;
+    case 'DELETE /v1/tenants/{tenantId}/webhooks/{endpointId}':
+      values.endpointId = await world.freshWebhook(owner);
+      return;
     case 'DELETE /v1/tenants/{tenantId}/settings/{key}':
       await world.resetSetting(owner, values.key);
       return;
@@ -239,6 +242,10 @@ export function bodyOf(world: IsolationWorld, route: Route, target: Resolved): P
       return { body: { value: 'openai' } };
     case 'PUT /v1/tenants/{tenantId}/budget':
       return { body: { monthlyLimitUsd: 1_000, mode: 'alert' } };
+    case 'POST /v1/tenants/{tenantId}/webhooks':
+      return { body: { url: 'https://hooks.example.test/isolation', events: ['key.invalid'] } };
+    case 'PATCH /v1/tenants/{tenantId}/webhooks/{endpointId}':
+      return { body: { description: 'isolation' } };
     case 'POST /v1/workspaces/{workspaceId}/records':
       return { body: [record('uploaded')] };
     case 'POST /v1/workspaces/{workspaceId}/imports/mbox':

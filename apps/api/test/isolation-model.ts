@@ -65,6 +65,14 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'GET /v1/tenants/{tenantId}/tokens': { access: 'tenant-admin' },
   'DELETE /v1/tenants/{tenantId}/tokens/{tokenId}': { access: 'tenant' },
   'POST /v1/tenants/{tenantId}/tokens/{tokenId}/rotate': { access: 'tenant' },
+  'POST /v1/tenants/{tenantId}/webhooks': { access: 'tenant' },
+  'GET /v1/tenants/{tenantId}/webhooks': { access: 'tenant' },
+  'GET /v1/tenants/{tenantId}/webhooks/{endpointId}': { access: 'tenant' },
+  'PATCH /v1/tenants/{tenantId}/webhooks/{endpointId}': { access: 'tenant' },
+  'DELETE /v1/tenants/{tenantId}/webhooks/{endpointId}': { access: 'tenant' },
+  'POST /v1/tenants/{tenantId}/webhooks/{endpointId}/rotate-secret': { access: 'tenant' },
+  'POST /v1/tenants/{tenantId}/webhooks/{endpointId}/test': { access: 'tenant' },
+  'GET /v1/tenants/{tenantId}/webhooks/{endpointId}/deliveries': { access: 'tenant' },
   'POST /v1/workspaces/{workspaceId}/transfer': { access: 'platform' },
   'POST /v1/workspaces/{workspaceId}/records': { access: 'tenant' },
   'GET /v1/workspaces/{workspaceId}/records': { access: 'tenant' },
@@ -86,8 +94,8 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'GET /v1/ai/jobs/{jobId}': { access: 'tenant' },
 };
 
-/** What a tenant owns that a path can name; `token` and `entity` live inside a tenant and a workspace. */
-export type ResourceKind = 'tenant' | 'workspace' | 'backfill' | 'aiJob' | 'deletion' | 'token' | 'entity';
+/** What a tenant owns that a path can name; `token` and `webhook` live inside a tenant, `entity` inside a workspace. */
+export type ResourceKind = 'tenant' | 'workspace' | 'backfill' | 'aiJob' | 'deletion' | 'token' | 'webhook' | 'entity';
 
 /** The code each kind answers when it is missing, and (DESIGN, "Access") when it is another tenant's. */
 const NOT_FOUND: Readonly<Record<ResourceKind, ErrorCode>> = {
@@ -97,6 +105,7 @@ const NOT_FOUND: Readonly<Record<ResourceKind, ErrorCode>> = {
   aiJob: ErrorCode.AiJobNotFound,
   deletion: ErrorCode.WorkspaceDeletionNotFound,
   token: ErrorCode.TokenNotFound,
+  webhook: ErrorCode.WebhookNotFound,
   entity: ErrorCode.NotFound,
 };
 
@@ -109,6 +118,7 @@ export function paramKind(path: string, param: string): ParamKind {
     tenantId: 'tenant',
     workspaceId: 'workspace',
     tokenId: 'token',
+    endpointId: 'webhook',
     entityId: 'entity',
     externalId: 'externalId',
     key: 'settingKey',
@@ -133,7 +143,7 @@ export interface ResourceRef {
   owner: TenantName | null;
   /** A workspace whose deletion was asked for: it reads as not found. */
   deleted: boolean;
-  /** A token or an entity: whether it is in the tenant or workspace the path names before it. */
+  /** A token, a webhook or an entity: whether it is in the tenant or workspace the path names before it. */
   inParent: boolean;
 }
 

@@ -8,8 +8,8 @@ import { type Actor, TENANTS, type TenantName } from './isolation-model.js';
  * The world the isolation property runs in, built once through the API as the platform admin (and
  * Prisma for what no route does: an expired token, graph entities, a record failure, a tombstone):
  * four tenants, each with workspaces holding records, a tombstone and an entity, a queued and a
- * cancelled backfill, an AI job, a deleted workspace with its deletion job, and tokens of every
- * kind. No worker runs, so every job stays as set up. Tenant `former` moved one of its workspaces
+ * cancelled backfill, an AI job, a deleted workspace with its deletion job, tokens of every kind
+ * and a webhook endpoint. No worker runs, so every job stays as set up. Tenant `former` moved one of its workspaces
  * (with its records, an entity and its own backfill) to tenant `a`.
  *
  * It also remembers which tenant may see each id, name and token it made, so any answer can be
@@ -34,6 +34,7 @@ export interface WorldTenant {
   aiJobs: string[];
   deletions: string[];
   tokenIds: string[];
+  webhookIds: string[];
 }
 
 /** The actors of every tenant: `vault` has no admin token, `former` no dead ones. */
@@ -108,6 +109,16 @@ export class IsolationWorld {
     return (await this.issueToken(tenant, 'read')).id;
   }
 
+  /** A new webhook endpoint of the tenant: its id (its secret is nobody's to see again). */
+  async freshWebhook(tenant: TenantName): Promise<string> {
+    const { body } = await this.ok<{ id: string; secret: string }>('POST', `/v1/tenants/${this.tenants[tenant].id}/webhooks`, {
+      body: { url: `https://hooks.example.test/${tenant}`, events: ['backfill.failed', 'key.invalid'] },
+    });
+    this.reveal(body.id, tenant);
+    this.visibleTo.set(body.secret, new Set());
+    return body.id;
+  }
+
   /** A new record in the tenant's workspace: its externalId. */
   async freshRecord(tenant: TenantName, workspaceId: string): Promise<string> {
     const externalId = `fresh-${randomBytes(6).toString('hex')}`;
@@ -152,7 +163,7 @@ export class IsolationWorld {
 
   private async newTenant(name: TenantName): Promise<WorldTenant> {
     const created = await this.ok<{ id: string; subdomain: string }>('POST', '/v1/tenants', { body: tenantBody(name) });
-    const tenant: WorldTenant = { name, id: created.body.id, workspaces: [], backfills: [], aiJobs: [], deletions: [], tokenIds: [] };
+    const tenant: WorldTenant = { name, id: created.body.id, workspaces: [], backfills: [], aiJobs: [], deletions: [], tokenIds: [], webhookIds: [] };
     this.tenants[name] = tenant;
     this.reveal(tenant.id, name);
     this.reveal(created.body.subdomain, name);
@@ -175,6 +186,7 @@ export class IsolationWorld {
     for (const id of [...tenant.backfills, ...tenant.deletions, ...tenant.aiJobs]) this.reveal(id, name);
 
     for (const kind of TOKEN_KINDS[name]) await this.newActor(name, kind);
+    tenant.webhookIds.push(await this.freshWebhook(name));
     return tenant;
   }
 

@@ -77,6 +77,7 @@ describe('Queue board at /admin/queues (e2e)', () => {
       ['ai-jobs', true],
       ['backfills', true],
       ['deletions', true],
+      ['webhooks', true],
     ]);
     const listed = queues.find((q) => q.name === QueueName.AiJobs)!.jobs.find((job) => job.id === jobId);
     expect(listed?.data).toEqual({ aiJobId: jobId, sealedKey: SEALED_KEY_SHOWN_AS });

@@ -386,6 +386,9 @@ describe('Usage API, estimates and budgets (e2e, in-process worker)', () => {
         [period, 80],
         [period, 100],
       ]);
+      // each crossing published its budget.threshold webhook event in its own transaction, once
+      const announced = await prisma.webhookEvent.findMany({ where: { tenantId: tenant.id, type: 'budget.threshold' } });
+      expect(announced.map((e) => (e.data as { thresholdPercent: number }).thresholdPercent).sort()).toEqual([100, 80]);
 
       // ten transactions racing (as ten workers would) on a fresh tenant: each threshold crossed by exactly one
       const racer = await api.newTenant();

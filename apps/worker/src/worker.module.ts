@@ -7,6 +7,7 @@ import { InfrastructureModule } from '#libs/infrastructure';
 import type { LoggingOptions } from '#libs/logging';
 import { MetricsServer } from '#libs/metrics';
 import { JobWorkersModule } from '#libs/queue';
+import { WebhookDeliveryModule } from '#libs/webhooks';
 
 /**
  * The background process: the job runtime over the modules whose providers handle jobs, and its
@@ -17,7 +18,7 @@ export class WorkerModule {
   static forRoot(config: AppConfig, logging: LoggingOptions = {}): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [InfrastructureModule.forRoot(config, logging), BackfillModule, AiJobsModule, DeletionModule, JobWorkersModule],
+      imports: [InfrastructureModule.forRoot(config, logging), BackfillModule, AiJobsModule, DeletionModule, WebhookDeliveryModule, JobWorkersModule],
       providers: [MetricsServer],
     };
   }

@@ -5,6 +5,7 @@ import { RecordsModule } from '#libs/records';
 import { TenancyModule } from '#libs/tenancy';
 import { TenantLlmModule } from '#libs/tenant-llm';
 import { BackfillEstimator } from './backfill-estimate.service.js';
+import { WebhooksModule } from '#libs/webhooks';
 import { BackfillJob } from './backfill.job.js';
 import { BackfillPreflight } from './backfill-preflight.service.js';
 import { BackfillRunner } from './backfill-runner.service.js';
@@ -16,7 +17,7 @@ import { WorkspaceTransferService } from './workspace-transfer.service.js';
 
 /** Backfills: the API side (start, read, cancel) and the worker side (pre-flight, paged extraction). */
 @Module({
-  imports: [TenancyModule, ByokModule, TenantLlmModule, RecordsModule, GraphragModule],
+  imports: [TenancyModule, ByokModule, TenantLlmModule, RecordsModule, GraphragModule, WebhooksModule],
   providers: [
     BackfillRepository,
     RecordFailureRepository,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { isUuid } from '#libs/common';
 import { type Backfill, BackfillStatus, Prisma, PrismaService, type Tx } from '#libs/database';
 import type { UnfinishedJob } from '#libs/queue';
+import { WebhookPublisher } from '#libs/webhooks';
 
 export const ACTIVE_STATUSES: readonly BackfillStatus[] = [BackfillStatus.queued, BackfillStatus.preflight, BackfillStatus.running];
 
@@ -49,7 +50,10 @@ export interface StartPoint {
  */
 @Injectable()
 export class BackfillRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly webhooks: WebhookPublisher,
+  ) {}
 
   /** Null when the workspace already has an active backfill (a partial unique index decides, race-free). */
   async createQueued(tenantId: string, workspaceId: string, source: string, start: StartPoint = {}): Promise<Backfill | null> {
@@ -193,6 +197,8 @@ export class BackfillRepository {
   /**
    * Ends an active job. With `leaseToken` (a run ending its own job) only while that run still
    * holds it; without (cancel, the reconciler) whatever run holds it. False when nothing changed.
+   * A job that ends succeeded or failed announces it (`backfill.succeeded`, `backfill.failed`: ids,
+   * the failure's code and message, counters) in the same transaction, through the webhook outbox.
    */
   async finish(
     tenantId: string,
@@ -201,11 +207,34 @@ export class BackfillRepository {
     failure?: { code: string; message: string },
     leaseToken?: string,
   ): Promise<boolean> {
-    const { count } = await this.prisma.backfill.updateMany({
-      where: { id: backfillId, tenantId, status: { in: [...ACTIVE_STATUSES] }, ...(leaseToken ? { leaseToken } : {}) },
-      data: { status, failureCode: failure?.code ?? null, failureMessage: failure?.message ?? null, finishedAt: new Date() },
+    return this.prisma.$transaction(async (tx) => {
+      const [ended] = await tx.backfill.updateManyAndReturn({
+        where: { id: backfillId, tenantId, status: { in: [...ACTIVE_STATUSES] }, ...(leaseToken ? { leaseToken } : {}) },
+        data: { status, failureCode: failure?.code ?? null, failureMessage: failure?.message ?? null, finishedAt: new Date() },
+      });
+      if (!ended) return false;
+      if (status === BackfillStatus.succeeded || status === BackfillStatus.failed) {
+        await this.webhooks.publish(
+          tenantId,
+          status === BackfillStatus.succeeded ? 'backfill.succeeded' : 'backfill.failed',
+          {
+            backfillId: ended.id,
+            workspaceId: ended.workspaceId,
+            status,
+            failure: failure ? { code: failure.code, message: failure.message } : null,
+            counters: {
+              recordsFetched: ended.recordsFetched,
+              recordsProcessed: ended.recordsProcessed,
+              recordsFailed: ended.recordsFailed,
+              entities: ended.entities,
+              relationships: ended.relationships,
+            },
+          },
+          tx,
+        );
+      }
+      return true;
     });
-    return count > 0;
   }
 
   /** Asks every active backfill of a workspace (any tenant's) to stop, inside the caller's transaction (a workspace deletion with cancelActive). */

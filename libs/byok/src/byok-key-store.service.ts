@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { last4Of } from '#libs/common';
-import { type TenantSetting, TransactionService, type ValidationStatus } from '#libs/database';
+import { type TenantSetting, TransactionService, type Tx, type ValidationStatus } from '#libs/database';
 import { CacheInvalidationBus, InvalidatedCache } from '#libs/redis';
 import { type AuditChange, AuditLog, type RequestActor } from '#libs/tenancy';
 import { SettingNotFoundError } from './byok.errors.js';
@@ -128,9 +128,19 @@ export class ByokKeyStore {
     return mask(row);
   }
 
-  /** Stores a validation verdict for the key with this fingerprint (a replaced key keeps its own). */
-  async recordValidation(tenantId: string, settingKey: string, fingerprint: string, status: ValidationStatus, at = new Date()): Promise<boolean> {
-    const updated = await this.settings.setValidation(tenantId, settingKey, fingerprint, status, at);
+  /**
+   * Stores a validation verdict for the key with this fingerprint (a replaced key keeps its own).
+   * `whenInvalidated` runs in the verdict's transaction when it turns a key invalid (not when it already was).
+   */
+  async recordValidation(
+    tenantId: string,
+    settingKey: string,
+    fingerprint: string,
+    status: ValidationStatus,
+    at = new Date(),
+    whenInvalidated?: (tx: Tx) => Promise<unknown>,
+  ): Promise<boolean> {
+    const updated = await this.settings.setValidation(tenantId, settingKey, fingerprint, status, at, whenInvalidated);
     await this.invalidate(tenantId, settingKey);
     return updated;
   }

@@ -62,12 +62,36 @@ export class TenantSettingsRepository {
   }
 
   /** Records a verdict only if the key is still the one that was checked. */
-  async setValidation(tenantId: string, settingKey: string, fingerprint: string, status: ValidationStatus, at: Date): Promise<boolean> {
-    const { count } = await this.prisma.tenantSetting.updateMany({
-      where: { tenantId, settingKey, fingerprint },
-      data: { validationStatus: status, validatedAt: at },
+  /**
+   * Records a verdict on the key with this fingerprint. With `whenInvalidated`, a verdict of
+   * `invalid` on a key that was not invalid yet calls it inside the same transaction (the
+   * `key.invalid` announcement commits with the verdict, once per change).
+   */
+  async setValidation(
+    tenantId: string,
+    settingKey: string,
+    fingerprint: string,
+    status: ValidationStatus,
+    at: Date,
+    whenInvalidated?: (tx: Tx) => Promise<unknown>,
+  ): Promise<boolean> {
+    const data = { validationStatus: status, validatedAt: at };
+    if (!whenInvalidated || status !== ValidationStatus.invalid) {
+      const { count } = await this.prisma.tenantSetting.updateMany({ where: { tenantId, settingKey, fingerprint }, data });
+      return count > 0;
+    }
+    return this.prisma.$transaction(async (tx) => {
+      const changed = await tx.tenantSetting.updateMany({
+        where: { tenantId, settingKey, fingerprint, validationStatus: { not: ValidationStatus.invalid } },
+        data,
+      });
+      if (changed.count > 0) {
+        await whenInvalidated(tx);
+        return true;
+      }
+      const { count } = await tx.tenantSetting.updateMany({ where: { tenantId, settingKey, fingerprint }, data });
+      return count > 0;
     });
-    return count > 0;
   }
 
   /** Rotation scan (platform-wide by nature): secret rows not yet under `activeVersion`, in id order. */

@@ -76,5 +76,10 @@ export enum ErrorCode {
   ServiceBusy = 'SERVICE_BUSY',
   // a tenant's hard budget (monthly or per job) is spent: the job is refused or stops at a page boundary, resumable
   BudgetExceeded = 'BUDGET_EXCEEDED',
+  // a tenant-supplied URL the egress policy refuses (scheme, credentials, or an address that is not public)
+  EgressRefused = 'EGRESS_REFUSED',
+  // an outbound request to a tenant's URL got no answer (timeout, DNS, connection); stored on deliveries
+  EgressUnreachable = 'EGRESS_UNREACHABLE',
+  WebhookNotFound = 'WEBHOOK_NOT_FOUND',
   Internal = 'INTERNAL_ERROR',
 }

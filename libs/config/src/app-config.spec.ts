@@ -72,6 +72,25 @@ describe(AppConfig.name, () => {
     expect(AppConfig.fromEnv({ ...valid(), METRICS_PORT: '9464', METRICS_HOST: '127.0.0.2' }).metrics.workerHost).toBe('127.0.0.2');
   });
 
+  it('reads the egress policy and the webhook delivery settings: https only and no allow-list unless set', () => {
+    const defaults = AppConfig.fromEnv(valid());
+    expect(defaults.egress).toEqual({ allowHttp: false, allowedCidrs: [] });
+    expect(defaults.webhooks).toEqual({ timeoutMs: 10_000, maxAttempts: 8, retryBaseMs: 30_000, dispatchIntervalMs: 1_000 });
+    const set = AppConfig.fromEnv({
+      ...valid(),
+      EGRESS_ALLOW_HTTP: 'true',
+      EGRESS_ALLOWED_CIDRS: ' 127.0.0.1/32, ::1/128,10.1.2.3 ',
+      WEBHOOK_MAX_ATTEMPTS: '3',
+      WEBHOOK_RETRY_BASE_MS: '0',
+    });
+    expect(set.egress).toEqual({ allowHttp: true, allowedCidrs: ['127.0.0.1/32', '::1/128', '10.1.2.3'] });
+    expect(set.webhooks).toMatchObject({ maxAttempts: 3, retryBaseMs: 0 });
+    expect(() => AppConfig.fromEnv({ ...valid(), EGRESS_ALLOWED_CIDRS: '127.0.0.1/32,localhost' })).toThrow(ConfigError);
+    expect(() => AppConfig.fromEnv({ ...valid(), EGRESS_ALLOWED_CIDRS: '10.0.0.0/33' })).toThrow(/EGRESS_ALLOWED_CIDRS/);
+    expect(() => AppConfig.fromEnv({ ...valid(), EGRESS_ALLOW_HTTP: 'yes' })).toThrow(/EGRESS_ALLOW_HTTP must be true or false/);
+    expect(() => AppConfig.fromEnv({ ...valid(), WEBHOOK_MAX_ATTEMPTS: '0' })).toThrow(ConfigError);
+  });
+
   it('never reads plain provider keys from the environment', () => {
     const config = AppConfig.fromEnv({ ...valid(), OPENAI_API_KEY: 'sk-env', DEEPSEEK_API_KEY: 'sk-env2', GEMINI_API_KEY: 'g-env' });
     expect(config.platformKeys).toEqual({});

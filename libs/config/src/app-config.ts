@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { PROVIDER_IDS, type ProviderId } from '#libs/common';
 import { loadPriceTable, type PriceTable } from './price-table.js';
@@ -121,6 +122,24 @@ const envSchema = z.object({
   BUDGET_RESERVATION_TTL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(900_000),
   ESTIMATE_CHARS_PER_TOKEN: z.coerce.number().min(0.5).max(20).default(4),
   ESTIMATE_OUTPUT_RATIO: z.coerce.number().min(0).max(10).default(0.25),
+  EGRESS_ALLOW_HTTP: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
+  EGRESS_ALLOWED_CIDRS: z
+    .string()
+    .trim()
+    .default('')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .refine((entries) => entries.every((entry) => ipaddr.isValidCIDR(entry) || ipaddr.isValid(entry)), {
+      error: 'must be a comma-separated list of IP addresses or CIDR ranges (e.g. 127.0.0.1/32,::1/128)',
+    }),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(8),
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  WEBHOOK_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -275,6 +294,26 @@ export interface UsageSettings {
   outputRatio: number;
 }
 
+/** Outbound HTTP to URLs tenants supplied (libs/egress). */
+export interface EgressTuning {
+  /** Whether http:// URLs are accepted (EGRESS_ALLOW_HTTP; https only otherwise). */
+  allowHttp: boolean;
+  /** Addresses or CIDR ranges tenant URLs may reach though not public unicast (EGRESS_ALLOWED_CIDRS). */
+  allowedCidrs: readonly string[];
+}
+
+/** How webhook deliveries are sent and retried (libs/webhooks). */
+export interface WebhookTuning {
+  /** One delivery attempt's deadline (ms), connection to answer head (WEBHOOK_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** Attempts per delivery before it is dead-lettered `failed` (WEBHOOK_MAX_ATTEMPTS). */
+  maxAttempts: number;
+  /** Backoff base (ms): attempt n+1 waits base * 2^(n-1), with up to 20% jitter either way (WEBHOOK_RETRY_BASE_MS). */
+  retryBaseMs: number;
+  /** How often (ms) a worker dispatches undispatched events (WEBHOOK_DISPATCH_INTERVAL_MS). */
+  dispatchIntervalMs: number;
+}
+
 /**
  * The whole configuration, validated once at start-up. Nothing else in the code base reads
  * `process.env`: a provider key in the environment is never a tenant's key.
@@ -314,6 +353,8 @@ export class AppConfig {
   readonly metrics: Readonly<MetricsSettings>;
   readonly ingest: Readonly<IngestLimits>;
   readonly usage: Readonly<UsageSettings>;
+  readonly egress: Readonly<EgressTuning>;
+  readonly webhooks: Readonly<WebhookTuning>;
 
   private constructor(values: AppConfig) {
     Object.assign(this, values);
@@ -422,6 +463,13 @@ export class AppConfig {
         reservationTtlMs: e.BUDGET_RESERVATION_TTL_MS,
         charsPerToken: e.ESTIMATE_CHARS_PER_TOKEN,
         outputRatio: e.ESTIMATE_OUTPUT_RATIO,
+      },
+      egress: { allowHttp: e.EGRESS_ALLOW_HTTP === 'true', allowedCidrs: Object.freeze(e.EGRESS_ALLOWED_CIDRS) },
+      webhooks: {
+        timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+        maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+        retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+        dispatchIntervalMs: e.WEBHOOK_DISPATCH_INTERVAL_MS,
       },
     });
   }

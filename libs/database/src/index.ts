@@ -20,6 +20,10 @@ export type {
   RecordTombstone,
   WorkspaceDeletion,
   AuditEvent,
+  WebhookEndpoint,
+  WebhookEvent,
+  WebhookDelivery,
+  WebhookDeliveryAttempt,
 } from './generated/client.js';
 export {
   PlanType,
@@ -30,5 +34,6 @@ export {
   WorkspaceDeletionStatus,
   AuditActorKind,
   TokenScope,
+  WebhookDeliveryStatus,
 } from './generated/enums.js';
 export * from './database-unavailable.js';

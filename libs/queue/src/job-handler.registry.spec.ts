@@ -42,6 +42,14 @@ class DeletionHandler implements JobHandler<JobName.WorkspaceDeletion> {
   settleLost = settled;
 }
 
+@Injectable()
+@HandlesJob(JobName.WebhookDelivery)
+class WebhookHandler implements JobHandler<JobName.WebhookDelivery> {
+  run = done;
+  unfinished = none;
+  settleLost = settled;
+}
+
 /** Boots the registry the way a worker does, with the given handler providers. */
 async function boot(handlers: (new () => JobHandler)[]): Promise<JobHandlerRegistry> {
   const moduleRef = await Test.createTestingModule({ imports: [DiscoveryModule], providers: [JobHandlerRegistry, ...handlers] }).compile();
@@ -51,20 +59,21 @@ async function boot(handlers: (new () => JobHandler)[]): Promise<JobHandlerRegis
 
 describe(JobHandlerRegistry.name, () => {
   it('starts when every declared job has exactly one handler, and routes each name to it', async () => {
-    const registry = await boot([BackfillHandler, ExtractHandler, DeletionHandler]);
+    const registry = await boot([BackfillHandler, ExtractHandler, DeletionHandler, WebhookHandler]);
     expect(registry.handlerFor(JobName.Backfill)).toBeInstanceOf(BackfillHandler);
     expect(registry.handlerFor(JobName.AiExtract)).toBeInstanceOf(ExtractHandler);
     expect(registry.handlerFor(JobName.WorkspaceDeletion)).toBeInstanceOf(DeletionHandler);
+    expect(registry.handlerFor(JobName.WebhookDelivery)).toBeInstanceOf(WebhookHandler);
     expect(registry.handlerFor('historical-sync')).toBeUndefined();
   });
 
   it('refuses to start when a job has no handler', async () => {
-    await expect(boot([BackfillHandler, DeletionHandler])).rejects.toThrow(JobRegistrationError);
-    await expect(boot([BackfillHandler, DeletionHandler])).rejects.toThrow('job "ai-extract" has no handler');
+    await expect(boot([BackfillHandler, DeletionHandler, WebhookHandler])).rejects.toThrow(JobRegistrationError);
+    await expect(boot([BackfillHandler, DeletionHandler, WebhookHandler])).rejects.toThrow('job "ai-extract" has no handler');
   });
 
   it('refuses to start when a job has two handlers, naming both', async () => {
-    await expect(boot([BackfillHandler, ExtractHandler, SecondExtractHandler, DeletionHandler])).rejects.toThrow(
+    await expect(boot([BackfillHandler, ExtractHandler, SecondExtractHandler, DeletionHandler, WebhookHandler])).rejects.toThrow(
       'job "ai-extract" has 2 handlers: ExtractHandler, SecondExtractHandler',
     );
   });
@@ -77,6 +86,7 @@ describe(jobRegistrationProblems.name, () => {
         { name: JobName.Backfill, handler: 'A' },
         { name: JobName.AiExtract, handler: 'B' },
         { name: JobName.WorkspaceDeletion, handler: 'D' },
+        { name: JobName.WebhookDelivery, handler: 'W' },
         { name: 'reindex', handler: 'C' },
       ]),
     ).toEqual(['C handles "reindex", which is not a declared JobName']);

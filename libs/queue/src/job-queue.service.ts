@@ -44,11 +44,12 @@ export class JobQueue {
     @InjectQueue(QueueName.Backfills) backfills: Queue,
     @InjectQueue(QueueName.AiJobs) aiJobs: Queue,
     @InjectQueue(QueueName.Deletions) deletions: Queue,
+    @InjectQueue(QueueName.Webhooks) webhooks: Queue,
     metrics: Metrics,
   ) {
-    this.queues = { [QueueName.Backfills]: backfills, [QueueName.AiJobs]: aiJobs, [QueueName.Deletions]: deletions };
+    this.queues = { [QueueName.Backfills]: backfills, [QueueName.AiJobs]: aiJobs, [QueueName.Deletions]: deletions, [QueueName.Webhooks]: webhooks };
     metrics.readQueueDepthWith(() => this.depth());
-    for (const queue of [backfills, aiJobs, deletions]) {
+    for (const queue of [backfills, aiJobs, deletions, webhooks]) {
       // ioredis reports every failed reconnect; one line per outage is enough
       queue.on('error', (error: Error) => {
         if (this.reportedOutage) return;

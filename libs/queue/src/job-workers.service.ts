@@ -45,6 +45,15 @@ export function workerOptionsFor(
         stalledInterval: Math.min(30_000, config.jobs.lockDurationMs),
         maxStalledCount: 5,
       };
+    case QueueName.Webhooks:
+      // deliveries are short HTTP calls (WEBHOOK_TIMEOUT_MS each): many at once; a crashed worker's
+      // delivery is taken over once its lock lapses and counts the interrupted attempt
+      return {
+        concurrency: 8,
+        lockDuration: config.jobs.lockDurationMs,
+        stalledInterval: Math.min(30_000, config.jobs.lockDurationMs),
+        maxStalledCount: 3,
+      };
   }
 }
 

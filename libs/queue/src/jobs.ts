@@ -11,12 +11,15 @@ export enum QueueName {
   AiJobs = 'ai-jobs',
   // workspace deletions have their own queue: they never wait behind long backfills of other workspaces
   Deletions = 'deletions',
+  // webhook deliveries: short HTTP calls that must never wait behind backfills
+  Webhooks = 'webhooks',
 }
 
 export enum JobName {
   Backfill = 'backfill',
   AiExtract = 'ai-extract',
   WorkspaceDeletion = 'workspace-deletion',
+  WebhookDelivery = 'webhook-delivery',
 }
 
 export interface JobPayloads {
@@ -29,6 +32,11 @@ export interface JobPayloads {
   [JobName.AiExtract]: { aiJobId: string; sealedKey?: SealedRequestKey };
   /** Everything else lives in the `workspace_deletions` row (which workspace, counts so far); no key, no data. */
   [JobName.WorkspaceDeletion]: { deletionId: string };
+  /**
+   * One event to one endpoint: the `webhook_deliveries` row (whose id is derived from the event's and
+   * the endpoint's, so a re-dispatch is the same job) holds the rest; no URL, no secret, no event data.
+   */
+  [JobName.WebhookDelivery]: { deliveryId: string; tenantId: string };
 }
 
 export type JobOf<Name extends JobName> = JobPayloads[Name];
@@ -37,6 +45,7 @@ export const QUEUE_OF: Readonly<Record<JobName, QueueName>> = {
   [JobName.Backfill]: QueueName.Backfills,
   [JobName.AiExtract]: QueueName.AiJobs,
   [JobName.WorkspaceDeletion]: QueueName.Deletions,
+  [JobName.WebhookDelivery]: QueueName.Webhooks,
 };
 
 /**
@@ -72,6 +81,16 @@ export function jobOptions<Name extends JobName>(name: Name, payload: JobOf<Name
         attempts: 5,
         backoff: { type: 'exponential', delay: 2_000 },
         removeOnComplete: { age: 24 * 3600, count: 1_000 },
+        removeOnFail: { age: 7 * 24 * 3600, count: 5_000 },
+      };
+    case JobName.WebhookDelivery:
+      // a delivery's own retries (WEBHOOK_MAX_ATTEMPTS, backoff with jitter) are counted on its row and
+      // use no queue attempt (the handler defers the job); these attempts cover crashes and outages only
+      return {
+        jobId: (payload as JobOf<JobName.WebhookDelivery>).deliveryId,
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 2_000 },
+        removeOnComplete: { age: 24 * 3600, count: 5_000 },
         removeOnFail: { age: 7 * 24 * 3600, count: 5_000 },
       };
     default:

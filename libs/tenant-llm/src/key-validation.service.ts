@@ -2,10 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { apiKeySettingFor, ValidationFailedError } from '#libs/common';
 import { AppConfig } from '#libs/config';
 import { ByokKeyStore, type ResolvedKey, SettingNotFoundError, settingDefinition } from '#libs/byok';
-import { ValidationStatus } from '#libs/database';
+import { type Tx, ValidationStatus } from '#libs/database';
 import { type KeyContext, type KeyVerdict, KeyValidator, withProviderRetry } from '#libs/llm';
 import { Metrics } from '#libs/metrics';
 import { AuditLog, type RequestActor, TenantResolver } from '#libs/tenancy';
+import { WebhookPublisher } from '#libs/webhooks';
 import { providerRetryPolicy } from './retry-policy.js';
 
 export interface ValidationOutcome {
@@ -29,6 +30,7 @@ export class KeyValidationService {
     private readonly config: AppConfig,
     private readonly audit: AuditLog,
     private readonly metrics: Metrics,
+    private readonly webhooks: WebhookPublisher,
   ) {}
 
   /**
@@ -50,7 +52,14 @@ export class KeyValidationService {
     const verdict = await this.counted(provider, () =>
       this.validator.validate(provider, stored.key, stored.fingerprint, { tenantLabel: tenant.subdomain, keyLast4: stored.last4 }),
     );
-    const recorded = await this.store.recordValidation(tenantId, settingKey, stored.fingerprint, ValidationStatus[verdict.status], verdict.checkedAt);
+    const recorded = await this.store.recordValidation(
+      tenantId,
+      settingKey,
+      stored.fingerprint,
+      ValidationStatus[verdict.status],
+      verdict.checkedAt,
+      this.announceInvalid(tenantId, settingKey, provider, 'validation'),
+    );
     if (actor) {
       const trace = { fingerprint: stored.fingerprint, last4: stored.last4 };
       await this.audit.record(tenantId, actor, {
@@ -80,6 +89,7 @@ export class KeyValidationService {
         key.fingerprint,
         ValidationStatus[verdict.status],
         verdict.checkedAt,
+        this.announceInvalid(tenantId, apiKeySettingFor(key.provider), key.provider, 'validation'),
       );
     }
     return verdict;
@@ -101,6 +111,23 @@ export class KeyValidationService {
   async markRefused(tenantId: string, key: ResolvedKey): Promise<void> {
     this.validator.forget(key.provider, key.fingerprint);
     if (key.source !== 'tenant') return;
-    await this.store.recordValidation(tenantId, apiKeySettingFor(key.provider), key.fingerprint, ValidationStatus.invalid);
+    const settingKey = apiKeySettingFor(key.provider);
+    await this.store.recordValidation(
+      tenantId,
+      settingKey,
+      key.fingerprint,
+      ValidationStatus.invalid,
+      new Date(),
+      this.announceInvalid(tenantId, settingKey, key.provider, 'refused_by_provider'),
+    );
+  }
+
+  /**
+   * Writes `key.invalid` in the verdict's transaction when a stored key turns invalid: the setting,
+   * its provider and how it was found out (`validation`: a check said so; `refused_by_provider`: a job's
+   * call was refused). Never the key, its fingerprint or its last4.
+   */
+  private announceInvalid(tenantId: string, settingKey: string, provider: string, reason: 'validation' | 'refused_by_provider') {
+    return (tx: Tx) => this.webhooks.publish(tenantId, 'key.invalid', { settingKey, provider, reason }, tx);
   }
 }

@@ -5,6 +5,7 @@ import { LlmModule } from '#libs/llm';
 import { Metrics } from '#libs/metrics';
 import { TenancyModule } from '#libs/tenancy';
 import { UsageModule } from '#libs/usage';
+import { WebhooksModule } from '#libs/webhooks';
 import { JobPreflight } from './job-preflight.service.js';
 import { KeyValidationService } from './key-validation.service.js';
 import { ProviderChoice } from './provider-choice.service.js';
@@ -22,6 +23,7 @@ import { KeyRateLimiter, ProviderThrottle, TenantCallPermits, ThrottleEvents, Th
     TenancyModule,
     ByokModule,
     UsageModule,
+    WebhooksModule,
     LlmModule.registerAsync({
       inject: [AppConfig, Metrics],
       useFactory: (config: AppConfig, metrics: Metrics) => ({

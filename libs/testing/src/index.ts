@@ -11,3 +11,4 @@ export * from './worker-process.js';
 export * from './private-services/index.js';
 export * from './app-process.js';
 export * from './api-process.js';
+export * from './webhook-receiver.js';

@@ -8,6 +8,7 @@ import type { AppConfig } from '#libs/config';
 import { InfrastructureModule } from '#libs/infrastructure';
 import type { LoggingOptions } from '#libs/logging';
 import { JobWorkersModule } from '#libs/queue';
+import { WebhookDeliveryModule } from '#libs/webhooks';
 
 /**
  * The job runtime in the test's own process, composed from the libs exactly as apps/worker composes
@@ -15,7 +16,9 @@ import { JobWorkersModule } from '#libs/queue';
  * tests can watch the worker's connectors and logs in process.
  */
 export async function startInProcessWorker(config: AppConfig, logging: LoggingOptions = {}): Promise<INestApplicationContext> {
-  @Module({ imports: [InfrastructureModule.forRoot(config, logging), BackfillModule, AiJobsModule, DeletionModule, JobWorkersModule] })
+  @Module({
+    imports: [InfrastructureModule.forRoot(config, logging), BackfillModule, AiJobsModule, DeletionModule, WebhookDeliveryModule, JobWorkersModule],
+  })
   class InProcessWorkerModule {}
 
   const app = await NestFactory.createApplicationContext(InProcessWorkerModule, { bufferLogs: true });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '#libs/config';
 import { PrismaService, type TenantBudget, type Tx } from '#libs/database';
+import { WebhookPublisher } from '#libs/webhooks';
 import { type BudgetValues, BudgetRepository, type Spend } from './budget.repository.js';
 import { BudgetExceededError } from './usage.errors.js';
 import { periodOf, UsageClock } from './usage-clock.js';
@@ -67,6 +68,7 @@ export class BudgetService {
     private readonly prisma: PrismaService,
     private readonly clock: UsageClock,
     private readonly config: AppConfig,
+    private readonly webhooks: WebhookPublisher,
   ) {}
 
   /** The tenant's budget, null when none is set, and the current period's spend. */
@@ -163,8 +165,10 @@ export class BudgetService {
 
   /**
    * Records the thresholds the tenant's month has now reached, once per period each, inside the
-   * transaction that recorded the usage (so a crossing exists exactly when its usage does). Returns
-   * the crossings this transaction made: THE place a `budget.threshold` notification is emitted from.
+   * transaction that recorded the usage (so a crossing exists exactly when its usage does), and
+   * publishes a `budget.threshold` webhook event for each in that same transaction (the outbox: the
+   * event commits with the crossing, never without it, never twice). Returns the crossings this
+   * transaction made.
    */
   async recordCrossings(tenantId: string, at: Date, tx: Tx): Promise<ThresholdCrossing[]> {
     const budget = await this.budgets.find(tenantId, tx);
@@ -176,9 +180,25 @@ export class BudgetService {
       if (!reached(budget, spent, threshold)) continue;
       if (await this.budgets.insertThreshold(tx, tenantId, period, threshold, spent)) crossings.push({ tenantId, period, threshold, spent });
     }
-    for (const crossing of crossings) this.logger.log({ tenantId, period, threshold: crossing.threshold }, 'Budget threshold crossed');
+    for (const crossing of crossings) {
+      this.logger.log({ tenantId, period, threshold: crossing.threshold }, 'Budget threshold crossed');
+      await this.webhooks.publish(tenantId, 'budget.threshold', thresholdEvent(budget, crossing), tx);
+    }
     return crossings;
   }
+}
+
+/** A crossing as its webhook tells it: the period, the threshold, the limit and what was spent (USD or tokens as set). */
+function thresholdEvent(budget: TenantBudget, crossing: ThresholdCrossing) {
+  return {
+    period: crossing.period,
+    thresholdPercent: crossing.threshold,
+    mode: budget.mode,
+    monthlyLimitUsd: toUsd(budget.monthlyLimitMicroUsd),
+    monthlyLimitTokens: budget.monthlyLimitTokens === null ? null : Number(budget.monthlyLimitTokens),
+    spentUsd: Number(crossing.spent.microUsd) / 1_000_000,
+    spentTokens: Number(crossing.spent.tokens),
+  };
 }
 
 function viewOf(row: TenantBudget): BudgetView {

@@ -51,6 +51,10 @@ export class Api {
     return this.request<T>('PUT', path, { ...options, body });
   }
 
+  patch<T>(path: string, body: unknown, options: RequestOptions = {}): Promise<T> {
+    return this.request<T>('PATCH', path, { ...options, body });
+  }
+
   delete(path: string, options: RequestOptions = {}): Promise<void> {
     return this.request<void>('DELETE', path, options);
   }

@@ -8,6 +8,7 @@ import { backfillsPage } from './pages/backfills.js';
 import { keysPage } from './pages/keys.js';
 import { signInPage } from './pages/sign-in.js';
 import { tokensPage } from './pages/tokens.js';
+import { webhooksPage } from './pages/webhooks.js';
 import { session } from './session.js';
 import type { Tenant, Workspace } from './types.js';
 
@@ -23,6 +24,7 @@ const ROUTES: Route[] = [
   // Cytoscape is most of the bundle: loaded when the graph is first opened
   { path: '/graph', label: 'Knowledge graph', page: lazyPage('Knowledge graph', () => import('./pages/graph.js').then((m) => m.graphPage)) },
   { path: '/tokens', label: 'Tokens', page: tokensPage },
+  { path: '/webhooks', label: 'Webhooks', page: webhooksPage },
   { path: '/audit', label: 'Audit log', page: auditPage },
 ];
 const DEFAULT_ROUTE = ROUTES[0];

@@ -162,3 +162,37 @@ export interface TokenInfo {
 export interface IssuedToken extends TokenInfo {
   token: string;
 }
+
+/** The events an endpoint may subscribe to (libs/webhooks WEBHOOK_EVENT_TYPES). */
+export const WEBHOOK_EVENTS = ['backfill.succeeded', 'backfill.failed', 'key.invalid', 'budget.threshold'] as const;
+
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  description: string | null;
+  events: string[];
+  enabled: boolean;
+  secretMasked: string;
+  createdAt: string;
+  updatedAt: string;
+  secretRotatedAt: string | null;
+}
+
+export interface IssuedWebhookEndpoint extends WebhookEndpoint {
+  secret: string;
+}
+
+/** One attempt of the delivery log. */
+export interface WebhookAttempt {
+  id: string;
+  deliveryId: string;
+  eventId: string;
+  eventType: string;
+  deliveryStatus: 'pending' | 'delivered' | 'failed';
+  attempt: number;
+  outcome: 'delivered' | 'failed' | 'interrupted' | null;
+  statusCode: number | null;
+  durationMs: number | null;
+  errorClass: string | null;
+  attemptedAt: string;
+}

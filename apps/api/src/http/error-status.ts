@@ -14,6 +14,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.ByokHeadersIncomplete:
     case ErrorCode.ByokProviderUnknown:
     case ErrorCode.ByokKeyInvalid:
+    case ErrorCode.EgressRefused:
       return HttpStatus.BAD_REQUEST;
     case ErrorCode.UnsupportedMediaType:
       return HttpStatus.UNSUPPORTED_MEDIA_TYPE;
@@ -32,6 +33,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.TombstoneNotFound:
     case ErrorCode.WorkspaceDeletionNotFound:
     case ErrorCode.TokenNotFound:
+    case ErrorCode.WebhookNotFound:
       return HttpStatus.NOT_FOUND;
     case ErrorCode.SubdomainTaken:
     case ErrorCode.BackfillAlreadyActive:
@@ -75,6 +77,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.UploadStalled:
       return HttpStatus.REQUEST_TIMEOUT;
     case ErrorCode.ProviderUnavailable:
+    case ErrorCode.EgressUnreachable:
       return HttpStatus.BAD_GATEWAY;
     // the read may succeed when the database is less busy: a retryable 503, not a 500
     case ErrorCode.GraphReadTimeout:

@@ -1,0 +1,133 @@
+import { Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { TenantService, type TenantScope } from '#libs/tenancy';
+import { type WebhookEndpointInfo, WebhookService } from '#libs/webhooks';
+import { CurrentScope } from '../auth/scope.js';
+import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
+import {
+  type CreateWebhookBody,
+  createWebhookBody,
+  type DeliveryLogPage,
+  type DeliveryLogQuery,
+  deliveryLogQuery,
+  deliveryLogView,
+  type IssuedWebhookView,
+  issuedWebhookView,
+  toIssuedWebhookView,
+  toWebhookListView,
+  type UpdateWebhookBody,
+  updateWebhookBody,
+  webhookListView,
+  webhookTestView,
+  webhookView,
+} from './webhooks.dto.js';
+
+/**
+ * A tenant's webhook endpoints and their delivery log. The platform admin or the tenant's tokens:
+ * admin scope writes, read scope lists and reads; another tenant's answers 404. A URL the egress
+ * policy refuses answers 400 EGRESS_REFUSED.
+ */
+@ApiTags('webhooks')
+@ApiBearerAuth()
+@Controller('v1/tenants/:tenantId/webhooks')
+export class WebhooksController {
+  constructor(
+    private readonly tenants: TenantService,
+    private readonly webhooks: WebhookService,
+  ) {}
+
+  /** The secret is in this answer only. */
+  @Post()
+  @HttpCode(201)
+  @ApiCreatedResponse({ schema: openApiSchema(issuedWebhookView, 'output') })
+  async create(
+    @CurrentScope() scope: TenantScope,
+    @UuidParam('tenantId') tenantId: string,
+    @ValidBody(createWebhookBody) body: CreateWebhookBody,
+  ): Promise<IssuedWebhookView> {
+    const tenant = await this.tenants.getIn(scope, tenantId);
+    return toIssuedWebhookView(await this.webhooks.create(tenant.id, body));
+  }
+
+  @Get()
+  @ApiOkResponse({ schema: openApiSchema(webhookListView, 'output') })
+  async list(@CurrentScope() scope: TenantScope, @UuidParam('tenantId') tenantId: string): Promise<{ items: WebhookEndpointInfo[] }> {
+    const tenant = await this.tenants.getIn(scope, tenantId);
+    return toWebhookListView(await this.webhooks.list(tenant.id));
+  }
+
+  @Get(':endpointId')
+  @ApiOkResponse({ schema: openApiSchema(webhookView, 'output') })
+  async get(
+    @CurrentScope() scope: TenantScope,
+    @UuidParam('tenantId') tenantId: string,
+    @UuidParam('endpointId') endpointId: string,
+  ): Promise<WebhookEndpointInfo> {
+    const tenant = await this.tenants.getIn(scope, tenantId);
+    return this.webhooks.get(tenant.id, endpointId);
+  }
+
+  @Patch(':endpointId')
+  @ApiOkResponse({ schema: openApiSchema(webhookView, 'output') })
+  async update(
+    @CurrentScope() scope: TenantScope,
+    @UuidParam('tenantId') tenantId: string,
+    @UuidParam('endpointId') endpointId: string,
+    @ValidBody(updateWebhookBody) body: UpdateWebhookBody,
+  ): Promise<WebhookEndpointInfo> {
+    const tenant = await this.tenants.getIn(scope, tenantId);
+    return this.webhooks.update(tenant.id, endpointId, body);
+  }
+
+  /** Its pending deliveries and its log go with it. */
+  @Delete(':endpointId')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  async delete(
+    @CurrentScope() scope: TenantScope,
+    @UuidParam('tenantId') tenantId: string,
+    @UuidParam('endpointId') endpointId: string,
+  ): Promise<void> {
+    const tenant = await this.tenants.getIn(scope, tenantId);
+    await this.webhooks.delete(tenant.id, endpointId);
+  }
+
+  /** A new secret, in this answer only; the old one signs nothing from now on. */
+  @Post(':endpointId/rotate-secret')
+  @HttpCode(201)
+  @ApiCreatedResponse({ schema: openApiSchema(issuedWebhookView, 'output') })
+  async rotateSecret(
+    @CurrentScope() scope: TenantScope,
+    @UuidParam('tenantId') tenantId: string,
+    @UuidParam('endpointId') endpointId: string,
+  ): Promise<IssuedWebhookView> {
+    const tenant = await this.tenants.getIn(scope, tenantId);
+    return toIssuedWebhookView(await this.webhooks.rotateSecret(tenant.id, endpointId));
+  }
+
+  /** Queues a `webhook.test` ping to this endpoint; its delivery shows in the log. */
+  @Post(':endpointId/test')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ schema: openApiSchema(webhookTestView, 'output') })
+  async test(
+    @CurrentScope() scope: TenantScope,
+    @UuidParam('tenantId') tenantId: string,
+    @UuidParam('endpointId') endpointId: string,
+  ): Promise<{ eventId: string }> {
+    const tenant = await this.tenants.getIn(scope, tenantId);
+    return this.webhooks.sendTest(tenant.id, endpointId);
+  }
+
+  /** One row per attempt, newest first, keyset paginated (`nextCursor`). */
+  @Get(':endpointId/deliveries')
+  @ApiOkResponse({ schema: openApiSchema(deliveryLogView, 'output') })
+  async deliveries(
+    @CurrentScope() scope: TenantScope,
+    @UuidParam('tenantId') tenantId: string,
+    @UuidParam('endpointId') endpointId: string,
+    @ValidQuery(deliveryLogQuery) query: DeliveryLogQuery,
+  ): Promise<DeliveryLogPage> {
+    const tenant = await this.tenants.getIn(scope, tenantId);
+    return this.webhooks.deliveryLog(tenant.id, endpointId, { limit: query.limit, cursor: query.cursor });
+  }
+}

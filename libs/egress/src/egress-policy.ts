@@ -1,0 +1,64 @@
+import { addressRefusal, CidrAllowList, parseIpLiteral } from './address-policy.js';
+import { EgressRefusedError } from './egress.errors.js';
+
+/** Longest URL a tenant may register (characters): enough for any real endpoint, short enough to show and log. */
+export const EGRESS_URL_MAX_CHARS = 2_048;
+
+/** The operator's egress settings (EGRESS_ALLOW_HTTP, EGRESS_ALLOWED_CIDRS). */
+export interface EgressSettings {
+  /** Whether plain http:// URLs are accepted (for development and tests; https otherwise). */
+  allowHttp: boolean;
+  /** CIDR ranges (or bare addresses) tenant URLs may reach although they are not public unicast. */
+  allowedCidrs: readonly string[];
+}
+
+/**
+ * The rules for outbound HTTP to URLs a tenant supplied, in one place: what a URL must look like
+ * (checked when it is saved and again before every request) and which addresses may be connected
+ * to (checked on the address actually dialled, see EgressClient).
+ */
+export class EgressPolicy {
+  private readonly allowList: CidrAllowList;
+
+  constructor(private readonly settings: EgressSettings) {
+    this.allowList = new CidrAllowList(settings.allowedCidrs);
+  }
+
+  /**
+   * The URL as it will be requested: absolute, https (http only with EGRESS_ALLOW_HTTP), at most
+   * EGRESS_URL_MAX_CHARS, no user name or password in it (RFC 9110 4.2.4 deprecates them: they
+   * would be stored and shown), and, when its host is an IP literal in any spelling, an allowed one.
+   * A host name is judged when it is resolved, at connect time.
+   * @throws EgressRefusedError (reason `invalid`, `length`, `scheme`, `credentials` or an address class)
+   */
+  checkUrl(raw: string): URL {
+    if (raw.length > EGRESS_URL_MAX_CHARS) throw new EgressRefusedError('length', `The URL is longer than ${EGRESS_URL_MAX_CHARS} characters`);
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new EgressRefusedError('invalid', 'The URL is not a valid absolute URL');
+    }
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && this.settings.allowHttp)) {
+      const allowed = this.settings.allowHttp ? 'https or http' : 'https';
+      throw new EgressRefusedError('scheme', `The URL must use ${allowed}`);
+    }
+    if (url.username !== '' || url.password !== '') throw new EgressRefusedError('credentials', 'The URL must not carry a user name or password');
+    if (url.hostname === '') throw new EgressRefusedError('invalid', 'The URL has no host');
+    const literal = parseIpLiteral(url.hostname);
+    if (literal) this.checkAddress(url.hostname, literal.toString());
+    return url;
+  }
+
+  /**
+   * Refuses `address` (what `host` resolved to, or the literal itself) unless it is public unicast
+   * or in EGRESS_ALLOWED_CIDRS.
+   * @throws EgressRefusedError naming the host and the address class
+   */
+  checkAddress(host: string, address: string): void {
+    const parsed = parseIpLiteral(address);
+    if (!parsed) throw new EgressRefusedError('invalid', `${host} did not resolve to an IP address`);
+    const refusal = addressRefusal(parsed, this.allowList);
+    if (refusal) throw new EgressRefusedError(refusal.reason, `${host} is ${refusal.words}, which EGRESS_ALLOWED_CIDRS does not allow`);
+  }
+}
