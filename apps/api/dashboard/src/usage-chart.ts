@@ -10,7 +10,7 @@ const COST_COLOUR = '#1d4ed8';
 const TOKENS_COLOUR = '#b45309';
 
 /** Every UTC day (YYYY-MM-DD) in [from, to). */
-export function daysOf(from: string, to: string): string[] {
+function daysOf(from: string, to: string): string[] {
   const days: string[] = [];
   for (let t = Date.parse(`${from}T00:00:00Z`); t < Date.parse(`${to}T00:00:00Z`); t += DAY_MS) days.push(new Date(t).toISOString().slice(0, 10));
   return days;
@@ -41,7 +41,7 @@ export interface UsageChart {
  * Cost (USD, bars, left axis) and tokens (line, right axis) per UTC day, drawn by uPlot on a canvas.
  * uPlot sets its sizes through the CSSOM (element.style), which the dashboard's Content-Security-Policy
  * allows, never through style attributes or eval. The canvas is one image to assistive technology,
- * labelled by `describedBy` (the table with the same figures).
+ * named by `label`, which should say where the same figures are as text (a table).
  */
 export function usageChart(label: string): UsageChart {
   const plotArea = h('div', { class: 'usage-chart-plot', 'data-testid': 'usage-chart' });
