@@ -102,7 +102,7 @@ describe('Dashboard usage, budget and estimate in a browser (e2e)', () => {
     costMicroUsd: totals.costMicroUsd,
   });
 
-  it('shows the estimate before Start, starts from it, then charts the usage, tables it as the API does, and sets a hard budget', async () => {
+  it('shows the estimate before Start, starts from it, then charts the usage, tables it as the API does, and sets a hard budget that stops the next backfill', async () => {
     const tenant = await api.newTenant({ subdomain: `dash-usage-${randomBytes(3).toString('hex')}` });
     const workspace = await api.newWorkspace(tenant.id, 'Sales inbox');
     await api.request('PUT', `/v1/tenants/${tenant.id}/settings/OPENAI_API_KEY`, { body: { value: key } });
@@ -240,6 +240,25 @@ describe('Dashboard usage, budget and estimate in a browser (e2e)', () => {
     await budget.getByRole('button', { name: 'Confirm: remove the budget' }).click();
     await expectVisible(budget.getByTestId('budget-none'));
     expect((await api.request<{ budget: unknown }>('GET', `/v1/tenants/${tenant.id}/budget`, { token })).body.budget).toBeNull();
+
+    // a range the API refuses: its message, as it says it
+    await page.getByLabel('From').fill('2026-11-20');
+    await page.getByLabel('To (included)').fill('2026-11-10');
+    await page.getByRole('button', { name: 'Show usage' }).click();
+    await expectText(page.locator('.message-error').first(), /to must be a day after from/);
+
+    // a hard budget in tokens that the month has spent: the next backfill fails at pre-flight, and the page says what to do
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await api.request('PUT', `/v1/tenants/${tenant.id}/budget`, { token, body: { monthlyLimitTokens: 100, mode: 'hard' } });
+    const callsBefore = simulator.requests.length;
+    await page.getByRole('link', { name: 'Backfills' }).click();
+    await page.getByRole('button', { name: 'Start backfill' }).click();
+    await page.getByRole('button', { name: 'Confirm and start' }).click();
+    await expectText(page.getByTestId('failure-code'), 'BUDGET_EXCEEDED', { timeoutMs: 20_000 });
+    await expectText(page.getByTestId('failure-fix'), /Raise the budget/);
+    await expectVisible(page.getByRole('link', { name: 'Go to usage and budget' }));
+    expect(simulator.requests).toHaveLength(callsBefore);
+    expect(await accessibilityViolations(page)).toEqual([]);
     expect(problems).toEqual([]);
   }, 90_000);
 });

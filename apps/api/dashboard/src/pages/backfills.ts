@@ -524,6 +524,7 @@ function failureBox(job: Backfill): HTMLElement {
       h('strong', null, 'How to fix: '),
       help.fix,
       help.linkToKeys ? [' ', h('a', { href: '#/keys', class: 'button button-primary button-small' }, 'Go to provider keys')] : null,
+      help.linkToUsage ? [' ', h('a', { href: '#/usage', class: 'button button-primary button-small' }, 'Go to usage and budget')] : null,
     ),
   );
 }
