@@ -54,6 +54,8 @@ describe('Failed records in the dashboard (e2e)', () => {
     await page.getByRole('link', { name: 'Backfills' }).click();
     await page.getByText('No backfill has run on this workspace yet.').waitFor();
     await page.getByRole('button', { name: 'Start backfill' }).click();
+    // the estimate comes first; the backfill starts once confirmed
+    await page.getByRole('button', { name: 'Confirm and start' }).click();
 
     await expectText(page.getByTestId('job-status'), 'Succeeded', { timeoutMs: 20_000 });
     await expectText(page.getByTestId('records-failed'), '3');

@@ -262,6 +262,8 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     const atPage3 = simulator.gate({ marker: marker(10) });
     const atPage5 = simulator.gate({ marker: marker(20) });
     await startButton.click();
+    // the estimate comes first; the backfill starts once confirmed
+    await page.getByRole('button', { name: 'Confirm and start' }).click();
     const status = page.getByTestId('job-status');
     const processed = page.getByTestId('records-processed');
     await atPage3.waitForHeld(1);
@@ -295,6 +297,8 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     await otherHeld.waitForHeld(1);
     await expectEnabled(startButton);
     await startButton.click();
+    // the estimate comes first; the backfill starts once confirmed
+    await page.getByRole('button', { name: 'Confirm and start' }).click();
     await page.getByText('A backfill is already active for this workspace').waitFor();
     await page.locator('[data-testid="history"] tbody tr').nth(1).waitFor();
     await page.locator(`[data-testid="history"] tbody tr[data-job-id="${other.body.jobId}"]`).waitFor();
@@ -336,6 +340,8 @@ describe('Tenant dashboard in a browser (e2e)', () => {
 
     // the default reads the API's 4 records and the mbox message
     await startButton.click();
+    // the estimate comes first; the backfill starts once confirmed
+    await page.getByRole('button', { name: 'Confirm and start' }).click();
     await expectText(status, 'Succeeded', { timeoutMs: 20_000 });
     await expectText(page.getByTestId('records-processed'), '5');
     await expectText(page.getByTestId('job-source'), 'All sources');
@@ -344,6 +350,8 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     // one source, chosen before Start
     await source.selectOption('mbox');
     await startButton.click();
+    // the estimate comes first; the backfill starts once confirmed
+    await page.getByRole('button', { name: 'Confirm and start' }).click();
     await expectText(page.getByTestId('job-source'), 'mbox imports');
     await expectText(status, 'Succeeded', { timeoutMs: 20_000 });
     await expectText(page.getByTestId('records-processed'), '1');
@@ -439,6 +447,8 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     await page.getByRole('link', { name: 'Backfills' }).click();
     await page.getByText('No backfill has run on this workspace yet.').waitFor();
     await page.getByRole('button', { name: 'Start backfill' }).click();
+    // the estimate comes first; the backfill starts once confirmed
+    await page.getByRole('button', { name: 'Confirm and start' }).click();
 
     const failure = page.getByTestId('failure');
     await failure.waitFor({ timeout: 15_000 });

@@ -8,6 +8,8 @@ export interface FailureHelp {
   fix: string;
   /** Whether the fix is on the keys page. */
   linkToKeys: boolean;
+  /** Whether the fix is on the usage page (its budget section). */
+  linkToUsage?: boolean;
 }
 
 /** The setting a failure is about: named in the API's message, else the job's provider's key. */
@@ -58,6 +60,13 @@ export function failureHelp(job: Pick<Backfill, 'failure' | 'provider'>): Failur
         title: 'Too many records failed',
         fix: 'The backfill stopped so as not to spend more on answers that cannot be used. Look at the failed records below, fix the cause (often another provider in Settings), then retry them.',
         linkToKeys: false,
+      };
+    case 'BUDGET_EXCEEDED':
+      return {
+        title: 'Budget spent',
+        fix: "The tenant's hard budget (or the per-job cap) stopped the backfill before it spent more. Raise the budget, or wait for next month (UTC), then start the backfill again: it resumes from its checkpoint.",
+        linkToKeys: false,
+        linkToUsage: true,
       };
     case 'WORKSPACE_NOT_FOUND':
       return { title: 'Workspace not found', fix: 'The workspace was removed or moved to another tenant.', linkToKeys: false };

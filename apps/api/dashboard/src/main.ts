@@ -23,6 +23,8 @@ const ROUTES: Route[] = [
   { path: '/backfills', label: 'Backfills', page: backfillsPage },
   // Cytoscape is most of the bundle: loaded when the graph is first opened
   { path: '/graph', label: 'Knowledge graph', page: lazyPage('Knowledge graph', () => import('./pages/graph.js').then((m) => m.graphPage)) },
+  // uPlot is loaded with the usage page, when it is first opened
+  { path: '/usage', label: 'Usage', page: lazyPage('Usage', () => import('./pages/usage.js').then((m) => m.usagePage)) },
   { path: '/tokens', label: 'Tokens', page: tokensPage },
   { path: '/webhooks', label: 'Webhooks', page: webhooksPage },
   { path: '/audit', label: 'Audit log', page: auditPage },

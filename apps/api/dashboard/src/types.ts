@@ -59,6 +59,7 @@ export interface Backfill {
   keySource: 'request' | 'tenant' | 'platform' | null;
   keyLast4: string | null;
   retryOf: string | null;
+  usage: JobUsage;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -195,4 +196,60 @@ export interface WebhookAttempt {
   durationMs: number | null;
   errorClass: string | null;
   attemptedAt: string;
+}
+
+/** What a job's provider calls used (the `usage` of a backfill view); cost in micro-USD. */
+export interface JobUsage {
+  inputTokens: number;
+  outputTokens: number;
+  costMicroUsd: number;
+  model: string | null;
+}
+
+export type UsageGroupBy = 'day' | 'provider' | 'model' | 'job';
+
+export interface UsageTotals {
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costMicroUsd: number;
+}
+
+/** GET /v1/tenants/:id/usage: rows in [from, to) grouped by day, provider, provider/model or job. */
+export interface UsageReport {
+  from: string;
+  to: string;
+  groupBy: UsageGroupBy;
+  items: (UsageTotals & { key: string })[];
+  totals: UsageTotals;
+}
+
+export interface Budget {
+  monthlyLimitUsd: number | null;
+  monthlyLimitTokens: number | null;
+  mode: 'alert' | 'hard';
+  perJobLimitUsd: number | null;
+  updatedAt: string;
+}
+
+/** GET/PUT /v1/tenants/:id/budget: the budget (null when none), this month (UTC, YYYY-MM) and its spend. */
+export interface BudgetStatus {
+  budget: Budget | null;
+  period: string;
+  spent: { costMicroUsd: number; tokens: number };
+}
+
+/** POST /v1/workspaces/:id/backfills/estimate. */
+export interface BackfillEstimate {
+  records: number;
+  characters: number;
+  calls: number;
+  estimatedInputTokens: number;
+  estimatedOutputTokens: number;
+  estimatedCostMicroUsd: number;
+  provider: string;
+  model: string;
+  pricesAsOf: string;
+  resumedFrom: string | null;
+  outputRatioFrom: 'history' | 'default';
 }

@@ -2,7 +2,18 @@ import { ApiError, isAbort, messageOf } from '../api.js';
 import type { AppContext, Page } from '../context.js';
 import { formatCount, formatDate, h, MessageArea, replaceChildren, withBusy } from '../dom.js';
 import { failureHelp, recordFailureHelp } from '../failures.js';
-import { ACTIVE_STATUSES, type Backfill, type BackfillStatus, type FailedRecordsPage, PROVIDER_LABELS, type Workspace } from '../types.js';
+import { formatMicroUsd } from '../money.js';
+import {
+  ACTIVE_STATUSES,
+  type Backfill,
+  type BackfillEstimate,
+  type BackfillStatus,
+  type FailedRecordsPage,
+  type JobUsage,
+  PROVIDER_LABELS,
+  type ProviderId,
+  type Workspace,
+} from '../types.js';
 import { workspacePicker } from '../workspace-picker.js';
 
 const POLL_MS = 1000;
@@ -41,7 +52,13 @@ function keyDescription(job: Backfill): string {
   return `${provider}, ${source}${job.keyLast4 ? ` …${job.keyLast4}` : ''}`;
 }
 
-/** Start backfills, watch one live, and read a workspace's history. */
+/** A job's tokens (input + output) and cost, e.g. "12,345 tokens · $0.0123 (gpt-4o-mini)". */
+function usageDescription(usage: JobUsage): string {
+  const tokens = `${formatCount(usage.inputTokens + usage.outputTokens)} tokens · ${formatMicroUsd(usage.costMicroUsd)}`;
+  return usage.model ? `${tokens} (${usage.model})` : tokens;
+}
+
+/** Start backfills (after showing what they would cost), watch one live, and read a workspace's history. */
 export function backfillsPage(context: AppContext): Page {
   const { api } = context;
   const controller = new AbortController();
@@ -59,6 +76,9 @@ export function backfillsPage(context: AppContext): Page {
     { id: 'backfill-source', name: 'source' },
     Object.entries(SOURCE_LABELS).map(([value, label]) => h('option', { value }, label)),
   );
+  sourceSelect.addEventListener('change', () => clearEstimate());
+  // what a start would cost, shown before it is confirmed (POST /v1/workspaces/:id/backfills/estimate)
+  const estimateBox = h('section', { class: 'estimate', 'aria-labelledby': 'estimate-title', 'data-testid': 'estimate', hidden: true });
   const sourceField = h('div', { class: 'field field-inline' }, h('label', { for: 'backfill-source' }, 'Source'), sourceSelect);
   const picker = workspacePicker(context, 'backfill-workspace', (w) => void selectWorkspace(w));
   const panel = h('section', { class: 'card job-panel', 'aria-labelledby': 'job-title', 'data-testid': 'job-panel' });
@@ -75,16 +95,27 @@ export function backfillsPage(context: AppContext): Page {
       h(
         'tr',
         null,
-        ['Created', 'Source', 'Status', 'Records processed', 'Records failed', 'Entities', 'Relationships', 'Provider and key', 'Failure', ''].map(
-          (label) => h('th', { scope: 'col' }, label),
-        ),
+        [
+          'Created',
+          'Source',
+          'Status',
+          'Records processed',
+          'Records failed',
+          'Entities',
+          'Relationships',
+          'Tokens',
+          'Cost (USD)',
+          'Provider and key',
+          'Failure',
+          '',
+        ].map((label) => h('th', { scope: 'col' }, label)),
       ),
     ),
     historyBody,
   );
   const historyMessages = new MessageArea();
 
-  startButton.addEventListener('click', () => void start());
+  startButton.addEventListener('click', () => void estimate());
 
   const element = h(
     'div',
@@ -99,6 +130,7 @@ export function backfillsPage(context: AppContext): Page {
       'section',
       { class: 'card', 'aria-label': 'Start a backfill' },
       h('div', { class: 'toolbar' }, picker.element, sourceField, startButton),
+      estimateBox,
       startMessages.element,
     ),
     panel,
@@ -108,13 +140,14 @@ export function backfillsPage(context: AppContext): Page {
       h('h2', { id: 'history-title' }, 'History'),
       historyMessages.element,
       historyEmpty,
-      historyTable,
+      h('div', { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-labelledby': 'history-title' }, historyTable),
     ),
   );
   renderPanel();
 
   async function selectWorkspace(next: Workspace): Promise<void> {
     workspace = next;
+    clearEstimate();
     stopPolling();
     current = null;
     startMessages.clear();
@@ -168,6 +201,12 @@ export function backfillsPage(context: AppContext): Page {
           h('td', { class: 'num' }, formatCount(job.counters.recordsFailed)),
           h('td', { class: 'num' }, formatCount(job.counters.entities)),
           h('td', { class: 'num' }, formatCount(job.counters.relationships)),
+          h('td', { class: 'num', 'data-testid': 'history-tokens' }, formatCount(job.usage.inputTokens + job.usage.outputTokens)),
+          h(
+            'td',
+            { class: 'num', 'data-testid': 'history-cost', dataset: { microUsd: String(job.usage.costMicroUsd) } },
+            formatMicroUsd(job.usage.costMicroUsd),
+          ),
           h('td', null, keyDescription(job)),
           h('td', null, job.failure ? h('code', null, job.failure.code) : '—'),
           h('td', null, view),
@@ -176,13 +215,82 @@ export function backfillsPage(context: AppContext): Page {
     );
   }
 
-  async function start(): Promise<void> {
+  function clearEstimate(): void {
+    estimateBox.hidden = true;
+    replaceChildren(estimateBox);
+  }
+
+  /** Asks the API what a start would read and cost, and shows it with "Confirm and start". */
+  async function estimate(): Promise<void> {
+    if (!workspace) return;
+    const workspaceId = workspace.id;
+    const source = sourceSelect.value;
+    startMessages.clear();
+    clearEstimate();
+    await withBusy(startButton, 'Estimating…', async () => {
+      try {
+        const found = await api.post<BackfillEstimate>(`/v1/workspaces/${workspaceId}/backfills/estimate`, { source }, { signal: controller.signal });
+        if (workspace?.id !== workspaceId || sourceSelect.value !== source) return;
+        showEstimate(found, source);
+      } catch (error) {
+        if (!isAbort(error)) startMessages.error(`The cost could not be estimated: ${messageOf(error)}`);
+      }
+    });
+  }
+
+  function showEstimate(found: BackfillEstimate, source: string): void {
+    const confirm = h('button', { type: 'button', class: 'button button-primary' }, 'Confirm and start');
+    const cancel = h('button', { type: 'button', class: 'button button-secondary' }, 'Cancel');
+    confirm.addEventListener('click', () => void start(confirm, source));
+    cancel.addEventListener('click', () => {
+      clearEstimate();
+      startButton.focus();
+    });
+    const provider = PROVIDER_LABELS[found.provider as ProviderId] ?? found.provider;
+    const fact = (label: string, value: string, testId: string) => h('div', null, h('dt', null, label), h('dd', { 'data-testid': testId }, value));
+    const tokens = found.estimatedInputTokens + found.estimatedOutputTokens;
+    replaceChildren(
+      estimateBox,
+      h('h3', { id: 'estimate-title' }, 'Before you start: the estimate'),
+      h(
+        'dl',
+        { class: 'facts facts-inline' },
+        fact('Records', formatCount(found.records), 'estimate-records'),
+        fact('Characters', formatCount(found.characters), 'estimate-characters'),
+        fact(
+          'Estimated tokens',
+          `${formatCount(tokens)} (${formatCount(found.estimatedInputTokens)} in, ${formatCount(found.estimatedOutputTokens)} out)`,
+          'estimate-tokens',
+        ),
+        fact('Estimated cost', formatMicroUsd(found.estimatedCostMicroUsd), 'estimate-cost'),
+        fact('Provider and model', `${provider}, ${found.model}`, 'estimate-model'),
+        fact('Prices as of', found.pricesAsOf, 'estimate-prices-as-of'),
+      ),
+      h(
+        'p',
+        { class: 'hint' },
+        found.resumedFrom ? 'It resumes the last backfill from its checkpoint: only the records after it are counted. ' : '',
+        found.outputRatioFrom === 'history'
+          ? "Output tokens are estimated from this workspace's past backfills on this model."
+          : 'Output tokens are estimated with the configured ratio (no past backfill on this model).',
+      ),
+      h('div', { class: 'actions' }, confirm, cancel),
+    );
+    estimateBox.hidden = false;
+    confirm.focus();
+    context.announce(
+      `Estimate: ${formatCount(found.records)} records, about ${formatCount(tokens)} tokens, ${formatMicroUsd(found.estimatedCostMicroUsd)}. Confirm to start.`,
+    );
+  }
+
+  async function start(button: HTMLButtonElement, source: string): Promise<void> {
     if (!workspace) return;
     const workspaceId = workspace.id;
     startMessages.clear();
-    await withBusy(startButton, 'Starting…', async () => {
+    await withBusy(button, 'Starting…', async () => {
       try {
-        const { jobId } = await api.post<{ jobId: string }>(`/v1/workspaces/${workspaceId}/backfills`, { source: sourceSelect.value });
+        const { jobId } = await api.post<{ jobId: string }>(`/v1/workspaces/${workspaceId}/backfills`, { source });
+        clearEstimate();
         context.announce('Backfill started.');
         startMessages.info('Backfill started: progress below updates every second.');
         const job = await api.get<Backfill>(`/v1/backfills/${jobId}`, { signal: controller.signal });
@@ -191,6 +299,7 @@ export function backfillsPage(context: AppContext): Page {
         void loadHistory();
       } catch (error) {
         if (isAbort(error)) return;
+        clearEstimate();
         startMessages.error(messageOf(error));
         if (error instanceof ApiError && error.status === 409) {
           // another backfill is active: follow it
@@ -283,7 +392,7 @@ export function backfillsPage(context: AppContext): Page {
       entities: h('span', { class: 'stat-value', 'data-testid': 'entities' }),
       relationships: h('span', { class: 'stat-value', 'data-testid': 'relationships' }),
     };
-    const facts = { key: h('dd'), started: h('dd'), finished: h('dd') };
+    const facts = { key: h('dd'), usage: h('dd', { 'data-testid': 'job-usage' }), started: h('dd'), finished: h('dd') };
     const stat = (label: string, value: HTMLElement) => h('div', { class: 'stat' }, value, h('span', { class: 'stat-label' }, label));
     const cancel = isActive(job) ? h('button', { type: 'button', class: 'button button-secondary' }, 'Cancel backfill') : null;
     cancel?.addEventListener(
@@ -324,6 +433,7 @@ export function backfillsPage(context: AppContext): Page {
         { class: 'facts facts-inline' },
         h('div', null, h('dt', null, 'Source'), h('dd', { 'data-testid': 'job-source' }, sourceLabel(job.source))),
         h('div', null, h('dt', null, 'Provider and key'), facts.key),
+        h('div', null, h('dt', null, 'Usage'), facts.usage),
         h('div', null, h('dt', null, 'Created'), h('dd', null, formatDate(job.createdAt))),
         h('div', null, h('dt', null, 'Started'), facts.started),
         h('div', null, h('dt', null, 'Finished'), facts.finished),
@@ -340,6 +450,7 @@ export function backfillsPage(context: AppContext): Page {
       stats.entities.textContent = formatCount(next.counters.entities);
       stats.relationships.textContent = formatCount(next.counters.relationships);
       facts.key.textContent = keyDescription(next);
+      facts.usage.textContent = usageDescription(next.usage);
       facts.started.textContent = formatDate(next.startedAt);
       facts.finished.textContent = formatDate(next.finishedAt);
     };
@@ -413,6 +524,7 @@ function failureBox(job: Backfill): HTMLElement {
       h('strong', null, 'How to fix: '),
       help.fix,
       help.linkToKeys ? [' ', h('a', { href: '#/keys', class: 'button button-primary button-small' }, 'Go to provider keys')] : null,
+      help.linkToUsage ? [' ', h('a', { href: '#/usage', class: 'button button-primary button-small' }, 'Go to usage and budget')] : null,
     ),
   );
 }
