@@ -187,7 +187,7 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     const deepseek = page.locator('article[data-provider="deepseek"]');
     await expectText(page.getByTestId('key-mode-value'), 'BYOK');
     // each badge reads "…" until the settings have loaded
-    for (const provider of ['openai', 'gemini', 'deepseek']) {
+    for (const provider of ['openai', 'gemini', 'deepseek', 'anthropic']) {
       await expectText(page.locator(`article[data-provider="${provider}"] .badge`), 'Not set');
     }
 
