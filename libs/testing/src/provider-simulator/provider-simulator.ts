@@ -87,7 +87,7 @@ export class ProviderSimulator {
   /**
    * Each key may make `perWindow` completion requests in any sliding `windowMs` (a minute: its RPM);
    * past that it is answered 429 in its provider's wire format, with the wait until the oldest leaves
-   * the window as retry-after (OpenAI's header, Gemini's RetryInfo). Requests answered 429 do not
+   * the window as retry-after (OpenAI's and Anthropic's header, Gemini's RetryInfo). Requests answered 429 do not
    * count. `undefined` lifts the limit.
    */
   setKeyRateLimit(perWindow: number | undefined, windowMs = 60_000): void {

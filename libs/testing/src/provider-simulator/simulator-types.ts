@@ -37,7 +37,8 @@ export interface ReportedUsage {
 
 /**
  * What the next matching requests answer instead of their normal reply. 401 is answered the way
- * the real provider refuses a bad key (Gemini: 400 INVALID_ARGUMENT with reason API_KEY_INVALID).
+ * the real provider refuses a bad key (Gemini: 400 INVALID_ARGUMENT with reason API_KEY_INVALID);
+ * 503 is the provider's "overloaded" answer (Anthropic: 529 overloaded_error).
  */
 export interface ScriptedFailure {
   status: 400 | 401 | 403 | 429 | 500 | 503;
