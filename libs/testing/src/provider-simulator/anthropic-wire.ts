@@ -4,9 +4,10 @@ import type { FailureKind, PresentedKey, WireFormat, WireReply, WireRequest } fr
 
 interface MessagesBody {
   model?: string;
+  max_tokens?: unknown;
   system?: string | { type: string; text?: string }[];
   messages?: { role: string; content: string | { type: string; text?: string }[] }[];
-  tools?: { name?: string }[];
+  tools?: { name?: string; input_schema?: { type?: string } }[];
   tool_choice?: { type?: string; name?: string };
 }
 
@@ -62,6 +63,8 @@ function message(model: string, content: unknown[], stopReason: string, inputTok
  */
 function createMessage(request: WireRequest): WireReply {
   const body = (request.body ?? {}) as MessagesBody;
+  const problem = requestProblem(body);
+  if (problem) return error(400, 'invalid_request_error', problem);
   const model = body.model ?? DEFAULT_MODEL;
   const system = typeof body.system === 'string' ? body.system : textOf(body.system);
   const user = textOf([...(body.messages ?? [])].reverse().find((m) => m.role === 'user')?.content);
@@ -100,6 +103,18 @@ function createMessage(request: WireRequest): WireReply {
   if (toolName !== undefined) return reply([toolUse(extractEntitiesDeterministically(user))], 'tool_use');
   const text = wantsJson ? JSON.stringify(extractEntitiesDeterministically(user)) : plainAnswerFor(request.provider, user);
   return reply([{ type: 'text', text }], 'end_turn');
+}
+
+/** What the real API refuses with 400 before answering: the checks a client of ours could get wrong. */
+function requestProblem(body: MessagesBody): string | undefined {
+  if (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens) || body.max_tokens < 1) return 'max_tokens: Field required';
+  if (!Array.isArray(body.messages) || body.messages.length === 0) return 'messages: Field required';
+  for (const [index, tool] of (body.tools ?? []).entries()) {
+    if (tool.input_schema?.type !== 'object') return `tools.${index}.custom.input_schema.type: Input should be 'object'`;
+  }
+  const forced = body.tool_choice?.type === 'tool' ? body.tool_choice.name : undefined;
+  if (forced !== undefined && !(body.tools ?? []).some((tool) => tool.name === forced)) return `Tool '${forced}' not found in provided tools`;
+  return undefined;
 }
 
 function modelList(): WireReply {

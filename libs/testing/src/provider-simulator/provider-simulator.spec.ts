@@ -304,6 +304,16 @@ describe('ProviderSimulator', () => {
     });
 
     it.each([
+      ['no max_tokens', { max_tokens: undefined }, 'max_tokens'],
+      ['a forced tool it was not given', { tool_choice: { type: 'tool', name: 'other' } }, "Tool 'other' not found"],
+      ['a tool schema that is not an object', { tools: [{ name: 'knowledge_graph', input_schema: { type: 'array' } }] }, 'input_schema.type'],
+    ])('refuses a request with %s as the real API does: 400 invalid_request_error', async (_, change, message) => {
+      const answer = await call<AnthropicError>(messages(), { headers: headers(), body: { ...extraction, ...change } });
+      expect(answer).toMatchObject({ status: 400, body: { type: 'error', error: { type: 'invalid_request_error' } } });
+      expect(answer.body.error.message).toContain(message);
+    });
+
+    it.each([
       [429, 429, 'rate_limit_error'],
       [503, 529, 'overloaded_error'],
       [500, 500, 'api_error'],
