@@ -1,8 +1,8 @@
 /**
  * Runs the provider simulator on its own, so the API and worker can run with no network:
- *   SIMULATOR_PORT=4010 SIMULATOR_VALID_KEYS='openai:sk-...,gemini:AIza...,deepseek:*' npm run simulator
+ *   SIMULATOR_PORT=4010 SIMULATOR_VALID_KEYS='openai:sk-...,gemini:AIza...,deepseek:*,anthropic:sk-ant-...' npm run simulator
  * (SIMULATOR_RPM_PER_KEY=N: each key may make N completion requests in any sliding minute, then 429),
- * then start the services with the printed OPENAI_BASE_URL, GEMINI_BASE_URL and DEEPSEEK_BASE_URL.
+ * then start the services with the printed OPENAI_BASE_URL, GEMINI_BASE_URL, DEEPSEEK_BASE_URL and ANTHROPIC_BASE_URL.
  * It never prints a key: only how many each provider accepts.
  */
 // a relative import on purpose: `#libs/testing` would also load the database and Nest test helpers
@@ -18,19 +18,20 @@ async function main(): Promise<void> {
   const simulator = new ProviderSimulator({ port, validKeys, latencyMs: Number(process.env.SIMULATOR_LATENCY_MS ?? 0) || 0, rpmPerKey });
   const urls = await simulator.start();
 
-  const accepted = (['openai', 'gemini', 'deepseek'] as const).map((p) => {
+  const accepted = (['openai', 'gemini', 'deepseek', 'anthropic'] as const).map((p) => {
     const keys = validKeys[p] ?? [];
     return `${p}: ${keys.includes('*') ? 'any key' : `${keys.length} key(s)`}`;
   });
   process.stdout.write(
     [
       `Provider simulator listening on 127.0.0.1:${port || new URL(urls.openaiBaseUrl).port}`,
-      `Accepting ${accepted.join(', ')} (set SIMULATOR_VALID_KEYS=openai:<key>,gemini:<key>,deepseek:* to change)`,
+      `Accepting ${accepted.join(', ')} (set SIMULATOR_VALID_KEYS=openai:<key>,gemini:<key>,deepseek:*,anthropic:<key> to change)`,
       ...(rpmPerKey ? [`Each key may make ${rpmPerKey} completion requests a minute (SIMULATOR_RPM_PER_KEY); more answer 429`] : []),
       'Point the services at it with:',
       `  OPENAI_BASE_URL=${urls.openaiBaseUrl}`,
       `  GEMINI_BASE_URL=${urls.geminiBaseUrl}`,
       `  DEEPSEEK_BASE_URL=${urls.deepseekBaseUrl}`,
+      `  ANTHROPIC_BASE_URL=${urls.anthropicBaseUrl}`,
       '',
     ].join('\n'),
   );

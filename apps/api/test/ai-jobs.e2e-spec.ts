@@ -13,10 +13,16 @@ const TEXT = 'Alice Johnson from Acme Corp met Bob Smith about the renewal.';
 describe('AI jobs with request-scoped BYOK headers (e2e)', () => {
   const openaiRequestKey = `sk-req-${randomBytes(12).toString('hex')}-oai1`;
   const geminiRequestKey = `AIza-req-${randomBytes(16).toString('hex')}-gem1`;
+  const anthropicRequestKey = `sk-ant-api03-req-${randomBytes(16).toString('hex')}-ant1`;
   const tenantKey = `sk-tenant-${randomBytes(12).toString('hex')}-ten1`;
   const platformKey = `sk-platform-${randomBytes(12).toString('hex')}-plat`;
   const simulator = new ProviderSimulator({
-    validKeys: { openai: [openaiRequestKey, tenantKey, platformKey], gemini: [geminiRequestKey], deepseek: [platformKey] },
+    validKeys: {
+      openai: [openaiRequestKey, tenantKey, platformKey],
+      gemini: [geminiRequestKey],
+      deepseek: [platformKey],
+      anthropic: [anthropicRequestKey],
+    },
   });
   let api: ApiHarness;
 
@@ -76,6 +82,16 @@ describe('AI jobs with request-scoped BYOK headers (e2e)', () => {
     expect(simulator.requestsFor('openai')).toEqual([]);
   });
 
+  it('step 2, for Anthropic: an Anthropic request key runs the job on Anthropic with that key', async () => {
+    const { token } = await tenantToken(AiKeyMode.byok, tenantKey);
+    const res = await extract(token, { 'X-User-Provider': 'Anthropic', 'X-User-Api-Key': anthropicRequestKey });
+    const job = await finished(token, res.body.jobId);
+    expect(job).toMatchObject({ status: 'succeeded', provider: 'anthropic', keySource: 'request', error: null });
+    expect((job.result as ExtractionAnswer).entities).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Acme Corp' })]));
+    expect(simulator.keysSeen('anthropic')).toEqual([fingerprintForSimulator(anthropicRequestKey)]);
+    expect(simulator.requests.filter((r) => r.provider !== 'anthropic')).toEqual([]);
+  });
+
   it("step 3: without headers a byok tenant's own key is used, and a managed tenant's platform key", async () => {
     const byok = await tenantToken(AiKeyMode.byok, tenantKey);
     const byokJob = await finished(byok.token, (await extract(byok.token)).body.jobId);
@@ -133,10 +149,21 @@ describe('AI jobs with request-scoped BYOK headers (e2e)', () => {
     expect(simulator.requests).toEqual([]);
   });
 
-  it('fails a managed tenant with PLATFORM_KEY_MISSING when the provider has no platform key', async () => {
+  it.each(['gemini', 'anthropic'])('fails a managed tenant with PLATFORM_KEY_MISSING when %s has no platform key', async (provider) => {
     const { token } = await tenantToken(AiKeyMode.managed);
-    const job = await finished(token, (await extract(token, {}, { text: TEXT, provider: 'gemini' })).body.jobId);
+    const job = await finished(token, (await extract(token, {}, { text: TEXT, provider })).body.jobId);
     expect(job).toMatchObject({ status: 'failed', error: { code: 'PLATFORM_KEY_MISSING' } });
+    expect(simulator.requests).toEqual([]);
+  });
+
+  it('fails anthropic with no key anywhere, and never falls back to another provider', async () => {
+    const { tenant, token } = await tenantToken(AiKeyMode.byok, tenantKey);
+    const job = await finished(token, (await extract(token, {}, { text: TEXT, provider: 'anthropic' })).body.jobId);
+    expect(job).toMatchObject({
+      status: 'failed',
+      error: { code: 'NO_API_KEY', message: `Skipping AI job: tenant ${tenant.subdomain} has no valid ANTHROPIC_API_KEY. Add the key in Settings.` },
+      result: null,
+    });
     expect(simulator.requests).toEqual([]);
   });
 
@@ -185,6 +212,31 @@ describe('AI jobs with request-scoped BYOK headers (e2e)', () => {
         expect(simulator.requests).toEqual([]);
       },
     );
+
+    it.each(['sk-ant-xxx', 'your-key-here', `sk-ant-api03-${'x'.repeat(60)}`])(
+      'never sends the Anthropic placeholder %s to Anthropic',
+      async (placeholder) => {
+        const { token } = await tenantToken(AiKeyMode.byok);
+        const res = await extract<JobStarted | ApiErrorBody>(token, { 'X-User-Provider': 'anthropic', 'X-User-Api-Key': placeholder });
+        if (res.status === 202) {
+          const job = await finished(token, (res.body as JobStarted).jobId);
+          expect(job).toMatchObject({ status: 'failed', error: { code: 'INVALID_API_KEY' } });
+        } else {
+          expect(res.status).toBe(400);
+        }
+        expect(simulator.requests).toEqual([]);
+      },
+    );
+
+    it('fails at once with an Anthropic key Anthropic refuses: one GET /v1/models, no message sent', async () => {
+      const { tenant, token } = await tenantToken(AiKeyMode.byok);
+      await api.request('PUT', `/v1/tenants/${tenant.id}/settings/ANTHROPIC_API_KEY`, {
+        body: { value: `sk-ant-api03-refused-${randomBytes(16).toString('hex')}-bad2` },
+      });
+      const job = await finished(token, (await extract(token, {}, { text: TEXT, provider: 'anthropic' })).body.jobId);
+      expect(job).toMatchObject({ status: 'failed', error: { code: 'INVALID_API_KEY', message: expect.stringContaining('rejected by anthropic') } });
+      expect(simulator.requests.map((r) => [r.provider, r.path])).toEqual([['anthropic', '/anthropic/v1/models']]);
+    });
 
     it('fails at once with a stored key the provider refuses: one key check, no completion with the text', async () => {
       const { token } = await tenantToken(AiKeyMode.byok, `sk-refused-${randomBytes(12).toString('hex')}-bad1`);

@@ -88,6 +88,9 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
     requestGemini: distinctiveKey('AIza', 35),
     requestRefused: distinctiveKey('sk-', 40),
     platform: distinctiveKey('sk-', 40),
+    storedAnthropic: distinctiveKey('sk-ant-api03-', 80),
+    requestAnthropic: distinctiveKey('sk-ant-api03-', 80),
+    platformAnthropic: distinctiveKey('sk-ant-api03-', 80),
   };
   const needles: Needle[] = Object.entries(keys).map(([name, value]) => ({ name: `key ${name}`, value }));
   // not a key: what the controls plant (lower case, so it fits a subdomain and a host name)
@@ -97,7 +100,11 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
   const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const prefix = `byok-test:canary-${randomBytes(6).toString('hex')}`;
   const simulator = new ProviderSimulator({
-    validKeys: { openai: [keys.stored, keys.revoked, keys.requestOpenAi, keys.platform], gemini: [keys.requestGemini] },
+    validKeys: {
+      openai: [keys.stored, keys.revoked, keys.requestOpenAi, keys.platform],
+      gemini: [keys.requestGemini],
+      anthropic: [keys.storedAnthropic, keys.requestAnthropic, keys.platformAnthropic],
+    },
   });
   let pubsub: RedisPubSubRecorder;
   let api: ApiHarness;
@@ -120,6 +127,7 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
       REDIS_URL: redisUrl,
       REDIS_PREFIX: prefix,
       PLATFORM_OPENAI_API_KEY: keys.platform,
+      PLATFORM_ANTHROPIC_API_KEY: keys.platformAnthropic,
       SYNC_PAGE_SIZE: '5',
       SYNC_CONCURRENCY: '2',
       SYNC_WORKER_CONCURRENCY: '4',
@@ -367,6 +375,29 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
       ['succeeded', null, 'tenant'],
       ['succeeded', null, 'platform'],
     ]);
+
+    // Anthropic: a stored key's backfill (GRAPHRAG_PROVIDER), a request key's and a platform key's AI jobs
+    const claude = await tenantWithWorkspace();
+    await api.request('PUT', `/v1/tenants/${claude.tenant.id}/settings/ANTHROPIC_API_KEY`, { body: { value: keys.storedAnthropic } });
+    await api.request('PUT', `/v1/tenants/${claude.tenant.id}/settings/GRAPHRAG_PROVIDER`, { body: { value: 'anthropic' } });
+    const claudeBackfill = await api.waitForBackfill(await backfill(claude.workspace.id));
+    const anthropicHeaders = { 'X-User-Provider': 'anthropic', 'X-User-Api-Key': keys.requestAnthropic };
+    const onPlatform = await api.request<JobStarted>('POST', '/v1/ai/jobs/extract', {
+      token: managed.token,
+      body: { text: 'Alice Johnson from Acme Corp met Bob Smith.', provider: 'anthropic' },
+    });
+    const claudeAi = [
+      await waitForAiJob(good.token, await startAiJob(good.token, anthropicHeaders)),
+      await waitForAiJob(managed.token, onPlatform.body.jobId),
+    ];
+    expect([claudeBackfill, ...claudeAi].map((j) => [j.status, j.provider, j.keySource])).toEqual([
+      ['succeeded', 'anthropic', 'tenant'],
+      ['succeeded', 'anthropic', 'request'],
+      ['succeeded', 'anthropic', 'platform'],
+    ]);
+    expect(new Set(simulator.keysSeen('anthropic'))).toEqual(
+      new Set([keys.storedAnthropic, keys.requestAnthropic, keys.platformAnthropic].map(fingerprintForSimulator)),
+    );
 
     // reads and refusals that handle keys, through request() and raw fetch
     await api.request('GET', `/v1/tenants/${good.tenant.id}/settings`);

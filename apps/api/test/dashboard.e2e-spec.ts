@@ -32,7 +32,8 @@ import {
 describe('Tenant dashboard in a browser (e2e)', () => {
   const openaiKey = `sk-dash-${randomBytes(12).toString('hex')}-4207`;
   const deepseekKey = `sk-dash-ds-${randomBytes(12).toString('hex')}-5150`;
-  const simulator = new ProviderSimulator({ validKeys: { openai: [openaiKey], deepseek: [deepseekKey] } });
+  const anthropicKey = `sk-ant-api03-dash-${randomBytes(16).toString('hex')}-6b1d`;
+  const simulator = new ProviderSimulator({ validKeys: { openai: [openaiKey], deepseek: [deepseekKey], anthropic: [anthropicKey] } });
   let api: ApiHarness;
   let browser: Browser;
   const opened: DashboardPage[] = [];
@@ -187,7 +188,7 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     const deepseek = page.locator('article[data-provider="deepseek"]');
     await expectText(page.getByTestId('key-mode-value'), 'BYOK');
     // each badge reads "…" until the settings have loaded
-    for (const provider of ['openai', 'gemini', 'deepseek']) {
+    for (const provider of ['openai', 'gemini', 'deepseek', 'anthropic']) {
       await expectText(page.locator(`article[data-provider="${provider}"] .badge`), 'Not set');
     }
 
@@ -243,6 +244,30 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     await expectText(deepseek.locator('.badge'), 'Not set');
     const after = await api.request<ListOf<MaskedSetting>>('GET', `/v1/tenants/${tenant.id}/settings`);
     expect(after.body.items.map((s: { key: string }) => s.key).sort()).toEqual(['GRAPHRAG_PROVIDER', 'OPENAI_API_KEY']);
+    expect(problems).toEqual([]);
+  }, 30_000);
+
+  it('adds and validates an Anthropic key, and makes Anthropic the graph provider', async () => {
+    const { tenant, token } = await tenantWith();
+    const { page, problems } = await open();
+    await signIn(page, token);
+    const anthropic = page.locator('article[data-provider="anthropic"]');
+    await expectText(anthropic.locator('.badge'), 'Not set');
+
+    await page.getByLabel('Anthropic API key', { exact: true }).fill(anthropicKey);
+    await anthropic.getByRole('button', { name: 'Save key' }).click();
+    await anthropic.getByText('Anthropic key saved (…6b1d)').waitFor();
+    expect(await page.content()).not.toContain(anthropicKey);
+    await anthropic.getByRole('button', { name: 'Validate now' }).click();
+    await anthropic.getByText('The Anthropic key is valid').waitFor();
+    await expectText(anthropic.locator('.badge'), 'Valid');
+    expect(simulator.requestsFor('anthropic').map((r) => r.path)).toEqual(['/anthropic/v1/models']);
+
+    await page.getByLabel('Provider (GRAPHRAG_PROVIDER)').selectOption('anthropic');
+    await page.getByRole('button', { name: 'Save provider' }).click();
+    await page.getByText('Backfills now extract the graph with Anthropic.').waitFor();
+    const settings = await api.request<ListOf<MaskedSetting>>('GET', `/v1/tenants/${tenant.id}/settings`);
+    expect(settings.body.items.find((s: { key: string }) => s.key === 'GRAPHRAG_PROVIDER')).toMatchObject({ value: 'anthropic' });
     expect(problems).toEqual([]);
   }, 30_000);
 

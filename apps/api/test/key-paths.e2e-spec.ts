@@ -32,6 +32,7 @@ describe('Key paths, proven by the provider simulator (e2e)', () => {
     tenant: `sk-tenant-${hex()}-ten1`,
     request: `sk-request-${hex()}-req1`,
     requestGemini: `AIza-request-${hex()}-gem1`,
+    requestAnthropic: `sk-ant-api03-request-${hex()}${hex()}-ant1`,
     requestRefused: `sk-refused-${hex()}-bad1`,
     globalEnv: `sk-global-${hex()}-glob`,
     // one request key per queue-erasure case, so each starts with its own live check
@@ -57,6 +58,7 @@ describe('Key paths, proven by the provider simulator (e2e)', () => {
       ],
       gemini: [keys.requestGemini],
       deepseek: ['*'],
+      anthropic: [keys.requestAnthropic],
     },
   });
   const savedEnv = { ...process.env };
@@ -207,17 +209,18 @@ describe('Key paths, proven by the provider simulator (e2e)', () => {
       expect(await storedSetting(api, tenant.id)).toMatchObject({ validationStatus: 'unknown', validatedAt: null });
     });
 
-    it('runs on the provider the headers name, and calls no other one', async () => {
+    it.each([
+      ['gemini', keys.requestGemini, 'gem1'],
+      ['anthropic', keys.requestAnthropic, 'ant1'],
+    ] as const)('runs on the provider the headers name (%s), and calls no other one', async (provider, requestKey, last4) => {
       const { workspace } = await workspaceOf(api, { storedKey: keys.tenant });
 
-      const job = await api.waitForBackfill(
-        await startBackfill(api, workspace.id, { 'X-User-Provider': 'gemini', 'X-User-Api-Key': keys.requestGemini }),
-      );
+      const job = await api.waitForBackfill(await startBackfill(api, workspace.id, { 'X-User-Provider': provider, 'X-User-Api-Key': requestKey }));
 
-      expect(job).toMatchObject({ status: 'succeeded', provider: 'gemini', keySource: 'request', keyLast4: 'gem1' });
-      expect(simulator.keysSeen('gemini')).toEqual([fp(keys.requestGemini)]);
-      expect(simulator.requestsFor('gemini').every((r) => r.keyLocation === 'header')).toBe(true);
-      expect(simulator.requestsFor('openai')).toEqual([]);
+      expect(job).toMatchObject({ status: 'succeeded', provider, keySource: 'request', keyLast4: last4 });
+      expect(simulator.keysSeen(provider)).toEqual([fp(requestKey)]);
+      expect(simulator.requestsFor(provider).every((r) => r.keyLocation === 'header')).toBe(true);
+      expect(simulator.requests.filter((r) => r.provider !== provider)).toEqual([]);
     });
 
     it("fails INVALID_API_KEY on a refused request key, without falling back to the tenant's working key", async () => {

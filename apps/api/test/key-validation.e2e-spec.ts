@@ -13,7 +13,8 @@ type ValidationView = z.output<typeof validationView>;
 describe('POST /v1/tenants/:tenantId/settings/:key/validate (e2e)', () => {
   const goodOpenAi = `sk-good-${randomBytes(16).toString('hex')}-4207`;
   const goodGemini = `AIza-good-${randomBytes(16).toString('hex')}-gem1`;
-  const simulator = new ProviderSimulator({ validKeys: { openai: [goodOpenAi], gemini: [goodGemini] } });
+  const goodAnthropic = `sk-ant-api03-good-${randomBytes(24).toString('hex')}-ant1`;
+  const simulator = new ProviderSimulator({ validKeys: { openai: [goodOpenAi], gemini: [goodGemini], anthropic: [goodAnthropic] } });
   let api: ApiHarness;
 
   beforeAll(async () => {
@@ -85,6 +86,30 @@ describe('POST /v1/tenants/:tenantId/settings/:key/validate (e2e)', () => {
     expect(simulator.requestsFor('gemini').map((r) => [r.path, r.keyLocation, r.keyFingerprint])).toEqual([
       ['/gemini/v1beta/models', 'header', fingerprintForSimulator(goodGemini)],
     ]);
+  });
+
+  it('validates an Anthropic key through GET /v1/models, and marks a refused one invalid', async () => {
+    const tenant = await tenantWith('ANTHROPIC_API_KEY', goodAnthropic);
+    const res = await validate(tenant.id, 'ANTHROPIC_API_KEY');
+    expect(res.body).toMatchObject({ status: 'valid', provider: 'anthropic' });
+    expect(simulator.requestsFor('anthropic').map((r) => [r.method, r.path, r.keyLocation, r.keyFingerprint])).toEqual([
+      ['GET', '/anthropic/v1/models', 'header', fingerprintForSimulator(goodAnthropic)],
+    ]);
+
+    const revoked = `sk-ant-api03-revoked-${randomBytes(24).toString('hex')}-9999`;
+    const other = await tenantWith('ANTHROPIC_API_KEY', revoked);
+    const refused = await validate(other.id, 'ANTHROPIC_API_KEY');
+    expect(refused.body).toMatchObject({ status: 'invalid', provider: 'anthropic' });
+    expect(simulator.requestsFor('anthropic')).toHaveLength(2);
+    await expect(statusOf(other.id, 'ANTHROPIC_API_KEY')).resolves.toMatchObject({ validationStatus: 'invalid' });
+    expect(keyEchoes('answer', [JSON.stringify(refused.body)], [revoked])).toEqual([]);
+  });
+
+  it.each(['sk-ant-xxx', 'your-key-here'])('marks the Anthropic placeholder %s invalid without any network call', async (placeholder) => {
+    const tenant = await tenantWith('ANTHROPIC_API_KEY', placeholder);
+    const res = await validate(tenant.id, 'ANTHROPIC_API_KEY');
+    expect(res.body).toMatchObject({ status: 'invalid', provider: 'anthropic' });
+    expect(simulator.requests).toEqual([]);
   });
 
   it('answers 429 RATE_LIMITED and records no verdict when the provider rate-limits the check', async () => {

@@ -7,15 +7,17 @@ import type { AiJobView } from '../src/ai-jobs/ai-jobs.dto.js';
 import { ApiHarness, type JobStarted } from './api-harness.js';
 
 const TEXT = 'Alice Johnson from Acme Corp met Bob Smith of Globex about the renewal in Lisbon.';
-const MODELS = { openai: 'gpt-4o-mini', gemini: 'gemini-2.0-flash' } as const;
+const MODELS = { openai: 'gpt-4o-mini', gemini: 'gemini-2.0-flash', anthropic: 'claude-haiku-4-5' } as const;
+type Provider = keyof typeof MODELS;
+const KEY_PREFIXES: Record<Provider, string> = { openai: 'sk-usage-', gemini: 'AIza-usage-', anthropic: 'sk-ant-api03-usage-' };
 
 /**
  * Token accounting against what the provider simulator reported, answer by answer: the job's usage in
  * its API answer, key_usage and the daily rollup all add up to exactly the simulator's figures, for
- * OpenAI and Gemini, backfills (several pages) and AI jobs, and the cost is the price table's.
+ * OpenAI, Gemini and Anthropic, backfills (several pages) and AI jobs, and the cost is the price table's.
  */
 describe('Token accounting (e2e, in-process worker, provider simulator)', () => {
-  const simulator = new ProviderSimulator({ validKeys: { openai: ['*'], gemini: ['*'] } });
+  const simulator = new ProviderSimulator({ validKeys: { openai: ['*'], gemini: ['*'], anthropic: ['*'] } });
   let api: ApiHarness;
 
   beforeAll(async () => {
@@ -34,14 +36,13 @@ describe('Token accounting (e2e, in-process worker, provider simulator)', () => 
     await simulator.stop();
   });
 
-  const keyFor = (provider: 'openai' | 'gemini') =>
-    provider === 'openai' ? `sk-usage-${randomBytes(12).toString('hex')}-acct` : `AIza-usage-${randomBytes(16).toString('hex')}-acct`;
+  const keyFor = (provider: Provider) => `${KEY_PREFIXES[provider]}${randomBytes(16).toString('hex')}-acct`;
 
-  async function tenantWithKey(provider: 'openai' | 'gemini') {
+  async function tenantWithKey(provider: Provider) {
     const key = keyFor(provider);
     const tenant = await api.newTenant();
     await api.request('PUT', `/v1/tenants/${tenant.id}/settings/${provider.toUpperCase()}_API_KEY`, { body: { value: key } });
-    if (provider === 'gemini') await api.request('PUT', `/v1/tenants/${tenant.id}/settings/GRAPHRAG_PROVIDER`, { body: { value: 'gemini' } });
+    if (provider !== 'openai') await api.request('PUT', `/v1/tenants/${tenant.id}/settings/GRAPHRAG_PROVIDER`, { body: { value: provider } });
     return { tenant, key };
   }
 
@@ -81,7 +82,7 @@ describe('Token accounting (e2e, in-process worker, provider simulator)', () => 
 
   const prices: PriceTable = DEFAULT_PRICE_TABLE;
 
-  for (const provider of ['openai', 'gemini'] as const) {
+  for (const provider of ['openai', 'gemini', 'anthropic'] as const) {
     it(`${provider}: a backfill of three pages records exactly the tokens the provider reported`, async () => {
       const { tenant, key } = await tenantWithKey(provider);
       const workspace = await api.newWorkspace(tenant.id);
@@ -150,7 +151,7 @@ describe('Token accounting (e2e, in-process worker, provider simulator)', () => 
     });
   }
 
-  for (const provider of ['openai', 'gemini'] as const) {
+  for (const provider of ['openai', 'gemini', 'anthropic'] as const) {
     it(`${provider}: unusable answers (refused, blocked, truncated and split, not JSON) are billed, so counted too`, async () => {
       const { tenant, key } = await tenantWithKey(provider);
       const workspace = await api.newWorkspace(tenant.id);

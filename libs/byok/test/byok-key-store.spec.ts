@@ -25,10 +25,11 @@ describe(ByokKeyStore.name, () => {
     await expect(sut.get(tenant.id, 'OPENAI_API_KEY')).resolves.toMatchObject({ key, last4: '4207' });
   });
 
-  it('never writes the plaintext into the tenant_settings row', async () => {
+  it.each(['DEEPSEEK_API_KEY', 'ANTHROPIC_API_KEY'])('never writes the plaintext of %s into the tenant_settings row', async (setting) => {
     const tenant = await ctx.newTenant();
     const key = canary();
-    await sut.put(tenant.id, 'DEEPSEEK_API_KEY', key);
+    const masked = await sut.put(tenant.id, setting, key);
+    expect(masked).toMatchObject({ key: setting, isSecret: true });
 
     const rows = await ctx.prisma.$queryRaw<Record<string, unknown>[]>`SELECT * FROM tenant_settings WHERE tenant_id = ${tenant.id}::uuid`;
     expect(rows).toHaveLength(1);

@@ -8,9 +8,12 @@ const GLOBAL_KEYS = {
   OPENAI_API_KEY: 'sk-global-openai-env-6100',
   DEEPSEEK_API_KEY: 'sk-global-deepseek-env-6100',
   GEMINI_API_KEY: 'global-gemini-env-key-6100',
+  ANTHROPIC_API_KEY: 'sk-ant-global-anthropic-env-6100',
+  ANTHROPIC_AUTH_TOKEN: 'sk-ant-global-anthropic-token-6100',
   PLATFORM_OPENAI_API_KEY: 'sk-platform-openai-key-9999',
   PLATFORM_GEMINI_API_KEY: 'platform-gemini-key-99999999',
   PLATFORM_DEEPSEEK_API_KEY: 'sk-platform-deepseek-key-9999',
+  PLATFORM_ANTHROPIC_API_KEY: 'sk-ant-platform-anthropic-key-9998',
 };
 
 describe(KeyResolver.name, () => {
@@ -44,7 +47,23 @@ describe(KeyResolver.name, () => {
     expect(ctx.logs.text).not.toContain('sk-brennan-deepseek');
   });
 
-  it.each(['openai', 'gemini', 'deepseek'] as const)(
+  it("uses a byok tenant's own Anthropic key, sealed like the others", async () => {
+    const tenant = await ctx.newTenant({ aiKeyMode: AiKeyMode.byok });
+    await store.put(tenant.id, 'ANTHROPIC_API_KEY', 'sk-ant-api03-brennan-anthropic-4f474207');
+
+    const resolved = await sut.resolve({ tenantId: tenant.id, provider: 'anthropic' });
+
+    expect(resolved).toMatchObject({ key: 'sk-ant-api03-brennan-anthropic-4f474207', source: 'tenant', last4: '4207', provider: 'anthropic' });
+    expect(ctx.logs.messages()).toContain("Using tenant's ANTHROPIC_API_KEY (...4207)");
+  });
+
+  it('uses PLATFORM_ANTHROPIC_API_KEY for a managed tenant, never ANTHROPIC_API_KEY', async () => {
+    const tenant = await ctx.newTenant({ aiKeyMode: AiKeyMode.managed });
+    const resolved = await sut.resolve({ tenantId: tenant.id, provider: 'anthropic' });
+    expect(resolved).toMatchObject({ key: GLOBAL_KEYS.PLATFORM_ANTHROPIC_API_KEY, source: 'platform', last4: '9998' });
+  });
+
+  it.each(['openai', 'gemini', 'deepseek', 'anthropic'] as const)(
     'finds nothing for a byok tenant without a %s key, whatever the environment holds',
     async (provider) => {
       const tenant = await ctx.newTenant({ aiKeyMode: AiKeyMode.byok });

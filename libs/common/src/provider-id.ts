@@ -1,5 +1,5 @@
 /** The LLM providers the product speaks to. `libs/llm` holds their implementations. */
-export const PROVIDER_IDS = ['openai', 'gemini', 'deepseek'] as const;
+export const PROVIDER_IDS = ['openai', 'gemini', 'deepseek', 'anthropic'] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 export function isProviderId(value: unknown): value is ProviderId {

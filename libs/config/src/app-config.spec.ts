@@ -21,6 +21,18 @@ describe(AppConfig.name, () => {
     expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
   });
 
+  it("reads Anthropic's platform key and base URL like the other providers'", () => {
+    const config = AppConfig.fromEnv({
+      ...valid(),
+      PLATFORM_ANTHROPIC_API_KEY: 'sk-ant-platform',
+      ANTHROPIC_BASE_URL: 'http://127.0.0.1:4010/anthropic',
+    });
+    expect(config.platformKeys).toEqual({ anthropic: 'sk-ant-platform' });
+    expect(config.providers.baseUrls).toEqual({ anthropic: 'http://127.0.0.1:4010/anthropic' });
+    // the SDK's own variable is never a tenant's key
+    expect(AppConfig.fromEnv({ ...valid(), ANTHROPIC_API_KEY: 'sk-ant-env' }).platformKeys).toEqual({});
+  });
+
   it('sizes the pools, the graph statement timeout, the graph page cache and the graph bulkhead', () => {
     const defaults = AppConfig.fromEnv(valid());
     expect(defaults.databasePoolSize).toBe(10);

@@ -25,10 +25,12 @@ describe('price table (PRICE_TABLE_FILE)', () => {
   it('defaults to the dated table of the registry models, and prices tokens in micro-USD', () => {
     const config = AppConfig.fromEnv(env());
     expect(config.usage.prices).toBe(DEFAULT_PRICE_TABLE);
-    expect(Object.keys(config.usage.prices.prices)).toEqual(['openai', 'gemini', 'deepseek']);
+    expect(Object.keys(config.usage.prices.prices)).toEqual(['openai', 'gemini', 'deepseek', 'anthropic']);
     // $0.15 and $0.60 per million tokens: 1,000 in and 500 out are 150 + 300 micro-USD
     expect(costMicroUsd(DEFAULT_PRICE_TABLE, 'openai', 'gpt-4o-mini', 1_000, 500)).toBe(450);
     expect(costMicroUsd(DEFAULT_PRICE_TABLE, 'openai', 'a-model-nobody-priced', 1_000, 500)).toBe(0);
+    // Anthropic's default model, $1 and $5 per million tokens: 1,000 in and 500 out are 1,000 + 2,500 micro-USD
+    expect(costMicroUsd(DEFAULT_PRICE_TABLE, 'anthropic', 'claude-haiku-4-5', 1_000, 500)).toBe(3_500);
     expect(config.usage).toMatchObject({ reservationTtlMs: 900_000, charsPerToken: 4, outputRatio: 0.25 });
   });
 
@@ -51,7 +53,7 @@ describe('price table (PRICE_TABLE_FILE)', () => {
   it.each([
     ['not JSON', '{ nope', /PRICE_TABLE_FILE cannot be read as JSON/],
     ['no date', JSON.stringify({ prices: {} }), /PRICE_TABLE_FILE pricesAsOf/],
-    ['an unknown provider', JSON.stringify({ pricesAsOf: '2026-11-01', prices: { anthropic: {} } }), /PRICE_TABLE_FILE prices/],
+    ['an unknown provider', JSON.stringify({ pricesAsOf: '2026-11-01', prices: { mistral: {} } }), /PRICE_TABLE_FILE prices/],
     [
       'a negative price',
       JSON.stringify({ pricesAsOf: '2026-11-01', prices: { openai: { m: { inputUsdPerMTok: -1, outputUsdPerMTok: 1 } } } }),

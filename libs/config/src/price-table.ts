@@ -19,7 +19,9 @@ export interface PriceTable {
  * Defaults for the models the provider registry uses (libs/llm provider-registry.ts), standard
  * (not batch, not cached-input) list prices from https://openai.com/api/pricing,
  * https://ai.google.dev/gemini-api/docs/pricing and https://api-docs.deepseek.com/quick_start/pricing,
- * as read on `pricesAsOf`. Operators override or extend them with PRICE_TABLE_FILE.
+ * as read on `pricesAsOf`. Anthropic's `claude-haiku-4-5` is the list price it was launched at
+ * (2025-10-15, https://www.anthropic.com/pricing: $1 input, $5 output per million tokens), later
+ * than `pricesAsOf`. Operators override or extend them with PRICE_TABLE_FILE.
  */
 export const DEFAULT_PRICE_TABLE: PriceTable = Object.freeze({
   pricesAsOf: '2025-02-28',
@@ -27,6 +29,7 @@ export const DEFAULT_PRICE_TABLE: PriceTable = Object.freeze({
     openai: { 'gpt-4o-mini': { inputUsdPerMTok: 0.15, outputUsdPerMTok: 0.6 } },
     gemini: { 'gemini-2.0-flash': { inputUsdPerMTok: 0.1, outputUsdPerMTok: 0.4 } },
     deepseek: { 'deepseek-chat': { inputUsdPerMTok: 0.27, outputUsdPerMTok: 1.1 } },
+    anthropic: { 'claude-haiku-4-5': { inputUsdPerMTok: 1, outputUsdPerMTok: 5 } },
   },
 });
 

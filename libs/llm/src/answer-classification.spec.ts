@@ -16,6 +16,7 @@ const KEYS: Record<ProviderId, string> = {
   openai: `sk-proj-${randomBytes(24).toString('hex')}`,
   gemini: `AIza${randomBytes(20).toString('hex')}`,
   deepseek: `sk-${randomBytes(16).toString('hex')}`,
+  anthropic: `sk-ant-api03-${randomBytes(40).toString('hex')}`,
 };
 const SCHEMA = { name: 'knowledge_graph', schema: { type: 'object' } };
 const TEXT = 'Alice Johnson from Acme Corp met Bob Smith.';
@@ -26,7 +27,9 @@ const TEXT = 'Alice Johnson from Acme Corp met Bob Smith.';
  * UnusableAnswerError with the provider's finish reason, and a 200 without an answer is retryable.
  */
 describe('Answer classification (real SDKs, simulator fault markers)', () => {
-  const simulator = new ProviderSimulator({ validKeys: { openai: [KEYS.openai], gemini: [KEYS.gemini], deepseek: [KEYS.deepseek] } });
+  const simulator = new ProviderSimulator({
+    validKeys: { openai: [KEYS.openai], gemini: [KEYS.gemini], deepseek: [KEYS.deepseek], anthropic: [KEYS.anthropic] },
+  });
   let factory: LlmClientFactory;
 
   beforeAll(async () => {
@@ -96,6 +99,46 @@ describe('Answer classification (real SDKs, simulator fault markers)', () => {
     expect(error).toBeInstanceOf(AnswerBlockedError);
     expect(error).toMatchObject({ code: 'CONTENT_BLOCKED', finishReason: 'SAFETY' });
     expect(error.message).toBe('gemini blocked the content (SAFETY)');
+  });
+
+  describe('anthropic (forced tool use)', () => {
+    it.each([FAULT_MARKERS.prose, FAULT_MARKERS.nullDescription])('repairs an answer with %s into the JSON meant', async (marker) => {
+      const result = await complete('anthropic', `${TEXT} ${marker}`);
+      expect(result.json).toMatchObject({ entities: expect.arrayContaining([expect.objectContaining({ name: 'Alice Johnson' })]) as unknown });
+    });
+
+    it('repairs a malformed tool input (the object sent as a damaged JSON string)', async () => {
+      const result = await complete('anthropic', `${TEXT} ${FAULT_MARKERS.trailingCommas}`);
+      expect(result.json).toMatchObject({ entities: expect.arrayContaining([expect.objectContaining({ name: 'Alice Johnson' })]) as unknown });
+      expect(result.finishReason).toBe('tool_use');
+    });
+
+    it('reads an answer with no tool_use block and no JSON in its text as EXTRACTION_UNPARSABLE', async () => {
+      const error = await failureOf(complete('anthropic', `${TEXT} ${FAULT_MARKERS.notJson}`));
+      expect(error).toBeInstanceOf(AnswerUnparsableError);
+      expect(error).toMatchObject({ code: 'EXTRACTION_UNPARSABLE', retryable: false, finishReason: 'end_turn' });
+    });
+
+    it('reads stop_reason "max_tokens" as EXTRACTION_TRUNCATED, whatever the partial tool input holds', async () => {
+      const error = await failureOf(complete('anthropic', `${TEXT} ${FAULT_MARKERS.truncated}`));
+      expect(error).toBeInstanceOf(AnswerTruncatedError);
+      expect(error).toMatchObject({ code: 'EXTRACTION_TRUNCATED', retryable: false, finishReason: 'max_tokens' });
+      // the tokens of an unusable answer were billed all the same
+      expect(error).toMatchObject({ usage: { inputTokens: expect.any(Number) as unknown, outputTokens: expect.any(Number) as unknown } });
+    });
+
+    it.each([FAULT_MARKERS.refusal, FAULT_MARKERS.safety])('reads stop_reason "refusal" (%s) as EXTRACTION_REFUSED', async (marker) => {
+      const error = await failureOf(complete('anthropic', `${TEXT} ${marker}`));
+      expect(error).toBeInstanceOf(AnswerRefusedError);
+      expect(error).toMatchObject({ code: 'EXTRACTION_REFUSED', retryable: false, finishReason: 'refusal' });
+    });
+
+    it('reads a 200 carrying an error object and no content as a retryable PROVIDER_UNAVAILABLE', async () => {
+      const error = await failureOf(complete('anthropic', `${TEXT} ${FAULT_MARKERS.errorBody}`));
+      expect(error).toBeInstanceOf(ProviderUnavailableError);
+      expect(error).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', retryable: true });
+      expect(error.message).toContain('an error object instead of content');
+    });
   });
 
   it('answers clean JSON when the simulator is told to ignore its markers', async () => {

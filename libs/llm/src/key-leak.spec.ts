@@ -12,10 +12,21 @@ import type { LlmProvider } from './llm-provider.js';
  * Every failure path, with a canary key: no trace of the key, the SDK's wording (which quotes
  * it) or the request URL (which can carry it) may survive in anything the error exposes.
  */
-const PROVIDERS: ProviderId[] = ['openai', 'gemini', 'deepseek'];
+const PROVIDERS: ProviderId[] = ['openai', 'gemini', 'deepseek', 'anthropic'];
 const secret = randomBytes(16).toString('hex');
 const CANARY = `sk-canary-${secret}`;
-const FORBIDDEN = [CANARY, secret.slice(0, -4), 'canary', 'Incorrect API key', 'API key not valid', '127.0.0.1', 'x-goog-api-key', 'Bearer'];
+const FORBIDDEN = [
+  CANARY,
+  secret.slice(0, -4),
+  'canary',
+  'Incorrect API key',
+  'API key not valid',
+  '127.0.0.1',
+  'x-goog-api-key',
+  'Bearer',
+  'x-api-key',
+  'authentication_error',
+];
 
 function everythingAbout(error: unknown): Record<string, string> {
   const e = error as Error & { cause?: unknown };

@@ -10,13 +10,16 @@ const GOOD: Record<ProviderId, string> = {
   openai: `sk-proj-${randomBytes(20).toString('hex')}`,
   gemini: `AIza${randomBytes(20).toString('hex')}`,
   deepseek: `sk-${randomBytes(16).toString('hex')}`,
+  anthropic: `sk-ant-api03-${randomBytes(40).toString('hex')}`,
 };
 const context = (key: string) => ({ tenantLabel: 'brennan', keyLast4: last4Of(key) });
 /** Any stable identifier works; the product passes its HMAC fingerprint. */
 const fp = (key: string) => `fp-${fingerprintForSimulator(key).slice(0, 16)}`;
 
 describe('KeyValidator', () => {
-  const simulator = new ProviderSimulator({ validKeys: { openai: [GOOD.openai], gemini: [GOOD.gemini], deepseek: [GOOD.deepseek] } });
+  const simulator = new ProviderSimulator({
+    validKeys: { openai: [GOOD.openai], gemini: [GOOD.gemini], deepseek: [GOOD.deepseek], anthropic: [GOOD.anthropic] },
+  });
   let factory: LlmClientFactory;
   let validator: KeyValidator;
 
@@ -29,14 +32,14 @@ describe('KeyValidator', () => {
   });
   afterAll(() => simulator.stop());
 
-  it.each(['openai', 'gemini', 'deepseek'] as const)('says %s accepts a good key, with one live call', async (provider) => {
+  it.each(['openai', 'gemini', 'deepseek', 'anthropic'] as const)('says %s accepts a good key, with one live call', async (provider) => {
     const verdict = await validator.validate(provider, GOOD[provider], fp(GOOD[provider]), context(GOOD[provider]));
 
     expect(verdict).toEqual({ status: 'valid', checkedAt: expect.any(Date) });
     expect(simulator.keysSeen(provider)).toEqual([fingerprintForSimulator(GOOD[provider])]);
   });
 
-  it.each(['openai', 'gemini', 'deepseek'] as const)('says %s refuses a revoked key', async (provider) => {
+  it.each(['openai', 'gemini', 'deepseek', 'anthropic'] as const)('says %s refuses a revoked key', async (provider) => {
     const revoked = `${GOOD[provider]}0`;
     const verdict = await validator.validate(provider, revoked, fp(revoked), context(revoked));
 

@@ -15,21 +15,25 @@ import { createNodeHttpFetch } from './node-http-fetch.js';
 import { AuthenticationError, LlmError, EmptyApiKeyError, ProviderRequestError, ProviderUnavailableError, RateLimitedError } from './llm.errors.js';
 import type { KeyContext } from './llm-provider.js';
 
-const PROVIDERS: ProviderId[] = ['openai', 'gemini', 'deepseek'];
+const PROVIDERS: ProviderId[] = ['openai', 'gemini', 'deepseek', 'anthropic'];
 const KEYS: Record<ProviderId, string> = {
   openai: `sk-proj-${randomBytes(24).toString('hex')}`,
   gemini: `AIza${randomBytes(20).toString('hex')}`,
   deepseek: `sk-${randomBytes(16).toString('hex')}`,
+  anthropic: `sk-ant-api03-${randomBytes(40).toString('hex')}`,
 };
 const COMPLETION_PATHS: Record<ProviderId, string> = {
   openai: '/openai/v1/chat/completions',
   deepseek: '/deepseek/v1/chat/completions',
   gemini: '/gemini/v1beta/models/gemini-2.0-flash:generateContent',
+  anthropic: '/anthropic/v1/messages',
 };
+const PLAIN_FINISH: Record<ProviderId, string> = { openai: 'stop', deepseek: 'stop', gemini: 'STOP', anthropic: 'end_turn' };
 const VALIDATION_PATHS: Record<ProviderId, string> = {
   openai: '/openai/v1/models',
   deepseek: '/deepseek/v1/models',
   gemini: '/gemini/v1beta/models',
+  anthropic: '/anthropic/v1/models',
 };
 const SCHEMA = {
   name: 'graph_extraction',
@@ -64,7 +68,9 @@ async function closedPort(): Promise<number> {
 }
 
 describe('LlmClientFactory with the real SDKs against the provider simulator', () => {
-  const simulator = new ProviderSimulator({ validKeys: { openai: [KEYS.openai], gemini: [KEYS.gemini], deepseek: [KEYS.deepseek] } });
+  const simulator = new ProviderSimulator({
+    validKeys: { openai: [KEYS.openai], gemini: [KEYS.gemini], deepseek: [KEYS.deepseek], anthropic: [KEYS.anthropic] },
+  });
   let factory: LlmClientFactory;
 
   beforeAll(async () => {
@@ -89,7 +95,7 @@ describe('LlmClientFactory with the real SDKs against the provider simulator', (
       const [reported] = simulator.usageReported(fingerprintForSimulator(key));
       expect(result).toEqual({
         text: plainAnswerFor(provider, 'Say hello'),
-        finishReason: provider === 'gemini' ? 'STOP' : 'stop',
+        finishReason: PLAIN_FINISH[provider],
         totalTokens: reported.inputTokens + reported.outputTokens,
         usage: { inputTokens: reported.inputTokens, outputTokens: reported.outputTokens },
       });
@@ -169,7 +175,8 @@ describe('LlmClientFactory with the real SDKs against the provider simulator', (
 
       expect(error).toBeInstanceOf(ProviderUnavailableError);
       expect(error).toMatchObject({ code: ErrorCode.ProviderUnavailable, retryable: true });
-      expect(error.message).toContain(`HTTP ${status}`);
+      // Anthropic says it is overloaded with 529 where the others send 503
+      expect(error.message).toContain(provider === 'anthropic' && status === 503 ? 'HTTP 529 overloaded' : `HTTP ${status}`);
       expect(simulator.requestsFor(provider)).toHaveLength(1);
     });
 
@@ -251,6 +258,46 @@ describe('LlmClientFactory with the real SDKs against the provider simulator', (
         else process.env[name] = value;
       }
     }
+  });
+
+  it('ignores Anthropic keys, tokens, headers and base URLs in the environment', async () => {
+    const names = ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'ANTHROPIC_CUSTOM_HEADERS', 'ANTHROPIC_BASE_URL'] as const;
+    const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]));
+    const envKey = `sk-ant-api03-env-${randomBytes(24).toString('hex')}`;
+    process.env.ANTHROPIC_API_KEY = envKey;
+    process.env.ANTHROPIC_AUTH_TOKEN = envKey;
+    process.env.ANTHROPIC_CUSTOM_HEADERS = `x-api-key: ${envKey}\nAuthorization: Bearer ${envKey}`;
+    process.env.ANTHROPIC_BASE_URL = `http://127.0.0.1:${await closedPort()}`;
+    try {
+      const client = factory.create('anthropic', KEYS.anthropic, contextFor(KEYS.anthropic));
+      await client.complete({ system: 's', user: 'u' });
+      await client.validateKey();
+      expect(simulator.keysSeen('anthropic')).toEqual([fingerprintForSimulator(KEYS.anthropic)]);
+      expect(simulator.requestsFor('anthropic')).toHaveLength(2);
+    } finally {
+      for (const name of names) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+    }
+  });
+
+  it('forces the extraction tool on Anthropic and reads its tool_use input as the JSON', async () => {
+    const seen: string[] = [];
+    simulator.onRequest((request) => seen.push(request.bodyText));
+    const result = await factory
+      .create('anthropic', KEYS.anthropic, contextFor(KEYS.anthropic))
+      .complete({ system: 'Extract the entities.', user: USER_TEXT, jsonSchema: SCHEMA });
+
+    expect(result).toMatchObject({ json: extractEntitiesDeterministically(USER_TEXT), finishReason: 'tool_use' });
+    const body = JSON.parse(seen[0]) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      model: 'claude-haiku-4-5',
+      system: 'Extract the entities.',
+      tools: [{ name: SCHEMA.name, input_schema: SCHEMA.schema }],
+      tool_choice: { type: 'tool', name: SCHEMA.name },
+    });
+    expect(body.max_tokens).toEqual(expect.any(Number));
   });
 
   it('accepts a base URL with a trailing slash', async () => {

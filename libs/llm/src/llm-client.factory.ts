@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { assertUnreachable, maskKey, type ProviderId } from '#libs/common';
+import { AnthropicProvider } from './anthropic.provider.js';
 import { GeminiProvider } from './gemini.provider.js';
 import { EmptyApiKeyError } from './llm.errors.js';
 import { LLM_OPTIONS, type LlmOptions } from './llm-options.js';
@@ -42,6 +43,8 @@ export class LlmClientFactory {
         return new OpenAiCompatibleProvider({ ...common, provider });
       case 'gemini':
         return new GeminiProvider(common);
+      case 'anthropic':
+        return new AnthropicProvider(common);
       default:
         return assertUnreachable(provider);
     }

@@ -19,6 +19,13 @@ describe('isPlaceholderKey', () => {
     ['openai', 'sk-short-key-12345'],
     ['deepseek', 'sk-1234567890abcdef'],
     ['gemini', 'AIzaSyA-short-but-not-30ch'],
+    ['anthropic', 'sk-ant-xxx'],
+    ['anthropic', 'sk-ant-api03-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'],
+    ['anthropic', 'sk-ant-XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX'],
+    ['anthropic', 'sk-ant-api03-...'],
+    ['anthropic', 'your-key-here'],
+    ['openai', 'YOUR-KEY-HERE'],
+    ['anthropic', 'sk-ant-api03-0123456789abcdef'],
   ] as const)('%s key %j is a placeholder', (provider, key) => {
     expect(isPlaceholderKey(provider, key)).toBe(true);
     expect(placeholderReason(provider, key)).not.toContain(key.trim() || '\u0000');
@@ -29,6 +36,7 @@ describe('isPlaceholderKey', () => {
     ['deepseek', 'sk-0123456789abcdef0123'],
     ['gemini', 'AIzaSyD-0123456789abcdefghijklmnopq'],
     ['openai', 'sk-xxxxxxxxxxxxxxxxxxxxxxxxx1'],
+    ['anthropic', 'sk-ant-api03-Zx9_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH-AA'],
   ] as const)('%s key %j may be real', (provider, key) => {
     expect(isPlaceholderKey(provider, key)).toBe(false);
   });

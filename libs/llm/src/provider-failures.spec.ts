@@ -1,5 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
+import { mapAnthropicError } from './anthropic-errors.js';
 import { retryDelayFromDetails } from './gemini-errors.js';
+import { ProviderUnavailableError } from './llm.errors.js';
 import { ProviderFailures, retryAfterFromHeaders } from './provider-failures.js';
 
 describe('retryAfterFromHeaders', () => {
@@ -56,5 +59,39 @@ describe('ProviderFailures', () => {
     [422, 'ProviderRequestError'],
   ])('maps HTTP %i to %s', (status, name) => {
     expect(failures.forStatus(status, undefined).name).toBe(name);
+  });
+});
+
+describe('mapAnthropicError', () => {
+  const failures = new ProviderFailures('anthropic', { tenantLabel: 'brennan', keyLast4: '4207' });
+  /** An error as the SDK builds it from an answer: status, Anthropic's error body, headers. */
+  const answered = (status: number, type: string, headers: Record<string, string> = {}) =>
+    APIError.generate(status, { type: 'error', error: { type, message: 'invalid x-api-key sk-ant-api03-secret' } }, undefined, new Headers(headers));
+
+  it.each([
+    [401, 'authentication_error', 'AuthenticationError', false],
+    [403, 'permission_error', 'AuthenticationError', false],
+    [429, 'rate_limit_error', 'RateLimitedError', true],
+    [529, 'overloaded_error', 'ProviderUnavailableError', true],
+    [500, 'api_error', 'ProviderUnavailableError', true],
+    [504, 'timeout_error', 'ProviderUnavailableError', true],
+    [400, 'invalid_request_error', 'ProviderRequestError', false],
+    [413, 'request_too_large', 'ProviderRequestError', false],
+  ])('maps HTTP %i %s to a %s (retryable: %p), without the body text', (status, type, name, retryable) => {
+    const error = mapAnthropicError(answered(status, type), failures);
+    expect(error).toMatchObject({ name, retryable, provider: 'anthropic' });
+    expect(error.message).not.toContain('x-api-key');
+    expect(error.message).not.toContain('secret');
+  });
+
+  it('says overloaded for a 529, and honours retry-after on a 429', () => {
+    expect(mapAnthropicError(answered(529, 'overloaded_error'), failures).message).toContain('HTTP 529 overloaded');
+    expect(mapAnthropicError(answered(429, 'rate_limit_error', { 'retry-after': '12' }), failures)).toMatchObject({ retryAfterMs: 12_000 });
+  });
+
+  it('maps connection failures and timeouts to ProviderUnavailableError, anything else too', () => {
+    expect(mapAnthropicError(new APIConnectionTimeoutError(), failures).message).toMatch(/: timed out$/);
+    expect(mapAnthropicError(new APIConnectionError({ cause: new TypeError('fetch failed') }), failures).message).toMatch(/: connection failed$/);
+    expect(mapAnthropicError(new Error('surprise'), failures)).toBeInstanceOf(ProviderUnavailableError);
   });
 });

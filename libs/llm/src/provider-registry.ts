@@ -10,6 +10,8 @@ export interface ProviderDefaults {
    *   DeepSeek answers both with and without `/v1`.
    * - gemini: the root before the API version; the SDK appends `/v1beta/models/...`
    *   (https://generativelanguage.googleapis.com, http://127.0.0.1:4010/gemini).
+   * - anthropic: the root before the API version; the SDK appends `/v1/messages` and `/v1/models`
+   *   (https://api.anthropic.com, http://127.0.0.1:4010/anthropic).
    */
   baseUrl: string;
   /** Shorter keys are placeholders: no real key of the provider is that short. */
@@ -20,6 +22,8 @@ export const PROVIDER_DEFAULTS: Readonly<Record<ProviderId, ProviderDefaults>> =
   openai: { model: 'gpt-4o-mini', baseUrl: 'https://api.openai.com/v1', minKeyLength: 20 },
   deepseek: { model: 'deepseek-chat', baseUrl: 'https://api.deepseek.com', minKeyLength: 20 },
   gemini: { model: 'gemini-2.0-flash', baseUrl: 'https://generativelanguage.googleapis.com', minKeyLength: 30 },
+  // Anthropic's keys (`sk-ant-api03-...`) run past 100 characters
+  anthropic: { model: 'claude-haiku-4-5', baseUrl: 'https://api.anthropic.com', minKeyLength: 40 },
 };
 
 /** The SDKs join paths with `/`; a trailing slash in the configured URL would double it. */

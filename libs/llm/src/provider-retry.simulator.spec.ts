@@ -49,13 +49,16 @@ const { LlmClientFactory } = await import('./llm-client.factory.js');
 const { AuthenticationError, ProviderUnavailableError, RateLimitedError } = await import('./llm.errors.js');
 const { withProviderRetry } = await import('./provider-retry.js');
 
-const KEYS: Record<'openai' | 'gemini', string> = {
+type Provider = 'openai' | 'gemini' | 'anthropic';
+const KEYS: Record<Provider, string> = {
   openai: `sk-proj-retry-${randomBytes(16).toString('hex')}`,
   gemini: `AIza-retry-${randomBytes(16).toString('hex')}`,
+  anthropic: `sk-ant-api03-retry-${randomBytes(24).toString('hex')}`,
 };
-const COMPLETION_PATHS: Record<'openai' | 'gemini', string> = {
+const COMPLETION_PATHS: Record<Provider, string> = {
   openai: '/openai/v1/chat/completions',
   gemini: '/gemini/v1beta/models/gemini-2.0-flash:generateContent',
+  anthropic: '/anthropic/v1/messages',
 };
 /** PROVIDER_MAX_ATTEMPTS' default; the base delay is 0 so p-retry's own backoff adds no wait. */
 const POLICY = { maxAttempts: 4, baseDelayMs: 0 };
@@ -66,7 +69,7 @@ const TEXT = 'Alice Smith from Acme Corp met Bob Jones.';
  * attempt is a real HTTP request, so the simulator's request log counts the attempts.
  */
 describe('withProviderRetry through the real SDKs against the provider simulator', () => {
-  const simulator = new ProviderSimulator({ validKeys: { openai: [KEYS.openai], gemini: [KEYS.gemini] } });
+  const simulator = new ProviderSimulator({ validKeys: { openai: [KEYS.openai], gemini: [KEYS.gemini], anthropic: [KEYS.anthropic] } });
   let factory: InstanceType<typeof LlmClientFactory>;
 
   beforeAll(async () => {
@@ -91,10 +94,11 @@ describe('withProviderRetry through the real SDKs against the provider simulator
     factory.create(provider, key, { tenantLabel: 'brennan', keyLast4: last4Of(key) });
   const complete = (llm: LlmProvider) => llm.complete({ system: 'Answer briefly.', user: TEXT });
 
-  describe.each(['openai', 'gemini'] as const)('%s', (provider) => {
+  describe.each(['openai', 'gemini', 'anthropic'] as const)('%s', (provider) => {
     const key = KEYS[provider];
     const completions = () => simulator.requestsFor(provider).filter((r) => r.path === COMPLETION_PATHS[provider]);
 
+    // (for Anthropic the simulator's 503 is its 529 overloaded_error)
     it('tries again after two 503s and answers on the third request', async () => {
       simulator.failNext(provider, { status: 503, times: 2 });
 

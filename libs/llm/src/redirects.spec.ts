@@ -11,11 +11,11 @@ import { ProviderUnavailableError } from './llm.errors.js';
  * other origin answers as the provider would, so a client that followed would succeed: the test
  * fails on a followed redirect, not on a refused connection.
  */
-const PROVIDERS: ProviderId[] = ['openai', 'deepseek', 'gemini'];
+const PROVIDERS: ProviderId[] = ['openai', 'deepseek', 'gemini', 'anthropic'];
 const KEY = `sk-redirect-${randomBytes(12).toString('hex')}`;
 
 describe('provider redirects are never followed', () => {
-  const simulator = new ProviderSimulator({ validKeys: { openai: [KEY], deepseek: [KEY], gemini: [KEY] } });
+  const simulator = new ProviderSimulator({ validKeys: { openai: [KEY], deepseek: [KEY], gemini: [KEY], anthropic: [KEY] } });
   let factory: LlmClientFactory;
   const client = (provider: ProviderId) => factory.create(provider, KEY, { tenantLabel: 'redirected', keyLast4: last4Of(KEY) });
 

@@ -5,7 +5,7 @@ const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', '
 
 /** One provider call (one attempt: a retry is a call of its own), as the provider layer reports it. */
 export interface ProviderCallSample {
-  /** A provider id (openai, gemini, deepseek). */
+  /** A provider id (openai, gemini, deepseek, anthropic). */
   provider: string;
   /** What was asked: `complete` (an extraction) or `validate_key` (a live key check). */
   operation: string;

@@ -14,7 +14,7 @@ export interface FailureHelp {
 
 /** The setting a failure is about: named in the API's message, else the job's provider's key. */
 function settingOf(message: string, provider: ProviderId | null): string {
-  const named = /\b(OPENAI|GEMINI|DEEPSEEK)_API_KEY\b/.exec(message);
+  const named = /\b(OPENAI|GEMINI|DEEPSEEK|ANTHROPIC)_API_KEY\b/.exec(message);
   if (named) return named[0];
   return provider ? apiKeySetting(provider) : 'the provider key';
 }

@@ -1,8 +1,8 @@
 /** The shapes of the API's answers that the dashboard reads (see README "HTTP API (v1)"). */
 
-export type ProviderId = 'openai' | 'gemini' | 'deepseek';
-export const PROVIDERS: readonly ProviderId[] = ['openai', 'gemini', 'deepseek'];
-export const PROVIDER_LABELS: Record<ProviderId, string> = { openai: 'OpenAI', gemini: 'Gemini', deepseek: 'DeepSeek' };
+export type ProviderId = 'openai' | 'gemini' | 'deepseek' | 'anthropic';
+export const PROVIDERS: readonly ProviderId[] = ['openai', 'gemini', 'deepseek', 'anthropic'];
+export const PROVIDER_LABELS: Record<ProviderId, string> = { openai: 'OpenAI', gemini: 'Gemini', deepseek: 'DeepSeek', anthropic: 'Anthropic' };
 export const apiKeySetting = (provider: ProviderId): string => `${provider.toUpperCase()}_API_KEY`;
 
 export interface Tenant {

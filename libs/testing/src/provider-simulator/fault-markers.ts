@@ -6,25 +6,25 @@ import { extractEntitiesDeterministically, type SimulatedExtraction } from './en
  * reproduce each one. README, "The provider simulator", lists them.
  */
 export const FAULT_MARKERS = {
-  /** OpenAI: `refusal` set, `content` null. Gemini has no refusal: it answers prose (not JSON). */
+  /** OpenAI: `refusal` set, `content` null. Anthropic: `stop_reason` "refusal". Gemini has no refusal: it answers prose (not JSON). */
   refusal: '[[sim:refusal]]',
-  /** The JSON wrapped in a Markdown fence with prose around it. */
+  /** The JSON wrapped in a Markdown fence with prose around it (Anthropic: as text, no `tool_use` block). */
   prose: '[[sim:prose]]',
-  /** The JSON with a trailing comma after every last item. */
+  /** The JSON with a trailing comma after every last item (Anthropic: the tool `input` sent as that string). */
   trailingCommas: '[[sim:trailing-commas]]',
-  /** Prose that holds no JSON at all. */
+  /** Prose that holds no JSON at all (Anthropic: no `tool_use` block). */
   notJson: '[[sim:not-json]]',
   /** Valid JSON of another shape than the schema's. */
   wrongShape: '[[sim:wrong-shape]]',
   /** Every entity's description is null. */
   nullDescription: '[[sim:null-description]]',
-  /** The answer is cut off at the output limit (finish_reason "length", Gemini MAX_TOKENS), always. */
+  /** The answer is cut off at the output limit (finish_reason "length", Gemini MAX_TOKENS, Anthropic stop_reason "max_tokens"), always. */
   truncated: '[[sim:truncated]]',
-  /** Stopped by a safety filter (OpenAI finish_reason "content_filter", Gemini finishReason SAFETY). */
+  /** Stopped by a safety filter (OpenAI finish_reason "content_filter", Gemini finishReason SAFETY, Anthropic stop_reason "refusal"). */
   safety: '[[sim:safety]]',
-  /** Gemini: the prompt is blocked (promptFeedback.blockReason, no candidates); OpenAI: as safety. */
+  /** Gemini: the prompt is blocked (promptFeedback.blockReason, no candidates); OpenAI and Anthropic: as safety. */
   blocked: '[[sim:blocked]]',
-  /** A 200 whose body is `{ "error": {...} }` with no choices or candidates (OpenRouter and other gateways). */
+  /** A 200 whose body is an error object with no choices, candidates or content (OpenRouter and other gateways). */
   errorBody: '[[sim:error-body]]',
   /** Entity names with a NUL character and a lone surrogate, which Postgres text cannot store. */
   unstorable: '[[sim:unstorable]]',

@@ -7,6 +7,7 @@ import { parseValidKeysSpec } from './valid-keys-spec.js';
 
 const OPENAI_KEY = 'sk-proj-simulator-spec-0000000000000001';
 const GEMINI_KEY = 'AIzaSy-simulator-spec-000000000000000002';
+const ANTHROPIC_KEY = 'sk-ant-api03-simulator-spec-00000000000000000000003';
 
 /** The parts of the wire answers these tests read. */
 interface OpenAiCompletion {
@@ -21,6 +22,15 @@ interface GeminiAnswer {
 interface GeminiError {
   error: { code: number; status: string; message: string; details: unknown[] };
 }
+interface AnthropicMessage {
+  content: { type: string; text?: string; name?: string; input?: unknown }[];
+  stop_reason: string;
+  usage: { input_tokens: number; output_tokens: number };
+}
+interface AnthropicError {
+  type: 'error';
+  error: { type: string; message: string };
+}
 
 /** Calls the simulator; `T` is the body the caller expects, not checked at run time. */
 async function call<T = unknown>(url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}) {
@@ -33,7 +43,7 @@ async function call<T = unknown>(url: string, init: { method?: string; headers?:
 }
 
 describe('ProviderSimulator', () => {
-  const simulator = new ProviderSimulator({ validKeys: { openai: [OPENAI_KEY], gemini: [GEMINI_KEY], deepseek: ['*'] } });
+  const simulator = new ProviderSimulator({ validKeys: { openai: [OPENAI_KEY], gemini: [GEMINI_KEY], deepseek: ['*'], anthropic: [ANTHROPIC_KEY] } });
   let urls: SimulatorUrls;
   const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
   const chat = (body: object = {}) => ({
@@ -53,7 +63,8 @@ describe('ProviderSimulator', () => {
   afterEach(() => simulator.reset());
   afterAll(() => simulator.stop());
 
-  it('serves three base URLs on 127.0.0.1', () => {
+  it('serves four base URLs on 127.0.0.1', () => {
+    expect(urls.anthropicBaseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/anthropic$/);
     expect(urls.openaiBaseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/openai\/v1$/);
     expect(urls.deepseekBaseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/deepseek\/v1$/);
     expect(urls.geminiBaseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/gemini$/);
@@ -232,6 +243,91 @@ describe('ProviderSimulator', () => {
     });
   });
 
+  describe('Anthropic wire format', () => {
+    const messages = () => `${urls.anthropicBaseUrl}/v1/messages`;
+    const headers = (key = ANTHROPIC_KEY) => ({ 'x-api-key': key, 'anthropic-version': '2023-06-01' });
+    const extraction = {
+      model: 'claude-haiku-4-5',
+      max_tokens: 1024,
+      system: 'Extract the entities.',
+      messages: [{ role: 'user', content: 'Alice Johnson from Acme Corp met Bob Smith.' }],
+      tools: [{ name: 'knowledge_graph', input_schema: { type: 'object' } }],
+      tool_choice: { type: 'tool', name: 'knowledge_graph' },
+    };
+
+    it('answers a forced tool with a tool_use block and usage, the key taken from x-api-key', async () => {
+      const { status, body } = await call<AnthropicMessage>(messages(), { headers: headers(), body: extraction });
+
+      expect(status).toBe(200);
+      expect(body.stop_reason).toBe('tool_use');
+      expect(body.content).toEqual([
+        expect.objectContaining({
+          type: 'tool_use',
+          name: 'knowledge_graph',
+          input: extractEntitiesDeterministically(extraction.messages[0].content),
+        }),
+      ]);
+      expect(body.usage).toEqual(expect.objectContaining({ input_tokens: expect.any(Number), output_tokens: expect.any(Number) }));
+      expect(simulator.requestsFor('anthropic')).toEqual([
+        expect.objectContaining({ path: '/anthropic/v1/messages', keyFingerprint: fingerprintForSimulator(ANTHROPIC_KEY), keyLocation: 'header' }),
+      ]);
+      expect(simulator.usageReported()).toEqual([
+        expect.objectContaining({ provider: 'anthropic', inputTokens: body.usage.input_tokens, outputTokens: body.usage.output_tokens }),
+      ]);
+    });
+
+    it('takes the key from Authorization: Bearer too (SDK 1.x), and lists models', async () => {
+      const { status, body } = await call<{ data: { id: string }[] }>(`${urls.anthropicBaseUrl}/v1/models`, {
+        headers: { ...bearer(ANTHROPIC_KEY), 'anthropic-version': '2026-10-21' },
+      });
+      expect(status).toBe(200);
+      expect(body.data.map((m) => m.id)).toEqual(['claude-haiku-4-5']);
+      expect(simulator.keysSeen('anthropic')).toEqual([fingerprintForSimulator(ANTHROPIC_KEY)]);
+    });
+
+    it('answers plain text without a tool', async () => {
+      const { body } = await call<AnthropicMessage>(messages(), {
+        headers: headers(),
+        body: { model: 'claude-haiku-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'Hello Alice' }] },
+      });
+      expect(body).toMatchObject({ stop_reason: 'end_turn', content: [{ type: 'text', text: plainAnswerFor('anthropic', 'Hello Alice') }] });
+    });
+
+    it("refuses a bad key, a missing key and a missing anthropic-version with Anthropic's error bodies", async () => {
+      const bad = await call<AnthropicError>(messages(), { headers: headers('sk-ant-api03-not-the-right-key-000000000000'), body: extraction });
+      const missing = await call<AnthropicError>(messages(), { headers: { 'anthropic-version': '2023-06-01' }, body: extraction });
+      const noVersion = await call<AnthropicError>(messages(), { headers: { 'x-api-key': ANTHROPIC_KEY }, body: extraction });
+
+      expect(bad).toMatchObject({ status: 401, body: { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } } });
+      expect(missing).toMatchObject({ status: 401, body: { type: 'error', error: { type: 'authentication_error' } } });
+      expect(noVersion).toMatchObject({ status: 400, body: { type: 'error', error: { type: 'invalid_request_error' } } });
+    });
+
+    it.each([
+      ['no max_tokens', { max_tokens: undefined }, 'max_tokens'],
+      ['a forced tool it was not given', { tool_choice: { type: 'tool', name: 'other' } }, "Tool 'other' not found"],
+      ['a tool schema that is not an object', { tools: [{ name: 'knowledge_graph', input_schema: { type: 'array' } }] }, 'input_schema.type'],
+    ])('refuses a request with %s as the real API does: 400 invalid_request_error', async (_, change, message) => {
+      const answer = await call<AnthropicError>(messages(), { headers: headers(), body: { ...extraction, ...change } });
+      expect(answer).toMatchObject({ status: 400, body: { type: 'error', error: { type: 'invalid_request_error' } } });
+      expect(answer.body.error.message).toContain(message);
+    });
+
+    it.each([
+      [429, 429, 'rate_limit_error'],
+      [503, 529, 'overloaded_error'],
+      [500, 500, 'api_error'],
+      [403, 403, 'permission_error'],
+      [400, 400, 'invalid_request_error'],
+    ] as const)('answers a scripted %i as HTTP %i %s', async (scripted, status, type) => {
+      simulator.failNext('anthropic', { status: scripted, retryAfterSeconds: 9 });
+      const answer = await call<AnthropicError>(messages(), { headers: headers(), body: extraction });
+
+      expect(answer).toMatchObject({ status, body: { type: 'error', error: { type } } });
+      expect(answer.headers.get('retry-after')).toBe(scripted === 429 ? '9' : null);
+    });
+  });
+
   describe('control', () => {
     it('applies latency globally, and per provider where one is set', async () => {
       // far longer than a loopback round trip: the order of the answers shows which request waited
@@ -358,7 +454,7 @@ describe('parseValidKeysSpec', () => {
 
   it('names a bad entry by position, never by its text', () => {
     expect(() => parseValidKeysSpec('openai:sk-1,claude:sk-secret-value')).toThrow(
-      'Entry 2 of the valid keys must look like <openai|gemini|deepseek>:<key>',
+      'Entry 2 of the valid keys must look like <openai|gemini|deepseek|anthropic>:<key>',
     );
     expect(() => parseValidKeysSpec('sk-secret-value')).toThrow(/^Entry 1 /);
   });

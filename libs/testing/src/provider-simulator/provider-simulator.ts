@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PROVIDER_IDS, type ProviderId } from '#libs/common';
 import { fingerprintForSimulator } from './fingerprint.js';
 import { RATE_LIMIT_BURST } from './fault-markers.js';
+import { anthropicWire } from './anthropic-wire.js';
 import { geminiWire } from './gemini-wire.js';
 import { type GatedRequest, type GateMatch, SimulatorGate } from './simulator-gate.js';
 import { openAiWire } from './openai-wire.js';
@@ -21,7 +22,7 @@ import type {
   WireRequest,
 } from './simulator-types.js';
 
-const WIRES: Record<ProviderId, WireFormat> = { openai: openAiWire, deepseek: openAiWire, gemini: geminiWire };
+const WIRES: Record<ProviderId, WireFormat> = { openai: openAiWire, deepseek: openAiWire, gemini: geminiWire, anthropic: anthropicWire };
 const KIND_OF_STATUS: Record<ScriptedFailure['status'], FailureKind> = {
   400: 'bad-request',
   401: 'invalid-key',
@@ -52,8 +53,8 @@ interface AnswerContext {
 }
 
 /**
- * A real HTTP server on 127.0.0.1 that answers as OpenAI, DeepSeek (under `/deepseek`) and Gemini
- * (under `/gemini`) do, so the real SDKs run end to end without a network. It records which key
+ * A real HTTP server on 127.0.0.1 that answers as OpenAI, DeepSeek (under `/deepseek`), Gemini
+ * (under `/gemini`) and Anthropic (under `/anthropic`) do, so the real SDKs run end to end without a network. It records which key
  * reached it as a fingerprint only, and never prints anything.
  */
 export class ProviderSimulator {
@@ -86,7 +87,7 @@ export class ProviderSimulator {
   /**
    * Each key may make `perWindow` completion requests in any sliding `windowMs` (a minute: its RPM);
    * past that it is answered 429 in its provider's wire format, with the wait until the oldest leaves
-   * the window as retry-after (OpenAI's header, Gemini's RetryInfo). Requests answered 429 do not
+   * the window as retry-after (OpenAI's and Anthropic's header, Gemini's RetryInfo). Requests answered 429 do not
    * count. `undefined` lifts the limit.
    */
   setKeyRateLimit(perWindow: number | undefined, windowMs = 60_000): void {
@@ -125,7 +126,12 @@ export class ProviderSimulator {
   get urls(): SimulatorUrls {
     if (!this.server) throw new Error('The provider simulator is not running');
     const origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return { openaiBaseUrl: `${origin}/openai/v1`, deepseekBaseUrl: `${origin}/deepseek/v1`, geminiBaseUrl: `${origin}/gemini` };
+    return {
+      openaiBaseUrl: `${origin}/openai/v1`,
+      deepseekBaseUrl: `${origin}/deepseek/v1`,
+      geminiBaseUrl: `${origin}/gemini`,
+      anthropicBaseUrl: `${origin}/anthropic`,
+    };
   }
 
   setValidKeys(provider: ProviderId, keys: readonly string[]): void {
@@ -356,12 +362,13 @@ export class ProviderSimulator {
   }
 }
 
-/** The tokens a reply body reports: OpenAI's `usage` or Gemini's `usageMetadata`. */
+/** The tokens a reply body reports: OpenAI's `usage`, Anthropic's `usage` or Gemini's `usageMetadata`. */
 function reportedUsage(body: unknown): { inputTokens: number; outputTokens: number } | undefined {
   const b = body as {
-    usage?: { prompt_tokens?: number; completion_tokens?: number };
+    usage?: { prompt_tokens?: number; completion_tokens?: number; input_tokens?: number; output_tokens?: number };
     usageMetadata?: { promptTokenCount?: number; candidatesTokenCount?: number };
   };
+  if (b?.usage && 'input_tokens' in b.usage) return { inputTokens: b.usage.input_tokens ?? 0, outputTokens: b.usage.output_tokens ?? 0 };
   if (b?.usage) return { inputTokens: b.usage.prompt_tokens ?? 0, outputTokens: b.usage.completion_tokens ?? 0 };
   if (b?.usageMetadata) return { inputTokens: b.usageMetadata.promptTokenCount ?? 0, outputTokens: b.usageMetadata.candidatesTokenCount ?? 0 };
   return undefined;

@@ -7,6 +7,8 @@ export interface SimulatorUrls {
   deepseekBaseUrl: string;
   /** Use as GEMINI_BASE_URL: the root the Gemini SDK appends `/v1beta/...` to. */
   geminiBaseUrl: string;
+  /** Use as ANTHROPIC_BASE_URL: the root the Anthropic SDK appends `/v1/messages` to. */
+  anthropicBaseUrl: string;
 }
 
 export interface RecordedRequest {
@@ -16,7 +18,7 @@ export interface RecordedRequest {
   path: string;
   /** SHA-256 of the key the request carried (see fingerprintForSimulator); null when it carried none. */
   keyFingerprint: string | null;
-  /** Where the key travelled: a Gemini client must never put it in the URL. */
+  /** Where the key travelled: a Gemini client must never put it in the URL (Anthropic's `x-api-key` and `Authorization` are both headers). */
   keyLocation: 'header' | 'query' | null;
   model?: string;
   /** The Host header: a request that followed one of `redirectNext`'s redirects names `localhost`. */
@@ -35,7 +37,8 @@ export interface ReportedUsage {
 
 /**
  * What the next matching requests answer instead of their normal reply. 401 is answered the way
- * the real provider refuses a bad key (Gemini: 400 INVALID_ARGUMENT with reason API_KEY_INVALID).
+ * the real provider refuses a bad key (Gemini: 400 INVALID_ARGUMENT with reason API_KEY_INVALID);
+ * 503 is the provider's "overloaded" answer (Anthropic: 529 overloaded_error).
  */
 export interface ScriptedFailure {
   status: 400 | 401 | 403 | 429 | 500 | 503;

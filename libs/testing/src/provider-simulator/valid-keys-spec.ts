@@ -15,7 +15,7 @@ export function parseValidKeysSpec(spec: string): Partial<Record<ProviderId, str
       const provider = entry.slice(0, separator);
       const key = entry.slice(separator + 1).trim();
       if (separator <= 0 || !isProviderId(provider) || !key) {
-        throw new Error(`Entry ${index + 1} of the valid keys must look like <openai|gemini|deepseek>:<key>`);
+        throw new Error(`Entry ${index + 1} of the valid keys must look like <openai|gemini|deepseek|anthropic>:<key>`);
       }
       (keys[provider] ??= []).push(key);
     });
