@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { PrismaService } from '#libs/database';
+import { emailRecords, fingerprintForSimulator, ProviderSimulator, simulatorEnv } from '#libs/testing';
+import type { BackfillView } from '../src/backfills/backfill.dto.js';
+import { ApiHarness, type JobStarted } from './api-harness.js';
+
+const PAGE = 5;
+
+/** Polls `probe` until it returns something truthy (every 25 ms, for at most 20 s). */
+async function until<T>(what: string, probe: () => Promise<T> | T): Promise<NonNullable<T>> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/**
+ * Every provider call a tenant's job made is in its usage, whatever ended the job: the provider bills
+ * a call whose page is then thrown away all the same, and a budget that does not see it is spent
+ * without knowing. Here a backfill is cancelled while its next page's calls are under way.
+ */
+describe('Usage of a backfill cancelled with pages in flight (e2e, in-process worker)', () => {
+  const simulator = new ProviderSimulator({ validKeys: { openai: ['*'] } });
+  let api: ApiHarness;
+  let prisma: PrismaService;
+
+  beforeAll(async () => {
+    api = await ApiHarness.start({ ...simulatorEnv(await simulator.start()), SYNC_PAGE_SIZE: String(PAGE), SYNC_CONCURRENCY: '2' }, { worker: true });
+    prisma = api.app.get(PrismaService);
+  });
+  afterAll(async () => {
+    await api?.close();
+    await simulator.stop();
+  });
+
+  it('counts the calls of the pages a cancel threw away', async () => {
+    const key = `sk-cancel-${randomBytes(12).toString('hex')}-cncl`;
+    const fingerprint = fingerprintForSimulator(key);
+    const tenant = await api.newTenant();
+    await api.request('PUT', `/v1/tenants/${tenant.id}/settings/OPENAI_API_KEY`, { body: { value: key } });
+    // a hard budget far away: each page in flight then shows as a hold in budget_reservations
+    await api.request('PUT', `/v1/tenants/${tenant.id}/budget`, { body: { monthlyLimitTokens: 1e12, mode: 'hard' } });
+    const workspace = await api.newWorkspace(tenant.id);
+    // pages 2 to 4 carry a marker the simulator holds them by; page 1 goes through
+    const records = emailRecords(4 * PAGE).map((r, i) => (i < PAGE ? r : { ...r, body: `${r.body}\nHOLD-AFTER-PAGE-1` }));
+    expect((await api.request('POST', `/v1/workspaces/${workspace.id}/records`, { body: records })).status).toBe(200);
+    const gate = simulator.gate({ keyFingerprint: fingerprint, marker: 'HOLD-AFTER-PAGE-1' });
+
+    const started = await api.request<JobStarted>('POST', `/v1/workspaces/${workspace.id}/backfills`, { body: {} });
+    const jobId = started.body.jobId;
+    try {
+      // page 1 commits; pages 2 and 3 are then both in flight (two holds), their calls held at the provider
+      await until('page 1 committed', async () => (await prisma.keyUsage.count({ where: { jobId } })) === 1);
+      await until('pages 2 and 3 in flight', async () => (await prisma.budgetReservation.count({ where: { jobId } })) === 2);
+      await gate.waitForHeld(1);
+      expect((await api.request('POST', `/v1/backfills/${jobId}/cancel`)).status).toBe(202);
+    } finally {
+      gate.open();
+    }
+    const ended = await api.waitForBackfill(jobId);
+    expect(ended.status).toBe('cancelled');
+
+    const made = simulator.usageReported(fingerprint);
+    expect(made.length).toBeGreaterThan(2 * PAGE); // page 3's calls were made
+    const usage = await api.request<{ totals: { calls: number; inputTokens: number; outputTokens: number } }>(
+      'GET',
+      `/v1/tenants/${tenant.id}/usage?groupBy=job`,
+    );
+    expect(usage.body.totals).toEqual(
+      expect.objectContaining({
+        calls: made.length,
+        inputTokens: made.reduce((sum, answer) => sum + answer.inputTokens, 0),
+        outputTokens: made.reduce((sum, answer) => sum + answer.outputTokens, 0),
+      }),
+    );
+    const view = await api.request<BackfillView>('GET', `/v1/backfills/${jobId}`);
+    expect(view.body.usage?.inputTokens).toBe(usage.body.totals.inputTokens);
+  });
+});
