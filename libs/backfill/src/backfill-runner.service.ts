@@ -227,6 +227,8 @@ export class BackfillRunner {
           if (await this.backfills.isCancelRequested(lease.tenantId, backfill.id)) {
             await Promise.all(inFlight.map((p) => p.outcomes));
             await previousWrite;
+            // the pages in flight are thrown away, but their calls were made and billed: they count
+            await session.recordUsage(sumCounters(inFlight.map((p) => p.calls)), 'ok');
             return await this.cancel(lease);
           }
           const page = await source.fetchPage(cursor, this.config.backfill.pageSize, this.config.backfill.pageMaxBytes);
