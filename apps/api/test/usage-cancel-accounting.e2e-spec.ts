@@ -37,7 +37,12 @@ describe('Usage of a backfill cancelled with pages in flight (e2e, in-process wo
     await simulator.stop();
   });
 
-  it('counts the calls of the pages a cancel threw away', async () => {
+  /**
+   * Starts a backfill of 4 pages whose pages 2 to 4 are held at the provider, calls `stop` once page 1
+   * committed and pages 2 and 3 are in flight, lets the provider answer, and returns what the provider
+   * answered and what the tenant's usage says.
+   */
+  async function stoppedMidRun(stop: (ids: { jobId: string; workspaceId: string }) => Promise<() => Promise<string>>) {
     const key = `sk-cancel-${randomBytes(12).toString('hex')}-cncl`;
     const fingerprint = fingerprintForSimulator(key);
     const tenant = await api.newTenant();
@@ -52,32 +57,56 @@ describe('Usage of a backfill cancelled with pages in flight (e2e, in-process wo
 
     const started = await api.request<JobStarted>('POST', `/v1/workspaces/${workspace.id}/backfills`, { body: {} });
     const jobId = started.body.jobId;
+    let ended: () => Promise<string>;
     try {
-      // page 1 commits; pages 2 and 3 are then both in flight (two holds), their calls held at the provider
       await until('page 1 committed', async () => (await prisma.keyUsage.count({ where: { jobId } })) === 1);
       await until('pages 2 and 3 in flight', async () => (await prisma.budgetReservation.count({ where: { jobId } })) === 2);
       await gate.waitForHeld(1);
-      expect((await api.request('POST', `/v1/backfills/${jobId}/cancel`)).status).toBe(202);
+      ended = await stop({ jobId, workspaceId: workspace.id });
     } finally {
       gate.open();
     }
-    const ended = await api.waitForBackfill(jobId);
-    expect(ended.status).toBe('cancelled');
-
+    const status = await ended();
     const made = simulator.usageReported(fingerprint);
-    expect(made.length).toBeGreaterThan(2 * PAGE); // page 3's calls were made
-    const usage = await api.request<{ totals: { calls: number; inputTokens: number; outputTokens: number } }>(
-      'GET',
-      `/v1/tenants/${tenant.id}/usage?groupBy=job`,
-    );
-    expect(usage.body.totals).toEqual(
-      expect.objectContaining({
-        calls: made.length,
-        inputTokens: made.reduce((sum, answer) => sum + answer.inputTokens, 0),
-        outputTokens: made.reduce((sum, answer) => sum + answer.outputTokens, 0),
-      }),
-    );
+    const usage = await until('the usage settled', async () => {
+      const res = await api.request<{ totals: { calls: number; inputTokens: number; outputTokens: number } }>(
+        'GET',
+        `/v1/tenants/${tenant.id}/usage`,
+      );
+      return (await prisma.budgetReservation.count({ where: { jobId } })) === 0 ? res.body.totals : null;
+    });
+    const provider = {
+      calls: made.length,
+      inputTokens: made.reduce((sum, answer) => sum + answer.inputTokens, 0),
+      outputTokens: made.reduce((sum, answer) => sum + answer.outputTokens, 0),
+    };
+    return { status, jobId, provider, usage };
+  }
+
+  it('counts the calls of the pages a cancel threw away', async () => {
+    const { status, jobId, provider, usage } = await stoppedMidRun(async ({ jobId }) => {
+      expect((await api.request('POST', `/v1/backfills/${jobId}/cancel`)).status).toBe(202);
+      return async () => (await api.waitForBackfill(jobId)).status;
+    });
+    expect(status).toBe('cancelled');
+    expect(provider.calls).toBeGreaterThan(2 * PAGE); // page 3's calls were made
+    expect(usage).toEqual(expect.objectContaining(provider));
     const view = await api.request<BackfillView>('GET', `/v1/backfills/${jobId}`);
-    expect(view.body.usage?.inputTokens).toBe(usage.body.totals.inputTokens);
+    expect(view.body.usage?.inputTokens).toBe(provider.inputTokens);
+  });
+
+  it('counts the calls of the page whose commit a workspace deletion (cancelActive) fenced off', async () => {
+    const { status, provider, usage } = await stoppedMidRun(async ({ workspaceId }) => {
+      const deletion = await api.request<{ id: string }>('DELETE', `/v1/workspaces/${workspaceId}?cancelActive=true`);
+      expect(deletion.status).toBe(202);
+      return async () =>
+        until('the workspace deleted', async () => {
+          const job = await api.request<{ status: string }>('GET', `/v1/workspace-deletions/${deletion.body.id}`);
+          return ['succeeded', 'failed'].includes(job.body.status) ? job.body.status : null;
+        });
+    });
+    expect(status).toBe('succeeded');
+    expect(provider.calls).toBeGreaterThan(PAGE); // page 2's calls were made
+    expect(usage).toEqual(expect.objectContaining(provider));
   });
 });
