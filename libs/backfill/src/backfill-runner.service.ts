@@ -189,6 +189,8 @@ export class BackfillRunner {
     const reservations = new Set<string>();
     let budgetStop: BudgetExceededError | undefined;
     const inFlight: PageInFlight[] = [];
+    // pages whose write began and has not committed: a fence rolls them back, their calls stay billed
+    const writing = new Set<PageInFlight>();
     let previousWrite: Promise<void> = Promise.resolve();
     let cursor = backfill.cursor;
     let exhausted = false;
@@ -259,7 +261,10 @@ export class BackfillRunner {
         if (pool.failure) {
           await Promise.all(inFlight.map((p) => p.outcomes));
           await previousWrite.catch(() => undefined);
-          if (pool.failure.error instanceof FenceError) return this.fenced(lease, backfill, pool.failure.error);
+          if (pool.failure.error instanceof FenceError) {
+            await this.countUncommitted(session, pool.failure.error, [...writing, current, ...inFlight]);
+            return this.fenced(lease, backfill, pool.failure.error);
+          }
           await session.recordUsage(sumCounters([current, ...inFlight].map((p) => p.calls)), usageOutcomeOf(pool.failure.error));
           if (pool.failure.error instanceof AuthenticationError) await this.validation.markRefused(ready.tenant.tenantId, key);
           return await this.failOn(lease, backfill, pool.failure.error);
@@ -268,7 +273,9 @@ export class BackfillRunner {
         if (ran.page.records.length < current.page.records.length) cut = true;
         if (ran.page.records.length === 0) continue;
         await previousWrite;
+        writing.add(current);
         const write = this.writePage(lease, backfill, session, current, ran.page, ran.outcomes, counters, options).then(() => {
+          writing.delete(current);
           if (current.reservation) reservations.delete(current.reservation);
           meter.observe(current.rawInput, current.calls.inputTokens, current.calls.outputTokens);
         });
@@ -277,7 +284,11 @@ export class BackfillRunner {
       }
       await previousWrite;
     } catch (error) {
-      if (error instanceof FenceError) return this.fenced(lease, backfill, error);
+      if (error instanceof FenceError) {
+        pool.stop(error);
+        await this.countUncommitted(session, error, [...writing, ...inFlight]);
+        return this.fenced(lease, backfill, error);
+      }
       throw error;
     } finally {
       clearInterval(yieldTimer);
@@ -453,6 +464,22 @@ export class BackfillRunner {
   }
 
   /** A page was refused by the fence: another run holds the job (this one stops), or its workspace changed owner or is being deleted (the job ends). */
+  /**
+   * Records the usage of pages that will never commit (a fence rolled their write back or they were in
+   * flight): their calls were made and billed. Their records that had not started do not start
+   * (the caller stopped the pool); those running finish first, so their tokens count too.
+   * Not for a run that lost its lease: the job-lifecycle e2e test holds a superseded run's calls out
+   * of key_usage (its counters are the job's); whether they should count is open.
+   */
+  private async countUncommitted(session: ProviderSession, fence: FenceError, pages: readonly PageInFlight[]): Promise<void> {
+    if (fence.verdict === 'lease-lost') return;
+    const lost = [...new Set(pages)];
+    await Promise.all(lost.map((p) => p.outcomes));
+    await session
+      .recordUsage(sumCounters(lost.map((p) => p.calls)), 'ok')
+      .catch((error: unknown) => this.logger.warn({ error: String(error) }, 'Usage of pages that did not commit not recorded'));
+  }
+
   private async fenced(lease: BackfillLease, backfill: Backfill, error: FenceError): Promise<JobRunResult> {
     if (error.verdict === 'workspace-deleted') {
       // a workspace deletion with cancelActive asked it to stop; without, it must not write to a workspace on its way out
