@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { emailRecords } from '#libs/testing';
 import type { IssuedWebhookView } from '../src/webhooks/webhooks.dto.js';
 import { type ApiErrorBody, ApiHarness } from './api-harness.js';
 
@@ -144,6 +145,45 @@ describe('Usage, budgets and webhooks against a hostile tenant (e2e)', () => {
       for (const query of ['from=0001-01-01&to=0001-12-31', 'from=9999-01-01&to=9999-12-31']) {
         const res = await api.request<{ items: unknown[] }>('GET', `/v1/tenants/${tenant.id}/usage?${query}`);
         expect([query, res.status, res.body.items]).toEqual([query, 200, []]);
+      }
+    });
+  });
+
+  describe('estimate', () => {
+    const estimate = (workspaceId: string, body: unknown = {}, token?: string) =>
+      api.request<{ records: number; calls: number; estimatedInputTokens: number; estimatedCostMicroUsd: number } & ApiErrorBody>(
+        'POST',
+        `/v1/workspaces/${workspaceId}/backfills/estimate`,
+        { body, token },
+      );
+
+    it('answers zeros for an empty workspace and for one whose records were all deleted (tombstoned)', async () => {
+      const tenant = await api.newTenant();
+      const empty = await api.newWorkspace(tenant.id);
+      expect((await estimate(empty.id)).body).toMatchObject({ records: 0, calls: 0, estimatedInputTokens: 0, estimatedCostMicroUsd: 0 });
+
+      const emptied = await api.newWorkspace(tenant.id);
+      const records = emailRecords(3);
+      expect((await api.request('POST', `/v1/workspaces/${emptied.id}/records`, { body: records })).status).toBe(200);
+      for (const record of records) {
+        const res = await api.request('DELETE', `/v1/workspaces/${emptied.id}/records/${encodeURIComponent(record.externalId)}`);
+        expect(res.status).toBeLessThan(300);
+      }
+      expect((await estimate(emptied.id)).body).toMatchObject({ records: 0, calls: 0, estimatedCostMicroUsd: 0 });
+    });
+
+    it("answers 404 for a deleted workspace and for another tenant's, whatever the body", async () => {
+      const tenant = await api.newTenant();
+      const other = await api.newTenant();
+      const workspace = await api.newWorkspace(tenant.id);
+      expect((await api.request('DELETE', `/v1/workspaces/${workspace.id}`)).status).toBe(202);
+      expect((await estimate(workspace.id)).status).toBe(404);
+      const theirs = await api.newWorkspace(other.id);
+      const token = await api.newTenantToken(tenant.id);
+      for (const body of [{}, { fromStart: true }, { source: 'api' }]) expect((await estimate(theirs.id, body, token)).status).toBe(404);
+      for (const body of [{ fromStart: 'yes' }, { source: 'x'.repeat(10_000) }, [], null]) {
+        const res = await estimate(workspace.id, body);
+        expect([400, 404]).toContain(res.status);
       }
     });
   });
