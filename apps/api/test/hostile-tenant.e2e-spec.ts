@@ -115,6 +115,28 @@ describe('Usage, budgets and webhooks against a hostile tenant (e2e)', () => {
     });
   });
 
+  it('never shows a secret to a read-scope token: it may list, not create, rotate, test or change', async () => {
+    const tenant = await api.newTenant();
+    const hook = await create(tenant.id, 'https://hooks.example.com/in');
+    const read = (await api.request<{ token: string }>('POST', `/v1/tenants/${tenant.id}/tokens`, { body: { scope: 'read' } })).body.token;
+    const path = `${hooks(tenant.id)}/${hook.body.id}`;
+    for (const [method, target, body] of [
+      ['POST', hooks(tenant.id), { url: 'https://hooks.example.com/2', events: ['key.invalid'] }],
+      ['POST', `${path}/rotate-secret`, undefined],
+      ['POST', `${path}/test`, undefined],
+      ['PATCH', path, { enabled: false }],
+      ['DELETE', path, undefined],
+    ] as const) {
+      const res = await api.request<ApiErrorBody>(method, target, { token: read, body });
+      expect([method, target, res.status, res.body.error.code]).toEqual([method, target, 403, 'TOKEN_READ_ONLY']);
+    }
+    const listed = await api.request('GET', hooks(tenant.id), { token: read });
+    expect(listed.status).toBe(200);
+    expect(listed.text).not.toContain(hook.body.secret);
+    expect(listed.text).not.toContain('"secret"');
+    expect((await api.request<{ items: unknown[] }>('GET', hooks(tenant.id))).body.items).toHaveLength(1);
+  });
+
   describe('usage API', () => {
     it('answers 400, never a 5xx, to dates Postgres cannot hold or that do not exist', async () => {
       const tenant = await api.newTenant();
