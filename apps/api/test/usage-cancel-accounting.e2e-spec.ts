@@ -95,18 +95,16 @@ describe('Usage of a backfill cancelled with pages in flight (e2e, in-process wo
     expect(view.body.usage?.inputTokens).toBe(provider.inputTokens);
   });
 
-  it('counts the calls of the page whose commit a workspace deletion (cancelActive) fenced off', async () => {
-    const { status, provider, usage } = await stoppedMidRun(async ({ workspaceId }) => {
-      const deletion = await api.request<{ id: string }>('DELETE', `/v1/workspaces/${workspaceId}?cancelActive=true`);
-      expect(deletion.status).toBe(202);
-      return async () =>
-        until('the workspace deleted', async () => {
-          const job = await api.request<{ status: string }>('GET', `/v1/workspace-deletions/${deletion.body.id}`);
-          return ['succeeded', 'failed'].includes(job.body.status) ? job.body.status : null;
-        });
+  it('counts the calls of the pages whose commit a transfer of the workspace (cancelActive) fenced off', async () => {
+    const newOwner = await api.newTenant();
+    const { status, provider, usage } = await stoppedMidRun(async ({ jobId, workspaceId }) => {
+      const moved = await api.request('POST', `/v1/workspaces/${workspaceId}/transfer?cancelActive=true`, { body: { tenantId: newOwner.id } });
+      expect(moved.status).toBe(200);
+      return async () => (await api.waitForBackfill(jobId)).status;
     });
-    expect(status).toBe('succeeded');
+    expect(status).toBe('cancelled');
     expect(provider.calls).toBeGreaterThan(PAGE); // page 2's calls were made
+    // the calls were made with the first owner's key: its usage has them
     expect(usage).toEqual(expect.objectContaining(provider));
   });
 });

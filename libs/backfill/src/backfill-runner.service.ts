@@ -262,7 +262,7 @@ export class BackfillRunner {
           await Promise.all(inFlight.map((p) => p.outcomes));
           await previousWrite.catch(() => undefined);
           if (pool.failure.error instanceof FenceError) {
-            await this.countUncommitted(session, pool.failure.error, [...writing, current, ...inFlight]);
+            await this.countUncommitted(session, lease, pool.failure.error, [...writing, current, ...inFlight]);
             return this.fenced(lease, backfill, pool.failure.error);
           }
           await session.recordUsage(sumCounters([current, ...inFlight].map((p) => p.calls)), usageOutcomeOf(pool.failure.error));
@@ -286,7 +286,7 @@ export class BackfillRunner {
     } catch (error) {
       if (error instanceof FenceError) {
         pool.stop(error);
-        await this.countUncommitted(session, error, [...writing, ...inFlight]);
+        await this.countUncommitted(session, lease, error, [...writing, ...inFlight]);
         return this.fenced(lease, backfill, error);
       }
       throw error;
@@ -468,11 +468,12 @@ export class BackfillRunner {
    * Records the usage of pages that will never commit (a fence rolled their write back or they were in
    * flight): their calls were made and billed. Their records that had not started do not start
    * (the caller stopped the pool); those running finish first, so their tokens count too.
-   * Not for a run that lost its lease: the job-lifecycle e2e test holds a superseded run's calls out
-   * of key_usage (its counters are the job's); whether they should count is open.
+   * Not when another run took the job over (a lost lock): the job-lifecycle e2e test holds a
+   * superseded run's calls out of key_usage; whether they should count is open. A job that vanished
+   * under the run (its workspace deleted meanwhile) was not taken over: its calls count.
    */
-  private async countUncommitted(session: ProviderSession, fence: FenceError, pages: readonly PageInFlight[]): Promise<void> {
-    if (fence.verdict === 'lease-lost') return;
+  private async countUncommitted(session: ProviderSession, lease: BackfillLease, fence: FenceError, pages: readonly PageInFlight[]): Promise<void> {
+    if (fence.verdict === 'lease-lost' && (await this.backfills.takenOver(lease))) return;
     const lost = [...new Set(pages)];
     await Promise.all(lost.map((p) => p.outcomes));
     await session
