@@ -107,4 +107,25 @@ describe('Usage of a backfill cancelled with pages in flight (e2e, in-process wo
     // the calls were made with the first owner's key: its usage has them
     expect(usage).toEqual(expect.objectContaining(provider));
   });
+
+  it('counts the calls of the pages in flight when a workspace deletion (cancelActive) emptied the workspace first', async () => {
+    const { provider, usage } = await stoppedMidRun(async ({ jobId, workspaceId }) => {
+      const deletion = await api.request<{ id: string }>('DELETE', `/v1/workspaces/${workspaceId}?cancelActive=true`);
+      expect(deletion.status).toBe(202);
+      // the deletion job empties the workspace while pages 2 and 3 still wait for their answers
+      await until('the workspace emptied', async () => {
+        const job = await api.request<{ status: string }>('GET', `/v1/workspace-deletions/${deletion.body.id}`);
+        return job.body.status === 'succeeded';
+      });
+      return async () => {
+        await until('the backfill ended or gone', async () => {
+          const row = await prisma.backfill.findUnique({ where: { id: jobId } });
+          return !row || ['cancelled', 'failed', 'succeeded'].includes(row.status);
+        });
+        return 'ended';
+      };
+    });
+    expect(provider.calls).toBeGreaterThan(PAGE); // page 2's calls were made
+    expect(usage).toEqual(expect.objectContaining(provider));
+  });
 });
