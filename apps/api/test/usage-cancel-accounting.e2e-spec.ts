@@ -67,7 +67,6 @@ describe('Usage of a backfill cancelled with pages in flight (e2e, in-process wo
       gate.open();
     }
     const status = await ended();
-    const made = simulator.usageReported(fingerprint);
     const usage = await until('the usage settled', async () => {
       const res = await api.request<{ totals: { calls: number; inputTokens: number; outputTokens: number } }>(
         'GET',
@@ -75,6 +74,8 @@ describe('Usage of a backfill cancelled with pages in flight (e2e, in-process wo
       );
       return (await prisma.budgetReservation.count({ where: { jobId } })) === 0 ? res.body.totals : null;
     });
+    // read once the run settled its holds: every call it made has been answered by then
+    const made = simulator.usageReported(fingerprint);
     const provider = {
       calls: made.length,
       inputTokens: made.reduce((sum, answer) => sum + answer.inputTokens, 0),

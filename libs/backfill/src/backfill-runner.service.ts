@@ -189,8 +189,8 @@ export class BackfillRunner {
     const reservations = new Set<string>();
     let budgetStop: BudgetExceededError | undefined;
     const inFlight: PageInFlight[] = [];
-    // pages whose write began and has not committed: a fence rolls them back, their calls stay billed
-    const writing = new Set<PageInFlight>();
+    // pages started and not committed (in flight, awaited or being written): a fence rolls them back, their calls stay billed
+    const uncommitted = new Set<PageInFlight>();
     let previousWrite: Promise<void> = Promise.resolve();
     let cursor = backfill.cursor;
     let exhausted = false;
@@ -251,7 +251,9 @@ export class BackfillRunner {
             break;
           }
           if (reservation) reservations.add(reservation);
-          inFlight.push({ ...this.startPage(session, page, pool, budget), reservation, rawInput: estimate.rawInput });
+          const started = { ...this.startPage(session, page, pool, budget), reservation, rawInput: estimate.rawInput };
+          inFlight.push(started);
+          uncommitted.add(started);
           if (page.nextCursor) cursor = page.nextCursor;
           else exhausted = sourceDone = true;
         }
@@ -262,7 +264,7 @@ export class BackfillRunner {
           await Promise.all(inFlight.map((p) => p.outcomes));
           await previousWrite.catch(() => undefined);
           if (pool.failure.error instanceof FenceError) {
-            await this.countUncommitted(session, lease, pool.failure.error, [...writing, current, ...inFlight]);
+            await this.countUncommitted(session, lease, pool.failure.error, [...uncommitted]);
             return this.fenced(lease, backfill, pool.failure.error);
           }
           await session.recordUsage(sumCounters([current, ...inFlight].map((p) => p.calls)), usageOutcomeOf(pool.failure.error));
@@ -273,9 +275,8 @@ export class BackfillRunner {
         if (ran.page.records.length < current.page.records.length) cut = true;
         if (ran.page.records.length === 0) continue;
         await previousWrite;
-        writing.add(current);
         const write = this.writePage(lease, backfill, session, current, ran.page, ran.outcomes, counters, options).then(() => {
-          writing.delete(current);
+          uncommitted.delete(current);
           if (current.reservation) reservations.delete(current.reservation);
           meter.observe(current.rawInput, current.calls.inputTokens, current.calls.outputTokens);
         });
@@ -286,7 +287,7 @@ export class BackfillRunner {
     } catch (error) {
       if (error instanceof FenceError) {
         pool.stop(error);
-        await this.countUncommitted(session, lease, error, [...writing, ...inFlight]);
+        await this.countUncommitted(session, lease, error, [...uncommitted]);
         return this.fenced(lease, backfill, error);
       }
       throw error;
@@ -419,6 +420,10 @@ export class BackfillRunner {
       }
     });
     const written = await this.transactions.run(async (tx) => {
+      // the workspace is share-locked before the graph writes: a deletion or transfer that came first
+      // fences the page here, not halfway through its inserts (a foreign-key error on rows it removed)
+      const early = await this.backfills.workspaceFence(tx, lease);
+      if (early) throw new FenceError(early);
       const counts = await this.graph.applyPage(tx, backfill.workspaceId, pageGraph);
       await this.failures.insertMany(tx, backfill.id, backfill.workspaceId, failed);
       if (backfill.retryOfId) {
