@@ -189,6 +189,8 @@ export class BackfillRunner {
     const reservations = new Set<string>();
     let budgetStop: BudgetExceededError | undefined;
     const inFlight: PageInFlight[] = [];
+    // pages started and not committed (in flight, awaited or being written): a fence rolls them back, their calls stay billed
+    const uncommitted = new Set<PageInFlight>();
     let previousWrite: Promise<void> = Promise.resolve();
     let cursor = backfill.cursor;
     let exhausted = false;
@@ -227,6 +229,8 @@ export class BackfillRunner {
           if (await this.backfills.isCancelRequested(lease.tenantId, backfill.id)) {
             await Promise.all(inFlight.map((p) => p.outcomes));
             await previousWrite;
+            // the pages in flight are thrown away, but their calls were made and billed: they count
+            await session.recordUsage(sumCounters(inFlight.map((p) => p.calls)), 'ok');
             return await this.cancel(lease);
           }
           const page = await source.fetchPage(cursor, this.config.backfill.pageSize, this.config.backfill.pageMaxBytes);
@@ -247,7 +251,9 @@ export class BackfillRunner {
             break;
           }
           if (reservation) reservations.add(reservation);
-          inFlight.push({ ...this.startPage(session, page, pool, budget), reservation, rawInput: estimate.rawInput });
+          const started = { ...this.startPage(session, page, pool, budget), reservation, rawInput: estimate.rawInput };
+          inFlight.push(started);
+          uncommitted.add(started);
           if (page.nextCursor) cursor = page.nextCursor;
           else exhausted = sourceDone = true;
         }
@@ -257,7 +263,10 @@ export class BackfillRunner {
         if (pool.failure) {
           await Promise.all(inFlight.map((p) => p.outcomes));
           await previousWrite.catch(() => undefined);
-          if (pool.failure.error instanceof FenceError) return this.fenced(lease, backfill, pool.failure.error);
+          if (pool.failure.error instanceof FenceError) {
+            await this.countUncommitted(session, lease, pool.failure.error, [...uncommitted]);
+            return this.fenced(lease, backfill, pool.failure.error);
+          }
           await session.recordUsage(sumCounters([current, ...inFlight].map((p) => p.calls)), usageOutcomeOf(pool.failure.error));
           if (pool.failure.error instanceof AuthenticationError) await this.validation.markRefused(ready.tenant.tenantId, key);
           return await this.failOn(lease, backfill, pool.failure.error);
@@ -267,6 +276,7 @@ export class BackfillRunner {
         if (ran.page.records.length === 0) continue;
         await previousWrite;
         const write = this.writePage(lease, backfill, session, current, ran.page, ran.outcomes, counters, options).then(() => {
+          uncommitted.delete(current);
           if (current.reservation) reservations.delete(current.reservation);
           meter.observe(current.rawInput, current.calls.inputTokens, current.calls.outputTokens);
         });
@@ -275,7 +285,11 @@ export class BackfillRunner {
       }
       await previousWrite;
     } catch (error) {
-      if (error instanceof FenceError) return this.fenced(lease, backfill, error);
+      if (error instanceof FenceError) {
+        pool.stop(error);
+        await this.countUncommitted(session, lease, error, [...uncommitted]);
+        return this.fenced(lease, backfill, error);
+      }
       throw error;
     } finally {
       clearInterval(yieldTimer);
@@ -406,6 +420,10 @@ export class BackfillRunner {
       }
     });
     const written = await this.transactions.run(async (tx) => {
+      // the workspace is share-locked before the graph writes: a deletion or transfer that came first
+      // fences the page here, not halfway through its inserts (a foreign-key error on rows it removed)
+      const early = await this.backfills.workspaceFence(tx, lease);
+      if (early) throw new FenceError(early);
       const counts = await this.graph.applyPage(tx, backfill.workspaceId, pageGraph);
       await this.failures.insertMany(tx, backfill.id, backfill.workspaceId, failed);
       if (backfill.retryOfId) {
@@ -451,6 +469,23 @@ export class BackfillRunner {
   }
 
   /** A page was refused by the fence: another run holds the job (this one stops), or its workspace changed owner or is being deleted (the job ends). */
+  /**
+   * Records the usage of pages that will never commit (a fence rolled their write back or they were in
+   * flight): their calls were made and billed. Their records that had not started do not start
+   * (the caller stopped the pool); those running finish first, so their tokens count too.
+   * Not when another run took the job over (a lost lock): the job-lifecycle e2e test holds a
+   * superseded run's calls out of key_usage; whether they should count is open. A job that vanished
+   * under the run (its workspace deleted meanwhile) was not taken over: its calls count.
+   */
+  private async countUncommitted(session: ProviderSession, lease: BackfillLease, fence: FenceError, pages: readonly PageInFlight[]): Promise<void> {
+    if (fence.verdict === 'lease-lost' && (await this.backfills.takenOver(lease))) return;
+    const lost = [...new Set(pages)];
+    await Promise.all(lost.map((p) => p.outcomes));
+    await session
+      .recordUsage(sumCounters(lost.map((p) => p.calls)), 'ok')
+      .catch((error: unknown) => this.logger.warn({ error: String(error) }, 'Usage of pages that did not commit not recorded'));
+  }
+
   private async fenced(lease: BackfillLease, backfill: Backfill, error: FenceError): Promise<JobRunResult> {
     if (error.verdict === 'workspace-deleted') {
       // a workspace deletion with cancelActive asked it to stop; without, it must not write to a workspace on its way out

@@ -181,6 +181,19 @@ export class BackfillRepository {
     return this.fenceVerdict(tx, lease);
   }
 
+  /**
+   * The job's workspace, share-locked until `tx` ends (a deletion's or transfer's UPDATE of it waits
+   * for the page), and the fence it sets: deleted (or gone), moved to another tenant, else null.
+   */
+  async workspaceFence(tx: Tx, lease: BackfillLease): Promise<FenceVerdict | null> {
+    const rows = await tx.$queryRaw<{ tenant_id: string; deleted: boolean }[]>`
+      SELECT w.tenant_id::text AS tenant_id, w.deleted_at IS NOT NULL AS deleted FROM workspaces w
+      WHERE w.id = (SELECT b.workspace_id FROM backfills b WHERE b.id = ${lease.backfillId}::uuid AND b.tenant_id = ${lease.tenantId}::uuid)
+      FOR SHARE`;
+    if (!rows[0] || rows[0].deleted) return 'workspace-deleted';
+    return rows[0].tenant_id === lease.tenantId ? null : 'workspace-transferred';
+  }
+
   private async fenceVerdict(tx: Tx, lease: BackfillLease): Promise<FenceVerdict> {
     const rows = await tx.$queryRaw<{ moved: boolean; deleted: boolean }[]>`
       SELECT w.tenant_id <> b.tenant_id AS moved, w.deleted_at IS NOT NULL AS deleted
@@ -247,6 +260,14 @@ export class BackfillRepository {
       where: { id: backfillId, tenantId, status: { in: [...ACTIVE_STATUSES] } },
       data: { cancelRequested: true },
     });
+  }
+
+  /** Whether another run took the job over from `lease` (its row carries another lease token, whatever its status now). */
+  async takenOver(lease: BackfillLease): Promise<boolean> {
+    const count = await this.prisma.backfill.count({
+      where: { id: lease.backfillId, tenantId: lease.tenantId, NOT: { leaseToken: lease.leaseToken } },
+    });
+    return count > 0;
   }
 
   async isCancelRequested(tenantId: string, backfillId: string): Promise<boolean> {

@@ -2,6 +2,9 @@ import ipaddr from 'ipaddr.js';
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
 
+/** IPv4-compatible IPv6 (RFC 4291 2.5.5.1, deprecated): `::a.b.c.d`, which ipaddr.js calls `unicast`. */
+const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96');
+
 /** Words for the ranges an address may fall in (ipaddr.js's names), for messages. */
 const RANGE_WORDS: Readonly<Record<string, string>> = {
   loopback: 'a loopback address',
@@ -55,11 +58,12 @@ export function parseIpLiteral(text: string): Address | undefined {
  * Why an address may not be connected to, or null when it may: only public unicast addresses
  * (ipaddr.js range `unicast`) pass, and whatever the allow-list permits. IPv4-mapped IPv6 is judged
  * as the IPv4 address it maps; other IPv6 forms that embed IPv4 (6to4, Teredo, NAT64 rfc6052 and
- * rfc6145) are refused as `reserved`, since what they reach depends on a translator.
+ * rfc6145, and IPv4-compatible `::a.b.c.d`) are refused as `reserved`, since what they reach depends
+ * on a translator or tunnel.
  * Ranges: RFC 6890 special-purpose registries as ipaddr.js encodes them.
  */
 export function addressRefusal(address: Address, allowList: CidrAllowList): { reason: string; words: string } | null {
-  const range = address.range();
+  const range = address.kind() === 'ipv6' && address.match(IPV4_COMPATIBLE) && address.range() === 'unicast' ? 'reserved' : address.range();
   if (range === 'unicast' || allowList.permits(address)) return null;
   const reason = range in RANGE_WORDS ? range : 'reserved';
   return { reason, words: RANGE_WORDS[reason] };

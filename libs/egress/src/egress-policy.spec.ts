@@ -43,6 +43,9 @@ describe(EgressPolicy.name, () => {
     ['https://[ff02::1]/hook', 'multicast'],
     ['https://[64:ff9b::7f00:1]/hook', 'reserved'], // NAT64 of 127.0.0.1
     ['https://127.0.0.1./hook', 'loopback'], // trailing dot
+    ['https://[::7f00:1]/hook', 'reserved'], // IPv4-compatible (deprecated) of 127.0.0.1
+    ['https://[::a9fe:a9fe]/hook', 'reserved'], // IPv4-compatible of 169.254.169.254
+    [`https://example.com/${'é'.repeat(1_000)}`, 'length'], // 1,026 characters sent, over 6,000 once percent-encoded
   ])('refuses %s as %s', (url, reason) => {
     expect(refusal(strict, url)).toBe(reason);
   });

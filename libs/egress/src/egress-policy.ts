@@ -26,7 +26,7 @@ export class EgressPolicy {
 
   /**
    * The URL as it will be requested: absolute, https (http only with EGRESS_ALLOW_HTTP), at most
-   * EGRESS_URL_MAX_CHARS, no user name or password in it (RFC 9110 4.2.4 deprecates them: they
+   * EGRESS_URL_MAX_CHARS as sent and once normalized (WHATWG URL `href`), no user name or password in it (RFC 9110 4.2.4 deprecates them: they
    * would be stored and shown), and, when its host is an IP literal in any spelling, an allowed one.
    * A host name is judged when it is resolved, at connect time.
    * @throws EgressRefusedError (reason `invalid`, `length`, `scheme`, `credentials` or an address class)
@@ -39,6 +39,9 @@ export class EgressPolicy {
     } catch {
       throw new EgressRefusedError('invalid', 'The URL is not a valid absolute URL');
     }
+    // what is stored, shown and requested is the normalized href, which percent-encoding can make several times longer
+    if (url.href.length > EGRESS_URL_MAX_CHARS)
+      throw new EgressRefusedError('length', `The URL is longer than ${EGRESS_URL_MAX_CHARS} characters once percent-encoded`);
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && this.settings.allowHttp)) {
       const allowed = this.settings.allowHttp ? 'https or http' : 'https';
       throw new EgressRefusedError('scheme', `The URL must use ${allowed}`);

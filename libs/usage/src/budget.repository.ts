@@ -71,15 +71,28 @@ export class BudgetRepository {
     return spendOf(rows[0]);
   }
 
-  /** Reservations of the period not yet settled nor expired at `now`; of one job when `jobId` is given. */
-  async reserved(tx: Tx, tenantId: string, period: string, now: Date, jobId?: string): Promise<Spend> {
+  /**
+   * What the period spent plus its unexpired holds, or (`jobId`) what that job spent plus its unexpired
+   * holds, read in ONE statement: a page's commit moves its cost from budget_reservations to
+   * usage_daily and key_usage at once, and two READ COMMITTED statements could see it in neither.
+   */
+  async spentAndHeld(tx: Tx, tenantId: string, period: string, now: Date, jobId?: string): Promise<Spend> {
+    const { from, to } = periodDays(period);
     const rows = jobId
       ? await tx.$queryRaw<{ micro_usd: bigint | null; tokens: bigint | null }[]>`
-          SELECT sum(micro_usd)::bigint AS micro_usd, sum(tokens)::bigint AS tokens FROM budget_reservations
-          WHERE tenant_id = ${tenantId}::uuid AND job_id = ${jobId}::uuid AND expires_at > ${now}`
+          SELECT sum(micro_usd)::bigint AS micro_usd, sum(tokens)::bigint AS tokens FROM (
+            SELECT cost_micro_usd AS micro_usd, input_tokens + output_tokens AS tokens FROM key_usage
+            WHERE job_id = ${jobId}::uuid AND tenant_id = ${tenantId}::uuid
+            UNION ALL
+            SELECT micro_usd, tokens FROM budget_reservations
+            WHERE tenant_id = ${tenantId}::uuid AND job_id = ${jobId}::uuid AND expires_at > ${now}) AS held`
       : await tx.$queryRaw<{ micro_usd: bigint | null; tokens: bigint | null }[]>`
-          SELECT sum(micro_usd)::bigint AS micro_usd, sum(tokens)::bigint AS tokens FROM budget_reservations
-          WHERE tenant_id = ${tenantId}::uuid AND period = ${period} AND expires_at > ${now}`;
+          SELECT sum(micro_usd)::bigint AS micro_usd, sum(tokens)::bigint AS tokens FROM (
+            SELECT cost_micro_usd AS micro_usd, input_tokens + output_tokens AS tokens FROM usage_daily
+            WHERE tenant_id = ${tenantId}::uuid AND day >= ${from}::date AND day < ${to}::date
+            UNION ALL
+            SELECT micro_usd, tokens FROM budget_reservations
+            WHERE tenant_id = ${tenantId}::uuid AND period = ${period} AND expires_at > ${now}) AS held`;
     return spendOf(rows[0]);
   }
 

@@ -128,19 +128,17 @@ export class BudgetService {
     return this.prisma.$transaction(async (tx) => {
       const locked = await this.budgets.lock(tx, tenantId);
       if (!locked || locked.mode !== 'hard') return { id: null };
-      const spent = await this.budgets.periodSpend(tenantId, period, tx);
-      const reserved = await this.budgets.reserved(tx, tenantId, period, now);
-      const held = { microUsd: spent.microUsd + reserved.microUsd + estimate.microUsd, tokens: spent.tokens + reserved.tokens + estimate.tokens };
+      const spentAndHeld = await this.budgets.spentAndHeld(tx, tenantId, period, now);
+      const held = { microUsd: spentAndHeld.microUsd + estimate.microUsd, tokens: spentAndHeld.tokens + estimate.tokens };
       const over = overMonthly(locked, held, estimate, false);
       if (over) throw new BudgetExceededError('monthly', over);
       if (locked.perJobLimitMicroUsd !== null) {
-        const job = await this.budgets.jobSpend(tenantId, jobId, tx);
-        const jobReserved = await this.budgets.reserved(tx, tenantId, period, now, jobId);
-        const total = job.microUsd + jobReserved.microUsd + estimate.microUsd;
+        const job = await this.budgets.spentAndHeld(tx, tenantId, period, now, jobId);
+        const total = job.microUsd + estimate.microUsd;
         if (total > locked.perJobLimitMicroUsd) {
           throw new BudgetExceededError(
             'per-job',
-            `${usd(job.microUsd)} spent, the next page about ${usd(estimate.microUsd)}, cap ${usd(locked.perJobLimitMicroUsd)}`,
+            `${usd(job.microUsd)} spent or held, the next page about ${usd(estimate.microUsd)}, cap ${usd(locked.perJobLimitMicroUsd)}`,
           );
         }
       }

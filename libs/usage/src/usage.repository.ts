@@ -70,6 +70,16 @@ export class UsageRepository {
     return rows.map((row) => ({ key: row.key, ...totalsOf(row) }));
   }
 
+  /** A tenant's totals in [fromDay, toDay) (UTC days), from the rollup: all of them, not only the groups a report lists. */
+  async totals(tenantId: string, fromDay: string, toDay: string): Promise<UsageTotals> {
+    const rows = await this.prisma.$queryRaw<Omit<TotalsRow, 'key'>[]>`
+      SELECT sum(calls)::bigint AS calls, sum(input_tokens)::bigint AS input_tokens,
+             sum(output_tokens)::bigint AS output_tokens, sum(cost_micro_usd)::bigint AS cost_micro_usd
+      FROM usage_daily
+      WHERE tenant_id = ${tenantId}::uuid AND day >= ${fromDay}::date AND day < ${toDay}::date`;
+    return totalsOf(rows[0] ?? { calls: null, input_tokens: null, output_tokens: null, cost_micro_usd: null });
+  }
+
   /** What each of a tenant's jobs used (key_usage by job_id). */
   async perJob(tenantId: string, jobIds: readonly string[]): Promise<Map<string, JobUsage>> {
     if (jobIds.length === 0) return new Map();

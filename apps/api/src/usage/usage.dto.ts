@@ -5,6 +5,8 @@ const day = (name: string, description: string, fallback: () => string) =>
   z
     .string({ error: `${name} must be a single string` })
     .pipe(z.iso.date({ error: `${name} must be an ISO 8601 date such as 2026-11-01` }))
+    // ISO 8601's year 0000 (1 BC) has no Postgres date: it would reach the query and fail there
+    .refine((value) => !value.startsWith('0000-'), { error: `${name} must be in year 0001 or later` })
     .default(fallback)
     .meta({ description });
 
@@ -46,7 +48,9 @@ export const usageView = z.object({
 const usd = (name: string) =>
   z
     .number({ error: `${name} must be a number of USD` })
-    .positive({ error: `${name} must be more than 0` })
+    .positive({ error: `${name} must be more than 0`, abort: true })
+    // stored in micro-USD: less than one would round to a limit of 0
+    .min(0.000001, { error: `${name} must be at least 0.000001 (one micro-USD)` })
     .max(1_000_000_000, { error: `${name} must be at most 1,000,000,000` })
     .optional();
 
