@@ -44,6 +44,7 @@ describe('Webhooks (e2e)', () => {
         WEBHOOK_RETRY_BASE_MS: '20',
         WEBHOOK_TIMEOUT_MS: '2000',
         WEBHOOK_DISPATCH_INTERVAL_MS: '100',
+        WEBHOOK_MAX_ENDPOINTS: '4',
         SYNC_PAGE_SIZE: '5',
       },
       { worker: true },
@@ -268,6 +269,24 @@ describe('Webhooks (e2e)', () => {
     const events = await api.app.get(PrismaService).webhookEvent.findMany({ where: { tenantId: tenant.id, type: 'budget.threshold' } });
     expect(events).toHaveLength(2);
     expect(receiver.to('/budget-not-subscribed')).toEqual([]);
+  });
+
+  it('holds a tenant to WEBHOOK_MAX_ENDPOINTS, also when creates race; deleting one makes room', async () => {
+    const tenant = await api.newTenant();
+    const create = () => api.request<IssuedWebhookView>('POST', base(tenant.id), { body: { url: receiver.url('/limit'), events: ['key.invalid'] } });
+    const answers = await Promise.all(Array.from({ length: 7 }, create));
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 201, 201, 201, 409, 409, 409]);
+    const refused = answers.find((a) => a.status === 409)!.body as unknown as { error: { code: string; message: string } };
+    expect(refused.error.code).toBe('WEBHOOK_ENDPOINT_LIMIT');
+    expect(refused.error.message).toMatch(/at most 4/);
+    expect(await api.app.get(PrismaService).webhookEndpoint.count({ where: { tenantId: tenant.id } })).toBe(4);
+    // another tenant's count is its own
+    expect((await endpoint((await api.newTenant()).id, '/limit-other')).id).toEqual(expect.any(String));
+
+    const first = answers.find((a) => a.status === 201)!.body;
+    expect((await api.request('DELETE', `${base(tenant.id)}/${first.id}`)).status).toBe(204);
+    expect((await create()).status).toBe(201);
+    expect((await create()).status).toBe(409);
   });
 
   it('updates, disables, rotates and deletes an endpoint; another tenant cannot see it', async () => {

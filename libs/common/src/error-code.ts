@@ -81,5 +81,7 @@ export enum ErrorCode {
   // an outbound request to a tenant's URL got no answer (timeout, DNS, connection); stored on deliveries
   EgressUnreachable = 'EGRESS_UNREACHABLE',
   WebhookNotFound = 'WEBHOOK_NOT_FOUND',
+  // a tenant already has WEBHOOK_MAX_ENDPOINTS endpoints: every event fans out to each, so their number is bounded
+  WebhookEndpointLimit = 'WEBHOOK_ENDPOINT_LIMIT',
   Internal = 'INTERNAL_ERROR',
 }

@@ -87,16 +87,18 @@ describe(AppConfig.name, () => {
   it('reads the egress policy and the webhook delivery settings: https only and no allow-list unless set', () => {
     const defaults = AppConfig.fromEnv(valid());
     expect(defaults.egress).toEqual({ allowHttp: false, allowedCidrs: [] });
-    expect(defaults.webhooks).toEqual({ timeoutMs: 10_000, maxAttempts: 8, retryBaseMs: 30_000, dispatchIntervalMs: 1_000 });
+    expect(defaults.webhooks).toEqual({ timeoutMs: 10_000, maxAttempts: 8, retryBaseMs: 30_000, dispatchIntervalMs: 1_000, maxEndpoints: 20 });
     const set = AppConfig.fromEnv({
       ...valid(),
       EGRESS_ALLOW_HTTP: 'true',
       EGRESS_ALLOWED_CIDRS: ' 127.0.0.1/32, ::1/128,10.1.2.3 ',
       WEBHOOK_MAX_ATTEMPTS: '3',
       WEBHOOK_RETRY_BASE_MS: '0',
+      WEBHOOK_MAX_ENDPOINTS: '5',
     });
     expect(set.egress).toEqual({ allowHttp: true, allowedCidrs: ['127.0.0.1/32', '::1/128', '10.1.2.3'] });
-    expect(set.webhooks).toMatchObject({ maxAttempts: 3, retryBaseMs: 0 });
+    expect(set.webhooks).toMatchObject({ maxAttempts: 3, retryBaseMs: 0, maxEndpoints: 5 });
+    expect(() => AppConfig.fromEnv({ ...valid(), WEBHOOK_MAX_ENDPOINTS: '0' })).toThrow(/WEBHOOK_MAX_ENDPOINTS/);
     expect(() => AppConfig.fromEnv({ ...valid(), EGRESS_ALLOWED_CIDRS: '127.0.0.1/32,localhost' })).toThrow(ConfigError);
     expect(() => AppConfig.fromEnv({ ...valid(), EGRESS_ALLOWED_CIDRS: '10.0.0.0/33' })).toThrow(/EGRESS_ALLOWED_CIDRS/);
     expect(() => AppConfig.fromEnv({ ...valid(), EGRESS_ALLOW_HTTP: 'yes' })).toThrow(/EGRESS_ALLOW_HTTP must be true or false/);

@@ -142,6 +142,7 @@ const envSchema = z.object({
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(8),
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   WEBHOOK_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
+  WEBHOOK_MAX_ENDPOINTS: z.coerce.number().int().min(1).max(1_000).default(20),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -314,6 +315,8 @@ export interface WebhookTuning {
   retryBaseMs: number;
   /** How often (ms) a worker dispatches undispatched events (WEBHOOK_DISPATCH_INTERVAL_MS). */
   dispatchIntervalMs: number;
+  /** Endpoints one tenant may have (WEBHOOK_MAX_ENDPOINTS): each event is sent to every one, so this bounds the fan-out. */
+  maxEndpoints: number;
 }
 
 /**
@@ -472,6 +475,7 @@ export class AppConfig {
         maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
         retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
         dispatchIntervalMs: e.WEBHOOK_DISPATCH_INTERVAL_MS,
+        maxEndpoints: e.WEBHOOK_MAX_ENDPOINTS,
       },
     });
   }

@@ -25,9 +25,18 @@ export interface StoredSecret {
 export class WebhookEndpointRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** `id` is chosen by the caller: the secret's envelope is bound to it before the row exists. */
-  create(tenantId: string, id: string, fields: EndpointFields, secret: StoredSecret): Promise<WebhookEndpoint> {
-    return this.prisma.webhookEndpoint.create({ data: { id, tenantId, ...fields, ...secretColumns(secret) } });
+  /**
+   * `id` is chosen by the caller: the secret's envelope is bound to it before the row exists. Creates
+   * it only while the tenant has fewer than `limit` endpoints; concurrent creates of one tenant are
+   * serialized on its tenant row (FOR NO KEY UPDATE: rows that merely reference the tenant are not held
+   * up), so they cannot jointly pass the limit. Null when the tenant is at its limit.
+   */
+  create(tenantId: string, id: string, fields: EndpointFields, secret: StoredSecret, limit: number): Promise<WebhookEndpoint | null> {
+    return this.prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM tenants WHERE id = ${tenantId}::uuid FOR NO KEY UPDATE`;
+      if ((await tx.webhookEndpoint.count({ where: { tenantId } })) >= limit) return null;
+      return tx.webhookEndpoint.create({ data: { id, tenantId, ...fields, ...secretColumns(secret) } });
+    });
   }
 
   /** Newest first; a tenant has a handful, so no pagination. */

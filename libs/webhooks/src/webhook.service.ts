@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { KeyCipher } from '#libs/byok';
+import { AppConfig } from '#libs/config';
 import type { WebhookEndpoint } from '#libs/database';
 import { EgressPolicy } from '#libs/egress';
 import { type DeliveryLogEntry, WebhookDeliveryRepository } from './webhook-delivery.repository.js';
 import { type EndpointChanges, WebhookEndpointRepository } from './webhook-endpoint.repository.js';
-import { WebhookNotFoundError } from './webhook.errors.js';
+import { WebhookEndpointLimitError, WebhookNotFoundError } from './webhook.errors.js';
 import { WEBHOOK_TEST_EVENT, type WebhookEventType } from './webhook-events.js';
 import { WebhookOutboxRepository } from './webhook-outbox.repository.js';
 import { generateWebhookSecret, maskWebhookSecret } from './webhook-signature.js';
@@ -53,9 +54,10 @@ export class WebhookService {
     private readonly outbox: WebhookOutboxRepository,
     private readonly cipher: KeyCipher,
     private readonly egress: EgressPolicy,
+    private readonly config: AppConfig,
   ) {}
 
-  /** @throws EgressRefusedError (the URL) */
+  /** @throws EgressRefusedError (the URL), WebhookEndpointLimitError (WEBHOOK_MAX_ENDPOINTS reached) */
   async create(tenantId: string, input: NewWebhookEndpoint): Promise<IssuedWebhookEndpoint> {
     const url = this.egress.checkUrl(input.url).href;
     const id = randomUUID();
@@ -65,7 +67,9 @@ export class WebhookService {
       id,
       { url, description: input.description ?? null, events: [...new Set(input.events)], enabled: input.enabled ?? true },
       this.seal(tenantId, id, secret),
+      this.config.webhooks.maxEndpoints,
     );
+    if (!row) throw new WebhookEndpointLimitError(this.config.webhooks.maxEndpoints);
     return { endpoint: toInfo(row), secret };
   }
 

@@ -39,6 +39,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.BackfillAlreadyActive:
     case ErrorCode.BackfillNotCancellable:
     case ErrorCode.TokenRevoked:
+    case ErrorCode.WebhookEndpointLimit:
       return HttpStatus.CONFLICT;
     case ErrorCode.PayloadTooLarge:
     case ErrorCode.RecordsLimit:
