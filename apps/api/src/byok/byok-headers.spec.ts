@@ -17,7 +17,7 @@ describe(parseByokHeaders.name, () => {
   it.each([
     ['only the provider', { 'x-user-provider': 'openai' }, 'BYOK_HEADERS_INCOMPLETE'],
     ['only the key', { 'x-user-api-key': key }, 'BYOK_HEADERS_INCOMPLETE'],
-    ['an unknown provider', { 'x-user-provider': 'anthropic', 'x-user-api-key': key }, 'BYOK_PROVIDER_UNKNOWN'],
+    ['an unknown provider', { 'x-user-provider': 'mistral', 'x-user-api-key': key }, 'BYOK_PROVIDER_UNKNOWN'],
     ['a key over 512 characters', { 'x-user-provider': 'openai', 'x-user-api-key': 'k'.repeat(513) }, 'BYOK_KEY_INVALID'],
     ['whitespace inside the key', { 'x-user-provider': 'openai', 'x-user-api-key': 'sk-abc def' }, 'BYOK_KEY_INVALID'],
     ['a control character inside the key', { 'x-user-provider': 'openai', 'x-user-api-key': 'sk-abc\u0001def' }, 'BYOK_KEY_INVALID'],
