@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import pg from 'pg';
 import { AppError, ErrorCode } from '#libs/common';
 import { AppConfig } from '#libs/config';
-import { PrismaService } from '#libs/database';
+import { PrismaService, SESSION_OPTIONS } from '#libs/database';
 
 /** Postgres cancelled the statement: SQLSTATE query_canceled, for a statement timeout and a cancel alike. */
 const QUERY_CANCELED = '57014';
@@ -42,6 +42,7 @@ export class GraphReadPool implements OnModuleDestroy {
       max: config.graph.poolSize,
       statement_timeout: config.graph.statementTimeoutMs,
       application_name: 'graph-read',
+      options: SESSION_OPTIONS,
     });
     // an idle connection that breaks (Postgres restarted) is dropped by the pool; without a listener it would crash the process
     this.pool.on('error', (error) => this.logger.warn({ err: error }, 'An idle graph read connection broke; the pool drops it'));

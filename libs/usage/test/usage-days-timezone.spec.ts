@@ -31,9 +31,21 @@ describe(`${UsageService.name} days under a non-UTC Postgres TimeZone`, () => {
     await database?.drop();
   });
 
+  it("runs the product's sessions in UTC over a database whose default zone is not, so timestamps read back exactly", async () => {
+    const outside = new pg.Client({ connectionString: database.url });
+    await outside.connect();
+    const { rows } = await outside.query<{ timezone: string }>(`SELECT current_setting('TimeZone') AS timezone`);
+    await outside.end();
+    expect(rows[0].timezone).toBe(zone);
+    const [{ timezone, now }] = await ctx.prisma.$queryRaw<
+      { timezone: string; now: Date }[]
+    >`SELECT current_setting('TimeZone') AS timezone, now() AS now`;
+    expect(timezone).toBe('UTC');
+    // read in the database's zone, the adapter would be off by its offset (12 or 14 hours)
+    expect(Math.abs(now.getTime() - Date.now())).toBeLessThan(60_000);
+  });
+
   it('groups by job over the same UTC days as by day, provider and model', async () => {
-    const [{ timezone }] = await ctx.prisma.$queryRaw<{ timezone: string }[]>`SELECT current_setting('TimeZone') AS timezone`;
-    expect(timezone).toBe(zone);
     const tenant = await ctx.newTenant();
     const jobId = randomUUID();
     const at = new Date();
