@@ -5,7 +5,16 @@ import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { JobName, JobQueue, QueueName } from '#libs/queue';
 import { RecordIngestService } from '#libs/records';
-import { emailRecords, PrivatePostgres, PrivateRedis, ProviderSimulator, type SimulatorUrls, simulatorEnv, WorkerProcess } from '#libs/testing';
+import {
+  emailRecords,
+  fingerprintForSimulator,
+  PrivatePostgres,
+  PrivateRedis,
+  ProviderSimulator,
+  type SimulatorUrls,
+  simulatorEnv,
+  WorkerProcess,
+} from '#libs/testing';
 import type { AiJobView } from '../src/ai-jobs/ai-jobs.dto.js';
 import type { BackfillView } from '../src/backfills/backfill.dto.js';
 import { type ApiErrorBody, ApiHarness, type JobStarted, type Json, type ListOf } from './api-harness.js';
@@ -206,7 +215,7 @@ describe('Job lifecycle under faults (e2e, real worker processes)', () => {
     await rig.killWorkers();
   }, 180_000);
 
-  it('a worker paused past its lock while a second takes over: counters and key_usage exact, the paused one commits nothing', async () => {
+  it('a worker paused past its lock while a second takes over: counters exact, the paused one commits nothing, key_usage counts every call the provider billed', async () => {
     const { api, simulator } = rig;
     const { workspaceId } = await rig.workspace();
     const gate = simulator.gate({ marker: pageMarker(HELD_PAGE) });
@@ -230,7 +239,14 @@ describe('Job lifecycle under faults (e2e, real worker processes)', () => {
     expect(after.counters).toEqual(done.counters);
     expect(after.counters.recordsProcessed).toBe(RECORDS);
     expect(after.counters.recordsFetched).toBe(RECORDS);
-    expect(await rig.usageCalls(jobId)).toBe(RECORDS);
+    // both runs' calls were billed: the paused run records its uncommitted page's calls as it stops,
+    // so key_usage ends equal to what the provider answered (every record once, plus the page sent twice)
+    // the backfill runs on the caller's request key (startBackfill sends it in the BYOK headers)
+    const billed = () => simulator.usageReported(fingerprintForSimulator(rig.keys.request)).length;
+    const deadline = Date.now() + 20_000;
+    while ((await rig.usageCalls(jobId)) !== billed() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await rig.usageCalls(jobId)).toBe(billed());
+    expect(billed()).toBeGreaterThanOrEqual(RECORDS + CONCURRENCY);
     expect(paused.running).toBe(true);
     await paused.kill('SIGKILL');
     await second.kill('SIGKILL');

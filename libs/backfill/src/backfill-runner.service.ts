@@ -264,7 +264,7 @@ export class BackfillRunner {
           await Promise.all(inFlight.map((p) => p.outcomes));
           await previousWrite.catch(() => undefined);
           if (pool.failure.error instanceof FenceError) {
-            await this.countUncommitted(session, lease, pool.failure.error, [...uncommitted]);
+            await this.countUncommitted(session, [...uncommitted]);
             return this.fenced(lease, backfill, pool.failure.error);
           }
           await session.recordUsage(sumCounters([current, ...inFlight].map((p) => p.calls)), usageOutcomeOf(pool.failure.error));
@@ -287,7 +287,7 @@ export class BackfillRunner {
     } catch (error) {
       if (error instanceof FenceError) {
         pool.stop(error);
-        await this.countUncommitted(session, lease, error, [...uncommitted]);
+        await this.countUncommitted(session, [...uncommitted]);
         return this.fenced(lease, backfill, error);
       }
       throw error;
@@ -304,7 +304,10 @@ export class BackfillRunner {
           this.logger.warn({ backfillId: backfill.id, error: String(error) }, 'Budget reservations not released; they expire'),
         );
     }
-    if (leaseLost?.aborted) return this.fenced(lease, backfill, new FenceError('lease-lost'));
+    if (leaseLost?.aborted) {
+      await this.countUncommitted(session, [...uncommitted]);
+      return this.fenced(lease, backfill, new FenceError('lease-lost'));
+    }
     if (budgetStop) {
       if (await this.backfills.isCancelRequested(lease.tenantId, backfill.id)) return this.cancel(lease);
       return this.failOn(lease, backfill, budgetStop);
@@ -473,12 +476,10 @@ export class BackfillRunner {
    * Records the usage of pages that will never commit (a fence rolled their write back or they were in
    * flight): their calls were made and billed. Their records that had not started do not start
    * (the caller stopped the pool); those running finish first, so their tokens count too.
-   * Not when another run took the job over (a lost lock): the job-lifecycle e2e test holds a
-   * superseded run's calls out of key_usage; whether they should count is open. A job that vanished
-   * under the run (its workspace deleted meanwhile) was not taken over: its calls count.
+   * A run that lost its lease to another counts them too: the provider billed both runs' calls, and
+   * key_usage (and so the budget) is what the provider was sent, not what committed.
    */
-  private async countUncommitted(session: ProviderSession, lease: BackfillLease, fence: FenceError, pages: readonly PageInFlight[]): Promise<void> {
-    if (fence.verdict === 'lease-lost' && (await this.backfills.takenOver(lease))) return;
+  private async countUncommitted(session: ProviderSession, pages: readonly PageInFlight[]): Promise<void> {
     const lost = [...new Set(pages)];
     await Promise.all(lost.map((p) => p.outcomes));
     await session

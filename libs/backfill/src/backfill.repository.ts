@@ -262,14 +262,6 @@ export class BackfillRepository {
     });
   }
 
-  /** Whether another run took the job over from `lease` (its row carries another lease token, whatever its status now). */
-  async takenOver(lease: BackfillLease): Promise<boolean> {
-    const count = await this.prisma.backfill.count({
-      where: { id: lease.backfillId, tenantId: lease.tenantId, NOT: { leaseToken: lease.leaseToken } },
-    });
-    return count > 0;
-  }
-
   async isCancelRequested(tenantId: string, backfillId: string): Promise<boolean> {
     const row = await this.prisma.backfill.findUnique({ where: { id: backfillId, tenantId }, select: { cancelRequested: true } });
     return row?.cancelRequested ?? false;
