@@ -1,28 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { PrismaService } from '#libs/database';
-import { emailRecords, fingerprintForSimulator, ProviderSimulator, simulatorEnv } from '#libs/testing';
+import { emailRecords, eventually, fingerprintForSimulator, ProviderSimulator, simulatorEnv } from '#libs/testing';
 import type { BackfillView } from '../src/backfills/backfill.dto.js';
 import { ApiHarness, type JobStarted } from './api-harness.js';
 
 const PAGE = 5;
-
-/** Polls `probe` until it returns something truthy (every 25 ms, for at most 20 s). */
-async function until<T>(what: string, probe: () => Promise<T> | T): Promise<NonNullable<T>> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 /**
  * Every provider call a tenant's job made is in its usage, whatever ended the job: the provider bills
  * a call whose page is then thrown away all the same, and a budget that does not see it is spent
  * without knowing. Here a backfill is cancelled while its next page's calls are under way.
  */
+/** Waits as this file's cases need: see eventually. */
+const eventuallyIn = <T>(what: string, probe: () => Promise<T> | T) => eventually(what, probe, { intervalMs: 25 });
+
 describe('Usage of a backfill cancelled with pages in flight (e2e, in-process worker)', () => {
   const simulator = new ProviderSimulator({ validKeys: { openai: ['*'] } });
   let api: ApiHarness;
@@ -59,15 +51,15 @@ describe('Usage of a backfill cancelled with pages in flight (e2e, in-process wo
     const jobId = started.body.jobId;
     let ended: () => Promise<string>;
     try {
-      await until('page 1 committed', async () => (await prisma.keyUsage.count({ where: { jobId } })) === 1);
-      await until('pages 2 and 3 in flight', async () => (await prisma.budgetReservation.count({ where: { jobId } })) === 2);
+      await eventuallyIn('page 1 committed', async () => (await prisma.keyUsage.count({ where: { jobId } })) === 1);
+      await eventuallyIn('pages 2 and 3 in flight', async () => (await prisma.budgetReservation.count({ where: { jobId } })) === 2);
       await gate.waitForHeld(1);
       ended = await stop({ jobId, workspaceId: workspace.id });
     } finally {
       gate.open();
     }
     const status = await ended();
-    const usage = await until('the usage settled', async () => {
+    const usage = await eventuallyIn('the usage settled', async () => {
       const res = await api.request<{ totals: { calls: number; inputTokens: number; outputTokens: number } }>(
         'GET',
         `/v1/tenants/${tenant.id}/usage`,
@@ -114,12 +106,12 @@ describe('Usage of a backfill cancelled with pages in flight (e2e, in-process wo
       const deletion = await api.request<{ id: string }>('DELETE', `/v1/workspaces/${workspaceId}?cancelActive=true`);
       expect(deletion.status).toBe(202);
       // the deletion job empties the workspace while pages 2 and 3 still wait for their answers
-      await until('the workspace emptied', async () => {
+      await eventuallyIn('the workspace emptied', async () => {
         const job = await api.request<{ status: string }>('GET', `/v1/workspace-deletions/${deletion.body.id}`);
         return job.body.status === 'succeeded';
       });
       return async () => {
-        await until('the backfill ended or gone', async () => {
+        await eventuallyIn('the backfill ended or gone', async () => {
           const row = await prisma.backfill.findUnique({ where: { id: jobId } });
           return !row || ['cancelled', 'failed', 'succeeded'].includes(row.status);
         });

@@ -1,27 +1,19 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { z } from 'zod';
-import { WebhookReceiver, WorkerProcess } from '#libs/testing';
+import { eventually, WebhookReceiver, WorkerProcess } from '#libs/testing';
 import type { deliveryLogView, IssuedWebhookView } from '../src/webhooks/webhooks.dto.js';
 import { ApiHarness, type Json } from './api-harness.js';
 
 type DeliveryLog = z.output<typeof deliveryLogView>;
-
-/** Polls `probe` until it returns something truthy (every 50 ms, for at most 30 s). */
-async function until<T>(what: string, probe: () => Promise<T> | T): Promise<NonNullable<T>> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /**
  * A worker killed (SIGKILL) while its delivery's request is in flight: the queue gives the job to
  * another worker once the lock lapses, the interrupted attempt stays counted and logged, and the
  * delivery still ends delivered, or dead-lettered once the attempts are used up.
  */
+/** Waits as this file's cases need: see eventually. */
+const eventuallyIn = <T>(what: string, probe: () => Promise<T> | T) => eventually(what, probe, { timeoutMs: 30_000 });
+
 describe('Webhook deliveries survive a killed worker (e2e, real worker processes)', () => {
   const receiver = new WebhookReceiver();
   const workers: WorkerProcess[] = [];
@@ -66,7 +58,7 @@ describe('Webhook deliveries survive a killed worker (e2e, real worker processes
   }
 
   const settled = (tenantId: string, endpointId: string) =>
-    until('the delivery to end', async () => {
+    eventuallyIn('the delivery to end', async () => {
       const { body } = await api.request<DeliveryLog>('GET', `/v1/tenants/${tenantId}/webhooks/${endpointId}/deliveries`);
       return body.items.length > 0 && body.items[0].deliveryStatus !== 'pending' ? body.items : null;
     });
@@ -74,7 +66,7 @@ describe('Webhook deliveries survive a killed worker (e2e, real worker processes
   it('delivers at the next attempt after the worker sending it was killed mid-request', async () => {
     const first = await worker();
     const { tenantId, endpoint } = await pingHeld('/killed-once');
-    await until('the first request', () => receiver.to('/killed-once').length === 1);
+    await eventuallyIn('the first request', () => receiver.to('/killed-once').length === 1);
     await first.kill('SIGKILL');
     receiver.release();
     await worker();
@@ -93,10 +85,10 @@ describe('Webhook deliveries survive a killed worker (e2e, real worker processes
   it('dead-letters a delivery whose every attempt was interrupted', async () => {
     const first = await worker();
     const { tenantId, endpoint } = await pingHeld('/killed-twice');
-    await until('the first request', () => receiver.to('/killed-twice').length === 1);
+    await eventuallyIn('the first request', () => receiver.to('/killed-twice').length === 1);
     await first.kill('SIGKILL');
     const second = await worker();
-    await until('the second request', () => receiver.to('/killed-twice').length === 2);
+    await eventuallyIn('the second request', () => receiver.to('/killed-twice').length === 2);
     await second.kill('SIGKILL');
     await worker();
 

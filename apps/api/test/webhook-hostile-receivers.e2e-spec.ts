@@ -3,22 +3,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { z } from 'zod';
 import { PrismaService } from '#libs/database';
+import { eventually } from '#libs/testing';
 import { WebhookPublisher } from '#libs/webhooks';
 import type { deliveryLogView, IssuedWebhookView } from '../src/webhooks/webhooks.dto.js';
 import { ApiHarness } from './api-harness.js';
 
 type DeliveryLog = z.output<typeof deliveryLogView>;
-
-/** Polls `probe` until it returns something truthy (every 50 ms, for at most 20 s). */
-async function until<T>(what: string, probe: () => Promise<T> | T): Promise<NonNullable<T>> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 type Behaviour = (req: http.IncomingMessage, res: http.ServerResponse, held: http.ServerResponse[]) => void;
 
@@ -124,7 +114,7 @@ describe('Webhook deliveries to hostile receivers (e2e, in-process worker)', () 
   const log = async (tenantId: string, endpointId: string) =>
     (await api.request<DeliveryLog>('GET', `${base(tenantId)}/${endpointId}/deliveries`)).body.items;
   const settled = (tenantId: string, endpointId: string, attempts: number) =>
-    until(`${attempts} settled attempts`, async () => {
+    eventually(`${attempts} settled attempts`, async () => {
       const items = await log(tenantId, endpointId);
       return items.length === attempts && items[0].deliveryStatus !== 'pending' ? items : null;
     });
@@ -185,12 +175,15 @@ describe('Webhook deliveries to hostile receivers (e2e, in-process worker)', () 
       const delivery = await prisma.webhookDelivery.findFirstOrThrow({ where: { endpointId: hook.id } });
       expect([delivery.status, delivery.lastError]).toEqual(['failed', 'ENDPOINT_DISABLED']);
     } else {
-      await until('the deleted endpoint tried once', () => receiver.count(path) === 1);
-      await until('its deliveries gone with it', async () => (await prisma.webhookDelivery.count({ where: { tenantId: tenant.id } })) === 0);
+      await eventually('the deleted endpoint tried once', () => receiver.count(path) === 1);
+      await eventually('its deliveries gone with it', async () => (await prisma.webhookDelivery.count({ where: { tenantId: tenant.id } })) === 0);
     }
     // a second event of the tenant still reaches nothing of the changed endpoint
     await api.worker!.get(WebhookPublisher).publish(tenant.id, 'backfill.succeeded', { backfillId: `${change}-2` });
-    await until('the event dispatched', async () => (await prisma.webhookEvent.count({ where: { tenantId: tenant.id, dispatchedAt: null } })) === 0);
+    await eventually(
+      'the event dispatched',
+      async () => (await prisma.webhookEvent.count({ where: { tenantId: tenant.id, dispatchedAt: null } })) === 0,
+    );
     expect(receiver.count(path)).toBe(1);
   });
 });

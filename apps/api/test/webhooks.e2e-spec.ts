@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { PrismaService } from '#libs/database';
 import { RecordIngestService } from '#libs/records';
-import { emailRecords, ProviderSimulator, simulatorEnv, WebhookReceiver } from '#libs/testing';
+import { emailRecords, eventually, ProviderSimulator, simulatorEnv, WebhookReceiver } from '#libs/testing';
 import type { deliveryLogView, IssuedWebhookView } from '../src/webhooks/webhooks.dto.js';
 import { type ApiErrorBody, ApiHarness, type JobStarted } from './api-harness.js';
 
@@ -11,17 +11,6 @@ type DeliveryLog = z.output<typeof deliveryLogView>;
 
 /** A delivered body as the receiver parsed it. */
 const payload = (body: string) => JSON.parse(body) as { type: string; timestamp: string; data: Record<string, unknown> };
-
-/** Polls `probe` until it returns something truthy (every 50 ms, for at most 20 s). */
-async function until<T>(what: string, probe: () => Promise<T> | T): Promise<NonNullable<T>> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('Webhooks (e2e)', () => {
   const key = `sk-tenant-${randomBytes(12).toString('hex')}-7781`;
@@ -66,7 +55,7 @@ describe('Webhooks (e2e)', () => {
   const log = async (tenantId: string, endpointId: string) =>
     (await api.request<DeliveryLog>('GET', `${base(tenantId)}/${endpointId}/deliveries`)).body.items;
   const settledLog = (tenantId: string, endpointId: string, attempts: number) =>
-    until(`${attempts} settled attempts`, async () => {
+    eventually(`${attempts} settled attempts`, async () => {
       const items = await log(tenantId, endpointId);
       return items.length === attempts && items[0].deliveryStatus !== 'pending' ? items : null;
     });
@@ -91,7 +80,7 @@ describe('Webhooks (e2e)', () => {
     const sent = await api.request<{ eventId: string }>('POST', `${base(tenant.id)}/${created.id}/test`);
     expect(sent.status).toBe(202);
 
-    const [ping] = await until('the ping', () => (receiver.to('/ping').length ? receiver.to('/ping') : null));
+    const [ping] = await eventually('the ping', () => (receiver.to('/ping').length ? receiver.to('/ping') : null));
     expect(ping.headers['webhook-id']).toBe(sent.body.eventId);
     expect(ping.headers['content-type']).toBe('application/json');
     expect(JSON.parse(ping.body)).toEqual({
@@ -195,7 +184,7 @@ describe('Webhooks (e2e)', () => {
     await api.app.get(RecordIngestService).ingest(workspace.id, JSON.stringify(emailRecords(3)), 'json');
     const failedJob = (await api.request<JobStarted>('POST', `/v1/workspaces/${workspace.id}/backfills`, { body: {} })).body.jobId;
     await api.waitForBackfill(failedJob);
-    const [failed] = await until('backfill.failed', () => (receiver.to('/owner').length ? receiver.to('/owner') : null));
+    const [failed] = await eventually('backfill.failed', () => (receiver.to('/owner').length ? receiver.to('/owner') : null));
     expect(JSON.parse(failed.body)).toEqual({
       type: 'backfill.failed',
       timestamp: expect.any(String),
@@ -212,7 +201,7 @@ describe('Webhooks (e2e)', () => {
     expect((await api.request('PUT', `/v1/tenants/${owner.id}/settings/OPENAI_API_KEY`, { body: { value: key } })).status).toBe(200);
     const okJob = (await api.request<JobStarted>('POST', `/v1/workspaces/${workspace.id}/backfills`, { body: { fromStart: true } })).body.jobId;
     expect((await api.waitForBackfill(okJob)).status).toBe('succeeded');
-    const succeeded = await until('backfill.succeeded', () => receiver.to('/owner').find((r) => r.body.includes('backfill.succeeded')));
+    const succeeded = await eventually('backfill.succeeded', () => receiver.to('/owner').find((r) => r.body.includes('backfill.succeeded')));
     expect(payload(succeeded.body).data).toMatchObject({
       backfillId: okJob,
       status: 'succeeded',
@@ -223,13 +212,13 @@ describe('Webhooks (e2e)', () => {
     // a stored key the provider refuses: key.invalid once, however often it is validated again
     simulator.setValidKeys('openai', []);
     expect((await api.request<{ status: string }>('POST', `/v1/tenants/${owner.id}/settings/OPENAI_API_KEY/validate`)).body.status).toBe('invalid');
-    const invalid = await until('key.invalid', () => receiver.to('/owner-keys')[0]);
+    const invalid = await eventually('key.invalid', () => receiver.to('/owner-keys')[0]);
     expect(payload(invalid.body).data).toEqual({ settingKey: 'OPENAI_API_KEY', provider: 'openai', reason: 'validation' });
     expect(WebhookReceiver.verify(onlyInvalid.secret, invalid)).toBe(true);
     await api.request('POST', `/v1/tenants/${owner.id}/settings/OPENAI_API_KEY/validate`);
     const events = await api.app.get(PrismaService).webhookEvent.findMany({ where: { tenantId: owner.id }, orderBy: { createdAt: 'asc' } });
     expect(events.map((e) => e.type)).toEqual(['backfill.failed', 'backfill.succeeded', 'key.invalid']);
-    await until('all owner deliveries', () => receiver.to('/owner').length === 3);
+    await eventually('all owner deliveries', () => receiver.to('/owner').length === 3);
     expect(
       receiver
         .to('/owner')
@@ -258,7 +247,7 @@ describe('Webhooks (e2e)', () => {
       expect((await api.waitForBackfill(job)).status).toBe('succeeded');
     }
 
-    const delivered = await until('both thresholds', () => (receiver.to('/budget').length >= 2 ? receiver.to('/budget') : null));
+    const delivered = await eventually('both thresholds', () => (receiver.to('/budget').length >= 2 ? receiver.to('/budget') : null));
     const period = new Date().toISOString().slice(0, 7);
     expect(delivered.map((r) => payload(r.body).data).sort((a, b) => Number(a.thresholdPercent) - Number(b.thresholdPercent))).toEqual([
       expect.objectContaining({ period, thresholdPercent: 80, mode: 'alert', monthlyLimitTokens: 1 }),
@@ -312,7 +301,7 @@ describe('Webhooks (e2e)', () => {
     // a test ping reaches a disabled endpoint, signed with the new secret only
     await api.request('PATCH', `${base(tenant.id)}/${created.id}`, { body: { enabled: true } });
     await api.request('POST', `${base(tenant.id)}/${created.id}/test`);
-    const [ping] = await until('the ping', () => (receiver.to('/lifecycle').length ? receiver.to('/lifecycle') : null));
+    const [ping] = await eventually('the ping', () => (receiver.to('/lifecycle').length ? receiver.to('/lifecycle') : null));
     expect(WebhookReceiver.verify(rotated.body.secret, ping)).toBe(true);
     expect(WebhookReceiver.verify(created.secret, ping)).toBe(false);
 

@@ -12,3 +12,4 @@ export * from './private-services/index.js';
 export * from './app-process.js';
 export * from './api-process.js';
 export * from './webhook-receiver.js';
+export * from './eventually.js';
