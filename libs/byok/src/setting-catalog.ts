@@ -33,9 +33,10 @@ export const MAX_MODEL_ID_LENGTH = 128;
 const MODEL_ID = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,${MAX_MODEL_ID_LENGTH - 1}}$`);
 
 function modelId(value: string): string | undefined {
-  return MODEL_ID.test(value)
+  // the Gemini SDK puts the model in the URL path: no `..` that would climb out of `models/`
+  return MODEL_ID.test(value) && !value.includes('..')
     ? undefined
-    : `must be a model id of at most ${MAX_MODEL_ID_LENGTH} characters: letters, digits and . _ : @ / - (starting with a letter or digit)`;
+    : `must be a model id of at most ${MAX_MODEL_ID_LENGTH} characters: letters, digits and . _ : @ / - (starting with a letter or digit, no '..')`;
 }
 
 function positiveInteger(value: string): string | undefined {

@@ -122,7 +122,8 @@ describe(ByokKeyStore.name, () => {
     ['a model id with a quote', 'OPENAI_MODEL', 'gpt-4o"', InvalidSettingValueError],
     ['a model id starting with a dash', 'GEMINI_MODEL', '-gemini', InvalidSettingValueError],
     ['a model id over 128 characters', 'DEEPSEEK_MODEL', 'm'.repeat(129), InvalidSettingValueError],
-    ['a model id with a path escape', 'ANTHROPIC_MODEL', 'claude?x=1', InvalidSettingValueError],
+    ['a model id with a query', 'ANTHROPIC_MODEL', 'claude?x=1', InvalidSettingValueError],
+    ['a model id climbing a path', 'GEMINI_MODEL', 'gemini/../../files', InvalidSettingValueError],
   ])('rejects %s and writes nothing', async (_, settingKey, value, error) => {
     const tenant = await ctx.newTenant();
     await expect(sut.put(tenant.id, settingKey, value)).rejects.toThrow(error);

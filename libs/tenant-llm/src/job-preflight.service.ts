@@ -35,6 +35,8 @@ export interface PreflightResult {
   provider: ProviderId;
   key: ResolvedKey;
   context: KeyContext;
+  /** The tenant's model for the provider (`<PROVIDER>_MODEL`, else the default): every call of the job uses it. */
+  model: string;
 }
 
 /**
@@ -85,6 +87,6 @@ export class JobPreflight {
         `Skipping ${label}: tenant ${tenant.subdomain} has no valid ${settingKey} (key ${maskKey(key.last4)}: ${verdict.reason ?? 'refused'}). Add a working key in Settings.`,
       );
     }
-    return { provider, key, context };
+    return { provider, key, context, model: await this.providers.modelFor(tenant.tenantId, provider) };
   }
 }
