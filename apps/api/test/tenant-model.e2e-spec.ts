@@ -15,7 +15,7 @@ const DEFAULT_MODEL = 'gpt-4o-mini';
  * default; the estimate names the model and says when the price table has no price for it; bad values 400.
  */
 describe('A model per tenant (e2e, in-process worker, provider simulator)', () => {
-  const simulator = new ProviderSimulator({ validKeys: { openai: ['*'] } });
+  const simulator = new ProviderSimulator({ validKeys: { openai: ['*'] }, models: { openai: [DEFAULT_MODEL, TENANT_MODEL] } });
   let api: ApiHarness;
 
   beforeAll(async () => {
@@ -130,5 +130,33 @@ describe('A model per tenant (e2e, in-process worker, provider simulator)', () =
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('INVALID_SETTING_VALUE');
     await expect(api.app.get(PrismaService).tenantSetting.count({ where: { tenantId: tenant.id } })).resolves.toBe(0);
+  });
+
+  it('validating a key with a model the provider does not list answers 422 MODEL_NOT_AVAILABLE naming the model, never the key', async () => {
+    const { tenant, key } = await tenantWith({ OPENAI_MODEL: 'gpt-unlisted-1' });
+    const res = await api.request<ApiErrorBody>('POST', `/v1/tenants/${tenant.id}/settings/OPENAI_API_KEY/validate`);
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('MODEL_NOT_AVAILABLE');
+    expect(res.body.error.message).toContain('gpt-unlisted-1');
+    expect(JSON.stringify(res.body)).not.toContain(key.slice(-12));
+
+    // a model the provider lists: the same key is valid
+    expect((await api.request('PUT', `/v1/tenants/${tenant.id}/settings/OPENAI_MODEL`, { body: { value: TENANT_MODEL } })).status).toBe(200);
+    const listed = await api.request<{ status: string }>('POST', `/v1/tenants/${tenant.id}/settings/OPENAI_API_KEY/validate`);
+    expect(listed.status).toBe(200);
+    expect(listed.body.status).toBe('valid');
+  });
+
+  it('a backfill and an AI job with a model the provider does not list fail at the pre-flight, before any completion', async () => {
+    const { tenant, key } = await tenantWith({ OPENAI_MODEL: 'gpt-unlisted-2' });
+    const backfill = await backfillOf(tenant.id);
+    expect(backfill.status).toBe('failed');
+    expect(JSON.stringify(backfill)).toContain('MODEL_NOT_AVAILABLE');
+    const job = await aiJobOf(tenant.id);
+    expect(job.status).toBe('failed');
+    expect(JSON.stringify(job)).toContain('MODEL_NOT_AVAILABLE');
+    expect(JSON.stringify(job)).toContain('gpt-unlisted-2');
+    expect(simulator.usageReported(fingerprintForSimulator(key))).toEqual([]);
+    expect(simulator.requestsFor('openai').filter((r) => r.method === 'POST')).toEqual([]);
   });
 });
