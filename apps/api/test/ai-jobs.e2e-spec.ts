@@ -235,7 +235,7 @@ describe('AI jobs with request-scoped BYOK headers (e2e)', () => {
       });
       const job = await finished(token, (await extract(token, {}, { text: TEXT, provider: 'anthropic' })).body.jobId);
       expect(job).toMatchObject({ status: 'failed', error: { code: 'INVALID_API_KEY', message: expect.stringContaining('rejected by anthropic') } });
-      expect(simulator.requests.map((r) => [r.provider, r.path])).toEqual([['anthropic', '/anthropic/v1/models']]);
+      expect(simulator.requests.map((r) => [r.provider, r.path])).toEqual([['anthropic', '/anthropic/v1/models/claude-haiku-4-5']]);
     });
 
     it('fails at once with a stored key the provider refuses: one key check, no completion with the text', async () => {

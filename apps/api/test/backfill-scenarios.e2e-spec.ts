@@ -20,7 +20,7 @@ describe('Backfill scenarios from the key-fix deployment summary (e2e)', () => {
     anthropic: {
       tenantKey: `sk-ant-api03-brennan-${hex()}-4207`,
       revokedKey: `sk-ant-api03-revoked-${hex()}-9999`,
-      modelsPath: '/anthropic/v1/models',
+      modelsPath: '/anthropic/v1/models/claude-haiku-4-5',
     },
   } as const;
   const platformKey = `sk-platform-${hex()}-6100`;

@@ -261,7 +261,7 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     await anthropic.getByRole('button', { name: 'Validate now' }).click();
     await anthropic.getByText('The Anthropic key is valid').waitFor();
     await expectText(anthropic.locator('.badge'), 'Valid');
-    expect(simulator.requestsFor('anthropic').map((r) => r.path)).toEqual(['/anthropic/v1/models']);
+    expect(simulator.requestsFor('anthropic').map((r) => r.path)).toEqual(['/anthropic/v1/models/claude-haiku-4-5']);
 
     await page.getByLabel('Provider (GRAPHRAG_PROVIDER)').selectOption('anthropic');
     await page.getByRole('button', { name: 'Save provider' }).click();

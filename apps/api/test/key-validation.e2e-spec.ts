@@ -88,12 +88,12 @@ describe('POST /v1/tenants/:tenantId/settings/:key/validate (e2e)', () => {
     ]);
   });
 
-  it('validates an Anthropic key through GET /v1/models, and marks a refused one invalid', async () => {
+  it('validates an Anthropic key through GET /v1/models/{its model}, and marks a refused one invalid', async () => {
     const tenant = await tenantWith('ANTHROPIC_API_KEY', goodAnthropic);
     const res = await validate(tenant.id, 'ANTHROPIC_API_KEY');
     expect(res.body).toMatchObject({ status: 'valid', provider: 'anthropic' });
     expect(simulator.requestsFor('anthropic').map((r) => [r.method, r.path, r.keyLocation, r.keyFingerprint])).toEqual([
-      ['GET', '/anthropic/v1/models', 'header', fingerprintForSimulator(goodAnthropic)],
+      ['GET', '/anthropic/v1/models/claude-haiku-4-5', 'header', fingerprintForSimulator(goodAnthropic)],
     ]);
 
     const revoked = `sk-ant-api03-revoked-${randomBytes(24).toString('hex')}-9999`;

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { ProviderId } from '#libs/common';
-import { AppConfig } from '#libs/config';
+import { AppConfig, isPriced } from '#libs/config';
 import { BackfillStatus } from '#libs/database';
 import { DEFAULT_CHUNK_CHARS } from '#libs/graphrag';
-import { PROVIDER_DEFAULTS } from '#libs/llm';
 import { ALL_SOURCES, type RecordScope, SourceRecordRepository } from '#libs/records';
 import { TenantResolver, type TenantScope } from '#libs/tenancy';
 import { ProviderChoice } from '#libs/tenant-llm';
@@ -18,7 +17,10 @@ export interface BackfillEstimate extends TokenEstimate {
   /** Provider calls at the least: one per chunk of each record. */
   calls: number;
   provider: ProviderId;
+  /** The tenant's model for the provider (`<PROVIDER>_MODEL`, else the provider's default). */
   model: string;
+  /** False when the price table has no price for the model: its estimated cost is then 0, not a real figure. */
+  priced: boolean;
   pricesAsOf: string;
   /** The failed or cancelled backfill it would resume from: only the records after its checkpoint are counted. */
   resumedFrom: string | null;
@@ -29,7 +31,7 @@ export interface BackfillEstimate extends TokenEstimate {
 /**
  * Estimates a backfill from the workspace's own text, summed in Postgres (SourceRecordRepository.textStats),
  * for the provider the job would use (a request key's, else the tenant's GRAPHRAG_PROVIDER, else
- * openai: ProviderChoice, no key needed) and that provider's model, by the price table.
+ * openai: ProviderChoice, no key needed) and the tenant's model for it (ProviderChoice.modelFor), by the price table.
  */
 @Injectable()
 export class BackfillEstimator {
@@ -58,7 +60,7 @@ export class BackfillEstimator {
     const resumable = last && (last.status === BackfillStatus.failed || last.status === BackfillStatus.cancelled) && last.cursor !== null;
     const afterSeq = resumable ? BigInt(last.cursor!) : 0n;
     const provider = options.provider ?? (await this.providers.forTenant(tenantId));
-    const model = PROVIDER_DEFAULTS[provider].model;
+    const model = await this.providers.modelFor(tenantId, provider);
     const stats = await this.records.textStats(workspaceId, source === ALL_SOURCES ? null : source, afterSeq, DEFAULT_CHUNK_CHARS);
     const history = await this.usage.outputRatio(tenantId, workspaceId, provider, model);
     const { prices, charsPerToken, outputRatio } = this.config.usage;
@@ -77,6 +79,7 @@ export class BackfillEstimator {
       }),
       provider,
       model,
+      priced: isPriced(prices, provider, model),
       pricesAsOf: prices.pricesAsOf,
       resumedFrom: resumable ? last.id : null,
       outputRatioFrom: history === null ? 'default' : 'history',

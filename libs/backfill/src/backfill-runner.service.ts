@@ -5,7 +5,7 @@ import { AppError, type SealedRequestKey } from '#libs/common';
 import { AppConfig } from '#libs/config';
 import { type Backfill, BackfillStatus, TransactionService } from '#libs/database';
 import { emptyPageGraph, GraphExtractor, GraphRepository, mergeAnswer, type PageGraph, type RecordExtraction } from '#libs/graphrag';
-import { AuthenticationError, PROVIDER_DEFAULTS } from '#libs/llm';
+import { AuthenticationError } from '#libs/llm';
 import { Metrics } from '#libs/metrics';
 import { type RecordPage, type RecordSource, type RecordScope, RecordSourceFactory } from '#libs/records';
 import type { JobContext, JobFailure, JobRunResult } from '#libs/queue';
@@ -175,6 +175,7 @@ export class BackfillRunner {
       jobKind: 'backfill',
       key,
       context: ready.context,
+      model: ready.model,
       urgent: () => pool.draining,
     });
     const leaseLost = options.context?.leaseLost;
@@ -182,7 +183,7 @@ export class BackfillRunner {
     const stopOnLeaseLoss = () => pool.stop(new FenceError('lease-lost'));
     leaseLost?.addEventListener('abort', stopOnLeaseLoss, { once: true });
     const source = this.sourceOf(backfill);
-    const model = PROVIDER_DEFAULTS[ready.provider].model;
+    const { model } = ready;
     const history = await this.usage.outputRatio(lease.tenantId, backfill.workspaceId, ready.provider, model);
     const meter = new PageCostMeter(ready.provider, model, this.config.usage, history ?? this.config.usage.outputRatio);
     // reservations of pages that have not committed: released whatever ends the run (a crash leaves them to expire)

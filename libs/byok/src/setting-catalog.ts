@@ -21,6 +21,24 @@ export function rateSettingFor(provider: ProviderId, unit: 'RPM' | 'TPM'): strin
   return `${provider.toUpperCase()}_${unit}`;
 }
 
+/** The setting that names the model a tenant's calls of a provider use, e.g. `OPENAI_MODEL`. */
+export function modelSettingFor(provider: ProviderId): string {
+  return `${provider.toUpperCase()}_MODEL`;
+}
+
+/** The longest model id a tenant may set; the providers' ids run to about 60 characters. */
+export const MAX_MODEL_ID_LENGTH = 128;
+
+// Model ids as the providers list them: `gpt-4o-mini`, `gemini-2.0-flash-001`, `ft:gpt-4o:org:x:id`
+const MODEL_ID = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,${MAX_MODEL_ID_LENGTH - 1}}$`);
+
+function modelId(value: string): string | undefined {
+  // the Gemini SDK puts the model in the URL path: no `..` that would climb out of `models/`
+  return MODEL_ID.test(value) && !value.includes('..')
+    ? undefined
+    : `must be a model id of at most ${MAX_MODEL_ID_LENGTH} characters: letters, digits and . _ : @ / - (starting with a letter or digit, no '..')`;
+}
+
 function positiveInteger(value: string): string | undefined {
   return /^[1-9]\d{0,9}$/.test(value) && Number(value) <= MAX_RATE ? undefined : `must be a whole number from 1 to ${MAX_RATE}`;
 }
@@ -46,6 +64,12 @@ const definitions: SettingDefinition[] = [
       check: positiveInteger,
     },
   ]),
+  ...PROVIDER_IDS.map((provider) => ({
+    key: modelSettingFor(provider),
+    secret: false,
+    description: `Model this tenant's ${provider} calls use (default PROVIDER_DEFAULTS: the provider's model as before)`,
+    check: modelId,
+  })),
   {
     key: 'GRAPHRAG_PROVIDER',
     secret: false,

@@ -119,10 +119,28 @@ describe(ByokKeyStore.name, () => {
     ['a control character inside a key', 'OPENAI_API_KEY', 'sk-abc\u0000def-123456789', InvalidSettingValueError],
     ['a non-string value', 'OPENAI_API_KEY', 42, InvalidSettingValueError],
     ['an unknown provider', 'GRAPHRAG_PROVIDER', 'llama', InvalidSettingValueError],
+    ['a model id with a quote', 'OPENAI_MODEL', 'gpt-4o"', InvalidSettingValueError],
+    ['a model id starting with a dash', 'GEMINI_MODEL', '-gemini', InvalidSettingValueError],
+    ['a model id over 128 characters', 'DEEPSEEK_MODEL', 'm'.repeat(129), InvalidSettingValueError],
+    ['a model id with a query', 'ANTHROPIC_MODEL', 'claude?x=1', InvalidSettingValueError],
+    ['a model id climbing a path', 'GEMINI_MODEL', 'gemini/../../files', InvalidSettingValueError],
   ])('rejects %s and writes nothing', async (_, settingKey, value, error) => {
     const tenant = await ctx.newTenant();
     await expect(sut.put(tenant.id, settingKey, value)).rejects.toThrow(error);
     await expect(ctx.prisma.tenantSetting.count({ where: { tenantId: tenant.id } })).resolves.toBe(0);
+  });
+
+  it.each([
+    ['OPENAI_MODEL', 'gpt-4.1-mini'],
+    ['OPENAI_MODEL', 'ft:gpt-4o-mini:acme:extract:9xYz'],
+    ['GEMINI_MODEL', 'gemini-2.5-flash-001'],
+    ['DEEPSEEK_MODEL', 'deepseek-reasoner'],
+    ['ANTHROPIC_MODEL', 'claude-sonnet-4@20250514'],
+    ['ANTHROPIC_MODEL', 'c'.repeat(128)],
+  ])('stores %s = %s as a plain setting', async (settingKey, value) => {
+    const tenant = await ctx.newTenant();
+    await expect(sut.put(tenant.id, settingKey, ` ${value} `)).resolves.toMatchObject({ key: settingKey, isSecret: false, value });
+    await expect(sut.getPlain(tenant.id, settingKey)).resolves.toBe(value);
   });
 
   it('accepts a value of exactly 512 characters', async () => {

@@ -43,6 +43,8 @@ export enum ErrorCode {
   NoApiKey = 'NO_API_KEY',
   PlatformKeyMissing = 'PLATFORM_KEY_MISSING',
   InvalidApiKey = 'INVALID_API_KEY',
+  // the provider accepts the key but does not offer the tenant's <PROVIDER>_MODEL
+  ModelNotAvailable = 'MODEL_NOT_AVAILABLE',
   RateLimited = 'RATE_LIMITED',
   ProviderUnavailable = 'PROVIDER_UNAVAILABLE',
   // one record's answer could not be used; the job goes on and stores the failure with the record

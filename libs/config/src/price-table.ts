@@ -72,6 +72,11 @@ export function loadPriceTable(file: string | undefined): PriceTable {
  * Cost of tokens in micro-USD: USD per million tokens times tokens is exactly micro-USD, rounded to
  * the nearest integer. A model the table does not know costs 0 (and is still counted in tokens).
  */
+/** Whether the table has a price for the model: one it lacks costs 0 (costMicroUsd), which an estimate must say. */
+export function isPriced(table: PriceTable, provider: ProviderId, model: string): boolean {
+  return table.prices[provider]?.[model] !== undefined;
+}
+
 export function costMicroUsd(table: PriceTable, provider: ProviderId, model: string, inputTokens: number, outputTokens: number): number {
   const p = table.prices[provider]?.[model];
   if (!p) return 0;

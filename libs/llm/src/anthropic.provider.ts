@@ -2,6 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages/messages';
 import { mapAnthropicError } from './anthropic-errors.js';
 import { parseJsonAnswer } from './json-answer.js';
+import { ModelNotAvailableError } from './llm.errors.js';
 import type { CompletionRequest, CompletionResult, KeyContext, LlmProvider, TokenUsage } from './llm-provider.js';
 import { createNodeHttpFetch } from './node-http-fetch.js';
 import { ProviderFailures } from './provider-failures.js';
@@ -119,7 +120,17 @@ export class AnthropicProvider implements LlmProvider {
 
   /** `GET /v1/models?limit=1`: costs no tokens, and answers 401 for a key Anthropic refuses. */
   async validateKey(): Promise<void> {
-    await this.call(() => this.#client.models.list({ limit: 1 }));
+    // GET /v1/models/{model_id} takes an id or an alias (https://docs.anthropic.com/en/api/models): 404 when not offered
+    const offered = await this.call(async () => {
+      try {
+        await this.#client.models.retrieve(this.model);
+        return true;
+      } catch (error) {
+        if (error instanceof Anthropic.NotFoundError) return false;
+        throw error;
+      }
+    });
+    if (!offered) throw new ModelNotAvailableError('anthropic', this.model);
   }
 
   private params({ system, user, jsonSchema }: CompletionRequest): MessageCreateParamsNonStreaming {

@@ -2,10 +2,15 @@ import { FinishReason, type GenerateContentResponse, GoogleGenerativeAI } from '
 import { withDeadline } from './deadline.js';
 import { failureForGoogleReply, mapGeminiError } from './gemini-errors.js';
 import { parseJsonAnswer, withSchemaInstruction } from './json-answer.js';
+import { ModelNotAvailableError } from './llm.errors.js';
 import { refuseRedirectsInGlobalFetch } from './no-redirect-fetch.js';
 import type { CompletionRequest, CompletionResult, KeyContext, LlmProvider } from './llm-provider.js';
 import { usageOf, withUsageOnFailure } from './token-usage.js';
 import { ProviderFailures } from './provider-failures.js';
+
+/** Gemini's models list page size limit; a handful of pages covers every model it offers. */
+const MODEL_PAGE_SIZE = 1000;
+const MAX_MODEL_PAGES = 5;
 
 /** Finish reasons that mean a filter stopped the answer (Gemini's FinishReason). */
 const BLOCKING_FINISH_REASONS: ReadonlySet<string> = new Set([
@@ -92,18 +97,35 @@ export class GeminiProvider implements LlmProvider {
 
   /** The SDK has no "list models" call: a plain GET, with the key in the header, never in `?key=`. */
   async validateKey(): Promise<void> {
+    const wanted = `models/${this.model}`;
+    let pageToken: string | undefined;
+    for (let page = 0; page < MAX_MODEL_PAGES; page++) {
+      const reply = await this.modelPage(pageToken);
+      if (reply.models.some((m) => m.name === wanted)) return;
+      pageToken = reply.nextPageToken;
+      if (!pageToken) break;
+    }
+    throw new ModelNotAvailableError('gemini', this.model);
+  }
+
+  /** One page of `GET /v1beta/models` (https://ai.google.dev/api/models#method:-models.list; pageSize at most 1000). */
+  private async modelPage(pageToken: string | undefined): Promise<{ models: { name?: string }[]; nextPageToken?: string }> {
+    const query = new URLSearchParams({ pageSize: String(MODEL_PAGE_SIZE) });
+    if (pageToken) query.set('pageToken', pageToken);
     const reply = await this.call(() =>
       withDeadline(this.#timeoutMs, async (signal) => {
-        const response = await fetch(`${this.#baseUrl}/v1beta/models?pageSize=1`, {
+        const response = await fetch(`${this.#baseUrl}/v1beta/models?${query.toString()}`, {
           headers: { 'x-goog-api-key': this.#key },
           redirect: 'manual',
           signal,
         });
-        const body = (await response.json().catch(() => undefined)) as { error?: { details?: unknown } } | undefined;
-        return { status: response.status, ok: response.ok, details: body?.error?.details, headers: response.headers };
+        const body = (await response.json().catch(() => undefined)) as
+          { error?: { details?: unknown }; models?: { name?: string }[]; nextPageToken?: string } | undefined;
+        return { status: response.status, ok: response.ok, details: body?.error?.details, headers: response.headers, body };
       }),
     );
     if (!reply.ok) throw failureForGoogleReply(reply, this.#failures);
+    return { models: Array.isArray(reply.body?.models) ? reply.body.models : [], nextPageToken: reply.body?.nextPageToken || undefined };
   }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {

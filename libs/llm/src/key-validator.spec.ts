@@ -4,7 +4,7 @@ import { last4Of, type ProviderId } from '#libs/common';
 import { fingerprintForSimulator, ProviderSimulator, simulatorBaseUrls } from '#libs/testing';
 import { KeyValidator } from './key-validator.js';
 import { LlmClientFactory } from './llm-client.factory.js';
-import { ProviderUnavailableError, RateLimitedError } from './llm.errors.js';
+import { ModelNotAvailableError, ProviderUnavailableError, RateLimitedError } from './llm.errors.js';
 
 const GOOD: Record<ProviderId, string> = {
   openai: `sk-proj-${randomBytes(20).toString('hex')}`,
@@ -19,6 +19,12 @@ const fp = (key: string) => `fp-${fingerprintForSimulator(key).slice(0, 16)}`;
 describe('KeyValidator', () => {
   const simulator = new ProviderSimulator({
     validKeys: { openai: [GOOD.openai], gemini: [GOOD.gemini], deepseek: [GOOD.deepseek], anthropic: [GOOD.anthropic] },
+    models: {
+      openai: ['gpt-4o-mini', 'gpt-4.1-mini'],
+      gemini: ['gemini-2.0-flash', 'gemini-2.5-pro'],
+      deepseek: ['deepseek-chat', 'deepseek-reasoner'],
+      anthropic: ['claude-haiku-4-5', 'claude-sonnet-4-5'],
+    },
   });
   let factory: LlmClientFactory;
   let validator: KeyValidator;
@@ -107,5 +113,46 @@ describe('KeyValidator', () => {
     await expect(validator.validate('gemini', GOOD.gemini, fp(GOOD.gemini), context(GOOD.gemini))).rejects.toBeInstanceOf(ProviderUnavailableError);
     await expect(validator.validate('gemini', GOOD.gemini, fp(GOOD.gemini), context(GOOD.gemini))).resolves.toMatchObject({ status: 'valid' });
     expect(simulator.requests).toHaveLength(3);
+  });
+
+  const OTHER_LISTED: Record<ProviderId, string> = {
+    openai: 'gpt-4.1-mini',
+    gemini: 'gemini-2.5-pro',
+    deepseek: 'deepseek-reasoner',
+    anthropic: 'claude-sonnet-4-5',
+  };
+
+  it.each(['openai', 'gemini', 'deepseek', 'anthropic'] as const)('%s: a model the provider lists is valid, with one live call', async (provider) => {
+    const key = GOOD[provider];
+    await expect(validator.validate(provider, key, fp(key), context(key), OTHER_LISTED[provider])).resolves.toMatchObject({ status: 'valid' });
+    expect(simulator.requestsFor(provider)).toHaveLength(1);
+  });
+
+  it.each(['openai', 'gemini', 'deepseek', 'anthropic'] as const)(
+    '%s: a model the provider does not list is MODEL_NOT_AVAILABLE naming the model, never the key, and no verdict is cached',
+    async (provider) => {
+      const key = GOOD[provider];
+      const failure = await validator.validate(provider, key, fp(key), context(key), 'no-such-model-9').catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(ModelNotAvailableError);
+      expect(failure).toMatchObject({ code: 'MODEL_NOT_AVAILABLE', provider, model: 'no-such-model-9', retryable: false });
+      expect((failure as Error).message).toContain('no-such-model-9');
+      expect((failure as Error).message).not.toContain(key.slice(-8));
+      // the same key with a listed model is still valid: the refusal was the model's, not the key's
+      await expect(validator.validate(provider, key, fp(key), context(key))).resolves.toMatchObject({ status: 'valid' });
+      // and the unlisted model is asked about again, not answered from a cache
+      await expect(validator.validate(provider, key, fp(key), context(key), 'no-such-model-9')).rejects.toBeInstanceOf(ModelNotAvailableError);
+      expect(simulator.requestsFor(provider)).toHaveLength(3);
+    },
+  );
+
+  it('a model the simulator lists only after setModels is then valid', async () => {
+    const key = GOOD.openai;
+    await expect(validator.validate('openai', key, fp(key), context(key), 'gpt-5-nano')).rejects.toBeInstanceOf(ModelNotAvailableError);
+    simulator.setModels('openai', ['gpt-4o-mini', 'gpt-4.1-mini', 'gpt-5-nano']);
+    try {
+      await expect(validator.validate('openai', key, fp(key), context(key), 'gpt-5-nano')).resolves.toMatchObject({ status: 'valid' });
+    } finally {
+      simulator.setModels('openai', ['gpt-4o-mini', 'gpt-4.1-mini']);
+    }
   });
 });

@@ -28,17 +28,23 @@ export class KeyValidator {
 
   constructor(private readonly factory: LlmClientFactory) {}
 
-  async validate(provider: ProviderId, key: string, fingerprint: string, context: KeyContext): Promise<KeyVerdict> {
+  /**
+   * The verdict on `key` used with `model` (the tenant's, else the provider's default).
+   * @throws ModelNotAvailableError (the key works, the provider does not list the model; no verdict),
+   *   RateLimitedError, ProviderUnavailableError (no verdict)
+   */
+  async validate(provider: ProviderId, key: string, fingerprint: string, context: KeyContext, model?: string): Promise<KeyVerdict> {
     const placeholder = placeholderReason(provider, key);
     if (placeholder) return { status: 'invalid', reason: placeholder, checkedAt: new Date() };
 
-    const cacheKey = `${provider}:${fingerprint}`;
+    // by model too: a verdict got with one model says nothing about whether the provider offers another
+    const cacheKey = `${provider}:${fingerprint}:${model ?? ''}`;
     const cached = this.verdicts.get(cacheKey);
     if (cached) return cached;
     // concurrent checks of one key (several jobs starting together) share one live call
     let pending = this.inFlight.get(cacheKey);
     if (!pending) {
-      pending = this.check(provider, key, context).finally(() => this.inFlight.delete(cacheKey));
+      pending = this.check(provider, key, context, model).finally(() => this.inFlight.delete(cacheKey));
       this.inFlight.set(cacheKey, pending);
     }
     const verdict = await pending;
@@ -48,12 +54,13 @@ export class KeyValidator {
 
   /** Drops a cached verdict, e.g. when a key was replaced or a job found it revoked. */
   forget(provider: ProviderId, fingerprint: string): void {
-    this.verdicts.delete(`${provider}:${fingerprint}`);
+    const prefix = `${provider}:${fingerprint}:`;
+    for (const cacheKey of [...this.verdicts.keys()]) if (cacheKey.startsWith(prefix)) this.verdicts.delete(cacheKey);
   }
 
-  private async check(provider: ProviderId, key: string, context: KeyContext): Promise<KeyVerdict> {
+  private async check(provider: ProviderId, key: string, context: KeyContext, model: string | undefined): Promise<KeyVerdict> {
     try {
-      await this.factory.create(provider, key, context).validateKey();
+      await this.factory.create(provider, key, context, model).validateKey();
       return { status: 'valid', checkedAt: new Date() };
     } catch (error) {
       if (error instanceof AuthenticationError) return { status: 'invalid', reason: `rejected by ${provider}`, checkedAt: new Date() };

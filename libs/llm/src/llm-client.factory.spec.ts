@@ -33,7 +33,7 @@ const VALIDATION_PATHS: Record<ProviderId, string> = {
   openai: '/openai/v1/models',
   deepseek: '/deepseek/v1/models',
   gemini: '/gemini/v1beta/models',
-  anthropic: '/anthropic/v1/models',
+  anthropic: '/anthropic/v1/models/claude-haiku-4-5',
 };
 const SCHEMA = {
   name: 'graph_extraction',

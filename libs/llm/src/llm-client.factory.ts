@@ -19,13 +19,17 @@ import { normalizeBaseUrl, PROVIDER_DEFAULTS } from './provider-registry.js';
 export class LlmClientFactory {
   constructor(@Inject(LLM_OPTIONS) private readonly options: LlmOptions) {}
 
-  /** @throws EmptyApiKeyError for an empty key (nothing is sent) */
-  create(provider: ProviderId, key: string, context: KeyContext): LlmProvider {
-    const llm = this.build(provider, key, context);
+  /**
+   * `model`: the tenant's model for the provider (its `<PROVIDER>_MODEL` setting); the provider's
+   * default (PROVIDER_DEFAULTS) when not given.
+   * @throws EmptyApiKeyError for an empty key (nothing is sent)
+   */
+  create(provider: ProviderId, key: string, context: KeyContext, model?: string): LlmProvider {
+    const llm = this.build(provider, key, context, model);
     return this.options.observer ? new ObservedProvider(llm, this.options.observer) : llm;
   }
 
-  private build(provider: ProviderId, key: string, context: KeyContext): LlmProvider {
+  private build(provider: ProviderId, key: string, context: KeyContext, model: string | undefined): LlmProvider {
     if (!key) {
       throw new EmptyApiKeyError(provider, `No ${provider} API key for tenant ${context.tenantLabel} (key ${maskKey(context.keyLast4)})`);
     }
@@ -33,7 +37,7 @@ export class LlmClientFactory {
     const common = {
       key,
       baseUrl: normalizeBaseUrl(this.options.baseUrls[provider] ?? defaults.baseUrl),
-      model: defaults.model,
+      model: model ?? defaults.model,
       timeoutMs: this.options.timeoutMs,
       context,
     };

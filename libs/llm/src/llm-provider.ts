@@ -47,6 +47,10 @@ export interface LlmProvider {
   readonly provider: ProviderId;
   readonly model: string;
   complete(request: CompletionRequest): Promise<CompletionResult>;
-  /** A cheap live call that fails with AuthenticationError when the provider refuses the key. */
+  /**
+   * A cheap live call to the provider's model list (Anthropic: the one model, which resolves aliases)
+   * that fails with AuthenticationError when the provider refuses the key, and with
+   * ModelNotAvailableError when the key works but the provider does not offer `model`.
+   */
   validateKey(): Promise<void>;
 }

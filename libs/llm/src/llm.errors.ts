@@ -29,6 +29,25 @@ export class AuthenticationError extends LlmError {
   }
 }
 
+/**
+ * The provider accepted the key but does not list the model (the tenant's `<PROVIDER>_MODEL`): found
+ * when the key is validated, so a job ends before its first record instead of failing every one. The
+ * message names the model and the provider, never the key.
+ */
+export class ModelNotAvailableError extends LlmError {
+  constructor(
+    provider: ProviderId,
+    readonly model: string,
+  ) {
+    super(
+      ErrorCode.ModelNotAvailable,
+      `${provider} does not offer the model "${model}" to this key. Set ${provider.toUpperCase()}_MODEL to a model the provider lists, or delete it to use the default.`,
+      provider,
+      false,
+    );
+  }
+}
+
 export class RateLimitedError extends LlmError {
   constructor(
     provider: ProviderId,

@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { parseJsonAnswer, withSchemaInstruction } from './json-answer.js';
+import { ModelNotAvailableError } from './llm.errors.js';
 import type { CompletionRequest, CompletionResult, KeyContext, LlmProvider, TokenUsage } from './llm-provider.js';
 import { usageOf, withUsageOnFailure } from './token-usage.js';
 import { createNodeHttpFetch } from './node-http-fetch.js';
@@ -90,7 +91,9 @@ export class OpenAiCompatibleProvider implements LlmProvider {
   }
 
   async validateKey(): Promise<void> {
-    await this.call(() => this.#client.models.list());
+    // OpenAI's and DeepSeek's GET /models answer every model in one page (https://platform.openai.com/docs/api-reference/models/list)
+    const models = await this.call(() => this.#client.models.list());
+    if (!models.data.some((m) => m.id === this.model)) throw new ModelNotAvailableError(this.provider, this.model);
   }
 
   private params({ system, user, jsonSchema }: CompletionRequest): ChatCompletionCreateParamsNonStreaming {

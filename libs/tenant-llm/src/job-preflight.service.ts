@@ -35,6 +35,8 @@ export interface PreflightResult {
   provider: ProviderId;
   key: ResolvedKey;
   context: KeyContext;
+  /** The tenant's model for the provider (`<PROVIDER>_MODEL`, else the default): every call of the job uses it. */
+  model: string;
 }
 
 /**
@@ -56,7 +58,7 @@ export class JobPreflight {
 
   /**
    * @throws PlanNotEligibleError, BudgetExceededError (a hard budget is spent), MissingApiKeyError, PlatformKeyMissingError, AuthenticationError
-   *   (placeholder or refused key), RateLimitedError / ProviderUnavailableError (the live check could
+   *   (placeholder or refused key), ModelNotAvailableError (the provider does not list the tenant's model), RateLimitedError / ProviderUnavailableError (the live check could
    *   not get an answer)
    */
   async check(tenant: TenantInfo, request: JobPreflightRequest): Promise<PreflightResult> {
@@ -78,13 +80,14 @@ export class JobPreflight {
     }
 
     const context: KeyContext = { tenantLabel: tenant.subdomain, keyLast4: key.last4 };
-    const verdict = await this.validation.checkForJob(tenant.tenantId, key, context);
+    const model = await this.providers.modelFor(tenant.tenantId, provider);
+    const verdict = await this.validation.checkForJob(tenant.tenantId, key, context, model);
     if (verdict.status === 'invalid') {
       throw new AuthenticationError(
         provider,
         `Skipping ${label}: tenant ${tenant.subdomain} has no valid ${settingKey} (key ${maskKey(key.last4)}: ${verdict.reason ?? 'refused'}). Add a working key in Settings.`,
       );
     }
-    return { provider, key, context };
+    return { provider, key, context, model };
   }
 }

@@ -7,6 +7,7 @@ import { type KeyContext, type KeyVerdict, KeyValidator, withProviderRetry } fro
 import { Metrics } from '#libs/metrics';
 import { AuditLog, type RequestActor, TenantResolver } from '#libs/tenancy';
 import { WebhookPublisher } from '#libs/webhooks';
+import { ProviderChoice } from './provider-choice.service.js';
 import { providerRetryPolicy } from './retry-policy.js';
 
 export interface ValidationOutcome {
@@ -31,6 +32,7 @@ export class KeyValidationService {
     private readonly audit: AuditLog,
     private readonly metrics: Metrics,
     private readonly webhooks: WebhookPublisher,
+    private readonly providers: ProviderChoice,
   ) {}
 
   /**
@@ -38,8 +40,10 @@ export class KeyValidationService {
    * call) a `setting.validate` audit row (the key's fingerprint and last4, the verdict) is appended
    * right after the verdict is stored: the verdict is one guarded UPDATE after a provider call, so
    * there is no transaction to share, and a verdict without its row needs a crash in between.
+   * The key is checked with the tenant's model for the provider (`<PROVIDER>_MODEL`, else the default).
    * @throws UnknownSettingKeyError, SettingNotFoundError, ValidationFailedError (not a provider key),
-   *   RateLimitedError or ProviderUnavailableError (no verdict)
+   *   ModelNotAvailableError (the provider does not list the tenant's model), RateLimitedError or
+   *   ProviderUnavailableError (no verdict)
    */
   async validateStored(tenantId: string, settingKey: string, actor?: RequestActor): Promise<ValidationOutcome> {
     const definition = settingDefinition(settingKey);
@@ -48,9 +52,10 @@ export class KeyValidationService {
     const stored = await this.store.get(tenantId, settingKey);
     if (!stored) throw new SettingNotFoundError(settingKey);
     const tenant = await this.tenants.tenant(tenantId);
+    const model = await this.providers.modelFor(tenantId, provider);
 
     const verdict = await this.counted(provider, () =>
-      this.validator.validate(provider, stored.key, stored.fingerprint, { tenantLabel: tenant.subdomain, keyLast4: stored.last4 }),
+      this.validator.validate(provider, stored.key, stored.fingerprint, { tenantLabel: tenant.subdomain, keyLast4: stored.last4 }, model),
     );
     const recorded = await this.store.recordValidation(
       tenantId,
@@ -76,11 +81,11 @@ export class KeyValidationService {
   /**
    * The verdict on the key a job is about to use, with the configured retries on 429 and 5xx; a
    * tenant's stored key gets the verdict recorded on its setting (request and platform keys have none).
-   * @throws RateLimitedError or ProviderUnavailableError once the retries are used up
+   * @throws ModelNotAvailableError (the provider does not list `model`), RateLimitedError or ProviderUnavailableError once the retries are used up
    */
-  async checkForJob(tenantId: string, key: ResolvedKey, context: KeyContext): Promise<KeyVerdict> {
+  async checkForJob(tenantId: string, key: ResolvedKey, context: KeyContext, model: string): Promise<KeyVerdict> {
     const verdict = await this.counted(key.provider, () =>
-      withProviderRetry(providerRetryPolicy(this.config), () => this.validator.validate(key.provider, key.key, key.fingerprint, context)),
+      withProviderRetry(providerRetryPolicy(this.config), () => this.validator.validate(key.provider, key.key, key.fingerprint, context, model)),
     );
     if (key.source === 'tenant') {
       await this.store.recordValidation(

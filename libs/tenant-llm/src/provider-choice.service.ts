@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { isProviderId, type ProviderId } from '#libs/common';
-import { ByokKeyStore } from '#libs/byok';
+import { ByokKeyStore, modelSettingFor } from '#libs/byok';
+import { PROVIDER_DEFAULTS } from '#libs/llm';
 
 /** The provider a tenant's extraction uses when nothing else names one. */
 export const DEFAULT_GRAPHRAG_PROVIDER: ProviderId = 'openai';
@@ -18,5 +19,13 @@ export class ProviderChoice {
     if (isProviderId(requested)) return requested;
     const configured = await this.store.getPlain(tenantId, 'GRAPHRAG_PROVIDER');
     return isProviderId(configured) ? configured : DEFAULT_GRAPHRAG_PROVIDER;
+  }
+
+  /**
+   * The model a tenant's calls of `provider` use, whichever key they are made with (its own, a
+   * request key or the platform's): its `<PROVIDER>_MODEL` setting, else the provider's default.
+   */
+  async modelFor(tenantId: string, provider: ProviderId): Promise<string> {
+    return (await this.store.getPlain(tenantId, modelSettingFor(provider))) ?? PROVIDER_DEFAULTS[provider].model;
   }
 }

@@ -24,6 +24,8 @@ export interface SessionScope {
   jobKind: 'backfill' | 'ai_job';
   key: ResolvedKey;
   context: KeyContext;
+  /** The model every call of the session uses (the tenant's, PreflightResult.model); the provider's default when not given. */
+  model?: string;
   /** While true (the job drains to give its slot up), its calls waiting for a tenant permit ask first (TenantCallPermits). */
   urgent?: () => boolean;
 }
@@ -150,7 +152,12 @@ export class ProviderSessions {
    * @throws EmptyApiKeyError when the scope's key is empty (the key policy never hands one out)
    */
   open(scope: SessionScope): ProviderSession {
-    const llm = this.throttle.wrap(this.factory.create(scope.key.provider, scope.key.key, scope.context), scope.tenantId, scope.key, scope.urgent);
+    const llm = this.throttle.wrap(
+      this.factory.create(scope.key.provider, scope.key.key, scope.context, scope.model),
+      scope.tenantId,
+      scope.key,
+      scope.urgent,
+    );
     const accounting = {
       usage: this.usage,
       budgets: this.budgets,

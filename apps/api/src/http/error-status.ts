@@ -50,6 +50,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.NoApiKey:
     case ErrorCode.PlatformKeyMissing:
     case ErrorCode.InvalidApiKey:
+    case ErrorCode.ModelNotAvailable:
       return HttpStatus.UNPROCESSABLE_ENTITY;
     // a job's outcome; an AI job stores it as its error, nothing answers it over HTTP today
     case ErrorCode.ExtractionRefused:

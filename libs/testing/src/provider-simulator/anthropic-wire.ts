@@ -117,10 +117,14 @@ function requestProblem(body: MessagesBody): string | undefined {
   return undefined;
 }
 
-function modelList(): WireReply {
-  const model = { type: 'model', id: DEFAULT_MODEL, display_name: 'Claude Haiku 4.5', created_at: '2025-10-15T00:00:00Z' };
-  return { status: 200, body: { data: [model], has_more: false, first_id: model.id, last_id: model.id } };
+const modelInfo = (id: string) => ({ type: 'model', id, display_name: id, created_at: '2025-10-15T00:00:00Z' });
+
+function modelList(request: WireRequest): WireReply {
+  const data = request.models.map(modelInfo);
+  return { status: 200, body: { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null } };
 }
+
+const MODEL_ROUTE = /^\/v1\/models\/([^/]+)$/;
 
 /** Anthropic's Messages API wire format, its models list and its error bodies. */
 export const anthropicWire: WireFormat = {
@@ -134,7 +138,11 @@ export const anthropicWire: WireFormat = {
   answer(request) {
     if (!headerOf(request, 'anthropic-version')) return error(400, 'invalid_request_error', 'anthropic-version: header is required');
     if (request.method === 'POST' && request.route === '/v1/messages') return createMessage(request);
-    if (request.method === 'GET' && request.route === '/v1/models') return modelList();
+    if (request.method === 'GET' && request.route === '/v1/models') return modelList(request);
+    const retrieved = MODEL_ROUTE.exec(request.route)?.[1];
+    if (request.method === 'GET' && retrieved && request.models.includes(decodeURIComponent(retrieved))) {
+      return { status: 200, body: modelInfo(decodeURIComponent(retrieved)) };
+    }
     return this.failure('not-found', request);
   },
 

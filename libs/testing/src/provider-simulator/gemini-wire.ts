@@ -84,9 +84,11 @@ export const geminiWire: WireFormat = {
       return {
         status: 200,
         body: {
-          models: [
-            { name: 'models/gemini-2.0-flash', displayName: 'Gemini 2.0 Flash', supportedGenerationMethods: ['generateContent', 'countTokens'] },
-          ],
+          models: request.models.map((id) => ({
+            name: `models/${id}`,
+            displayName: id,
+            supportedGenerationMethods: ['generateContent', 'countTokens'],
+          })),
         },
       };
     }

@@ -69,7 +69,7 @@ function modelList(request: WireRequest): WireReply {
   const created = 1_700_000_000;
   return {
     status: 200,
-    body: { object: 'list', data: [{ id: DEFAULT_MODELS[request.provider], object: 'model', created, owned_by: 'system' }] },
+    body: { object: 'list', data: request.models.map((id) => ({ id, object: 'model', created, owned_by: 'system' })) },
   };
 }
 

@@ -57,6 +57,14 @@ interface AnswerContext {
  * (under `/gemini`) and Anthropic (under `/anthropic`) do, so the real SDKs run end to end without a network. It records which key
  * reached it as a fingerprint only, and never prints anything.
  */
+/** What each provider's model list offers unless SimulatorOptions.models says otherwise: the product's default models (PROVIDER_DEFAULTS). */
+export const LISTED_MODELS: Readonly<Record<ProviderId, readonly string[]>> = {
+  openai: ['gpt-4o-mini'],
+  deepseek: ['deepseek-chat'],
+  gemini: ['gemini-2.0-flash'],
+  anthropic: ['claude-haiku-4-5'],
+};
+
 export class ProviderSimulator {
   readonly requests: RecordedRequest[] = [];
   private readonly reported: ReportedUsage[] = [];
@@ -76,12 +84,19 @@ export class ProviderSimulator {
   // per key fingerprint: when its completions that counted against the rate limit arrived (ms)
   private readonly counted = new Map<string, number[]>();
   private readonly stats = new Map<string, KeyStats>();
+  private readonly models = new Map<ProviderId, readonly string[]>();
 
   constructor(private readonly options: SimulatorOptions = {}) {
     for (const [provider, keys] of Object.entries(options.validKeys ?? {})) this.setValidKeys(provider as ProviderId, keys);
     this.latencyMs = options.latencyMs ?? 0;
     for (const [provider, ms] of Object.entries(options.latencyByProvider ?? {})) this.latencyByProvider.set(provider as ProviderId, ms);
     if (options.rpmPerKey) this.setKeyRateLimit(options.rpmPerKey, options.rateWindowMs);
+    for (const [provider, models] of Object.entries(options.models ?? {})) this.setModels(provider as ProviderId, models);
+  }
+
+  /** The model ids `provider`'s model list endpoints offer from now on (OpenAI and DeepSeek GET /v1/models, Gemini GET /v1beta/models, Anthropic GET /v1/models and /v1/models/{id}). */
+  setModels(provider: ProviderId, models: readonly string[]): void {
+    this.models.set(provider, [...models]);
   }
 
   /**
@@ -253,6 +268,7 @@ export class ProviderSimulator {
       headers: req.headers,
       body,
       faults: this.faultsEnabled,
+      models: this.models.get(provider) ?? LISTED_MODELS[provider],
     };
     const key = wire.keyOf(request);
     const model = wire.modelOf(request);

@@ -59,6 +59,8 @@ export interface SimulatorOptions {
   rpmPerKey?: number;
   /** The sliding window of `rpmPerKey` (ms); 60,000 by default, shorter in tests. */
   rateWindowMs?: number;
+  /** The model ids each provider's model list offers (LISTED_MODELS, each provider's default model, when not given). */
+  models?: Partial<Record<ProviderId, string[]>>;
 }
 
 /** What the simulator saw of one key (by fingerprintForSimulator). */
@@ -87,6 +89,8 @@ export interface WireRequest {
   body: unknown;
   /** Whether fault markers in the text are acted on (see fault-markers.ts); off, every answer is clean. */
   faults: boolean;
+  /** The model ids the provider's model list offers now (SimulatorOptions.models). */
+  models: readonly string[];
 }
 
 export interface WireReply {
