@@ -89,14 +89,20 @@ export class WebhookDeliveryRepository {
     });
   }
 
-  /** Dead-letters a pending delivery with `reason` (a code); false when it had already ended. */
+  /**
+   * Dead-letters a pending delivery with `reason` (a code), and marks the attempt a dead run left in
+   * flight `interrupted`, in one transaction: no reader sees a failed delivery with an attempt still
+   * in flight. False when it had already ended.
+   */
   async fail(tenantId: string, deliveryId: string, reason: string): Promise<boolean> {
-    const { count } = await this.prisma.webhookDelivery.updateMany({
-      where: { id: deliveryId, tenantId, status: WebhookDeliveryStatus.pending },
-      data: { status: WebhookDeliveryStatus.failed, lastError: reason, finishedAt: new Date() },
+    return this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.webhookDelivery.updateMany({
+        where: { id: deliveryId, tenantId, status: WebhookDeliveryStatus.pending },
+        data: { status: WebhookDeliveryStatus.failed, lastError: reason, finishedAt: new Date() },
+      });
+      await tx.webhookDeliveryAttempt.updateMany({ where: { deliveryId, tenantId, outcome: null }, data: { outcome: 'interrupted' } });
+      return count > 0;
     });
-    await this.prisma.webhookDeliveryAttempt.updateMany({ where: { deliveryId, tenantId, outcome: null }, data: { outcome: 'interrupted' } });
-    return count > 0;
   }
 
   /** The tenant whose delivery this is (the job runtime knows a job by id alone); null when it is gone. */
