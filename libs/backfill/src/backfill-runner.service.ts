@@ -265,7 +265,7 @@ export class BackfillRunner {
           await Promise.all(inFlight.map((p) => p.outcomes));
           await previousWrite.catch(() => undefined);
           if (pool.failure.error instanceof FenceError) {
-            await this.countUncommitted(session, [...uncommitted]);
+            await this.countUncommitted(session, uncommitted);
             return this.fenced(lease, backfill, pool.failure.error);
           }
           await session.recordUsage(sumCounters([current, ...inFlight].map((p) => p.calls)), usageOutcomeOf(pool.failure.error));
@@ -288,9 +288,12 @@ export class BackfillRunner {
     } catch (error) {
       if (error instanceof FenceError) {
         pool.stop(error);
-        await this.countUncommitted(session, [...uncommitted]);
+        await this.countUncommitted(session, uncommitted);
         return this.fenced(lease, backfill, error);
       }
+      // the queue retries from the checkpoint; the calls this run made were billed all the same
+      pool.stop(new FenceError('lease-lost'));
+      await this.countUncommitted(session, uncommitted);
       throw error;
     } finally {
       clearInterval(yieldTimer);
@@ -299,16 +302,15 @@ export class BackfillRunner {
       leaseLost?.removeEventListener('abort', stopOnLeaseLoss);
       // whatever ended the run (an outage, a lost lease), no record still queued in the pool starts
       pool.stop(new FenceError('lease-lost'));
+      // usage before the holds go: a budget read in between would see neither and let a job overspend
+      if (leaseLost?.aborted) await this.countUncommitted(session, uncommitted);
       await this.budgets
         .settle(lease.tenantId, [...reservations])
         .catch((error: unknown) =>
           this.logger.warn({ backfillId: backfill.id, error: String(error) }, 'Budget reservations not released; they expire'),
         );
     }
-    if (leaseLost?.aborted) {
-      await this.countUncommitted(session, [...uncommitted]);
-      return this.fenced(lease, backfill, new FenceError('lease-lost'));
-    }
+    if (leaseLost?.aborted) return this.fenced(lease, backfill, new FenceError('lease-lost'));
     if (budgetStop) {
       if (await this.backfills.isCancelRequested(lease.tenantId, backfill.id)) return this.cancel(lease);
       return this.failOn(lease, backfill, budgetStop);
@@ -472,7 +474,6 @@ export class BackfillRunner {
     return { status: 'failed', failure };
   }
 
-  /** A page was refused by the fence: another run holds the job (this one stops), or its workspace changed owner or is being deleted (the job ends). */
   /**
    * Records the usage of pages that will never commit (a fence rolled their write back or they were in
    * flight): their calls were made and billed. Their records that had not started do not start
@@ -480,14 +481,17 @@ export class BackfillRunner {
    * A run that lost its lease to another counts them too: the provider billed both runs' calls, and
    * key_usage (and so the budget) is what the provider was sent, not what committed.
    */
-  private async countUncommitted(session: ProviderSession, pages: readonly PageInFlight[]): Promise<void> {
-    const lost = [...new Set(pages)];
+  private async countUncommitted(session: ProviderSession, pages: Set<PageInFlight>): Promise<void> {
+    // counted once, whichever of the run's exits gets here first
+    const lost = [...pages];
+    pages.clear();
     await Promise.all(lost.map((p) => p.outcomes));
     await session
       .recordUsage(sumCounters(lost.map((p) => p.calls)), 'ok')
       .catch((error: unknown) => this.logger.warn({ error: String(error) }, 'Usage of pages that did not commit not recorded'));
   }
 
+  /** A page was refused by the fence: another run holds the job (this one stops), or its workspace changed owner or is being deleted (the job ends). */
   private async fenced(lease: BackfillLease, backfill: Backfill, error: FenceError): Promise<JobRunResult> {
     if (error.verdict === 'workspace-deleted') {
       // a workspace deletion with cancelActive asked it to stop; without, it must not write to a workspace on its way out
