@@ -42,14 +42,14 @@ export class AiJobRunner {
       const tenant = await this.tenants.tenant(job.tenantId);
       // the same pre-flight as a backfill (plan, key policy, placeholder and live key checks): a job
       // that cannot run fails here, before any call with the job's text
-      const { provider, key, context, model } = await this.preflight.check(tenant, {
+      const { provider, key, context, model, endpoint } = await this.preflight.check(tenant, {
         label: 'AI job',
         requestKey,
         provider: input.provider,
         jobId: job.id,
       });
       await this.jobs.markRunning(job.tenantId, job.id, { provider, keySource: key.source, keyLast4: key.last4 });
-      const session = this.sessions.open({ tenantId: job.tenantId, jobId: job.id, jobKind: 'ai_job', key, context, model });
+      const session = this.sessions.open({ tenantId: job.tenantId, jobId: job.id, jobKind: 'ai_job', key, context, model, endpoint });
       const calls = newCallCounter();
       let outcome: KeyUsageOutcome = 'ok';
       let extraction: RecordExtraction;

@@ -176,6 +176,7 @@ export class BackfillRunner {
       key,
       context: ready.context,
       model: ready.model,
+      endpoint: ready.endpoint,
       urgent: () => pool.draining,
     });
     const leaseLost = options.context?.leaseLost;

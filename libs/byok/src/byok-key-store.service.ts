@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { last4Of } from '#libs/common';
 import { type TenantSetting, TransactionService, type Tx, type ValidationStatus } from '#libs/database';
+import { EgressPolicy } from '#libs/egress';
 import { CacheInvalidationBus, InvalidatedCache } from '#libs/redis';
 import { type AuditChange, AuditLog, type RequestActor } from '#libs/tenancy';
-import { SettingNotFoundError } from './byok.errors.js';
+import { InvalidSettingValueError, SettingNotFoundError } from './byok.errors.js';
 import { KeyCipher, settingContext } from './key-cipher.js';
 import { KeyFingerprinter } from './key-fingerprinter.js';
-import { normalizeSettingValue, settingDefinition } from './setting-catalog.js';
+import { normalizeSettingValue, type SettingDefinition, settingDefinition } from './setting-catalog.js';
 import { TenantSettingsRepository } from './tenant-settings.repository.js';
 
 /** What the outside world may see of a setting: never a secret's value. */
@@ -45,6 +46,7 @@ export class ByokKeyStore {
     private readonly fingerprinter: KeyFingerprinter,
     private readonly transactions: TransactionService,
     private readonly audit: AuditLog,
+    private readonly egress: EgressPolicy,
     bus: CacheInvalidationBus,
   ) {
     this.cache = new InvalidatedCache(bus, SETTING_TOPIC, { max: 20_000, ttlMs: 30_000, cacheMisses: true });
@@ -78,11 +80,12 @@ export class ByokKeyStore {
    * Stores a setting (a secret encrypted, with its fingerprint and last4). With an `actor` (every API
    * call) the audit row `setting.put` (fingerprint and last4 before and after, never the key) commits
    * in the same transaction as the write.
-   * @throws UnknownSettingKeyError, InvalidSettingValueError
+   * A tenant endpoint's URL is stored as the egress policy normalized it, without a trailing slash.
+   * @throws UnknownSettingKeyError, InvalidSettingValueError, EgressRefusedError (a URL the egress policy refuses)
    */
   async put(tenantId: string, settingKey: string, rawValue: unknown, actor?: RequestActor): Promise<MaskedSetting> {
     const definition = settingDefinition(settingKey);
-    const value = normalizeSettingValue(definition, rawValue);
+    const value = this.checkedUrl(definition, normalizeSettingValue(definition, rawValue));
     const secret = definition.secret
       ? {
           ...this.cipher.encrypt(value, settingContext(tenantId, settingKey)),
@@ -100,6 +103,15 @@ export class ByokKeyStore {
     });
     await this.invalidate(tenantId, settingKey);
     return mask(row);
+  }
+
+  /** A URL setting as it will be requested (EgressPolicy.checkUrl); any other value as it is. */
+  private checkedUrl(definition: SettingDefinition, value: string): string {
+    if (!definition.url) return value;
+    const url = this.egress.checkUrl(value);
+    // the SDKs append their paths to the base: a query or fragment would end up in the middle of them
+    if (url.search || url.hash) throw new InvalidSettingValueError(definition.key, 'must not carry a query (?...) or fragment (#...)');
+    return url.href.replace(/\/+$/, '');
   }
 
   /**

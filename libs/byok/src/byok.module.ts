@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { EgressModule } from '#libs/egress';
 import { TenancyModule } from '#libs/tenancy';
 import { ByokKeyStore } from './byok-key-store.service.js';
 import { KeyCipher } from './key-cipher.js';
@@ -11,7 +12,7 @@ import { TenantSettingsRepository } from './tenant-settings.repository.js';
 
 /** Key storage and policy: it never calls a provider (validation lives in libs/tenant-llm, above it). */
 @Module({
-  imports: [TenancyModule],
+  imports: [TenancyModule, EgressModule],
   providers: [
     TenantSettingsRepository,
     KeyCipher,

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { apiKeySettingFor, last4Of, maskKey, type ProviderId } from '#libs/common';
+import { apiKeySettingFor, isTenantEndpointProvider, last4Of, maskKey, type ProviderId, settingPrefixFor } from '#libs/common';
 import { AppConfig } from '#libs/config';
 import { AiKeyMode } from '#libs/database';
 import { TenantResolver } from '#libs/tenancy';
@@ -54,11 +54,18 @@ export class KeyResolver {
       }
       resolved = { provider, key: stored.key, source: 'tenant', fingerprint: stored.fingerprint, last4: stored.last4 };
     } else {
+      if (isTenantEndpointProvider(provider)) {
+        // a tenant's own endpoint is reached with its own key alone: there is no platform key to fall back on
+        throw new PlatformKeyMissingError(
+          provider,
+          `Tenant ${tenant.subdomain} uses managed keys, but ${provider} runs only with the tenant's own key and endpoint. Switch the tenant to byok keys and add ${settingKey}.`,
+        );
+      }
       const platformKey = this.config.platformKeys[provider];
       if (!platformKey) {
         throw new PlatformKeyMissingError(
           provider,
-          `Tenant ${tenant.subdomain} uses managed keys, but no platform ${provider} key is configured (PLATFORM_${provider.toUpperCase()}_API_KEY).`,
+          `Tenant ${tenant.subdomain} uses managed keys, but no platform ${provider} key is configured (PLATFORM_${settingPrefixFor(provider)}_API_KEY).`,
         );
       }
       resolved = this.fromPlainKey(provider, platformKey, 'platform');

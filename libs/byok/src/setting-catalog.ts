@@ -1,4 +1,4 @@
-import { apiKeySettingFor, isProviderId, PROVIDER_IDS, type ProviderId } from '#libs/common';
+import { apiKeySettingFor, isProviderId, modelSettingFor, PROVIDER_IDS, type ProviderId, settingPrefixFor } from '#libs/common';
 import { InvalidSettingValueError, UnknownSettingKeyError } from './byok.errors.js';
 
 export const MAX_SETTING_VALUE_LENGTH = 512;
@@ -11,19 +11,22 @@ export interface SettingDefinition {
   description: string;
   /** Extra rule on the trimmed value; returns why it is rejected. */
   check?: (value: string) => string | undefined;
+  /**
+   * A URL the product will connect to with a tenant's key (a tenant endpoint): checked by the
+   * egress policy when saved (ByokKeyStore), and again at every connection.
+   */
+  url?: boolean;
 }
+
+/** The Azure OpenAI API version used when the tenant sets none: the latest GA data-plane version. */
+export const AZURE_OPENAI_DEFAULT_API_VERSION = '2024-10-21';
 
 /** The largest rate a tenant may set (a billion a minute is beyond every provider's tier). */
 const MAX_RATE = 1_000_000_000;
 
 /** The setting that holds a provider's requests (`RPM`) or tokens (`TPM`) per minute for the tenant's key, e.g. `OPENAI_RPM`. */
 export function rateSettingFor(provider: ProviderId, unit: 'RPM' | 'TPM'): string {
-  return `${provider.toUpperCase()}_${unit}`;
-}
-
-/** The setting that names the model a tenant's calls of a provider use, e.g. `OPENAI_MODEL`. */
-export function modelSettingFor(provider: ProviderId): string {
-  return `${provider.toUpperCase()}_MODEL`;
+  return `${settingPrefixFor(provider)}_${unit}`;
 }
 
 /** The longest model id a tenant may set; the providers' ids run to about 60 characters. */
@@ -37,6 +40,11 @@ function modelId(value: string): string | undefined {
   return MODEL_ID.test(value) && !value.includes('..')
     ? undefined
     : `must be a model id of at most ${MAX_MODEL_ID_LENGTH} characters: letters, digits and . _ : @ / - (starting with a letter or digit, no '..')`;
+}
+
+/** Azure OpenAI's data-plane API versions: `2024-10-21`, `2025-04-01-preview` (https://learn.microsoft.com/azure/ai-services/openai/api-version-lifecycle). */
+function azureApiVersion(value: string): string | undefined {
+  return /^\d{4}-\d{2}-\d{2}(-preview)?$/.test(value) ? undefined : 'must be an Azure OpenAI API version such as 2024-10-21 or 2025-04-01-preview';
 }
 
 function positiveInteger(value: string): string | undefined {
@@ -67,9 +75,33 @@ const definitions: SettingDefinition[] = [
   ...PROVIDER_IDS.map((provider) => ({
     key: modelSettingFor(provider),
     secret: false,
-    description: `Model this tenant's ${provider} calls use (default PROVIDER_DEFAULTS: the provider's model as before)`,
+    description:
+      provider === 'azure-openai'
+        ? "Deployment of the tenant's Azure OpenAI resource its calls use (required for azure-openai)"
+        : provider === 'custom-openai'
+          ? "Model the tenant's own endpoint serves, as its GET /models lists it (required for custom-openai)"
+          : `Model this tenant's ${provider} calls use (default PROVIDER_DEFAULTS: the provider's model as before)`,
     check: modelId,
   })),
+  {
+    key: 'AZURE_OPENAI_ENDPOINT',
+    secret: false,
+    url: true,
+    description: "The tenant's Azure OpenAI resource, e.g. https://my-resource.openai.azure.com (required for azure-openai)",
+  },
+  {
+    key: 'AZURE_OPENAI_API_VERSION',
+    secret: false,
+    description: `Azure OpenAI API version of the tenant's calls (default ${AZURE_OPENAI_DEFAULT_API_VERSION})`,
+    check: azureApiVersion,
+  },
+  {
+    key: 'CUSTOM_OPENAI_BASE_URL',
+    secret: false,
+    url: true,
+    description:
+      "Base URL of the tenant's own OpenAI-compatible endpoint, before /chat/completions, e.g. https://llm.example.com/v1 (required for custom-openai)",
+  },
   {
     key: 'GRAPHRAG_PROVIDER',
     secret: false,

@@ -45,6 +45,8 @@ export enum ErrorCode {
   InvalidApiKey = 'INVALID_API_KEY',
   // the provider accepts the key but does not offer the tenant's <PROVIDER>_MODEL
   ModelNotAvailable = 'MODEL_NOT_AVAILABLE',
+  // a tenant-endpoint provider (azure-openai, custom-openai) lacks a setting it needs (endpoint, deployment, model)
+  ProviderNotConfigured = 'PROVIDER_NOT_CONFIGURED',
   RateLimited = 'RATE_LIMITED',
   ProviderUnavailable = 'PROVIDER_UNAVAILABLE',
   // one record's answer could not be used; the job goes on and stores the failure with the record

@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
-import { PROVIDER_IDS, type ProviderId } from '#libs/common';
+import { PUBLIC_PROVIDERS, type PublicProvider } from '#libs/common';
 import { loadPriceTable, type PriceTable } from './price-table.js';
 
 /** Raised for any invalid setting; its message is the one line printed before the process exits. */
@@ -182,7 +182,8 @@ export interface JobTuning {
 /** What the provider layer may know: where each provider is, and how long and how often to try. */
 export interface ProviderTuning {
   /** `<PROVIDER>_BASE_URL` overrides; a provider without one uses its public endpoint. */
-  baseUrls: Readonly<Partial<Record<ProviderId, string>>>;
+  /** The public providers' endpoints only: a tenant endpoint (azure-openai, custom-openai) comes from the tenant's settings. */
+  baseUrls: Readonly<Partial<Record<PublicProvider, string>>>;
   /** One provider call's deadline (ms). */
   timeoutMs: number;
   /** Tries per provider call on 429 and 5xx before the job fails. */
@@ -335,7 +336,8 @@ export class AppConfig {
   readonly masterKeys: ReadonlyMap<string, Buffer>;
   readonly activeKeyVersion: string;
   readonly fingerprintKey: Buffer;
-  readonly platformKeys: Readonly<Partial<Record<ProviderId, string>>>;
+  /** The public providers' platform keys only: a tenant endpoint is reached with the tenant's own key alone. */
+  readonly platformKeys: Readonly<Partial<Record<PublicProvider, string>>>;
   readonly corsOrigins: readonly string[];
   /**
    * Express's `trust proxy` (TRUST_PROXY): false (the default) takes a client's address from its
@@ -394,8 +396,8 @@ export class AppConfig {
     } catch (error) {
       throw new ConfigError(`Invalid configuration: PRICE_TABLE_FILE ${(error as Error).message}`);
     }
-    const byProvider = (suffix: (p: ProviderId) => string | undefined) =>
-      Object.fromEntries(PROVIDER_IDS.flatMap((p) => (suffix(p) ? [[p, suffix(p)]] : [])));
+    const byProvider = (suffix: (p: PublicProvider) => string | undefined) =>
+      Object.fromEntries(PUBLIC_PROVIDERS.flatMap((p) => (suffix(p) ? [[p, suffix(p)]] : [])));
 
     return new AppConfig({
       databaseUrl: e.DATABASE_URL,

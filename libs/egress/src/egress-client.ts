@@ -18,6 +18,28 @@ export interface EgressResponse {
 }
 
 /**
+ * node:net's `lookup` for sockets to tenant-supplied hosts: it resolves every address of the host
+ * and refuses (EgressRefusedError, as the socket's error) when ANY of them is not allowed by
+ * `policy`, whichever would be dialled; the socket dials only what it returned, so a DNS answer that
+ * changed since the URL was saved (DNS rebinding) meets the same check. Pass it to `http.request`
+ * or an `http.Agent` (IP literals are not looked up: check them with EgressPolicy.checkUrl first).
+ */
+export function egressLookup(policy: EgressPolicy): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+      if (error) return callback(error, options.all ? [] : '', undefined);
+      try {
+        for (const { address } of addresses) policy.checkAddress(hostname, address);
+      } catch (refusal) {
+        return callback(refusal as NodeJS.ErrnoException, options.all ? [] : '', undefined);
+      }
+      if (options.all) return callback(null, addresses);
+      callback(null, addresses[0].address, addresses[0].family);
+    });
+  };
+}
+
+/**
  * Outbound HTTP to URLs a tenant supplied (webhooks now, a tenant's own model endpoint later). The
  * URL is re-checked before every request, an IP literal is judged before connecting, and a host name
  * is resolved by a lookup that refuses when ANY address it returns is not allowed: the socket dials
@@ -42,7 +64,7 @@ export class EgressClient {
         {
           method: 'POST',
           headers: { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) },
-          lookup: this.guardedLookup(host),
+          lookup: egressLookup(this.policy),
           agent: false,
           signal: AbortSignal.timeout(request.timeoutMs),
         },
@@ -55,22 +77,6 @@ export class EgressClient {
       outgoing.on('error', (error) => reject(asEgressError(error, host)));
       outgoing.end(request.body);
     });
-  }
-
-  /** node:net's lookup, refusing every answer that holds a disallowed address (all are checked, whichever is dialled). */
-  private guardedLookup(host: string): LookupFunction {
-    return (hostname, options, callback) => {
-      dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-        if (error) return callback(error, options.all ? [] : '', undefined);
-        try {
-          for (const { address } of addresses) this.policy.checkAddress(host, address);
-        } catch (refusal) {
-          return callback(refusal as NodeJS.ErrnoException, options.all ? [] : '', undefined);
-        }
-        if (options.all) return callback(null, addresses);
-        callback(null, addresses[0].address, addresses[0].family);
-      });
-    };
   }
 }
 

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { last4Of, type ProviderId } from '#libs/common';
-import { FAULT_MARKERS, ProviderSimulator, simulatorBaseUrls } from '#libs/testing';
+import { EgressPolicy } from '#libs/egress';
+import { FAULT_MARKERS, ProviderSimulator, type SimulatorUrls, simulatorBaseUrls, simulatorTarget } from '#libs/testing';
 import { LlmClientFactory } from './llm-client.factory.js';
 import {
   AnswerBlockedError,
@@ -17,6 +18,8 @@ const KEYS: Record<ProviderId, string> = {
   gemini: `AIza${randomBytes(20).toString('hex')}`,
   deepseek: `sk-${randomBytes(16).toString('hex')}`,
   anthropic: `sk-ant-api03-${randomBytes(40).toString('hex')}`,
+  'azure-openai': randomBytes(16).toString('hex'),
+  'custom-openai': `gw-${randomBytes(12).toString('hex')}`,
 };
 const SCHEMA = { name: 'knowledge_graph', schema: { type: 'object' } };
 const TEXT = 'Alice Johnson from Acme Corp met Bob Smith.';
@@ -28,20 +31,32 @@ const TEXT = 'Alice Johnson from Acme Corp met Bob Smith.';
  */
 describe('Answer classification (real SDKs, simulator fault markers)', () => {
   const simulator = new ProviderSimulator({
-    validKeys: { openai: [KEYS.openai], gemini: [KEYS.gemini], deepseek: [KEYS.deepseek], anthropic: [KEYS.anthropic] },
+    validKeys: {
+      openai: [KEYS.openai],
+      gemini: [KEYS.gemini],
+      deepseek: [KEYS.deepseek],
+      anthropic: [KEYS.anthropic],
+      'azure-openai': [KEYS['azure-openai']],
+      'custom-openai': [KEYS['custom-openai']],
+    },
   });
   let factory: LlmClientFactory;
+  let urls: SimulatorUrls;
 
   beforeAll(async () => {
-    factory = new LlmClientFactory({ baseUrls: simulatorBaseUrls(await simulator.start()), timeoutMs: 5_000 });
+    urls = await simulator.start();
+    const egress = new EgressPolicy({ allowHttp: true, allowedCidrs: ['127.0.0.1/32'] });
+    factory = new LlmClientFactory({ baseUrls: simulatorBaseUrls(urls), timeoutMs: 5_000, egress });
   });
   afterEach(() => simulator.reset());
   afterAll(() => simulator.stop());
 
-  const complete = (provider: ProviderId, user: string) =>
-    factory
-      .create(provider, KEYS[provider], { tenantLabel: 'brennan', keyLast4: last4Of(KEYS[provider]) })
+  const complete = (provider: ProviderId, user: string) => {
+    const { model, endpoint } = simulatorTarget(provider, urls);
+    return factory
+      .create(provider, KEYS[provider], { tenantLabel: 'brennan', keyLast4: last4Of(KEYS[provider]) }, model, endpoint)
       .complete({ system: 'Extract entities.', user, jsonSchema: SCHEMA });
+  };
 
   async function failureOf(promise: Promise<unknown>): Promise<LlmError> {
     try {
@@ -53,7 +68,7 @@ describe('Answer classification (real SDKs, simulator fault markers)', () => {
     throw new Error('expected the call to fail');
   }
 
-  describe.each(['openai', 'deepseek', 'gemini'] as const)('%s', (provider) => {
+  describe.each(['openai', 'deepseek', 'gemini', 'azure-openai', 'custom-openai'] as const)('%s', (provider) => {
     it.each([FAULT_MARKERS.prose, FAULT_MARKERS.trailingCommas, FAULT_MARKERS.nullDescription])(
       'repairs an answer with %s into the JSON meant',
       async (marker) => {

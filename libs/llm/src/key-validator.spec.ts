@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { last4Of, type ProviderId } from '#libs/common';
+import { last4Of, type ProviderId, type PublicProvider } from '#libs/common';
 import { fingerprintForSimulator, ProviderSimulator, simulatorBaseUrls } from '#libs/testing';
 import { KeyValidator } from './key-validator.js';
 import { LlmClientFactory } from './llm-client.factory.js';
 import { ModelNotAvailableError, ProviderUnavailableError, RateLimitedError } from './llm.errors.js';
 
-const GOOD: Record<ProviderId, string> = {
+const GOOD: Record<PublicProvider, string> = {
   openai: `sk-proj-${randomBytes(20).toString('hex')}`,
   gemini: `AIza${randomBytes(20).toString('hex')}`,
   deepseek: `sk-${randomBytes(16).toString('hex')}`,
@@ -115,7 +115,7 @@ describe('KeyValidator', () => {
     expect(simulator.requests).toHaveLength(3);
   });
 
-  const OTHER_LISTED: Record<ProviderId, string> = {
+  const OTHER_LISTED: Record<PublicProvider, string> = {
     openai: 'gpt-4.1-mini',
     gemini: 'gemini-2.5-pro',
     deepseek: 'deepseek-reasoner',

@@ -5,6 +5,7 @@ import { LlmClientFactory } from './llm-client.factory.js';
 import { AuthenticationError } from './llm.errors.js';
 import type { KeyContext } from './llm-provider.js';
 import { placeholderReason } from './placeholder-keys.js';
+import type { TenantEndpoint } from './provider-registry.js';
 
 export interface KeyVerdict {
   status: 'valid' | 'invalid';
@@ -29,22 +30,32 @@ export class KeyValidator {
   constructor(private readonly factory: LlmClientFactory) {}
 
   /**
-   * The verdict on `key` used with `model` (the tenant's, else the provider's default).
+   * The verdict on `key` used with `model` (the tenant's, else the provider's default) at `endpoint`
+   * (a tenant endpoint's, see LlmClientFactory.create).
    * @throws ModelNotAvailableError (the key works, the provider does not list the model; no verdict),
-   *   RateLimitedError, ProviderUnavailableError (no verdict)
+   *   EndpointRefusedError (the egress policy refused the endpoint; no verdict), RateLimitedError,
+   *   ProviderUnavailableError (no verdict)
    */
-  async validate(provider: ProviderId, key: string, fingerprint: string, context: KeyContext, model?: string): Promise<KeyVerdict> {
+  async validate(
+    provider: ProviderId,
+    key: string,
+    fingerprint: string,
+    context: KeyContext,
+    model?: string,
+    endpoint?: TenantEndpoint,
+  ): Promise<KeyVerdict> {
     const placeholder = placeholderReason(provider, key);
     if (placeholder) return { status: 'invalid', reason: placeholder, checkedAt: new Date() };
 
-    // by model too: a verdict got with one model says nothing about whether the provider offers another
-    const cacheKey = `${provider}:${fingerprint}:${model ?? ''}`;
+    // by model and endpoint too: a verdict got with one says nothing about another (a key valid at one
+    // server says nothing of the server a changed URL now names)
+    const cacheKey = `${provider}:${fingerprint}:${model ?? ''}:${endpoint ? `${endpoint.baseUrl} ${endpoint.apiVersion ?? ''}` : ''}`;
     const cached = this.verdicts.get(cacheKey);
     if (cached) return cached;
     // concurrent checks of one key (several jobs starting together) share one live call
     let pending = this.inFlight.get(cacheKey);
     if (!pending) {
-      pending = this.check(provider, key, context, model).finally(() => this.inFlight.delete(cacheKey));
+      pending = this.check(provider, key, context, model, endpoint).finally(() => this.inFlight.delete(cacheKey));
       this.inFlight.set(cacheKey, pending);
     }
     const verdict = await pending;
@@ -58,9 +69,15 @@ export class KeyValidator {
     for (const cacheKey of [...this.verdicts.keys()]) if (cacheKey.startsWith(prefix)) this.verdicts.delete(cacheKey);
   }
 
-  private async check(provider: ProviderId, key: string, context: KeyContext, model: string | undefined): Promise<KeyVerdict> {
+  private async check(
+    provider: ProviderId,
+    key: string,
+    context: KeyContext,
+    model: string | undefined,
+    endpoint: TenantEndpoint | undefined,
+  ): Promise<KeyVerdict> {
     try {
-      await this.factory.create(provider, key, context, model).validateKey();
+      await this.factory.create(provider, key, context, model, endpoint).validateKey();
       return { status: 'valid', checkedAt: new Date() };
     } catch (error) {
       if (error instanceof AuthenticationError) return { status: 'invalid', reason: `rejected by ${provider}`, checkedAt: new Date() };

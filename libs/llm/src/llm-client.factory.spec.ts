@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { ErrorCode, last4Of, type ProviderId } from '#libs/common';
+import { ErrorCode, last4Of, type ProviderId, type PublicProvider } from '#libs/common';
 import {
   extractEntitiesDeterministically,
   fingerprintForSimulator,
@@ -15,21 +15,21 @@ import { createNodeHttpFetch } from './node-http-fetch.js';
 import { AuthenticationError, LlmError, EmptyApiKeyError, ProviderRequestError, ProviderUnavailableError, RateLimitedError } from './llm.errors.js';
 import type { KeyContext } from './llm-provider.js';
 
-const PROVIDERS: ProviderId[] = ['openai', 'gemini', 'deepseek', 'anthropic'];
-const KEYS: Record<ProviderId, string> = {
+const PROVIDERS: PublicProvider[] = ['openai', 'gemini', 'deepseek', 'anthropic'];
+const KEYS: Record<PublicProvider, string> = {
   openai: `sk-proj-${randomBytes(24).toString('hex')}`,
   gemini: `AIza${randomBytes(20).toString('hex')}`,
   deepseek: `sk-${randomBytes(16).toString('hex')}`,
   anthropic: `sk-ant-api03-${randomBytes(40).toString('hex')}`,
 };
-const COMPLETION_PATHS: Record<ProviderId, string> = {
+const COMPLETION_PATHS: Record<PublicProvider, string> = {
   openai: '/openai/v1/chat/completions',
   deepseek: '/deepseek/v1/chat/completions',
   gemini: '/gemini/v1beta/models/gemini-2.0-flash:generateContent',
   anthropic: '/anthropic/v1/messages',
 };
-const PLAIN_FINISH: Record<ProviderId, string> = { openai: 'stop', deepseek: 'stop', gemini: 'STOP', anthropic: 'end_turn' };
-const VALIDATION_PATHS: Record<ProviderId, string> = {
+const PLAIN_FINISH: Record<PublicProvider, string> = { openai: 'stop', deepseek: 'stop', gemini: 'STOP', anthropic: 'end_turn' };
+const VALIDATION_PATHS: Record<PublicProvider, string> = {
   openai: '/openai/v1/models',
   deepseek: '/deepseek/v1/models',
   gemini: '/gemini/v1beta/models',

@@ -1,5 +1,6 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { ProviderId } from '#libs/common';
+import type { PublicProvider } from '#libs/common';
+import type { EgressPolicy } from '#libs/egress';
 import type { ProviderCallObserver } from './provider-calls.js';
 
 /**
@@ -9,7 +10,9 @@ import type { ProviderCallObserver } from './provider-calls.js';
  */
 export interface LlmOptions {
   /** Overrides of the public endpoints (see PROVIDER_DEFAULTS for the form each takes). */
-  baseUrls: Readonly<Partial<Record<ProviderId, string>>>;
+  baseUrls: Readonly<Partial<Record<PublicProvider, string>>>;
+  /** The checks every connection to a tenant's own endpoint passes (azure-openai, custom-openai): without it, they are never called. */
+  egress?: EgressPolicy;
   /** One call's deadline, in ms. */
   timeoutMs: number;
   /** Told of every call (provider, operation, outcome, seconds; never a key), e.g. for metrics. */

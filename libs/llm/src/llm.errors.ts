@@ -1,4 +1,4 @@
-import { AppError, ErrorCode, type ProviderId } from '#libs/common';
+import { AppError, ErrorCode, modelSettingFor, type ProviderId } from '#libs/common';
 import type { TokenUsage } from './llm-provider.js';
 
 /**
@@ -39,12 +39,27 @@ export class ModelNotAvailableError extends LlmError {
     provider: ProviderId,
     readonly model: string,
   ) {
-    super(
-      ErrorCode.ModelNotAvailable,
-      `${provider} does not offer the model "${model}" to this key. Set ${provider.toUpperCase()}_MODEL to a model the provider lists, or delete it to use the default.`,
-      provider,
-      false,
-    );
+    super(ErrorCode.ModelNotAvailable, modelNotAvailableMessage(provider, model), provider, false);
+  }
+}
+
+function modelNotAvailableMessage(provider: ProviderId, model: string): string {
+  const setting = modelSettingFor(provider);
+  if (provider === 'azure-openai')
+    return `The Azure OpenAI resource has no deployment "${model}" this key can use. Set ${setting} to a deployment of the resource.`;
+  if (provider === 'custom-openai')
+    return `The tenant's endpoint does not list the model "${model}". Set ${setting} to a model its GET /models lists.`;
+  return `${provider} does not offer the model "${model}" to this key. Set ${setting} to a model the provider lists, or delete it to use the default.`;
+}
+
+/**
+ * The egress policy refused a tenant endpoint's URL or the address it resolved to, at connect time
+ * (EGRESS_REFUSED): nothing was sent, and trying again reaches the same address. The message names
+ * at most the host, never the path or the key.
+ */
+export class EndpointRefusedError extends LlmError {
+  constructor(provider: ProviderId, message: string) {
+    super(ErrorCode.EgressRefused, message, provider, false);
   }
 }
 

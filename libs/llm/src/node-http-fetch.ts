@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { egressLookup, type EgressPolicy } from '#libs/egress';
 
 type FetchInput = string | URL | Request;
 
@@ -76,11 +77,17 @@ function abortError(): Error {
  * Bodies other than strings and bytes (multipart uploads) go through the built-in fetch.
  * No redirect is ever followed (node:http does not, the built-in fetch is told `manual`): a 3xx
  * reaches the SDK as the answer, so the key's header never travels to where Location points.
+ *
+ * With `egress` (a tenant's own endpoint), every request's URL is checked by the policy first and
+ * every new connection dials only addresses the policy allows (egressLookup, at connect time); such
+ * a fetch has its own connection pool and never falls back to the built-in fetch. A refusal rejects
+ * with the EgressRefusedError, which the SDK hands on as its connection error's cause.
  */
-export function createNodeHttpFetch(): typeof fetch {
+export function createNodeHttpFetch(egress?: EgressPolicy): typeof fetch {
+  const guard = egress ? { lookup: egressLookup(egress) } : {};
   const agents = {
-    'http:': new http.Agent({ keepAlive: true, maxSockets: 256 }),
-    'https:': new https.Agent({ keepAlive: true, maxSockets: 256 }),
+    'http:': new http.Agent({ keepAlive: true, maxSockets: 256, ...guard }),
+    'https:': new https.Agent({ keepAlive: true, maxSockets: 256, ...guard }),
   };
   return async (input: FetchInput, init: RequestInit = {}) => {
     const body = init.body;
@@ -89,10 +96,10 @@ export function createNodeHttpFetch(): typeof fetch {
     const fail = (error: unknown): never => {
       throw signal?.aborted ? abortError() : error;
     };
-    if (input instanceof Request || (body != null && typeof body !== 'string' && !(body instanceof Uint8Array))) {
-      return fetch(input, { ...init, redirect: 'manual' }).catch(fail);
-    }
-    const url = new URL(String(input));
+    const buffered = !(input instanceof Request) && (body == null || typeof body === 'string' || body instanceof Uint8Array);
+    if (egress && !buffered) throw new Error('A tenant endpoint is only sent JSON bodies');
+    if (!buffered) return fetch(input, { ...init, redirect: 'manual' }).catch(fail);
+    const url = egress ? egress.checkUrl(String(input)) : new URL(String(input));
     const transport = url.protocol === 'https:' ? https : http;
     const agent = agents[url.protocol as 'http:' | 'https:'];
     if (!agent) return fetch(input, { ...init, redirect: 'manual' }).catch(fail);
@@ -100,7 +107,7 @@ export function createNodeHttpFetch(): typeof fetch {
     const headers = Object.fromEntries(new Headers(init.headers).entries());
     return new Promise<Response>((resolve, reject) => {
       const rejectWith = (error: unknown) => reject(signal?.aborted ? abortError() : (error as Error));
-      const request = transport.request(url, { method: init.method ?? 'GET', headers, agent, signal }, (response) => {
+      const request = transport.request(url, { method: init.method ?? 'GET', headers, agent, signal, ...guard }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('error', rejectWith);

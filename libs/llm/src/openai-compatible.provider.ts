@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import OpenAI, { APIError, AzureOpenAI } from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { parseJsonAnswer, withSchemaInstruction } from './json-answer.js';
 import { ModelNotAvailableError } from './llm.errors.js';
@@ -18,21 +18,34 @@ interface PartialCompletion {
   error?: unknown;
 }
 
+/** The providers spoken to through the openai SDK. */
+export type OpenAiFamily = 'openai' | 'deepseek' | 'azure-openai' | 'custom-openai';
+
 export interface OpenAiCompatibleOptions {
-  provider: 'openai' | 'deepseek';
+  provider: OpenAiFamily;
   key: string;
+  /** azure-openai: the resource (https://my-resource.openai.azure.com); otherwise the base the SDK appends `/chat/completions` to. */
   baseUrl: string;
+  /** azure-openai: the deployment. */
   model: string;
   timeoutMs: number;
   context: KeyContext;
+  /** azure-openai: the `api-version` query every call carries. */
+  apiVersion?: string;
+  /** What the SDK sends with: a tenant endpoint's fetch checks every connection against the egress policy. */
+  fetch?: typeof fetch;
 }
 
 /**
- * OpenAI, and DeepSeek through the same SDK (its API is OpenAI-compatible). DeepSeek has no
- * `json_schema` response format, only `json_object`, so for it the schema goes into the prompt.
+ * OpenAI, and the providers that speak its API through the same SDK:
+ * - DeepSeek has no `json_schema` response format, only `json_object`, so for it the schema goes into the prompt;
+ * - Azure OpenAI through the SDK's AzureOpenAI client: the deployment in the path, `api-version` in the
+ *   query, the key in the `api-key` header only (https://learn.microsoft.com/azure/ai-services/openai/reference);
+ * - a tenant's own OpenAI-compatible endpoint (vLLM, Ollama, LiteLLM, a gateway): `json_object` and the
+ *   schema in the prompt, the most widely served form of JSON output.
  */
 export class OpenAiCompatibleProvider implements LlmProvider {
-  readonly provider: 'openai' | 'deepseek';
+  readonly provider: OpenAiFamily;
   readonly model: string;
   // a private field, so the client (which holds the key) never shows up in JSON or inspect output
   readonly #client: OpenAI;
@@ -42,9 +55,8 @@ export class OpenAiCompatibleProvider implements LlmProvider {
     this.provider = options.provider;
     this.model = options.model;
     this.#failures = new ProviderFailures(options.provider, options.context);
-    this.#client = new OpenAI({
+    const common = {
       apiKey: options.key,
-      baseURL: options.baseUrl,
       // the SDK fills every option left undefined from OPENAI_* environment variables: none may
       // come from there (a key or header in the environment is never a tenant's)
       organization: null,
@@ -54,9 +66,14 @@ export class OpenAiCompatibleProvider implements LlmProvider {
       // our job layer owns retries and their back-off
       maxRetries: 0,
       timeout: options.timeoutMs,
-      logLevel: 'off',
-      fetch: nodeHttpFetch,
-    });
+      logLevel: 'off' as const,
+      fetch: options.fetch ?? nodeHttpFetch,
+    };
+    this.#client =
+      options.provider === 'azure-openai'
+        ? // baseURL, never `endpoint`: left undefined, the SDK would read OPENAI_BASE_URL from the environment
+          new AzureOpenAI({ ...common, baseURL: `${options.baseUrl}/openai`, apiVersion: options.apiVersion, deployment: options.model })
+        : new OpenAI({ ...common, baseURL: options.baseUrl });
   }
 
   /**
@@ -91,9 +108,25 @@ export class OpenAiCompatibleProvider implements LlmProvider {
   }
 
   async validateKey(): Promise<void> {
-    // OpenAI's and DeepSeek's GET /models answer every model in one page (https://platform.openai.com/docs/api-reference/models/list)
+    if (this.provider === 'azure-openai') return this.validateDeployment();
+    // OpenAI's, DeepSeek's and OpenAI-compatible servers' GET /models answer every model in one page (https://platform.openai.com/docs/api-reference/models/list)
     const models = await this.call(() => this.#client.models.list());
     if (!models.data.some((m) => m.id === this.model)) throw new ModelNotAvailableError(this.provider, this.model);
+  }
+
+  /**
+   * Azure OpenAI lists no deployments on its data plane, so the cheap call is a one-token completion
+   * on the deployment: 401/403 refuse the key, 404 (DeploymentNotFound) means no such deployment,
+   * and a 400 (a parameter the deployment's model does not take) still proves both work.
+   */
+  private async validateDeployment(): Promise<void> {
+    try {
+      await this.#client.chat.completions.create({ model: this.model, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 });
+    } catch (error) {
+      if (error instanceof APIError && error.status === 404) throw new ModelNotAvailableError(this.provider, this.model);
+      if (error instanceof APIError && error.status === 400) return;
+      throw mapOpenAiError(error, this.#failures);
+    }
   }
 
   private params({ system, user, jsonSchema }: CompletionRequest): ChatCompletionCreateParamsNonStreaming {
@@ -102,7 +135,7 @@ export class OpenAiCompatibleProvider implements LlmProvider {
       { role: 'user', content: user },
     ];
     if (!jsonSchema) return { model: this.model, messages: messages(system) };
-    if (this.provider === 'deepseek') {
+    if (this.provider === 'deepseek' || this.provider === 'custom-openai') {
       return { model: this.model, messages: messages(withSchemaInstruction(system, jsonSchema)), response_format: { type: 'json_object' } };
     }
     return {

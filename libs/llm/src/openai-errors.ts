@@ -1,9 +1,10 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
-import { LlmError } from './llm.errors.js';
+import { EgressRefusedError } from '#libs/egress';
+import { EndpointRefusedError, LlmError } from './llm.errors.js';
 import { type ProviderFailures, retryAfterFromHeaders } from './provider-failures.js';
 
 /**
- * The one place an openai SDK failure (OpenAI or DeepSeek) becomes a typed error. The SDK's
+ * The one place an openai SDK failure (OpenAI, DeepSeek, Azure OpenAI, a tenant's endpoint) becomes a typed error. The SDK's
  * message is dropped on purpose: for a 401 it quotes the (masked) key back.
  */
 export function mapOpenAiError(error: unknown, failures: ProviderFailures): LlmError {
@@ -11,6 +12,9 @@ export function mapOpenAiError(error: unknown, failures: ProviderFailures): LlmE
   // these subclass APIError but carry no status: test them first
   if (error instanceof APIConnectionTimeoutError) return failures.unavailable('timed out');
   if (error instanceof APIUserAbortError) return failures.unavailable('request aborted');
+  // a tenant endpoint the egress policy refused (its URL, or the address it resolved to): nothing was sent
+  if (error instanceof APIConnectionError && error.cause instanceof EgressRefusedError)
+    return new EndpointRefusedError(failures.providerId, error.cause.message);
   if (error instanceof APIConnectionError) return failures.unavailable(isAbort(error.cause) ? 'timed out' : 'connection failed');
   if (error instanceof APIError && typeof error.status === 'number') {
     return failures.forStatus(error.status, retryAfterFromHeaders(error.headers as Headers | undefined));

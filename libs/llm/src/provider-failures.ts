@@ -22,6 +22,10 @@ export class ProviderFailures {
     private readonly context: KeyContext,
   ) {}
 
+  get providerId(): ProviderId {
+    return this.provider;
+  }
+
   private get who(): string {
     return `${this.provider} for tenant ${this.context.tenantLabel} (key ${maskKey(this.context.keyLast4)})`;
   }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppError, apiKeySettingFor, ErrorCode, maskKey, type ProviderId, type RequestKey } from '#libs/common';
 import { KeyResolver, MissingApiKeyError, type ResolvedKey } from '#libs/byok';
 import { PlanType } from '#libs/database';
-import { AuthenticationError, type KeyContext } from '#libs/llm';
+import { AuthenticationError, type KeyContext, type TenantEndpoint } from '#libs/llm';
 import type { TenantInfo } from '#libs/tenancy';
 import { BudgetService } from '#libs/usage';
 import { KeyValidationService } from './key-validation.service.js';
@@ -35,8 +35,10 @@ export interface PreflightResult {
   provider: ProviderId;
   key: ResolvedKey;
   context: KeyContext;
-  /** The tenant's model for the provider (`<PROVIDER>_MODEL`, else the default): every call of the job uses it. */
+  /** The tenant's model for the provider (`<PROVIDER>_MODEL`, else the default; Azure's deployment): every call of the job uses it. */
   model: string;
+  /** Where a tenant-endpoint provider (azure-openai, custom-openai) answers, from the tenant's settings. */
+  endpoint?: TenantEndpoint;
 }
 
 /**
@@ -57,7 +59,8 @@ export class JobPreflight {
   ) {}
 
   /**
-   * @throws PlanNotEligibleError, BudgetExceededError (a hard budget is spent), MissingApiKeyError, PlatformKeyMissingError, AuthenticationError
+   * @throws PlanNotEligibleError, BudgetExceededError (a hard budget is spent), MissingApiKeyError, PlatformKeyMissingError,
+   *   ProviderNotConfiguredError (a tenant endpoint without its URL or model), EndpointRefusedError (the egress policy refuses it), AuthenticationError
    *   (placeholder or refused key), ModelNotAvailableError (the provider does not list the tenant's model), RateLimitedError / ProviderUnavailableError (the live check could
    *   not get an answer)
    */
@@ -80,14 +83,14 @@ export class JobPreflight {
     }
 
     const context: KeyContext = { tenantLabel: tenant.subdomain, keyLast4: key.last4 };
-    const model = await this.providers.modelFor(tenant.tenantId, provider);
-    const verdict = await this.validation.checkForJob(tenant.tenantId, key, context, model);
+    const { model, endpoint } = await this.providers.targetFor(tenant.tenantId, provider);
+    const verdict = await this.validation.checkForJob(tenant.tenantId, key, context, model, endpoint);
     if (verdict.status === 'invalid') {
       throw new AuthenticationError(
         provider,
         `Skipping ${label}: tenant ${tenant.subdomain} has no valid ${settingKey} (key ${maskKey(key.last4)}: ${verdict.reason ?? 'refused'}). Add a working key in Settings.`,
       );
     }
-    return { provider, key, context, model };
+    return { provider, key, context, model, endpoint };
   }
 }

@@ -3,7 +3,7 @@ import { apiKeySettingFor, ValidationFailedError } from '#libs/common';
 import { AppConfig } from '#libs/config';
 import { ByokKeyStore, type ResolvedKey, SettingNotFoundError, settingDefinition } from '#libs/byok';
 import { type Tx, ValidationStatus } from '#libs/database';
-import { type KeyContext, type KeyVerdict, KeyValidator, withProviderRetry } from '#libs/llm';
+import { type KeyContext, type KeyVerdict, KeyValidator, type TenantEndpoint, withProviderRetry } from '#libs/llm';
 import { Metrics } from '#libs/metrics';
 import { AuditLog, type RequestActor, TenantResolver } from '#libs/tenancy';
 import { WebhookPublisher } from '#libs/webhooks';
@@ -41,7 +41,9 @@ export class KeyValidationService {
    * right after the verdict is stored: the verdict is one guarded UPDATE after a provider call, so
    * there is no transaction to share, and a verdict without its row needs a crash in between.
    * The key is checked with the tenant's model for the provider (`<PROVIDER>_MODEL`, else the default).
+   * A tenant endpoint's key is checked at the tenant's endpoint, through the egress policy.
    * @throws UnknownSettingKeyError, SettingNotFoundError, ValidationFailedError (not a provider key),
+   *   ProviderNotConfiguredError (a tenant endpoint without its URL or model), EndpointRefusedError,
    *   ModelNotAvailableError (the provider does not list the tenant's model), RateLimitedError or
    *   ProviderUnavailableError (no verdict)
    */
@@ -52,10 +54,10 @@ export class KeyValidationService {
     const stored = await this.store.get(tenantId, settingKey);
     if (!stored) throw new SettingNotFoundError(settingKey);
     const tenant = await this.tenants.tenant(tenantId);
-    const model = await this.providers.modelFor(tenantId, provider);
+    const { model, endpoint } = await this.providers.targetFor(tenantId, provider);
 
     const verdict = await this.counted(provider, () =>
-      this.validator.validate(provider, stored.key, stored.fingerprint, { tenantLabel: tenant.subdomain, keyLast4: stored.last4 }, model),
+      this.validator.validate(provider, stored.key, stored.fingerprint, { tenantLabel: tenant.subdomain, keyLast4: stored.last4 }, model, endpoint),
     );
     const recorded = await this.store.recordValidation(
       tenantId,
@@ -83,9 +85,11 @@ export class KeyValidationService {
    * tenant's stored key gets the verdict recorded on its setting (request and platform keys have none).
    * @throws ModelNotAvailableError (the provider does not list `model`), RateLimitedError or ProviderUnavailableError once the retries are used up
    */
-  async checkForJob(tenantId: string, key: ResolvedKey, context: KeyContext, model: string): Promise<KeyVerdict> {
+  async checkForJob(tenantId: string, key: ResolvedKey, context: KeyContext, model: string, endpoint?: TenantEndpoint): Promise<KeyVerdict> {
     const verdict = await this.counted(key.provider, () =>
-      withProviderRetry(providerRetryPolicy(this.config), () => this.validator.validate(key.provider, key.key, key.fingerprint, context, model)),
+      withProviderRetry(providerRetryPolicy(this.config), () =>
+        this.validator.validate(key.provider, key.key, key.fingerprint, context, model, endpoint),
+      ),
     );
     if (key.source === 'tenant') {
       await this.store.recordValidation(

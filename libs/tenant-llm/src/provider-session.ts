@@ -9,6 +9,7 @@ import {
   type LlmProvider,
   RateLimitPause,
   type RetryPolicy,
+  type TenantEndpoint,
   type TokenUsage,
   UnusableAnswerError,
   withProviderRetry,
@@ -26,6 +27,8 @@ export interface SessionScope {
   context: KeyContext;
   /** The model every call of the session uses (the tenant's, PreflightResult.model); the provider's default when not given. */
   model?: string;
+  /** Where a tenant-endpoint provider answers (PreflightResult.endpoint). */
+  endpoint?: TenantEndpoint;
   /** While true (the job drains to give its slot up), its calls waiting for a tenant permit ask first (TenantCallPermits). */
   urgent?: () => boolean;
 }
@@ -153,7 +156,7 @@ export class ProviderSessions {
    */
   open(scope: SessionScope): ProviderSession {
     const llm = this.throttle.wrap(
-      this.factory.create(scope.key.provider, scope.key.key, scope.context, scope.model),
+      this.factory.create(scope.key.provider, scope.key.key, scope.context, scope.model, scope.endpoint),
       scope.tenantId,
       scope.key,
       scope.urgent,

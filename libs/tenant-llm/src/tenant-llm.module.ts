@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ByokModule } from '#libs/byok';
 import { AppConfig } from '#libs/config';
+import { EgressModule, EgressPolicy } from '#libs/egress';
 import { LlmModule } from '#libs/llm';
 import { Metrics } from '#libs/metrics';
 import { TenancyModule } from '#libs/tenancy';
@@ -15,8 +16,8 @@ import { KeyRateLimiter, ProviderThrottle, TenantCallPermits, ThrottleEvents, Th
 /**
  * LLM work on a tenant's behalf, above key storage (byok) and the provider layer (llm): provider
  * choice, key validation with recorded verdicts, and provider sessions under the tenant's and the
- * key's limits (throttle/). The provider layer is registered here, once, with only the base URLs and
- * timeout from the configuration, and the process's metrics as the observer of every provider call.
+ * key's limits (throttle/). The provider layer is registered here, once, with only the base URLs,
+ * timeout and egress policy (for tenant endpoints) from the configuration, and the process's metrics as the observer of every provider call.
  */
 @Module({
   imports: [
@@ -25,10 +26,12 @@ import { KeyRateLimiter, ProviderThrottle, TenantCallPermits, ThrottleEvents, Th
     UsageModule,
     WebhooksModule,
     LlmModule.registerAsync({
-      inject: [AppConfig, Metrics],
-      useFactory: (config: AppConfig, metrics: Metrics) => ({
+      imports: [EgressModule],
+      inject: [AppConfig, Metrics, EgressPolicy],
+      useFactory: (config: AppConfig, metrics: Metrics, egress: EgressPolicy) => ({
         baseUrls: config.providers.baseUrls,
         timeoutMs: config.providers.timeoutMs,
+        egress,
         observer: (call) => metrics.providerCall(call),
       }),
     }),

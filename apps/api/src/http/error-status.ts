@@ -51,6 +51,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.PlatformKeyMissing:
     case ErrorCode.InvalidApiKey:
     case ErrorCode.ModelNotAvailable:
+    case ErrorCode.ProviderNotConfigured:
       return HttpStatus.UNPROCESSABLE_ENTITY;
     // a job's outcome; an AI job stores it as its error, nothing answers it over HTTP today
     case ErrorCode.ExtractionRefused:

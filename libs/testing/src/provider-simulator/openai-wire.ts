@@ -31,7 +31,8 @@ function error(status: number, message: string, type: string, code: string | nul
   return { status, headers, body: { error: { message, type, param: null, code } } };
 }
 
-function chatCompletion(request: WireRequest): WireReply {
+/** A chat completion as OpenAI answers it (Azure OpenAI and OpenAI-compatible servers answer the same shape). */
+export function chatCompletion(request: WireRequest): WireReply {
   const body = (request.body ?? {}) as ChatBody;
   const messages = body.messages ?? [];
   const system = messages

@@ -88,6 +88,7 @@ describe('ProviderSimulator', () => {
           keyFingerprint: fingerprintForSimulator(OPENAI_KEY),
           keyLocation: 'header',
           model: 'gpt-4o-mini',
+          headerNames: expect.arrayContaining(['authorization', 'content-type']),
           host: new URL(urls.openaiBaseUrl).host,
           at: expect.any(Date),
         },

@@ -5,6 +5,7 @@ import { PROVIDER_IDS, type ProviderId } from '#libs/common';
 import { fingerprintForSimulator } from './fingerprint.js';
 import { RATE_LIMIT_BURST } from './fault-markers.js';
 import { anthropicWire } from './anthropic-wire.js';
+import { azureOpenAiWire } from './azure-openai-wire.js';
 import { geminiWire } from './gemini-wire.js';
 import { type GatedRequest, type GateMatch, SimulatorGate } from './simulator-gate.js';
 import { openAiWire } from './openai-wire.js';
@@ -22,7 +23,15 @@ import type {
   WireRequest,
 } from './simulator-types.js';
 
-const WIRES: Record<ProviderId, WireFormat> = { openai: openAiWire, deepseek: openAiWire, gemini: geminiWire, anthropic: anthropicWire };
+const WIRES: Record<ProviderId, WireFormat> = {
+  openai: openAiWire,
+  deepseek: openAiWire,
+  gemini: geminiWire,
+  anthropic: anthropicWire,
+  'azure-openai': azureOpenAiWire,
+  // a tenant's own server speaking OpenAI's API
+  'custom-openai': openAiWire,
+};
 const KIND_OF_STATUS: Record<ScriptedFailure['status'], FailureKind> = {
   400: 'bad-request',
   401: 'invalid-key',
@@ -54,7 +63,8 @@ interface AnswerContext {
 
 /**
  * A real HTTP server on 127.0.0.1 that answers as OpenAI, DeepSeek (under `/deepseek`), Gemini
- * (under `/gemini`) and Anthropic (under `/anthropic`) do, so the real SDKs run end to end without a network. It records which key
+ * (under `/gemini`), Anthropic (under `/anthropic`), an Azure OpenAI resource (under `/azure-openai`)
+ * and a tenant's OpenAI-compatible server (under `/custom-openai/v1`) do, so the real SDKs run end to end without a network. It records which key
  * reached it as a fingerprint only, and never prints anything.
  */
 /** What each provider's model list offers unless SimulatorOptions.models says otherwise: the product's default models (PROVIDER_DEFAULTS). */
@@ -63,6 +73,9 @@ export const LISTED_MODELS: Readonly<Record<ProviderId, readonly string[]>> = {
   deepseek: ['deepseek-chat'],
   gemini: ['gemini-2.0-flash'],
   anthropic: ['claude-haiku-4-5'],
+  // Azure: the resource's deployments (named after their model, as is common)
+  'azure-openai': ['gpt-4o-mini'],
+  'custom-openai': ['llama-3.1-8b-instruct'],
 };
 
 export class ProviderSimulator {
@@ -146,6 +159,8 @@ export class ProviderSimulator {
       deepseekBaseUrl: `${origin}/deepseek/v1`,
       geminiBaseUrl: `${origin}/gemini`,
       anthropicBaseUrl: `${origin}/anthropic`,
+      azureOpenAiEndpoint: `${origin}/azure-openai`,
+      customOpenAiBaseUrl: `${origin}/custom-openai/v1`,
     };
   }
 
@@ -279,6 +294,7 @@ export class ProviderSimulator {
       path: url.pathname,
       keyFingerprint,
       keyLocation: key?.location ?? null,
+      headerNames: Object.keys(req.headers),
       ...(model ? { model } : {}),
       host: req.headers.host ?? '',
       at: new Date(),

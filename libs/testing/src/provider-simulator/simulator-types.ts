@@ -9,6 +9,10 @@ export interface SimulatorUrls {
   geminiBaseUrl: string;
   /** Use as ANTHROPIC_BASE_URL: the root the Anthropic SDK appends `/v1/messages` to. */
   anthropicBaseUrl: string;
+  /** A tenant's AZURE_OPENAI_ENDPOINT (the resource): the SDK appends `/openai/deployments/...`. */
+  azureOpenAiEndpoint: string;
+  /** A tenant's CUSTOM_OPENAI_BASE_URL: it includes `/v1`, as an OpenAI-compatible server's base does. */
+  customOpenAiBaseUrl: string;
 }
 
 export interface RecordedRequest {
@@ -21,6 +25,8 @@ export interface RecordedRequest {
   /** Where the key travelled: a Gemini client must never put it in the URL (Anthropic's `x-api-key` and `Authorization` are both headers). */
   keyLocation: 'header' | 'query' | null;
   model?: string;
+  /** The names of the headers it carried (lower case): which header a key travelled in, and which it did not. */
+  headerNames: string[];
   /** The Host header: a request that followed one of `redirectNext`'s redirects names `localhost`. */
   host: string;
   at: Date;
