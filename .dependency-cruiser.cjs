@@ -12,7 +12,7 @@ module.exports = {
     {
       name: 'llm-is-provider-only',
       comment:
-        'libs/llm is handed a key, base URLs, a timeout and a call observer; it never looks a key up, sees the configuration (master or platform keys) or knows where its calls are counted.',
+        'libs/llm is handed a key, base URLs, a timeout, the egress policy and a call observer; it never looks a key up, sees the configuration (master or platform keys) or knows where its calls are counted.',
       severity: 'error',
       from: { path: '^libs/llm/' },
       to: {
