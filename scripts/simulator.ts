@@ -2,10 +2,12 @@
  * Runs the provider simulator on its own, so the API and worker can run with no network:
  *   SIMULATOR_PORT=4010 SIMULATOR_VALID_KEYS='openai:sk-...,gemini:AIza...,deepseek:*,anthropic:sk-ant-...' npm run simulator
  * (SIMULATOR_RPM_PER_KEY=N: each key may make N completion requests in any sliding minute, then 429),
- * then start the services with the printed OPENAI_BASE_URL, GEMINI_BASE_URL, DEEPSEEK_BASE_URL and ANTHROPIC_BASE_URL.
+ * then start the services with the printed OPENAI_BASE_URL, GEMINI_BASE_URL, DEEPSEEK_BASE_URL and ANTHROPIC_BASE_URL
+ * (and store the printed AZURE_OPENAI_ENDPOINT or CUSTOM_OPENAI_BASE_URL as a tenant's settings).
  * It never prints a key: only how many each provider accepts.
  */
 // a relative import on purpose: `#libs/testing` would also load the database and Nest test helpers
+import { PROVIDER_IDS } from '../libs/common/src/provider-id.js';
 import { ProviderSimulator, parseValidKeysSpec } from '../libs/testing/src/provider-simulator/index.js';
 
 const DEFAULT_PORT = 4010;
@@ -18,7 +20,7 @@ async function main(): Promise<void> {
   const simulator = new ProviderSimulator({ port, validKeys, latencyMs: Number(process.env.SIMULATOR_LATENCY_MS ?? 0) || 0, rpmPerKey });
   const urls = await simulator.start();
 
-  const accepted = (['openai', 'gemini', 'deepseek', 'anthropic'] as const).map((p) => {
+  const accepted = PROVIDER_IDS.map((p) => {
     const keys = validKeys[p] ?? [];
     return `${p}: ${keys.includes('*') ? 'any key' : `${keys.length} key(s)`}`;
   });
@@ -32,6 +34,9 @@ async function main(): Promise<void> {
       `  GEMINI_BASE_URL=${urls.geminiBaseUrl}`,
       `  DEEPSEEK_BASE_URL=${urls.deepseekBaseUrl}`,
       `  ANTHROPIC_BASE_URL=${urls.anthropicBaseUrl}`,
+      "Tenant endpoints are the tenant's settings, reachable with EGRESS_ALLOW_HTTP=true EGRESS_ALLOWED_CIDRS=127.0.0.1/32:",
+      `  AZURE_OPENAI_ENDPOINT=${urls.azureOpenAiEndpoint} (deployment gpt-4o-mini)`,
+      `  CUSTOM_OPENAI_BASE_URL=${urls.customOpenAiBaseUrl} (model llama-3.1-8b-instruct)`,
       '',
     ].join('\n'),
   );

@@ -455,7 +455,7 @@ describe('parseValidKeysSpec', () => {
 
   it('names a bad entry by position, never by its text', () => {
     expect(() => parseValidKeysSpec('openai:sk-1,claude:sk-secret-value')).toThrow(
-      'Entry 2 of the valid keys must look like <openai|gemini|deepseek|anthropic>:<key>',
+      'Entry 2 of the valid keys must look like <openai|gemini|deepseek|anthropic|azure-openai|custom-openai>:<key>',
     );
     expect(() => parseValidKeysSpec('sk-secret-value')).toThrow(/^Entry 1 /);
   });

@@ -1,4 +1,4 @@
-import { isProviderId, type ProviderId } from '#libs/common';
+import { isProviderId, PROVIDER_IDS, type ProviderId } from '#libs/common';
 
 /**
  * Parses `openai:sk-...,gemini:AIza...,deepseek:*` (SIMULATOR_VALID_KEYS). Errors name the entry's
@@ -15,7 +15,7 @@ export function parseValidKeysSpec(spec: string): Partial<Record<ProviderId, str
       const provider = entry.slice(0, separator);
       const key = entry.slice(separator + 1).trim();
       if (separator <= 0 || !isProviderId(provider) || !key) {
-        throw new Error(`Entry ${index + 1} of the valid keys must look like <openai|gemini|deepseek|anthropic>:<key>`);
+        throw new Error(`Entry ${index + 1} of the valid keys must look like <${PROVIDER_IDS.join('|')}>:<key>`);
       }
       (keys[provider] ??= []).push(key);
     });
