@@ -7,6 +7,20 @@ type FetchInput = string | URL | Request;
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
 /**
+ * The most a tenant endpoint's answer may hold (bytes): far above any chat completion, small enough
+ * that a hostile or broken server cannot fill a shared worker's memory.
+ */
+export const TENANT_ENDPOINT_MAX_ANSWER_BYTES = 8 * 1024 * 1024;
+
+/** A tenant endpoint sent more than TENANT_ENDPOINT_MAX_ANSWER_BYTES: the connection was cut, nothing of it kept. */
+export class AnswerTooLargeError extends Error {
+  constructor() {
+    super(`The endpoint's answer passed ${TENANT_ENDPOINT_MAX_ANSWER_BYTES} bytes and was not read`);
+    this.name = 'AnswerTooLargeError';
+  }
+}
+
+/**
  * The part of Response the SDK reads (status, headers, text, json), over a body already in memory:
  * a real Response would route it through web streams again, a large share of a call's CPU.
  * `body` and `clone()` fall back to a real Response for the rare caller that needs them.
@@ -81,10 +95,12 @@ function abortError(): Error {
  * With `egress` (a tenant's own endpoint), every request's URL is checked by the policy first and
  * every new connection dials only addresses the policy allows (egressLookup, at connect time); such
  * a fetch has its own connection pool and never falls back to the built-in fetch. A refusal rejects
- * with the EgressRefusedError, which the SDK hands on as its connection error's cause.
+ * with the EgressRefusedError, which the SDK hands on as its connection error's cause; an answer over
+ * TENANT_ENDPOINT_MAX_ANSWER_BYTES cuts the connection and rejects with AnswerTooLargeError.
  */
 export function createNodeHttpFetch(egress?: EgressPolicy): typeof fetch {
   const guard = egress ? { lookup: egressLookup(egress) } : {};
+  const maxAnswerBytes = egress ? TENANT_ENDPOINT_MAX_ANSWER_BYTES : Number.POSITIVE_INFINITY;
   const agents = {
     'http:': new http.Agent({ keepAlive: true, maxSockets: 256, ...guard }),
     'https:': new https.Agent({ keepAlive: true, maxSockets: 256, ...guard }),
@@ -109,7 +125,14 @@ export function createNodeHttpFetch(egress?: EgressPolicy): typeof fetch {
       const rejectWith = (error: unknown) => reject(signal?.aborted ? abortError() : (error as Error));
       const request = transport.request(url, { method: init.method ?? 'GET', headers, agent, signal, ...guard }, (response) => {
         const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size <= maxAnswerBytes) return void chunks.push(chunk);
+          chunks.length = 0;
+          reject(new AnswerTooLargeError());
+          request.destroy();
+        });
         response.on('error', rejectWith);
         response.on('end', () => {
           const status = response.statusCode ?? 500;

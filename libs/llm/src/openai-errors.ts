@@ -1,6 +1,7 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { EgressRefusedError } from '#libs/egress';
 import { EndpointRefusedError, LlmError } from './llm.errors.js';
+import { AnswerTooLargeError } from './node-http-fetch.js';
 import { type ProviderFailures, retryAfterFromHeaders } from './provider-failures.js';
 
 /**
@@ -15,6 +16,7 @@ export function mapOpenAiError(error: unknown, failures: ProviderFailures): LlmE
   // a tenant endpoint the egress policy refused (its URL, or the address it resolved to): nothing was sent
   if (error instanceof APIConnectionError && error.cause instanceof EgressRefusedError)
     return new EndpointRefusedError(failures.providerId, error.cause.message);
+  if (error instanceof APIConnectionError && error.cause instanceof AnswerTooLargeError) return failures.unavailable('answer too large, not read');
   if (error instanceof APIConnectionError) return failures.unavailable(isAbort(error.cause) ? 'timed out' : 'connection failed');
   if (error instanceof APIError && typeof error.status === 'number') {
     return failures.forStatus(error.status, retryAfterFromHeaders(error.headers as Headers | undefined));
