@@ -116,6 +116,13 @@ describe('Answer classification (real SDKs, simulator fault markers)', () => {
     expect(error.message).toBe('gemini blocked the content (SAFETY)');
   });
 
+  it("reads Azure OpenAI's prompt filter (a 400 with code content_filter) as CONTENT_BLOCKED, never retried", async () => {
+    const error = await failureOf(complete('azure-openai', `${TEXT} ${FAULT_MARKERS.blocked}`));
+    expect(error).toBeInstanceOf(AnswerBlockedError);
+    expect(error).toMatchObject({ code: 'CONTENT_BLOCKED', retryable: false, finishReason: 'content_filter' });
+    expect(error.message).toBe('azure-openai blocked the content (content_filter)');
+  });
+
   describe('anthropic (forced tool use)', () => {
     it.each([FAULT_MARKERS.prose, FAULT_MARKERS.nullDescription])('repairs an answer with %s into the JSON meant', async (marker) => {
       const result = await complete('anthropic', `${TEXT} ${marker}`);

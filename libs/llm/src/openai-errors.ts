@@ -18,6 +18,8 @@ export function mapOpenAiError(error: unknown, failures: ProviderFailures): LlmE
     return new EndpointRefusedError(failures.providerId, error.cause.message);
   if (error instanceof APIConnectionError && error.cause instanceof AnswerTooLargeError) return failures.unavailable('answer too large, not read');
   if (error instanceof APIConnectionError) return failures.unavailable(isAbort(error.cause) ? 'timed out' : 'connection failed');
+  // Azure's prompt filter (https://learn.microsoft.com/azure/ai-services/openai/concepts/content-filter): this record's text, not the request
+  if (error instanceof APIError && error.status === 400 && error.code === 'content_filter') return failures.blocked('content_filter');
   if (error instanceof APIError && typeof error.status === 'number') {
     return failures.forStatus(error.status, retryAfterFromHeaders(error.headers as Headers | undefined));
   }

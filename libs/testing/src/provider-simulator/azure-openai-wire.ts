@@ -1,4 +1,5 @@
-import { chatCompletion } from './openai-wire.js';
+import { faultIn } from './fault-markers.js';
+import { chatCompletion, lastUserText } from './openai-wire.js';
 import type { FailureKind, WireFormat, WireReply, WireRequest } from './simulator-types.js';
 
 // /openai/deployments/{deployment}/chat/completions, as the AzureOpenAI client builds it
@@ -12,6 +13,24 @@ function headerValue(request: WireRequest, name: string): string | undefined {
 /** Azure's error body: `{ error: { code, message } }`, its codes strings ("401", "DeploymentNotFound"). */
 function error(status: number, code: string, message: string, headers?: Record<string, string>): WireReply {
   return { status, headers, body: { error: { code, message } } };
+}
+
+/** Azure's prompt filter: a 400 whose code is `content_filter` (https://learn.microsoft.com/azure/ai-services/openai/concepts/content-filter). */
+function promptFiltered(): WireReply {
+  return {
+    status: 400,
+    body: {
+      error: {
+        message:
+          "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry.",
+        type: null,
+        param: 'prompt',
+        code: 'content_filter',
+        status: 400,
+        innererror: { code: 'ResponsibleAIPolicyViolation', content_filter_result: { violence: { filtered: true, severity: 'high' } } },
+      },
+    },
+  };
 }
 
 /**
@@ -40,6 +59,7 @@ export const azureOpenAiWire: WireFormat = {
         'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.',
       );
     }
+    if (request.faults && faultIn(lastUserText(request)) === 'blocked') return promptFiltered();
     return chatCompletion({ ...request, provider: 'azure-openai', body: { ...(request.body as object), model: decodeURIComponent(deployment) } });
   },
 

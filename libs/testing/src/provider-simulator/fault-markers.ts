@@ -22,7 +22,10 @@ export const FAULT_MARKERS = {
   truncated: '[[sim:truncated]]',
   /** Stopped by a safety filter (OpenAI finish_reason "content_filter", Gemini finishReason SAFETY, Anthropic stop_reason "refusal"). */
   safety: '[[sim:safety]]',
-  /** Gemini: the prompt is blocked (promptFeedback.blockReason, no candidates); OpenAI and Anthropic: as safety. */
+  /**
+   * Gemini: the prompt is blocked (promptFeedback.blockReason, no candidates); Azure OpenAI: its prompt
+   * filter's 400 with code `content_filter`; OpenAI and Anthropic: as safety.
+   */
   blocked: '[[sim:blocked]]',
   /** A 200 whose body is an error object with no choices, candidates or content (OpenRouter and other gateways). */
   errorBody: '[[sim:error-body]]',

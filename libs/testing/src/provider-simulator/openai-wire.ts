@@ -31,6 +31,12 @@ function error(status: number, message: string, type: string, code: string | nul
   return { status, headers, body: { error: { message, type, param: null, code } } };
 }
 
+/** The text of the last user message of a chat completion request. */
+export function lastUserText(request: WireRequest): string {
+  const messages = ((request.body ?? {}) as ChatBody).messages ?? [];
+  return textOf([...messages].reverse().find((m) => m.role === 'user')?.content);
+}
+
 /** A chat completion as OpenAI answers it (Azure OpenAI and OpenAI-compatible servers answer the same shape). */
 export function chatCompletion(request: WireRequest): WireReply {
   const body = (request.body ?? {}) as ChatBody;
