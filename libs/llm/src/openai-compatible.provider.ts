@@ -108,18 +108,28 @@ export class OpenAiCompatibleProvider implements LlmProvider {
   }
 
   async validateKey(): Promise<void> {
-    if (this.provider === 'azure-openai') return this.validateDeployment();
+    if (this.provider === 'azure-openai') return this.validateByCompletion();
     // OpenAI's, DeepSeek's and OpenAI-compatible servers' GET /models answer every model in one page (https://platform.openai.com/docs/api-reference/models/list)
-    const models = await this.call(() => this.#client.models.list());
-    if (!models.data.some((m) => m.id === this.model)) throw new ModelNotAvailableError(this.provider, this.model);
+    let listed: { id?: unknown }[];
+    try {
+      listed = (await this.#client.models.list()).data ?? [];
+    } catch (error) {
+      // a gateway of a tenant's own may serve completions without a model list: ask the model itself
+      if (this.provider === 'custom-openai' && error instanceof APIError && (error.status === 404 || error.status === 405)) {
+        return this.validateByCompletion();
+      }
+      throw mapOpenAiError(error, this.#failures);
+    }
+    if (!listed.some((m) => m.id === this.model)) throw new ModelNotAvailableError(this.provider, this.model);
   }
 
   /**
-   * Azure OpenAI lists no deployments on its data plane, so the cheap call is a one-token completion
-   * on the deployment: 401/403 refuse the key, 404 (DeploymentNotFound) means no such deployment,
-   * and a 400 (a parameter the deployment's model does not take) still proves both work.
+   * Azure OpenAI lists no deployments on its data plane (nor does every tenant gateway list its
+   * models), so the cheap call is a one-token completion on the deployment or model: 401/403 refuse
+   * the key, 404 (Azure's DeploymentNotFound) means no such deployment or model, and a 400 (a
+   * parameter the model does not take) still proves both work.
    */
-  private async validateDeployment(): Promise<void> {
+  private async validateByCompletion(): Promise<void> {
     try {
       await this.#client.chat.completions.create({ model: this.model, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 });
     } catch (error) {
