@@ -3,7 +3,7 @@
  * `npm test`). Change this file and DESIGN.md together, never one alone.
  * Paths are relative to the repository root; `#libs/<name>` resolves to libs/<name>/src.
  */
-const DOMAIN = '(tenancy|byok|llm|tenant-llm|usage|graphrag|records|backfill|ai-jobs|deletion|webhooks)';
+const DOMAIN = '(tenancy|byok|llm|tenant-llm|usage|graphrag|records|mailbox|backfill|ai-jobs|deletion|webhooks)';
 const TEST_FILE = '\\.(spec|e2e-spec)\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -16,7 +16,7 @@ module.exports = {
       severity: 'error',
       from: { path: '^libs/llm/' },
       to: {
-        path: '^libs/(tenancy|byok|database|backfill|records|graphrag|ai-jobs|deletion|tenant-llm|usage|webhooks|config|redis|queue|infrastructure|metrics)/',
+        path: '^libs/(tenancy|byok|database|backfill|records|mailbox|graphrag|ai-jobs|deletion|tenant-llm|usage|webhooks|config|redis|queue|infrastructure|metrics)/',
       },
     },
     {
@@ -40,7 +40,15 @@ module.exports = {
       severity: 'error',
       // its tests excepted: they prove that the publishers write their events in their transactions
       from: { path: '^libs/webhooks/', pathNot: TEST_FILE },
-      to: { path: '^libs/(llm|tenant-llm|graphrag|records|backfill|ai-jobs|deletion)/' },
+      to: { path: '^libs/(llm|tenant-llm|graphrag|records|mailbox|backfill|ai-jobs|deletion)/' },
+    },
+    {
+      name: 'mailbox-is-a-record-source',
+      comment:
+        "libs/mailbox reads a workspace's mailbox into its records (sealed credentials, the egress guard, the mail parser); it never calls a provider or runs a job: backfills use it, never the other way round.",
+      severity: 'error',
+      from: { path: '^libs/mailbox/' },
+      to: { path: '^libs/(llm|tenant-llm|usage|graphrag|backfill|ai-jobs|deletion|webhooks)/' },
     },
     {
       name: 'egress-is-transport-only',

@@ -33,6 +33,7 @@ const PLANTED: Record<string, string> = {
   'libs/testing/src/index.ts': 'export const testing = 1;\n',
   'libs/webhooks/src/index.ts': "export const webhooks = 1;\nimport '#libs/backfill';\n",
   'libs/egress/src/index.ts': "export const egress = 1;\nimport '#libs/queue';\n",
+  'libs/mailbox/src/index.ts': "export const mailbox = 1;\nimport '#libs/backfill';\n",
   'apps/api/src/main.ts': "import '../../worker/src/main.js';\nimport '#libs/testing';\n",
   'apps/worker/src/main.ts': 'export const worker = 1;\n',
 };

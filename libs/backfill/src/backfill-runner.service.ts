@@ -7,7 +7,8 @@ import { type Backfill, BackfillStatus, TransactionService } from '#libs/databas
 import { emptyPageGraph, GraphExtractor, GraphRepository, mergeAnswer, type PageGraph, type RecordExtraction } from '#libs/graphrag';
 import { AuthenticationError } from '#libs/llm';
 import { Metrics } from '#libs/metrics';
-import { type RecordPage, type RecordSource, type RecordScope, RecordSourceFactory } from '#libs/records';
+import { MailboxRecordSources } from '#libs/mailbox';
+import { type RecordForExtraction, type RecordPage, type RecordSource, type RecordScope, RecordSourceFactory } from '#libs/records';
 import type { JobContext, JobFailure, JobRunResult } from '#libs/queue';
 import { PLATFORM_SCOPE, findInScope, WorkspaceNotFoundError } from '#libs/tenancy';
 import {
@@ -96,6 +97,7 @@ export class BackfillRunner {
     private readonly slots: BackfillSlots,
     private readonly budgets: BudgetService,
     private readonly usage: UsageRepository,
+    private readonly mailboxes: MailboxRecordSources,
   ) {}
 
   /**
@@ -128,6 +130,16 @@ export class BackfillRunner {
   }
 
   private async runInSlot(backfill: Backfill, slot: SlotLease, options: BackfillRunOptions): Promise<JobRunResult> {
+    const source = this.sourceOf(backfill);
+    try {
+      return await this.runFrom(source, backfill, slot, options);
+    } finally {
+      // a mailbox's connection, whatever ended the run
+      await source.close?.();
+    }
+  }
+
+  private async runFrom(source: RecordSource, backfill: Backfill, slot: SlotLease, options: BackfillRunOptions): Promise<JobRunResult> {
     const backfillId = backfill.id;
     // from here on every read and write names the row's tenant
     const lease: BackfillLease = { backfillId, tenantId: backfill.tenantId, leaseToken: randomUUID() };
@@ -141,6 +153,8 @@ export class BackfillRunner {
       const requestKey = options.sealedKey ? this.sealer.open(options.sealedKey, { jobId: backfillId, tenantId: backfill.tenantId }) : undefined;
       ready = await this.preflight.check(backfill.workspaceId, requestKey, backfillId);
       if (ready.tenant.tenantId !== backfill.tenantId) throw new WorkspaceTransferredError(backfill.workspaceId);
+      // a source on another server (a mailbox) logs in after the key checks and before any fetch
+      await source.open?.();
     } catch (error) {
       return this.failOn(lease, backfill, error);
     }
@@ -183,13 +197,14 @@ export class BackfillRunner {
     const shutdown = options.context?.shutdown;
     const stopOnLeaseLoss = () => pool.stop(new FenceError('lease-lost'));
     leaseLost?.addEventListener('abort', stopOnLeaseLoss, { once: true });
-    const source = this.sourceOf(backfill);
     const { model } = ready;
     const history = await this.usage.outputRatio(lease.tenantId, backfill.workspaceId, ready.provider, model);
     const meter = new PageCostMeter(ready.provider, model, this.config.usage, history ?? this.config.usage.outputRatio);
     // reservations of pages that have not committed: released whatever ends the run (a crash leaves them to expire)
     const reservations = new Set<string>();
     let budgetStop: BudgetExceededError | undefined;
+    // the source could not give the next page (a mailbox unreachable after its retries): the pages in flight still commit
+    let sourceFailure: AppError | undefined;
     const inFlight: PageInFlight[] = [];
     // pages started and not committed (in flight, awaited or being written): a fence rolls them back, their calls stay billed
     const uncommitted = new Set<PageInFlight>();
@@ -235,7 +250,15 @@ export class BackfillRunner {
             await session.recordUsage(sumCounters(inFlight.map((p) => p.calls)), 'ok');
             return await this.cancel(lease);
           }
-          const page = await source.fetchPage(cursor, this.config.backfill.pageSize, this.config.backfill.pageMaxBytes);
+          let page: RecordPage;
+          try {
+            page = await source.fetchPage(cursor, this.config.backfill.pageSize, this.config.backfill.pageMaxBytes);
+          } catch (error) {
+            if (!(error instanceof AppError)) throw error;
+            sourceFailure = error;
+            exhausted = true;
+            break;
+          }
           if (page.records.length === 0) {
             exhausted = sourceDone = true;
             break;
@@ -312,6 +335,7 @@ export class BackfillRunner {
         );
     }
     if (leaseLost?.aborted) return this.fenced(lease, backfill, new FenceError('lease-lost'));
+    if (sourceFailure) return this.failOn(lease, backfill, sourceFailure);
     if (budgetStop) {
       if (await this.backfills.isCancelRequested(lease.tenantId, backfill.id)) return this.cancel(lease);
       return this.failOn(lease, backfill, budgetStop);
@@ -359,12 +383,12 @@ export class BackfillRunner {
     );
   }
 
-  /** A retry reads only the records its original could not extract. */
+  /** A retry reads only the records its original could not extract (stored, whatever their source); a mailbox backfill reads the mailbox. */
   private sourceOf(backfill: Backfill): RecordSource {
     const source = backfill.source as RecordScope;
-    return backfill.retryOfId
-      ? this.sources.failedIn(backfill.workspaceId, source, backfill.retryOfId)
-      : this.sources.forWorkspace(backfill.workspaceId, source);
+    if (backfill.retryOfId) return this.sources.failedIn(backfill.workspaceId, source, backfill.retryOfId);
+    if (source === 'imap') return this.mailboxes.forWorkspace(backfill.tenantId, backfill.workspaceId);
+    return this.sources.forWorkspace(backfill.workspaceId, source);
   }
 
   /** Starts every record of a page through the shared pool; settles when all of them have. */
@@ -442,7 +466,7 @@ export class BackfillRunner {
         await this.backfills.releaseFailed(tx, lease.tenantId, backfill.retryOfId, released);
       }
       const verdict = await this.backfills.advance(tx, lease, {
-        cursor: page.nextCursor ?? page.records.at(-1)!.seq.toString(),
+        cursor: page.nextCursor ?? checkpointAfter(page.records.at(-1)!),
         records: page.records.length,
         recordsFailed: failed.length,
         itemsDropped,
@@ -527,9 +551,14 @@ function ranPrefix(
   if (ran === -1) return { page: current.page, outcomes: outcomes as PromiseSettledResult<RecordExtraction>[] };
   const records = current.page.records.slice(0, ran);
   return {
-    page: { ...current.page, records, nextCursor: records.at(-1)?.seq.toString() ?? null },
+    page: { ...current.page, records, nextCursor: records.length > 0 ? checkpointAfter(records.at(-1)!) : null },
     outcomes: outcomes.slice(0, ran) as PromiseSettledResult<RecordExtraction>[],
   };
+}
+
+/** The checkpoint once `record` is committed: its source's own (a mailbox's folder and UID), else its `seq`. */
+function checkpointAfter(record: RecordForExtraction): string {
+  return record.cursorAfter ?? record.seq.toString();
 }
 
 /** What a tenant can do about a backfill that stopped: start again, and it continues from its checkpoint. */

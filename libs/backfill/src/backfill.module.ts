@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ByokModule } from '#libs/byok';
 import { GraphragModule } from '#libs/graphrag';
+import { MailboxModule } from '#libs/mailbox';
 import { RecordsModule } from '#libs/records';
 import { TenancyModule } from '#libs/tenancy';
 import { TenantLlmModule } from '#libs/tenant-llm';
@@ -17,7 +18,7 @@ import { WorkspaceTransferService } from './workspace-transfer.service.js';
 
 /** Backfills: the API side (start, read, cancel) and the worker side (pre-flight, paged extraction). */
 @Module({
-  imports: [TenancyModule, ByokModule, TenantLlmModule, RecordsModule, GraphragModule, WebhooksModule],
+  imports: [TenancyModule, ByokModule, TenantLlmModule, RecordsModule, GraphragModule, WebhooksModule, MailboxModule],
   providers: [
     BackfillRepository,
     RecordFailureRepository,

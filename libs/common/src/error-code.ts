@@ -87,5 +87,12 @@ export enum ErrorCode {
   WebhookNotFound = 'WEBHOOK_NOT_FOUND',
   // a tenant already has WEBHOOK_MAX_ENDPOINTS endpoints: every event fans out to each, so their number is bounded
   WebhookEndpointLimit = 'WEBHOOK_ENDPOINT_LIMIT',
+  // a workspace's mailbox (issue 18): none connected; the server refused the login; it could not be
+  // reached (retried, then the job fails resumable); its TLS failed; a folder it was told to read is not there
+  ImapSourceNotFound = 'IMAP_SOURCE_NOT_FOUND',
+  ImapAuthFailed = 'IMAP_AUTH_FAILED',
+  ImapUnavailable = 'IMAP_UNAVAILABLE',
+  ImapTlsFailed = 'IMAP_TLS_FAILED',
+  ImapFolderNotFound = 'IMAP_FOLDER_NOT_FOUND',
   Internal = 'INTERNAL_ERROR',
 }

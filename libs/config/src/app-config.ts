@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { PUBLIC_PROVIDERS, type PublicProvider } from '#libs/common';
@@ -143,6 +144,11 @@ const envSchema = z.object({
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   WEBHOOK_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
   WEBHOOK_MAX_ENDPOINTS: z.coerce.number().int().min(1).max(1_000).default(20),
+  IMAP_ALLOW_PLAINTEXT: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
+  IMAP_TLS_CA_FILE: optionalString,
+  IMAP_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  IMAP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
+  IMAP_RETRY_BASE_MS: z.coerce.number().int().min(0).max(600_000).default(1_000),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -306,6 +312,20 @@ export interface EgressTuning {
   allowedCidrs: readonly string[];
 }
 
+/** How mailboxes are reached (libs/mailbox). */
+export interface ImapTuning {
+  /** Whether a mailbox may be reached without TLS (IMAP_ALLOW_PLAINTEXT; for development and tests). */
+  allowPlaintext: boolean;
+  /** PEM certificates trusted besides the system's (IMAP_TLS_CA_FILE's contents), e.g. a private CA. */
+  tlsCa?: string;
+  /** Connect, greeting and each command's deadline (ms) (IMAP_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** Tries of a connection or a page's fetch before IMAP_UNAVAILABLE (IMAP_MAX_ATTEMPTS). */
+  maxAttempts: number;
+  /** Backoff base (ms): try n+1 waits base * 2^(n-1) (IMAP_RETRY_BASE_MS). */
+  retryBaseMs: number;
+}
+
 /** How webhook deliveries are sent and retried (libs/webhooks). */
 export interface WebhookTuning {
   /** One delivery attempt's deadline (ms), connection to answer head (WEBHOOK_TIMEOUT_MS). */
@@ -362,6 +382,7 @@ export class AppConfig {
   readonly usage: Readonly<UsageSettings>;
   readonly egress: Readonly<EgressTuning>;
   readonly webhooks: Readonly<WebhookTuning>;
+  readonly imap: Readonly<ImapTuning>;
 
   private constructor(values: AppConfig) {
     Object.assign(this, values);
@@ -479,8 +500,27 @@ export class AppConfig {
         dispatchIntervalMs: e.WEBHOOK_DISPATCH_INTERVAL_MS,
         maxEndpoints: e.WEBHOOK_MAX_ENDPOINTS,
       },
+      imap: {
+        allowPlaintext: e.IMAP_ALLOW_PLAINTEXT === 'true',
+        ...(e.IMAP_TLS_CA_FILE ? { tlsCa: readCaFile(e.IMAP_TLS_CA_FILE) } : {}),
+        timeoutMs: e.IMAP_TIMEOUT_MS,
+        maxAttempts: e.IMAP_MAX_ATTEMPTS,
+        retryBaseMs: e.IMAP_RETRY_BASE_MS,
+      },
     });
   }
+}
+
+/** IMAP_TLS_CA_FILE's PEM text; a ConfigError naming the setting when it cannot be read or holds no certificate. */
+function readCaFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration: IMAP_TLS_CA_FILE cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError('Invalid configuration: IMAP_TLS_CA_FILE holds no PEM certificate');
+  return text;
 }
 
 function decodeBase64(text: string): Buffer | undefined {

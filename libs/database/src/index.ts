@@ -21,6 +21,7 @@ export type {
   WorkspaceDeletion,
   AuditEvent,
   WebhookEndpoint,
+  ImapSource,
   WebhookEvent,
   WebhookDelivery,
   WebhookDeliveryAttempt,

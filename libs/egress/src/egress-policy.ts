@@ -54,6 +54,30 @@ export class EgressPolicy {
   }
 
   /**
+   * A host name or IP literal a tenant supplied for a connection that is not HTTP (a mailbox), in the
+   * form to dial: ASCII (an IDN as its punycode), IPv6 without brackets. An IP literal in any spelling
+   * must be allowed; a name is judged when it is resolved (egressLookup), at connect time.
+   * @throws EgressRefusedError (reason `invalid` or an address class)
+   */
+  checkHost(raw: string): string {
+    const host = raw.trim();
+    if (host === '' || host.length > 253 || /[\s/@?#\\%]/.test(host))
+      throw new EgressRefusedError('invalid', 'The host must be a host name or an IP address');
+    const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+    let url: URL;
+    try {
+      url = new URL(`https://${bracketed}/`);
+    } catch {
+      throw new EgressRefusedError('invalid', 'The host must be a host name or an IP address');
+    }
+    // a port or anything else the URL parser read out of it is no part of a host
+    if (url.port !== '' || url.pathname !== '/') throw new EgressRefusedError('invalid', 'The host must be a host name or an IP address');
+    const literal = parseIpLiteral(url.hostname);
+    if (literal) this.checkAddress(url.hostname, literal.toString());
+    return url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  }
+
+  /**
    * Refuses `address` (what `host` resolved to, or the literal itself) unless it is public unicast
    * or in EGRESS_ALLOWED_CIDRS.
    * @throws EgressRefusedError naming the host and the address class

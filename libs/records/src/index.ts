@@ -7,3 +7,5 @@ export * from './records.module.js';
 export * from './record-tombstone.repository.js';
 export * from './source-record.repository.js';
 export * from './upload-body.js';
+export * from './mail-parser.js';
+export type { ParsedMessage } from './mail-message.js';

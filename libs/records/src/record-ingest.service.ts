@@ -1,3 +1,4 @@
+import { parseMail } from './mail-parser.js';
 import { Injectable } from '@nestjs/common';
 import { describeIssue, ErrorCode } from '#libs/common';
 import { AppConfig, type IngestLimits } from '#libs/config';
@@ -62,8 +63,6 @@ export class RecordIngestService {
    * message caps, and whatever `body` throws, with nothing stored.
    */
   async importMbox(workspaceId: string, body: UploadBytes): Promise<IngestResult> {
-    // loaded on first use: the mail parser is large, and worker processes never need it
-    const { parseMailMessage } = await import('./mail-message.js');
     const rejected: RejectedRecord[] = [];
     const valid: IncomingRecord[] = [];
     let index = 0;
@@ -72,7 +71,7 @@ export class RecordIngestService {
         rejected.push({ index: index++, code: ErrorCode.InvalidRecord, message: 'message is empty (a From_ line and nothing after it)' });
         continue;
       }
-      const parsed = await parseMailMessage(message.raw, index++, message.postmarkDate);
+      const parsed = await parseMail(message.raw, index++, message.postmarkDate);
       if (!parsed.record) {
         rejected.push({ index: parsed.index, code: parsed.code ?? ErrorCode.InvalidRecord, message: parsed.error ?? 'message could not be parsed' });
         continue;

@@ -16,6 +16,13 @@ export interface RecordSource {
    * `maxBytes` bytes of text (UTF-8), but always at least one record when any is left.
    */
   fetchPage(cursor: string | null, limit: number, maxBytes: number): Promise<RecordPage>;
+  /**
+   * For a source on another server (a mailbox): connects and checks what reading needs (a login,
+   * the folders), before the first page; a typed AppError when it cannot.
+   */
+  open?(): Promise<void>;
+  /** Lets go of what `open` and the pages held (a connection); never throws. */
+  close?(): Promise<void>;
 }
 
 /**

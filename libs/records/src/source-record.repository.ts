@@ -53,6 +53,22 @@ export class SourceRecordRepository {
     );
   }
 
+  /**
+   * Stores what a connector fetched (insertMany: what is new is inserted, a deleted record's
+   * tombstone skips it) and reads back the stored rows of those external ids, new and already
+   * stored alike (a page fetched again after a crash must still be extracted), keyed by external id.
+   * @throws WorkspaceGoneError when the workspace is unknown or being deleted
+   */
+  async storeFetched(workspaceId: string, source: RecordSourceName, records: IncomingRecord[]): Promise<Map<string, RecordForExtraction>> {
+    if (records.length === 0) return new Map();
+    await this.insertMany(workspaceId, source, records);
+    const rows = await this.prisma.sourceRecord.findMany({
+      where: { workspaceId, source, externalId: { in: records.map((r) => r.externalId) } },
+      select: { id: true, seq: true, externalId: true, fromAddr: true, toAddr: true, ccAddr: true, subject: true, body: true, sentAt: true },
+    });
+    return new Map(rows.map((row) => [row.externalId, row]));
+  }
+
   /** The records stored under `externalId` (in `source`, or in every source when null), locked for the caller's deleting transaction. */
   async lockByExternalId(
     tx: Tx,

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { unstorableTextReason } from '#libs/common';
 
-export const RECORD_SOURCES = ['api', 'mbox'] as const;
+/** api: posted records; mbox: an mbox import; imap: fetched from the workspace's mailbox by a backfill. */
+export const RECORD_SOURCES = ['api', 'mbox', 'imap'] as const;
 export type RecordSourceName = (typeof RECORD_SOURCES)[number];
 
 /** Every source of a workspace at once: what a backfill reads unless it names one. */
@@ -106,6 +107,11 @@ export interface RecordForExtraction {
   subject: string;
   body: string;
   sentAt: Date;
+  /**
+   * The checkpoint once this record is committed, when its source has its own (a mailbox's folder,
+   * UIDVALIDITY and UID); else `seq` is.
+   */
+  cursorAfter?: string;
 }
 
 /** A stored record as `GET /v1/workspaces/:id/records` reads it back, with its place in `seq` order. */

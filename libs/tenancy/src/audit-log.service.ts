@@ -15,6 +15,8 @@ export const AUDIT_ACTIONS = [
   'workspace.transfer',
   'workspace.delete',
   'tenant.key_mode',
+  'imap_source.put',
+  'imap_source.delete',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

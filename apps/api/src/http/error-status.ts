@@ -34,6 +34,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.WorkspaceDeletionNotFound:
     case ErrorCode.TokenNotFound:
     case ErrorCode.WebhookNotFound:
+    case ErrorCode.ImapSourceNotFound:
       return HttpStatus.NOT_FOUND;
     case ErrorCode.SubdomainTaken:
     case ErrorCode.BackfillAlreadyActive:
@@ -52,6 +53,10 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.InvalidApiKey:
     case ErrorCode.ModelNotAvailable:
     case ErrorCode.ProviderNotConfigured:
+    // the mailbox refused the credentials, failed TLS or lacks a folder: the tenant must change its settings
+    case ErrorCode.ImapAuthFailed:
+    case ErrorCode.ImapTlsFailed:
+    case ErrorCode.ImapFolderNotFound:
       return HttpStatus.UNPROCESSABLE_ENTITY;
     // a job's outcome; an AI job stores it as its error, nothing answers it over HTTP today
     case ErrorCode.ExtractionRefused:
@@ -81,6 +86,7 @@ export function httpStatusOf(code: ErrorCode): number {
       return HttpStatus.REQUEST_TIMEOUT;
     case ErrorCode.ProviderUnavailable:
     case ErrorCode.EgressUnreachable:
+    case ErrorCode.ImapUnavailable:
       return HttpStatus.BAD_GATEWAY;
     // the read may succeed when the database is less busy: a retryable 503, not a 500
     case ErrorCode.GraphReadTimeout:
