@@ -14,7 +14,7 @@ export interface FailureHelp {
 
 /** The setting a failure is about: named in the API's message, else the job's provider's key. */
 function settingOf(message: string, provider: ProviderId | null): string {
-  const named = /\b(OPENAI|GEMINI|DEEPSEEK|ANTHROPIC)_API_KEY\b/.exec(message);
+  const named = /\b(OPENAI|GEMINI|DEEPSEEK|ANTHROPIC|AZURE_OPENAI|CUSTOM_OPENAI)_API_KEY\b/.exec(message);
   if (named) return named[0];
   return provider ? apiKeySetting(provider) : 'the provider key';
 }
@@ -39,6 +39,18 @@ export function failureHelp(job: Pick<Backfill, 'failure' | 'provider'>): Failur
       return {
         title: 'No platform key',
         fix: `This tenant uses managed keys and the platform has none for ${provider}. Ask the platform operator to configure one, or choose another provider in Settings.`,
+        linkToKeys: true,
+      };
+    case 'PROVIDER_NOT_CONFIGURED':
+      return {
+        title: 'Provider not set up',
+        fix: `${provider} needs its endpoint and model as well as its key. Set what the message names in Settings, then start the backfill again.`,
+        linkToKeys: true,
+      };
+    case 'EGRESS_REFUSED':
+      return {
+        title: 'Endpoint refused',
+        fix: `The platform will not connect to the endpoint set for ${provider}. Set one it may reach in Settings, then start the backfill again.`,
         linkToKeys: true,
       };
     case 'PLAN_NOT_ELIGIBLE':
