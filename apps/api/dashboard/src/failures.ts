@@ -36,6 +36,13 @@ export function failureHelp(job: Pick<Backfill, 'failure' | 'provider'>): Failur
     case 'KEY_DECRYPTION_FAILED':
       return { title: 'The stored key cannot be read', fix: `Save ${setting} again in Settings, then start the backfill again.`, linkToKeys: true };
     case 'PLATFORM_KEY_MISSING':
+      // a tenant's own endpoint has no platform key at all: only BYOK keys reach it
+      if (job.provider === 'azure-openai' || job.provider === 'custom-openai')
+        return {
+          title: 'No platform key',
+          fix: `${provider} runs only with the tenant's own key and endpoint. Ask the platform operator to switch the tenant to BYOK keys, or choose another provider in Settings.`,
+          linkToKeys: true,
+        };
       return {
         title: 'No platform key',
         fix: `This tenant uses managed keys and the platform has none for ${provider}. Ask the platform operator to configure one, or choose another provider in Settings.`,

@@ -130,10 +130,15 @@ export function keysPage(context: AppContext): Page {
     const required = providerSettingFields(current)
       .filter((f) => f.required)
       .map((f) => f.key);
-    // a tenant endpoint is the tenant's own in either key mode: the platform has no key or URL for it
-    providerNote.textContent = required.length
-      ? `Set to ${PROVIDER_LABELS[current] ?? current}. Backfills need its key (${apiKeySetting(current)}) and ${required.join(' and ')} below.`
-      : `Set to ${PROVIDER_LABELS[current] ?? current}. Backfills need the ${apiKeySetting(current)} key${below}.`;
+    const label = PROVIDER_LABELS[current] ?? current;
+    if (!required.length) {
+      providerNote.textContent = `Set to ${label}. Backfills need the ${apiKeySetting(current)} key${below}.`;
+    } else if (tenant.aiKeyMode === 'byok') {
+      providerNote.textContent = `Set to ${label}. Backfills need its key (${apiKeySetting(current)}) and ${required.join(' and ')} below.`;
+    } else {
+      // the platform has no key or URL for a tenant's own endpoint: a managed tenant's backfills fail PLATFORM_KEY_MISSING
+      providerNote.textContent = `Set to ${label}, which runs only with the tenant's own key and endpoint: backfills fail while the tenant uses managed keys. Ask the platform operator to switch it to BYOK.`;
+    }
   }
 
   async function refresh(): Promise<void> {
