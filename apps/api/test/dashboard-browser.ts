@@ -132,16 +132,20 @@ export interface DashboardSuite {
 /**
  * Registers the set-up of a dashboard suite in the calling `describe`: the bundle built, Chromium
  * launched, an API started (with `env`; with `worker`, the job runtime in the same process), and
- * everything closed after its tests.
+ * everything closed after its tests. `env` may be a function, read when the API starts: an
+ * environment naming a server an earlier `beforeAll` started (a provider simulator's URLs).
  */
-export function dashboardSuite(env: Record<string, string> = { LOG_LEVEL: 'warn' }, options: { worker?: boolean } = {}): DashboardSuite {
+export function dashboardSuite(
+  env: Record<string, string> | (() => Record<string, string>) = { LOG_LEVEL: 'warn' },
+  options: { worker?: boolean } = {},
+): DashboardSuite {
   let api: ApiHarness | undefined;
   let browser: Browser | undefined;
   const opened: DashboardPage[] = [];
   beforeAll(async () => {
     ensureDashboardBuilt();
     browser = await launchBrowser();
-    api = await ApiHarness.start(env, { worker: options.worker });
+    api = await ApiHarness.start(typeof env === 'function' ? env() : env, { worker: options.worker });
   }, 60_000);
   afterAll(async () => {
     await Promise.all(opened.map((o) => o.close()));

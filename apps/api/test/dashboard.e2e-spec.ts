@@ -217,7 +217,7 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     simulator.failNext('deepseek', { status: 429, retryAfterSeconds: 3 });
     await deepseek.getByRole('button', { name: 'Validate now' }).click();
     await deepseek.getByText('No verdict, the status is unchanged.').waitFor();
-    await expectText(deepseek.locator('.message-area'), /deepseek/i);
+    await expectText(deepseek.locator('.key-messages'), /deepseek/i);
     await expectText(deepseek.locator('.badge'), 'Unknown');
 
     // a key the provider refuses is invalid

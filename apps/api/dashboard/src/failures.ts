@@ -14,7 +14,7 @@ export interface FailureHelp {
 
 /** The setting a failure is about: named in the API's message, else the job's provider's key. */
 function settingOf(message: string, provider: ProviderId | null): string {
-  const named = /\b(OPENAI|GEMINI|DEEPSEEK|ANTHROPIC)_API_KEY\b/.exec(message);
+  const named = /\b(OPENAI|GEMINI|DEEPSEEK|ANTHROPIC|AZURE_OPENAI|CUSTOM_OPENAI)_API_KEY\b/.exec(message);
   if (named) return named[0];
   return provider ? apiKeySetting(provider) : 'the provider key';
 }
@@ -36,9 +36,28 @@ export function failureHelp(job: Pick<Backfill, 'failure' | 'provider'>): Failur
     case 'KEY_DECRYPTION_FAILED':
       return { title: 'The stored key cannot be read', fix: `Save ${setting} again in Settings, then start the backfill again.`, linkToKeys: true };
     case 'PLATFORM_KEY_MISSING':
+      // a tenant's own endpoint has no platform key at all: only BYOK keys reach it
+      if (job.provider === 'azure-openai' || job.provider === 'custom-openai')
+        return {
+          title: 'No platform key',
+          fix: `${provider} runs only with the tenant's own key and endpoint. Ask the platform operator to switch the tenant to BYOK keys, or choose another provider in Settings.`,
+          linkToKeys: true,
+        };
       return {
         title: 'No platform key',
         fix: `This tenant uses managed keys and the platform has none for ${provider}. Ask the platform operator to configure one, or choose another provider in Settings.`,
+        linkToKeys: true,
+      };
+    case 'PROVIDER_NOT_CONFIGURED':
+      return {
+        title: 'Provider not set up',
+        fix: `${provider} needs its endpoint and model as well as its key. Set what the message names in Settings, then start the backfill again.`,
+        linkToKeys: true,
+      };
+    case 'EGRESS_REFUSED':
+      return {
+        title: 'Endpoint refused',
+        fix: `The platform will not connect to the endpoint set for ${provider}. Set one it may reach in Settings, then start the backfill again.`,
         linkToKeys: true,
       };
     case 'PLAN_NOT_ELIGIBLE':

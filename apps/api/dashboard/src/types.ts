@@ -1,9 +1,118 @@
 /** The shapes of the API's answers that the dashboard reads (see README "HTTP API (v1)"). */
 
-export type ProviderId = 'openai' | 'gemini' | 'deepseek' | 'anthropic';
-export const PROVIDERS: readonly ProviderId[] = ['openai', 'gemini', 'deepseek', 'anthropic'];
-export const PROVIDER_LABELS: Record<ProviderId, string> = { openai: 'OpenAI', gemini: 'Gemini', deepseek: 'DeepSeek', anthropic: 'Anthropic' };
-export const apiKeySetting = (provider: ProviderId): string => `${provider.toUpperCase()}_API_KEY`;
+export type ProviderId = 'openai' | 'gemini' | 'deepseek' | 'anthropic' | 'azure-openai' | 'custom-openai';
+export const PROVIDERS: readonly ProviderId[] = ['openai', 'gemini', 'deepseek', 'anthropic', 'azure-openai', 'custom-openai'];
+export const PROVIDER_LABELS: Record<ProviderId, string> = {
+  openai: 'OpenAI',
+  gemini: 'Gemini',
+  deepseek: 'DeepSeek',
+  anthropic: 'Anthropic',
+  'azure-openai': 'Azure OpenAI',
+  'custom-openai': 'OpenAI-compatible endpoint',
+};
+
+/** The prefix of a provider's settings (libs/common settingPrefixFor): `OPENAI`, `AZURE_OPENAI`, `CUSTOM_OPENAI`. */
+export const settingPrefix = (provider: ProviderId): string => provider.toUpperCase().replaceAll('-', '_');
+/** The setting that holds a provider's key, e.g. `OPENAI_API_KEY`, `AZURE_OPENAI_API_KEY`. */
+export const apiKeySetting = (provider: ProviderId): string => `${settingPrefix(provider)}_API_KEY`;
+/** The setting that names the model of a provider's calls; for Azure OpenAI the deployment, which is what its URLs name. */
+export const modelSetting = (provider: ProviderId): string =>
+  provider === 'azure-openai' ? 'AZURE_OPENAI_DEPLOYMENT' : `${settingPrefix(provider)}_MODEL`;
+
+/** The model a public provider's calls use while the tenant sets none (the API's PROVIDER_DEFAULTS). */
+export const DEFAULT_MODELS: Partial<Record<ProviderId, string>> = {
+  openai: 'gpt-4o-mini',
+  gemini: 'gemini-2.0-flash',
+  deepseek: 'deepseek-chat',
+  anthropic: 'claude-haiku-4-5',
+};
+/** The Azure OpenAI API version used while the tenant sets none (the API's AZURE_OPENAI_DEFAULT_API_VERSION). */
+export const AZURE_OPENAI_DEFAULT_API_VERSION = '2024-10-21';
+
+/**
+ * One non-secret setting of a provider, as the keys page edits it. `defaultValue`: what applies while
+ * it is not set; `required`: the provider cannot be used without it (a tenant endpoint's URL and model).
+ */
+export interface ProviderSettingField {
+  key: string;
+  label: string;
+  /** How the card's readiness line names it: `endpoint`, `deployment`, `model`. */
+  name: string;
+  kind: 'text' | 'url';
+  required: boolean;
+  /** What applies while it is not set: shown as the field's placeholder. */
+  defaultValue?: string;
+  hint: string;
+}
+
+/** The settings besides the key that each provider's card shows, in the order a tenant fills them in. */
+export function providerSettingFields(provider: ProviderId): ProviderSettingField[] {
+  const label = PROVIDER_LABELS[provider];
+  const model = modelSetting(provider);
+  switch (provider) {
+    case 'azure-openai':
+      return [
+        {
+          key: 'AZURE_OPENAI_ENDPOINT',
+          name: 'endpoint',
+          label: 'Azure OpenAI endpoint',
+          kind: 'url',
+          required: true,
+          hint: 'The resource, e.g. https://my-resource.openai.azure.com; the platform checks where it points when saved.',
+        },
+        {
+          key: model,
+          label: 'Azure OpenAI deployment',
+          name: 'deployment',
+          kind: 'text',
+          required: true,
+          hint: 'The deployment of that resource the calls use.',
+        },
+        {
+          key: 'AZURE_OPENAI_API_VERSION',
+          name: 'API version',
+          label: 'Azure OpenAI API version',
+          kind: 'text',
+          required: false,
+          defaultValue: AZURE_OPENAI_DEFAULT_API_VERSION,
+          hint: 'Such as 2024-10-21 or 2025-04-01-preview.',
+        },
+      ];
+    case 'custom-openai':
+      return [
+        {
+          key: 'CUSTOM_OPENAI_BASE_URL',
+          name: 'base URL',
+          label: 'Endpoint base URL',
+          kind: 'url',
+          required: true,
+          hint: 'The base before /chat/completions, e.g. https://llm.example.com/v1; the platform checks where it points when saved.',
+        },
+        {
+          key: model,
+          label: 'Endpoint model',
+          name: 'model',
+          kind: 'text',
+          required: true,
+          hint: 'A model the endpoint lists at GET /models.',
+        },
+      ];
+    default: {
+      const defaultValue = DEFAULT_MODELS[provider];
+      return [
+        {
+          key: model,
+          label: `${label} model`,
+          name: 'model',
+          kind: 'text',
+          required: false,
+          defaultValue,
+          hint: `Validate now checks that ${label} lists it.`,
+        },
+      ];
+    }
+  }
+}
 
 export interface Tenant {
   id: string;

@@ -1,7 +1,8 @@
 import { ApiError, messageOf } from '../api.js';
 import type { AppContext, Page } from '../context.js';
 import { formatDate, h, MessageArea, replaceChildren, withBusy } from '../dom.js';
-import { apiKeySetting, PROVIDER_LABELS, PROVIDERS, type ProviderId, type Setting, type ValidationResult } from '../types.js';
+import { ProviderSettingForm } from '../provider-setting-form.js';
+import { apiKeySetting, PROVIDER_LABELS, providerSettingFields, PROVIDERS, type ProviderId, type Setting, type ValidationResult } from '../types.js';
 
 const STATUS_LABELS = { 'not-set': 'Not set', unknown: 'Unknown', valid: 'Valid', invalid: 'Invalid' } as const;
 const STATUS_HINTS = {
@@ -12,7 +13,10 @@ const STATUS_HINTS = {
 } as const;
 type KeyStatus = keyof typeof STATUS_LABELS;
 
-/** The tenant's provider keys (status, last4, validation), the key mode and the graph provider setting. */
+/**
+ * The tenant's provider keys (status, last4, validation), each provider's model (and a tenant
+ * endpoint's URL and API version), the key mode and the graph provider setting.
+ */
 export function keysPage(context: AppContext): Page {
   const { api, tenant } = context;
   const settingsPath = `/v1/tenants/${tenant.id}/settings`;
@@ -84,7 +88,7 @@ export function keysPage(context: AppContext): Page {
       h(
         'p',
         { class: 'lede' },
-        'The keys this tenant brings for OpenAI, Gemini and DeepSeek. A key is never shown again after it is saved: only its last four characters.',
+        "The keys this tenant brings for each provider, Azure OpenAI and an OpenAI-compatible endpoint of its own included, and the model each provider's calls use. A key is never shown again after it is saved: only its last four characters.",
       ),
     ),
     pageMessages.element,
@@ -118,9 +122,23 @@ export function keysPage(context: AppContext): Page {
   function renderProvider(): void {
     const current = settings.get('GRAPHRAG_PROVIDER')?.value as ProviderId | undefined;
     providerSelect.value = current ?? 'openai';
-    providerNote.textContent = current
-      ? `Set to ${PROVIDER_LABELS[current] ?? current}. Backfills need the ${apiKeySetting(current)} key${tenant.aiKeyMode === 'byok' ? ' below' : ''}.`
-      : `Not set: backfills use OpenAI (the default) and need the OPENAI_API_KEY key${tenant.aiKeyMode === 'byok' ? ' below' : ''}.`;
+    const below = tenant.aiKeyMode === 'byok' ? ' below' : '';
+    if (!current) {
+      providerNote.textContent = `Not set: backfills use OpenAI (the default) and need the OPENAI_API_KEY key${below}.`;
+      return;
+    }
+    const required = providerSettingFields(current)
+      .filter((f) => f.required)
+      .map((f) => f.key);
+    const label = PROVIDER_LABELS[current] ?? current;
+    if (!required.length) {
+      providerNote.textContent = `Set to ${label}. Backfills need the ${apiKeySetting(current)} key${below}.`;
+    } else if (tenant.aiKeyMode === 'byok') {
+      providerNote.textContent = `Set to ${label}. Backfills need its key (${apiKeySetting(current)}) and ${required.join(' and ')} below.`;
+    } else {
+      // the platform has no key or URL for a tenant's own endpoint: a managed tenant's backfills fail PLATFORM_KEY_MISSING
+      providerNote.textContent = `Set to ${label}, which runs only with the tenant's own key and endpoint: backfills fail while the tenant uses managed keys. Ask the platform operator to switch it to BYOK.`;
+    }
   }
 
   async function refresh(): Promise<void> {
@@ -129,7 +147,7 @@ export function keysPage(context: AppContext): Page {
       settings = new Map(items.map((s) => [s.key, s]));
       pageMessages.clear();
       renderProvider();
-      for (const [provider, card] of cards) card.render(settings.get(apiKeySetting(provider)));
+      for (const card of cards.values()) card.render(settings);
     } catch (error) {
       if (controller.signal.aborted) return;
       pageMessages.error(`The settings could not be loaded: ${messageOf(error)}`);
@@ -140,7 +158,7 @@ export function keysPage(context: AppContext): Page {
   return { title: 'Provider keys', element, dispose: () => controller.abort() };
 }
 
-/** One provider: its status, and forms to add or replace, validate and remove its key. */
+/** One provider: its key's status, forms to add or replace, validate and remove the key, and its other settings. */
 class ProviderCard {
   readonly element: HTMLElement;
   private readonly badge = h('span', { class: 'badge badge-neutral' }, '…');
@@ -152,7 +170,11 @@ class ProviderCard {
   private readonly saveButton = h('button', { type: 'submit', class: 'button button-primary' }, 'Save key');
   private readonly validateButton = h('button', { type: 'button', class: 'button button-secondary', disabled: true }, 'Validate now');
   private readonly removeArea = h('div', { class: 'remove-area' });
-  private readonly messages = new MessageArea();
+  // its own class: the card holds each setting's message area too
+  private readonly messages = new MessageArea('key-messages');
+  private readonly fields: ProviderSettingForm[];
+  /** For a tenant endpoint: what is still missing before it can be used. */
+  private readonly readiness: HTMLElement | null;
   private setting: Setting | undefined;
   private readonly label: string;
   private readonly settingKey: string;
@@ -192,6 +214,9 @@ class ProviderCard {
       void this.save();
     });
     this.validateButton.addEventListener('click', () => void this.validate());
+    this.fields = providerSettingFields(provider).map((field) => new ProviderSettingForm(context, field, settingsPath, this.label, changed));
+    const required = this.fields.some((f) => f.field.required);
+    this.readiness = required ? h('p', { class: 'readiness', 'data-testid': `readiness-${provider}` }) : null;
     const titleId = `provider-${provider}-title`;
     this.element = h(
       'article',
@@ -204,13 +229,25 @@ class ProviderCard {
         h('div', null, h('dt', null, 'Key'), this.last4),
         h('div', null, h('dt', null, 'Last validated'), this.validatedAt),
       ),
+      this.readiness,
       form,
       h('div', { class: 'actions' }, this.validateButton, this.removeArea),
       this.messages.element,
+      h(
+        'div',
+        { class: 'provider-settings', role: 'group', 'aria-label': `${this.label} settings` },
+        this.fields.map((f) => f.element),
+      ),
     );
   }
 
-  render(setting: Setting | undefined): void {
+  /** Shows the provider's settings as the API listed them. */
+  render(settings: Map<string, Setting>): void {
+    for (const field of this.fields) field.render(settings.get(field.field.key));
+    this.renderKey(settings.get(this.settingKey));
+  }
+
+  private renderKey(setting: Setting | undefined): void {
     this.setting = setting;
     const status: KeyStatus = setting ? setting.validationStatus : 'not-set';
     this.badge.textContent = STATUS_LABELS[status];
@@ -224,6 +261,18 @@ class ProviderCard {
     this.saveButton.textContent = setting ? 'Replace key' : 'Save key';
     this.validateButton.disabled = !setting;
     this.renderRemove(false);
+    this.renderReadiness();
+  }
+
+  /** A tenant endpoint's missing pieces: its key and required settings, all of which a call needs. */
+  private renderReadiness(): void {
+    if (!this.readiness) return;
+    const required = this.fields.filter((f) => f.field.required);
+    const missing = [...required.filter((f) => !f.isSet).map((f) => f.field.name), ...(this.setting ? [] : ['API key'])];
+    this.readiness.textContent = missing.length
+      ? `Not ready: set the ${missing.join(', ')}.`
+      : `Ready: the ${required.map((f) => f.field.name).join(', ')} and API key are set.`;
+    this.readiness.dataset.ready = String(missing.length === 0);
   }
 
   private renderRemove(confirming: boolean): void {
@@ -259,7 +308,7 @@ class ProviderCard {
         const saved = await this.context.api.put<Setting>(`${this.settingsPath}/${this.settingKey}`, { value });
         // the key leaves the page as soon as the API has it; from now on only last4 is shown
         this.input.value = '';
-        this.render(saved);
+        this.renderKey(saved);
         this.messages.success(`${this.label} key saved (…${saved.last4 ?? '????'}). Use Validate now to check that ${this.label} accepts it.`);
         this.changed();
       } catch (error) {
@@ -291,7 +340,7 @@ class ProviderCard {
     await withBusy(button, 'Removing…', async () => {
       try {
         await this.context.api.delete(`${this.settingsPath}/${this.settingKey}`);
-        this.render(undefined);
+        this.renderKey(undefined);
         this.messages.success(`The ${this.label} key was removed.`);
         this.input.focus();
         this.changed();
