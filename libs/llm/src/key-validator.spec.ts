@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { last4Of, type ProviderId, type PublicProvider } from '#libs/common';
+import { last4Of, type PublicProvider } from '#libs/common';
 import { fingerprintForSimulator, ProviderSimulator, simulatorBaseUrls } from '#libs/testing';
 import { KeyValidator } from './key-validator.js';
 import { LlmClientFactory } from './llm-client.factory.js';

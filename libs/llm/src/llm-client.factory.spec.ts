@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { ErrorCode, last4Of, type ProviderId, type PublicProvider } from '#libs/common';
+import { ErrorCode, last4Of, type PublicProvider } from '#libs/common';
 import {
   extractEntitiesDeterministically,
   fingerprintForSimulator,
