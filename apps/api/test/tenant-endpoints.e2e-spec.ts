@@ -4,7 +4,8 @@ import type { MaskedSetting } from '#libs/byok';
 import type { TenantEndpointProvider } from '#libs/common';
 import { AiKeyMode, PrismaService } from '#libs/database';
 import { emailRecords, fingerprintForSimulator, ProviderSimulator, type SimulatorUrls, simulatorEgressEnv, simulatorEnv } from '#libs/testing';
-import { type ApiErrorBody, ApiHarness, type JobStarted, type ListOf } from './api-harness.js';
+import type { AiJobView } from '../src/ai-jobs/ai-jobs.dto.js';
+import { type ApiErrorBody, ApiHarness, type JobStarted, type Json, type ListOf } from './api-harness.js';
 import { keyEchoes } from './key-echo.js';
 
 const NO_COUNTERS = { recordsFetched: 0, recordsProcessed: 0, entities: 0, relationships: 0 };
@@ -155,6 +156,33 @@ describe('Tenant endpoints: azure-openai and custom-openai (e2e, in-process work
       expect(usage.reduce((sum, u) => sum + u.calls, 0)).toBe(completions.length - (provider === 'azure-openai' ? 1 : 0));
       expect(keyEchoes('logs', api.logs.lines, [key])).toEqual([]);
     });
+  });
+
+  describe('AI jobs', () => {
+    it.each([
+      ['azure-openai', azureKey(), 'gpt-4o-mini'],
+      ['custom-openai', customKey(), 'llama-3.1-8b-instruct'],
+    ] as const)(
+      '%s: an extraction job runs on the tenant endpoint with the tenant key, and its usage names the model',
+      async (provider, key, model) => {
+        const tenant = await tenantWith(configured(provider, key));
+        const token = await api.newTenantToken(tenant.id);
+        const started = await api.request<JobStarted>('POST', '/v1/ai/jobs/extract', {
+          token,
+          body: { text: 'Alice Johnson from Acme Corp met Bob Smith of Globex in Lisbon.' },
+        });
+        expect(started.status).toBe(202);
+        let job: Json<AiJobView>;
+        do {
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          job = (await api.request<AiJobView>('GET', `/v1/ai/jobs/${started.body.jobId}`, { token })).body;
+        } while (job.status === 'queued' || job.status === 'running');
+
+        expect(job).toMatchObject({ status: 'succeeded', provider, keySource: 'tenant', usage: { model } });
+        expect(simulator.keysSeen(provider)).toEqual([fingerprintForSimulator(key)]);
+        expect(simulator.requests.filter((r) => r.provider !== provider)).toEqual([]);
+      },
+    );
   });
 
   describe('the pre-flight', () => {

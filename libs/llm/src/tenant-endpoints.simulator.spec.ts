@@ -257,6 +257,16 @@ describe('Tenant endpoints (azure-openai, custom-openai) with the real SDK again
       await expectRefused(provider, baseUrl, new EgressPolicy({ allowHttp: false, allowedCidrs: ['127.0.0.1/32'] }));
     });
 
+    it.each(PROVIDERS)('%s: a redirect is an answer, never followed (its Location could name any address, with the key)', async (provider) => {
+      simulator.redirectNext(provider, { status: 307 });
+      const error = await failureOf(llm(provider).complete({ system: 'Extract.', user: TEXT }));
+
+      expect(error).toBeInstanceOf(ProviderUnavailableError);
+      expect(error.message).toContain('redirect, not followed');
+      expect(simulator.requests).toHaveLength(1);
+      expect(simulator.followedRedirects()).toEqual([]);
+    });
+
     it.each(PROVIDERS)('%s: EGRESS_ALLOWED_CIDRS lets the same name and literal through', async (provider) => {
       const guarded = factoryWith(new EgressPolicy({ allowHttp: true, allowedCidrs: ['127.0.0.1/32', '::1/128'] }));
       const literal = provider === 'azure-openai' ? urls.azureOpenAiEndpoint : urls.customOpenAiBaseUrl;
