@@ -91,6 +91,11 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
     storedAnthropic: distinctiveKey('sk-ant-api03-', 80),
     requestAnthropic: distinctiveKey('sk-ant-api03-', 80),
     platformAnthropic: distinctiveKey('sk-ant-api03-', 80),
+    // tenant endpoints: an Azure OpenAI resource key, a gateway key of the tenant's own server, and one each the endpoint refuses
+    storedAzure: distinctiveKey('', 40),
+    storedAzureRefused: distinctiveKey('', 40),
+    storedCustom: distinctiveKey('gw-', 40),
+    storedCustomRefused: distinctiveKey('gw-', 40),
   };
   const needles: Needle[] = Object.entries(keys).map(([name, value]) => ({ name: `key ${name}`, value }));
   // not a key: what the controls plant (lower case, so it fits a subdomain and a host name)
@@ -104,6 +109,8 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
       openai: [keys.stored, keys.revoked, keys.requestOpenAi, keys.platform],
       gemini: [keys.requestGemini],
       anthropic: [keys.storedAnthropic, keys.requestAnthropic, keys.platformAnthropic],
+      'azure-openai': [keys.storedAzure],
+      'custom-openai': [keys.storedCustom],
     },
   });
   let pubsub: RedisPubSubRecorder;
@@ -140,7 +147,8 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
       // the worker's metrics port, scanned like everything else
       METRICS_PORT: String(metricsPort),
       EGRESS_ALLOW_HTTP: 'true',
-      EGRESS_ALLOWED_CIDRS: '127.0.0.2/32',
+      // the webhook receiver (127.0.0.2) and the tenant endpoints (the simulator, 127.0.0.1)
+      EGRESS_ALLOWED_CIDRS: '127.0.0.2/32,127.0.0.1/32',
       WEBHOOK_DISPATCH_INTERVAL_MS: '100',
       WEBHOOK_RETRY_BASE_MS: '50',
       WEBHOOK_MAX_ATTEMPTS: '3',
@@ -398,6 +406,48 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
     expect(new Set(simulator.keysSeen('anthropic'))).toEqual(
       new Set([keys.storedAnthropic, keys.requestAnthropic, keys.platformAnthropic].map(fingerprintForSimulator)),
     );
+
+    // tenant endpoints: stored keys' backfills on an Azure OpenAI resource and on a tenant's own
+    // OpenAI-compatible server (both the simulator), and refused keys of each through the validation API
+    const endpointTenant = async (settings: Record<string, string>) => {
+      const { tenant, workspace } = await tenantWithWorkspace();
+      for (const [setting, value] of Object.entries(settings)) {
+        expect((await api.request('PUT', `/v1/tenants/${tenant.id}/settings/${setting}`, { body: { value } })).status).toBe(200);
+      }
+      return { tenant, workspace };
+    };
+    const azureSettings = (key: string) => ({
+      GRAPHRAG_PROVIDER: 'azure-openai',
+      AZURE_OPENAI_API_KEY: key,
+      AZURE_OPENAI_ENDPOINT: simulator.urls.azureOpenAiEndpoint,
+      AZURE_OPENAI_DEPLOYMENT: 'gpt-4o-mini',
+    });
+    const customSettings = (key: string) => ({
+      GRAPHRAG_PROVIDER: 'custom-openai',
+      CUSTOM_OPENAI_API_KEY: key,
+      CUSTOM_OPENAI_BASE_URL: simulator.urls.customOpenAiBaseUrl,
+      CUSTOM_OPENAI_MODEL: 'llama-3.1-8b-instruct',
+    });
+    const azure = await endpointTenant(azureSettings(keys.storedAzure));
+    const custom = await endpointTenant(customSettings(keys.storedCustom));
+    const endpointBackfills = await Promise.all([azure, custom].map(async ({ workspace }) => api.waitForBackfill(await backfill(workspace.id))));
+    expect(endpointBackfills.map((j) => [j.status, j.provider, j.keySource])).toEqual([
+      ['succeeded', 'azure-openai', 'tenant'],
+      ['succeeded', 'custom-openai', 'tenant'],
+    ]);
+    expect(simulator.keysSeen('azure-openai')).toEqual([fingerprintForSimulator(keys.storedAzure)]);
+    expect(simulator.keysSeen('custom-openai')).toEqual([fingerprintForSimulator(keys.storedCustom)]);
+    const refusedAzure = await endpointTenant(azureSettings(keys.storedAzureRefused));
+    const refusedCustom = await endpointTenant(customSettings(keys.storedCustomRefused));
+    const endpointVerdicts = [
+      await api.request<{ status: string }>('POST', `/v1/tenants/${azure.tenant.id}/settings/AZURE_OPENAI_API_KEY/validate`),
+      await api.request<{ status: string }>('POST', `/v1/tenants/${refusedAzure.tenant.id}/settings/AZURE_OPENAI_API_KEY/validate`),
+      await api.request<{ status: string }>('POST', `/v1/tenants/${refusedCustom.tenant.id}/settings/CUSTOM_OPENAI_API_KEY/validate`),
+    ];
+    expect(endpointVerdicts.map((v) => v.body.status)).toEqual(['valid', 'invalid', 'invalid']);
+    // a refused key's backfill ends at the pre-flight, its failure stored and answered
+    expect((await api.waitForBackfill(await backfill(refusedCustom.workspace.id))).failure?.code).toBe('INVALID_API_KEY');
+    await api.request('GET', `/v1/tenants/${azure.tenant.id}/settings`);
 
     // reads and refusals that handle keys, through request() and raw fetch
     await api.request('GET', `/v1/tenants/${good.tenant.id}/settings`);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { ByokKeyStore, type ResolvedKey } from '#libs/byok';
-import { last4Of } from '#libs/common';
+import { last4Of, type ProviderId } from '#libs/common';
 import { type LlmProvider, LlmClientFactory, RateLimitedError } from '#libs/llm';
 import { Metrics } from '#libs/metrics';
 import { RedisService } from '#libs/redis';
@@ -28,13 +28,15 @@ interface Throttles {
 }
 
 describe('Provider throttles (medium: real Redis, the provider simulator)', () => {
-  const simulator = new ProviderSimulator({ validKeys: { openai: ['*'] } });
+  const simulator = new ProviderSimulator({ validKeys: { openai: ['*'], anthropic: ['*'] } });
   let first: Throttles;
   let second: Throttles;
+  let env: Record<string, string>;
 
-  async function throttles(env: Record<string, string>, shared?: MediumContext): Promise<Throttles> {
+  /** `shared`: on that context's database and (unless `sharePrefix` is false) its Redis prefix, which closing deletes. */
+  async function throttles(env: Record<string, string>, shared?: MediumContext, sharePrefix = true): Promise<Throttles> {
     const context = await MediumContext.create({
-      env: { ...env, ...(shared ? { REDIS_PREFIX: shared.config.redisPrefix } : {}) },
+      env: { ...env, ...(shared && sharePrefix ? { REDIS_PREFIX: shared.config.redisPrefix } : {}) },
       imports: [TenantLlmModule],
       ...(shared ? { database: shared.database } : {}),
     });
@@ -48,7 +50,7 @@ describe('Provider throttles (medium: real Redis, the provider simulator)', () =
   }
 
   beforeAll(async () => {
-    const env = { ...simulatorEnv(await simulator.start()), TENANT_MAX_CONCURRENCY: '3', PROVIDER_RATE_LIMIT_WAIT_MS: '20000' };
+    env = { ...simulatorEnv(await simulator.start()), TENANT_MAX_CONCURRENCY: '3', PROVIDER_RATE_LIMIT_WAIT_MS: '20000' };
     first = await throttles(env);
     second = await throttles(env, first.context);
   });
@@ -58,15 +60,16 @@ describe('Provider throttles (medium: real Redis, the provider simulator)', () =
     await simulator.stop();
   });
 
-  /** A tenant with its own key (by fingerprint only) and, optionally, its rate settings. */
-  async function tenantWith(settings: Record<string, string> = {}) {
+  /** A tenant with its own key of `provider` (by fingerprint only) and, optionally, its rate settings. */
+  async function tenantWith(settings: Record<string, string> = {}, provider: ProviderId = 'openai') {
     const tenant = await first.context.newTenant();
     for (const [name, value] of Object.entries(settings)) await first.context.get(ByokKeyStore).put(tenant.id, name, value);
-    const key = `sk-throttle-${randomBytes(12).toString('hex')}`;
-    const resolved: ResolvedKey = { provider: 'openai', key, source: 'tenant', fingerprint: randomBytes(16).toString('hex'), last4: last4Of(key) };
+    const key =
+      provider === 'anthropic' ? `sk-ant-api03-throttle-${randomBytes(24).toString('hex')}` : `sk-throttle-${randomBytes(12).toString('hex')}`;
+    const resolved: ResolvedKey = { provider, key, source: 'tenant', fingerprint: randomBytes(16).toString('hex'), last4: last4Of(key) };
     const client = (on: Throttles): LlmProvider =>
       on.throttle.wrap(
-        on.context.get(LlmClientFactory).create('openai', key, { tenantLabel: tenant.subdomain, keyLast4: resolved.last4 }),
+        on.context.get(LlmClientFactory).create(provider, key, { tenantLabel: tenant.subdomain, keyLast4: resolved.last4 }),
         tenant.id,
         resolved,
       );
@@ -167,4 +170,56 @@ describe('Provider throttles (medium: real Redis, the provider simulator)', () =
     expect(simulator.keyStats(simulated)).toMatchObject({ completions: 10, maxInFlight: 3, inFlight: 0 });
     gate.open();
   }, 60_000);
+  describe('Anthropic keys: ANTHROPIC_RPM and ANTHROPIC_TPM', () => {
+    it("are the limits of an anthropic key (another provider's settings are not), and the defaults when unset", async () => {
+      const own = await tenantWith({ ANTHROPIC_RPM: '12', ANTHROPIC_TPM: '34567', OPENAI_RPM: '99', OPENAI_TPM: '99999' }, 'anthropic');
+      const otherOnly = await tenantWith({ OPENAI_RPM: '99', OPENAI_TPM: '99999' }, 'anthropic');
+
+      await expect(first.throttle.limitsFor(own.tenantId, own.resolved)).resolves.toEqual({ rpm: 12, tpm: 34567 });
+      // PROVIDER_DEFAULT_RPM / _TPM are unset here: 0, no limit
+      await expect(first.throttle.limitsFor(otherOnly.tenantId, otherOnly.resolved)).resolves.toEqual({ rpm: 0, tpm: 0 });
+    });
+
+    it('ANTHROPIC_RPM holds calls back: past it, a call is not sent (with no wait allowed, it fails CAPACITY_WAIT_EXCEEDED at once)', async () => {
+      // a process of the throttles that may not wait at all: a call past the key's rate fails instead of waiting for the next window
+      // (the tenants' settings are in the shared database; its limits in a Redis prefix of its own, deleted when it closes)
+      const impatient = await throttles({ ...env, PROVIDER_RATE_LIMIT_WAIT_MS: '0' }, first.context, false);
+      try {
+        // 2 a period is one call a window (windowPlan): the second call of a window is over the limit
+        expect(windowPlan(2, PERIOD_S).perWindow).toBe(1);
+        const limited = await tenantWith({ ANTHROPIC_RPM: '2' }, 'anthropic');
+        const free = await tenantWith({ OPENAI_RPM: '2' }, 'anthropic');
+
+        const outcomes = async (tenant: typeof limited) => run(2, 1, () => tenant.client(impatient).complete(CALL));
+        await expect(outcomes(limited)).resolves.toEqual(['ok', 'waited-out']);
+        // the same calls on an anthropic key with another provider's rate only: nothing holds them
+        await expect(outcomes(free)).resolves.toEqual(['ok', 'ok']);
+        expect(simulator.keyStats(limited.simulated)).toMatchObject({ completions: 1, rateLimited: 0 });
+        expect(simulator.keyStats(free.simulated)).toMatchObject({ completions: 2 });
+      } finally {
+        await impatient.context.close();
+      }
+    });
+
+    it("a 429 from Anthropic's wire (retry-after) lowers an anthropic key's rate, shared by every process; without ANTHROPIC_RPM there is no rate to lower", async () => {
+      const limited = await tenantWith({ ANTHROPIC_RPM: '40' }, 'anthropic');
+      const unlimited = await tenantWith({ OPENAI_RPM: '40' }, 'anthropic');
+      const refOf = ({ resolved }: { resolved: ResolvedKey }) => ({ provider: resolved.provider, fingerprint: resolved.fingerprint });
+
+      for (const tenant of [limited, unlimited]) {
+        simulator.failNext('anthropic', { status: 429, retryAfterSeconds: 2 });
+        const error = await tenant
+          .client(first)
+          .complete(CALL)
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(RateLimitedError);
+        expect(error).toMatchObject({ provider: 'anthropic', retryAfterMs: 2_000 });
+      }
+
+      const lowered = await first.rates.fractionOf(refOf(limited));
+      expect(lowered).toBeLessThan(1);
+      expect(await second.rates.fractionOf(refOf(limited))).toBe(lowered);
+      expect(await first.rates.fractionOf(refOf(unlimited))).toBe(1);
+    });
+  });
 });

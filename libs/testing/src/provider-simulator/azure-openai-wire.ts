@@ -49,6 +49,10 @@ export const azureOpenAiWire: WireFormat = {
     return COMPLETIONS.exec(request.route)?.[1];
   },
 
+  apiVersionOf(request) {
+    return request.query.get('api-version') ?? undefined;
+  },
+
   answer(request) {
     const deployment = COMPLETIONS.exec(request.route)?.[1];
     if (request.method !== 'POST' || !deployment || !request.query.get('api-version')) return this.failure('not-found', request);

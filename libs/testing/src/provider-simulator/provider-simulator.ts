@@ -287,6 +287,7 @@ export class ProviderSimulator {
     };
     const key = wire.keyOf(request);
     const model = wire.modelOf(request);
+    const apiVersion = wire.apiVersionOf?.(request);
     const keyFingerprint = key ? fingerprintForSimulator(key.value) : null;
     this.requests.push({
       provider,
@@ -296,6 +297,7 @@ export class ProviderSimulator {
       keyLocation: key?.location ?? null,
       headerNames: Object.keys(req.headers),
       ...(model ? { model } : {}),
+      ...(apiVersion ? { apiVersion } : {}),
       host: req.headers.host ?? '',
       at: new Date(),
     });

@@ -25,6 +25,8 @@ export interface RecordedRequest {
   /** Where the key travelled: a Gemini client must never put it in the URL (Anthropic's `x-api-key` and `Authorization` are both headers). */
   keyLocation: 'header' | 'query' | null;
   model?: string;
+  /** Azure OpenAI: the `api-version` query the request carried (the only part of a query recorded: a Gemini key may travel in one). */
+  apiVersion?: string;
   /** The names of the headers it carried (lower case): which header a key travelled in, and which it did not. */
   headerNames: string[];
   /** The Host header: a request that followed one of `redirectNext`'s redirects names `localhost`. */
@@ -117,6 +119,8 @@ export interface PresentedKey {
 export interface WireFormat {
   keyOf(request: WireRequest): PresentedKey | undefined;
   modelOf(request: WireRequest): string | undefined;
+  /** The API version the request named, for a wire that carries one in the query (Azure OpenAI). */
+  apiVersionOf?(request: WireRequest): string | undefined;
   answer(request: WireRequest): WireReply;
   failure(kind: FailureKind, request: WireRequest, retryAfterSeconds?: number | null): WireReply;
 }
