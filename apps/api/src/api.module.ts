@@ -13,6 +13,7 @@ import { RecordsModule } from '#libs/records';
 import { TenancyModule } from '#libs/tenancy';
 import { TenantLlmModule } from '#libs/tenant-llm';
 import { WebhooksModule } from '#libs/webhooks';
+import { MailboxModule } from '#libs/mailbox';
 import { AiJobsController } from './ai-jobs/ai-jobs.controller.js';
 import { AdminToken } from './auth/admin-token.js';
 import { AuthGuard } from './auth/auth.guard.js';
@@ -31,6 +32,7 @@ import { TenantsController } from './tenants/tenants.controller.js';
 import { AuditController } from './audit/audit.controller.js';
 import { TokensController } from './tokens/tokens.controller.js';
 import { WebhooksController } from './webhooks/webhooks.controller.js';
+import { MailboxController } from './mailbox/mailbox.controller.js';
 import { WorkspacesController } from './workspaces/workspaces.controller.js';
 import { UsageController } from './usage/usage.controller.js';
 
@@ -51,6 +53,7 @@ export class ApiModule {
         AiJobsModule,
         DeletionModule,
         WebhooksModule,
+        MailboxModule,
       ],
       controllers: [
         HealthController,
@@ -68,6 +71,7 @@ export class ApiModule {
         AuditController,
         TokensController,
         WebhooksController,
+        MailboxController,
         MetricsController,
       ],
       providers: [AdminToken, Authenticator, { provide: APP_GUARD, useClass: AuthGuard }, { provide: APP_FILTER, useClass: ErrorFilter }],

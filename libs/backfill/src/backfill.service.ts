@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { RequestKey } from '#libs/common';
 import { RequestKeySealer } from '#libs/byok';
 import { type Backfill, BackfillStatus } from '#libs/database';
+import { MailboxSources } from '#libs/mailbox';
 import { JobName, JobQueue } from '#libs/queue';
 import type { RecordScope } from '#libs/records';
 import { findInScope, TenantResolver, type TenantScope } from '#libs/tenancy';
@@ -32,6 +33,7 @@ export class BackfillService {
     private readonly queue: JobQueue,
     private readonly tenants: TenantResolver,
     private readonly sealer: RequestKeySealer,
+    private readonly mailboxes: MailboxSources,
   ) {}
 
   /**
@@ -39,10 +41,12 @@ export class BackfillService {
    * every source, in one `seq` order), run as the workspace's owner. When the owner's last full
    * backfill of that same scope failed or was cancelled part-way, the new one continues from its
    * checkpoint (records it committed are not sent to the provider again) unless `fromStart`.
-   * @throws WorkspaceNotFoundError (missing, or another tenant's), BackfillAlreadyActiveError
+   * @throws WorkspaceNotFoundError (missing, or another tenant's), ImapSourceNotFoundError (`imap` without a mailbox), BackfillAlreadyActiveError
    */
   async start(scope: TenantScope, workspaceId: string, source: RecordScope, options: StartOptions = {}): Promise<Backfill> {
     const { tenantId } = await this.tenants.resolveIn(scope, workspaceId);
+    // a mailbox backfill needs a mailbox: said now, not by a job that fails
+    if (source === 'imap') await this.mailboxes.get(tenantId, workspaceId);
     const last = options.fromStart ? null : await this.backfills.findLatestFull(tenantId, workspaceId, source);
     const resumable = last && (last.status === BackfillStatus.failed || last.status === BackfillStatus.cancelled) && last.cursor !== null;
     return this.enqueue(tenantId, workspaceId, source, options.requestKey, resumable ? { resumedFromId: last.id, cursor: last.cursor } : {});

@@ -99,6 +99,42 @@ describe(EgressPolicy.name, () => {
     expect(refusal(allowing, 'https://169.254.169.254/hook')).toBe('linkLocal');
   });
 
+  it.each([
+    ['imap.example.com', 'imap.example.com'],
+    ['IMAP.Example.COM', 'imap.example.com'],
+    ['bücher.example', 'xn--bcher-kva.example'],
+    ['93.184.215.14', '93.184.215.14'],
+    ['2606:2800:21f:cb07:6820:80da:af6b:8b2c', '2606:2800:21f:cb07:6820:80da:af6b:8b2c'],
+    ['[2606:2800:21f:cb07:6820:80da:af6b:8b2c]', '2606:2800:21f:cb07:6820:80da:af6b:8b2c'],
+  ])('checkHost takes the host %s as %s (names are judged at connect time)', (host, dialled) => {
+    expect(strict.checkHost(host)).toBe(dialled);
+  });
+
+  it.each([
+    ['127.0.0.1', 'loopback'],
+    ['0x7f.1', 'loopback'],
+    ['::1', 'loopback'],
+    ['[::ffff:127.0.0.1]', 'loopback'],
+    ['169.254.169.254', 'linkLocal'],
+    ['10.0.0.1', 'private'],
+    ['', 'invalid'],
+    ['imap.example.com:993', 'invalid'],
+    ['user@imap.example.com', 'invalid'],
+    ['imap.example.com/path', 'invalid'],
+    ['imap example.com', 'invalid'],
+  ])('checkHost refuses %s as %s', (host, reason) => {
+    const error = (() => {
+      try {
+        strict.checkHost(host);
+        return null;
+      } catch (e) {
+        return e as EgressRefusedError;
+      }
+    })();
+    expect(error).toBeInstanceOf(EgressRefusedError);
+    expect(error?.reason).toBe(reason);
+  });
+
   it('refuses an allow-list entry that is no address', () => {
     expect(() => new EgressPolicy({ allowHttp: false, allowedCidrs: ['localhost'] })).toThrow(/localhost/);
   });

@@ -39,3 +39,17 @@ ALTER TABLE "imap_sources" ADD CONSTRAINT "imap_sources_workspace_id_fkey" FOREI
 ALTER TABLE "imap_sources" ADD CONSTRAINT "imap_sources_tenant_id_fkey" FOREIGN KEY ("tenant_id") REFERENCES "tenants"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 CREATE INDEX "imap_sources_tenant_id_idx" ON "imap_sources"("tenant_id");
 CREATE INDEX "imap_sources_secret_key_version_idx" ON "imap_sources"("secret_key_version");
+
+-- A mailbox's credentials are its owner's: when the workspace moves to another tenant, its mailbox
+-- is dropped in the same transaction (the new owner connects its own; the secret's additional data
+-- names the old owner and would not open for the new one anyway).
+CREATE FUNCTION "imap_sources_drop_on_transfer"() RETURNS trigger AS $$
+BEGIN
+  IF NEW."tenant_id" IS DISTINCT FROM OLD."tenant_id" THEN
+    DELETE FROM "imap_sources" WHERE "workspace_id" = NEW."id";
+  END IF;
+  RETURN NEW;
+END
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER "workspaces_transfer_drops_mailbox" AFTER UPDATE OF "tenant_id" ON "workspaces"
+  FOR EACH ROW EXECUTE FUNCTION "imap_sources_drop_on_transfer"();
