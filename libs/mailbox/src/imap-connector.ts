@@ -22,6 +22,9 @@ export interface MailboxAccess {
   secret: string;
 }
 
+/** How long (ms) a connection may see no traffic before it is dropped: a page's extraction can take minutes. */
+const IDLE_SOCKET_TIMEOUT_MS = 10 * 60_000;
+
 // Node's codes for a certificate it would not trust, and what to tell the tenant
 const CERTIFICATE_WORDS: Readonly<Record<string, string>> = {
   DEPTH_ZERO_SELF_SIGNED_CERT: 'the server presented a self-signed certificate',
@@ -110,7 +113,8 @@ export class ImapConnector {
       disableAutoIdle: true,
       connectionTimeout: timeout,
       greetingTimeout: timeout,
-      socketTimeout: timeout,
+      // between pages the connection idles while the page is extracted: a dropped one is reconnected
+      socketTimeout: Math.max(timeout, IDLE_SOCKET_TIMEOUT_MS),
       clientInfo: { name: 'byok-llm-backend' },
       // a message larger than this is never requested whole (see ImapRecordSource); a hostile server's
       // announced literal past it ends the connection before it is read

@@ -51,8 +51,8 @@ export interface ImapRecordSourceDeps {
  * A backfill's source that reads the workspace's mailbox: per folder, the messages after the last
  * committed UID, in UID order, a page at a time (UID SEARCH, then sizes, then each message's source
  * with UID FETCH); each parsed by the mail parser of the mbox import and stored idempotently in
- * source_records (`imap`, keyed by Message-ID, else folder + UIDVALIDITY + UID) before it is
- * extracted. A changed UIDVALIDITY starts that folder again (its messages are not stored twice). A
+ * source_records (`imap`, keyed by Message-ID, else by the SHA-256 of the message, which unlike
+ * folder + UIDVALIDITY + UID survives a UIDVALIDITY change) before it is extracted. A changed UIDVALIDITY starts that folder again (its messages are not stored twice). A
  * dropped connection is reconnected (ImapConnector's retries), so a page either comes back whole
  * or fails IMAP_UNAVAILABLE. One connection per run; messages are held one page at a time.
  */
@@ -181,11 +181,7 @@ export class ImapRecordSource implements RecordSource {
         );
         continue;
       }
-      const fallbackId = `imap:${folder}:${uidValidity}:${message.uid}`;
-      parsed.push({
-        uid: message.uid,
-        record: result.record.externalId.startsWith('sha256:') ? { ...result.record, externalId: fallbackId } : result.record,
-      });
+      parsed.push({ uid: message.uid, record: result.record });
     }
     const stored = await this.deps.records.storeFetched(
       this.workspaceId,
