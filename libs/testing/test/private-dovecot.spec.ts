@@ -139,6 +139,7 @@ describe('PrivateDovecot', () => {
         { name: 'alice', password: 'alice-secret' },
         { name: 'bob', password: 'bob-secret' },
         { name: 'carol', password: 'carol-secret' },
+        { name: 'erin', password: 'erin-secret' },
       ],
     });
     const [plainMessage, , , noDate] = mboxMessages(new URL('../../../apps/api/test/fixtures/sample.mbox', import.meta.url));
@@ -238,9 +239,12 @@ describe('PrivateDovecot', () => {
   it('completes a TLS handshake on the IMAPS port with its self-signed certificate, which fails verification unless trusted', async () => {
     const { imap, greeting } = await Imap.open(await secure(dovecot.imapsPort as number, { rejectUnauthorized: false }));
     expect(greeting).toMatch(/^\* OK /);
-    expect((await imap.run('LOGIN alice alice-secret')).status).toBe('OK');
-    expect((await status(imap, 'INBOX')).messages).toBe(3);
+    expect((await imap.run('LOGIN erin erin-secret')).status).toBe('OK');
+    expect((await status(imap, 'INBOX')).messages).toBe(0);
     await imap.logout();
+    // on TLS the commands before login are ciphertext to the login process: those after it are seen
+    expect(await dovecot.commandsSeen('erin')).toEqual(['STATUS', 'LOGOUT']);
+    expect(await dovecot.commandsSeen()).not.toContainEqual(expect.stringMatching(/[^A-Z ]/));
 
     await expect(secure(dovecot.imapsPort as number, { rejectUnauthorized: true })).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
     // trusted, the certificate names 127.0.0.1

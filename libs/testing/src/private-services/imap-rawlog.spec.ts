@@ -64,4 +64,10 @@ describe('imap-rawlog', () => {
       ['c', 'BAD', 1700000000.000005],
     ]);
   });
+
+  it('reads no command from ciphertext: an IMAPS connection, or what follows STARTTLS', () => {
+    expect(parseCommands(`1700000000.000001 \x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 a LOGIN x y\r\n`)).toEqual([]);
+    const commands = parseCommands(rawlog('a CAPABILITY', 'b STARTTLS', '\x16\x03\x01 garbage LOGIN', 'c LOGIN alice pw'));
+    expect(commands.map((c) => c.name)).toEqual(['CAPABILITY', 'STARTTLS']);
+  });
 });

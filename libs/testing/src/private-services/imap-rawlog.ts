@@ -45,11 +45,14 @@ function unstamp(file: string): Text {
 /**
  * The commands of a rawlog `.in` file (read as latin1). Literals (`{n}` or `{n+}` at a line's end) are
  * part of their command, not commands of their own; lines with fewer than two words (SASL responses
- * of AUTHENTICATE, the DONE of IDLE) are continuations, not commands.
+ * of AUTHENTICATE, the DONE of IDLE) are continuations, not commands. A TLS connection (IMAPS, or
+ * after STARTTLS) has no readable commands: the login process records the bytes it gets, encrypted.
  */
 export function parseCommands(file: string): RawlogCommand[] {
   const { text, stamps } = unstamp(file);
   const commands: RawlogCommand[] = [];
+  // a TLS handshake record: the login process logs IMAPS connections as ciphertext
+  if (text.startsWith('\x16')) return commands;
   let pendingSasl: { command: RawlogCommand; mechanism: string } | undefined;
   let p = 0;
   while (p < text.length) {
@@ -87,6 +90,8 @@ export function parseCommands(file: string): RawlogCommand[] {
       else pendingSasl = { command, mechanism };
     }
     commands.push(command);
+    // the rest of the connection is ciphertext
+    if (name === 'STARTTLS') break;
   }
   return commands;
 }

@@ -109,6 +109,7 @@ export class PrivateDovecot {
   }
 
   private static async startOnce(options: PrivateDovecotOptions): Promise<PrivateDovecot> {
+    if (!existsSync(BIN)) throw new Error(`Dovecot is not installed (no ${BIN}): apt-get install dovecot-imapd (.ci/run does it when missing)`);
     const dir = mkdtempSync(join(tmpdir(), 'private-dovecot-'));
     const dovecot = new PrivateDovecot(options.port ?? (await freePort()), options.tls ? await freePort() : undefined, dir, await serviceAccount());
     trackLive(dovecot);
@@ -329,6 +330,8 @@ export class PrivateDovecot {
 
   /** The maildir folder of `folder` (INBOX is the Maildir itself), created with cur/ new/ tmp/ when `create`. */
   private folderPath(user: string, folder: string, create: boolean): string {
+    // a home of its own, made at start for each user: one made here would not belong to the account Dovecot runs as
+    if (!existsSync(join(this.dir, 'home', user))) throw new Error(`No user ${user} on this Dovecot`);
     const maildir = join(this.dir, 'home', user, 'Maildir');
     let path = maildir;
     if (folder.toUpperCase() !== 'INBOX') {
