@@ -335,7 +335,11 @@ export class BackfillRunner {
         );
     }
     if (leaseLost?.aborted) return this.fenced(lease, backfill, new FenceError('lease-lost'));
-    if (sourceFailure) return this.failOn(lease, backfill, sourceFailure);
+    if (sourceFailure) {
+      // what committed stays: a new backfill continues after it (for a mailbox, after the last committed UID)
+      const hint = resumeHint({ cursor: counters.recordsProcessed > backfill.recordsProcessed ? 'committed' : backfill.cursor });
+      return this.failOn(lease, backfill, sourceFailure, hint);
+    }
     if (budgetStop) {
       if (await this.backfills.isCancelRequested(lease.tenantId, backfill.id)) return this.cancel(lease);
       return this.failOn(lease, backfill, budgetStop);
@@ -489,10 +493,10 @@ export class BackfillRunner {
     await options.context?.progress({ ...counters });
   }
 
-  /** Typed errors end the backfill with their code and message; anything else is left to the queue's retries. */
-  private async failOn(lease: BackfillLease, backfill: Backfill, error: unknown): Promise<JobRunResult> {
+  /** Typed errors end the backfill with their code and message (and `hint`, how to go on); anything else is left to the queue's retries. */
+  private async failOn(lease: BackfillLease, backfill: Backfill, error: unknown, hint?: string): Promise<JobRunResult> {
     if (!(error instanceof AppError)) throw error;
-    const failure = { code: error.code, message: error.message };
+    const failure = { code: error.code, message: hint ? `${error.message} ${hint}` : error.message };
     if (!(await this.backfills.finish(lease.tenantId, backfill.id, BackfillStatus.failed, failure, lease.leaseToken)))
       return { status: 'superseded' };
     this.logger.warn({ backfillId: backfill.id, workspaceId: backfill.workspaceId, code: error.code }, error.message);

@@ -35,13 +35,21 @@ export function parseMailboxCheckpoint(cursor: string | null): MailboxCheckpoint
   return { f: 0, v: null, u: 0 };
 }
 
+/** A message of a page: its UID and RFC822.SIZE, and its source and INTERNALDATE unless it was too large to fetch. */
+interface FetchedMessage {
+  uid: number;
+  size: number;
+  raw?: Buffer;
+  receivedAt?: Date;
+}
+
 /** What ImapRecordSource needs besides the mailbox. */
 export interface ImapRecordSourceDeps {
   mailboxes: MailboxSources;
   connector: ImapConnector;
   records: SourceRecordRepository;
   /** Parses one RFC 5322 message (libs/records' mail parser, the mbox import's): one code path for both. */
-  parse: (raw: Buffer, index: number) => Promise<{ record?: IncomingRecord; error?: string; code?: string }>;
+  parse: (raw: Buffer, index: number, receivedAt?: Date) => Promise<{ record?: IncomingRecord; error?: string; code?: string }>;
   /** The largest message fetched (bytes, MBOX_MAX_MESSAGE_BYTES): a larger one is skipped without being downloaded. */
   maxMessageBytes: number;
   logger: Logger;
@@ -139,7 +147,7 @@ export class ImapRecordSource implements RecordSource {
       const chosen = uids.slice(0, limit);
       const sizes = new Map<number, number>();
       for await (const message of client.fetch(chosen.join(','), { uid: true, size: true }, { uid: true })) sizes.set(message.uid, message.size ?? 0);
-      const messages: { uid: number; size: number; raw?: Buffer }[] = [];
+      const messages: FetchedMessage[] = [];
       let bytes = 0;
       for (const uid of chosen) {
         const size = sizes.get(uid);
@@ -150,11 +158,15 @@ export class ImapRecordSource implements RecordSource {
       }
       const wanted = messages.filter((m) => m.size <= this.deps.maxMessageBytes).map((m) => m.uid);
       if (wanted.length > 0) {
-        const raw = new Map<number, Buffer>();
-        for await (const message of client.fetch(wanted.join(','), { uid: true, source: true }, { uid: true })) {
-          if (message.source) raw.set(message.uid, message.source);
+        const fetched = new Map<number, { source?: Buffer; internalDate?: Date | string }>();
+        for await (const message of client.fetch(wanted.join(','), { uid: true, source: true, internalDate: true }, { uid: true })) {
+          fetched.set(message.uid, message);
         }
-        for (const message of messages) message.raw = raw.get(message.uid);
+        for (const message of messages) {
+          const got = fetched.get(message.uid);
+          message.raw = got?.source;
+          if (got?.internalDate) message.receivedAt = new Date(got.internalDate);
+        }
       }
       return { uidValidity, messages };
     } finally {
@@ -163,7 +175,7 @@ export class ImapRecordSource implements RecordSource {
   }
 
   /** Parses and stores a batch; the records to extract, each with the checkpoint after it. */
-  private async store(folder: string, uidValidity: string, folderIndex: number, messages: { uid: number; size: number; raw?: Buffer }[]) {
+  private async store(folder: string, uidValidity: string, folderIndex: number, messages: FetchedMessage[]) {
     const parsed: { uid: number; record: IncomingRecord }[] = [];
     for (const message of messages) {
       if (!message.raw) {
@@ -173,7 +185,8 @@ export class ImapRecordSource implements RecordSource {
         );
         continue;
       }
-      const result = await this.deps.parse(message.raw, message.uid);
+      // the server's INTERNALDATE stands in for a missing or broken Date header, as an mbox's postmark does
+      const result = await this.deps.parse(message.raw, message.uid, message.receivedAt);
       if (!result.record) {
         this.deps.logger.warn(
           { workspaceId: this.workspaceId, folder, uid: message.uid, code: result.code },

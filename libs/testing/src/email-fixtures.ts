@@ -44,3 +44,24 @@ export function emailRecords(count: number, offset = 0): EmailRecordInput[] {
     };
   });
 }
+
+/**
+ * emailRecords as RFC 5322 messages (CRLF line ends, as a mail server stores them), for a mailbox:
+ * the same people and organizations, the externalId as Message-ID. `extraHeaders` go before the body.
+ */
+export function rfc822Messages(count: number, offset = 0, extraBody = ''): string[] {
+  return emailRecords(count, offset).map((record) =>
+    [
+      `Message-ID: <${record.externalId}>`,
+      `Date: ${new Date(record.sentAt).toUTCString()}`,
+      `From: ${record.from}`,
+      `To: ${record.to}`,
+      `Subject: ${record.subject}`,
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      `${record.body}${extraBody}`,
+      '',
+    ].join('\r\n'),
+  );
+}
