@@ -171,6 +171,15 @@ describe('Dashboard mailbox in a browser (e2e)', () => {
     expect(gone.status).toBe(404);
     expect(gone.body.error.code).toBe('IMAP_SOURCE_NOT_FOUND');
     expect(await everythingInPage(page)).not.toContain(secret);
+
+    // the audit log names both changes, the secret only by its last four
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    const rows = page.getByTestId('audit-events').locator('tbody tr');
+    await expectText(rows.nth(0).locator('td').nth(1), 'Mailbox removed');
+    await expectText(rows.nth(0).getByTestId('key-before'), /…9876/);
+    await expectText(rows.nth(1).locator('td').nth(1), 'Mailbox saved');
+    await expectText(rows.nth(1).getByTestId('key-after'), /…9876/);
+    expect(await everythingInPage(page)).not.toContain(secret);
     expect(problems).toEqual([]);
   }, 60_000);
 

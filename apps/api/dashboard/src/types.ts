@@ -229,6 +229,8 @@ export const AUDIT_ACTION_LABELS = {
   'workspace.transfer': 'Workspace transferred',
   'workspace.delete': 'Workspace deleted',
   'tenant.key_mode': 'Key mode set',
+  'imap_source.put': 'Mailbox saved',
+  'imap_source.delete': 'Mailbox removed',
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTION_LABELS;
 
