@@ -83,6 +83,14 @@ describe('Dashboard mailbox in a browser (e2e)', () => {
     await expectAttribute(page.getByLabel('Password', { exact: true }), 'aria-invalid', 'true');
     await expectAttribute(page.getByLabel('Password', { exact: true }), 'aria-describedby', 'mailbox-secret-hint mailbox-message');
 
+    // a port typo reaches the API as typed, and its refusal lands at the port's field (the other field is cleared)
+    await page.getByLabel('Port (optional)').fill('99x');
+    await page.getByRole('button', { name: 'Save mailbox' }).click();
+    await expectText(page.locator('.mailbox-messages .message-error'), 'Error: port must be a number');
+    await expectAttribute(page.getByLabel('Port (optional)'), 'aria-invalid', 'true');
+    await expectCount(page.locator('[aria-invalid="true"]'), 1);
+    await page.getByLabel('Port (optional)').fill('');
+
     await page.getByLabel('Password', { exact: true }).fill(secret);
     await page.getByLabel('Folders').fill('INBOX, Archive\nSent');
     await page.getByLabel('Messages since (optional)').fill('2024-01-01');
