@@ -10,6 +10,44 @@ export interface FailureHelp {
   linkToKeys: boolean;
   /** Whether the fix is on the usage page (its budget section). */
   linkToUsage?: boolean;
+  /** Whether the fix is on the mailbox page (the workspace's IMAP source). */
+  linkToMailbox?: boolean;
+}
+
+/**
+ * What a mailbox (IMAP) code means and what to do about it, for a failed backfill and for the
+ * mailbox page's own answers (a connection test, a start without a mailbox); undefined for other codes.
+ */
+export function mailboxFailureHelp(code: string): Pick<FailureHelp, 'title' | 'fix'> | undefined {
+  switch (code) {
+    case 'IMAP_AUTH_FAILED':
+      return {
+        title: 'The mailbox refused the login',
+        fix: "The user name, password or access token is wrong, expired or revoked (an OAuth2 access token lasts about an hour). Enter the mailbox's current password or a fresh token, test the connection, then start the backfill again. Nothing was fetched.",
+      };
+    case 'IMAP_UNAVAILABLE':
+      return {
+        title: 'Mailbox unreachable',
+        fix: 'The mail server could not be reached, or dropped the connection, after several tries. Check the host and port; if they are right, try again later: a backfill resumes after the last message it committed.',
+      };
+    case 'IMAP_TLS_FAILED':
+      return {
+        title: 'Secure connection failed',
+        fix: "The mail server's certificate was not trusted, had expired or named another host, or the server offered no STARTTLS. Check the host and the TLS mode (implicit TLS on port 993, STARTTLS on 143); a certificate from a private authority must be trusted by the platform operator (IMAP_TLS_CA_FILE).",
+      };
+    case 'IMAP_FOLDER_NOT_FOUND':
+      return {
+        title: 'Folder not found',
+        fix: "A folder the mailbox names is not on the server. Correct the folders (names are case-sensitive, except INBOX; a subfolder is written with the server's separator, e.g. Archive/2024 or Archive.2024), test the connection, then start again.",
+      };
+    case 'IMAP_SOURCE_NOT_FOUND':
+      return {
+        title: 'No mailbox connected',
+        fix: 'This workspace has no mailbox. Connect one (host, user name, password or token) on the Mailbox page, then start a backfill from it.',
+      };
+    default:
+      return undefined;
+  }
 }
 
 /** The setting a failure is about: named in the API's message, else the job's provider's key. */
@@ -24,6 +62,8 @@ export function failureHelp(job: Pick<Backfill, 'failure' | 'provider'>): Failur
   const failure = job.failure ?? { code: 'UNKNOWN', message: '' };
   const setting = settingOf(failure.message, job.provider);
   const provider = job.provider ? PROVIDER_LABELS[job.provider] : 'the provider';
+  const mailbox = mailboxFailureHelp(failure.code);
+  if (mailbox) return { ...mailbox, linkToKeys: false, linkToMailbox: true };
   switch (failure.code) {
     case 'NO_API_KEY':
       return { title: 'No API key', fix: `Add ${setting} in Settings, then start the backfill again.`, linkToKeys: true };

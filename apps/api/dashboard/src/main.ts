@@ -6,6 +6,7 @@ import { h, replaceChildren } from './dom.js';
 import { auditPage } from './pages/audit.js';
 import { backfillsPage } from './pages/backfills.js';
 import { keysPage } from './pages/keys.js';
+import { mailboxPage } from './pages/mailbox.js';
 import { signInPage } from './pages/sign-in.js';
 import { tokensPage } from './pages/tokens.js';
 import { webhooksPage } from './pages/webhooks.js';
@@ -21,6 +22,7 @@ interface Route {
 const ROUTES: Route[] = [
   { path: '/keys', label: 'Provider keys', page: keysPage },
   { path: '/backfills', label: 'Backfills', page: backfillsPage },
+  { path: '/mailbox', label: 'Mailbox', page: mailboxPage },
   // Cytoscape is most of the bundle: loaded when the graph is first opened
   { path: '/graph', label: 'Knowledge graph', page: lazyPage('Knowledge graph', () => import('./pages/graph.js').then((m) => m.graphPage)) },
   // uPlot is loaded with the usage page, when it is first opened

@@ -229,6 +229,8 @@ export const AUDIT_ACTION_LABELS = {
   'workspace.transfer': 'Workspace transferred',
   'workspace.delete': 'Workspace deleted',
   'tenant.key_mode': 'Key mode set',
+  'imap_source.put': 'Mailbox saved',
+  'imap_source.delete': 'Mailbox removed',
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTION_LABELS;
 
@@ -361,4 +363,33 @@ export interface BackfillEstimate {
   pricesAsOf: string;
   resumedFrom: string | null;
   outputRatioFrom: 'history' | 'default';
+}
+
+export type MailboxTlsMode = 'implicit' | 'starttls' | 'none';
+export type MailboxAuthMethod = 'password' | 'xoauth2';
+export type MailboxStatus = 'unknown' | 'valid' | 'invalid';
+
+/** GET /v1/workspaces/:id/imap-source: a workspace's mailbox; its secret only as last4 and fingerprint. */
+export interface Mailbox {
+  workspaceId: string;
+  host: string;
+  port: number;
+  tlsMode: MailboxTlsMode;
+  username: string;
+  authMethod: MailboxAuthMethod;
+  secretLast4: string | null;
+  secretFingerprint: string;
+  folders: string[];
+  since: string | null;
+  status: MailboxStatus;
+  /** Why it is invalid (IMAP_AUTH_FAILED). */
+  statusCode: string | null;
+  checkedAt: string | null;
+  updatedAt: string;
+}
+
+/** POST /v1/workspaces/:id/imap-source/test: each folder's message count. */
+export interface MailboxTest {
+  status: 'valid';
+  folders: { name: string; messages: number; uidValidity: string }[];
 }

@@ -48,12 +48,13 @@ export function httpStatusOf(code: ErrorCode): number {
     // a key the caller sent or stored is missing or refused: the request cannot be served as asked
     case ErrorCode.PlanNotEligible:
       return HttpStatus.FORBIDDEN;
+    // a key missing or refused, a provider not set up, or a mailbox that refused the login, failed TLS or lacks a folder:
+    // the tenant must change its settings
     case ErrorCode.NoApiKey:
     case ErrorCode.PlatformKeyMissing:
     case ErrorCode.InvalidApiKey:
     case ErrorCode.ModelNotAvailable:
     case ErrorCode.ProviderNotConfigured:
-    // the mailbox refused the credentials, failed TLS or lacks a folder: the tenant must change its settings
     case ErrorCode.ImapAuthFailed:
     case ErrorCode.ImapTlsFailed:
     case ErrorCode.ImapFolderNotFound:

@@ -22,12 +22,9 @@ export const putMailboxBody = z
       .max(253, { error: 'host must be at most 253 characters' })
       .meta({ example: 'imap.example.com', description: 'Host name or IP address; checked by the egress policy now and at every connection' }),
     port: z.number({ error: 'port must be a number' }).int({ error: 'port must be a whole number' }).min(1).max(65535).optional(),
-    tlsMode: z
-      .enum(['implicit', 'starttls', 'none'], { error: 'tlsMode must be implicit, starttls or none' })
-      .default('implicit')
-      .meta({
-        description: 'implicit: TLS from the first byte (port 993); starttls: STARTTLS required (143); none: only where the operator allows it',
-      }),
+    tlsMode: z.enum(['implicit', 'starttls', 'none'], { error: 'tlsMode must be implicit, starttls or none' }).default('implicit').meta({
+      description: 'implicit: TLS from the first byte (port 993); starttls: STARTTLS required (143); none: only where the operator allows it',
+    }),
     username: z.string({ error: 'username must be a string' }).trim().min(1, { error: 'username must not be empty' }).max(320),
     authMethod: z
       .enum(['password', 'xoauth2'], { error: 'authMethod must be password or xoauth2' })

@@ -10,6 +10,7 @@ import {
   type BackfillStatus,
   type FailedRecordsPage,
   type JobUsage,
+  type Mailbox,
   PROVIDER_LABELS,
   type ProviderId,
   type Workspace,
@@ -37,7 +38,9 @@ const STATUS_BADGES: Record<BackfillStatus, string> = {
 const isActive = (job: Backfill) => ACTIVE_STATUSES.includes(job.status);
 
 /** What a backfill can read: every source (the API's default), or one of them. */
-const SOURCE_LABELS: Record<string, string> = { all: 'All sources', api: 'API uploads', mbox: 'mbox imports' };
+const SOURCE_LABELS: Record<string, string> = { all: 'All sources', api: 'API uploads', mbox: 'mbox imports', imap: 'Mailbox (IMAP)' };
+/** The sources of stored records, always offered; the mailbox is offered only while one is connected. */
+const STORED_SOURCES = ['all', 'api', 'mbox'];
 const sourceLabel = (source: string) => SOURCE_LABELS[source] ?? source;
 
 function statusBadge(status: BackfillStatus): HTMLElement {
@@ -64,6 +67,8 @@ export function backfillsPage(context: AppContext): Page {
   const controller = new AbortController();
   const startMessages = new MessageArea();
   let workspace: Workspace | null = null;
+  /** The selected workspace's mailbox, once known (null: none connected, or not known yet). */
+  let mailbox: Mailbox | null = null;
   let current: Backfill | null = null;
   let pollTimer: number | undefined;
   let pollGeneration = 0;
@@ -74,7 +79,16 @@ export function backfillsPage(context: AppContext): Page {
   const sourceSelect = h(
     'select',
     { id: 'backfill-source', name: 'source' },
-    Object.entries(SOURCE_LABELS).map(([value, label]) => h('option', { value }, label)),
+    STORED_SOURCES.map((value) => h('option', { value }, SOURCE_LABELS[value])),
+  );
+  const mailboxOption = h('option', { value: 'imap' }, SOURCE_LABELS.imap);
+  // says where a mailbox is connected when the workspace has none, so the option's absence is explained
+  const mailboxHint = h(
+    'p',
+    { class: 'hint', id: 'backfill-mailbox-hint', hidden: true },
+    'To backfill from a mailbox, ',
+    h('a', { href: '#/mailbox' }, 'connect one on the Mailbox page'),
+    '.',
   );
   sourceSelect.addEventListener('change', () => clearEstimate());
   // what a start would cost, shown before it is confirmed (POST /v1/workspaces/:id/backfills/estimate)
@@ -130,6 +144,7 @@ export function backfillsPage(context: AppContext): Page {
       'section',
       { class: 'card', 'aria-label': 'Start a backfill' },
       h('div', { class: 'toolbar' }, picker.element, sourceField, startButton),
+      mailboxHint,
       estimateBox,
       startMessages.element,
     ),
@@ -155,10 +170,42 @@ export function backfillsPage(context: AppContext): Page {
     historyTable.hidden = true;
     renderPanel();
     updateStartButton();
+    void loadMailbox(next.id);
     const items = await loadHistory();
     // show the newest job, and follow it if it is still going
     if (items && items.length > 0 && workspace?.id === next.id) show(items[0]);
     updateStartButton();
+  }
+
+  /** Offers "Mailbox (IMAP)" as a source while the workspace has a mailbox connected. */
+  async function loadMailbox(workspaceId: string): Promise<void> {
+    mailbox = null;
+    showMailboxOption(false);
+    try {
+      const found = await api.get<Mailbox>(`/v1/workspaces/${workspaceId}/imap-source`, { signal: controller.signal });
+      if (workspace?.id !== workspaceId) return;
+      mailbox = found;
+      showMailboxOption(true);
+    } catch (error) {
+      if (isAbort(error) || workspace?.id !== workspaceId) return;
+      // 404 IMAP_SOURCE_NOT_FOUND is the usual "none connected"; anything else is said, and the option stays away
+      if (!(error instanceof ApiError && error.code === 'IMAP_SOURCE_NOT_FOUND'))
+        startMessages.error(`The mailbox could not be loaded: ${messageOf(error)}`);
+      mailboxHint.hidden = false;
+    }
+  }
+
+  function showMailboxOption(connected: boolean): void {
+    mailboxHint.hidden = true;
+    if (connected) {
+      if (!mailboxOption.isConnected) sourceSelect.append(mailboxOption);
+      return;
+    }
+    if (sourceSelect.value === 'imap') {
+      sourceSelect.value = 'all';
+      clearEstimate();
+    }
+    mailboxOption.remove();
   }
 
   async function loadHistory(): Promise<Backfill[] | undefined> {
@@ -227,6 +274,8 @@ export function backfillsPage(context: AppContext): Page {
     const source = sourceSelect.value;
     startMessages.clear();
     clearEstimate();
+    // the messages are on the mail server: nothing stored tells what they would cost
+    if (source === 'imap' && mailbox) return showMailboxConfirmation(mailbox);
     await withBusy(startButton, 'Estimating…', async () => {
       try {
         const found = await api.post<BackfillEstimate>(`/v1/workspaces/${workspaceId}/backfills/estimate`, { source }, { signal: controller.signal });
@@ -283,6 +332,40 @@ export function backfillsPage(context: AppContext): Page {
     );
   }
 
+  /** A mailbox backfill: what it will read, and "Confirm and start" (its cost is not known before the fetch). */
+  function showMailboxConfirmation(source: Mailbox): void {
+    const confirm = h('button', { type: 'button', class: 'button button-primary' }, 'Confirm and start');
+    const cancel = h('button', { type: 'button', class: 'button button-secondary' }, 'Cancel');
+    confirm.addEventListener('click', () => void start(confirm, 'imap'));
+    cancel.addEventListener('click', () => {
+      clearEstimate();
+      startButton.focus();
+    });
+    const fact = (label: string, value: string, testId: string) => h('div', null, h('dt', null, label), h('dd', { 'data-testid': testId }, value));
+    replaceChildren(
+      estimateBox,
+      h('h3', { id: 'estimate-title' }, 'Before you start: the mailbox'),
+      h(
+        'dl',
+        { class: 'facts facts-inline' },
+        fact('Server', `${source.host}:${source.port}`, 'mailbox-server'),
+        fact('User', source.username, 'mailbox-user'),
+        fact('Folders', source.folders.join(', '), 'mailbox-folders'),
+        fact('Messages since', source.since ?? 'the first', 'mailbox-since'),
+      ),
+      h(
+        'p',
+        { class: 'hint' },
+        'The messages are fetched by the backfill, so their cost is not known before it runs; the budget still applies page by page. ',
+        'The provider key is checked first, then the login to the mailbox, before any message is fetched.',
+      ),
+      h('div', { class: 'actions' }, confirm, cancel),
+    );
+    estimateBox.hidden = false;
+    confirm.focus();
+    context.announce(`A backfill from the mailbox at ${source.host} reads ${source.folders.join(', ')}. Confirm to start.`);
+  }
+
   async function start(button: HTMLButtonElement, source: string): Promise<void> {
     if (!workspace) return;
     const workspaceId = workspace.id;
@@ -301,6 +384,8 @@ export function backfillsPage(context: AppContext): Page {
         if (isAbort(error)) return;
         clearEstimate();
         startMessages.error(messageOf(error));
+        // the mailbox was removed since the page loaded: the source goes away with it
+        if (error instanceof ApiError && error.code === 'IMAP_SOURCE_NOT_FOUND') void loadMailbox(workspaceId);
         if (error instanceof ApiError && error.status === 409) {
           // another backfill is active: follow it
           const items = await loadHistory();
@@ -525,6 +610,7 @@ function failureBox(job: Backfill): HTMLElement {
       help.fix,
       help.linkToKeys ? [' ', h('a', { href: '#/keys', class: 'button button-primary button-small' }, 'Go to provider keys')] : null,
       help.linkToUsage ? [' ', h('a', { href: '#/usage', class: 'button button-primary button-small' }, 'Go to usage and budget')] : null,
+      help.linkToMailbox ? [' ', h('a', { href: '#/mailbox', class: 'button button-primary button-small' }, 'Go to mailbox')] : null,
     ),
   );
 }
