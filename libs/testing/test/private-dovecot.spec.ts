@@ -117,6 +117,27 @@ function processesWith(text: string): number[] {
     .map(Number);
 }
 
+/** The state letter of process `pid` (R, S, T for stopped, ...). */
+function state(pid: number): string {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return text.slice(text.lastIndexOf(')') + 2).split(' ')[0];
+}
+
+/** The direct children of process `pid`. */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
 const SIMPLE = [
   'Message-ID: <simple-1@example.test>',
   'Date: Tue, 05 Mar 2019 08:00:00 +0000',
@@ -272,6 +293,24 @@ describe('PrivateDovecot', () => {
     const third = await login(dovecot.port, 'alice', 'alice-secret');
     expect(await status(third, 'INBOX')).toEqual(before);
     await third.logout();
+  });
+
+  it('freezes while paused, holding a new connection unanswered, and answers it once resumed', async () => {
+    await dovecot.pause();
+    const socket = await plain(dovecot.port);
+    // every process of the server is stopped: nothing can have greeted the connection the kernel accepted
+    // (a zombie, a process that ended before the pause and is not reaped yet, is no server)
+    const stopped = processesWith(dovecot.dir)
+      .flatMap((master) => [master, ...childrenOf(master)])
+      .filter((pid) => state(pid) !== 'Z');
+    expect(stopped.length).toBeGreaterThan(1);
+    expect(stopped.map(state)).toEqual(stopped.map(() => 'T'));
+    const greeted = Imap.open(socket);
+    dovecot.resume();
+    const { imap, greeting } = await greeted;
+    expect(greeting).toMatch(/^\* OK /);
+    expect((await imap.run('LOGIN alice alice-secret')).status).toBe('OK');
+    await imap.logout();
   });
 
   it('leaves no process and no folder behind once destroyed', async () => {

@@ -23,7 +23,7 @@ import { freePort, trackLive, untrackLive, waitFor } from './free-port.js';
 import { DovecotRawlogs, type LoginAttempt } from './dovecot-rawlogs.js';
 
 export type { LoginAttempt } from './dovecot-rawlogs.js';
-import { descendants, processRuns, signalAll } from './process-tree.js';
+import { descendants, processRuns, processStopped, signalAll } from './process-tree.js';
 
 const run = promisify(execFile);
 const BIN = process.env.TEST_DOVECOT_BIN ?? '/usr/sbin/dovecot';
@@ -186,6 +186,8 @@ export class PrivateDovecot {
     const master = this.server.pid;
     if (master === undefined) return;
     const tree = descendants(master);
+    // a paused server would hold a SIGTERM until continued
+    signalAll([master, ...tree], 'SIGCONT');
     if (how === 'kill') {
       signalAll([master, ...tree], 'SIGKILL');
       await this.server.waitForExit();
@@ -198,6 +200,28 @@ export class PrivateDovecot {
       () => Promise.resolve(!tree.some(processRuns)),
       () => undefined,
     );
+  }
+
+  /**
+   * Freezes Dovecot (SIGSTOP to all its processes) and resolves once every one is stopped: the kernel
+   * still accepts connections on its ports, but nothing answers, as with a hung server. `resume()` ends it.
+   */
+  async pause(): Promise<void> {
+    const master = this.server.pid;
+    if (master === undefined) throw new Error('Dovecot is not running');
+    const all = [master, ...descendants(master)];
+    signalAll(all, 'SIGSTOP');
+    await waitFor(
+      'Dovecot did not stop',
+      () => Promise.resolve(all.every((pid) => processStopped(pid) || !processRuns(pid))),
+      () => undefined,
+    );
+  }
+
+  /** Continues a paused Dovecot: what clients sent meanwhile is answered then. */
+  resume(): void {
+    const master = this.server.pid;
+    if (master !== undefined) signalAll([master, ...descendants(master)], 'SIGCONT');
   }
 
   /** Stops Dovecot if it runs and starts it again on the same ports, with the same users and mail. */
