@@ -189,6 +189,19 @@ describe('PrivateDovecot', () => {
     await imap.logout();
   });
 
+  it('numbers messages in the order they were delivered', async () => {
+    const subjects = Array.from({ length: 40 }, (_, i) => `Ordered ${i}`);
+    for (const [i, subject] of subjects.entries()) {
+      dovecot.deliver('alice', 'Ordered', `Message-ID: <ordered-${i}@example.test>\r\nSubject: ${subject}\r\n\r\nbody ${i}\r\n`);
+    }
+    const imap = await login(dovecot.port, 'alice', 'alice-secret');
+    await imap.run('EXAMINE Ordered');
+    const { untagged } = await imap.run('UID FETCH 1:* (UID ENVELOPE)');
+    await imap.logout();
+    const byUid = untagged.map((line) => [Number(/UID (\d+)/.exec(line)?.[1]), /ENVELOPE \(NIL "([^"]*)"/.exec(line)?.[1]] as const);
+    expect(byUid).toEqual(subjects.map((subject, i) => [i + 1, subject]));
+  });
+
   it('refuses a wrong password with NO, and records that nothing but LOGIN reached the server', async () => {
     const { imap, greeting } = await Imap.open(await plain(dovecot.port));
     expect(greeting).toMatch(/^\* OK /);

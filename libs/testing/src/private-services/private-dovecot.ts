@@ -64,7 +64,7 @@ export interface DeliverOptions {
  *
  * Every connection is recorded (Dovecot's rawlogs), so a test can tell which IMAP commands a client
  * issued: `commandsSeen`, `loginAttempts`, `connectionCount`. `stop()` and `restart()` keep the port
- * and the mail. Call `destroy()` in afterAll (an exit hook kills it anyway should the test process end first).
+ * and the mail; `pause()` freezes it as a hung server. Call `destroy()` in afterAll (an exit hook kills it anyway should the test process end first).
  */
 export class PrivateDovecot {
   private readonly server = new ChildService();
@@ -123,10 +123,13 @@ export class PrivateDovecot {
   /**
    * Writes `message` into `folder` of `user`'s maildir as a new message (tmp/ then renamed, as a
    * delivery agent does, so Dovecot never sees half a file). A folder other than INBOX is created
-   * when missing (Maildir++: `.Name`, `.Parent.Child` for `Parent.Child`).
+   * when missing (Maildir++: `.Name`, `.Parent.Child` for `Parent.Child`). Messages get UIDs in the
+   * order delivered.
    */
   deliver(user: string, folder: string, message: string | Buffer, options: DeliverOptions = {}): void {
     const path = this.folderPath(user, folder, true);
+    // maildir's <seconds>.M<micros>P<pid> form with a sequence for micros: Dovecot numbers new files in
+    // the order of these two fields, so UIDs follow the order of delivery
     const name = `${Math.floor(Date.now() / 1000)}.M${++this.sequence}P${process.pid}R${randomBytes(4).toString('hex')}.private-dovecot`;
     const temporary = join(path, 'tmp', name);
     writeFileSync(temporary, message);
