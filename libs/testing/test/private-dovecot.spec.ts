@@ -117,6 +117,27 @@ function processesWith(text: string): number[] {
     .map(Number);
 }
 
+/** The state letter of process `pid` (R, S, T for stopped, ...). */
+function state(pid: number): string {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return text.slice(text.lastIndexOf(')') + 2).split(' ')[0];
+}
+
+/** The direct children of process `pid`. */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
 const SIMPLE = [
   'Message-ID: <simple-1@example.test>',
   'Date: Tue, 05 Mar 2019 08:00:00 +0000',
@@ -166,6 +187,19 @@ describe('PrivateDovecot', () => {
     expect((await imap.run('UID SEARCH BEFORE 1-Jan-2020')).untagged).toEqual(['* SEARCH 3']);
     expect((await imap.run('UID SEARCH SEEN')).untagged).toEqual(['* SEARCH 3']);
     await imap.logout();
+  });
+
+  it('numbers messages in the order they were delivered', async () => {
+    const subjects = Array.from({ length: 40 }, (_, i) => `Ordered ${i}`);
+    for (const [i, subject] of subjects.entries()) {
+      dovecot.deliver('alice', 'Ordered', `Message-ID: <ordered-${i}@example.test>\r\nSubject: ${subject}\r\n\r\nbody ${i}\r\n`);
+    }
+    const imap = await login(dovecot.port, 'alice', 'alice-secret');
+    await imap.run('EXAMINE Ordered');
+    const { untagged } = await imap.run('UID FETCH 1:* (UID ENVELOPE)');
+    await imap.logout();
+    const byUid = untagged.map((line) => [Number(/UID (\d+)/.exec(line)?.[1]), /ENVELOPE \(NIL "([^"]*)"/.exec(line)?.[1]] as const);
+    expect(byUid).toEqual(subjects.map((subject, i) => [i + 1, subject]));
   });
 
   it('refuses a wrong password with NO, and records that nothing but LOGIN reached the server', async () => {
@@ -272,6 +306,24 @@ describe('PrivateDovecot', () => {
     const third = await login(dovecot.port, 'alice', 'alice-secret');
     expect(await status(third, 'INBOX')).toEqual(before);
     await third.logout();
+  });
+
+  it('freezes while paused, holding a new connection unanswered, and answers it once resumed', async () => {
+    await dovecot.pause();
+    const socket = await plain(dovecot.port);
+    // every process of the server is stopped: nothing can have greeted the connection the kernel accepted
+    // (a zombie, a process that ended before the pause and is not reaped yet, is no server)
+    const stopped = processesWith(dovecot.dir)
+      .flatMap((master) => [master, ...childrenOf(master)])
+      .filter((pid) => state(pid) !== 'Z');
+    expect(stopped.length).toBeGreaterThan(1);
+    expect(stopped.map(state)).toEqual(stopped.map(() => 'T'));
+    const greeted = Imap.open(socket);
+    dovecot.resume();
+    const { imap, greeting } = await greeted;
+    expect(greeting).toMatch(/^\* OK /);
+    expect((await imap.run('LOGIN alice alice-secret')).status).toBe('OK');
+    await imap.logout();
   });
 
   it('leaves no process and no folder behind once destroyed', async () => {

@@ -13,7 +13,6 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -21,8 +20,10 @@ import { promisify } from 'node:util';
 import { ChildService } from './child-service.js';
 import { dovecotConfig } from './dovecot-config.js';
 import { freePort, trackLive, untrackLive, waitFor } from './free-port.js';
-import { parseCommands, parseReplies, type RawlogCommand, type RawlogReply } from './imap-rawlog.js';
-import { descendants, processRuns, signalAll } from './process-tree.js';
+import { DovecotRawlogs, type LoginAttempt } from './dovecot-rawlogs.js';
+
+export type { LoginAttempt } from './dovecot-rawlogs.js';
+import { descendants, processRuns, processStopped, signalAll } from './process-tree.js';
 
 const run = promisify(execFile);
 const BIN = process.env.TEST_DOVECOT_BIN ?? '/usr/sbin/dovecot';
@@ -54,22 +55,6 @@ export interface DeliverOptions {
   seen?: boolean;
 }
 
-/** A LOGIN or AUTHENTICATE a client sent, and what became of it. */
-export interface LoginAttempt {
-  user: string | undefined;
-  command: string;
-  /** `accepted`: a session as that user began; `refused`: NO or BAD; `unanswered`: the client left first. */
-  outcome: 'accepted' | 'refused' | 'unanswered';
-}
-
-interface Session {
-  kind: 'login' | 'user';
-  /** For `user` sessions, the folder's user. */
-  user?: string;
-  commands: RawlogCommand[];
-  replies: RawlogReply[];
-}
-
 /**
  * A Dovecot IMAP server of one test's own (Debian's `dovecot-imapd`): a temporary folder holds its
  * configuration, runtime and state folders, log, passwd-file users and their maildirs; it listens on
@@ -79,10 +64,11 @@ interface Session {
  *
  * Every connection is recorded (Dovecot's rawlogs), so a test can tell which IMAP commands a client
  * issued: `commandsSeen`, `loginAttempts`, `connectionCount`. `stop()` and `restart()` keep the port
- * and the mail. Call `destroy()` in afterAll (an exit hook kills it anyway should the test process end first).
+ * and the mail; `pause()` freezes it as a hung server. Call `destroy()` in afterAll (an exit hook kills it anyway should the test process end first).
  */
 export class PrivateDovecot {
   private readonly server = new ChildService();
+  private readonly rawlogs: DovecotRawlogs;
   private readonly greeting = `Private Dovecot ${randomBytes(6).toString('hex')} ready.`;
   private sequence = 0;
 
@@ -93,7 +79,9 @@ export class PrivateDovecot {
     readonly imapsPort: number | undefined,
     readonly dir: string,
     private readonly account: { user: string; group: string; uid: number; gid: number },
-  ) {}
+  ) {
+    this.rawlogs = new DovecotRawlogs(join(dir, 'rawlog-login'), join(dir, 'rawlog'));
+  }
 
   /** Writes the configuration, users and certificate, starts Dovecot and resolves once it greets on `port`. */
   static async start(options: PrivateDovecotOptions = {}): Promise<PrivateDovecot> {
@@ -135,10 +123,13 @@ export class PrivateDovecot {
   /**
    * Writes `message` into `folder` of `user`'s maildir as a new message (tmp/ then renamed, as a
    * delivery agent does, so Dovecot never sees half a file). A folder other than INBOX is created
-   * when missing (Maildir++: `.Name`, `.Parent.Child` for `Parent.Child`).
+   * when missing (Maildir++: `.Name`, `.Parent.Child` for `Parent.Child`). Messages get UIDs in the
+   * order delivered.
    */
   deliver(user: string, folder: string, message: string | Buffer, options: DeliverOptions = {}): void {
     const path = this.folderPath(user, folder, true);
+    // maildir's <seconds>.M<micros>P<pid> form with a sequence for micros: Dovecot numbers new files in
+    // the order of these two fields, so UIDs follow the order of delivery
     const name = `${Math.floor(Date.now() / 1000)}.M${++this.sequence}P${process.pid}R${randomBytes(4).toString('hex')}.private-dovecot`;
     const temporary = join(path, 'tmp', name);
     writeFileSync(temporary, message);
@@ -167,38 +158,22 @@ export class PrivateDovecot {
 
   /**
    * The IMAP commands (`LOGIN`, `SELECT`, `UID FETCH`, ...) of every connection that tried to log in
-   * as `user` (every connection without `user`), in the order sent. Commands before login are seen on
-   * plain connections only (on TLS the login process's rawlog holds ciphertext); every command after
-   * login is seen. Complete for each command the client already has an answer to.
+   * as `user` (of every connection without `user`), in order. Before login on plain connections only
+   * (TLS is ciphertext to the login process); after login always. Complete for each command whose
+   * answer the client already has.
    */
-  async commandsSeen(user?: string): Promise<string[]> {
-    const sessions = await this.sessions();
-    const relevant = sessions.filter((s) => user === undefined || (s.kind === 'user' ? s.user === user : s.commands.some((c) => c.user === user)));
-    return relevant
-      .flatMap((s) => s.commands)
-      .sort((a, b) => a.at - b.at)
-      .map((c) => c.name);
+  commandsSeen(user?: string): Promise<string[]> {
+    return this.rawlogs.commandsSeen(user);
   }
 
   /** Every LOGIN and AUTHENTICATE sent on a plain connection, in order, with its outcome. */
-  async loginAttempts(): Promise<LoginAttempt[]> {
-    const sessions = await this.sessions();
-    const attempts = sessions
-      .filter((s) => s.kind === 'login')
-      .flatMap((s) => s.commands.filter((c) => c.name === 'LOGIN' || c.name === 'AUTHENTICATE').map((c) => ({ c, s })))
-      .sort((a, b) => a.c.at - b.c.at);
-    return attempts.map(({ c, s }) => {
-      const answer = s.replies.find((r) => r.tag === c.tag && r.at >= c.at);
-      // a login that succeeds is answered by the user's imap process, first thing in its own rawlog
-      const accepted = sessions.some((u) => u.kind === 'user' && u.user === c.user && u.replies[0]?.tag === c.tag && u.replies[0].at >= c.at);
-      const outcome = accepted ? 'accepted' : answer && answer.status !== 'OK' ? 'refused' : 'unanswered';
-      return { user: c.user, command: c.name, outcome };
-    });
+  loginAttempts(): Promise<LoginAttempt[]> {
+    return this.rawlogs.loginAttempts();
   }
 
   /** How many connections Dovecot accepted so far (plain and TLS), logged in or not. */
-  async connectionCount(): Promise<number> {
-    return (await readdir(join(this.dir, 'rawlog-login'))).filter((f) => f.endsWith('.in')).length;
+  connectionCount(): Promise<number> {
+    return this.rawlogs.connectionCount();
   }
 
   /** The last `lines` lines of Dovecot's log. */
@@ -214,6 +189,8 @@ export class PrivateDovecot {
     const master = this.server.pid;
     if (master === undefined) return;
     const tree = descendants(master);
+    // a paused server would hold a SIGTERM until continued
+    signalAll([master, ...tree], 'SIGCONT');
     if (how === 'kill') {
       signalAll([master, ...tree], 'SIGKILL');
       await this.server.waitForExit();
@@ -226,6 +203,28 @@ export class PrivateDovecot {
       () => Promise.resolve(!tree.some(processRuns)),
       () => undefined,
     );
+  }
+
+  /**
+   * Freezes Dovecot (SIGSTOP to all its processes) and resolves once every one is stopped: the kernel
+   * still accepts connections on its ports, but nothing answers, as with a hung server. `resume()` ends it.
+   */
+  async pause(): Promise<void> {
+    const master = this.server.pid;
+    if (master === undefined) throw new Error('Dovecot is not running');
+    const all = [master, ...descendants(master)];
+    signalAll(all, 'SIGSTOP');
+    await waitFor(
+      'Dovecot did not stop',
+      () => Promise.resolve(all.every((pid) => processStopped(pid) || !processRuns(pid))),
+      () => undefined,
+    );
+  }
+
+  /** Continues a paused Dovecot: what clients sent meanwhile is answered then. */
+  resume(): void {
+    const master = this.server.pid;
+    if (master !== undefined) signalAll([master, ...descendants(master)], 'SIGCONT');
   }
 
   /** Stops Dovecot if it runs and starts it again on the same ports, with the same users and mail. */
@@ -356,22 +355,6 @@ export class PrivateDovecot {
   /** Hands `path` to the account Dovecot runs as (a no-op unless the test runs as root). */
   private own(path: string): void {
     if (userInfo().uid === 0) chownSync(path, this.account.uid, this.account.gid);
-  }
-
-  private async sessions(): Promise<Session[]> {
-    const read = async (folder: string, kind: Session['kind'], user?: string): Promise<Session[]> => {
-      const names = (await readdir(folder).catch(() => [])).filter((f) => f.endsWith('.in'));
-      return Promise.all(
-        names.map(async (name) => {
-          const base = join(folder, name.slice(0, -'.in'.length));
-          const [input, output] = await Promise.all([readFile(`${base}.in`, 'latin1'), readFile(`${base}.out`, 'latin1').catch(() => '')]);
-          return { kind, user, commands: parseCommands(input), replies: parseReplies(output) };
-        }),
-      );
-    };
-    const users = await readdir(join(this.dir, 'rawlog'));
-    const perUser = await Promise.all(users.map((user) => read(join(this.dir, 'rawlog', user), 'user', user)));
-    return [...(await read(join(this.dir, 'rawlog-login'), 'login')), ...perUser.flat()];
   }
 }
 

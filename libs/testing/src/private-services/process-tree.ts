@@ -52,6 +52,11 @@ export function processRuns(pid: number): boolean {
   return state !== undefined && state !== 'Z' && state !== 'X';
 }
 
+/** Whether `pid` is stopped by a signal (SIGSTOP), as `ps` shows state T. */
+export function processStopped(pid: number): boolean {
+  return stat(pid)?.state === 'T';
+}
+
 /** Sends `signal` to each of `pids` that still exists, ignoring those already gone. */
 export function signalAll(pids: readonly number[], signal: NodeJS.Signals): void {
   for (const pid of pids) {
