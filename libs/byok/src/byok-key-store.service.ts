@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { last4Of } from '#libs/common';
+import { apiKeySettingFor, last4Of } from '#libs/common';
 import { type TenantSetting, TransactionService, type Tx, type ValidationStatus } from '#libs/database';
 import { EgressPolicy } from '#libs/egress';
 import { CacheInvalidationBus, InvalidatedCache } from '#libs/redis';
@@ -99,9 +99,12 @@ export class ByokKeyStore {
         ? await this.settings.upsertSecret(tenantId, settingKey, secret, tx)
         : await this.settings.upsertPlain(tenantId, settingKey, value, tx);
       if (actor) await this.audit.record(tenantId, actor, settingChange('setting.put', settingKey, before, after), tx);
+      if (definition.checkedWith && before?.value !== value)
+        await this.settings.resetValidation(tenantId, apiKeySettingFor(definition.checkedWith), tx);
       return after;
     });
     await this.invalidate(tenantId, settingKey);
+    if (definition.checkedWith) await this.invalidate(tenantId, apiKeySettingFor(definition.checkedWith));
     return mask(row);
   }
 
@@ -119,13 +122,15 @@ export class ByokKeyStore {
    * @throws UnknownSettingKeyError, SettingNotFoundError
    */
   async delete(tenantId: string, settingKey: string, actor?: RequestActor): Promise<void> {
-    settingDefinition(settingKey);
+    const definition = settingDefinition(settingKey);
     const deleted = await this.transactions.run(async (tx) => {
       const before = await this.settings.delete(tenantId, settingKey, tx);
       if (before && actor) await this.audit.record(tenantId, actor, settingChange('setting.delete', settingKey, before, null), tx);
+      if (before && definition.checkedWith) await this.settings.resetValidation(tenantId, apiKeySettingFor(definition.checkedWith), tx);
       return before;
     });
     await this.invalidate(tenantId, settingKey);
+    if (definition.checkedWith) await this.invalidate(tenantId, apiKeySettingFor(definition.checkedWith));
     if (!deleted) throw new SettingNotFoundError(settingKey);
   }
 

@@ -16,6 +16,11 @@ export interface SettingDefinition {
    * egress policy when saved (ByokKeyStore), and again at every connection.
    */
   url?: boolean;
+  /**
+   * The provider whose key a verdict was reached with this setting's value (its model, endpoint, API
+   * version): a change sends that key's verdict back to `unknown`.
+   */
+  checkedWith?: ProviderId;
 }
 
 /** The Azure OpenAI API version used when the tenant sets none: the latest GA data-plane version. */
@@ -75,6 +80,7 @@ const definitions: SettingDefinition[] = [
   ...PROVIDER_IDS.map((provider) => ({
     key: modelSettingFor(provider),
     secret: false,
+    checkedWith: provider,
     description:
       provider === 'azure-openai'
         ? "Deployment of the tenant's Azure OpenAI resource its calls use (required for azure-openai)"
@@ -87,11 +93,13 @@ const definitions: SettingDefinition[] = [
     key: 'AZURE_OPENAI_ENDPOINT',
     secret: false,
     url: true,
+    checkedWith: 'azure-openai',
     description: "The tenant's Azure OpenAI resource, e.g. https://my-resource.openai.azure.com (required for azure-openai)",
   },
   {
     key: 'AZURE_OPENAI_API_VERSION',
     secret: false,
+    checkedWith: 'azure-openai',
     description: `Azure OpenAI API version of the tenant's calls (default ${AZURE_OPENAI_DEFAULT_API_VERSION})`,
     check: azureApiVersion,
   },
@@ -99,6 +107,7 @@ const definitions: SettingDefinition[] = [
     key: 'CUSTOM_OPENAI_BASE_URL',
     secret: false,
     url: true,
+    checkedWith: 'custom-openai',
     description:
       "Base URL of the tenant's own OpenAI-compatible endpoint, before /chat/completions, e.g. https://llm.example.com/v1 (required for custom-openai)",
   },

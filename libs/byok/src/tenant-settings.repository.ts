@@ -52,6 +52,14 @@ export class TenantSettingsRepository {
     });
   }
 
+  /** Forgets the verdict on a stored key (back to `unknown`): what it was checked against changed. */
+  async resetValidation(tenantId: string, settingKey: string, tx: Tx): Promise<void> {
+    await tx.tenantSetting.updateMany({
+      where: { tenantId, settingKey, isSecret: true },
+      data: { validationStatus: ValidationStatus.unknown, validatedAt: null },
+    });
+  }
+
   /** Deletes the row and returns what it was (null when there was none). */
   async delete(tenantId: string, settingKey: string, tx?: Tx): Promise<TenantSetting | null> {
     const db = tx ?? this.prisma;

@@ -99,6 +99,28 @@ describe(ByokKeyStore.name, () => {
     await expect(sut.get(tenant.id, 'OPENAI_API_KEY')).resolves.toBeNull();
   });
 
+  it.each([
+    ['OPENAI_API_KEY', 'OPENAI_MODEL', 'gpt-4.1-mini'],
+    ['CUSTOM_OPENAI_API_KEY', 'CUSTOM_OPENAI_BASE_URL', 'https://llm.example.com/v1'],
+    ['AZURE_OPENAI_API_KEY', 'AZURE_OPENAI_DEPLOYMENT', 'extraction'],
+    ['AZURE_OPENAI_API_KEY', 'AZURE_OPENAI_API_VERSION', '2025-04-01-preview'],
+  ])("sends %s's verdict back to unknown when %s changes or goes (it was reached with the old value)", async (keySetting, changed, value) => {
+    const tenant = await ctx.newTenant();
+    const key = await sut.put(tenant.id, keySetting, `${canary()}${randomBytes(16).toString('hex')}`);
+    await sut.recordValidation(tenant.id, keySetting, key.fingerprint!, 'valid');
+    await sut.put(tenant.id, changed, value);
+    await expect(sut.getMasked(tenant.id, keySetting)).resolves.toMatchObject({ validationStatus: 'unknown', validatedAt: null });
+
+    await sut.recordValidation(tenant.id, keySetting, key.fingerprint!, 'valid');
+    await sut.delete(tenant.id, changed);
+    await expect(sut.getMasked(tenant.id, keySetting)).resolves.toMatchObject({ validationStatus: 'unknown' });
+    // another provider's key keeps its verdict
+    const other = await sut.put(tenant.id, 'GEMINI_API_KEY', `AIza${randomBytes(20).toString('hex')}`);
+    await sut.recordValidation(tenant.id, 'GEMINI_API_KEY', other.fingerprint!, 'valid');
+    await sut.put(tenant.id, changed, value);
+    await expect(sut.getMasked(tenant.id, 'GEMINI_API_KEY')).resolves.toMatchObject({ validationStatus: 'valid' });
+  });
+
   it('stores non-secret settings in plain text and lists them masked', async () => {
     const tenant = await ctx.newTenant();
     await sut.put(tenant.id, 'GRAPHRAG_PROVIDER', 'gemini');
