@@ -139,10 +139,7 @@ export class ImapRecordSource implements RecordSource {
       const opened = client.mailbox;
       const uidValidity = opened ? String(opened.uidValidity) : '';
       if (at.v !== null && uidValidity !== at.v) return { uidValidity, messages: [] };
-      const since = this.mailbox?.since ?? undefined;
-      const found = await client.search({ uid: `${at.u + 1}:*`, ...(since ? { since } : {}) }, { uid: true });
-      // `n:*` names the last message even when its UID is below n (RFC 3501 6.4.8)
-      const uids = (found || []).filter((uid) => uid > at.u).sort((a, b) => a - b);
+      const uids = await this.uidsAfter(client, at.u, opened ? Number(opened.uidNext) : 0, limit);
       if (uids.length === 0) return { uidValidity, messages: [] };
       const chosen = uids.slice(0, limit);
       const sizes = new Map<number, number>();
@@ -172,6 +169,30 @@ export class ImapRecordSource implements RecordSource {
     } finally {
       lock.release();
     }
+  }
+
+  /**
+   * At least `limit` UIDs after `after` (all there are when fewer), ascending. Searched in windows of
+   * UIDs that double from twice the page (up to UIDNEXT), so a page of a large folder asks for a few
+   * hundred UIDs, not for every UID left in it.
+   */
+  private async uidsAfter(client: ImapFlow, after: number, uidNext: number, limit: number): Promise<number[]> {
+    const since = this.mailbox?.since ?? undefined;
+    const found: number[] = [];
+    let from = after + 1;
+    let window = Math.max(2 * limit, 256);
+    // without a UIDNEXT (a server that sent none), one open-ended search
+    const last = uidNext > 0 ? uidNext - 1 : Number.POSITIVE_INFINITY;
+    while (found.length < limit && from <= last) {
+      const to = Number.isFinite(last) ? Math.min(from + window - 1, last) : undefined;
+      const hits = await client.search({ uid: to === undefined ? `${from}:*` : `${from}:${to}`, ...(since ? { since } : {}) }, { uid: true });
+      // `n:*` names the last message even when its UID is below n (RFC 3501 6.4.8)
+      found.push(...(hits || []).filter((uid) => uid > after));
+      if (to === undefined) break;
+      from = to + 1;
+      window *= 2;
+    }
+    return [...new Set(found)].sort((a, b) => a - b);
   }
 
   /** Parses and stores a batch; the records to extract, each with the checkpoint after it. */
