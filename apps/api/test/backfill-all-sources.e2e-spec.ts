@@ -92,9 +92,9 @@ describe('Backfills of all sources (e2e)', () => {
     expect(await run(apiOnly, { source: 'api' })).toMatchObject({ status: 'succeeded', source: 'api', counters: { recordsProcessed: 2 } });
     expect(await entityNames(apiOnly)).not.toContain('vector labs');
 
-    const refused = await api.request<ApiErrorBody>('POST', `/v1/workspaces/${apiOnly}/backfills`, { body: { source: 'imap' } });
+    const refused = await api.request<ApiErrorBody>('POST', `/v1/workspaces/${apiOnly}/backfills`, { body: { source: 'pop3' } });
     expect(refused.status).toBe(400);
-    expect(refused.body.error.message).toBe('source must be one of all, api, mbox');
+    expect(refused.body.error.message).toBe('source must be one of all, api, mbox, imap');
   });
 
   it('resumes a failed backfill of the same scope from its checkpoint, and only of the same scope', async () => {

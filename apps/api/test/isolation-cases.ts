@@ -212,6 +212,9 @@ export async function prepareAllowedWrite(world: IsolationWorld, route: Route, t
     case 'POST /v1/tenants/{tenantId}/tokens/{tokenId}/rotate':
       values.tokenId = await world.freshToken(owner);
       return;
+    case 'DELETE /v1/workspaces/{workspaceId}/imap-source':
+      values.workspaceId = await world.freshWorkspace(owner, { mailbox: true });
+      return;
     case 'DELETE /v1/tenants/{tenantId}/webhooks/{endpointId}':
       values.endpointId = await world.freshWebhook(owner);
       return;
@@ -252,6 +255,8 @@ export function bodyOf(world: IsolationWorld, route: Route, target: Resolved): P
       return { raw: { data: MBOX, contentType: 'application/mbox' } };
     case 'POST /v1/workspaces/{workspaceId}/transfer':
       return { body: { tenantId: world.sinkTenantId } };
+    case 'PUT /v1/workspaces/{workspaceId}/imap-source':
+      return { body: world.mailboxBody() };
     case 'POST /v1/ai/jobs/extract':
       return { body: { text: 'Alice met Bob', ...(target.bodyTenantId ? { tenantId: target.bodyTenantId } : {}) } };
   }

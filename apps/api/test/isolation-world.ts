@@ -4,6 +4,9 @@ import { PrismaService } from '#libs/database';
 import type { ApiHarness, HttpResult, JobStarted, RequestOptions } from './api-harness.js';
 import { type Actor, TENANTS, type TenantName } from './isolation-model.js';
 
+/** Every mailbox's secret in the world: no answer may carry it. */
+const MAILBOX_SECRET = `imap-secret-${randomBytes(12).toString('hex')}`;
+
 /**
  * The world the isolation property runs in, built once through the API as the platform admin (and
  * Prisma for what no route does: an expired token, graph entities, a record failure, a tombstone):
@@ -90,10 +93,25 @@ export class IsolationWorld {
   // ---- disposable resources for allowed writes that would otherwise use the world up ----
 
   /** A new empty workspace of the tenant: its id. */
-  async freshWorkspace(tenant: TenantName): Promise<string> {
+  async freshWorkspace(tenant: TenantName, options: { mailbox?: boolean } = {}): Promise<string> {
     const { body } = await this.ok<{ id: string }>('POST', `/v1/tenants/${this.tenants[tenant].id}/workspaces`, { body: { name: 'Disposable' } });
     this.reveal(body.id, tenant);
+    if (options.mailbox) await this.connectMailbox(body.id);
     return body.id;
+  }
+
+  /**
+   * A mailbox a workspace's owner may save: a host NAME (judged at connect time) that resolves to
+   * loopback, which the egress policy refuses there, so a connection test answers 400 EGRESS_REFUSED
+   * at once; its secret is nobody's to see again.
+   */
+  mailboxBody(): { host: string; username: string; secret: string } {
+    return { host: 'localhost', username: 'isolation', secret: MAILBOX_SECRET };
+  }
+
+  /** Connects the workspace's mailbox (again: a transfer drops it). */
+  private async connectMailbox(workspaceId: string): Promise<void> {
+    await this.ok('PUT', `/v1/workspaces/${workspaceId}/imap-source`, { body: this.mailboxBody() });
   }
 
   /** A queued backfill in a fresh workspace of the tenant (nothing runs it). */
@@ -143,6 +161,7 @@ export class IsolationWorld {
   // ---- the world ----
 
   private async setUp(): Promise<void> {
+    this.visibleTo.set(MAILBOX_SECRET, new Set());
     for (const name of TENANTS) this.tenants[name] = await this.newTenant(name);
     this.sinkTenantId = (await this.ok<{ id: string }>('POST', '/v1/tenants', { body: tenantBody('sink') })).body.id;
     await this.moveWorkspace('former', 'a');
@@ -192,7 +211,7 @@ export class IsolationWorld {
 
   /** A workspace with two records, the second deleted (a tombstone), and one graph entity. */
   private async newWorkspace(tenant: TenantName): Promise<WorldWorkspace> {
-    const id = await this.freshWorkspace(tenant);
+    const id = await this.freshWorkspace(tenant, { mailbox: true });
     const suffix = id.slice(0, 8);
     const [keptRecord, deletedRecord, name] = [`kept-${suffix}`, `deleted-${suffix}`, `Entity ${suffix}`];
     await this.ok('POST', `/v1/workspaces/${id}/records`, { body: [record(keptRecord), record(deletedRecord)] });
@@ -231,6 +250,8 @@ export class IsolationWorld {
     const backfill = await this.ok<JobStarted>('POST', `/v1/workspaces/${moved.id}/backfills`, { body: {} });
     await this.ok('POST', `/v1/backfills/${backfill.body.jobId}/cancel`);
     await this.ok('POST', `/v1/workspaces/${moved.id}/transfer`, { body: { tenantId: this.tenants[to].id } });
+    // its mailbox stayed behind with its former owner's credentials: the new owner connects its own
+    await this.connectMailbox(moved.id);
     // first in their lists: the cases that pick the first of a kind (every fixed example) meet them
     this.tenants[to].workspaces.unshift(moved);
     this.tenants[from].backfills.unshift(backfill.body.jobId);

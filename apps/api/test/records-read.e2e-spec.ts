@@ -182,7 +182,7 @@ describe('Records read back: GET /v1/workspaces/:workspaceId/records (e2e)', () 
     ['?limit=201', 'limit must be from 1 to 200'],
     ['?limit=99999999999999999999', 'limit must be from 1 to 200'],
     ['?limit=2.5', 'limit must be an integer'],
-    ['?source=imap', 'source must be one of api, mbox'],
+    ['?source=pop3', 'source must be one of api, mbox, imap'],
     ['?sort=desc', 'Unrecognized key: "sort"'],
   ])('answers %s with 400 VALIDATION_FAILED', async (query, message) => {
     const { workspaceId } = await newWorkspace();
