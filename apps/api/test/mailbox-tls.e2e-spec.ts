@@ -149,4 +149,34 @@ describe('Mailbox TLS and sign-in (e2e, private Dovecot with TLS, in-process wor
     expect(await dovecot.connectionCount()).toBe(connections);
     expect(await dovecot.commandsSeen(user)).toEqual([]);
   });
+
+  it('answers IMAP_AUTH_FAILED, not IMAP_UNAVAILABLE, for an XOAUTH2 token the server offers no mechanism for, and never sends or shows it', async () => {
+    const { user, workspaceId } = await workspace();
+    const token = `ya29.${randomBytes(24).toString('base64url')}`;
+    // plain text, so the login rawlog shows what the client sent
+    const saved = await put(trusting, workspaceId, { port: dovecot.port, tlsMode: 'none', username: user, authMethod: 'xoauth2', secret: token });
+    expect(saved.status).toBe(200);
+    const [connections, attempts] = [await dovecot.connectionCount(), (await dovecot.loginAttempts()).length];
+
+    const tested = await test(trusting, workspaceId);
+    expect(tested.status).toBe(422);
+    expect(tested.body.error.code).toBe('IMAP_AUTH_FAILED');
+    expect(tested.body.error.message).toContain('XOAUTH2');
+    expect((await trusting.request<{ status: string; statusCode: string }>('GET', `/v1/workspaces/${workspaceId}/imap-source`)).body).toMatchObject({
+      status: 'invalid',
+      statusCode: 'IMAP_AUTH_FAILED',
+    });
+    const done = await backfill(trusting, workspaceId);
+    expect(done.failure?.code).toBe('IMAP_AUTH_FAILED');
+    expect(done.counters.recordsProcessed).toBe(0);
+
+    // Dovecot (no oauth2 passdb) announces only AUTH=PLAIN and LOGIN: the client connected, sent no
+    // LOGIN or AUTHENTICATE (the token went nowhere), and no session of the user began
+    expect(await dovecot.connectionCount()).toBeGreaterThan(connections);
+    expect((await dovecot.loginAttempts()).length).toBe(attempts);
+    expect(await dovecot.commandsSeen(user)).toEqual([]);
+    for (const api of [strict, trusting]) {
+      expect(api.responses.filter((body) => body.includes(token) || body.includes(token.slice(5)))).toEqual([]);
+    }
+  });
 });
