@@ -69,6 +69,10 @@ describe('Mailbox API (e2e, odd input)', () => {
       [{ ...valid(), since: 'yesterday' }, 'since'],
       [{ ...valid(), since: '2024-13-01' }, 'since'],
       [{ ...valid(), since: 20240101 }, 'since'],
+      [{ ...valid(), since: '2023-02-29' }, 'since'],
+      // valid ISO dates Postgres' date cannot hold or no mail has: year 0 was a 500
+      [{ ...valid(), since: '0000-01-01' }, 'since'],
+      [{ ...valid(), since: '1969-12-31' }, 'since'],
       [{ ...valid(), secret: '' }, 'secret'],
       [{ ...valid(), secret: 42 }, 'secret'],
       [{ ...valid(), extra: true }, 'extra'],

@@ -5,6 +5,9 @@ import type { MaskedMailbox, MailboxTest } from '#libs/mailbox';
 /** Folders a mailbox may name; each backfill reads them in this order. */
 export const MAX_MAILBOX_FOLDERS = 50;
 
+/** The earliest `since` a mailbox may name. */
+const EARLIEST_SINCE = '1970-01-01';
+
 const folder = z
   .string({ error: 'each folder must be a string' })
   .trim()
@@ -43,6 +46,8 @@ export const putMailboxBody = z
       .default(['INBOX']),
     since: z.iso
       .date({ error: 'since must be a date (YYYY-MM-DD)' })
+      // no mail predates 1970; year 0000 is a valid ISO date that Postgres' date type refuses (it was a 500)
+      .refine((day) => day >= EARLIEST_SINCE, { error: `since must be on or after ${EARLIEST_SINCE}` })
       .nullable()
       .optional()
       .meta({ description: 'Only messages on or after this day' }),
