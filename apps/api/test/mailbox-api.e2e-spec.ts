@@ -76,6 +76,11 @@ describe('Mailbox API (e2e, odd input)', () => {
       [{ ...valid(), secret: '' }, 'secret'],
       [{ ...valid(), secret: 42 }, 'secret'],
       [{ ...valid(), extra: true }, 'extra'],
+      // a user name or token with control characters was taken, and could never sign in (echoed, CR LF and all, in the refusal)
+      [{ ...valid(), username: 'someone\r\nA1 LOGOUT' }, 'username'],
+      [{ ...valid(), username: 'some\u0007one' }, 'username'],
+      [{ ...valid(), authMethod: 'xoauth2', secret: 'ya29.token\u0001auth=Bearer other' }, 'secret'],
+      [{ ...valid(), authMethod: 'xoauth2', secret: 'ya29 token' }, 'secret'],
       [[valid()], ''],
     ];
     for (const [body, field] of cases) {
@@ -91,6 +96,9 @@ describe('Mailbox API (e2e, odd input)', () => {
     expect(missing.body.error).toEqual({ code: 'VALIDATION_FAILED', message: expect.stringContaining('secret') as unknown });
     expect(await prisma.imapSource.count({ where: { workspaceId } })).toBe(0);
     expect((await get(workspaceId)).status).toBe(404);
+    // a password is the user's own: any character but NUL is taken, and a token of b64token characters is
+    expect((await put(workspaceId, { ...valid('pass word\t\u00e9\r\n') })).status).toBe(200);
+    expect((await put(workspaceId, { ...valid('ya29.a0AfH6SM-bx_~+/=='), authMethod: 'xoauth2' })).status).toBe(200);
   });
 
   it('refuses loopback, link-local (metadata) and bracketed IPv6 hosts with 400 EGRESS_REFUSED, and takes a host name unresolved', async () => {

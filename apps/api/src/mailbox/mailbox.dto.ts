@@ -28,7 +28,13 @@ export const putMailboxBody = z
     tlsMode: z.enum(['implicit', 'starttls', 'none'], { error: 'tlsMode must be implicit, starttls or none' }).default('implicit').meta({
       description: 'implicit: TLS from the first byte (port 993); starttls: STARTTLS required (143); none: only where the operator allows it',
     }),
-    username: z.string({ error: 'username must be a string' }).trim().min(1, { error: 'username must not be empty' }).max(320),
+    username: z
+      .string({ error: 'username must be a string' })
+      .trim()
+      .min(1, { error: 'username must not be empty' })
+      .max(320)
+      // no mailbox user name has them; imapflow refuses them in an OAuth2 exchange, and error messages name the user
+      .regex(/^[^\p{Cc}]+$/u, { error: 'username must not contain control characters' }),
     authMethod: z
       .enum(['password', 'xoauth2'], { error: 'authMethod must be password or xoauth2' })
       .default('password')
@@ -51,6 +57,11 @@ export const putMailboxBody = z
       .nullable()
       .optional()
       .meta({ description: 'Only messages on or after this day' }),
+  })
+  // an OAuth2 access token is printable ASCII (RFC 6750 b64token); imapflow refuses control characters in it
+  .refine((body) => body.authMethod !== 'xoauth2' || body.secret === undefined || /^[\x21-\x7e]+$/.test(body.secret), {
+    error: 'secret must be printable ASCII without spaces for authMethod xoauth2 (an OAuth2 access token)',
+    path: ['secret'],
   })
   .transform((body) => ({
     ...body,
