@@ -83,6 +83,17 @@ describe('Mailbox API (e2e, odd input)', () => {
       [{ ...valid(), authMethod: 'xoauth2', secret: 'ya29 token' }, 'secret'],
       [[valid()], ''],
     ];
+    // each check says what is wrong, not the type's words ("port must be a number" for 0 once)
+    const worded: [unknown, string][] = [
+      [{ ...valid(), port: 0 }, 'port must be between 1 and 65535'],
+      [{ ...valid(), port: 70000 }, 'port must be between 1 and 65535'],
+      [{ ...valid(), port: '993' }, 'port must be a number'],
+      [{ ...valid(), username: 'x'.repeat(321) }, 'username must be at most 320 characters'],
+      [{ ...valid(), host: 'h'.repeat(254) }, 'host must be at most 253 characters'],
+      [{ ...valid(), folders: ['x'.repeat(256)] }, 'a folder name must be at most 255 characters'],
+      [{ ...valid(), secret: 's'.repeat(8193) }, 'secret must be at most 8192 characters'],
+    ];
+    for (const [body, words] of worded) expect((await put(workspaceId, body)).body.error.message).toContain(words);
     for (const [body, field] of cases) {
       const answer = await put(workspaceId, body);
       expect({ body, status: answer.status, code: answer.body.error?.code }).toEqual({ body, status: 400, code: 'VALIDATION_FAILED' });

@@ -24,7 +24,13 @@ export const putMailboxBody = z
       .min(1, { error: 'host must not be empty' })
       .max(253, { error: 'host must be at most 253 characters' })
       .meta({ example: 'imap.example.com', description: 'Host name or IP address; checked by the egress policy now and at every connection' }),
-    port: z.number({ error: 'port must be a number' }).int({ error: 'port must be a whole number' }).min(1).max(65535).optional(),
+    // every check carries its own words: zod would otherwise give the type's ("port must be a number" for 0)
+    port: z
+      .number({ error: 'port must be a number' })
+      .int({ error: 'port must be a whole number' })
+      .min(1, { error: 'port must be between 1 and 65535' })
+      .max(65535, { error: 'port must be between 1 and 65535' })
+      .optional(),
     tlsMode: z.enum(['implicit', 'starttls', 'none'], { error: 'tlsMode must be implicit, starttls or none' }).default('implicit').meta({
       description: 'implicit: TLS from the first byte (port 993); starttls: STARTTLS required (143); none: only where the operator allows it',
     }),
@@ -32,7 +38,7 @@ export const putMailboxBody = z
       .string({ error: 'username must be a string' })
       .trim()
       .min(1, { error: 'username must not be empty' })
-      .max(320)
+      .max(320, { error: 'username must be at most 320 characters' })
       // no mailbox user name has them; imapflow refuses them in an OAuth2 exchange, and error messages name the user
       .regex(/^[^\p{Cc}]+$/u, { error: 'username must not contain control characters' }),
     authMethod: z
