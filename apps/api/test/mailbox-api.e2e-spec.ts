@@ -145,9 +145,10 @@ describe('Mailbox API (e2e, odd input)', () => {
   it('keeps the stored secret when PUT leaves it out, replaces it (status back to unknown) when given, and never returns it', async () => {
     const { workspaceId } = await owned();
     const first = newSecret();
-    const created = await put(workspaceId, { ...valid(first), since: '2024-02-29', folders: ['INBOX', 'Archive', 'INBOX'] });
+    // INBOX in any case is INBOX (RFC 3501 5.1), read once; other names are case-sensitive
+    const created = await put(workspaceId, { ...valid(first), since: '2024-02-29', folders: ['inbox', 'Archive', 'INBOX', 'Inbox', 'archive'] });
     expect(created.status).toBe(200);
-    expect(created.body).toMatchObject({ secretLast4: first.slice(-4), since: '2024-02-29', folders: ['INBOX', 'Archive'] });
+    expect(created.body).toMatchObject({ secretLast4: first.slice(-4), since: '2024-02-29', folders: ['INBOX', 'Archive', 'archive'] });
     const fingerprint = created.body.secretFingerprint;
 
     const { secret: _kept, ...withoutSecret } = valid();
