@@ -25,6 +25,9 @@ export interface MailboxAccess {
 /** How long (ms) a connection may see no traffic before it is dropped: a page's extraction can take minutes. */
 const IDLE_SOCKET_TIMEOUT_MS = 10 * 60_000;
 
+/** The capabilities under which imapflow sends an OAuth2 access token (AUTHENTICATE OAUTHBEARER or XOAUTH2). */
+const OAUTH_CAPABILITIES = ['AUTH=OAUTHBEARER', 'AUTH=XOAUTH2', 'AUTH=XOAUTH'];
+
 // Node's codes for a certificate it would not trust, and what to tell the tenant
 const CERTIFICATE_WORDS: Readonly<Record<string, string>> = {
   DEPTH_ZERO_SELF_SIGNED_CERT: 'the server presented a self-signed certificate',
@@ -94,7 +97,14 @@ export class ImapConnector {
       await client.connect();
       return client;
     } catch (error) {
+      // imapflow sends a token only by a mechanism the server announced, and fails with a bare Error
+      // otherwise: that is a sign-in the server will never take, not an unreachable server to retry
+      const greeted = client.capabilities.size > 0;
+      const noOauth = access.authMethod === 'xoauth2' && greeted && !OAUTH_CAPABILITIES.some((c) => client.capabilities.has(c));
       client.close();
+      if (noOauth && !(error as { authenticationFailed?: boolean }).authenticationFailed) {
+        throw new ImapAuthFailedError(access.host, access.username, 'the server offers no OAuth2 sign-in (AUTH=XOAUTH2 or AUTH=OAUTHBEARER)');
+      }
       throw error;
     }
   }

@@ -102,7 +102,7 @@ export class MailboxSources {
           tlsMode: input.tlsMode,
           username: input.username,
           authMethod: input.authMethod,
-          folders: [...new Set(input.folders)],
+          folders: distinctFolders(input.folders),
           since: input.since ?? null,
           ...sealed,
         },
@@ -235,6 +235,14 @@ export class MailboxSources {
       secretLast4: last4Of(secret),
     };
   }
+}
+
+/**
+ * The folders in order, each once: INBOX is case-insensitive (RFC 3501 5.1), so `inbox` or `Inbox`
+ * is INBOX and would otherwise be read twice; every other name is case-sensitive.
+ */
+function distinctFolders(folders: string[]): string[] {
+  return [...new Set(folders.map((name) => (name.toUpperCase() === 'INBOX' ? 'INBOX' : name)))];
 }
 
 function keptSecret(row: ImapSource) {

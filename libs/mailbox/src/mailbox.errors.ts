@@ -15,10 +15,13 @@ export class ImapSourceNotFoundError extends NotFoundError {
  * fails at once, before any message is fetched. Names the host and user, never the secret.
  */
 export class ImapAuthFailedError extends AppError {
-  constructor(host: string, username: string) {
+  /** `reason`: why no login could be tried (e.g. the server offers no OAuth2 sign-in); a plain refusal has none. */
+  constructor(host: string, username: string, reason?: string) {
     super(
       ErrorCode.ImapAuthFailed,
-      `The mailbox at ${host} refused the login of ${username}. Update the password or token of the workspace's mailbox.`,
+      reason
+        ? `The mailbox at ${host} cannot sign in ${username}: ${reason}. Change the sign-in method of the workspace's mailbox.`
+        : `The mailbox at ${host} refused the login of ${username}. Update the password or token of the workspace's mailbox.`,
     );
   }
 }

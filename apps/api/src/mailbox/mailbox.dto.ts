@@ -5,6 +5,9 @@ import type { MaskedMailbox, MailboxTest } from '#libs/mailbox';
 /** Folders a mailbox may name; each backfill reads them in this order. */
 export const MAX_MAILBOX_FOLDERS = 50;
 
+/** The earliest `since` a mailbox may name. */
+const EARLIEST_SINCE = '1970-01-01';
+
 const folder = z
   .string({ error: 'each folder must be a string' })
   .trim()
@@ -21,11 +24,23 @@ export const putMailboxBody = z
       .min(1, { error: 'host must not be empty' })
       .max(253, { error: 'host must be at most 253 characters' })
       .meta({ example: 'imap.example.com', description: 'Host name or IP address; checked by the egress policy now and at every connection' }),
-    port: z.number({ error: 'port must be a number' }).int({ error: 'port must be a whole number' }).min(1).max(65535).optional(),
+    // every check carries its own words: zod would otherwise give the type's ("port must be a number" for 0)
+    port: z
+      .number({ error: 'port must be a number' })
+      .int({ error: 'port must be a whole number' })
+      .min(1, { error: 'port must be between 1 and 65535' })
+      .max(65535, { error: 'port must be between 1 and 65535' })
+      .optional(),
     tlsMode: z.enum(['implicit', 'starttls', 'none'], { error: 'tlsMode must be implicit, starttls or none' }).default('implicit').meta({
       description: 'implicit: TLS from the first byte (port 993); starttls: STARTTLS required (143); none: only where the operator allows it',
     }),
-    username: z.string({ error: 'username must be a string' }).trim().min(1, { error: 'username must not be empty' }).max(320),
+    username: z
+      .string({ error: 'username must be a string' })
+      .trim()
+      .min(1, { error: 'username must not be empty' })
+      .max(320, { error: 'username must be at most 320 characters' })
+      // no mailbox user name has them; imapflow refuses them in an OAuth2 exchange, and error messages name the user
+      .regex(/^[^\p{Cc}]+$/u, { error: 'username must not contain control characters' }),
     authMethod: z
       .enum(['password', 'xoauth2'], { error: 'authMethod must be password or xoauth2' })
       .default('password')
@@ -43,9 +58,16 @@ export const putMailboxBody = z
       .default(['INBOX']),
     since: z.iso
       .date({ error: 'since must be a date (YYYY-MM-DD)' })
+      // no mail predates 1970; year 0000 is a valid ISO date that Postgres' date type refuses (it was a 500)
+      .refine((day) => day >= EARLIEST_SINCE, { error: `since must be on or after ${EARLIEST_SINCE}` })
       .nullable()
       .optional()
       .meta({ description: 'Only messages on or after this day' }),
+  })
+  // an OAuth2 access token is printable ASCII (RFC 6750 b64token); imapflow refuses control characters in it
+  .refine((body) => body.authMethod !== 'xoauth2' || body.secret === undefined || /^[\x21-\x7e]+$/.test(body.secret), {
+    error: 'secret must be printable ASCII without spaces for authMethod xoauth2 (an OAuth2 access token)',
+    path: ['secret'],
   })
   .transform((body) => ({
     ...body,
