@@ -247,7 +247,7 @@ export class BackfillRunner {
             await Promise.all(inFlight.map((p) => p.outcomes));
             await previousWrite;
             // the pages in flight are thrown away, but their calls were made and billed: they count
-            await session.recordUsage(sumCounters(inFlight.map((p) => p.calls)), 'ok');
+            await this.countUncommitted(session, uncommitted);
             return await this.cancel(lease);
           }
           let page: RecordPage;
@@ -292,7 +292,9 @@ export class BackfillRunner {
             await this.countUncommitted(session, uncommitted);
             return this.fenced(lease, backfill, pool.failure.error);
           }
-          await session.recordUsage(sumCounters([current, ...inFlight].map((p) => p.calls)), usageOutcomeOf(pool.failure.error));
+          const failed = [current, ...inFlight];
+          for (const page of failed) uncommitted.delete(page);
+          await session.recordUsage(sumCounters(failed.map((p) => p.calls)), usageOutcomeOf(pool.failure.error));
           if (pool.failure.error instanceof AuthenticationError) await this.validation.markRefused(ready.tenant.tenantId, key);
           return await this.failOn(lease, backfill, pool.failure.error);
         }
@@ -326,8 +328,9 @@ export class BackfillRunner {
       leaseLost?.removeEventListener('abort', stopOnLeaseLoss);
       // whatever ended the run (an outage, a lost lease), no record still queued in the pool starts
       pool.stop(new FenceError('lease-lost'));
-      // usage before the holds go: a budget read in between would see neither and let a job overspend
-      if (leaseLost?.aborted) await this.countUncommitted(session, uncommitted);
+      // whatever ended the run, every page that did not commit has its calls recorded before the holds
+      // go: a budget read in between would see neither and let a job overspend
+      await this.countUncommitted(session, uncommitted);
       await this.budgets
         .settle(lease.tenantId, [...reservations])
         .catch((error: unknown) =>
