@@ -122,6 +122,11 @@ describe(EgressPolicy.name, () => {
     ['user@imap.example.com', 'invalid'],
     ['imap.example.com/path', 'invalid'],
     ['imap example.com', 'invalid'],
+    ['a..b', 'invalid'],
+    ['-', 'invalid'],
+    ['-imap.example.com', 'invalid'],
+    ['imap_mail.example.com', 'invalid'],
+    [`${'a'.repeat(64)}.example.com`, 'invalid'],
   ])('checkHost refuses %s as %s', (host, reason) => {
     const error = (() => {
       try {

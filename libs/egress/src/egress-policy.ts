@@ -74,6 +74,15 @@ export class EgressPolicy {
     if (url.port !== '' || url.pathname !== '/') throw new EgressRefusedError('invalid', 'The host must be a host name or an IP address');
     const literal = parseIpLiteral(url.hostname);
     if (literal) this.checkAddress(url.hostname, literal.toString());
+    // a name must be one DNS can hold (RFC 1123 2.1): labels of letters, digits and inner hyphens, 63 at most
+    else if (
+      !url.hostname
+        .replace(/\.$/, '')
+        .split('.')
+        .every((label) => /^(?!-)[a-z0-9-]{1,63}(?<!-)$/.test(label))
+    ) {
+      throw new EgressRefusedError('invalid', 'The host must be a host name or an IP address');
+    }
     return url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   }
 

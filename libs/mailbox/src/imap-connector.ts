@@ -139,7 +139,8 @@ export class ImapConnector {
     const failure = error as { code?: string; authenticationFailed?: boolean; tlsFailed?: boolean; _err?: unknown; cause?: unknown };
     const inner = failure._err ?? failure.cause;
     if (inner instanceof EgressRefusedError) return inner;
-    if (failure.authenticationFailed) return new ImapAuthFailedError(host, access.username);
+    // a user name or token the protocol cannot carry (imapflow refuses it before sending): it can never log in
+    if (failure.authenticationFailed || failure.code === 'InvalidStringValue') return new ImapAuthFailedError(host, access.username);
     const code = failure.code ?? (inner as { code?: string } | undefined)?.code ?? '';
     if (code in CERTIFICATE_WORDS) return new ImapTlsFailedError(host, CERTIFICATE_WORDS[code]);
     if (failure.tlsFailed || code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code === 'EPROTO') {
