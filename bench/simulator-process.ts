@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { STATS_PATH } from '../libs/testing/src/provider-simulator/provider-simulator.js';
 import type { KeyStats } from '../libs/testing/src/provider-simulator/simulator-types.js';
 
+/** The providers whose base URL the simulator script prints (scripts/simulator.ts). */
+const SIMULATED_PROVIDERS = ['OPENAI', 'GEMINI', 'DEEPSEEK', 'ANTHROPIC'];
+
 export interface SimulatorProcess {
   env: Record<string, string>;
   /** Completion requests it answered and those it answered 429 for being over the per-key limit, and the span (ms) of those it let through, all keys together. */
@@ -30,7 +33,8 @@ export async function startSimulatorProcess(validKeys: string, latencyMs: number
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const found = Object.fromEntries([...output.matchAll(/^\s*(\w+_BASE_URL)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
-      if (Object.keys(found).length === 3) resolve(found);
+      // one line per provider, all in one write; counting them instead broke when a provider was added
+      if (SIMULATED_PROVIDERS.every((name) => found[`${name}_BASE_URL`])) resolve(found);
     });
     child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
   });

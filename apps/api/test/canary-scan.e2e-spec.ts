@@ -19,9 +19,11 @@ import {
   freePort,
   type Needle,
   type PostgresScan,
+  PrivateDovecot,
   ProviderSimulator,
   type RedisScan,
   RedisPubSubRecorder,
+  rfc822Messages,
   type ScanHit,
   SecretScanner,
   scanPostgres,
@@ -96,6 +98,10 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
     storedAzureRefused: distinctiveKey('', 40),
     storedCustom: distinctiveKey('gw-', 40),
     storedCustomRefused: distinctiveKey('gw-', 40),
+    // mailbox (IMAP) secrets: the password Dovecot accepts, one it refuses, and an OAuth2 access token (XOAUTH2, refused)
+    mailboxPassword: distinctiveKey('', 40),
+    mailboxRefused: distinctiveKey('', 40),
+    mailboxToken: distinctiveKey('ya29.', 60),
   };
   const needles: Needle[] = Object.entries(keys).map(([name, value]) => ({ name: `key ${name}`, value }));
   // not a key: what the controls plant (lower case, so it fits a subdomain and a host name)
@@ -117,6 +123,8 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
   let api: ApiHarness;
   let worker: WorkerProcess;
   let workerMetricsUrl: string;
+  // the mailbox server: its user's password is a canary
+  let dovecot: PrivateDovecot;
   // the tenants' webhook endpoint: every request it gets (path, headers, body) is scanned too
   const receiver = new WebhookReceiver();
   // the webhook secrets the test was shown once: in no store, log, payload or later answer
@@ -124,6 +132,14 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
 
   beforeAll(async () => {
     await receiver.start('127.0.0.2');
+    dovecot = await PrivateDovecot.start({
+      users: [
+        { name: 'canary', password: keys.mailboxPassword },
+        // an OAuth2 user: Dovecot takes the bearer token (XOAUTH2) as this password
+        { name: 'canary-oauth', password: keys.mailboxToken },
+      ],
+      authFailureDelaySeconds: 0,
+    });
     const metricsPort = await freePort();
     workerMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     const urls = await simulator.start();
@@ -152,6 +168,10 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
       WEBHOOK_DISPATCH_INTERVAL_MS: '100',
       WEBHOOK_RETRY_BASE_MS: '50',
       WEBHOOK_MAX_ATTEMPTS: '3',
+      // the private Dovecot: plain IMAP on 127.0.0.1 (in EGRESS_ALLOWED_CIDRS above)
+      IMAP_ALLOW_PLAINTEXT: 'true',
+      IMAP_MAX_ATTEMPTS: '2',
+      IMAP_RETRY_BASE_MS: '50',
     });
     // the stderr control: one line on the worker's stderr, written by the worker process itself
     const stderrControl = `process.stderr.write(${JSON.stringify(`stderr control ${control}\n`)})`;
@@ -179,6 +199,7 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
     await api?.close();
     await receiver.stop();
     await simulator.stop();
+    await dovecot?.destroy();
   });
 
   /** Every scanner over everything the test and the system wrote so far. */
@@ -449,6 +470,41 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
     expect((await api.waitForBackfill(await backfill(refusedCustom.workspace.id))).failure?.code).toBe('INVALID_API_KEY');
     await api.request('GET', `/v1/tenants/${azure.tenant.id}/settings`);
 
+    // mailboxes: a tenant of its own (no webhook endpoint, so the deliveries below stay as counted)
+    // stores the password Dovecot accepts, one it refuses, and an OAuth2 token; each is tested and
+    // backfilled from, and the masked views are read
+    const mailboxTenant = await api.newTenant();
+    await api.request('PUT', `/v1/tenants/${mailboxTenant.id}/settings/OPENAI_API_KEY`, { body: { value: keys.stored } });
+    for (const message of rfc822Messages(6)) dovecot.deliver('canary', 'INBOX', message);
+    for (const message of rfc822Messages(4, 50)) dovecot.deliver('canary-oauth', 'INBOX', message);
+    const mailboxes = [
+      { secret: keys.mailboxPassword, authMethod: 'password', username: 'canary' },
+      { secret: keys.mailboxRefused, authMethod: 'password', username: 'canary' },
+      { secret: keys.mailboxToken, authMethod: 'xoauth2', username: 'canary-oauth' },
+    ];
+    const mailboxOutcomes: [number, string | null, string, string | null][] = [];
+    for (const { secret, authMethod, username } of mailboxes) {
+      const workspace = await api.newWorkspace(mailboxTenant.id);
+      const put = await api.request('PUT', `/v1/workspaces/${workspace.id}/imap-source`, {
+        body: { host: '127.0.0.1', port: dovecot.port, tlsMode: 'none', username, authMethod, secret, folders: ['INBOX'] },
+      });
+      expect(put.status).toBe(200);
+      const tested = await api.request<ApiErrorBody>('POST', `/v1/workspaces/${workspace.id}/imap-source/test`);
+      const started = await api.request<JobStarted>('POST', `/v1/workspaces/${workspace.id}/backfills`, { body: { source: 'imap' } });
+      const done = await api.waitForBackfill(started.body.jobId, undefined, 30_000);
+      await api.request('GET', `/v1/workspaces/${workspace.id}/imap-source`);
+      mailboxOutcomes.push([tested.status, tested.body.error?.code ?? null, done.status, done.failure?.code ?? null]);
+    }
+    expect(mailboxOutcomes).toEqual([
+      [200, null, 'succeeded', null],
+      [422, 'IMAP_AUTH_FAILED', 'failed', 'IMAP_AUTH_FAILED'],
+      [200, null, 'succeeded', null],
+    ]);
+    // the accepted password and token did log in, and the backfills fetched through them
+    expect(await dovecot.commandsSeen('canary')).toEqual(expect.arrayContaining(['UID FETCH']));
+    expect(await dovecot.commandsSeen('canary-oauth')).toEqual(expect.arrayContaining(['AUTHENTICATE', 'UID FETCH']));
+    await expect(api.app.get(PrismaService).sourceRecord.count({ where: { source: 'imap' } })).resolves.toBe(6 + 4);
+
     // reads and refusals that handle keys, through request() and raw fetch
     await api.request('GET', `/v1/tenants/${good.tenant.id}/settings`);
     await api.request('GET', `/v1/workspaces/${good.workspace.id}/backfills`);
@@ -571,6 +627,14 @@ describe('Canary scan: no key anywhere (e2e, a real worker process)', () => {
       ),
     ).toEqual(['bytea', 'jsonb', 'text', 'backfill_status', 'text']);
     expect(['record_tombstones.external_id', 'workspace_deletions.deleted'].map((id) => typeOf(`public.${id}`))).toEqual(['text', 'jsonb']);
+    // the mailboxes' sealed secrets and their verdicts are scanned, not an empty table
+    expect(['imap_sources.secret_ciphertext', 'imap_sources.secret_last4', 'imap_sources.status_code'].map((id) => typeOf(`public.${id}`))).toEqual([
+      'bytea',
+      'text',
+      'text',
+    ]);
+    await expect(prisma.imapSource.count()).resolves.toBe(3);
+    await expect(prisma.auditEvent.count({ where: { action: 'imap_source.put' } })).resolves.toBe(3);
     expect(
       [
         'webhook_endpoints.secret_ciphertext',

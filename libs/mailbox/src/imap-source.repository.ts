@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { SealedSecret } from '#libs/byok';
 import { type ImapSource, PrismaService, type Tx } from '#libs/database';
 
 /** What a mailbox row holds besides its ids and timestamps (the secret sealed). */
@@ -47,6 +48,27 @@ export class ImapSourceRepository {
     const { count } = await this.prisma.imapSource.updateMany({
       where: { tenantId, workspaceId, secretFingerprint: fingerprint },
       data: { status, statusCode: code, checkedAt: at },
+    });
+    return count > 0;
+  }
+
+  /** Up to `limit` mailboxes whose secret is sealed under another version than `activeVersion`, by workspace id after `afterId`. */
+  findSecretsToRotate(activeVersion: string, afterId: string | undefined, limit: number): Promise<ImapSource[]> {
+    return this.prisma.imapSource.findMany({
+      where: { secretKeyVersion: { not: activeVersion }, ...(afterId ? { workspaceId: { gt: afterId } } : {}) },
+      orderBy: { workspaceId: 'asc' },
+      take: limit,
+    });
+  }
+
+  /**
+   * Swaps the secret's envelope only if it is still `previous` (a PUT meanwhile, with a new secret or
+   * the same one sealed afresh, wins). The fingerprint, last4 and verdict stay: the secret is the same.
+   */
+  async replaceEnvelope(tenantId: string, workspaceId: string, previous: SealedSecret, next: SealedSecret): Promise<boolean> {
+    const { count } = await this.prisma.imapSource.updateMany({
+      where: { tenantId, workspaceId, secretKeyVersion: previous.keyVersion, secretIv: previous.iv },
+      data: { secretCiphertext: next.ciphertext, secretIv: next.iv, secretAuthTag: next.authTag, secretKeyVersion: next.keyVersion },
     });
     return count > 0;
   }

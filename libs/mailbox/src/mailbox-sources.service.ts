@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { last4Of, ValidationFailedError } from '#libs/common';
 import { AppConfig } from '#libs/config';
-import { KeyCipher, KeyFingerprinter, settingContext } from '#libs/byok';
+import { KeyCipher, KeyFingerprinter, type SealedSecret, settingContext } from '#libs/byok';
 import { type ImapSource, TransactionService } from '#libs/database';
 import { EgressPolicy } from '#libs/egress';
 import { AuditLog, type RequestActor } from '#libs/tenancy';
@@ -56,7 +56,7 @@ export interface MailboxTest {
 }
 
 /** The additional data a mailbox's secret is sealed with: the tenant and the workspace's mailbox setting. */
-function mailboxContext(tenantId: string, workspaceId: string): string {
+export function mailboxContext(tenantId: string, workspaceId: string): string {
   return settingContext(tenantId, `IMAP_SOURCE:${workspaceId}`);
 }
 
@@ -158,7 +158,7 @@ export class MailboxSources {
     const row = await this.sources.find(tenantId, workspaceId);
     if (!row) throw new ImapSourceNotFoundError(workspaceId);
     const secret = this.cipher.decrypt(
-      { ciphertext: row.secretCiphertext, iv: row.secretIv, authTag: row.secretAuthTag, keyVersion: row.secretKeyVersion },
+      sealedMailboxSecretOf(row),
       mailboxContext(tenantId, workspaceId),
       `The mailbox secret of workspace ${workspaceId}`,
     );
@@ -243,6 +243,11 @@ export class MailboxSources {
  */
 function distinctFolders(folders: string[]): string[] {
   return [...new Set(folders.map((name) => (name.toUpperCase() === 'INBOX' ? 'INBOX' : name)))];
+}
+
+/** The envelope of a mailbox row's secret, as KeyCipher opens it. */
+export function sealedMailboxSecretOf(row: ImapSource): SealedSecret {
+  return { ciphertext: row.secretCiphertext, iv: row.secretIv, authTag: row.secretAuthTag, keyVersion: row.secretKeyVersion };
 }
 
 function keptSecret(row: ImapSource) {

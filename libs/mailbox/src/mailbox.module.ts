@@ -7,6 +7,7 @@ import { TenancyModule } from '#libs/tenancy';
 import { ImapConnector } from './imap-connector.js';
 import { ImapRecordSource } from './imap-record-source.js';
 import { ImapSourceRepository } from './imap-source.repository.js';
+import { MailboxSecretRotation } from './mailbox-secret-rotation.service.js';
 import { MailboxSources } from './mailbox-sources.service.js';
 
 /**
@@ -41,6 +42,7 @@ export class MailboxRecordSources {
     ImapSourceRepository,
     ImapConnector,
     MailboxSources,
+    MailboxSecretRotation,
     {
       provide: MailboxRecordSources,
       inject: [MailboxSources, ImapConnector, SourceRecordRepository, AppConfig],
@@ -48,6 +50,6 @@ export class MailboxRecordSources {
         new MailboxRecordSources(mailboxes, connector, records, config),
     },
   ],
-  exports: [MailboxSources, MailboxRecordSources],
+  exports: [MailboxSources, MailboxRecordSources, MailboxSecretRotation],
 })
 export class MailboxModule {}

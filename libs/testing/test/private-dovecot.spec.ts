@@ -161,6 +161,8 @@ describe('PrivateDovecot', () => {
         { name: 'bob', password: 'bob-secret' },
         { name: 'carol', password: 'carol-secret' },
         { name: 'erin', password: 'erin-secret' },
+        // an OAuth2 user: the password is the bearer token it signs in with
+        { name: 'frank', password: 'frank-token' },
       ],
     });
     const [plainMessage, , , noDate] = mboxMessages(new URL('../../../apps/api/test/fixtures/sample.mbox', import.meta.url));
@@ -212,6 +214,17 @@ describe('PrivateDovecot', () => {
 
     expect(await dovecot.commandsSeen('carol')).toEqual(['LOGIN', 'LOGOUT']);
     expect((await dovecot.loginAttempts()).filter((a) => a.user === 'carol')).toEqual([{ user: 'carol', command: 'LOGIN', outcome: 'refused' }]);
+  });
+
+  it("takes an OAuth2 bearer token (AUTHENTICATE XOAUTH2) that equals the user's password, as a mailbox client with a token signs in", async () => {
+    const xoauth2 = (user: string, token: string) => Buffer.from(`user=${user}\x01auth=Bearer ${token}\x01\x01`).toString('base64');
+    const { imap } = await Imap.open(await plain(dovecot.port));
+    const capability = await imap.run('CAPABILITY');
+    expect(capability.untagged.join(' ')).toContain('AUTH=XOAUTH2');
+    const answer = await imap.run(`AUTHENTICATE XOAUTH2 ${xoauth2('frank', 'frank-token')}`);
+    expect(answer.status).toBe('OK');
+    expect((await imap.run('SELECT INBOX')).status).toBe('OK');
+    await imap.logout();
   });
 
   it('records the commands of a session, before and after login, so a FETCH would show', async () => {

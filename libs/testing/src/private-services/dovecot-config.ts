@@ -45,7 +45,8 @@ ssl = ${tls ? 'yes' : 'no'}
 ${tls ? `ssl_cert = <${join(dir, 'tls', 'cert.pem')}\nssl_key = <${join(dir, 'tls', 'key.pem')}` : ''}
 
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+# xoauth2: Dovecot checks the bearer token as the user's password (passwd-file), so a token user is a password line
+auth_mechanisms = plain login xoauth2
 auth_verbose = yes
 auth_failure_delay = ${input.authFailureDelaySeconds} secs
 passdb {
