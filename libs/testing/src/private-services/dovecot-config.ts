@@ -11,6 +11,8 @@ export interface DovecotConfigInput {
   /** The unprivileged account every service and every mailbox runs as. */
   account: { user: string; group: string; uid: number; gid: number };
   authFailureDelaySeconds: number;
+  /** Whether AUTHENTICATE XOAUTH2 is offered (a bearer token equal to the user's password logs in). */
+  xoauth2: boolean;
 }
 
 /**
@@ -46,7 +48,7 @@ ${tls ? `ssl_cert = <${join(dir, 'tls', 'cert.pem')}\nssl_key = <${join(dir, 'tl
 
 disable_plaintext_auth = no
 # xoauth2: Dovecot checks the bearer token as the user's password (passwd-file), so a token user is a password line
-auth_mechanisms = plain login xoauth2
+auth_mechanisms = plain login${input.xoauth2 ? ' xoauth2' : ''}
 auth_verbose = yes
 auth_failure_delay = ${input.authFailureDelaySeconds} secs
 passdb {

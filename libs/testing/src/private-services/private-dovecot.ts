@@ -45,6 +45,8 @@ export interface PrivateDovecotOptions {
   authFailureDelaySeconds?: number;
   /** Plain IMAP on this port instead of a free one picked at random. */
   port?: number;
+  /** Offer AUTHENTICATE XOAUTH2, a bearer token equal to the user's password logging in (the default); false: PLAIN and LOGIN only. */
+  xoauth2?: boolean;
 }
 
 /** A message delivered into a folder. */
@@ -275,6 +277,7 @@ export class PrivateDovecot {
         greeting: this.greeting,
         account: this.account,
         authFailureDelaySeconds: options.authFailureDelaySeconds ?? 2,
+        xoauth2: options.xoauth2 ?? true,
       }),
     );
   }
