@@ -65,7 +65,9 @@ describe('Mailbox backfill crash safety (e2e, private Dovecot, real worker proce
   const sessionFiles = () => readdirSync(join(dovecot.dir, 'rawlog', USER)).filter((name) => name.endsWith('.in'));
   /** The first UID of each UID SEARCH a session sent (`UID SEARCH UID <n>:*`). */
   const searchedFrom = (file: string) =>
-    [...readFileSync(join(dovecot.dir, 'rawlog', USER, file), 'latin1').matchAll(/ UID SEARCH .*?\bUID (\d+):\*/gi)].map(([, from]) => Number(from));
+    [...readFileSync(join(dovecot.dir, 'rawlog', USER, file), 'latin1').matchAll(/ UID SEARCH .*?\bUID (\d+):(?:\d+|\*)/gi)].map(([, from]) =>
+      Number(from),
+    );
 
   it('resumes after the last committed UID: each message stored once, only the killed page sent to the provider again', async () => {
     const tenant = await api.newTenant();

@@ -3,7 +3,7 @@ import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam
 import { parseJsonAnswer, withSchemaInstruction } from './json-answer.js';
 import { ModelNotAvailableError } from './llm.errors.js';
 import type { CompletionRequest, CompletionResult, KeyContext, LlmProvider, TokenUsage } from './llm-provider.js';
-import { usageOf, withUsageOnFailure } from './token-usage.js';
+import { isTokenCount, usageOf, withUsageOnFailure } from './token-usage.js';
 import { createNodeHttpFetch } from './node-http-fetch.js';
 import { mapOpenAiError } from './openai-errors.js';
 import { ProviderFailures } from './provider-failures.js';
@@ -13,7 +13,7 @@ const nodeHttpFetch = createNodeHttpFetch();
 
 /** A chat completion as a gateway may really send it: choices missing, or an error object instead. */
 interface PartialCompletion {
-  choices?: { finish_reason?: string | null; message?: { content?: string | null; refusal?: string | null } }[];
+  choices?: { finish_reason?: string | null; message?: { content?: unknown; refusal?: string | null } }[];
   usage?: { total_tokens?: number; prompt_tokens?: number; completion_tokens?: number } | null;
   error?: unknown;
 }
@@ -34,6 +34,18 @@ export interface OpenAiCompatibleOptions {
   apiVersion?: string;
   /** What the SDK sends with: a tenant endpoint's fetch checks every connection against the egress policy. */
   fetch?: typeof fetch;
+}
+
+/**
+ * A message's text: a string, or the text parts of a content array (as some OpenAI-compatible servers
+ * send it: `[{ type: "text", text }]`); '' for none; undefined for anything else (not an answer).
+ */
+function contentText(content: unknown): string | undefined {
+  if (content === null || content === undefined) return '';
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return undefined;
+  const parts = content.filter((part): part is { text: string } => typeof (part as { text?: unknown } | null)?.text === 'string');
+  return parts.length === content.length ? parts.map((part) => part.text).join('') : undefined;
 }
 
 /**
@@ -84,7 +96,10 @@ export class OpenAiCompatibleProvider implements LlmProvider {
    */
   async complete(request: CompletionRequest): Promise<CompletionResult> {
     // the SDK types a 200 as a full completion; gateways send less, so read it as possibly partial
-    const response: PartialCompletion = await this.call(() => this.#client.chat.completions.create(this.params(request)));
+    const answered: unknown = await this.call(() => this.#client.chat.completions.create(this.params(request)));
+    // a gateway's 200 may carry `null`, an array or a string instead of a completion object
+    if (typeof answered !== 'object' || answered === null || Array.isArray(answered)) throw this.#failures.noAnswer('no completion object');
+    const response = answered as PartialCompletion;
     const reported = usageOf(response.usage?.prompt_tokens, response.usage?.completion_tokens);
     return withUsageOnFailure(reported, () => this.answerOf(request, response, reported));
   }
@@ -97,9 +112,10 @@ export class OpenAiCompatibleProvider implements LlmProvider {
     if (choice.message?.refusal) throw this.#failures.refused(finishReason);
     if (finishReason === 'length') throw this.#failures.truncated(finishReason);
     if (finishReason === 'content_filter') throw this.#failures.blocked(finishReason);
-    const text = choice.message?.content ?? '';
+    const text = contentText(choice.message?.content);
+    if (text === undefined) throw this.#failures.unparsable(finishReason);
     const totalTokens = {
-      ...(typeof response.usage?.total_tokens === 'number' ? { totalTokens: response.usage.total_tokens } : {}),
+      ...(isTokenCount(response.usage?.total_tokens) ? { totalTokens: Math.floor(response.usage.total_tokens) } : {}),
       ...reported,
     };
     return request.jsonSchema

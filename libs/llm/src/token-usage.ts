@@ -2,11 +2,23 @@ import { UnusableAnswerError } from './llm.errors.js';
 import type { TokenUsage } from './llm-provider.js';
 
 /**
+ * More tokens than any model takes or writes in one call (a billion): a count past it is a broken or
+ * hostile server's (a tenant's own endpoint may send 1e19), not usage, and would overflow the sums.
+ */
+export const MAX_TOKENS_PER_CALL = 1_000_000_000;
+
+/** Whether `n` is a token count a provider could have reported: a number from 0 to MAX_TOKENS_PER_CALL. */
+export function isTokenCount(n: unknown): n is number {
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0 && n <= MAX_TOKENS_PER_CALL;
+}
+
+/**
  * The `usage` of a CompletionResult from a provider's prompt and answer token counts; none when the
- * provider reported neither (a count it left out is 0: Gemini omits `candidatesTokenCount` for an empty answer).
+ * provider reported neither (a count it left out is 0: Gemini omits `candidatesTokenCount` for an empty answer;
+ * a count that is not a whole number from 0 to MAX_TOKENS_PER_CALL counts as left out).
  */
 export function usageOf(input: unknown, output: unknown): { usage?: TokenUsage } {
-  const count = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) && n >= 0 ? Math.floor(n) : undefined);
+  const count = (n: unknown) => (isTokenCount(n) ? Math.floor(n) : undefined);
   const inputTokens = count(input);
   const outputTokens = count(output);
   if (inputTokens === undefined && outputTokens === undefined) return {};

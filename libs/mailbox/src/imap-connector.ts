@@ -22,8 +22,8 @@ export interface MailboxAccess {
   secret: string;
 }
 
-/** How long (ms) a connection may see no traffic before it is dropped: a page's extraction can take minutes. */
-const IDLE_SOCKET_TIMEOUT_MS = 10 * 60_000;
+/** The longest line a server may send (bytes): a SEARCH answer of tens of thousands of UIDs, far past any status line. */
+const MAX_LINE_BYTES = 4 * 1024 * 1024;
 
 /** The capabilities under which imapflow sends an OAuth2 access token (AUTHENTICATE OAUTHBEARER or XOAUTH2). */
 const OAUTH_CAPABILITIES = ['AUTH=OAUTHBEARER', 'AUTH=XOAUTH2', 'AUTH=XOAUTH'];
@@ -123,12 +123,17 @@ export class ImapConnector {
       disableAutoIdle: true,
       connectionTimeout: timeout,
       greetingTimeout: timeout,
-      // between pages the connection idles while the page is extracted: a dropped one is reconnected
-      socketTimeout: Math.max(timeout, IDLE_SOCKET_TIMEOUT_MS),
+      // no byte for this long ends the connection, whatever command waits: a silent server never holds
+      // a request or a job longer; a connection idle while a page is extracted is reconnected for the next
+      socketTimeout: timeout,
       clientInfo: { name: 'byok-llm-backend' },
       // a message larger than this is never requested whole (see ImapRecordSource); a hostile server's
       // announced literal past it ends the connection before it is read
       maxLiteralSize: this.config.ingest.maxMessageBytes * 2,
+      // imapflow's defaults (a 1 GiB line, a 2 GiB response) would let one tenant's server fill a shared
+      // process's memory: a line holds at most a window of UIDs, a response one message and its framing
+      maxLineLength: MAX_LINE_BYTES,
+      maxResponseSize: this.config.ingest.maxMessageBytes * 2 + MAX_LINE_BYTES,
     };
   }
 

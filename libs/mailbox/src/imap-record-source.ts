@@ -2,7 +2,10 @@ import type { Logger } from '@nestjs/common';
 import type { ImapFlow } from 'imapflow';
 import { type IncomingRecord, type RecordForExtraction, type RecordPage, type RecordSource, SourceRecordRepository } from '#libs/records';
 import type { ImapConnector } from './imap-connector.js';
-import { ImapFolderNotFoundError } from './mailbox.errors.js';
+import { ImapFolderNotFoundError, ImapUnavailableError } from './mailbox.errors.js';
+
+/** How often a folder's UIDVALIDITY may change during one run before the run gives up on it. */
+const MAX_UIDVALIDITY_RESTARTS = 2;
 import type { MailboxSources, OpenedMailbox } from './mailbox-sources.service.js';
 
 /**
@@ -70,6 +73,8 @@ export class ImapRecordSource implements RecordSource {
   private mailbox: OpenedMailbox | undefined;
   // external ids this run already handed out: a message in two folders is extracted once
   private readonly handedOut = new Set<string>();
+  // how often each folder's UIDVALIDITY changed during this run
+  private readonly restarts = new Map<string, number>();
 
   constructor(
     private readonly tenantId: string,
@@ -106,6 +111,10 @@ export class ImapRecordSource implements RecordSource {
       const folder = mailbox.folders[at.f];
       const batch = await this.withConnection((client) => this.readBatch(client, folder, at, limit, maxBytes));
       if (batch.uidValidity !== at.v && at.v !== null) {
+        // a server that renumbers a folder again and again would have the run read it forever
+        const restarts = (this.restarts.get(folder) ?? 0) + 1;
+        this.restarts.set(folder, restarts);
+        if (restarts > MAX_UIDVALIDITY_RESTARTS) throw new ImapUnavailableError(mailbox.host, `the UIDVALIDITY of folder "${folder}" keeps changing`);
         this.deps.logger.warn(
           { workspaceId: this.workspaceId, folder, before: at.v, now: batch.uidValidity },
           'The folder UIDVALIDITY changed: reading the folder again from its first message (messages already stored are not stored twice)',
@@ -114,7 +123,8 @@ export class ImapRecordSource implements RecordSource {
         continue;
       }
       if (batch.messages.length === 0) {
-        at = { f: at.f + 1, v: null, u: 0 };
+        // UIDs that vanished between SEARCH and FETCH (expunged) are passed over, not the rest of the folder
+        at = batch.searchedTo > at.u ? { f: at.f, v: batch.uidValidity, u: batch.searchedTo } : { f: at.f + 1, v: null, u: 0 };
         continue;
       }
       const lastUid = batch.messages.at(-1)!.uid;
@@ -130,17 +140,16 @@ export class ImapRecordSource implements RecordSource {
   /** The folder's UIDVALIDITY and the page's messages after `at.u`, their sources fetched unless too large. */
   private async readBatch(client: ImapFlow, folder: string, at: MailboxCheckpoint, limit: number, maxBytes: number) {
     const lock = await client.getMailboxLock(folder, { readOnly: true }).catch((error: unknown) => {
-      if ((error as { mailboxMissing?: boolean }).mailboxMissing || (error as { responseStatus?: string }).responseStatus === 'NO') {
-        throw new ImapFolderNotFoundError(folder);
-      }
+      // only a folder the server says is not there; any other refusal (NO [UNAVAILABLE]) is worth another try
+      if ((error as { mailboxMissing?: boolean }).mailboxMissing) throw new ImapFolderNotFoundError(folder);
       throw error;
     });
     try {
       const opened = client.mailbox;
       const uidValidity = opened ? String(opened.uidValidity) : '';
-      if (at.v !== null && uidValidity !== at.v) return { uidValidity, messages: [] };
+      if (at.v !== null && uidValidity !== at.v) return { uidValidity, messages: [], searchedTo: at.u };
       const uids = await this.uidsAfter(client, at.u, opened ? Number(opened.uidNext) : 0, limit);
-      if (uids.length === 0) return { uidValidity, messages: [] };
+      if (uids.length === 0) return { uidValidity, messages: [], searchedTo: at.u };
       const chosen = uids.slice(0, limit);
       const sizes = new Map<number, number>();
       for await (const message of client.fetch(chosen.join(','), { uid: true, size: true }, { uid: true })) sizes.set(message.uid, message.size ?? 0);
@@ -165,7 +174,7 @@ export class ImapRecordSource implements RecordSource {
           if (got?.internalDate) message.receivedAt = new Date(got.internalDate);
         }
       }
-      return { uidValidity, messages };
+      return { uidValidity, messages, searchedTo: chosen.at(-1)! };
     } finally {
       lock.release();
     }
@@ -186,8 +195,10 @@ export class ImapRecordSource implements RecordSource {
     while (found.length < limit && from <= last) {
       const to = Number.isFinite(last) ? Math.min(from + window - 1, last) : undefined;
       const hits = await client.search({ uid: to === undefined ? `${from}:*` : `${from}:${to}`, ...(since ? { since } : {}) }, { uid: true });
+      // imapflow answers a refused SEARCH (NO [UNAVAILABLE] of a throttling server) with false: not an empty folder
+      if (!hits) throw new Error('the server refused the search');
       // `n:*` names the last message even when its UID is below n (RFC 3501 6.4.8)
-      found.push(...(hits || []).filter((uid) => uid > after));
+      found.push(...hits.filter((uid) => uid > after));
       if (to === undefined) break;
       from = to + 1;
       window *= 2;

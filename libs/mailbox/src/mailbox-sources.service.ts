@@ -7,7 +7,7 @@ import { EgressPolicy } from '#libs/egress';
 import { AuditLog, type RequestActor } from '#libs/tenancy';
 import { type ImapAuthMethod, ImapConnector, type ImapTlsMode, type MailboxAccess } from './imap-connector.js';
 import { ImapSourceRepository, type ImapSourceStatus } from './imap-source.repository.js';
-import { ImapAuthFailedError, ImapFolderNotFoundError, ImapSourceNotFoundError } from './mailbox.errors.js';
+import { ImapAuthFailedError, ImapFolderNotFoundError, ImapSourceNotFoundError, ImapUnavailableError } from './mailbox.errors.js';
 
 /** A mailbox as the API takes it; `secret` (a password or an OAuth2 access token) may be left out to keep the stored one. */
 export interface MailboxInput {
@@ -190,12 +190,13 @@ export class MailboxSources {
       const folders: MailboxTest['folders'] = [];
       for (const name of mailbox.folders) {
         const status = await client.status(name, { messages: true, uidValidity: true }).catch((error: unknown) => {
-          if ((error as { mailboxMissing?: boolean }).mailboxMissing || (error as { responseStatus?: string }).responseStatus === 'NO') {
-            throw new ImapFolderNotFoundError(name);
-          }
+          // imapflow has LIST confirm a refused STATUS is a folder that is not there (code NotFound)
+          const missing = error as { code?: string; mailboxMissing?: boolean };
+          if (missing.code === 'NotFound' || missing.mailboxMissing) throw new ImapFolderNotFoundError(name);
           throw this.connector.classify(error, mailbox);
         });
-        if (!status) throw new ImapFolderNotFoundError(name);
+        // false: the STATUS failed some other way (a dropped connection, a throttling NO)
+        if (!status) throw new ImapUnavailableError(mailbox.host, `the server did not answer the status of folder "${name}"`);
         folders.push({ name, messages: status.messages ?? 0, uidValidity: String(status.uidValidity ?? '') });
       }
       await this.recordStatus(mailbox, 'valid', null);
