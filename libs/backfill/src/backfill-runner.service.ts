@@ -339,6 +339,8 @@ export class BackfillRunner {
     }
     if (leaseLost?.aborted) return this.fenced(lease, backfill, new FenceError('lease-lost'));
     if (sourceFailure) {
+      // a cancel asked for while the source hung ends as the cancel it is
+      if (await this.backfills.isCancelRequested(lease.tenantId, backfill.id)) return this.cancel(lease);
       // what committed stays: a new backfill continues after it (for a mailbox, after the last committed UID)
       const hint = resumeHint({ cursor: counters.recordsProcessed > backfill.recordsProcessed ? 'committed' : backfill.cursor });
       return this.failOn(lease, backfill, sourceFailure, hint);
