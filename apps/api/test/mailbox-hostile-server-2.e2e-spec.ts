@@ -1,11 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
-import { PrismaService } from '#libs/database';
-import { eventually, ProviderSimulator, rfc822Messages, simulatorEnv } from '#libs/testing';
-import { type ApiErrorBody, ApiHarness, type JobStarted } from './api-harness.js';
-import { HostileImapServer } from './hostile-imap-server.js';
-
-const PAGE = 3;
+import { describe, expect, it } from '@jest/globals';
+import { eventually } from '#libs/testing';
+import { type ApiErrorBody } from './api-harness.js';
+import { hostileMailboxSuite } from './hostile-mailbox-suite.js';
 
 /**
  * Breaker, second part: a hung mailbox server against cancel, a server that never answers before
@@ -13,113 +9,63 @@ const PAGE = 3;
  * the allow-list lacks, and a UIDVALIDITY that changes at every SELECT (nothing stored twice).
  */
 describe('Mailbox on a hostile IMAP server, part 2 (breaker, e2e, in-process worker)', () => {
-  const simulator = new ProviderSimulator({ validKeys: { openai: ['*'] } });
-  let imap: HostileImapServer;
-  let api: ApiHarness;
-  let prisma: PrismaService;
-  const secret = `pw-${randomBytes(8).toString('hex')}`;
-
-  beforeAll(async () => {
-    api = await ApiHarness.start(
-      {
-        ...simulatorEnv(await simulator.start()),
-        SYNC_PAGE_SIZE: String(PAGE),
-        // 127.0.0.1 only: localhost also resolves to ::1 on some hosts, which must then be refused
-        EGRESS_ALLOWED_CIDRS: '127.0.0.1/32',
-        IMAP_ALLOW_PLAINTEXT: 'true',
-        IMAP_MAX_ATTEMPTS: '2',
-        IMAP_RETRY_BASE_MS: '50',
-        IMAP_TIMEOUT_MS: '1000',
-      },
-      { worker: true },
-    );
-    prisma = api.app.get(PrismaService);
-  }, 60_000);
-  afterEach(async () => {
-    await imap?.stop();
-  });
-  afterAll(async () => {
-    await api?.close();
-    await simulator.stop();
-  });
-
-  async function hostileMailbox(setup: (server: HostileImapServer) => void, host = '127.0.0.1') {
-    imap = new HostileImapServer();
-    setup(imap);
-    const port = await imap.start();
-    const tenant = await api.newTenant();
-    await api.request('PUT', `/v1/tenants/${tenant.id}/settings/OPENAI_API_KEY`, {
-      body: { value: `sk-hostile-${randomBytes(12).toString('hex')}` },
-    });
-    const workspace = await api.newWorkspace(tenant.id);
-    const put = await api.request('PUT', `/v1/workspaces/${workspace.id}/imap-source`, {
-      body: { host, port, tlsMode: 'none', username: 'user', secret, folders: ['INBOX'] },
-    });
-    expect(put.status).toBe(200);
-    return workspace;
-  }
-  const start = async (workspaceId: string) => {
-    const started = await api.request<JobStarted>('POST', `/v1/workspaces/${workspaceId}/backfills`, { body: { source: 'imap' } });
-    expect(started.status).toBe(202);
-    return started.body.jobId;
-  };
-  const messages = (count: number) => rfc822Messages(count).map((text, i) => ({ uid: i + 1, text: text.replace(/\n/g, '\r\n') }));
+  const suite = hostileMailboxSuite();
 
   it('a backfill hung on a silent server can be cancelled', async () => {
-    const workspace = await hostileMailbox((server) => {
-      server.messages = messages(2);
+    const workspace = await suite.hostileMailbox((server) => {
+      server.messages = suite.messages(2);
       server.misbehave = (_tag, command) => command === 'EXAMINE' || command === 'SELECT';
     });
-    const jobId = await start(workspace.id);
-    await eventually('the EXAMINE the server never answers', () => imap.commands.includes('EXAMINE'));
-    const cancel = await api.request('POST', `/v1/backfills/${jobId}/cancel`);
+    const jobId = await suite.start(workspace.id);
+    await eventually('the EXAMINE the server never answers', () => suite.imap.commands.includes('EXAMINE'));
+    const cancel = await suite.api.request('POST', `/v1/backfills/${jobId}/cancel`);
     expect(cancel.status).toBeLessThan(300);
-    const done = await api.waitForBackfill(jobId, undefined, 30_000);
+    const done = await suite.api.waitForBackfill(jobId, undefined, 30_000);
     expect(done.status).toBe('cancelled');
   }, 60_000);
 
   it('a connection test against a server silent before the login ends with a typed error', async () => {
-    const workspace = await hostileMailbox((server) => {
+    const workspace = await suite.hostileMailbox((server) => {
       // greets, then never answers CAPABILITY
       server.misbehave = () => true;
     });
-    const tested = await api.request<ApiErrorBody>('POST', `/v1/workspaces/${workspace.id}/imap-source/test`);
+    const tested = await suite.api.request<ApiErrorBody>('POST', `/v1/workspaces/${workspace.id}/imap-source/test`);
     expect(tested.status).toBe(502);
     expect(tested.body.error.code).toBe('IMAP_UNAVAILABLE');
   }, 60_000);
 
   it("a server's refusal that echoes the password never reaches the API's answer or the job", async () => {
-    const workspace = await hostileMailbox((server) => {
+    const workspace = await suite.hostileMailbox((server) => {
       server.misbehave = (tag, command, args, socket) => {
         if (command !== 'LOGIN') return false;
         socket.write(`${tag} NO [AUTHENTICATIONFAILED] wrong password ${args}\r\n`);
         return true;
       };
     });
-    const tested = await api.request<ApiErrorBody>('POST', `/v1/workspaces/${workspace.id}/imap-source/test`);
+    const tested = await suite.api.request<ApiErrorBody>('POST', `/v1/workspaces/${workspace.id}/imap-source/test`);
     expect(tested.status).toBe(422);
     expect(tested.body.error.code).toBe('IMAP_AUTH_FAILED');
-    expect(JSON.stringify(tested.body)).not.toContain(secret);
-    const done = await api.waitForBackfill(await start(workspace.id), undefined, 30_000);
+    expect(JSON.stringify(tested.body)).not.toContain(suite.secret);
+    const done = await suite.api.waitForBackfill(await suite.start(workspace.id), undefined, 30_000);
     expect(done.failure?.code).toBe('IMAP_AUTH_FAILED');
-    expect(JSON.stringify(done)).not.toContain(secret);
-    const audit = await prisma.auditEvent.findMany({ where: { tenantId: done.tenantId } });
-    expect(JSON.stringify(audit)).not.toContain(secret);
+    expect(JSON.stringify(done)).not.toContain(suite.secret);
+    const audit = await suite.prisma.auditEvent.findMany({ where: { tenantId: done.tenantId } });
+    expect(JSON.stringify(audit)).not.toContain(suite.secret);
   }, 60_000);
 
   it('a host name is resolved through the egress lookup at connect time (localhost with ::1 refused, or allowed as 127.0.0.1 only)', async () => {
-    const workspace = await hostileMailbox((server) => {
-      server.messages = messages(1);
+    const workspace = await suite.hostileMailbox((server) => {
+      server.messages = suite.messages(1);
     }, 'localhost');
-    const tested = await api.request<ApiErrorBody>('POST', `/v1/workspaces/${workspace.id}/imap-source/test`);
+    const tested = await suite.api.request<ApiErrorBody>('POST', `/v1/workspaces/${workspace.id}/imap-source/test`);
     // /etc/hosts here maps localhost to 127.0.0.1 only: the allow-list takes it
     expect([200, 400, 422]).toContain(tested.status);
     if (tested.status !== 200) expect(tested.body.error.code).toBe('EGRESS_REFUSED');
   }, 60_000);
 
   it('a UIDVALIDITY that changes at every SELECT ends the run IMAP_UNAVAILABLE, each message stored once', async () => {
-    const workspace = await hostileMailbox((server) => {
-      server.messages = messages(7);
+    const workspace = await suite.hostileMailbox((server) => {
+      server.messages = suite.messages(7);
       server.flipUidValidity = true;
       // drop the connection after every page's FETCH of sources, so every page re-SELECTs
       server.misbehave = (tag, command, args, socket, self) => {
@@ -129,12 +75,12 @@ describe('Mailbox on a hostile IMAP server, part 2 (breaker, e2e, in-process wor
         return true;
       };
     });
-    const jobId = await start(workspace.id);
-    const done = await api.waitForBackfill(jobId, undefined, 30_000).catch(async (error: Error) => {
+    const jobId = await suite.start(workspace.id);
+    const done = await suite.api.waitForBackfill(jobId, undefined, 30_000).catch(async (error: Error) => {
       // what the worker did meanwhile: a reconnect, a SELECT and a full re-read per loop, with nothing committed
-      const stored = await prisma.sourceRecord.count({ where: { workspaceId: workspace.id, source: 'imap' } });
+      const stored = await suite.prisma.sourceRecord.count({ where: { workspaceId: workspace.id, source: 'imap' } });
       throw new Error(
-        `${error.message}; connections ${imap.connections}, EXAMINEs ${imap.commands.filter((c) => c === 'EXAMINE').length}, stored ${stored}`,
+        `${error.message}; connections ${suite.imap.connections}, EXAMINEs ${suite.imap.commands.filter((c) => c === 'EXAMINE').length}, stored ${stored}`,
       );
     });
     // UIDs that change meaning at every session cannot be checkpointed: the run ends, typed, resumable
@@ -142,7 +88,7 @@ describe('Mailbox on a hostile IMAP server, part 2 (breaker, e2e, in-process wor
     expect(done.failure?.code).toBe('IMAP_UNAVAILABLE');
     expect(done.failure?.message).toContain('UIDVALIDITY');
     // and what it stored, it stored once
-    const rows = await prisma.sourceRecord.findMany({ where: { workspaceId: workspace.id, source: 'imap' }, select: { externalId: true } });
+    const rows = await suite.prisma.sourceRecord.findMany({ where: { workspaceId: workspace.id, source: 'imap' }, select: { externalId: true } });
     expect(new Set(rows.map((r) => r.externalId)).size).toBe(rows.length);
     expect(rows.length).toBeGreaterThan(0);
   }, 60_000);

@@ -1,11 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
-import { PrismaService } from '#libs/database';
-import { ProviderSimulator, rfc822Messages, simulatorEnv } from '#libs/testing';
-import { type ApiErrorBody, ApiHarness, type JobStarted } from './api-harness.js';
-import { HostileImapServer } from './hostile-imap-server.js';
-
-const PAGE = 3;
+import { describe, expect, it } from '@jest/globals';
+import { type ApiErrorBody } from './api-harness.js';
+import { hostileMailboxSuite } from './hostile-mailbox-suite.js';
 
 /**
  * Breaker, third part: failures imapflow reports as a `false` result rather than an error (a STATUS
@@ -13,81 +8,31 @@ const PAGE = 3;
  * "no messages".
  */
 describe('Mailbox on a hostile IMAP server, part 3 (breaker, e2e, in-process worker)', () => {
-  const simulator = new ProviderSimulator({ validKeys: { openai: ['*'] } });
-  let imap: HostileImapServer;
-  let api: ApiHarness;
-  let prisma: PrismaService;
-  const secret = `pw-${randomBytes(8).toString('hex')}`;
-
-  beforeAll(async () => {
-    api = await ApiHarness.start(
-      {
-        ...simulatorEnv(await simulator.start()),
-        SYNC_PAGE_SIZE: String(PAGE),
-        // 127.0.0.1 only: localhost also resolves to ::1 on some hosts, which must then be refused
-        EGRESS_ALLOWED_CIDRS: '127.0.0.1/32',
-        IMAP_ALLOW_PLAINTEXT: 'true',
-        IMAP_MAX_ATTEMPTS: '2',
-        IMAP_RETRY_BASE_MS: '50',
-        IMAP_TIMEOUT_MS: '1000',
-      },
-      { worker: true },
-    );
-    prisma = api.app.get(PrismaService);
-  }, 60_000);
-  afterEach(async () => {
-    await imap?.stop();
-  });
-  afterAll(async () => {
-    await api?.close();
-    await simulator.stop();
-  });
-
-  async function hostileMailbox(setup: (server: HostileImapServer) => void, host = '127.0.0.1') {
-    imap = new HostileImapServer();
-    setup(imap);
-    const port = await imap.start();
-    const tenant = await api.newTenant();
-    await api.request('PUT', `/v1/tenants/${tenant.id}/settings/OPENAI_API_KEY`, {
-      body: { value: `sk-hostile-${randomBytes(12).toString('hex')}` },
-    });
-    const workspace = await api.newWorkspace(tenant.id);
-    const put = await api.request('PUT', `/v1/workspaces/${workspace.id}/imap-source`, {
-      body: { host, port, tlsMode: 'none', username: 'user', secret, folders: ['INBOX'] },
-    });
-    expect(put.status).toBe(200);
-    return workspace;
-  }
-  const start = async (workspaceId: string) => {
-    const started = await api.request<JobStarted>('POST', `/v1/workspaces/${workspaceId}/backfills`, { body: { source: 'imap' } });
-    expect(started.status).toBe(202);
-    return started.body.jobId;
-  };
-  const messages = (count: number) => rfc822Messages(count).map((text, i) => ({ uid: i + 1, text: text.replace(/\n/g, '\r\n') }));
+  const suite = hostileMailboxSuite();
 
   it('a connection dropped during STATUS is IMAP_UNAVAILABLE, not IMAP_FOLDER_NOT_FOUND', async () => {
-    const workspace = await hostileMailbox((server) => {
+    const workspace = await suite.hostileMailbox((server) => {
       server.misbehave = (_tag, command, _args, socket) => {
         if (command !== 'STATUS') return false;
         socket.destroy();
         return true;
       };
     });
-    const tested = await api.request<ApiErrorBody>('POST', `/v1/workspaces/${workspace.id}/imap-source/test`);
+    const tested = await suite.api.request<ApiErrorBody>('POST', `/v1/workspaces/${workspace.id}/imap-source/test`);
     expect({ status: tested.status, code: tested.body.error.code }).toEqual({ status: 502, code: 'IMAP_UNAVAILABLE' });
   }, 60_000);
 
   it('a UID SEARCH answered NO [UNAVAILABLE] does not end the folder as read: the backfill does not succeed without the messages', async () => {
-    const workspace = await hostileMailbox((server) => {
-      server.messages = messages(4);
+    const workspace = await suite.hostileMailbox((server) => {
+      server.messages = suite.messages(4);
       server.misbehave = (tag, command, _args, socket) => {
         if (command !== 'UID SEARCH') return false;
         socket.write(`${tag} NO [UNAVAILABLE] search backend is down, try later\r\n`);
         return true;
       };
     });
-    const done = await api.waitForBackfill(await start(workspace.id), undefined, 30_000);
-    const stored = await prisma.sourceRecord.count({ where: { workspaceId: workspace.id, source: 'imap' } });
+    const done = await suite.api.waitForBackfill(await suite.start(workspace.id), undefined, 30_000);
+    const stored = await suite.prisma.sourceRecord.count({ where: { workspaceId: workspace.id, source: 'imap' } });
     // either every message is read or the job says it could not read them
     expect(done.status === 'succeeded' ? stored : done.failure?.code).toBe(done.status === 'succeeded' ? 4 : 'IMAP_UNAVAILABLE');
   }, 60_000);
