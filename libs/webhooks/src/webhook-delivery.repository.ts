@@ -127,12 +127,18 @@ export class WebhookDeliveryRepository {
     limit: number,
     beforeSeq?: bigint,
   ): Promise<{ items: DeliveryLogEntry[]; nextCursor: string | null }> {
-    const rows = await this.prisma.webhookDeliveryAttempt.findMany({
-      where: { tenantId, endpointId, ...(beforeSeq !== undefined ? { seq: { lt: beforeSeq } } : {}) },
-      orderBy: { seq: 'desc' },
-      take: limit + 1,
-      include: { delivery: { select: { eventId: true, eventType: true, status: true } } },
-    });
+    // the attempts and their deliveries are two queries: one snapshot for both, or a reader could see a
+    // delivery already ended beside its attempt still in flight (endAttempt changes both in one commit)
+    const rows = await this.prisma.$transaction(
+      (tx) =>
+        tx.webhookDeliveryAttempt.findMany({
+          where: { tenantId, endpointId, ...(beforeSeq !== undefined ? { seq: { lt: beforeSeq } } : {}) },
+          orderBy: { seq: 'desc' },
+          take: limit + 1,
+          include: { delivery: { select: { eventId: true, eventType: true, status: true } } },
+        }),
+      { isolationLevel: 'RepeatableRead' },
+    );
     const page = rows.slice(0, limit);
     return {
       items: page.map((row) => ({
