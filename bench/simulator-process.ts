@@ -32,7 +32,7 @@ export async function startSimulatorProcess(validKeys: string, latencyMs: number
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      const found = Object.fromEntries([...output.matchAll(/^\s*(\w+_BASE_URL)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
+      const found = Object.fromEntries([...output.matchAll(/^\s*(?:export )?(\w+_BASE_URL)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
       // one line per provider, all in one write; counting them instead broke when a provider was added
       if (SIMULATED_PROVIDERS.every((name) => found[`${name}_BASE_URL`])) resolve(found);
     });
