@@ -4,7 +4,7 @@ import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, syml
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '#libs/testing';
-import { readmeWalkthrough, type WalkthroughBlock } from './readme-walkthrough.js';
+import { quotedOutput, readmeWalkthrough, type WalkthroughBlock } from './readme-walkthrough.js';
 
 /**
  * The README's walk-through, run as a newcomer would paste it: its fenced blocks in order, the
@@ -67,7 +67,8 @@ describe('README walk-through', () => {
   }, 60_000);
 
   it('runs from the simulator to the graph, the mailbox, a failure without a key and the dashboard', async () => {
-    const blocks = readmeWalkthrough(readFileSync(join(ROOT, 'README.md'), 'utf8'), ports);
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const blocks = readmeWalkthrough(readme, ports);
     expect(blocks.length).toBeGreaterThanOrEqual(8);
     const printed: string[] = [];
     const session: WalkthroughBlock[] = [];
@@ -85,6 +86,9 @@ describe('README walk-through', () => {
       await waitForOutput(terminal, ready, last);
       printed.push(...terminal.output().split('\n'));
     }
+
+    // what the prose says a program prints, it printed
+    for (const quote of quotedOutput(readme, ports)) expect(printed.some((line) => line.startsWith(quote))).toBe(true);
 
     const script = ['set -euo pipefail', ...session.map((b, i) => `echo; echo '@@block ${i}'\n${b.script}`)].join('\n');
     const result = await runBash(script, dir, env);

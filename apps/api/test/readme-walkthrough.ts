@@ -10,23 +10,37 @@ export interface WalkthroughBlock {
 
 const SECTION = '## Walk-through';
 
-/**
- * The fenced `bash` blocks of the README's walk-through section, in order, with each of the
- * README's ports (keys of `ports`, e.g. "3000") replaced by the port given for it.
- */
-export function readmeWalkthrough(readme: string, ports: Record<string, number>): WalkthroughBlock[] {
+/** Inline code of the walk-through's prose that quotes a program's output (`[start] ...`), ports replaced. */
+export function quotedOutput(readme: string, ports: Record<string, number>): string[] {
+  const section = walkthroughSection(readme);
+  return [...section.matchAll(/`(\[start\][^`]*)`/g)].map(([, quote]) => quote.replace(portPattern(ports), (port) => String(ports[port])));
+}
+
+function walkthroughSection(readme: string): string {
   const start = readme.indexOf(SECTION);
   if (start < 0) throw new Error(`the README has no "${SECTION}" section`);
   const end = readme.indexOf('\n## ', start + SECTION.length);
-  const section = readme.slice(start, end < 0 ? undefined : end);
-  const portPattern = new RegExp(
+  return readme.slice(start, end < 0 ? undefined : end);
+}
+
+function portPattern(ports: Record<string, number>): RegExp {
+  return new RegExp(
     `\\b(${Object.keys(ports)
       .filter((k) => /^\d+$/.test(k))
       .join('|')})\\b`,
     'g',
   );
+}
+
+/**
+ * The fenced `bash` blocks of the README's walk-through section, in order, with each of the
+ * README's ports (keys of `ports`, e.g. "3000") replaced by the port given for it.
+ */
+export function readmeWalkthrough(readme: string, ports: Record<string, number>): WalkthroughBlock[] {
+  const section = walkthroughSection(readme);
+  const pattern = portPattern(ports);
   return [...section.matchAll(/^```bash\n([\s\S]*?)^```$/gm)].map(([, body]) => {
-    const script = body.replace(portPattern, (port) => String(ports[port]));
+    const script = body.replace(pattern, (port) => String(ports[port]));
     const lines = script.split('\n');
     return {
       script,
