@@ -3,8 +3,17 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nest
 import { AuditLog, type RequestActor, TenantService, type TenantScope } from '#libs/tenancy';
 import { CurrentActor, PlatformOnly } from '../auth/principal.js';
 import { CurrentScope } from '../auth/scope.js';
-import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
-import { type CreateTenantBody, createTenantBody, type TenantView, tenantView, toTenantView } from './tenant.dto.js';
+import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
+import {
+  type CreateTenantBody,
+  createTenantBody,
+  type TenantListQueryParams,
+  tenantListQuery,
+  tenantPageView,
+  type TenantView,
+  tenantView,
+  toTenantView,
+} from './tenant.dto.js';
 
 @ApiTags('tenants')
 @ApiBearerAuth()
@@ -24,6 +33,15 @@ export class TenantsController {
     // the tenant service owns alone: a crash in between leaves a tenant whose first mode is unlogged
     await this.audit.record(tenant.id, actor, { action: 'tenant.key_mode', details: { aiKeyMode: tenant.aiKeyMode, planType: tenant.planType } });
     return toTenantView(tenant);
+  }
+
+  /** Every tenant, in subdomain order, keyset paginated; the platform admin's alone (a tenant token gets 403). */
+  @Get()
+  @PlatformOnly()
+  @ApiOkResponse({ schema: openApiSchema(tenantPageView, 'output') })
+  async list(@ValidQuery(tenantListQuery) query: TenantListQueryParams): Promise<{ items: TenantView[]; nextCursor: string | null }> {
+    const page = await this.tenants.listAll({ cursor: query.cursor, limit: query.limit, subdomainPrefix: query.subdomain });
+    return { items: page.items.map(toTenantView), nextCursor: page.nextCursor };
   }
 
   @Get(':tenantId')
