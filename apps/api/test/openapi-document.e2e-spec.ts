@@ -46,7 +46,7 @@ describe('The OpenAPI document and 405 (e2e)', () => {
 
   beforeAll(async () => {
     api = await ApiHarness.start({ LOG_LEVEL: 'warn' });
-    document = (await api.request<Document>('GET', '/docs/openapi.json')).body as Document;
+    document = (await api.request<Document>('GET', '/docs/openapi.json')).body;
     operations = Object.entries(document.paths).flatMap(([path, ops]) =>
       Object.entries(ops).map(([method, operation]) => ({ key: `${method.toUpperCase()} ${path}`, path, method, operation })),
     );
