@@ -14,7 +14,7 @@ export const errorBody = z.object({
   }),
 });
 
-export const ERROR_SCHEMA = 'Error';
+const ERROR_SCHEMA = 'Error';
 const ERROR_REF = `#/components/schemas/${ERROR_SCHEMA}`;
 
 // operation extensions: what the decorators below tell describeErrors
