@@ -15,12 +15,26 @@ import type { LoggingOptions } from '#libs/logging';
 import { Metrics } from '#libs/metrics';
 import { mountQueueBoard } from './admin/queue-board.js';
 import { ApiModule } from './api.module.js';
+import { applyBodyContents } from './http/api-body.js';
+import { describeErrors } from './http/api-errors.js';
 import { graphReadGate } from './http/graph-read-gate.js';
 import { refuseDeepJson, refuseUnstorableText } from './http/json-input.js';
 import { requestMetrics } from './http/request-metrics.js';
 import { contentTypeOf, expectsContinue, isUploadPath } from './records/records.dto.js';
 
 const BYOK_HEADERS = ['Authorization', 'Content-Type', 'X-API-Key', 'X-User-Provider', 'X-User-Api-Key', 'X-Request-Id'];
+
+const API_DESCRIPTION = [
+  'Multi-tenant LLM jobs that always run with the key of the tenant that owns the data.',
+  '',
+  'Every error answers `{ "error": { "code", "message" } }` (the `Error` schema); each operation lists the codes it can answer.',
+  'A known path asked with a method it does not serve answers 405 `METHOD_NOT_ALLOWED` with an `Allow` header (before',
+  'authentication: path templates are public here), OPTIONS on it 204 with `Allow`; an unknown path 404 `NOT_FOUND`.',
+].join('\n');
+
+const BEARER_DESCRIPTION =
+  'An opaque token, not a JWT: a tenant token (`tt_` and 43 base64url characters, admin or read scope, its own tenant only) ' +
+  'or the platform admin token (`ADMIN_API_TOKEN`, every tenant and the platform-only routes).';
 
 /** Builds the HTTP app exactly as production runs it; tests use the same function. */
 export async function createApiApp(config: AppConfig, logging: LoggingOptions = {}): Promise<INestApplication> {
@@ -66,14 +80,19 @@ export async function createApiApp(config: AppConfig, logging: LoggingOptions = 
   // req.ip, which the failed-auth limit counts by: the socket's address unless TRUST_PROXY names proxies
   app.set('trust proxy', config.trustProxy);
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('BYOK LLM backend')
-      .setDescription('Multi-tenant LLM jobs that always run with the key of the tenant that owns the data.')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
+  const document = describeErrors(
+    applyBodyContents(
+      SwaggerModule.createDocument(
+        app,
+        new DocumentBuilder()
+          .setTitle('BYOK LLM backend')
+          .setDescription(API_DESCRIPTION)
+          .setVersion('1')
+          // tokens are opaque random strings looked up by their hash, not JWTs a client could read
+          .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque', description: BEARER_DESCRIPTION })
+          .build(),
+      ),
+    ),
   );
   app.use('/docs', helmet(DOCS_HEADERS));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });

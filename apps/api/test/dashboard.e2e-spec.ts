@@ -480,9 +480,9 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     await expectText(failure.getByTestId('failure-code'), 'NO_API_KEY');
     await expectText(
       failure.getByTestId('failure-reason'),
-      `Skipping backfill: tenant ${tenant.subdomain} has no valid OPENAI_API_KEY. Add the key in Settings.`,
+      `Skipping backfill: tenant ${tenant.subdomain} has no valid OPENAI_API_KEY. Add the key on the Provider keys page.`,
     );
-    await expectText(failure.getByTestId('failure-fix'), /Add OPENAI_API_KEY in Settings/);
+    await expectText(failure.getByTestId('failure-fix'), /Add OPENAI_API_KEY on the Provider keys page/);
     await expectText(page.getByTestId('job-status'), 'Failed');
     await page.locator('[data-testid="history"] tbody tr').first().getByText('NO_API_KEY').waitFor();
     await screenshot(page, 'backfill-no-api-key');

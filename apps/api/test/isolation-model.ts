@@ -49,6 +49,7 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'GET /metrics': { access: 'platform' },
   'GET /v1/me': { access: 'caller' },
   'POST /v1/tenants': { access: 'platform' },
+  'GET /v1/tenants': { access: 'platform' },
   'GET /v1/tenants/{tenantId}': { access: 'tenant' },
   'POST /v1/tenants/{tenantId}/workspaces': { access: 'tenant' },
   'GET /v1/tenants/{tenantId}/workspaces': { access: 'tenant' },

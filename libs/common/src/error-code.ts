@@ -20,6 +20,8 @@ export enum ErrorCode {
   // a tenant sent more writes (POST, PUT, PATCH, DELETE) than its per-window allowance (HTTP 429 with Retry-After)
   TooManyWrites = 'TOO_MANY_WRITES',
   NotFound = 'NOT_FOUND',
+  // a known path asked with a method it does not serve (HTTP 405 with Allow, RFC 9110 section 15.5.6)
+  MethodNotAllowed = 'METHOD_NOT_ALLOWED',
   TenantNotFound = 'TENANT_NOT_FOUND',
   WorkspaceNotFound = 'WORKSPACE_NOT_FOUND',
   SettingNotFound = 'SETTING_NOT_FOUND',

@@ -18,6 +18,22 @@ export class TenantRepository {
     }
   }
 
+  /**
+   * Tenants in subdomain order after `after` (exclusive), those whose subdomain starts with
+   * `subdomainPrefix` only, at most `take`: every tenant, for the platform admin's list. Served by the
+   * unique index on subdomain (a keyset, never an offset).
+   */
+  pageAll(query: { subdomainPrefix?: string; after?: string; take: number }): Promise<Tenant[]> {
+    const { subdomainPrefix, after, take } = query;
+    return this.prisma.tenant.findMany({
+      where: {
+        subdomain: { ...(subdomainPrefix === undefined ? {} : { startsWith: subdomainPrefix }), ...(after === undefined ? {} : { gt: after }) },
+      },
+      orderBy: { subdomain: 'asc' },
+      take,
+    });
+  }
+
   findById(tenantId: string): Promise<Tenant | null> {
     if (!isUuid(tenantId)) return Promise.resolve(null);
     return this.prisma.tenant.findUnique({ where: { id: tenantId } });

@@ -5,12 +5,35 @@ import { TenantRepository } from './tenant.repository.js';
 import { TenantNotFoundError } from './tenancy.errors.js';
 import { canSee, type TenantScope } from './tenant-scope.js';
 
+/** A page of the platform admin's tenant list. */
+export interface TenantListQuery {
+  /** nextCursor of the previous page */
+  cursor?: string;
+  /** Tenants per page. */
+  limit: number;
+  /** Only tenants whose subdomain starts with this. */
+  subdomainPrefix?: string;
+}
+
 @Injectable()
 export class TenantService {
   constructor(private readonly tenants: TenantRepository) {}
 
   create(input: { subdomain: string; planType: PlanType; aiKeyMode: AiKeyMode }): Promise<Tenant> {
     return this.tenants.create(input);
+  }
+
+  /**
+   * Every tenant (the platform admin's list: no scope, since only the platform scope could call it),
+   * in subdomain order, one page at a time, and the cursor of the next page (null at the end).
+   * @throws ValidationFailedError for a cursor this service did not hand out
+   */
+  async listAll(query: TenantListQuery): Promise<{ items: Tenant[]; nextCursor: string | null }> {
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const rows = await this.tenants.pageAll({ subdomainPrefix: query.subdomainPrefix, after, take: query.limit + 1 });
+    const items = rows.slice(0, query.limit);
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > query.limit && last ? encodeCursor(last.subdomain) : null };
   }
 
   /**
@@ -44,4 +67,17 @@ export class TenantService {
     if (tenantId === undefined) throw new ValidationFailedError('tenantId is required when the platform admin acts for a tenant');
     return this.getIn(scope, tenantId);
   }
+}
+
+// the cursor is the last subdomain of the page (unique, the list's order), base64url: opaque to clients
+const SUBDOMAIN = /^[a-z0-9-]{1,63}$/;
+
+function encodeCursor(subdomain: string): string {
+  return Buffer.from(subdomain).toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const subdomain = /^[A-Za-z0-9_-]{1,86}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  if (!SUBDOMAIN.test(subdomain)) throw new ValidationFailedError('cursor is not one this API returned; start again without it');
+  return subdomain;
 }

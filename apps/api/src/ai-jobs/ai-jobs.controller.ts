@@ -1,11 +1,12 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AiJobService } from '#libs/ai-jobs';
-import type { RequestKey } from '#libs/common';
+import { ErrorCode, type RequestKey } from '#libs/common';
 import { TenantService, type TenantScope } from '#libs/tenancy';
 import { UsageService } from '#libs/usage';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiByokHeaders, RequestScopedKey } from '../byok/byok-headers.js';
+import { ApiErrors } from '../http/api-errors.js';
 import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
 import { aiJobStartedView, type AiJobView, aiJobView, type ExtractJobBody, extractJobBody, toAiJobView } from './ai-jobs.dto.js';
 
@@ -20,13 +21,20 @@ export class AiJobsController {
   ) {}
 
   @Post('extract')
+  @ApiOperation({
+    summary: 'Start an AI extract job',
+    description:
+      "Extracts entities and relationships from `text` in a job, with the tenant's key under its key mode or the BYOK headers' key (this job only, sealed in the queue). " +
+      'The platform admin names the tenant (`tenantId`); a tenant token acts for its own. A missing key or plan access fails the job, stored as its error.',
+  })
+  @ApiErrors(ErrorCode.TenantNotFound, ErrorCode.QueueUnavailable)
   @HttpCode(202)
   @ApiByokHeaders()
   @ApiAcceptedResponse({ schema: openApiSchema(aiJobStartedView, 'output') })
   async extract(
     @CurrentScope() scope: TenantScope,
     @RequestScopedKey() requestKey: RequestKey | undefined,
-    @ValidBody(extractJobBody) body: ExtractJobBody,
+    @ValidBody(extractJobBody, { text: 'Ann from Acme met Bob from Globex in Berlin.', provider: 'openai' }) body: ExtractJobBody,
   ): Promise<{ jobId: string }> {
     const tenant = await this.tenants.actingFor(scope, body.tenantId);
     const job = await this.jobs.createExtract(tenant.id, body.text, { provider: body.provider, requestKey });
@@ -34,6 +42,12 @@ export class AiJobsController {
   }
 
   @Get(':jobId')
+  @ApiOperation({
+    summary: 'Get an AI job',
+    description:
+      "Status, result { entities, relationships } once succeeded, error { code, message }, provider, key source, usage. Another tenant's answers 404.",
+  })
+  @ApiErrors(ErrorCode.AiJobNotFound)
   @ApiOkResponse({ schema: openApiSchema(aiJobView, 'output') })
   async get(@CurrentScope() scope: TenantScope, @UuidParam('jobId') jobId: string): Promise<AiJobView> {
     const job = await this.jobs.get(scope, jobId);

@@ -1,7 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ErrorCode } from '#libs/common';
 import { type AuditEntry, AuditLog, TenantService, type TenantScope } from '#libs/tenancy';
 import { CurrentScope } from '../auth/scope.js';
+import { ApiErrors } from '../http/api-errors.js';
 import { openApiSchema, UuidParam, ValidQuery } from '../http/zod-validation.js';
 import { type AuditQueryParams, auditPageView, auditQuery } from './audit.dto.js';
 
@@ -19,6 +21,12 @@ export class AuditController {
    * time range [from, to). The platform admin or the tenant's own token; another tenant's is 404.
    */
   @Get()
+  @ApiOperation({
+    summary: "Read a tenant's audit log",
+    description:
+      'Changes to keys, tokens, ownership and key mode (never a key: fingerprint and last4 at most), newest first, keyset paginated, filtered by action and [from, to).',
+  })
+  @ApiErrors(ErrorCode.TenantNotFound)
   @ApiOkResponse({ schema: openApiSchema(auditPageView, 'output') })
   async list(
     @CurrentScope() scope: TenantScope,

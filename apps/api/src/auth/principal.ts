@@ -1,7 +1,8 @@
-import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
 import type { Request } from 'express';
 import type { TokenScope } from '#libs/database';
 import { type RequestActor, USER_AGENT_MAX_CHARS } from '#libs/tenancy';
+import { ApiAdminScope, ApiPlatformOnly } from '../http/api-errors.js';
 
 /**
  * Who is calling: the platform admin (every tenant) or one tenant's admin (its own tenant only),
@@ -17,16 +18,16 @@ export const IS_PUBLIC = 'auth:public';
 export const Public = () => SetMetadata(IS_PUBLIC, true);
 
 export const PLATFORM_ONLY = 'auth:platform-only';
-/** Marks a route only the platform admin may call. */
-export const PlatformOnly = () => SetMetadata(PLATFORM_ONLY, true);
+/** Marks a route only the platform admin may call (and says so in the OpenAPI document). */
+export const PlatformOnly = () => applyDecorators(SetMetadata(PLATFORM_ONLY, true), ApiPlatformOnly());
 
 export const METRICS_READER = 'auth:metrics-reader';
 /** Marks a platform-only route that the metrics token (METRICS_TOKEN) may read too: /metrics. */
 export const MetricsReader = () => SetMetadata(METRICS_READER, true);
 
 export const ADMIN_SCOPE = 'auth:admin-scope';
-/** Marks a reading route that a tenant's read-scope token may not call (token management). */
-export const AdminScope = () => SetMetadata(ADMIN_SCOPE, true);
+/** Marks a reading route that a tenant's read-scope token may not call (token management), in the guard and the document. */
+export const AdminScope = () => applyDecorators(SetMetadata(ADMIN_SCOPE, true), ApiAdminScope());
 
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
   const principal = ctx.switchToHttp().getRequest<AuthenticatedRequest>().principal;

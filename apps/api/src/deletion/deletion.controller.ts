@@ -1,9 +1,11 @@
 import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ErrorCode } from '#libs/common';
 import { RecordDeletionService, WorkspaceDeletionService } from '#libs/deletion';
 import type { RequestActor, TenantScope } from '#libs/tenancy';
 import { CurrentActor } from '../auth/principal.js';
 import { CurrentScope } from '../auth/scope.js';
+import { ApiErrors } from '../http/api-errors.js';
 import { openApiSchema, UuidParam, ValidQuery, ZodValidationPipe } from '../http/zod-validation.js';
 import {
   externalIdParam,
@@ -44,10 +46,17 @@ export class DeletionController {
    * supports, in one transaction, and tombstones its externalId so it never comes back.
    */
   @Delete('workspaces/:workspaceId/records/:externalId')
+  @ApiOperation({
+    summary: 'Delete a record',
+    description:
+      'With its mentions and the entities and relationships no other record supports, in one transaction; its externalId is tombstoned so a re-upload skips it. ' +
+      'Refused (409) while a backfill of the workspace is queued or running.',
+  })
+  @ApiErrors(ErrorCode.WorkspaceNotFound, ErrorCode.RecordNotFound, ErrorCode.DeletionBlockedByActiveJob)
   @HttpCode(200)
   @ApiOkResponse({
     schema: openApiSchema(recordDeletionView, 'output'),
-    description: '404 RECORD_NOT_FOUND; 409 DELETION_BLOCKED_BY_ACTIVE_JOB while a backfill of the workspace is queued or running',
+    description: 'What was deleted, per kind',
   })
   async deleteRecord(
     @CurrentScope() scope: TenantScope,
@@ -60,8 +69,13 @@ export class DeletionController {
 
   /** Lifts a deleted record's tombstone: its externalId may be uploaded again (nothing deleted comes back by itself). */
   @Delete('workspaces/:workspaceId/tombstones/:externalId')
+  @ApiOperation({
+    summary: "Lift a deleted record's tombstone",
+    description: 'Its externalId may be uploaded again; nothing deleted comes back by itself.',
+  })
+  @ApiErrors(ErrorCode.WorkspaceNotFound, ErrorCode.TombstoneNotFound)
   @HttpCode(204)
-  @ApiNoContentResponse({ description: '404 TOMBSTONE_NOT_FOUND when the externalId was not deleted' })
+  @ApiNoContentResponse({ description: 'The tombstone is lifted' })
   async liftTombstone(
     @CurrentScope() scope: TenantScope,
     @UuidParam('workspaceId') workspaceId: string,
@@ -76,10 +90,17 @@ export class DeletionController {
    * once, and a job removes its data in batches. 202 with the job to watch.
    */
   @Delete('workspaces/:workspaceId')
+  @ApiOperation({
+    summary: 'Delete a workspace',
+    description:
+      'Gone for every reader at once; a job empties it in batches (202 with the job to watch). Refused (409) while a backfill is active unless `cancelActive=true`. ' +
+      'Asking again for a workspace being deleted resumes its deletion.',
+  })
+  @ApiErrors(ErrorCode.WorkspaceNotFound, ErrorCode.DeletionBlockedByActiveJob, ErrorCode.QueueUnavailable)
   @HttpCode(202)
   @ApiAcceptedResponse({
     schema: openApiSchema(workspaceDeletionView, 'output'),
-    description: '409 DELETION_BLOCKED_BY_ACTIVE_JOB while a backfill is active, unless cancelActive=true',
+    description: 'The deletion job',
   })
   async deleteWorkspace(
     @CurrentScope() scope: TenantScope,
@@ -93,6 +114,11 @@ export class DeletionController {
 
   /** A workspace deletion's progress: status, rows deleted so far per kind, failure; another tenant's reads as not found. */
   @Get('workspace-deletions/:jobId')
+  @ApiOperation({
+    summary: "Get a workspace deletion's progress",
+    description: "Status, rows deleted so far per kind, failure. Another tenant's answers 404.",
+  })
+  @ApiErrors(ErrorCode.WorkspaceDeletionNotFound)
   @ApiOkResponse({ schema: openApiSchema(workspaceDeletionView, 'output') })
   async getDeletion(@CurrentScope() scope: TenantScope, @UuidParam('jobId') jobId: string): Promise<WorkspaceDeletionView> {
     return toWorkspaceDeletionView(await this.workspaces.get(scope, jobId));

@@ -1,10 +1,12 @@
 import { Controller, Get, Headers, HttpStatus, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { ErrorCode } from '#libs/common';
 import { type EntityDetail, GraphQueryService } from '#libs/graphrag';
 import { TenantResolver, type TenantScope } from '#libs/tenancy';
 import { CurrentScope } from '../auth/scope.js';
 import { clientAbortSignal } from '../http/client-abort.js';
+import { ApiErrors } from '../http/api-errors.js';
 import { openApiSchema, UuidParam, ValidQuery } from '../http/zod-validation.js';
 import { entityDetailView, type GraphQuery, graphQuery, graphPageView } from './graph.dto.js';
 
@@ -18,7 +20,14 @@ export class GraphController {
   ) {}
 
   @Get()
-  @ApiOkResponse({ schema: openApiSchema(graphPageView, 'output'), description: 'With an ETag; 503 GRAPH_READ_TIMEOUT when the read took too long' })
+  @ApiOperation({
+    summary: "Read a page of a workspace's knowledge graph",
+    description:
+      'Entities (filtered by `type`, a name fragment `q`), keyset paginated, with the relationships that touch them (at most 2,000, `relationshipsTruncated`). ' +
+      'With an ETag: `If-None-Match` answers 304 while the graph and the query are unchanged; gzipped when Accept-Encoding allows.',
+  })
+  @ApiErrors(ErrorCode.WorkspaceNotFound, ErrorCode.GraphReadTimeout, ErrorCode.ServiceBusy)
+  @ApiOkResponse({ schema: openApiSchema(graphPageView, 'output'), description: 'With an ETag' })
   @ApiResponse({ status: HttpStatus.NOT_MODIFIED, description: 'If-None-Match holds the current ETag: the graph and the query are unchanged' })
   async page(
     @CurrentScope() scope: TenantScope,
@@ -49,7 +58,13 @@ export class GraphController {
   }
 
   @Get('entities/:entityId')
-  @ApiOkResponse({ schema: openApiSchema(entityDetailView, 'output'), description: "404 NOT_FOUND for an unknown entity or another workspace's" })
+  @ApiOperation({
+    summary: 'Read one entity with its mentions',
+    description:
+      "The entity, its relationships and its oldest mentions (the records it was extracted from). An unknown entity, or another workspace's, is 404 NOT_FOUND.",
+  })
+  @ApiErrors(ErrorCode.WorkspaceNotFound, ErrorCode.NotFound, ErrorCode.GraphReadTimeout, ErrorCode.ServiceBusy)
+  @ApiOkResponse({ schema: openApiSchema(entityDetailView, 'output') })
   async entity(
     @CurrentScope() scope: TenantScope,
     @UuidParam('workspaceId') workspaceId: string,

@@ -1,10 +1,11 @@
 import { Controller, Get, Headers, Res, ServiceUnavailableException } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, type HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { PrismaService } from '#libs/database';
 import { RedisService } from '#libs/redis';
 import { AdminToken } from '../auth/admin-token.js';
+import { ApiErrors } from '../http/api-errors.js';
 import { Public } from '../auth/principal.js';
 
 const CHECK_TIMEOUT_MS = 1_500;
@@ -27,6 +28,14 @@ export class HealthController {
    */
   @Get()
   @Public()
+  @ApiOperation({
+    summary: 'Health of Postgres and Redis',
+    description:
+      "No token needed. 200 when both answer, 503 naming the one that is down (terminus's shape); the drivers' error text is shown to the platform admin token only.",
+  })
+  @ApiErrors()
+  @ApiOkResponse({ description: 'Postgres and Redis answer: { status: "ok", info, error, details }' })
+  @ApiServiceUnavailableResponse({ description: "One of them is down, named in `error` (not the Error schema: terminus's health shape)" })
   @HealthCheck()
   async check(@Res({ passthrough: true }) response: Response, @Headers('authorization') authorization?: string): Promise<unknown> {
     const result = await this.run(response);

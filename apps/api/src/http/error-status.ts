@@ -36,6 +36,8 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.WebhookNotFound:
     case ErrorCode.ImapSourceNotFound:
       return HttpStatus.NOT_FOUND;
+    case ErrorCode.MethodNotAllowed:
+      return HttpStatus.METHOD_NOT_ALLOWED;
     case ErrorCode.SubdomainTaken:
     case ErrorCode.BackfillAlreadyActive:
     case ErrorCode.BackfillNotCancellable:

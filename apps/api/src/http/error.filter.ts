@@ -1,9 +1,11 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger, NotFoundException } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { AppError, ErrorCode, TooManyRequestsError } from '#libs/common';
 import { asDatabaseUnavailable } from '#libs/database';
 import { GraphReadAbortedError } from '#libs/graphrag';
 import { httpStatusOf } from './error-status.js';
+import { allowedMethods, MethodNotAllowedError } from './method-not-allowed.js';
 
 /** How long (s) a client told 503 (a dependency is down) should wait before trying again. */
 const RETRY_AFTER_S = 2;
@@ -17,20 +19,39 @@ interface ErrorBody {
  * Every error leaves the API as `{ error: { code, message } }`; anything unexpected is a 500, logged
  * once. Postgres being away, however the driver put it, is a 503 DATABASE_UNAVAILABLE; every 503
  * carries Retry-After, and so does a 429 for a rate limit (the limiter's own wait). An answer given before the request's body was all read closes the connection.
+ *
+ * No route for the request's method: Nest's 404 reaches here. When another method's route has the
+ * path it is 405 METHOD_NOT_ALLOWED with `Allow` (an OPTIONS request gets 204 with `Allow` instead),
+ * else 404. This is decided by routing, before the guard runs: a wrong method answers 405 with or
+ * without a token, which tells only that a path template exists, and the templates are public
+ * (/docs). Whether a tenant's resource exists is never told: the template matches any id.
  */
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(ErrorFilter.name);
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(thrown: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<Request & { id?: string }>();
     const response = http.getResponse<Response>();
     // the client went away (its read was cancelled): nobody is left to answer, and nothing failed
-    if (exception instanceof GraphReadAbortedError) {
-      this.logger.debug({ requestId: request.id }, exception.message);
+    if (thrown instanceof GraphReadAbortedError) {
+      this.logger.debug({ requestId: request.id }, thrown.message);
       return;
     }
+    let exception = thrown;
+    if (isUnknownRoute(thrown)) {
+      const allow = allowedMethods(this.adapterHost.httpAdapter.getInstance(), request.path);
+      if (allow.length > 0 && request.method === 'OPTIONS') {
+        response.setHeader('Allow', allow.join(', '));
+        response.status(HttpStatus.NO_CONTENT).end();
+        return;
+      }
+      if (allow.length > 0) exception = new MethodNotAllowedError(request.method, allow);
+    }
+    if (exception instanceof MethodNotAllowedError) response.setHeader('Allow', exception.allow.join(', '));
     const [status, body] = this.toResponse(asDatabaseUnavailable(exception) ?? exception, String(request.id ?? ''));
     if (status === UNAVAILABLE) response.setHeader('Retry-After', String(RETRY_AFTER_S));
     if (exception instanceof TooManyRequestsError) response.setHeader('Retry-After', String(exception.retryAfterS));
@@ -56,7 +77,7 @@ export class ErrorFilter implements ExceptionFilter {
       const status = exception.getStatus();
       // Nest's own 404 for an unknown route quotes the URL with its query string ("Cannot GET
       // /x?key=..."): a key pasted into a URL would come back in the answer, so it is never echoed
-      if (exception.constructor === NotFoundException) {
+      if (isUnknownRoute(exception)) {
         return [status, body(ErrorCode.NotFound, 'No such route; the routes are listed at /docs')];
       }
       return [status, body(codeForStatus(status), messageOf(exception))];
@@ -64,6 +85,14 @@ export class ErrorFilter implements ExceptionFilter {
     this.logger.error({ err: exception, requestId }, 'Unhandled error');
     return [HttpStatus.INTERNAL_SERVER_ERROR, body(ErrorCode.Internal, 'Internal error; quote the request id when reporting it', requestId)];
   }
+}
+
+/**
+ * Nest's own 404 for a request no route serves (its not-found handler throws a bare
+ * NotFoundException; the product's own not-found errors are AppErrors).
+ */
+function isUnknownRoute(exception: unknown): boolean {
+  return exception instanceof NotFoundException && exception.constructor === NotFoundException;
 }
 
 function body(code: string, message: string, requestId?: string): ErrorBody {

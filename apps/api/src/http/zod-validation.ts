@@ -41,11 +41,22 @@ export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unk
   }
 }
 
-/** The body, parsed with `schema` and documented by it. */
-export function ValidBody(schema: z.ZodType, description?: string): ParameterDecorator {
+/**
+ * The body, parsed with `schema` and documented by it with `example`, which must pass the schema: an
+ * example that does not throws when the controller is loaded, so the document never shows a body
+ * the API refuses.
+ */
+export function ValidBody<S extends z.ZodType>(schema: S, example: z.input<S>, description?: string): ParameterDecorator {
+  const checked = schema.safeParse(example);
+  if (!checked.success) throw new Error(`The documented example body does not pass its schema: ${describeIssue(checked.error.issues[0])}`);
   return (target, key, index) => {
     Body(new ZodValidationPipe(schema))(target, key, index);
-    if (key !== undefined) ApiBody({ schema: openApiSchema(schema), description })(target, key, Object.getOwnPropertyDescriptor(target, key)!);
+    if (key === undefined) return;
+    ApiBody({ schema: openApiSchema(schema), description, examples: { example: { value: example } } })(
+      target,
+      key,
+      Object.getOwnPropertyDescriptor(target, key)!,
+    );
   };
 }
 

@@ -1,9 +1,11 @@
 import { Controller, Delete, Get, HttpCode, Post, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ErrorCode } from '#libs/common';
 import { MailboxSources } from '#libs/mailbox';
 import { type RequestActor, TenantResolver, type TenantScope } from '#libs/tenancy';
 import { CurrentActor } from '../auth/principal.js';
 import { CurrentScope } from '../auth/scope.js';
+import { ApiErrors } from '../http/api-errors.js';
 import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
 import {
   type MailboxTestView,
@@ -31,11 +33,25 @@ export class MailboxController {
 
   /** Connects (or replaces) the mailbox; its status starts over as unknown. A host the egress policy refuses answers 400 EGRESS_REFUSED. */
   @Put()
+  @ApiOperation({
+    summary: "Connect (or replace) a workspace's mailbox",
+    description:
+      'IMAP host, port, TLS mode, user, password or OAuth2 token (stored encrypted, never returned; leave it out to keep the stored one), folders and a start day. ' +
+      'Its status starts over as unknown. A host the egress policy refuses answers 400 EGRESS_REFUSED.',
+  })
+  @ApiErrors(ErrorCode.WorkspaceNotFound, ErrorCode.EgressRefused)
   @ApiOkResponse({ schema: openApiSchema(mailboxView, 'output') })
   async put(
     @CurrentScope() scope: TenantScope,
     @UuidParam('workspaceId') workspaceId: string,
-    @ValidBody(putMailboxBody) body: PutMailboxBody,
+    @ValidBody(putMailboxBody, {
+      host: 'imap.example.com',
+      username: 'ann@example.com',
+      secret: 'app-password',
+      folders: ['INBOX', 'Sent'],
+      since: '2024-01-01',
+    })
+    body: PutMailboxBody,
     @CurrentActor() actor: RequestActor,
   ): Promise<MailboxView> {
     const { tenantId } = await this.tenants.resolveIn(scope, workspaceId);
@@ -43,6 +59,8 @@ export class MailboxController {
   }
 
   @Get()
+  @ApiOperation({ summary: "Get a workspace's mailbox", description: 'Its settings and status, the secret as last4 and fingerprint only.' })
+  @ApiErrors(ErrorCode.WorkspaceNotFound, ErrorCode.ImapSourceNotFound)
   @ApiOkResponse({ schema: openApiSchema(mailboxView, 'output') })
   async get(@CurrentScope() scope: TenantScope, @UuidParam('workspaceId') workspaceId: string): Promise<MailboxView> {
     const { tenantId } = await this.tenants.resolveIn(scope, workspaceId);
@@ -50,6 +68,8 @@ export class MailboxController {
   }
 
   @Delete()
+  @ApiOperation({ summary: "Disconnect a workspace's mailbox", description: 'Its settings and sealed secret go with it.' })
+  @ApiErrors(ErrorCode.WorkspaceNotFound, ErrorCode.ImapSourceNotFound)
   @HttpCode(204)
   @ApiNoContentResponse()
   async delete(
@@ -67,6 +87,20 @@ export class MailboxController {
    * IMAP_TLS_FAILED, a missing folder 422 IMAP_FOLDER_NOT_FOUND, an unreachable server 502 IMAP_UNAVAILABLE.
    */
   @Post('test')
+  @ApiOperation({
+    summary: "Test a workspace's mailbox",
+    description:
+      "Logs in and reads each folder's message count (no message is fetched) and records the verdict. A refused login also marks the mailbox invalid.",
+  })
+  @ApiErrors(
+    ErrorCode.WorkspaceNotFound,
+    ErrorCode.ImapSourceNotFound,
+    ErrorCode.ImapAuthFailed,
+    ErrorCode.ImapTlsFailed,
+    ErrorCode.ImapFolderNotFound,
+    ErrorCode.ImapUnavailable,
+    ErrorCode.EgressRefused,
+  )
   @HttpCode(200)
   @ApiOkResponse({ schema: openApiSchema(mailboxTestView, 'output') })
   async test(@CurrentScope() scope: TenantScope, @UuidParam('workspaceId') workspaceId: string): Promise<MailboxTestView> {

@@ -1,9 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { TokenScope } from '#libs/database';
 import { TenantService } from '#libs/tenancy';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
+import { ApiErrors } from '../http/api-errors.js';
 import { openApiSchema } from '../http/zod-validation.js';
 import { tenantView, toTenantView } from '../tenants/tenant.dto.js';
 
@@ -25,6 +26,11 @@ export class MeController {
   constructor(private readonly tenants: TenantService) {}
 
   @Get()
+  @ApiOperation({
+    summary: 'Who am I',
+    description: 'The platform admin, or the tenant and the token (id, name, scope) this request carried. The dashboard starts here after sign-in.',
+  })
+  @ApiErrors()
   @ApiOkResponse({ schema: openApiSchema(meView, 'output') })
   async me(@CurrentPrincipal() principal: Principal): Promise<MeView> {
     if (principal.kind === 'platform') return { kind: 'platform' };

@@ -1,5 +1,5 @@
 import { Controller, Get, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Metrics } from '#libs/metrics';
 import { MetricsReader, PlatformOnly } from '../auth/principal.js';
@@ -18,6 +18,12 @@ export class MetricsController {
   @Get()
   @PlatformOnly()
   @MetricsReader()
+  @ApiOperation({
+    summary: "This API process's metrics",
+    description:
+      'Prometheus text format, for the platform admin token or the metrics token (METRICS_TOKEN), which opens nothing else; a tenant token gets 403.',
+  })
+  @ApiErrors()
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'Prometheus text exposition format 0.0.4', schema: { type: 'string' } })
   async scrape(@Res() response: Response): Promise<void> {
@@ -25,3 +31,4 @@ export class MetricsController {
     response.status(200).setHeader('Content-Type', contentType).setHeader('Cache-Control', 'no-store').send(text);
   }
 }
+import { ApiErrors } from '../http/api-errors.js';

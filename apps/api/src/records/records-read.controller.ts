@@ -1,8 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ErrorCode } from '#libs/common';
 import { RecordReader } from '#libs/records';
 import { TenantResolver, type TenantScope } from '#libs/tenancy';
 import { CurrentScope } from '../auth/scope.js';
+import { ApiErrors } from '../http/api-errors.js';
 import { openApiSchema, UuidParam, ValidQuery } from '../http/zod-validation.js';
 import { type RecordsPageView, recordsPageView, type RecordsQuery, recordsQuery, toRecordView } from './records-read.dto.js';
 
@@ -17,6 +19,11 @@ export class RecordsReadController {
 
   /** A workspace's records as stored, in insertion order, keyset-paginated; another tenant's workspace is a 404. */
   @Get('records')
+  @ApiOperation({
+    summary: "List a workspace's records",
+    description: "As stored, in insertion order, keyset paginated (`cursor` is the previous page's `nextCursor`), optionally of one source.",
+  })
+  @ApiErrors(ErrorCode.WorkspaceNotFound)
   @ApiOkResponse({ schema: openApiSchema(recordsPageView, 'output') })
   async list(
     @CurrentScope() scope: TenantScope,

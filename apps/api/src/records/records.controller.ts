@@ -1,13 +1,16 @@
 import { Controller, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import pLimit, { type LimitFunction } from 'p-limit';
+import { ErrorCode } from '#libs/common';
 import { AppConfig } from '#libs/config';
 import { decodedUpload, formFile, type IngestResult, type RecordPayloadFormat, RecordIngestService, UnsupportedMediaTypeError } from '#libs/records';
 import { TenantResolver, type TenantScope } from '#libs/tenancy';
 import { CurrentScope } from '../auth/scope.js';
+import { ApiBodyContent } from '../http/api-body.js';
+import { ApiErrors } from '../http/api-errors.js';
 import { openApiSchema, UuidParam } from '../http/zod-validation.js';
-import { contentTypeOf, expectsContinue, ingestResultView } from './records.dto.js';
+import { contentTypeOf, expectsContinue, ingestResultView, mboxUploadContent, recordsUploadContent } from './records.dto.js';
 
 const RECORD_FORMATS: Readonly<Record<string, RecordPayloadFormat>> = {
   'application/json': 'json',
@@ -41,12 +44,19 @@ export class RecordsController {
   /** Stores a batch of records; every row is judged on its own, and a re-sent externalId counts as a duplicate. */
   @Post('records')
   @HttpCode(200)
-  @ApiConsumes(...Object.keys(RECORD_FORMATS))
-  @ApiBody({
+  @ApiOperation({
+    summary: 'Upload records',
     description:
-      'A JSON array of { externalId, from, to, subject, body, sentAt }, { records: [...] }, or one record per line (NDJSON); up to 50 MB, ' +
-      'gzip or deflate Content-Encoding accepted; 413 RECORDS_LIMIT past 20,000 records, 1 MB per record or 32 levels of nesting',
+      'Stores a batch of records (all or nothing once the body was read whole). Each record is judged on its own: an invalid one is in `rejected` ' +
+      'by its index (INVALID_RECORD), a re-sent externalId counts as a duplicate, a deleted one (tombstoned) as `deleted`. ' +
+      'The token and the workspace are checked before a byte of the body is read.',
   })
+  @ApiBodyContent(
+    'A JSON array of records, { records: [...] }, or one record per line (NDJSON); UTF-8; up to 50 MB, gzip or deflate Content-Encoding accepted; ' +
+      '413 RECORDS_LIMIT past 20,000 records, 1 MB per record or 32 levels of nesting',
+    recordsUploadContent(),
+  )
+  @ApiErrors(ErrorCode.WorkspaceNotFound, ErrorCode.RecordsLimit, ErrorCode.UploadStalled)
   @ApiOkResponse({ schema: openApiSchema(ingestResultView, 'output') })
   async ingest(@CurrentScope() scope: TenantScope, @UuidParam('workspaceId') workspaceId: string, @Req() request: Request): Promise<IngestResult> {
     await this.tenants.resolveIn(scope, workspaceId);
@@ -60,8 +70,17 @@ export class RecordsController {
 
   @Post('imports/mbox')
   @HttpCode(200)
-  @ApiConsumes(...RAW_MBOX_TYPES, MULTIPART_FORM)
-  @ApiBody({ description: 'An mbox archive (mboxo or mboxrd) as the raw body, or as the "file" field of a form; up to 50 MB' })
+  @ApiOperation({
+    summary: 'Import an mbox archive',
+    description:
+      'Each message becomes a record (source `mbox`, its Message-ID as externalId, else its SHA-256); a message without a usable date is in `rejected` ' +
+      'with INVALID_DATE. Stored all or nothing, like an upload of records.',
+  })
+  @ApiBodyContent(
+    'An mbox archive (mboxo or mboxrd) as the raw body, or as the "file" field of a form; up to 50 MB',
+    mboxUploadContent(RAW_MBOX_TYPES),
+  )
+  @ApiErrors(ErrorCode.WorkspaceNotFound, ErrorCode.InvalidMbox, ErrorCode.RecordsLimit, ErrorCode.UploadStalled)
   @ApiOkResponse({ schema: openApiSchema(ingestResultView, 'output') })
   async importMbox(
     @CurrentScope() scope: TenantScope,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { uuidSchema } from '#libs/common';
 import { AiKeyMode, PlanType, type Tenant, type Workspace } from '#libs/database';
+import { pageLimit } from '../http/page-query.js';
 
 export const createTenantBody = z.strictObject({
   subdomain: z
@@ -37,6 +38,26 @@ export const transferWorkspaceQuery = z.strictObject({
 });
 export type TransferWorkspaceQuery = z.output<typeof transferWorkspaceQuery>;
 
+export const TENANT_PAGE_MAX_LIMIT = 200;
+
+export const tenantListQuery = z.strictObject({
+  cursor: z
+    .string({ error: 'cursor must be a single string' })
+    .max(128, { error: 'cursor is not one this API returned; start again without it' })
+    .optional()
+    .meta({ description: 'nextCursor of the previous page (opaque)' }),
+  limit: pageLimit(TENANT_PAGE_MAX_LIMIT, 50, 'Tenants'),
+  subdomain: z
+    .string({ error: 'subdomain must be a single string' })
+    .regex(/^[a-z0-9-]{1,63}$/, { error: 'subdomain must be 1-63 lowercase letters, digits or hyphens' })
+    .optional()
+    .meta({
+      description: 'A prefix: only tenants whose subdomain starts with it (a whole subdomain matches itself and any longer one that starts with it)',
+      example: 'bren',
+    }),
+});
+export type TenantListQueryParams = z.output<typeof tenantListQuery>;
+
 export const tenantView = z.object({
   id: uuidSchema(),
   subdomain: z.string(),
@@ -45,6 +66,11 @@ export const tenantView = z.object({
   createdAt: z.date(),
 });
 export type TenantView = z.output<typeof tenantView>;
+
+export const tenantPageView = z.object({
+  items: z.array(tenantView).meta({ description: 'In subdomain order' }),
+  nextCursor: z.string().nullable().meta({ description: 'The cursor of the next page; null on the last one' }),
+});
 
 export function toTenantView(tenant: Tenant): TenantView {
   return { id: tenant.id, subdomain: tenant.subdomain, planType: tenant.planType, aiKeyMode: tenant.aiKeyMode, createdAt: tenant.createdAt };

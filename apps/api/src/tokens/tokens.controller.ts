@@ -1,8 +1,10 @@
 import { Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ErrorCode } from '#libs/common';
 import { type RequestActor, TenantService, type TenantScope, TenantTokenService, type TokenInfo } from '#libs/tenancy';
 import { AdminScope, CurrentActor } from '../auth/principal.js';
 import { CurrentScope } from '../auth/scope.js';
+import { ApiErrors } from '../http/api-errors.js';
 import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
 import {
   type CreateTokenBody,
@@ -30,12 +32,18 @@ export class TokensController {
   ) {}
 
   @Post()
+  @ApiOperation({
+    summary: 'Create a tenant token',
+    description:
+      'A `tt_` token, shown in this answer only (only its SHA-256 is stored), with a name, a scope (admin or read) and an expiry (1 to 365 days, default 90).',
+  })
+  @ApiErrors(ErrorCode.TenantNotFound)
   @HttpCode(201)
   @ApiCreatedResponse({ schema: openApiSchema(issuedTokenView, 'output') })
   async create(
     @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
-    @ValidBody(createTokenBody) body: CreateTokenBody,
+    @ValidBody(createTokenBody, { name: 'CI deploys', scope: 'read', expiresInDays: 30 }) body: CreateTokenBody,
     @CurrentActor() actor: RequestActor,
   ): Promise<IssuedTokenView> {
     const tenant = await this.tenants.getIn(scope, tenantId);
@@ -44,6 +52,11 @@ export class TokensController {
 
   @Get()
   @AdminScope()
+  @ApiOperation({
+    summary: "List a tenant's tokens",
+    description: 'Newest first, each with its prefix only, never the token. A read-scope token may not list tokens (403 TOKEN_READ_ONLY).',
+  })
+  @ApiErrors(ErrorCode.TenantNotFound)
   @ApiOkResponse({ schema: openApiSchema(tokenListView, 'output') })
   async list(@CurrentScope() scope: TenantScope, @UuidParam('tenantId') tenantId: string): Promise<{ items: TokenInfo[] }> {
     const tenant = await this.tenants.getIn(scope, tenantId);
@@ -52,6 +65,11 @@ export class TokensController {
 
   /** Revokes the token at once in every API process; revoking a revoked token is not an error. */
   @Delete(':tokenId')
+  @ApiOperation({
+    summary: 'Revoke a tenant token',
+    description: 'Refused at once by every API process; revoking a revoked token is not an error (204).',
+  })
+  @ApiErrors(ErrorCode.TenantNotFound, ErrorCode.TokenNotFound)
   @HttpCode(204)
   @ApiNoContentResponse()
   async revoke(
@@ -66,13 +84,19 @@ export class TokensController {
 
   /** A new token of the same name and scope; the old one is revoked in the same transaction. */
   @Post(':tokenId/rotate')
+  @ApiOperation({
+    summary: 'Rotate a tenant token',
+    description:
+      'A new token with the same name and scope, shown once; the old one is revoked in the same transaction. A revoked token cannot be rotated (409 TOKEN_REVOKED).',
+  })
+  @ApiErrors(ErrorCode.TenantNotFound, ErrorCode.TokenNotFound, ErrorCode.TokenRevoked)
   @HttpCode(201)
   @ApiCreatedResponse({ schema: openApiSchema(issuedTokenView, 'output') })
   async rotate(
     @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
     @UuidParam('tokenId') tokenId: string,
-    @ValidBody(rotateTokenBody) body: RotateTokenBody,
+    @ValidBody(rotateTokenBody, { expiresInDays: 90 }) body: RotateTokenBody,
     @CurrentActor() actor: RequestActor,
   ): Promise<IssuedTokenView> {
     const tenant = await this.tenants.getIn(scope, tenantId);

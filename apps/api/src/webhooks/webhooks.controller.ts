@@ -1,8 +1,10 @@
 import { Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ErrorCode } from '#libs/common';
 import { TenantService, type TenantScope } from '#libs/tenancy';
 import { type WebhookEndpointInfo, WebhookService } from '#libs/webhooks';
 import { CurrentScope } from '../auth/scope.js';
+import { ApiErrors } from '../http/api-errors.js';
 import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
 import {
   type CreateWebhookBody,
@@ -38,18 +40,31 @@ export class WebhooksController {
 
   /** The secret is in this answer only. */
   @Post()
+  @ApiOperation({
+    summary: 'Create a webhook endpoint',
+    description:
+      'The signing secret (Standard Webhooks, `whsec_…`) is in this answer only; afterwards it shows masked. The URL is checked by the egress policy (400 EGRESS_REFUSED); ' +
+      'a tenant has at most WEBHOOK_MAX_ENDPOINTS endpoints (409).',
+  })
+  @ApiErrors(ErrorCode.TenantNotFound, ErrorCode.EgressRefused, ErrorCode.WebhookEndpointLimit)
   @HttpCode(201)
   @ApiCreatedResponse({ schema: openApiSchema(issuedWebhookView, 'output') })
   async create(
     @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
-    @ValidBody(createWebhookBody) body: CreateWebhookBody,
+    @ValidBody(createWebhookBody, { url: 'https://hooks.example.com/byok', description: 'Ops alerts', events: ['backfill.failed', 'key.invalid'] })
+    body: CreateWebhookBody,
   ): Promise<IssuedWebhookView> {
     const tenant = await this.tenants.getIn(scope, tenantId);
     return toIssuedWebhookView(await this.webhooks.create(tenant.id, body));
   }
 
   @Get()
+  @ApiOperation({
+    summary: "List a tenant's webhook endpoints",
+    description: 'Each with its secret masked (`whsec_…` and the last four characters).',
+  })
+  @ApiErrors(ErrorCode.TenantNotFound)
   @ApiOkResponse({ schema: openApiSchema(webhookListView, 'output') })
   async list(@CurrentScope() scope: TenantScope, @UuidParam('tenantId') tenantId: string): Promise<{ items: WebhookEndpointInfo[] }> {
     const tenant = await this.tenants.getIn(scope, tenantId);
@@ -57,6 +72,8 @@ export class WebhooksController {
   }
 
   @Get(':endpointId')
+  @ApiOperation({ summary: 'Get a webhook endpoint', description: 'Its secret masked.' })
+  @ApiErrors(ErrorCode.TenantNotFound, ErrorCode.WebhookNotFound)
   @ApiOkResponse({ schema: openApiSchema(webhookView, 'output') })
   async get(
     @CurrentScope() scope: TenantScope,
@@ -68,12 +85,18 @@ export class WebhooksController {
   }
 
   @Patch(':endpointId')
+  @ApiOperation({
+    summary: 'Change a webhook endpoint',
+    description:
+      'Any of url, description, events, enabled; a new URL is checked by the egress policy. Disabling it dead-letters what was pending for it.',
+  })
+  @ApiErrors(ErrorCode.TenantNotFound, ErrorCode.WebhookNotFound, ErrorCode.EgressRefused)
   @ApiOkResponse({ schema: openApiSchema(webhookView, 'output') })
   async update(
     @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
     @UuidParam('endpointId') endpointId: string,
-    @ValidBody(updateWebhookBody) body: UpdateWebhookBody,
+    @ValidBody(updateWebhookBody, { enabled: false }) body: UpdateWebhookBody,
   ): Promise<WebhookEndpointInfo> {
     const tenant = await this.tenants.getIn(scope, tenantId);
     return this.webhooks.update(tenant.id, endpointId, body);
@@ -81,6 +104,8 @@ export class WebhooksController {
 
   /** Its pending deliveries and its log go with it. */
   @Delete(':endpointId')
+  @ApiOperation({ summary: 'Delete a webhook endpoint', description: 'Its pending deliveries and its log go with it.' })
+  @ApiErrors(ErrorCode.TenantNotFound, ErrorCode.WebhookNotFound)
   @HttpCode(204)
   @ApiNoContentResponse()
   async delete(
@@ -94,6 +119,11 @@ export class WebhooksController {
 
   /** A new secret, in this answer only; the old one signs nothing from now on. */
   @Post(':endpointId/rotate-secret')
+  @ApiOperation({
+    summary: "Rotate a webhook endpoint's secret",
+    description: 'A new secret, in this answer only; the old one signs nothing from now on.',
+  })
+  @ApiErrors(ErrorCode.TenantNotFound, ErrorCode.WebhookNotFound)
   @HttpCode(201)
   @ApiCreatedResponse({ schema: openApiSchema(issuedWebhookView, 'output') })
   async rotateSecret(
@@ -107,6 +137,11 @@ export class WebhooksController {
 
   /** Queues a `webhook.test` ping to this endpoint; its delivery shows in the log. */
   @Post(':endpointId/test')
+  @ApiOperation({
+    summary: 'Send a test event',
+    description: 'Queues a `webhook.test` ping to this endpoint alone, enabled or not; its delivery shows in the log.',
+  })
+  @ApiErrors(ErrorCode.TenantNotFound, ErrorCode.WebhookNotFound)
   @HttpCode(202)
   @ApiAcceptedResponse({ schema: openApiSchema(webhookTestView, 'output') })
   async test(
@@ -120,6 +155,11 @@ export class WebhooksController {
 
   /** One row per attempt, newest first, keyset paginated (`nextCursor`). */
   @Get(':endpointId/deliveries')
+  @ApiOperation({
+    summary: "Read a webhook endpoint's delivery log",
+    description: 'One row per attempt (outcome, status code, duration, error class; never a body or a secret), newest first, keyset paginated.',
+  })
+  @ApiErrors(ErrorCode.TenantNotFound, ErrorCode.WebhookNotFound)
   @ApiOkResponse({ schema: openApiSchema(deliveryLogView, 'output') })
   async deliveries(
     @CurrentScope() scope: TenantScope,

@@ -1,10 +1,12 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { WorkspaceTransferService } from '#libs/backfill';
+import { ErrorCode } from '#libs/common';
 import { type RequestActor, type TenantScope, WorkspaceService } from '#libs/tenancy';
 import { CurrentActor, PlatformOnly } from '../auth/principal.js';
 import { CurrentScope } from '../auth/scope.js';
+import { ApiErrors } from '../http/api-errors.js';
 import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
 import {
   type CreateWorkspaceBody,
@@ -28,16 +30,23 @@ export class WorkspacesController {
   ) {}
 
   @Post('tenants/:tenantId/workspaces')
+  @ApiOperation({
+    summary: 'Create a workspace',
+    description: 'A workspace holds records, their knowledge graph, backfills and a mailbox; it belongs to one tenant.',
+  })
+  @ApiErrors(ErrorCode.TenantNotFound)
   @ApiCreatedResponse({ schema: openApiSchema(workspaceView, 'output') })
   async create(
     @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
-    @ValidBody(createWorkspaceBody) body: CreateWorkspaceBody,
+    @ValidBody(createWorkspaceBody, { name: 'Support inbox' }) body: CreateWorkspaceBody,
   ): Promise<WorkspaceView> {
     return toWorkspaceView(await this.workspaces.create(scope, tenantId, body.name));
   }
 
   @Get('tenants/:tenantId/workspaces')
+  @ApiOperation({ summary: "List a tenant's workspaces", description: 'Workspaces whose deletion was asked for are left out.' })
+  @ApiErrors(ErrorCode.TenantNotFound)
   @ApiOkResponse({ schema: openApiSchema(z.object({ items: z.array(workspaceView) }), 'output') })
   async list(@CurrentScope() scope: TenantScope, @UuidParam('tenantId') tenantId: string): Promise<{ items: WorkspaceView[] }> {
     return { items: (await this.workspaces.list(scope, tenantId)).map(toWorkspaceView) };
@@ -50,10 +59,17 @@ export class WorkspacesController {
   @Post('workspaces/:workspaceId/transfer')
   @PlatformOnly()
   @HttpCode(200)
-  @ApiOkResponse({ schema: openApiSchema(workspaceView, 'output'), description: '409 TRANSFER_BLOCKED_BY_ACTIVE_JOB while a backfill is active' })
+  @ApiOperation({
+    summary: 'Move a workspace to another tenant',
+    description:
+      "Platform admin only. Every process's tenant cache hears of it, and both tenants' audit logs record it. " +
+      '409 TRANSFER_BLOCKED_BY_ACTIVE_JOB while a backfill is active, unless `cancelActive=true` cancels them first.',
+  })
+  @ApiErrors(ErrorCode.WorkspaceNotFound, ErrorCode.TenantNotFound, ErrorCode.TransferBlockedByActiveJob)
+  @ApiOkResponse({ schema: openApiSchema(workspaceView, 'output') })
   async transfer(
     @UuidParam('workspaceId') workspaceId: string,
-    @ValidBody(transferWorkspaceBody) body: TransferWorkspaceBody,
+    @ValidBody(transferWorkspaceBody, { tenantId: '5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d' }) body: TransferWorkspaceBody,
     @ValidQuery(transferWorkspaceQuery) query: TransferWorkspaceQuery,
     @CurrentActor() actor: RequestActor,
   ): Promise<WorkspaceView> {
