@@ -1,5 +1,5 @@
 import { Controller, Get, Headers, HttpStatus, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { type EntityDetail, GraphQueryService } from '#libs/graphrag';
 import { TenantResolver, type TenantScope } from '#libs/tenancy';
@@ -18,6 +18,14 @@ export class GraphController {
   ) {}
 
   @Get()
+  @ApiOperation({
+    summary: "A page of the workspace's graph",
+    description:
+      'Entities in normalized-name order (keyset pages: pass nextCursor back), filtered by `type` and a name fragment `q`, ' +
+      'with the relationships that touch them (the 2,000 strongest at most). Every relationship in an answer has both ends in it: ' +
+      "an end the page does not list (another page's entity, or one the filters leave out) comes in `linkedEntities`. " +
+      'Reading every page gives every relationship among the matching entities and the entities they link to.',
+  })
   @ApiOkResponse({ schema: openApiSchema(graphPageView, 'output'), description: 'With an ETag; 503 GRAPH_READ_TIMEOUT when the read took too long' })
   @ApiResponse({ status: HttpStatus.NOT_MODIFIED, description: 'If-None-Match holds the current ETag: the graph and the query are unchanged' })
   async page(
