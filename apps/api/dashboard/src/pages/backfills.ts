@@ -1,6 +1,6 @@
 import { ApiError, isAbort, messageOf } from '../api.js';
 import type { AppContext, Page } from '../context.js';
-import { formatCount, formatDate, h, MessageArea, replaceChildren, withBusy } from '../dom.js';
+import { formatCount, formatDate, h, MessageArea, replaceChildren, tableScroll, withBusy } from '../dom.js';
 import { failureHelp, recordFailureHelp } from '../failures.js';
 import { formatMicroUsd } from '../money.js';
 import {
@@ -634,7 +634,7 @@ function failedRecordsSummary(page: FailedRecordsPage): HTMLElement {
 }
 
 function failedRecordsTable(page: FailedRecordsPage): HTMLElement {
-  return h(
+  const table = h(
     'table',
     { class: 'table', 'data-testid': 'failed-records-list' },
     h('caption', { class: 'visually-hidden' }, 'Failed records, in the order the backfill read them'),
@@ -663,4 +663,5 @@ function failedRecordsTable(page: FailedRecordsPage): HTMLElement {
       ),
     ),
   );
+  return tableScroll(table, 'Failed records');
 }
