@@ -139,7 +139,7 @@ describe('Backfill scenarios from the key-fix deployment summary (e2e)', () => {
         status: 'failed',
         failure: {
           code: 'NO_API_KEY',
-          message: `Skipping backfill: tenant ${tenant.subdomain} has no valid ${setting}. Add the key in Settings.`,
+          message: `Skipping backfill: tenant ${tenant.subdomain} has no valid ${setting}. Add the key on the Provider keys page.`,
         },
         counters: { recordsFetched: 0, recordsProcessed: 0, entities: 0, relationships: 0 },
         keySource: null,

@@ -174,6 +174,8 @@ describe('Dashboard pages at desktop and phone widths (e2e)', () => {
         await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
         await expectVisible(page.getByRole('heading', { name: heading, level: 1 }));
         await loaded(page);
+        // pages are named as the navigation names them: no message sends anyone to a "Settings" page
+        expect(await page.locator('main').innerText()).not.toMatch(/\bSettings\b/);
         const name = `page-${hash.slice(2)}-${width}`;
         await screenshot(page, name);
         // the page's width, and the outermost elements reaching past the screen (which the failure names)

@@ -485,15 +485,15 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     await expectText(failure.getByTestId('failure-code'), 'NO_API_KEY');
     await expectText(
       failure.getByTestId('failure-reason'),
-      `Skipping backfill: tenant ${tenant.subdomain} has no valid OPENAI_API_KEY. Add the key in Settings.`,
+      `Skipping backfill: tenant ${tenant.subdomain} has no valid OPENAI_API_KEY. Add the key on the Provider keys page.`,
     );
-    await expectText(failure.getByTestId('failure-fix'), /Add OPENAI_API_KEY in Settings/);
+    await expectText(failure.getByTestId('failure-fix'), /Add OPENAI_API_KEY on the Provider keys page/);
     await expectText(page.getByTestId('job-status'), 'Failed');
     await page.locator('[data-testid="history"] tbody tr').first().getByText('NO_API_KEY').waitFor();
     await screenshot(page, 'backfill-no-api-key');
     expect(await accessibilityViolations(page)).toEqual([]);
 
-    await failure.getByRole('link', { name: 'Go to provider keys' }).click();
+    await failure.getByRole('link', { name: 'Go to Provider keys' }).click();
     await page.getByRole('heading', { name: 'Provider keys', level: 1 }).waitFor();
     expect(page.url()).toContain('#/keys');
     await expectVisible(page.getByLabel('OpenAI API key', { exact: true }));
@@ -501,7 +501,7 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     // no graph was extracted: the graph page says so and points back to backfills
     await page.getByRole('link', { name: 'Knowledge graph' }).click();
     await page.getByTestId('graph-empty').getByText('This workspace has no graph yet').waitFor();
-    await expectVisible(page.getByTestId('graph-empty').getByRole('link', { name: 'Go to backfills' }));
+    await expectVisible(page.getByTestId('graph-empty').getByRole('link', { name: 'Go to Backfills' }));
     expect(problems).toEqual([]);
   }, 30_000);
 

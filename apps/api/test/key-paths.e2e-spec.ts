@@ -234,7 +234,7 @@ describe('Key paths, proven by the provider simulator (e2e)', () => {
         status: 'failed',
         failure: {
           code: 'INVALID_API_KEY',
-          message: `Skipping backfill: tenant ${tenant.subdomain} has no valid OPENAI_API_KEY (key ...bad1: rejected by openai). Add a working key in Settings.`,
+          message: `Skipping backfill: tenant ${tenant.subdomain} has no valid OPENAI_API_KEY (key ...bad1: rejected by openai). Add a working key on the Provider keys page.`,
         },
         counters: NO_COUNTERS,
       });
@@ -256,7 +256,7 @@ describe('Key paths, proven by the provider simulator (e2e)', () => {
 
       await expectRefusedBeforeAnyRecord(api, await startBackfill(api, workspace.id), workspace.id, {
         code: 'INVALID_API_KEY',
-        message: `Skipping backfill: tenant ${tenant.subdomain} has no valid OPENAI_API_KEY (key ...${last4Of(placeholder)}: ${reason}). Add a working key in Settings.`,
+        message: `Skipping backfill: tenant ${tenant.subdomain} has no valid OPENAI_API_KEY (key ...${last4Of(placeholder)}: ${reason}). Add a working key on the Provider keys page.`,
       });
       // the verdict is recorded, so the keys page shows the key as invalid
       expect(await storedSetting(api, tenant.id)).toMatchObject({ validationStatus: 'invalid', validatedAt: expect.any(String) });

@@ -50,7 +50,7 @@ export class KeyResolver {
     } else if (tenant.aiKeyMode === AiKeyMode.byok) {
       const stored = await this.store.get(tenantId, settingKey);
       if (!stored) {
-        throw new MissingApiKeyError(provider, `Tenant ${tenant.subdomain} has no ${settingKey}. Add the key in Settings.`);
+        throw new MissingApiKeyError(provider, `Tenant ${tenant.subdomain} has no ${settingKey}. Add the key on the Provider keys page.`);
       }
       resolved = { provider, key: stored.key, source: 'tenant', fingerprint: stored.fingerprint, last4: stored.last4 };
     } else {

@@ -72,7 +72,7 @@ describe(KeyResolver.name, () => {
       await expect(store.get(tenant.id, settingKey)).resolves.toBeNull();
       const error = await sut.resolve({ tenantId: tenant.id, provider }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(MissingApiKeyError);
-      expect((error as MissingApiKeyError).message).toBe(`Tenant ${tenant.subdomain} has no ${settingKey}. Add the key in Settings.`);
+      expect((error as MissingApiKeyError).message).toBe(`Tenant ${tenant.subdomain} has no ${settingKey}. Add the key on the Provider keys page.`);
       for (const global of Object.values(GLOBAL_KEYS)) expect(ctx.logs.text).not.toContain(global);
     },
   );

@@ -77,7 +77,7 @@ export class JobPreflight {
       key = await this.keys.resolve({ tenantId: tenant.tenantId, provider, requestKey: requestKey?.key });
     } catch (error) {
       if (error instanceof MissingApiKeyError) {
-        throw new MissingApiKeyError(provider, `Skipping ${label}: tenant ${tenant.subdomain} has no valid ${settingKey}. Add the key in Settings.`);
+        throw new MissingApiKeyError(provider, `Skipping ${label}: tenant ${tenant.subdomain} has no valid ${settingKey}. Add the key on the Provider keys page.`);
       }
       throw error;
     }
@@ -88,7 +88,7 @@ export class JobPreflight {
     if (verdict.status === 'invalid') {
       throw new AuthenticationError(
         provider,
-        `Skipping ${label}: tenant ${tenant.subdomain} has no valid ${settingKey} (key ${maskKey(key.last4)}: ${verdict.reason ?? 'refused'}). Add a working key in Settings.`,
+        `Skipping ${label}: tenant ${tenant.subdomain} has no valid ${settingKey} (key ${maskKey(key.last4)}: ${verdict.reason ?? 'refused'}). Add a working key on the Provider keys page.`,
       );
     }
     return { provider, key, context, model, endpoint };

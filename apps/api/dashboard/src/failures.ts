@@ -66,38 +66,42 @@ export function failureHelp(job: Pick<Backfill, 'failure' | 'provider'>): Failur
   if (mailbox) return { ...mailbox, linkToKeys: false, linkToMailbox: true };
   switch (failure.code) {
     case 'NO_API_KEY':
-      return { title: 'No API key', fix: `Add ${setting} in Settings, then start the backfill again.`, linkToKeys: true };
+      return { title: 'No API key', fix: `Add ${setting} on the Provider keys page, then start the backfill again.`, linkToKeys: true };
     case 'INVALID_API_KEY':
       return {
         title: 'The API key was refused',
-        fix: `Replace ${setting} with a working key in Settings, validate it, then start the backfill again.`,
+        fix: `Replace ${setting} with a working key on the Provider keys page, validate it, then start the backfill again.`,
         linkToKeys: true,
       };
     case 'KEY_DECRYPTION_FAILED':
-      return { title: 'The stored key cannot be read', fix: `Save ${setting} again in Settings, then start the backfill again.`, linkToKeys: true };
+      return {
+        title: 'The stored key cannot be read',
+        fix: `Save ${setting} again on the Provider keys page, then start the backfill again.`,
+        linkToKeys: true,
+      };
     case 'PLATFORM_KEY_MISSING':
       // a tenant's own endpoint has no platform key at all: only BYOK keys reach it
       if (job.provider === 'azure-openai' || job.provider === 'custom-openai')
         return {
           title: 'No platform key',
-          fix: `${provider} runs only with the tenant's own key and endpoint. Ask the platform operator to switch the tenant to BYOK keys, or choose another provider in Settings.`,
+          fix: `${provider} runs only with the tenant's own key and endpoint. Ask the platform operator to switch the tenant to BYOK keys, or choose another provider on the Provider keys page.`,
           linkToKeys: true,
         };
       return {
         title: 'No platform key',
-        fix: `This tenant uses managed keys and the platform has none for ${provider}. Ask the platform operator to configure one, or choose another provider in Settings.`,
+        fix: `This tenant uses managed keys and the platform has none for ${provider}. Ask the platform operator to configure one, or choose another provider on the Provider keys page.`,
         linkToKeys: true,
       };
     case 'PROVIDER_NOT_CONFIGURED':
       return {
         title: 'Provider not set up',
-        fix: `${provider} needs its endpoint and model as well as its key. Set what the message names in Settings, then start the backfill again.`,
+        fix: `${provider} needs its endpoint and model as well as its key. Set what the message names on the Provider keys page, then start the backfill again.`,
         linkToKeys: true,
       };
     case 'EGRESS_REFUSED':
       return {
         title: 'Endpoint refused',
-        fix: `The platform will not connect to the endpoint set for ${provider}. Set one it may reach in Settings, then start the backfill again.`,
+        fix: `The platform will not connect to the endpoint set for ${provider}. Set one it may reach on the Provider keys page, then start the backfill again.`,
         linkToKeys: true,
       };
     case 'PLAN_NOT_ELIGIBLE':
@@ -117,7 +121,7 @@ export function failureHelp(job: Pick<Backfill, 'failure' | 'provider'>): Failur
     case 'EXTRACTION_FAILING':
       return {
         title: 'Too many records failed',
-        fix: 'The backfill stopped so as not to spend more on answers that cannot be used. Look at the failed records below, fix the cause (often another provider in Settings), then retry them.',
+        fix: 'The backfill stopped so as not to spend more on answers that cannot be used. Look at the failed records below, fix the cause (often another provider, chosen on the Provider keys page), then retry them.',
         linkToKeys: false,
       };
     case 'BUDGET_EXCEEDED':
@@ -142,11 +146,11 @@ export function failureHelp(job: Pick<Backfill, 'failure' | 'provider'>): Failur
 export function recordFailureHelp(code: string): { title: string; fix: string } {
   switch (code) {
     case 'EXTRACTION_REFUSED':
-      return { title: 'The model refused', fix: 'Retry them; if the model refuses again, choose another provider in Settings.' };
+      return { title: 'The model refused', fix: 'Retry them; if the model refuses again, choose another provider on the Provider keys page.' };
     case 'CONTENT_BLOCKED':
       return {
         title: "Blocked by the provider's safety filter",
-        fix: 'The same provider will block them again: choose another provider in Settings, then retry.',
+        fix: 'The same provider will block them again: choose another provider on the Provider keys page, then retry.',
       };
     case 'EXTRACTION_TRUNCATED':
       return {

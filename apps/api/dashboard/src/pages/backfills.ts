@@ -608,9 +608,9 @@ function failureBox(job: Backfill): HTMLElement {
       { class: 'failure-fix', 'data-testid': 'failure-fix' },
       h('strong', null, 'How to fix: '),
       help.fix,
-      help.linkToKeys ? [' ', h('a', { href: '#/keys', class: 'button button-primary button-small' }, 'Go to provider keys')] : null,
-      help.linkToUsage ? [' ', h('a', { href: '#/usage', class: 'button button-primary button-small' }, 'Go to usage and budget')] : null,
-      help.linkToMailbox ? [' ', h('a', { href: '#/mailbox', class: 'button button-primary button-small' }, 'Go to mailbox')] : null,
+      help.linkToKeys ? [' ', h('a', { href: '#/keys', class: 'button button-primary button-small' }, 'Go to Provider keys')] : null,
+      help.linkToUsage ? [' ', h('a', { href: '#/usage', class: 'button button-primary button-small' }, 'Go to Usage')] : null,
+      help.linkToMailbox ? [' ', h('a', { href: '#/mailbox', class: 'button button-primary button-small' }, 'Go to Mailbox')] : null,
     ),
   );
 }

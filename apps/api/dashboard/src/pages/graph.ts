@@ -57,7 +57,7 @@ export function graphPage(context: AppContext): Page {
   const emptyState = h(
     'div',
     { class: 'card empty-state', hidden: true, 'data-testid': 'graph-empty' },
-    h('p', null, 'This workspace has no graph yet: run a backfill to extract one. ', h('a', { href: '#/backfills' }, 'Go to backfills')),
+    h('p', null, 'This workspace has no graph yet: run a backfill to extract one. ', h('a', { href: '#/backfills' }, 'Go to Backfills')),
   );
   const summary = h('p', { class: 'graph-summary', role: 'status', 'aria-live': 'polite', 'data-testid': 'graph-summary' });
   const showMore = h('button', { type: 'button', class: 'button button-secondary', hidden: true, 'data-testid': 'graph-show-more' }, 'Show more');
