@@ -4,7 +4,8 @@ import { AppConfig } from '#libs/config';
 import { PrismaService } from '#libs/database';
 import { createTestDatabase, deleteRedisPrefix, Factories, testEnv } from '#libs/testing';
 import { createApiApp } from '../apps/api/src/bootstrap.js';
-import { launchBrowser, openDashboard, seedSyntheticGraph, signIn } from '../apps/api/test/dashboard-browser.js';
+import { launchBrowser, openDashboard, signIn } from '../apps/api/test/dashboard-chromium.js';
+import { seedSyntheticGraph } from '../apps/api/test/graph-fixtures.js';
 import { fmt } from './stats.js';
 
 /**

@@ -334,7 +334,8 @@ export function graphPage(context: AppContext): Page {
     graph = null;
     selectedId = null;
     delete (window as unknown as { byokDashboard?: unknown }).byokDashboard;
-    for (const key of ['layout', 'nodeCount', 'edgeCount', 'visibleCount', 'matchCount', 'shownEdgeCount']) delete canvas.dataset[key];
+    for (const key of ['layout', 'nodeCount', 'edgeCount', 'visibleCount', 'matchCount', 'shownEdgeCount', 'focus', 'colourBy'])
+      delete canvas.dataset[key];
     replaceChildren(legend);
   }
 
@@ -429,18 +430,30 @@ export function graphPage(context: AppContext): Page {
     const landmarks = new Set(shown.slice(0, LANDMARKS).map((i) => loaded.entities[i].id));
     const focus = selectedId ? neighbourhoodIds(selectedId) : null;
     for (const id of focus ?? []) visible.add(id);
+    // only the elements whose state changes are restyled: a class change costs Cytoscape a style pass per element
+    const wanted = (id: string) => ({
+      hidden: !visible.has(id),
+      landmark: landmarks.has(id),
+      match: q !== '' && shownIds.has(id),
+      faded: focus !== null && !focus.has(id),
+    });
     core.batch(() => {
       core.nodes().forEach((node) => {
         const id = node.id();
-        node.toggleClass('hidden', !visible.has(id));
-        if (node.hasClass('landmark') && !landmarks.has(id)) node.removeStyle('font-size');
-        node.toggleClass('landmark', landmarks.has(id));
-        node.toggleClass('match', q !== '' && shownIds.has(id));
-        node.toggleClass('faded', focus !== null && !focus.has(id));
+        const state = wanted(id);
+        for (const name of ['hidden', 'landmark', 'match', 'faded'] as const) {
+          if (node.hasClass(name) === state[name]) continue;
+          if (name === 'landmark' && !state.landmark) node.removeStyle('font-size');
+          node.toggleClass(name, state[name]);
+        }
       });
-      core.edges().forEach((edge) => {
-        edge.toggleClass('faded', focus !== null && !(focus.has(edge.source().id()) && focus.has(edge.target().id())));
-      });
+      if (focus) {
+        core.edges().forEach((edge) => {
+          edge.toggleClass('faded', !(focus.has(edge.source().id()) && focus.has(edge.target().id())));
+        });
+      } else {
+        core.edges('.faded').removeClass('faded');
+      }
     });
     // counted from the data: Cytoscape may not have restyled the edges of nodes it just hid
     const shownEdges = loaded.relationships.filter((r) => visible.has(r.sourceId) && visible.has(r.targetId)).length;
@@ -621,8 +634,8 @@ export function graphPage(context: AppContext): Page {
 
   function fitVisible(): void {
     if (!cy) return;
-    const focused = selectedId ? cy.nodes(':visible').not('.faded') : cy.nodes(':visible');
-    fitTo(focused);
+    // by class, not by :visible, which would compute every node's style first
+    fitTo(cy.nodes(selectedId ? ':not(.hidden):not(.faded)' : ':not(.hidden)'));
   }
 
   /** Fits the view to some nodes, but never closer than 2x: one match should not fill the screen. */
