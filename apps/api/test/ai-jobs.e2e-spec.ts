@@ -137,7 +137,10 @@ describe('AI jobs with request-scoped BYOK headers (e2e)', () => {
     const job = await finished(token, (await extract(token)).body.jobId);
     expect(job).toMatchObject({
       status: 'failed',
-      error: { code: 'NO_API_KEY', message: `Skipping AI job: tenant ${tenant.subdomain} has no valid OPENAI_API_KEY. Add the key on the Provider keys page.` },
+      error: {
+        code: 'NO_API_KEY',
+        message: `Skipping AI job: tenant ${tenant.subdomain} has no valid OPENAI_API_KEY. Add the key on the Provider keys page.`,
+      },
     });
     expect(simulator.requests).toEqual([]);
   });
@@ -161,7 +164,10 @@ describe('AI jobs with request-scoped BYOK headers (e2e)', () => {
     const job = await finished(token, (await extract(token, {}, { text: TEXT, provider: 'anthropic' })).body.jobId);
     expect(job).toMatchObject({
       status: 'failed',
-      error: { code: 'NO_API_KEY', message: `Skipping AI job: tenant ${tenant.subdomain} has no valid ANTHROPIC_API_KEY. Add the key on the Provider keys page.` },
+      error: {
+        code: 'NO_API_KEY',
+        message: `Skipping AI job: tenant ${tenant.subdomain} has no valid ANTHROPIC_API_KEY. Add the key on the Provider keys page.`,
+      },
       result: null,
     });
     expect(simulator.requests).toEqual([]);

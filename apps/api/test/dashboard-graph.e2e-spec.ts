@@ -87,7 +87,7 @@ describe('Dashboard knowledge graph in a browser (e2e)', () => {
     await screenshot(page, 'graph-1000');
 
     const shown = await page.evaluate(() => {
-      const cy = ((globalThis as unknown as DashboardWindow).byokDashboard!.cy as unknown as Cy)!;
+      const cy = (globalThis as unknown as DashboardWindow).byokDashboard!.cy as unknown as Cy;
       const degree = (n: Node) => n.degree(false);
       const visible = cy.nodes(':visible');
       const hidden = cy.nodes().filter((n) => !n.visible());
@@ -144,7 +144,7 @@ describe('Dashboard knowledge graph in a browser (e2e)', () => {
 
     // the entities without relationships went through the layout: around the graph, not in a grid below it
     const placement = await page.evaluate(() => {
-      const cy = ((globalThis as unknown as DashboardWindow).byokDashboard!.cy as unknown as Cy)!;
+      const cy = (globalThis as unknown as DashboardWindow).byokDashboard!.cy as unknown as Cy;
       const lone = cy.nodes().filter((n) => n.degree(false) === 0);
       const linked = cy.nodes().filter((n) => n.degree(false) > 0);
       const ys = linked.map((n) => n.position().y);
@@ -185,7 +185,7 @@ describe('Dashboard knowledge graph in a browser (e2e)', () => {
     await page.getByLabel('Type', { exact: true }).selectOption('person');
     await expectText(summary, /^Showing 300 of [\d,]+ entities of type person, the best connected first; [\d,]+ relationships among them\.$/);
     const people = await page.evaluate(() => {
-      const cy = ((globalThis as unknown as DashboardWindow).byokDashboard!.cy as unknown as Cy)!;
+      const cy = (globalThis as unknown as DashboardWindow).byokDashboard!.cy as unknown as Cy;
       const visible = cy.nodes(':visible');
       const shownIds = new Set(visible.map((n) => n.id()));
       return {
@@ -236,7 +236,7 @@ describe('Dashboard knowledge graph in a browser (e2e)', () => {
       'the focused neighbourhood',
       () =>
         page.evaluate(() => {
-          const cy = ((globalThis as unknown as DashboardWindow).byokDashboard!.cy as unknown as Cy)!;
+          const cy = (globalThis as unknown as DashboardWindow).byokDashboard!.cy as unknown as Cy;
           const node = cy.nodes(':selected');
           const around = cy.getElementById(node.map((n) => n.id())[0]).closedNeighborhood('node');
           const extent = cy.extent();
@@ -273,7 +273,7 @@ describe('Dashboard knowledge graph in a browser (e2e)', () => {
 
     // an entity outside the best 300 (an email address with one link): it and its neighbour come into view
     const email = await page.evaluate(() => {
-      const cy = ((globalThis as unknown as DashboardWindow).byokDashboard!.cy as unknown as Cy)!;
+      const cy = (globalThis as unknown as DashboardWindow).byokDashboard!.cy as unknown as Cy;
       return cy
         .nodes()
         .filter((n) => n.data('type') === 'email' && n.degree(false) === 1)

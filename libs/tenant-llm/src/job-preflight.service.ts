@@ -77,7 +77,10 @@ export class JobPreflight {
       key = await this.keys.resolve({ tenantId: tenant.tenantId, provider, requestKey: requestKey?.key });
     } catch (error) {
       if (error instanceof MissingApiKeyError) {
-        throw new MissingApiKeyError(provider, `Skipping ${label}: tenant ${tenant.subdomain} has no valid ${settingKey}. Add the key on the Provider keys page.`);
+        throw new MissingApiKeyError(
+          provider,
+          `Skipping ${label}: tenant ${tenant.subdomain} has no valid ${settingKey}. Add the key on the Provider keys page.`,
+        );
       }
       throw error;
     }
