@@ -192,6 +192,24 @@ describe('Graph read API (e2e)', () => {
     expect([...seen].sort()).toEqual(touching.sort());
   });
 
+  it('says in its OpenAPI description that every relationship comes with both its ends', async () => {
+    interface Operation {
+      description: string;
+      responses: Record<string, { content: Record<string, { schema: { properties: Record<string, unknown> } }> }>;
+    }
+    const docs = await api.request<{ paths: Record<string, { get: Operation }> }>('GET', '/docs/openapi.json', { token: null });
+    const operation = docs.body.paths['/v1/workspaces/{workspaceId}/graph'].get;
+    expect(operation.description).toContain('Every relationship in an answer has both ends in it');
+    expect(operation.description).toContain('`linkedEntities`');
+    expect(Object.keys(operation.responses['200'].content['application/json'].schema.properties)).toEqual([
+      'entities',
+      'linkedEntities',
+      'relationships',
+      'relationshipsTruncated',
+      'nextCursor',
+    ]);
+  });
+
   it('filters by exact type, across pages', async () => {
     const { workspaceId } = await standardGraph();
     const { entities } = await walk(workspaceId, 'type=organization&limit=3');
