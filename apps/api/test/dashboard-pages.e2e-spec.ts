@@ -188,6 +188,21 @@ describe('Dashboard pages at desktop and phone widths (e2e)', () => {
         expect({ page: name, violations: await accessibilityViolations(page) }).toEqual({ page: name, violations: [] });
       }
     }
+
+    // and the page before all of them: signing in
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expectVisible(page.getByRole('heading', { name: 'Sign in to the dashboard', level: 1 }));
+    for (const width of [1440, 390]) {
+      await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+      await screenshot(page, `page-sign-in-${width}`);
+      await waitUntil(
+        `the page width of the sign-in page at ${width} px`,
+        () => page.evaluate(pageWidth, width),
+        (seen) => seen.scrollWidth <= width,
+        `at most ${width}`,
+      );
+      expect(await accessibilityViolations(page)).toEqual([]);
+    }
     expect(problems).toEqual([]);
   }, 120_000);
 });
