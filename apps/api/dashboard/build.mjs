@@ -5,6 +5,7 @@
 //
 // File names carry a content hash (so they can be cached for ever); index.html, which names them, is
 // written last, so a half-written build never serves an index pointing at missing files.
+import { createHash } from 'node:crypto';
 import { build } from 'esbuild';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -60,8 +61,13 @@ const app = outputsOf(
 );
 if (!app.css) throw new Error('esbuild produced no stylesheet for main.ts');
 
+// the favicon under a content hash like the rest, so it too can be cached for ever
+const favicon = await readFile(join(here, 'favicon.svg'));
+const faviconFile = `favicon-${createHash('sha256').update(favicon).digest('hex').slice(0, 8).toUpperCase()}.svg`;
+await writeFile(join(outdir, faviconFile), favicon);
+
 const template = await readFile(join(here, 'index.html'), 'utf8');
-const html = template.replaceAll('%APP_JS%', app.js).replaceAll('%APP_CSS%', app.css);
+const html = template.replaceAll('%APP_JS%', app.js).replaceAll('%APP_CSS%', app.css).replaceAll('%FAVICON%', faviconFile);
 if (/%[A-Z_]+%/.test(html)) throw new Error('index.html has an unreplaced %PLACEHOLDER%');
 await writeFile(join(outdir, 'index.html'), html);
-console.log(`dashboard built in ${relative(root, outdir) || '.'}: ${app.js}, ${app.css}, ${worker.js}`);
+console.log(`dashboard built in ${relative(root, outdir) || '.'}: ${app.js}, ${app.css}, ${worker.js}, ${faviconFile}`);

@@ -170,7 +170,7 @@ function serveDashboard(app: NestExpressApplication): void {
     dotfiles: 'ignore',
     fallthrough: true,
     setHeaders: (res: ServerResponse, path: string) => {
-      const immutable = /-[A-Z0-9]{8}\.(js|css)(\.map|\.LEGAL\.txt)?$/.test(path);
+      const immutable = /-[A-Z0-9]{8}\.(js|css|svg)(\.map|\.LEGAL\.txt)?$/.test(path);
       res.setHeader('Cache-Control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });

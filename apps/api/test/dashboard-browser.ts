@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -7,13 +6,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll } from '@jest/globals';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
-import type { PrismaService } from '#libs/database';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { dashboardDir } from '../src/bootstrap.js';
 import { ApiHarness } from './api-harness.js';
+import { type DashboardPage, launchBrowser, openDashboard, signIn } from './dashboard-chromium.js';
 
-/** Browser tests of the dashboard: Debian's Chromium, headless, never a downloaded browser. */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+// the browser and the graph fixtures live apart, free of Jest, so benchmarks can use them too
+export { CHROMIUM_PATH, type DashboardPage, launchBrowser, openDashboard, signIn } from './dashboard-chromium.js';
+export { type MailboxGraph, seedMailboxGraph, seedSyntheticGraph } from './graph-fixtures.js';
+
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const SOURCE_DIR = join(ROOT, 'apps', 'api', 'dashboard');
 export const SCREENSHOT_DIR = join(ROOT, 'test-artifacts', 'screenshots');
@@ -35,25 +36,6 @@ export function ensureDashboardBuilt(): void {
   const index = join(dashboardDir(), 'index.html');
   if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(SOURCE_DIR)) return;
   execFileSync(process.execPath, [join(SOURCE_DIR, 'build.mjs')], { cwd: ROOT, stdio: 'pipe' });
-}
-
-export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`The dashboard tests need Debian's Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium)`);
-  }
-  return chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
 }
 
 /** The part of a cytoscape graph (`window.byokDashboard.cy`) the tests call. */
@@ -99,29 +81,6 @@ export interface DashboardWindow {
   axe?: { run(context: unknown, options: { runOnly: { type: 'tag'; values: string[] } }): Promise<{ violations: AxeViolation[] }> };
 }
 
-export interface DashboardPage {
-  page: Page;
-  /** Console errors, uncaught exceptions and Content-Security-Policy violations seen so far. */
-  problems: string[];
-  close(): Promise<void>;
-}
-
-/** A fresh browser context (no storage shared with other tests) on a laptop-sized viewport. */
-export async function openDashboard(browser: Browser, baseUrl: string): Promise<DashboardPage> {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, baseURL: baseUrl });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    // an API answer of 4xx/5xx is logged by Chromium as a failed resource: the tests cause those on purpose
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource: the server responded with a status of')) {
-      problems.push(`console: ${message.text()}`);
-    }
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  await page.goto('/dashboard');
-  return { page, problems, close: () => context.close() };
-}
-
 /** What a dashboard suite shares: an API, Chromium, and pages opened signed in (all closed after the suite). */
 export interface DashboardSuite {
   readonly api: ApiHarness;
@@ -165,12 +124,6 @@ export function dashboardSuite(
       return dashboard;
     },
   };
-}
-
-export async function signIn(page: Page, token: string): Promise<void> {
-  await page.getByLabel('Tenant admin token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
@@ -313,42 +266,4 @@ export async function expectCount(locator: Locator, expected: number, options?: 
     String(expected),
     options,
   );
-}
-
-/**
- * A synthetic graph of `count` entities of six types in communities of 25 chained together, plus
- * long-range links (about 1.5 relationships per entity), written straight to the database.
- * @returns how many relationships were written
- */
-export async function seedSyntheticGraph(prisma: PrismaService, workspaceId: string, count: number): Promise<number> {
-  const types = ['person', 'organization', 'location', 'product', 'event', 'topic'];
-  const ids = Array.from({ length: count }, () => randomUUID());
-  await prisma.entity.createMany({
-    data: ids.map((id, i) => ({
-      id,
-      workspaceId,
-      name: `Entity ${String(i).padStart(4, '0')}`,
-      normalizedName: `entity ${String(i).padStart(4, '0')}`,
-      type: types[i % types.length],
-      description: `Synthetic entity ${i}`,
-    })),
-  });
-  const pairs = new Set<string>();
-  for (let i = 0; i < count; i++) {
-    if (i % 25 !== 0) pairs.add(`${i - 1}:${i}`);
-    if (i % 2 === 0) pairs.add(`${i}:${(i * 7919 + 13) % count}`);
-  }
-  const relationships = [...pairs]
-    .map((p) => p.split(':').map(Number))
-    .filter(([a, b]) => a !== b)
-    .map(([a, b]) => ({
-      id: randomUUID(),
-      workspaceId,
-      sourceEntityId: ids[a],
-      targetEntityId: ids[b],
-      description: 'linked',
-      strength: 1 + ((a + b) % 10),
-    }));
-  await prisma.relationship.createMany({ data: relationships, skipDuplicates: true });
-  return prisma.relationship.count({ where: { workspaceId } });
 }

@@ -234,7 +234,7 @@ describe('Dashboard mailbox in a browser (e2e)', () => {
     await screenshot(page, 'backfill-imap-unavailable');
 
     // the fix is on the mailbox page
-    await page.getByTestId('failure-fix').getByRole('link', { name: 'Go to mailbox' }).click();
+    await page.getByTestId('failure-fix').getByRole('link', { name: 'Go to Mailbox' }).click();
     await expectText(page.getByRole('heading', { level: 1 }), 'Mailbox');
     await expectText(page.getByTestId('mailbox-server'), `${UNRESOLVABLE_HOST}:993, Implicit TLS, sales@example.com`);
     expect(await everythingInPage(page)).not.toContain('app-password-5555');

@@ -256,7 +256,7 @@ describe('Dashboard usage, budget and estimate in a browser (e2e)', () => {
     await page.getByRole('button', { name: 'Confirm and start' }).click();
     await expectText(page.getByTestId('failure-code'), 'BUDGET_EXCEEDED', { timeoutMs: 20_000 });
     await expectText(page.getByTestId('failure-fix'), /Raise the budget/);
-    await expectVisible(page.getByRole('link', { name: 'Go to usage and budget' }));
+    await expectVisible(page.getByRole('link', { name: 'Go to Usage' }));
     expect(simulator.requests).toHaveLength(callsBefore);
     expect(await accessibilityViolations(page)).toEqual([]);
     expect(problems).toEqual([]);

@@ -401,7 +401,7 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     const { page, problems } = await open();
     await signIn(page, token);
     await page.getByRole('link', { name: 'Knowledge graph' }).click();
-    await page.getByText(`${entities.length} entities shown`).waitFor();
+    await page.getByText(`Showing ${entities.length} of ${entities.length} entities;`).waitFor();
     await waitForEqual('the graph on the canvas', () => graphCounts(page), {
       nodes: entities.length,
       edges: all.body.relationships.length,
@@ -414,14 +414,18 @@ describe('Tenant dashboard in a browser (e2e)', () => {
 
     // filter by type: the canvas and the list keep only organizations
     await page.getByLabel('Type', { exact: true }).selectOption('organization');
-    await page.getByText(`${organizations.length} ${organizations.length === 1 ? 'entity' : 'entities'} of type organization shown`).waitFor();
+    await page
+      .getByText(
+        `Showing ${organizations.length} of ${organizations.length} ${organizations.length === 1 ? 'entity' : 'entities'} of type organization;`,
+      )
+      .waitFor();
     await waitForEqual('the visible nodes', async () => (await graphCounts(page))?.visible, organizations.length);
     await expectCount(page.getByTestId('entity-list').getByRole('button'), organizations.length);
     await page.getByLabel('Type', { exact: true }).selectOption('');
 
     // search by name
     await page.getByLabel('Search by name').fill('acme');
-    await page.getByText('match “acme”').waitFor();
+    await page.getByText('matching “acme”').waitFor();
     const acme = page.getByTestId('entity-list').getByRole('button', { name: /Acme Corp/ });
     await expectCount(acme, 1);
     await acme.click();
@@ -438,7 +442,8 @@ describe('Tenant dashboard in a browser (e2e)', () => {
 
     // a real click on the canvas, on another entity's node
     await page.getByLabel('Search by name').fill('');
-    await page.getByText(`${entities.length} entities shown`).waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByText(`Showing ${entities.length} of ${entities.length} entities;`).waitFor();
     const target = entities.find((e) => e.type === 'person')!;
     const point = await page.evaluate((id) => {
       const cy = (globalThis as unknown as DashboardWindow).byokDashboard!.cy;
@@ -488,7 +493,7 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     await screenshot(page, 'backfill-no-api-key');
     expect(await accessibilityViolations(page)).toEqual([]);
 
-    await failure.getByRole('link', { name: 'Go to provider keys' }).click();
+    await failure.getByRole('link', { name: 'Go to Provider keys' }).click();
     await page.getByRole('heading', { name: 'Provider keys', level: 1 }).waitFor();
     expect(page.url()).toContain('#/keys');
     await expectVisible(page.getByLabel('OpenAI API key', { exact: true }));
@@ -496,7 +501,7 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     // no graph was extracted: the graph page says so and points back to backfills
     await page.getByRole('link', { name: 'Knowledge graph' }).click();
     await page.getByTestId('graph-empty').getByText('This workspace has no graph yet').waitFor();
-    await expectVisible(page.getByTestId('graph-empty').getByRole('link', { name: 'Go to backfills' }));
+    await expectVisible(page.getByTestId('graph-empty').getByRole('link', { name: 'Go to Backfills' }));
     expect(problems).toEqual([]);
   }, 30_000);
 
@@ -509,14 +514,15 @@ describe('Tenant dashboard in a browser (e2e)', () => {
     const { page, problems } = await open();
     await signIn(page, token);
     await page.getByRole('link', { name: 'Knowledge graph' }).click();
-    await page.getByText('3,000 entities shown').waitFor({ timeout: 30_000 });
-    await waitForEqual('the graph on the canvas', () => graphCounts(page), { nodes: n, edges: edgeCount, visible: n });
+    // the 300 best-connected first
+    await page.getByText('Showing 300 of 3,000 entities, the best connected first;').waitFor({ timeout: 30_000 });
+    await waitForEqual('the graph on the canvas', () => graphCounts(page), { nodes: n, edges: edgeCount, visible: 300 });
     await expectAttribute(page.getByTestId('graph-canvas'), 'data-layout', 'forceatlas2');
     await screenshot(page, 'graph-3000');
 
     // the page still answers: search, then open an entity from the list
     await page.getByLabel('Search by name').fill('Entity 1234');
-    await page.getByText('1 entity match “Entity 1234”').waitFor();
+    await page.getByText('Showing 1 of 1 entity matching “Entity 1234”').waitFor();
     await page
       .getByTestId('entity-list')
       .getByRole('button', { name: /Entity 1234/ })

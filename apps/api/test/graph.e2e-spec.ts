@@ -145,6 +145,69 @@ describe('Graph read API (e2e)', () => {
       { id: expect.any(String), sourceId: alice, targetId: expect.any(String), description: 'works at', strength: 9 },
       { id: expect.any(String), sourceId: expect.any(String), targetId: alice, description: 'reports to', strength: 4 },
     ]);
+    // the far ends come with the page, as summaries
+    expect(res.body.linkedEntities).toEqual([
+      {
+        id: res.body.relationships[0].targetId,
+        name: 'Acme Corp',
+        type: 'organization',
+        description: 'Acme Corp is a organization',
+        mentionCount: 2,
+      },
+      { id: res.body.relationships[1].sourceId, name: 'Zoë Quinn', type: 'person', description: 'Zoë Quinn is a person', mentionCount: 1 },
+    ]);
+  });
+
+  it.each([
+    ['pages of 4', 'limit=4'],
+    ['pages of 1', 'limit=1'],
+    ['a type filter', 'type=person&limit=3'],
+    ['a name search', 'q=a&limit=2'],
+    ['a type filter and a name search', 'type=organization&q=c&limit=1'],
+  ])('answers every relationship with both its ends in the same page (%s)', async (_, query) => {
+    const { workspaceId } = await standardGraph();
+    let cursor: string | null = null;
+    const seen = new Set<string>();
+    do {
+      const res: HttpResult<Json<GraphPage>> = await graphPage(workspaceId, `?${query}${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.status).toBe(200);
+      const listed = new Set(res.body.entities.map((e) => e.id));
+      const linked = new Set(res.body.linkedEntities.map((e) => e.id));
+      // linkedEntities holds the far ends only: none of them is listed, each is some relationship's end
+      for (const id of linked) expect(listed.has(id)).toBe(false);
+      const ends = new Set(res.body.relationships.flatMap((r) => [r.sourceId, r.targetId]));
+      for (const id of linked) expect(ends.has(id)).toBe(true);
+      for (const r of res.body.relationships) {
+        expect(listed.has(r.sourceId) || listed.has(r.targetId)).toBe(true);
+        expect(listed.has(r.sourceId) || linked.has(r.sourceId)).toBe(true);
+        expect(listed.has(r.targetId) || linked.has(r.targetId)).toBe(true);
+        seen.add(r.id);
+      }
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    // and the walk still reaches every relationship that touches a matching entity
+    const all = await graphPage(workspaceId, '?limit=500');
+    const matching = new Set((await walk(workspaceId, query.replace(/&?limit=\d+/, ''))).entities.map((e) => e.id));
+    const touching = all.body.relationships.filter((r) => matching.has(r.sourceId) || matching.has(r.targetId)).map((r) => r.id);
+    expect([...seen].sort()).toEqual(touching.sort());
+  });
+
+  it('says in its OpenAPI description that every relationship comes with both its ends', async () => {
+    interface Operation {
+      description: string;
+      responses: Record<string, { content: Record<string, { schema: { properties: Record<string, unknown> } }> }>;
+    }
+    const docs = await api.request<{ paths: Record<string, { get: Operation }> }>('GET', '/docs/openapi.json', { token: null });
+    const operation = docs.body.paths['/v1/workspaces/{workspaceId}/graph'].get;
+    expect(operation.description).toContain('Every relationship in an answer has both ends in it');
+    expect(operation.description).toContain('`linkedEntities`');
+    expect(Object.keys(operation.responses['200'].content['application/json'].schema.properties)).toEqual([
+      'entities',
+      'linkedEntities',
+      'relationships',
+      'relationshipsTruncated',
+      'nextCursor',
+    ]);
   });
 
   it('filters by exact type, across pages', async () => {
@@ -153,6 +216,7 @@ describe('Graph read API (e2e)', () => {
     expect(entities.map((e) => e.name).sort()).toEqual([...ORGS].sort());
     expect((await graphPage(workspaceId, '?type=organisation')).body).toEqual({
       entities: [],
+      linkedEntities: [],
       relationships: [],
       relationshipsTruncated: false,
       nextCursor: null,
@@ -251,6 +315,6 @@ describe('Graph read API (e2e)', () => {
     const workspace = await api.newWorkspace(tenant.id);
     const res = await graphPage(workspace.id, '?limit=500');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ entities: [], relationships: [], relationshipsTruncated: false, nextCursor: null });
+    expect(res.body).toEqual({ entities: [], linkedEntities: [], relationships: [], relationshipsTruncated: false, nextCursor: null });
   });
 });

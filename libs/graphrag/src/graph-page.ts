@@ -27,6 +27,12 @@ export interface RelationshipSummary {
 
 export interface GraphPage {
   entities: EntitySummary[];
+  /**
+   * The other ends of `relationships` that `entities` does not hold (an entity of another page, or
+   * one the type or name filter leaves out), so both ends of every relationship are in the page.
+   * Never one of `entities`; in (normalized name, id) order.
+   */
+  linkedEntities: EntitySummary[];
   /** Relationships with at least one end among this page's entities: all of them, or the strongest GRAPH_PAGE_MAX_RELATIONSHIPS. */
   relationships: RelationshipSummary[];
   /** Whether more relationships touch this page than `relationships` holds. */

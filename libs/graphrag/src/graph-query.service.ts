@@ -36,7 +36,9 @@ export class GraphQueryService {
   ) {}
 
   /**
-   * One page of entities (`limit`, default 100, at most 500) with their relationships.
+   * One page of entities (`limit`, default 100, at most 500) with their relationships, and the
+   * entities at the far end of those relationships that the page does not list (`linkedEntities`):
+   * every relationship's two ends are in the answer.
    * @throws ValidationFailedError for a bad limit, type or cursor
    * @throws GraphReadTimeoutError when Postgres took longer than GRAPH_STATEMENT_TIMEOUT_MS
    * @throws GraphReadAbortedError when `options.signal` aborted
@@ -63,9 +65,17 @@ export class GraphQueryService {
         entities.map((e) => e.id),
         GRAPH_PAGE_MAX_RELATIONSHIPS + 1,
       );
+      const kept = relationships.slice(0, GRAPH_PAGE_MAX_RELATIONSHIPS);
+      // the far end of a relationship that this page does not list (another page's entity, or one the
+      // filters leave out) comes with the page, so every relationship's two ends are in the answer
+      const listed = new Set(entities.map((e) => e.id));
+      const farEnds = new Set<string>();
+      for (const r of kept) for (const end of [r.sourceId, r.targetId]) if (!listed.has(end)) farEnds.add(end);
+      const linked = await this.graph.findEntitiesByIds(sql, workspaceId, [...farEnds]);
       const page: GraphPage = {
         entities: entities.map(entitySummary),
-        relationships: relationships.slice(0, GRAPH_PAGE_MAX_RELATIONSHIPS),
+        linkedEntities: linked.map(entitySummary),
+        relationships: kept,
         relationshipsTruncated: relationships.length > GRAPH_PAGE_MAX_RELATIONSHIPS,
         nextCursor: rows.length > query.limit ? encodeCursor(entities[entities.length - 1]) : null,
       };

@@ -88,6 +88,18 @@ export class GraphReadRepository {
     );
   }
 
+  /**
+   * The workspace's entities among `entityIds` (unknown ids and other workspaces' are left out), in
+   * (normalized name, id) order: the far ends of a page's relationships, by primary key.
+   */
+  findEntitiesByIds(query: GraphQuery, workspaceId: string, entityIds: string[]): Promise<EntityRow[]> {
+    if (entityIds.length === 0) return Promise.resolve([]);
+    return query<EntityRow>(`SELECT ${ENTITY_COLUMNS} FROM entities WHERE id = ANY($2::uuid[]) AND workspace_id = $1 ORDER BY normalized_name, id`, [
+      workspaceId,
+      entityIds,
+    ]);
+  }
+
   /** One entity of the workspace, or null. */
   async findEntity(query: GraphQuery, workspaceId: string, entityId: string): Promise<EntityRow | null> {
     const rows = await query<EntityRow>(`SELECT ${ENTITY_COLUMNS} FROM entities WHERE workspace_id = $1 AND id = $2`, [workspaceId, entityId]);

@@ -113,6 +113,7 @@ describe('Graph read plans', () => {
     ['a name search', (q) => repository.findEntities(q, workspaceId, { nameFragment: `okafor ${md5('1234').slice(0, 6)}`, limit: 101 })],
     ['a short name search', (q) => repository.findEntities(q, workspaceId, { nameFragment: 'sa', limit: 101 })],
     ["a page's relationships", (q) => repository.findRelationships(q, workspaceId, pageIds, 2_001)],
+    ["the far ends of a page's relationships", (q) => repository.findEntitiesByIds(q, workspaceId, pageIds)],
     ['one entity', (q) => repository.findEntity(q, workspaceId, hubId)],
     ["the busiest entity's first mentions", (q) => repository.findMentions(q, workspaceId, hubId, 100)],
   ];

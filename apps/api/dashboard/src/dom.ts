@@ -36,6 +36,14 @@ function append(parent: Node, children: Child[]): void {
   }
 }
 
+/**
+ * A table in its own horizontal scroll container (a focusable, named region, so keyboard users can
+ * scroll it too): a wide table scrolls inside it on a narrow screen instead of widening the page.
+ */
+export function tableScroll(table: HTMLTableElement, label: string): HTMLDivElement {
+  return h('div', { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': label }, table);
+}
+
 /** Replaces an element's children. */
 export function replaceChildren(parent: Element, ...children: Child[]): void {
   parent.replaceChildren();

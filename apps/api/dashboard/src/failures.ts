@@ -121,7 +121,7 @@ export function failureHelp(job: Pick<Backfill, 'failure' | 'provider'>): Failur
     case 'EXTRACTION_FAILING':
       return {
         title: 'Too many records failed',
-        fix: 'The backfill stopped so as not to spend more on answers that cannot be used. Look at the failed records below, fix the cause (often another provider on the Provider keys page), then retry them.',
+        fix: 'The backfill stopped so as not to spend more on answers that cannot be used. Look at the failed records below, fix the cause (often another provider, chosen on the Provider keys page), then retry them.',
         linkToKeys: false,
       };
     case 'BUDGET_EXCEEDED':

@@ -192,6 +192,8 @@ export interface GraphRelationship {
 
 export interface GraphPage {
   entities: GraphEntity[];
+  /** The far ends of `relationships` that `entities` does not hold (another page's). */
+  linkedEntities: GraphEntity[];
   relationships: GraphRelationship[];
   nextCursor: string | null;
 }

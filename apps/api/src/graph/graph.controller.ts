@@ -23,7 +23,10 @@ export class GraphController {
   @ApiOperation({
     summary: "Read a page of a workspace's knowledge graph",
     description:
-      'Entities (filtered by `type`, a name fragment `q`), keyset paginated, with the relationships that touch them (at most 2,000, `relationshipsTruncated`). ' +
+      'Entities in normalized-name order (keyset pages: pass nextCursor back), filtered by `type` and a name fragment `q`, ' +
+      'with the relationships that touch them (the 2,000 strongest at most, `relationshipsTruncated`). Every relationship in an answer has both ends in it: ' +
+      "an end the page does not list (another page's entity, or one the filters leave out) comes in `linkedEntities`. " +
+      'Reading every page gives every relationship among the matching entities and the entities they link to. ' +
       'With an ETag: `If-None-Match` answers 304 while the graph and the query are unchanged; gzipped when Accept-Encoding allows.',
   })
   @ApiErrors(ErrorCode.WorkspaceNotFound, ErrorCode.GraphReadTimeout, ErrorCode.ServiceBusy)

@@ -37,6 +37,10 @@ const entityView = z.object({
 
 export const graphPageView = z.object({
   entities: z.array(entityView).meta({ description: 'Ordered by normalized name, then id' }),
+  linkedEntities: z.array(entityView).meta({
+    description:
+      'The far ends of `relationships` that `entities` does not hold (on another page, or left out by the filters), ordered as `entities`: every relationship has both its ends in the answer',
+  }),
   relationships: z
     .array(
       z.object({

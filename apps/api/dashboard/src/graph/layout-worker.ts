@@ -21,6 +21,10 @@ scope.onmessage = (event: MessageEvent<LayoutRequest>) => {
   }
   const settings = {
     ...forceAtlas2.inferSettings(graph),
+    // ForceAtlas2's strong gravity at 1, not the inferred 0.05: hubs repel by the square of their degree, so
+    // at 0.05 communities drift far apart and a thousand nodes fit the screen only as specks (half the spread)
+    strongGravityMode: true,
+    gravity: 1,
     barnesHutOptimize: nodeCount > 400,
     adjustSizes: false,
     linLogMode: false,

@@ -1,12 +1,14 @@
 /**
  * Node positions for the graph view, cheap enough for thousands of nodes:
- * a deterministic seed (one disc per entity type, hubs in the middle), refined by a bounded number
- * of ForceAtlas2 iterations in a Web Worker so the page stays responsive. Same input, same picture.
+ * a deterministic seed (one disc per community, hubs in the middle; nodes without edges on a disc
+ * over the whole), refined by a bounded number of ForceAtlas2 iterations in a Web Worker so the page
+ * stays responsive. Every node goes through the layout, so a node without edges ends up near the
+ * graph (gravity holds it), never in a block of its own. Same input, same picture.
  */
 
 export interface LayoutInput {
-  /** The type of each node, by node index. */
-  types: string[];
+  /** The group of each node, by node index (its community): a group's nodes start out together. */
+  groups: ArrayLike<number>;
   /** Edges as pairs of node indexes. */
   edges: Uint32Array;
 }
@@ -35,22 +37,31 @@ export function degrees(nodeCount: number, edges: Uint32Array): Uint32Array {
   return degree;
 }
 
-/** One sunflower disc per type (largest type first, discs in rows), each node's place by its degree. */
+/**
+ * One sunflower disc per group (largest group first, discs in rows), each node's place in it by its
+ * degree; nodes without edges on one sunflower disc centred on the rest, spread among them.
+ */
 export function seedLayout(input: LayoutInput): Float64Array {
-  const n = input.types.length;
+  const n = input.groups.length;
   const positions = new Float64Array(n * 2);
   const degree = degrees(n, input.edges);
-  const groups = new Map<string, number[]>();
+  const groups = new Map<number, number[]>();
+  const isolated: number[] = [];
   for (let i = 0; i < n; i++) {
-    const group = groups.get(input.types[i]);
+    if (degree[i] === 0) {
+      isolated.push(i);
+      continue;
+    }
+    const group = groups.get(input.groups[i]);
     if (group) group.push(i);
-    else groups.set(input.types[i], [i]);
+    else groups.set(input.groups[i], [i]);
   }
-  const ordered = [...groups.entries()].sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1));
+  const ordered = [...groups.entries()].sort((a, b) => b[1].length - a[1].length || a[0] - b[0]);
   const rowWidth = SPACING * Math.sqrt(n) * 1.6;
   let x = 0;
   let y = 0;
   let rowHeight = 0;
+  let right = 0;
   for (const [, members] of ordered) {
     members.sort((a, b) => degree[b] - degree[a] || a - b);
     const radius = SPACING * 0.6 * Math.sqrt(members.length) + SPACING;
@@ -59,17 +70,31 @@ export function seedLayout(input: LayoutInput): Float64Array {
       y += rowHeight;
       rowHeight = 0;
     }
-    const cx = x + radius;
-    const cy = y + radius;
-    members.forEach((node, k) => {
-      const r = SPACING * 0.6 * Math.sqrt(k + 0.5);
-      positions[node * 2] = cx + r * Math.cos(k * GOLDEN_ANGLE);
-      positions[node * 2 + 1] = cy + r * Math.sin(k * GOLDEN_ANGLE);
-    });
+    sunflower(positions, members, x + radius, y + radius, SPACING * 0.6);
     x += 2 * radius + SPACING;
+    right = Math.max(right, x);
     rowHeight = Math.max(rowHeight, 2 * radius + SPACING);
   }
+  const bottom = y + rowHeight;
+  // over the groups, not beside them: ForceAtlas2 then pushes them out to the rim, where gravity holds them
+  const step = isolated.length > 0 ? Math.max(SPACING * 0.6, Math.max(right, bottom) / 2 / Math.sqrt(isolated.length)) : 0;
+  sunflower(positions, isolated, right / 2, bottom / 2, step);
+  // centred on the origin, where ForceAtlas2's gravity pulls: off it, the whole drifts one way and the
+  // nodes without edges gather on the far side
+  for (let i = 0; i < n; i++) {
+    positions[i * 2] -= right / 2;
+    positions[i * 2 + 1] -= bottom / 2;
+  }
   return positions;
+}
+
+/** Nodes on a sunflower (Vogel's spiral) around (cx, cy): the k-th at radius step * sqrt(k + 0.5). */
+function sunflower(positions: Float64Array, nodes: number[], cx: number, cy: number, step: number): void {
+  nodes.forEach((node, k) => {
+    const r = step * Math.sqrt(k + 0.5);
+    positions[node * 2] = cx + r * Math.cos(k * GOLDEN_ANGLE);
+    positions[node * 2 + 1] = cy + r * Math.sin(k * GOLDEN_ANGLE);
+  });
 }
 
 /** Node spacing for a graph of n nodes: small graphs get room for their labels. */
@@ -128,75 +153,28 @@ export function iterationsFor(nodeCount: number): number {
   return 120;
 }
 
-/** Isolated nodes (no relationship) in a tidy grid under the rest, grouped by type: they would only drift away in a force layout. */
-function placeIsolated(positions: Float64Array, placed: number[], isolated: number[], types: string[], spacing: number): void {
-  if (isolated.length === 0) return;
-  let minX = 0;
-  let maxX = 0;
-  let maxY = -spacing;
-  if (placed.length > 0) {
-    minX = Infinity;
-    maxX = -Infinity;
-    maxY = -Infinity;
-    for (const i of placed) {
-      minX = Math.min(minX, positions[i * 2]);
-      maxX = Math.max(maxX, positions[i * 2]);
-      maxY = Math.max(maxY, positions[i * 2 + 1]);
-    }
-  }
-  const ordered = [...isolated].sort((a, b) => (types[a] < types[b] ? -1 : types[a] > types[b] ? 1 : a - b));
-  // wider than high: labels are wider than nodes
-  const dx = spacing * 1.6;
-  const columns = Math.max(Math.ceil(Math.sqrt(ordered.length * 2)), Math.floor((maxX - minX) / dx) + 1);
-  const left = placed.length > 0 ? (minX + maxX) / 2 - ((Math.min(columns, ordered.length) - 1) * dx) / 2 : 0;
-  ordered.forEach((node, k) => {
-    positions[node * 2] = left + (k % columns) * dx;
-    positions[node * 2 + 1] = maxY + spacing * 2 + Math.floor(k / columns) * spacing;
-  });
-}
-
 /**
- * Positions for the graph: the seed of the connected nodes refined in the layout worker (or the seed
- * alone when the worker cannot run: still deterministic, just less untangled), isolated nodes in a grid.
+ * Positions for the graph: the seed of every node refined in the layout worker (or the seed alone when
+ * the worker cannot run: still deterministic, just less untangled), centred and scaled (normalize).
  */
 export async function computeLayout(
   input: LayoutInput,
   signal: AbortSignal,
   budgetMs = 3000,
 ): Promise<{ positions: Float64Array; refined: boolean }> {
-  const n = input.types.length;
-  const degree = degrees(n, input.edges);
-  const connected: number[] = [];
-  const isolated: number[] = [];
-  for (let i = 0; i < n; i++) (degree[i] > 0 ? connected : isolated).push(i);
-  // the connected part, renumbered 0..m-1
-  const local = new Int32Array(n).fill(-1);
-  connected.forEach((node, k) => (local[node] = k));
-  const edges = new Uint32Array(input.edges.length);
-  for (let i = 0; i < input.edges.length; i++) edges[i] = local[input.edges[i]];
-  const seed = seedLayout({ types: connected.map((i) => input.types[i]), edges });
-
+  const n = input.groups.length;
+  const seed = seedLayout(input);
   let refined = false;
-  let connectedPositions = seed;
-  if (connected.length > 1) {
+  let positions = seed;
+  if (n > 1) {
     try {
-      connectedPositions = await runWorker(
-        { nodeCount: connected.length, edges, positions: seed.slice(), maxIterations: iterationsFor(connected.length), budgetMs },
-        signal,
-      );
+      positions = await runWorker({ nodeCount: n, edges: input.edges, positions: seed.slice(), maxIterations: iterationsFor(n), budgetMs }, signal);
       refined = true;
     } catch (error) {
       if (signal.aborted) throw error;
     }
   }
-  const normalized = normalize(connectedPositions, spacingFor(n));
-  const positions = new Float64Array(n * 2);
-  connected.forEach((node, k) => {
-    positions[node * 2] = normalized[k * 2];
-    positions[node * 2 + 1] = normalized[k * 2 + 1];
-  });
-  placeIsolated(positions, connected, isolated, input.types, spacingFor(n));
-  return { positions, refined };
+  return { positions: normalize(positions, spacingFor(n)), refined };
 }
 
 async function runWorker(request: LayoutRequest, signal: AbortSignal): Promise<Float64Array> {

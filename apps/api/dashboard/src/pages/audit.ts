@@ -1,6 +1,6 @@
 import { isAbort, messageOf } from '../api.js';
 import type { AppContext, Page } from '../context.js';
-import { formatDate, h, MessageArea, replaceChildren, withBusy } from '../dom.js';
+import { formatDate, h, MessageArea, replaceChildren, tableScroll, withBusy } from '../dom.js';
 import { AUDIT_ACTION_LABELS, type AuditAction, type AuditEvent, type AuditPage, type KeyTrace } from '../types.js';
 
 const PAGE_SIZE = 50;
@@ -84,7 +84,7 @@ export function auditPage(context: AppContext): Page {
     ),
     messages.element,
     empty,
-    table,
+    tableScroll(table, 'Audit events'),
     older,
   );
   void load(true);

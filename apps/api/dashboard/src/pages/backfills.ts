@@ -1,6 +1,6 @@
 import { ApiError, isAbort, messageOf } from '../api.js';
 import type { AppContext, Page } from '../context.js';
-import { formatCount, formatDate, h, MessageArea, replaceChildren, withBusy } from '../dom.js';
+import { formatCount, formatDate, h, MessageArea, replaceChildren, tableScroll, withBusy } from '../dom.js';
 import { failureHelp, recordFailureHelp } from '../failures.js';
 import { formatMicroUsd } from '../money.js';
 import {
@@ -608,9 +608,9 @@ function failureBox(job: Backfill): HTMLElement {
       { class: 'failure-fix', 'data-testid': 'failure-fix' },
       h('strong', null, 'How to fix: '),
       help.fix,
-      help.linkToKeys ? [' ', h('a', { href: '#/keys', class: 'button button-primary button-small' }, 'Go to provider keys')] : null,
-      help.linkToUsage ? [' ', h('a', { href: '#/usage', class: 'button button-primary button-small' }, 'Go to usage and budget')] : null,
-      help.linkToMailbox ? [' ', h('a', { href: '#/mailbox', class: 'button button-primary button-small' }, 'Go to mailbox')] : null,
+      help.linkToKeys ? [' ', h('a', { href: '#/keys', class: 'button button-primary button-small' }, 'Go to Provider keys')] : null,
+      help.linkToUsage ? [' ', h('a', { href: '#/usage', class: 'button button-primary button-small' }, 'Go to Usage')] : null,
+      help.linkToMailbox ? [' ', h('a', { href: '#/mailbox', class: 'button button-primary button-small' }, 'Go to Mailbox')] : null,
     ),
   );
 }
@@ -634,7 +634,7 @@ function failedRecordsSummary(page: FailedRecordsPage): HTMLElement {
 }
 
 function failedRecordsTable(page: FailedRecordsPage): HTMLElement {
-  return h(
+  const table = h(
     'table',
     { class: 'table', 'data-testid': 'failed-records-list' },
     h('caption', { class: 'visually-hidden' }, 'Failed records, in the order the backfill read them'),
@@ -663,4 +663,5 @@ function failedRecordsTable(page: FailedRecordsPage): HTMLElement {
       ),
     ),
   );
+  return tableScroll(table, 'Failed records');
 }

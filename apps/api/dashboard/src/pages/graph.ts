@@ -2,58 +2,45 @@ import cytoscape, { type Core, type ElementDefinition, type NodeSingular } from 
 import { isAbort, messageOf } from '../api.js';
 import type { AppContext, Page } from '../context.js';
 import { formatCount, formatDate, h, MessageArea, plural, replaceChildren } from '../dom.js';
+import { COLOURED_COMMUNITIES, OTHER_COMMUNITY_COLOUR } from '../graph/communities.js';
 import { computeLayout } from '../graph/layout.js';
+import { type LoadedGraph, loadGraph } from '../graph/model.js';
 import { colorOfType } from '../graph/palette.js';
-import type { EntityDetail, GraphEntity, GraphPage, GraphRelationship, Workspace } from '../types.js';
+import { GRAPH_STYLE } from '../graph/style.js';
+import type { EntityDetail, GraphEntity, Workspace } from '../types.js';
 import { workspacePicker } from '../workspace-picker.js';
 
-const PAGE_LIMIT = 500;
 /** The list view shows at most this many entities; search or filter narrows it. */
 const LIST_LIMIT = 1000;
+/** Entities the canvas shows at first, the best connected ones; "Show more" adds as many again. */
+export const SHOW_STEP = 300;
+/** The best-connected entities on screen whose labels show at any readable zoom. */
+const LANDMARKS = 12;
+/** On-screen size (px) of the landmarks' labels at any zoom below their own size: the overview names its hubs. */
+const LANDMARK_LABEL_PX = 13;
 const PAN_STEP = 60;
 const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
 
-interface LoadedGraph {
-  entities: GraphEntity[];
-  relationships: GraphRelationship[];
-  byId: Map<string, GraphEntity>;
-  /** Relationship indexes by entity id. */
-  links: Map<string, GraphRelationship[]>;
+type ColourBy = 'community' | 'type';
+
+/** Node diameter in model units: larger for entities mentioned more often and for better-connected ones. */
+function nodeSize(mentions: number, degree: number): number {
+  return Math.min(48, 8 + 4 * Math.log2(1 + mentions) + 5 * Math.log2(1 + degree));
 }
 
-/** Reads every page of a workspace's graph (limit 500, following nextCursor). */
-async function loadGraph(context: AppContext, workspaceId: string, signal: AbortSignal, progress: (entities: number) => void): Promise<LoadedGraph> {
-  const entities: GraphEntity[] = [];
-  const relationships = new Map<string, GraphRelationship>();
-  let cursor: string | null = null;
-  do {
-    const query = new URLSearchParams({ limit: String(PAGE_LIMIT) });
-    if (cursor) query.set('cursor', cursor);
-    const page: GraphPage = await context.api.get<GraphPage>(`/v1/workspaces/${workspaceId}/graph?${query}`, { signal });
-    entities.push(...page.entities);
-    for (const r of page.relationships) relationships.set(r.id, r);
-    cursor = page.nextCursor;
-    progress(entities.length);
-  } while (cursor);
-  const byId = new Map(entities.map((e) => [e.id, e]));
-  // a relationship is drawn when both its ends were loaded
-  const kept = [...relationships.values()].filter((r) => byId.has(r.sourceId) && byId.has(r.targetId));
-  const links = new Map<string, GraphRelationship[]>();
-  for (const r of kept) {
-    for (const end of [r.sourceId, r.targetId]) {
-      const list = links.get(end);
-      if (list) list.push(r);
-      else links.set(end, [r]);
-    }
-  }
-  return { entities, relationships: kept, byId, links };
+/**
+ * Label size in model units, by relationships: a hub's label is larger, so it is still at least
+ * `min-zoomed-font-size` on screen when zoomed out far enough to hide a leaf's (best connected first).
+ */
+function labelSize(degree: number): number {
+  return Math.min(26, 10 + 3.2 * Math.log2(1 + degree));
 }
 
-function nodeSize(mentions: number): number {
-  return Math.min(36, 10 + 5 * Math.log2(1 + mentions));
-}
-
-/** The knowledge graph: an interactive canvas (Cytoscape) with a keyboard-usable list of the same entities beside it. */
+/**
+ * The knowledge graph: an interactive canvas (Cytoscape) with a keyboard-usable list of the same entities
+ * beside it. A large graph shows its SHOW_STEP best-connected entities first ("Show more" adds more);
+ * filters keep the relationships among what they show; selecting an entity focuses its neighbourhood.
+ */
 export function graphPage(context: AppContext): Page {
   let loadController: AbortController | undefined;
   let detailController: AbortController | undefined;
@@ -64,16 +51,25 @@ export function graphPage(context: AppContext): Page {
   let selectedId: string | null = null;
   let searchTimer: number | undefined;
   let resizeObserver: ResizeObserver | undefined;
+  /** How many of the entities the filters leave the canvas shows, best connected first. */
+  let shownLimit = SHOW_STEP;
 
   const messages = new MessageArea();
   const emptyState = h(
     'div',
     { class: 'card empty-state', hidden: true, 'data-testid': 'graph-empty' },
-    h('p', null, 'This workspace has no graph yet: run a backfill to extract one. ', h('a', { href: '#/backfills' }, 'Go to backfills')),
+    h('p', null, 'This workspace has no graph yet: run a backfill to extract one. ', h('a', { href: '#/backfills' }, 'Go to Backfills')),
   );
   const summary = h('p', { class: 'graph-summary', role: 'status', 'aria-live': 'polite', 'data-testid': 'graph-summary' });
+  const showMore = h('button', { type: 'button', class: 'button button-secondary', hidden: true, 'data-testid': 'graph-show-more' }, 'Show more');
   const picker = workspacePicker(context, 'graph-workspace', (w) => void selectWorkspace(w));
   const typeSelect = h('select', { id: 'graph-type', name: 'type', disabled: true }, h('option', { value: '' }, 'All types'));
+  const colourSelect = h(
+    'select',
+    { id: 'graph-colour', name: 'colour', disabled: true },
+    h('option', { value: 'community' }, 'Community'),
+    h('option', { value: 'type' }, 'Type'),
+  );
   const search = h('input', { id: 'graph-search', name: 'q', type: 'search', placeholder: 'e.g. Acme', autocomplete: 'off', disabled: true });
   const zoomIn = h(
     'button',
@@ -92,25 +88,31 @@ export function graphPage(context: AppContext): Page {
     tabindex: '0',
     role: 'region',
     'aria-roledescription': 'graph',
-    'aria-label': 'Graph view. Arrow keys pan, plus and minus zoom, 0 fits. The entity list has the same entities.',
+    'aria-label': 'Graph view. Arrow keys pan, plus and minus zoom, 0 fits, Escape clears the selection. The entity list has the same entities.',
     'data-testid': 'graph-canvas',
   });
-  const canvasWrap = h('figure', { class: 'graph-figure' }, canvas, h('figcaption', { class: 'legend', 'aria-label': 'Entity types' }));
+  const legend = h('figcaption', { class: 'legend', 'data-testid': 'graph-legend' });
+  const canvasWrap = h('figure', { class: 'graph-figure' }, canvas, legend);
   const list = h('ul', { class: 'entity-list', id: 'entity-list', 'aria-label': 'Entities', 'data-testid': 'entity-list' });
   const listNote = h('p', { class: 'hint' });
   const detail = h('section', { class: 'card entity-detail', 'aria-labelledby': 'entity-title', tabindex: '-1', 'data-testid': 'entity-detail' });
 
-  typeSelect.addEventListener('change', () => applyFilters(true));
+  typeSelect.addEventListener('change', () => applyFilters({ fit: true, resetLimit: true }));
+  colourSelect.addEventListener('change', () => applyColours());
   search.addEventListener('input', () => {
     window.clearTimeout(searchTimer);
-    searchTimer = window.setTimeout(() => applyFilters(true), 150);
+    searchTimer = window.setTimeout(() => applyFilters({ fit: true, resetLimit: true }), 150);
   });
   search.addEventListener('keydown', (event) => {
     if (event.key === 'Enter') {
       event.preventDefault();
       window.clearTimeout(searchTimer);
-      applyFilters(true);
+      applyFilters({ fit: true, resetLimit: true });
     }
+  });
+  showMore.addEventListener('click', () => {
+    shownLimit += SHOW_STEP;
+    applyFilters({ fit: true, resetLimit: false });
   });
   zoomIn.addEventListener('click', () => zoomBy(1.3));
   zoomOut.addEventListener('click', () => zoomBy(1 / 1.3));
@@ -138,7 +140,7 @@ export function graphPage(context: AppContext): Page {
       h(
         'p',
         { class: 'lede' },
-        'Entities and relationships extracted from the workspace’s records. Select an entity to see the records that mention it.',
+        'Entities and relationships extracted from the workspace’s records, the best connected first. Select an entity to focus on its neighbourhood and see the records that mention it.',
       ),
     ),
     h(
@@ -147,13 +149,21 @@ export function graphPage(context: AppContext): Page {
       picker.element,
       h('div', { class: 'field field-inline' }, h('label', { for: 'graph-type' }, 'Type'), typeSelect),
       h('div', { class: 'field field-inline field-grow' }, h('label', { for: 'graph-search' }, 'Search by name'), search),
+      h('div', { class: 'field field-inline' }, h('label', { for: 'graph-colour' }, 'Colour by'), colourSelect),
       h('div', { class: 'button-group', role: 'group', 'aria-label': 'Zoom' }, zoomOut, zoomIn, fit),
     ),
     messages.element,
     emptyState,
-    summary,
+    h('div', { class: 'graph-status' }, summary, showMore),
     layout,
   );
+  // Escape anywhere on the page (the canvas, the list, the detail) leaves the focused neighbourhood
+  element.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && selectedId) {
+      event.preventDefault();
+      clearSelection();
+    }
+  });
   renderDetailPlaceholder();
 
   async function selectWorkspace(next: Workspace): Promise<void> {
@@ -166,6 +176,8 @@ export function graphPage(context: AppContext): Page {
     messages.clear();
     emptyState.hidden = true;
     layout.hidden = false;
+    showMore.hidden = true;
+    shownLimit = SHOW_STEP;
     renderDetailPlaceholder();
     replaceChildren(list);
     listNote.textContent = '';
@@ -190,7 +202,8 @@ export function graphPage(context: AppContext): Page {
       if (controller.signal.aborted) return;
       fillTypes(loaded);
       setControlsEnabled(true);
-      applyFilters(false);
+      applyColours();
+      applyFilters({ fit: true, resetLimit: true });
     } catch (error) {
       if (isAbort(error) || controller.signal.aborted) return;
       summary.textContent = '';
@@ -199,27 +212,33 @@ export function graphPage(context: AppContext): Page {
   }
 
   async function draw(loaded: LoadedGraph, signal: AbortSignal): Promise<void> {
-    const index = new Map(loaded.entities.map((e, i) => [e.id, i]));
-    const edges = new Uint32Array(loaded.relationships.length * 2);
-    loaded.relationships.forEach((r, i) => {
-      edges[i * 2] = index.get(r.sourceId)!;
-      edges[i * 2 + 1] = index.get(r.targetId)!;
-    });
-    const { positions, refined } = await computeLayout({ types: loaded.entities.map((e) => e.type), edges }, signal);
+    const { positions, refined } = await computeLayout({ groups: loaded.communities.of, edges: loaded.edges }, signal);
     if (signal.aborted) return;
     const large = loaded.entities.length > 800;
-    const elements: ElementDefinition[] = loaded.entities.map((e, i) => ({
-      group: 'nodes',
-      data: { id: e.id, name: e.name, type: e.type, color: colorOfType(e.type), size: nodeSize(e.mentionCount) },
-      position: { x: positions[i * 2], y: positions[i * 2 + 1] },
-    }));
+    // least connected first: Cytoscape draws in element order, so hubs and their labels come out on top
+    const elements: ElementDefinition[] = [...loaded.ranked].reverse().map((i) => {
+      const e = loaded.entities[i];
+      return {
+        group: 'nodes',
+        data: {
+          id: e.id,
+          name: e.name,
+          type: e.type,
+          color: colorOfType(e.type),
+          size: nodeSize(e.mentionCount, loaded.degree[i]),
+          labelSize: labelSize(loaded.degree[i]),
+        },
+        position: { x: positions[i * 2], y: positions[i * 2 + 1] },
+        classes: 'hidden',
+      };
+    });
     for (const r of loaded.relationships) {
       elements.push({ group: 'edges', data: { id: `r-${r.id}`, source: r.sourceId, target: r.targetId, width: 0.6 + r.strength / 5 } });
     }
     cy = cytoscape({
       container: canvas,
       elements,
-      layout: { name: 'preset', fit: true, padding: 24 },
+      layout: { name: 'preset', fit: false },
       minZoom: 0.02,
       maxZoom: 6,
       boxSelectionEnabled: false,
@@ -229,50 +248,18 @@ export function graphPage(context: AppContext): Page {
       textureOnViewport: large,
       hideEdgesOnViewport: large,
       motionBlur: false,
-      style: [
-        {
-          selector: 'node',
-          style: {
-            'background-color': 'data(color)',
-            width: 'data(size)',
-            height: 'data(size)',
-            label: 'data(name)',
-            'font-size': 10,
-            'font-family': 'system-ui, sans-serif',
-            color: '#1f2937',
-            'text-valign': 'bottom',
-            'text-margin-y': 3,
-            'min-zoomed-font-size': 8,
-            'text-wrap': 'ellipsis',
-            'text-max-width': '90px',
-            'border-width': 1,
-            'border-color': '#ffffff',
-          },
-        },
-        {
-          selector: 'edge',
-          style: { 'curve-style': 'haystack', 'haystack-radius': 0, width: 'data(width)', 'line-color': '#94a3b8', opacity: 0.55 },
-        },
-        { selector: '.hidden', style: { display: 'none' } },
-        { selector: 'node.faded', style: { opacity: 0.15, 'text-opacity': 0 } },
-        { selector: 'edge.faded', style: { opacity: 0.06 } },
-        { selector: 'node.match', style: { 'border-width': 3, 'border-color': '#f59e0b', 'z-index': 10 } },
-        { selector: 'node.neighbour', style: { 'border-width': 2, 'border-color': '#111827' } },
-        { selector: 'edge.neighbour', style: { 'line-color': '#111827', opacity: 0.9 } },
-        {
-          selector: 'node:selected',
-          style: {
-            'border-width': 4,
-            'border-color': '#111827',
-            'z-index': 20,
-            'font-weight': 'bold',
-            'min-zoomed-font-size': 0,
-            'text-wrap': 'none',
-          },
-        },
-      ],
+      style: GRAPH_STYLE,
     });
-    cy.on('tap', 'node', (event) => void selectEntity((event.target as NodeSingular).id(), { center: false, focusDetail: false }));
+    cy.on('tap', 'node', (event) => void selectEntity((event.target as NodeSingular).id(), { center: true, focusDetail: false }));
+    // a tap on the empty canvas leaves the focused neighbourhood, as Escape does
+    cy.on('tap', (event) => {
+      if (event.target === cy && selectedId) clearSelection();
+    });
+    let labelFrame = 0;
+    cy.on('zoom', () => {
+      cancelAnimationFrame(labelFrame);
+      labelFrame = requestAnimationFrame(sizeLandmarkLabels);
+    });
     resizeObserver = new ResizeObserver(() => cy?.resize());
     resizeObserver.observe(canvas);
     canvas.dataset.layout = refined ? 'forceatlas2' : 'seed';
@@ -280,6 +267,17 @@ export function graphPage(context: AppContext): Page {
     canvas.dataset.edgeCount = String(loaded.relationships.length);
     // for scripted checks (and the browser tests): the Cytoscape instance of the graph on screen
     (window as unknown as { byokDashboard?: { cy: Core } }).byokDashboard = { cy };
+  }
+
+  /** The landmarks' labels at least LANDMARK_LABEL_PX on screen (a bypass of their font size, in model units). */
+  function sizeLandmarkLabels(): void {
+    if (!cy) return;
+    const zoom = cy.zoom();
+    cy.batch(() =>
+      cy!.nodes('.landmark').forEach((node) => {
+        node.style('font-size', Math.max(node.data('labelSize') as number, LANDMARK_LABEL_PX / zoom));
+      }),
+    );
   }
 
   function teardownGraph(): void {
@@ -290,64 +288,159 @@ export function graphPage(context: AppContext): Page {
     graph = null;
     selectedId = null;
     delete (window as unknown as { byokDashboard?: unknown }).byokDashboard;
-    delete canvas.dataset.layout;
-    delete canvas.dataset.nodeCount;
-    delete canvas.dataset.edgeCount;
-    delete canvas.dataset.visibleCount;
-    replaceChildren(canvasWrap.querySelector('figcaption')!);
+    for (const key of ['layout', 'nodeCount', 'edgeCount', 'visibleCount', 'matchCount', 'shownEdgeCount', 'focus', 'colourBy'])
+      delete canvas.dataset[key];
+    replaceChildren(legend);
   }
 
   function setControlsEnabled(enabled: boolean): void {
-    for (const control of [typeSelect, search, zoomIn, zoomOut, fit]) control.disabled = !enabled;
+    for (const control of [typeSelect, colourSelect, search, zoomIn, zoomOut, fit]) control.disabled = !enabled;
   }
 
   function fillTypes(loaded: LoadedGraph): void {
-    const counts = new Map<string, number>();
-    for (const e of loaded.entities) counts.set(e.type, (counts.get(e.type) ?? 0) + 1);
-    const types = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
     replaceChildren(
       typeSelect,
       h('option', { value: '' }, `All types (${formatCount(loaded.entities.length)})`),
-      types.map(([type, n]) => h('option', { value: type }, `${type} (${formatCount(n)})`)),
+      typeCounts(loaded).map(([type, n]) => h('option', { value: type }, `${type} (${formatCount(n)})`)),
     );
-    replaceChildren(
-      canvasWrap.querySelector('figcaption')!,
-      types.map(([type]) => h('span', { class: 'legend-item' }, h('span', { class: 'swatch', dataset: { color: colorOfType(type) } }), type)),
-    );
-    // swatch colours through the CSSOM: the Content-Security-Policy allows no inline style attributes
-    for (const swatch of canvasWrap.querySelectorAll<HTMLElement>('.swatch')) swatch.style.backgroundColor = swatch.dataset.color!;
   }
 
-  /** Type filter hides other types; the search highlights matching names and fades the rest. The list shows what is left. */
-  function applyFilters(userAction: boolean): void {
+  function typeCounts(loaded: LoadedGraph): [string, number][] {
+    const counts = new Map<string, number>();
+    for (const e of loaded.entities) counts.set(e.type, (counts.get(e.type) ?? 0) + 1);
+    return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  }
+
+  /** The colour of entity `index` as the "Colour by" choice has it. */
+  function colourOf(loaded: LoadedGraph, index: number): string {
+    if ((colourSelect.value as ColourBy) === 'type') return colorOfType(loaded.entities[index].type);
+    return loaded.communityColours[loaded.communities.of[index]];
+  }
+
+  /** Colours nodes, list swatches and the legend by community (Louvain) or by type. */
+  function applyColours(): void {
     if (!graph || !cy) return;
+    const loaded = graph;
+    const core = cy;
+    core.batch(() => loaded.entities.forEach((e, i) => core.getElementById(e.id).data('color', colourOf(loaded, i))));
+    canvas.dataset.colourBy = colourSelect.value;
+    const items: [string | null, string][] =
+      colourSelect.value === 'type' ? typeCounts(loaded).map(([type]) => [colorOfType(type), type]) : communityLegend(loaded);
+    legend.setAttribute('aria-label', colourSelect.value === 'type' ? 'Entity types' : 'Communities');
+    replaceChildren(
+      legend,
+      items.map(([colour, label]) =>
+        h('span', { class: 'legend-item' }, colour ? h('span', { class: 'swatch', dataset: { color: colour } }) : null, label),
+      ),
+    );
+    // swatch colours through the CSSOM: the Content-Security-Policy allows no inline style attributes
+    for (const swatch of legend.querySelectorAll<HTMLElement>('.swatch')) swatch.style.backgroundColor = swatch.dataset.color!;
+    if (selectedId !== null || list.childElementCount > 0) renderList(currentCandidates().map((i) => loaded.entities[i]));
+  }
+
+  /** The largest communities, each named after its best-connected entity, then how many more, then the entities alone. */
+  function communityLegend(loaded: LoadedGraph): [string | null, string][] {
+    const hubs = new Map<number, number>();
+    for (const index of loaded.ranked) {
+      const community = loaded.communities.of[index];
+      if (!hubs.has(community)) hubs.set(community, index);
+    }
+    const { sizes } = loaded.communities;
+    const groups = sizes.filter((size) => size > 1).length;
+    const items: [string | null, string][] = [];
+    for (let c = 0; c < Math.min(COLOURED_COMMUNITIES, groups); c++) {
+      items.push([loaded.communityColours[c], `${loaded.entities[hubs.get(c)!].name} and ${plural(sizes[c] - 1, 'other')}`]);
+    }
+    if (groups > COLOURED_COMMUNITIES) items.push([null, `and ${formatCount(groups - COLOURED_COMMUNITIES)} smaller communities`]);
+    const alone = sizes.filter((size) => size === 1).length;
+    if (alone > 0) items.push([OTHER_COMMUNITY_COLOUR, `${plural(alone, 'entity', 'entities')} alone`]);
+    return items;
+  }
+
+  /** The indexes of the entities the type filter and the search leave, best connected first. */
+  function currentCandidates(): number[] {
+    if (!graph) return [];
     const type = typeSelect.value;
     const q = search.value.trim().toLowerCase();
-    const ofType = type ? graph.entities.filter((e) => e.type === type) : graph.entities;
-    const matches = q ? ofType.filter((e) => e.name.toLowerCase().includes(q)) : ofType;
-    const matchIds = new Set(matches.map((e) => e.id));
+    const entities = graph.entities;
+    return graph.ranked.filter((i) => (type === '' || entities[i].type === type) && (q === '' || entities[i].name.toLowerCase().includes(q)));
+  }
+
+  /**
+   * Shows the best-connected `shownLimit` entities the type filter and the search leave (with the
+   * selected entity's neighbourhood), and the relationships among them; the list has every one left.
+   */
+  function applyFilters(options: { fit: boolean; resetLimit: boolean }): void {
+    if (!graph || !cy) return;
+    if (options.resetLimit) shownLimit = SHOW_STEP;
+    const loaded = graph;
     const core = cy;
+    const type = typeSelect.value;
+    const q = search.value.trim();
+    const candidates = currentCandidates();
+    const shown = candidates.slice(0, shownLimit);
+    const shownIds = new Set(shown.map((i) => loaded.entities[i].id));
+    const visible = new Set(shownIds);
+    const landmarks = new Set(shown.slice(0, LANDMARKS).map((i) => loaded.entities[i].id));
+    const focus = selectedId ? neighbourhoodIds(selectedId) : null;
+    for (const id of focus ?? []) visible.add(id);
+    // only the elements whose state changes are restyled: a class change costs Cytoscape a style pass per element
+    const wanted = (id: string) => ({
+      hidden: !visible.has(id),
+      landmark: landmarks.has(id),
+      match: q !== '' && shownIds.has(id),
+      faded: focus !== null && !focus.has(id),
+    });
     core.batch(() => {
       core.nodes().forEach((node) => {
-        const entityType = node.data('type') as string;
-        node.toggleClass('hidden', type !== '' && entityType !== type);
-        node.toggleClass('faded', q !== '' && !matchIds.has(node.id()));
-        node.toggleClass('match', q !== '' && matchIds.has(node.id()));
+        const id = node.id();
+        const state = wanted(id);
+        for (const name of ['hidden', 'landmark', 'match', 'faded'] as const) {
+          if (node.hasClass(name) === state[name]) continue;
+          if (name === 'landmark' && !state.landmark) node.removeStyle('font-size');
+          node.toggleClass(name, state[name]);
+        }
       });
-      core.edges().toggleClass('faded', q !== '');
+      if (focus) {
+        core.edges().forEach((edge) => {
+          edge.toggleClass('faded', !(focus.has(edge.source().id()) && focus.has(edge.target().id())));
+        });
+      } else {
+        core.edges('.faded').removeClass('faded');
+      }
     });
-    canvas.dataset.visibleCount = String(ofType.length);
-    canvas.dataset.matchCount = String(matches.length);
-    renderList(matches);
-    const total = graph.entities.length;
-    const what = type ? ` of type ${type}` : '';
-    summary.textContent = q
-      ? `${plural(matches.length, 'entity', 'entities')}${what} match “${search.value.trim()}” (${formatCount(total)} in the workspace, ${plural(graph.relationships.length, 'relationship')}).`
-      : `${plural(ofType.length, 'entity', 'entities')}${what} shown (${formatCount(total)} in the workspace, ${plural(graph.relationships.length, 'relationship')}).`;
-    if (userAction || !q) {
-      const target = q ? core.nodes('.match') : core.nodes(':visible');
-      if (target.length > 0) fitTo(target);
+    // counted from the data: Cytoscape may not have restyled the edges of nodes it just hid
+    const shownEdges = loaded.relationships.filter((r) => visible.has(r.sourceId) && visible.has(r.targetId)).length;
+    canvas.dataset.visibleCount = String(visible.size);
+    canvas.dataset.matchCount = String(candidates.length);
+    canvas.dataset.shownEdgeCount = String(shownEdges);
+    renderList(entitiesByName(candidates));
+    const what = `${type ? ` of type ${type}` : ''}${q ? ` matching “${q}”` : ''}`;
+    const best = shown.length < candidates.length ? ', the best connected first' : '';
+    summary.textContent =
+      candidates.length === 0
+        ? `No entity${what}.`
+        : `Showing ${formatCount(shown.length)} of ${plural(candidates.length, 'entity', 'entities')}${what}${best}; ${plural(shownEdges, 'relationship')} among them.`;
+    const rest = candidates.length - shown.length;
+    showMore.hidden = rest <= 0;
+    showMore.textContent = `Show ${formatCount(Math.min(SHOW_STEP, rest))} more`;
+    if (options.fit) {
+      if (focus) fitTo(core.nodes().filter((node) => focus.has(node.id())));
+      else fitVisible();
     }
+    sizeLandmarkLabels();
+  }
+
+  /** The candidates in the list's order (the API's: by normalized name). */
+  function entitiesByName(candidates: number[]): GraphEntity[] {
+    return [...candidates].sort((a, b) => a - b).map((i) => graph!.entities[i]);
+  }
+
+  /** The entity and the entities it has a relationship with. */
+  function neighbourhoodIds(entityId: string): Set<string> {
+    const ids = new Set([entityId]);
+    for (const r of graph?.links.get(entityId) ?? []) ids.add(r.sourceId === entityId ? r.targetId : r.sourceId);
+    return ids;
   }
 
   function renderList(entities: GraphEntity[]): void {
@@ -367,7 +460,7 @@ export function graphPage(context: AppContext): Page {
         h('span', { class: 'entity-name' }, entity.name),
         h('span', { class: 'entity-meta' }, `${entity.type} · ${plural(entity.mentionCount, 'mention')}`),
       );
-      (button.firstElementChild as HTMLElement).style.backgroundColor = colorOfType(entity.type);
+      (button.firstElementChild as HTMLElement).style.backgroundColor = graph ? colourOf(graph, graph.indexOf.get(entity.id)!) : '';
       fragment.appendChild(h('li', null, button));
     }
     list.replaceChildren(fragment);
@@ -378,6 +471,7 @@ export function graphPage(context: AppContext): Page {
     if (button) void selectEntity(button.dataset.entityId!, { center: true, focusDetail: true });
   });
 
+  /** Selects an entity: its neighbourhood stays, everything else fades, the view fits the neighbourhood. */
   async function selectEntity(entityId: string, options: { center: boolean; focusDetail: boolean }): Promise<void> {
     if (!graph || !cy || !workspace) return;
     const entity = graph.byId.get(entityId);
@@ -394,11 +488,9 @@ export function graphPage(context: AppContext): Page {
       node.connectedEdges().addClass('neighbour');
       node.neighborhood('node').addClass('neighbour');
     });
-    if (options.center && node.visible()) {
-      const zoom = Math.max(core.zoom(), 1.2);
-      if (reducedMotion.matches) core.stop(true, false).zoom(zoom).center(node);
-      else core.stop(true, false).animate({ center: { eles: node }, zoom }, { duration: 250 });
-    }
+    applyFilters({ fit: false, resetLimit: false });
+    canvas.dataset.focus = entityId;
+    if (options.center) fitTo(node.closedNeighborhood('node'), true);
 
     detailController?.abort();
     const controller = (detailController = new AbortController());
@@ -413,11 +505,35 @@ export function graphPage(context: AppContext): Page {
     }
   }
 
+  /** Leaves the focused neighbourhood: nothing selected, nothing faded, the view fits what the filters show. */
+  function clearSelection(): void {
+    if (!cy) return;
+    detailController?.abort();
+    const previous = selectedId;
+    selectedId = null;
+    delete canvas.dataset.focus;
+    const core = cy;
+    core.batch(() => {
+      core.elements().unselect();
+      core.elements('.neighbour').removeClass('neighbour');
+    });
+    applyFilters({ fit: true, resetLimit: false });
+    renderDetailPlaceholder();
+    // keyboard users land back where they were: the entity's button in the list, else the canvas
+    const button = previous ? list.querySelector<HTMLButtonElement>(`button[data-entity-id="${previous}"]`) : null;
+    if (detail.contains(document.activeElement) || document.activeElement === detail) (button ?? canvas).focus();
+    context.announce('Selection cleared: the whole graph is shown again.');
+  }
+
   function renderDetailPlaceholder(): void {
     replaceChildren(
       detail,
       h('h2', { id: 'entity-title' }, 'Entity'),
-      h('p', { class: 'hint' }, 'Select an entity in the graph or in the list to see its description and the records that mention it.'),
+      h(
+        'p',
+        { class: 'hint' },
+        'Select an entity in the graph or in the list to focus on its neighbourhood and see the records that mention it. Escape returns to the whole graph.',
+      ),
     );
   }
 
@@ -430,10 +546,13 @@ export function graphPage(context: AppContext): Page {
       button.addEventListener('click', () => void selectEntity(otherId, { center: true, focusDetail: true }));
       return h('li', null, button, r.description ? h('span', { class: 'hint' }, ` — ${r.description}`) : null);
     });
+    const clear = h('button', { type: 'button', class: 'button button-secondary', 'data-testid': 'clear-selection' }, 'Show the whole graph');
+    clear.addEventListener('click', () => clearSelection());
     replaceChildren(
       detail,
       h('div', { class: 'card-title' }, h('h2', { id: 'entity-title' }, entity.name), h('span', { class: 'badge badge-neutral' }, entity.type)),
       h('p', { 'data-testid': 'entity-description' }, entity.description || 'No description.'),
+      h('p', null, clear),
       h('h3', null, `Mentioned in ${plural(entity.mentionCount, 'record')}`),
       error
         ? h('p', { class: 'message message-error', role: 'alert' }, `The mentions could not be loaded: ${error}`)
@@ -469,16 +588,25 @@ export function graphPage(context: AppContext): Page {
 
   function fitVisible(): void {
     if (!cy) return;
-    const matched = cy.nodes('.match');
-    fitTo(matched.length ? matched : cy.nodes(':visible'));
+    // by class, not by :visible, which would compute every node's style first
+    fitTo(cy.nodes(selectedId ? ':not(.hidden):not(.faded)' : ':not(.hidden)'));
   }
 
   /** Fits the view to some nodes, but never closer than 2x: one match should not fill the screen. */
-  function fitTo(nodes: cytoscape.NodeCollection): void {
+  function fitTo(nodes: cytoscape.NodeCollection, animate = false): void {
     if (!cy || nodes.length === 0) return;
-    cy.stop(true, false);
-    cy.fit(nodes, 40);
-    if (cy.zoom() > 2) {
+    const core = cy;
+    core.stop(true, false);
+    if (animate && !reducedMotion.matches) {
+      core.animate({ fit: { eles: nodes, padding: 40 } }, { duration: 250, complete: () => clampZoom(nodes) });
+      return;
+    }
+    core.fit(nodes, 40);
+    clampZoom(nodes);
+  }
+
+  function clampZoom(nodes: cytoscape.NodeCollection): void {
+    if (cy && cy.zoom() > 2) {
       cy.zoom(2);
       cy.center(nodes);
     }

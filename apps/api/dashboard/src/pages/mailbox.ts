@@ -195,7 +195,7 @@ export function mailboxPage(context: AppContext): Page {
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'mailbox-form-title' },
-      h('h2', { id: 'mailbox-form-title' }, 'Settings'),
+      h('h2', { id: 'mailbox-form-title' }, 'Connection'),
       form,
       messages.element,
     ),

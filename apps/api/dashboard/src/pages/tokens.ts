@@ -1,6 +1,6 @@
 import { messageOf } from '../api.js';
 import type { AppContext, Page } from '../context.js';
-import { formatDate, h, MessageArea, replaceChildren, withBusy } from '../dom.js';
+import { formatDate, h, MessageArea, replaceChildren, tableScroll, withBusy } from '../dom.js';
 import { session } from '../session.js';
 import type { IssuedToken, Me, TokenInfo, TokenScope } from '../types.js';
 
@@ -173,7 +173,7 @@ export function tokensPage(context: AppContext): Page {
     h('section', { class: 'card', 'aria-labelledby': 'create-token-title' }, h('h2', { id: 'create-token-title' }, 'New token'), form),
     created,
     messages.element,
-    table,
+    tableScroll(table, 'Tokens'),
   );
   void load();
   return { title: 'Tokens', element, dispose: () => controller.abort() };

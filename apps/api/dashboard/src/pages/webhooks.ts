@@ -1,6 +1,6 @@
 import { messageOf } from '../api.js';
 import type { AppContext, Page } from '../context.js';
-import { formatDate, h, MessageArea, replaceChildren, withBusy } from '../dom.js';
+import { formatDate, h, MessageArea, replaceChildren, tableScroll, withBusy } from '../dom.js';
 import { type IssuedWebhookEndpoint, WEBHOOK_EVENTS, type WebhookAttempt, type WebhookEndpoint } from '../types.js';
 
 const OUTCOME_LABELS: Record<NonNullable<WebhookAttempt['outcome']>, string> = {
@@ -164,37 +164,40 @@ export function webhooksPage(context: AppContext): Page {
         h('h2', { id: 'delivery-log-title' }, `Delivery log: ${endpoint.description ?? endpoint.url}`),
         items.length === 0
           ? h('p', { class: 'hint' }, 'No delivery yet.')
-          : h(
-              'table',
-              { class: 'table' },
-              h('caption', { class: 'visually-hidden' }, 'Delivery attempts, newest first'),
+          : tableScroll(
               h(
-                'thead',
-                null,
+                'table',
+                { class: 'table' },
+                h('caption', { class: 'visually-hidden' }, 'Delivery attempts, newest first'),
                 h(
-                  'tr',
+                  'thead',
                   null,
-                  ['Time', 'Event', 'Attempt', 'Outcome', 'Status code', 'Duration', 'Error', 'Delivery'].map((l) => h('th', { scope: 'col' }, l)),
-                ),
-              ),
-              h(
-                'tbody',
-                null,
-                items.map((a) =>
                   h(
                     'tr',
-                    { dataset: { outcome: a.outcome ?? 'in-flight' } },
-                    h('td', null, formatDate(a.attemptedAt)),
-                    h('td', null, a.eventType),
-                    h('td', null, String(a.attempt)),
-                    h('td', null, a.outcome ? OUTCOME_LABELS[a.outcome] : 'In flight'),
-                    h('td', null, a.statusCode === null ? '—' : String(a.statusCode)),
-                    h('td', null, a.durationMs === null ? '—' : `${a.durationMs} ms`),
-                    h('td', null, a.errorClass ?? '—'),
-                    h('td', null, a.deliveryStatus),
+                    null,
+                    ['Time', 'Event', 'Attempt', 'Outcome', 'Status code', 'Duration', 'Error', 'Delivery'].map((l) => h('th', { scope: 'col' }, l)),
+                  ),
+                ),
+                h(
+                  'tbody',
+                  null,
+                  items.map((a) =>
+                    h(
+                      'tr',
+                      { dataset: { outcome: a.outcome ?? 'in-flight' } },
+                      h('td', null, formatDate(a.attemptedAt)),
+                      h('td', null, a.eventType),
+                      h('td', null, String(a.attempt)),
+                      h('td', null, a.outcome ? OUTCOME_LABELS[a.outcome] : 'In flight'),
+                      h('td', null, a.statusCode === null ? '—' : String(a.statusCode)),
+                      h('td', null, a.durationMs === null ? '—' : `${a.durationMs} ms`),
+                      h('td', null, a.errorClass ?? '—'),
+                      h('td', null, a.deliveryStatus),
+                    ),
                   ),
                 ),
               ),
+              'Delivery attempts',
             ),
         refresh,
       );
@@ -242,7 +245,7 @@ export function webhooksPage(context: AppContext): Page {
     h('section', { class: 'card', 'aria-labelledby': 'create-webhook-title' }, h('h2', { id: 'create-webhook-title' }, 'New webhook'), form),
     issued,
     messages.element,
-    table,
+    tableScroll(table, 'Webhooks'),
     logArea,
   );
   void load();
