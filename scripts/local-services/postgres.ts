@@ -10,8 +10,6 @@ export class StartError extends Error {
 export interface EmbeddedDatabase {
   /** The product's database (`byok`), created on first start. */
   url: string;
-  /** The `postgres` maintenance database, for creating others (the tests' template and clones). */
-  adminUrl: string;
   stop(): Promise<void>;
 }
 
@@ -21,27 +19,6 @@ const PASSWORD = 'postgres';
 /** The URL of the embedded server's product database on `port`, known before it starts. */
 export function embeddedDatabaseUrl(port: number, database = DATABASE): string {
   return `postgresql://postgres:${PASSWORD}@127.0.0.1:${port}/${database}`;
-}
-
-/**
- * Whether a Postgres server answers at `url`: a connection and `SELECT 1`. A server that refuses the
- * login (wrong password, no such database) answers too: it is there, and its error says what is wrong
- * when it is used. Resolves false when nothing accepts the connection within `timeoutMs` (ms).
- */
-export async function postgresAnswers(url: string, timeoutMs = 2_000): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch (error) {
-    // a SQLSTATE (five characters) came from a server; ECONNREFUSED and timeouts did not
-    const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 function isRunning(pid: number): boolean {
@@ -97,5 +74,5 @@ export async function startEmbeddedPostgres(dir: string, port: number): Promise<
     await stop();
     throw error;
   }
-  return { url: embeddedDatabaseUrl(port), adminUrl: embeddedDatabaseUrl(port, 'postgres'), stop };
+  return { url: embeddedDatabaseUrl(port), stop };
 }

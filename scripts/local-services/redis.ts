@@ -93,9 +93,9 @@ export class LocalRedis {
    * Starts redis-server on `port` and resolves once it answers PING.
    * @throws Error naming the log file when it exits or stays silent for `timeoutMs` (ms)
    */
-  static async start(dir: string, port: number, options: { appendOnly?: boolean; timeoutMs?: number } = {}): Promise<LocalRedis> {
+  static async start(dir: string, port: number, timeoutMs = 10_000): Promise<LocalRedis> {
     mkdirSync(dir, { recursive: true });
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', options.appendOnly === false ? 'no' : 'yes'];
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes'];
     args.push('--dir', dir, '--daemonize', 'no', '--logfile', '');
     const logFile = join(dir, 'redis.log');
     const log = openSync(logFile, 'a');
@@ -108,7 +108,7 @@ export class LocalRedis {
       child.once('error', () => resolve());
     });
     const redis = new LocalRedis(child, port, exited);
-    const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+    const deadline = Date.now() + timeoutMs;
     while (!(await redisAnswers(redis.url, 500))) {
       if (!redis.running || Date.now() > deadline) {
         await redis.stop();
@@ -135,11 +135,6 @@ export class LocalRedis {
   async stop(): Promise<void> {
     if (this.running) this.child.kill('SIGTERM');
     await this.exited;
-  }
-
-  /** Synchronous last resort for an exiting process: SIGKILL, no waiting. */
-  killNow(): void {
-    if (this.running) this.child.kill('SIGKILL');
   }
 }
 

@@ -45,7 +45,11 @@ function descendants(root: number): number[] {
   const queue = [root];
   while (queue.length) {
     const parent = queue.shift() as number;
-    for (const [pid, ppid] of parents) if (ppid === parent) (found.push(pid), queue.push(pid));
+    for (const [pid, ppid] of parents) {
+      if (ppid !== parent) continue;
+      found.push(pid);
+      queue.push(pid);
+    }
   }
   return found;
 }
