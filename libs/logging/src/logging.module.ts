@@ -45,7 +45,13 @@ export class LoggingModule {
     const destination =
       options.destination ??
       (logFormatFor(config.logFormat, process.stdout.isTTY === true) === 'pretty'
-        ? PinoPretty({ sync: true, colorize: process.stdout.isTTY === true, ignore: 'pid,hostname' })
+        ? PinoPretty({
+            sync: true,
+            colorize: process.stdout.isTTY === true,
+            // one line per entry: the Nest context before the message, not on a line of its own
+            messageFormat: '{if context}[{context}] {end}{msg}',
+            ignore: 'pid,hostname,context',
+          })
         : undefined);
     return {
       module: LoggingModule,
