@@ -5,7 +5,7 @@ import { AppConfig, ConfigError } from '#libs/config';
 import { applyMigrations } from '#libs/database';
 import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.js';
 import { ensureLocalEnv } from './local-env.js';
-import { acquireLock, AlreadyRunningError, releaseLock } from './local-services/lock.js';
+import { acquireLock, AlreadyRunningError, recordService, releaseLock, stopLeftovers } from './local-services/lock.js';
 import { embeddedDatabaseUrl, StartError, startEmbeddedPostgres } from './local-services/postgres.js';
 import { LocalRedis, planRedis } from './local-services/redis.js';
 import { say, Supervisor, waitForHealthy } from './local-services/supervisor.js';
@@ -28,6 +28,14 @@ try {
   const dataDir = resolve(root, env.DATA_DIR || '.data');
   mkdirSync(dataDir, { recursive: true });
 
+  // first, so a second start says so (rather than trip over the first one's servers), and a start that
+  // was killed (SIGKILL: no chance to clean up) has the servers it left stopped before they are needed
+  const lock = join(dataDir, 'start.pid');
+  const stale = acquireLock(lock, { pid: process.pid, port: Number(env.PORT) || 3000 });
+  supervisor.onStop('the pid file', () => Promise.resolve(releaseLock(lock)));
+  const leftovers = stale ? await stopLeftovers(stale) : [];
+  if (leftovers.length) say(`Stopped what a start that was killed left running: ${leftovers.join(', ')}`);
+
   const redis = await planRedis(env.REDIS_URL);
   if (redis.kind === 'missing') await supervisor.fail(redis.message);
   if (redis.kind === 'private') env.REDIS_URL = `redis://127.0.0.1:${redis.port}`;
@@ -37,13 +45,11 @@ try {
 
   // every setting is checked before anything starts, so a bad one leaves nothing running
   const config = AppConfig.fromEnv(env);
-  const lock = join(dataDir, 'start.pid');
-  acquireLock(lock, { pid: process.pid, port: config.port });
-  supervisor.onStop('the pid file', () => Promise.resolve(releaseLock(lock)));
 
   if (redis.kind === 'private') {
     const server = await LocalRedis.start(join(dataDir, 'redis'), redis.port);
     supervisor.onStop('Redis', () => server.stop());
+    if (server.pid) recordService(lock, 'redis-server', { pid: server.pid, program: 'redis-server' });
     say(
       `No Redis answered: started redis-server on 127.0.0.1:${redis.port} (pid ${server.pid}), data in ${join(dataDir, 'redis')}; it stops with npm start`,
     );
@@ -51,6 +57,7 @@ try {
   if (embedded && !supervisor.isStopping) {
     const db = await startEmbeddedPostgres(join(dataDir, 'postgres'), pgPort);
     supervisor.onStop('Postgres', () => db.stop());
+    recordService(lock, 'postgres', { pid: db.pid, program: 'postgres' });
     say(`No DATABASE_URL: embedded Postgres on 127.0.0.1:${pgPort}, data in ${join(dataDir, 'postgres')}`);
   }
   const { applied } = await applyMigrations(config.databaseUrl);
@@ -60,10 +67,12 @@ try {
     // the API first, the worker once it answers: on two cores the two boots would share them, and the
     // API is what a person waits for
     const api = supervisor.spawnNode('api', [join(root, 'dist', 'apps', 'api', 'src', 'main.js')], env);
+    if (api.pid) recordService(lock, 'api', { pid: api.pid, program: 'node' });
     const healthy = await waitForHealthy(`http://127.0.0.1:${config.port}/health`, () => api.exitCode === null && !supervisor.isStopping);
     if (!healthy && !supervisor.isStopping) await supervisor.fail(`The API did not answer GET /health on port ${config.port} within 60 s`);
     if (!supervisor.isStopping) {
-      supervisor.spawnNode('worker', [...WORKER_NODE_FLAGS, join(root, 'dist', 'apps', 'worker', 'src', 'main.js')], env);
+      const worker = supervisor.spawnNode('worker', [...WORKER_NODE_FLAGS, join(root, 'dist', 'apps', 'worker', 'src', 'main.js')], env);
+      if (worker.pid) recordService(lock, 'worker', { pid: worker.pid, program: 'node' });
       say(`API on http://localhost:${config.port} (docs at /docs), worker starting. Ctrl-C stops both.`);
     }
   }

