@@ -11,6 +11,9 @@ const config: Config = {
   },
   testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts', '<rootDir>/{apps,libs}/**/*.e2e-spec.ts'],
   testTimeout: 30_000,
+  // a machine without Postgres or Redis running gets private ones for the run (test/setup)
+  globalSetup: '<rootDir>/test/setup/global-setup.ts',
+  globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
   // two cores: more workers only contend for Postgres
   maxWorkers: 2,
   // ESM test files leave their module graphs behind in a worker (3 GB and more after a hundred suites,

