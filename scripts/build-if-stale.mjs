@@ -2,16 +2,18 @@
 // keys scripts) restart in a second or two instead of waiting ~20 s for tsc, prisma generate and esbuild.
 // Plain Node, no TypeScript step: it runs before the build exists.
 //
-//   node scripts/build-if-stale.mjs [--check] [--root DIR]
+//   node scripts/build-if-stale.mjs [--check | --always] [--root DIR]
 //
 // Stale means: no stamp (dist/.build-stamp, written after a successful build), or a source whose mtime is
 // at or after the time the stamped build started. Sources: apps, libs, scripts, bench, prisma (minus
 // tests, node_modules and Prisma's generated client), package.json, package-lock.json, tsconfig*.json.
-// --check prints `fresh` or `stale` and exits 0 or 1 without building.
+// --check prints `fresh` or `stale` and exits 0 or 1 without building; --always builds whatever the stamp says
+// (`npm run build`), so a build by hand also leaves a stamp. The root is the working directory (npm runs
+// scripts in the package's folder), not this file's: in a copy of the clone made of symlinks, the copy.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const SOURCE_DIRS = ['apps', 'libs', 'scripts', 'bench', 'prisma'];
 const SKIPPED_DIRS = new Set(['node_modules', 'generated', '.data', 'dist']);
@@ -54,12 +56,12 @@ export function writeStamp(root, startedAt) {
   writeFileSync(join(root, STAMP), `${Math.floor(startedAt)}\n`);
 }
 
-/** Runs `npm run build` in `root` when stale; returns whether it built. Exits the process with npm's code when the build fails. */
-export function buildIfStale(root) {
-  if (!isStale(root)) return false;
+/** Runs `npm run build:all` in `root` when stale (or `always`); returns whether it built. Exits the process with npm's code when the build fails. */
+export function buildIfStale(root, always = false) {
+  if (!always && !isStale(root)) return false;
   // the start time, not the end: a file saved while tsc ran makes the next check stale
   const startedAt = Date.now();
-  const result = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
+  const result = spawnSync('npm', ['run', 'build:all'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
   if (result.status !== 0) process.exit(result.status ?? 1);
   writeStamp(root, startedAt);
   return true;
@@ -67,11 +69,11 @@ export function buildIfStale(root) {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   const args = process.argv.slice(2);
-  const root = args.includes('--root') ? resolve(args[args.indexOf('--root') + 1]) : resolve(dirname(fileURLToPath(import.meta.url)), '..');
+  const root = args.includes('--root') ? resolve(args[args.indexOf('--root') + 1]) : process.cwd();
   if (args.includes('--check')) {
     const stale = isStale(root);
     process.stdout.write(stale ? 'stale\n' : 'fresh\n');
     process.exit(stale ? 1 : 0);
   }
-  if (!buildIfStale(root)) process.stdout.write('[build] up to date (no source changed since the last build)\n');
+  if (!buildIfStale(root, args.includes('--always'))) process.stdout.write('[build] up to date (no source changed since the last build)\n');
 }

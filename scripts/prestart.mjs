@@ -4,12 +4,12 @@
 // not exist yet. dist/scripts/start.js repeats these checks itself and starts the private Redis.
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { delimiter, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { delimiter, join, resolve } from 'node:path';
 import { parse } from 'dotenv';
 import { buildIfStale } from './build-if-stale.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// the package's folder, where npm runs scripts (not this file's real path: see build-if-stale.mjs)
+const root = process.cwd();
 const envFile = resolve(root, process.env.ENV_FILE || '.env');
 const env = { ...(existsSync(envFile) ? parse(readFileSync(envFile)) : {}), ...process.env };
 const stop = (line) => {
