@@ -90,7 +90,7 @@ module.exports = {
       name: 'testing-only-in-tests',
       comment: 'The simulator, factories and test databases never ship in production code.',
       severity: 'error',
-      from: { pathNot: [TEST_FILE, '^libs/testing/', '^apps/[^/]+/test/', '^bench/', '^scripts/simulator\\.ts$'] },
+      from: { pathNot: [TEST_FILE, '^libs/testing/', '^apps/[^/]+/test/', '^bench/', '^scripts/(simulator|mailbox)\\.ts$'] },
       to: { path: '^libs/testing/' },
     },
     {
