@@ -36,6 +36,7 @@ export function logFormatFor(configured: LogFormat | undefined, stdoutIsTty: boo
 export class LoggingModule implements NestModule {
   constructor(@Inject(HTTP_LOGGER) private readonly httpLogger: HttpLogger) {}
 
+  /** @public called by Nest for an HTTP app only */
   configure(consumer: MiddlewareConsumer): void {
     // every route; path-to-regexp v8 (express 5) spells the wildcard with a name, and `{/*splat}` also matches `/`
     consumer.apply(requestLoggingMiddleware(this.httpLogger)).forRoutes({ path: '{/*splat}', method: RequestMethod.ALL });

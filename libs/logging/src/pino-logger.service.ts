@@ -20,26 +20,32 @@ export class PinoLoggerService implements LoggerService {
   /** `root`: the app's pino logger, used outside a request. */
   constructor(private readonly root: Pino) {}
 
+  /** Nest's verbose, pino's trace (10). @public called by Nest's Logger */
   verbose(message: unknown, ...optionalParams: unknown[]): void {
     this.call('trace', message, optionalParams);
   }
 
+  /** At debug (20). @public called by Nest's Logger */
   debug(message: unknown, ...optionalParams: unknown[]): void {
     this.call('debug', message, optionalParams);
   }
 
+  /** Nest's log, pino's info (30). @public called by Nest's Logger */
   log(message: unknown, ...optionalParams: unknown[]): void {
     this.call('info', message, optionalParams);
   }
 
+  /** At warn (40). @public called by Nest's Logger */
   warn(message: unknown, ...optionalParams: unknown[]): void {
     this.call('warn', message, optionalParams);
   }
 
+  /** At error (50). @public called by Nest's Logger */
   error(message: unknown, ...optionalParams: unknown[]): void {
     this.call('error', message, optionalParams);
   }
 
+  /** At fatal (60). @public called by Nest's Logger */
   fatal(message: unknown, ...optionalParams: unknown[]): void {
     this.call('fatal', message, optionalParams);
   }
