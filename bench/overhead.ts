@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Logger } from 'nestjs-pino';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -9,6 +8,7 @@ import OpenAI from 'openai';
 import { ByokKeyStore, KeyResolver, type ResolvedKey } from '#libs/byok';
 import { EXTRACTION_JSON_SCHEMA, EXTRACTION_SYSTEM_PROMPT } from '#libs/graphrag';
 import { InfrastructureModule } from '#libs/infrastructure';
+import { PinoLoggerService } from '#libs/logging';
 import { createNodeHttpFetch, PROVIDER_DEFAULTS } from '#libs/llm';
 import { TenantResolver } from '#libs/tenancy';
 import { type CallCounter, newCallCounter, type ProviderSession, ProviderSessions, TenantLlmModule } from '#libs/tenant-llm';
@@ -84,7 +84,7 @@ const ms = (us: number) => fmt(us / 1_000, 3).padStart(7);
 class BenchModule {}
 
 const app = await NestFactory.createApplicationContext(BenchModule, { bufferLogs: true });
-app.useLogger(app.get(Logger));
+app.useLogger(app.get(PinoLoggerService));
 try {
   const factories = new Factories(app);
   const tenant = await factories.newTenant();

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { Logger } from 'nestjs-pino';
 import { ByokModule, KeyRotationService } from '#libs/byok';
 import { loadConfigOrExit } from '#libs/config';
 import { applyMigrations } from '#libs/database';
 import { InfrastructureModule } from '#libs/infrastructure';
+import { PinoLoggerService } from '#libs/logging';
 import { MailboxModule, MailboxSecretRotation } from '#libs/mailbox';
 import { WebhookSecretRotation, WebhooksModule } from '#libs/webhooks';
 import { config as loadDotenv } from 'dotenv';
@@ -23,7 +23,7 @@ await applyMigrations(config.databaseUrl);
 class RotateKeysModule {}
 
 const app = await NestFactory.createApplicationContext(RotateKeysModule, { bufferLogs: true });
-app.useLogger(app.get(Logger));
+app.useLogger(app.get(PinoLoggerService));
 const batchSize = Number(process.argv[2] ?? 500);
 const report = await app.get(KeyRotationService).rotateAll(batchSize);
 const webhooks = await app.get(WebhookSecretRotation).rotateAll(batchSize);

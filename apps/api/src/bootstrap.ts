@@ -8,10 +8,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet, { type HelmetOptions } from 'helmet';
-import { Logger } from 'nestjs-pino';
 import { AppError, ErrorCode } from '#libs/common';
 import type { AppConfig } from '#libs/config';
-import type { LoggingOptions } from '#libs/logging';
+import { type LoggingOptions, PinoLoggerService } from '#libs/logging';
 import { Metrics } from '#libs/metrics';
 import { mountQueueBoard } from './admin/queue-board.js';
 import { ApiModule } from './api.module.js';
@@ -39,7 +38,7 @@ const BEARER_DESCRIPTION =
 /** Builds the HTTP app exactly as production runs it; tests use the same function. */
 export async function createApiApp(config: AppConfig, logging: LoggingOptions = {}): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config, logging), { bufferLogs: true, bodyParser: false });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(PinoLoggerService));
   // first, so every answer is timed, refusals before routing included
   app.use(requestMetrics(app.get(Metrics)));
   app.use(graphReadGate(config.graph.maxConcurrentRequests));

@@ -1,13 +1,12 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '#libs/config';
-import type { LoggingOptions } from '#libs/logging';
+import { type LoggingOptions, PinoLoggerService } from '#libs/logging';
 import { WorkerModule } from './worker.module.js';
 
 export async function createWorkerApp(config: AppConfig, logging: LoggingOptions = {}): Promise<INestApplicationContext> {
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, logging), { bufferLogs: true });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(PinoLoggerService));
   // no enableShutdownHooks: main.ts handles SIGTERM itself, to let jobs hand back their work and exit 0
   return app;
 }

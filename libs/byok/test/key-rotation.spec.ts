@@ -31,8 +31,8 @@ describe(KeyRotationService.name, () => {
     contexts.push(before, after);
   });
   /**
-   * Every line this process logged, whichever capture it went to: nestjs-pino builds one pino logger
-   * per process, on the first context's capture, and every later context logs through it.
+   * Every line this process logged, whichever capture it went to: services log through Nest's static
+   * logger, one per process, which follows the context created last (see fileLogs).
    */
   const contexts: MediumContext[] = [];
   const everyLogLine = () => contexts.map((context) => context.logs.text).join('\n');

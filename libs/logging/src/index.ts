@@ -1,2 +1,3 @@
 export * from './redaction.js';
 export * from './logging.module.js';
+export * from './pino-logger.service.js';

@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { type DynamicModule, Module } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
+import { type DynamicModule, Inject, type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
+import { type HttpLogger, pinoHttp } from 'pino-http';
 import PinoPretty from 'pino-pretty';
 import { AppConfig, type LogFormat } from '#libs/config';
+import { PinoLoggerService } from './pino-logger.service.js';
 import { REDACT_PATHS, REDACTED } from './redaction.js';
+import { requestLoggingMiddleware } from './request-context.js';
+
+/** The app's pino-http instance: its `logger` is the app's root pino logger. */
+const HTTP_LOGGER = Symbol('HTTP_LOGGER');
 
 export interface LoggingOptions {
   /** Where log lines go (tests capture them to prove no key is ever written); stdout by default. */
@@ -23,9 +28,20 @@ export function logFormatFor(configured: LogFormat | undefined, stdoutIsTty: boo
 /**
  * Logs (pino) for the API and the worker, with redaction and a request id: JSON lines, or
  * pino-pretty's human-readable ones in a terminal (see logFormatFor). Redaction happens before either.
+ * Provides PinoLoggerService (for `app.useLogger(app.get(PinoLoggerService))`); in an HTTP app it
+ * also logs every request but /health and binds the request to the lines logged while handling it
+ * (Nest calls `configure` only for HTTP apps, so the worker's application context gets no middleware).
  */
 @Module({})
-export class LoggingModule {
+export class LoggingModule implements NestModule {
+  constructor(@Inject(HTTP_LOGGER) private readonly httpLogger: HttpLogger) {}
+
+  /** @public called by Nest for an HTTP app only */
+  configure(consumer: MiddlewareConsumer): void {
+    // every route; path-to-regexp v8 (express 5) spells the wildcard with a name, and `{/*splat}` also matches `/`
+    consumer.apply(requestLoggingMiddleware(this.httpLogger)).forRoutes({ path: '{/*splat}', method: RequestMethod.ALL });
+  }
+
   static forRoot(config: AppConfig, options: LoggingOptions = {}): DynamicModule {
     const pinoOptions = {
       level: config.logLevel,
@@ -53,9 +69,14 @@ export class LoggingModule {
             ignore: 'pid,hostname,context',
           })
         : undefined);
+    const httpLogger = pinoHttp(pinoOptions, destination);
     return {
       module: LoggingModule,
-      imports: [LoggerModule.forRoot({ pinoHttp: destination ? [pinoOptions, destination] : pinoOptions })],
+      providers: [
+        { provide: HTTP_LOGGER, useValue: httpLogger },
+        { provide: PinoLoggerService, useValue: new PinoLoggerService(httpLogger.logger) },
+      ],
+      exports: [PinoLoggerService],
     };
   }
 }

@@ -151,7 +151,7 @@ describe(MailboxSecretRotation.name, () => {
       for (const [workspaceId, { tenantId, secret }] of stored) {
         expect((await after.get(MailboxSources).open(tenantId, workspaceId)).secret === secret).toBe(true);
       }
-      // nestjs-pino logs through the first context's capture, whichever context logged
+      // Nest's static logger is one per process (the context created last): read every context's capture
       const logs = [before, after, foreign].map((context) => context.logs.text).join('\n');
       expect(logs).toContain('Rotated 2 mailbox secrets (1 failed)');
       expect(logs).toContain(workspace.id);

@@ -53,9 +53,9 @@ export class LogCapture extends Writable {
 }
 
 /**
- * The one capture of this test file's process. nestjs-pino builds one logger per module instance
- * of itself, the first time an app is created, and every later app in the same test file logs
- * through it (with the first app's level): so every context and harness of a file shares this
- * capture, and a second one never reads an empty capture while its lines went elsewhere.
+ * The one capture of this test file's process. Each app builds its own pino logger, but services log
+ * through Nest's static logger, which is one per process: it follows the app that called `useLogger`
+ * last, so a line may go through another app's logger than the one that wrote it. Every context and
+ * harness of a file shares this capture, so none reads an empty capture while its lines went elsewhere.
  */
 export const fileLogs = new LogCapture();

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { Logger } from 'nestjs-pino';
 import { ByokModule } from '#libs/byok';
 import type { AppConfig } from '#libs/config';
 import { AiKeyMode, PlanType, PrismaService, type Tenant, type Workspace } from '#libs/database';
 import { InfrastructureModule } from '#libs/infrastructure';
+import { PinoLoggerService } from '#libs/logging';
 import { CacheInvalidationBus } from '#libs/redis';
 import { PLATFORM_SCOPE, TenancyModule, TenantService, WorkspaceService } from '#libs/tenancy';
 import { fileLogs, type LogCapture } from './log-capture.js';
@@ -60,7 +60,7 @@ export class MediumContext extends Factories {
       imports: [InfrastructureModule.forRoot(config, { destination: logs }), TenancyModule, ByokModule, ...(options.imports ?? [])],
     }).compile();
     const app = moduleRef.createNestApplication({ bufferLogs: true });
-    app.useLogger(app.get(Logger));
+    app.useLogger(app.get(PinoLoggerService));
     await app.init();
     await app.get(CacheInvalidationBus).ready();
     return new MediumContext(app, config, database, logs, !options.database);

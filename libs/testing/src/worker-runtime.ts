@@ -1,12 +1,11 @@
 import { type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Logger } from 'nestjs-pino';
 import { AiJobsModule } from '#libs/ai-jobs';
 import { BackfillModule } from '#libs/backfill';
 import { DeletionModule } from '#libs/deletion';
 import type { AppConfig } from '#libs/config';
 import { InfrastructureModule } from '#libs/infrastructure';
-import type { LoggingOptions } from '#libs/logging';
+import { type LoggingOptions, PinoLoggerService } from '#libs/logging';
 import { JobWorkersModule } from '#libs/queue';
 import { WebhookDeliveryModule } from '#libs/webhooks';
 
@@ -22,7 +21,7 @@ export async function startInProcessWorker(config: AppConfig, logging: LoggingOp
   class InProcessWorkerModule {}
 
   const app = await NestFactory.createApplicationContext(InProcessWorkerModule, { bufferLogs: true });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(PinoLoggerService));
   await app.init();
   return app;
 }
