@@ -5,7 +5,16 @@ import { AppConfig, ConfigError } from '#libs/config';
 import { applyMigrations } from '#libs/database';
 import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.js';
 import { ensureLocalEnv } from './local-env.js';
-import { acquireLock, AlreadyRunningError, recordService, releaseLock, stopLeftovers } from './local-services/lock.js';
+import {
+  acquireLock,
+  AlreadyRunningError,
+  processStartTime,
+  recordService,
+  releaseLock,
+  type Service,
+  serviceFromPidFile,
+  stopLeftovers,
+} from './local-services/lock.js';
 import { embeddedDatabaseUrl, StartError, startEmbeddedPostgres } from './local-services/postgres.js';
 import { LocalRedis, planRedis } from './local-services/redis.js';
 import { say, Supervisor, waitForHealthy } from './local-services/supervisor.js';
@@ -31,9 +40,17 @@ try {
   // first, so a second start says so (rather than trip over the first one's servers), and a start that
   // was killed (SIGKILL: no chance to clean up) has the servers it left stopped before they are needed
   const lock = join(dataDir, 'start.pid');
-  const stale = acquireLock(lock, { pid: process.pid, port: Number(env.PORT) || 3000 });
+  const stale = acquireLock(lock, { pid: process.pid, port: Number(env.PORT) || 3000, startedAt: processStartTime(process.pid) });
   supervisor.onStop('the pid file', () => Promise.resolve(releaseLock(lock)));
   const leftovers = stale ? await stopLeftovers(stale) : [];
+  // a start killed while its Redis or Postgres was starting never recorded it: their own pid files in
+  // DATA_DIR name them (checked to run in that folder), and this start holds DATA_DIR now
+  const servers: Record<string, Service> = {};
+  const redisPid = serviceFromPidFile(join(dataDir, 'redis', 'redis.pid'), 'redis-server', join(dataDir, 'redis'));
+  if (redisPid) servers['redis-server'] = redisPid;
+  const postmaster = serviceFromPidFile(join(dataDir, 'postgres', 'postmaster.pid'), 'postgres', join(dataDir, 'postgres'));
+  if (postmaster) servers.postgres = postmaster;
+  leftovers.push(...(await stopLeftovers({ services: servers })));
   if (leftovers.length) say(`Stopped what a start that was killed left running: ${leftovers.join(', ')}`);
 
   const redis = await planRedis(env.REDIS_URL);

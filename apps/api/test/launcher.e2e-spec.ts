@@ -171,6 +171,64 @@ describe('npm start (dist/scripts/start.js)', () => {
     }
   }, 120_000);
 
+  it('a start killed before it recorded its Redis and Postgres: the next one stops them by their own pid files, then starts', async () => {
+    const pidFile = join(dir, 'data', 'start.pid');
+    const killed = launch();
+    const next = { run: undefined as Launch | undefined };
+    try {
+      await eventually('the API to answer GET /health', () => healthy(apiPort), { timeoutMs: 60_000, intervalMs: 200 });
+      await eventually('the worker', () => readFileSync(pidFile, 'utf8').includes('"worker"'));
+      const recorded = JSON.parse(readFileSync(pidFile, 'utf8')) as { services: Record<string, { pid: number }> };
+      const { postgres, 'redis-server': redis, ...rest } = recorded.services;
+      killed.child.kill('SIGKILL');
+      await killed.exited;
+      // as if it had been killed while they were starting (initdb, a slow disk): its pid file does not name them
+      writeFileSync(pidFile, JSON.stringify({ ...recorded, services: rest }));
+      expect([runs(postgres.pid), runs(redis.pid)]).toEqual([true, true]);
+
+      next.run = launch();
+      const run = next.run;
+      await eventually('the new start to be up', () => run.output().includes('worker starting') || run.child.exitCode !== null, {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+      });
+      expect(run.output()).toMatch(
+        /Stopped what a start that was killed left running: worker \(pid \d+\), api \(pid \d+\), postgres \(pid \d+\), redis-server \(pid \d+\)/,
+      );
+      expect([runs(postgres.pid), runs(redis.pid)]).toEqual([false, false]);
+      expect(await healthy(apiPort)).toBe(true);
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(0);
+    } finally {
+      if (next.run?.child.exitCode === null) next.run.child.kill('SIGINT');
+      await next.run?.exited;
+    }
+  }, 120_000);
+
+  it('takes over a pid file whose pid now runs another process, and says in one line that REDIS_URL is not a URL (start.js and prestart)', async () => {
+    // this test process is alive, but it is not the launcher that wrote the file (another start time): a pid reused after a reboot
+    const stale = JSON.stringify({ pid: process.pid, port: apiPort, startedAt: '1' });
+    const line = '[start] REDIS_URL must be a redis:// or rediss:// URL with a host, such as redis://127.0.0.1:6379';
+    for (const url of ['garbage', 'localhost:6391']) {
+      writeFileSync(join(dir, 'data', 'start.pid'), stale);
+      const run = launch({ REDIS_URL: url });
+      expect(await run.exited).toBe(1);
+      expect(run.output().trim()).toBe(line);
+      expect(existsSync(join(dir, 'data', 'start.pid'))).toBe(false);
+
+      writeFileSync(join(dir, 'data', 'start.pid'), stale);
+      const prestart = spawn(process.execPath, [join(ROOT, 'scripts', 'prestart.mjs')], { cwd: ROOT, env: { ...env, REDIS_URL: url } });
+      let output = '';
+      prestart.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      prestart.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      expect(await new Promise((resolve) => prestart.once('exit', resolve))).toBe(1);
+      expect(output.trim()).toBe(line);
+    }
+    rmSync(join(dir, 'data', 'start.pid'), { force: true });
+    expect(await portIsFree(redisPort)).toBe(true);
+    expect(await portIsFree(pgPort)).toBe(true);
+  }, 60_000);
+
   it('a configuration error (PORT=abc) exits 1 with its message and leaves nothing running', async () => {
     const run = launch({ PORT: 'abc' });
     expect(await run.exited).toBe(1);
