@@ -29,18 +29,36 @@ import { say, Supervisor, waitForHealthy } from './local-services/supervisor.js'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const supervisor = new Supervisor();
 
+/**
+ * Runs `step`, which writes at `path` (the setting `setting` names it): a file system error there (a
+ * folder that is a file, no permission, a read-only disk) becomes a StartError, one line naming the
+ * setting, rather than a stack trace.
+ * @throws StartError
+ */
+function onDisk<T>(setting: string, path: string, step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    const { code, syscall } = error as NodeJS.ErrnoException;
+    if (typeof code !== 'string' || typeof syscall !== 'string') throw error;
+    throw new StartError(`${setting} ${path} cannot be written (${code} on ${syscall}): set ${setting} to a path this user can write`);
+  }
+}
+
 try {
   const envFile = resolve(root, process.env.ENV_FILE || '.env');
-  const local = ensureLocalEnv(envFile, process.env);
+  const local = onDisk('ENV_FILE', envFile, () => ensureLocalEnv(envFile, process.env));
   if (local.created) say(`Wrote ${envFile} with fresh master keys and an admin token (ADMIN_API_TOKEN). Keep it; never commit it.`);
   const env: NodeJS.ProcessEnv = { ...local.values, ...process.env };
   const dataDir = resolve(root, env.DATA_DIR || '.data');
-  mkdirSync(dataDir, { recursive: true });
+  onDisk('DATA_DIR', dataDir, () => mkdirSync(dataDir, { recursive: true }));
 
   // first, so a second start says so (rather than trip over the first one's servers), and a start that
   // was killed (SIGKILL: no chance to clean up) has the servers it left stopped before they are needed
   const lock = join(dataDir, 'start.pid');
-  const stale = acquireLock(lock, { pid: process.pid, port: Number(env.PORT) || 3000, startedAt: processStartTime(process.pid) });
+  const stale = onDisk('DATA_DIR', dataDir, () =>
+    acquireLock(lock, { pid: process.pid, port: Number(env.PORT) || 3000, startedAt: processStartTime(process.pid) }),
+  );
   supervisor.onStop('the pid file', () => Promise.resolve(releaseLock(lock)));
   const leftovers = stale ? await stopLeftovers(stale) : [];
   // a start killed while its Redis or Postgres was starting never recorded it: their own pid files in

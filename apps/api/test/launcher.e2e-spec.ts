@@ -229,6 +229,26 @@ describe('npm start (dist/scripts/start.js)', () => {
     expect(await portIsFree(pgPort)).toBe(true);
   }, 60_000);
 
+  it('a DATA_DIR or ENV_FILE it cannot write exits 1 with one line naming the setting, no stack trace', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, '');
+    for (const [overrides, line] of [
+      [
+        { DATA_DIR: join(file, 'data') },
+        `[start] DATA_DIR ${join(file, 'data')} cannot be written (ENOTDIR on mkdir): set DATA_DIR to a path this user can write`,
+      ],
+      [
+        { ENV_FILE: join(dir, 'missing', 'env') },
+        `[start] ENV_FILE ${join(dir, 'missing', 'env')} cannot be written (ENOENT on open): set ENV_FILE to a path this user can write`,
+      ],
+    ] as const) {
+      const run = launch(overrides);
+      expect(await run.exited).toBe(1);
+      expect(run.output().trim().split('\n').at(-1)).toBe(line);
+      expect(run.output()).not.toMatch(/\n\s+at /);
+    }
+  });
+
   it('a configuration error (PORT=abc) exits 1 with its message and leaves nothing running', async () => {
     const run = launch({ PORT: 'abc' });
     expect(await run.exited).toBe(1);
