@@ -16,7 +16,7 @@ import {
   stopLeftovers,
 } from './local-services/lock.js';
 import { embeddedDatabaseUrl, StartError, startEmbeddedPostgres } from './local-services/postgres.js';
-import { LocalRedis, planRedis } from './local-services/redis.js';
+import { LocalRedis, planRedis, portIsFree } from './local-services/redis.js';
 import { say, Supervisor, waitForHealthy } from './local-services/supervisor.js';
 
 /**
@@ -80,6 +80,11 @@ try {
 
   // every setting is checked before anything starts, so a bad one leaves nothing running
   const config = AppConfig.fromEnv(env);
+  // another program on the API's port would answer the health check in the API's place: the launcher
+  // would say it is up, then the API would die on EADDRINUSE and take everything down with it
+  if (!(await portIsFree(config.port, undefined))) {
+    throw new StartError(`Port ${config.port} is in use by another program (another API?): stop it, or set PORT to a free port`);
+  }
 
   if (redis.kind === 'private') {
     const server = await LocalRedis.start(join(dataDir, 'redis'), redis.port);

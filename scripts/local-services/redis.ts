@@ -75,12 +75,12 @@ export function privatePortFor(url: string): number | undefined {
   return Number(parsed.port || 6379);
 }
 
-/** Whether nothing listens on `port` of 127.0.0.1 now. */
-export function portIsFree(port: number): Promise<boolean> {
+/** Whether nothing listens on `port` of `host` (127.0.0.1; undefined: every address, as the API listens) now. */
+export function portIsFree(port: number, host: string | undefined = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    server.listen({ port, host }, () => server.close(() => resolve(true)));
   });
 }
 

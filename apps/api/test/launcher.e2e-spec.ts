@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -246,6 +247,23 @@ describe('npm start (dist/scripts/start.js)', () => {
       expect(await run.exited).toBe(1);
       expect(run.output().trim().split('\n').at(-1)).toBe(line);
       expect(run.output()).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('PORT taken by another program that answers /health: one line, before anything starts (it used to say the API was up, then die on EADDRINUSE)', async () => {
+    const other = createHttpServer((_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => other.listen(apiPort, resolve));
+    try {
+      const run = launch();
+      expect(await run.exited).toBe(1);
+      expect(run.output().trim().split('\n').at(-1)).toBe(
+        `[start] Port ${apiPort} is in use by another program (another API?): stop it, or set PORT to a free port`,
+      );
+      expect(await portIsFree(redisPort)).toBe(true);
+      expect(await portIsFree(pgPort)).toBe(true);
+      expect(existsSync(join(dir, 'data', 'start.pid'))).toBe(false);
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
     }
   });
 
