@@ -267,6 +267,53 @@ describe('npm start (dist/scripts/start.js)', () => {
     }
   });
 
+  it('a first start killed during initdb (the launcher and initdb, as a closed terminal does) leaves nothing the next start trips over', async () => {
+    const dataDir = join(dir, 'data-initdb');
+    const killed = launch({ DATA_DIR: dataDir });
+    const next = { run: undefined as Launch | undefined };
+    try {
+      const initdb = await eventually(
+        'initdb to run',
+        () =>
+          descendants(killed.child.pid as number).find((pid) => {
+            try {
+              return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('initdb');
+            } catch {
+              return false; // gone meanwhile
+            }
+          }),
+        { timeoutMs: 30_000, intervalMs: 5 },
+      );
+      // midway: it has begun writing the cluster (its version file is written first of all)
+      await eventually(
+        'initdb to write the cluster',
+        () => ['postgres', 'postgres.initdb'].some((name) => existsSync(join(dataDir, name, 'PG_VERSION'))),
+        {
+          timeoutMs: 30_000,
+          intervalMs: 5,
+        },
+      );
+      // the launcher first, so it cannot clean up after initdb's end
+      killed.child.kill('SIGKILL');
+      process.kill(initdb as number, 'SIGKILL');
+      await killed.exited;
+      next.run = launch({ DATA_DIR: dataDir });
+      const run = next.run;
+      await eventually('the new start to be up or to fail', () => run.output().includes('worker starting') || run.child.exitCode !== null, {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+      });
+      expect(run.output()).not.toMatch(/did not start|does not exist|incomplete/);
+      expect(await healthy(apiPort)).toBe(true);
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(0);
+    } finally {
+      if (next.run?.child.exitCode === null) next.run.child.kill('SIGINT');
+      await next.run?.exited;
+      if (killed.child.exitCode === null) killed.child.kill('SIGINT');
+    }
+  }, 120_000);
+
   it('a configuration error (PORT=abc) exits 1 with its message and leaves nothing running', async () => {
     const run = launch({ PORT: 'abc' });
     expect(await run.exited).toBe(1);
