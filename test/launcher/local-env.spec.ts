@@ -6,7 +6,9 @@ import { ensureLocalEnv } from '../../scripts/local-env.js';
 
 describe("npm start's first-run .env", () => {
   let dir: string;
-  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'local-env-'))));
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'local-env-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('is written once (owner-only), then read: a later start, or one racing it, keeps the same keys', () => {

@@ -295,7 +295,7 @@ describe('npm start (dist/scripts/start.js)', () => {
       );
       // the launcher first, so it cannot clean up after initdb's end
       killed.child.kill('SIGKILL');
-      process.kill(initdb as number, 'SIGKILL');
+      process.kill(initdb, 'SIGKILL');
       await killed.exited;
       next.run = launch({ DATA_DIR: dataDir });
       const run = next.run;
