@@ -162,9 +162,14 @@ export class LocalRedis {
 /** What to do about Redis: use the one that answers, start a private one on `port`, or stop with `message`. */
 export type RedisPlan = { kind: 'answers'; url: string } | { kind: 'private'; port: number } | { kind: 'missing'; message: string };
 
-/** `url` without its password, for messages. */
+/**
+ * `url` without its user and password, for messages. From the parsed URL, not the text: a password with
+ * an `@` in it ("p@ss") showed its tail to a pattern that stopped at the first `@`.
+ */
 export function maskRedisUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
+  const parsed = parseRedisUrl(url);
+  const credentials = parsed.username || parsed.password ? '***@' : '';
+  return `${parsed.protocol}//${credentials}${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
 }
 
 /**

@@ -27,6 +27,12 @@ describe("npm start's Redis plan", () => {
       kind: 'missing',
       message: `Redis does not answer at redis://***@127.0.0.1:${port}: start it, or set REDIS_URL to one that runs.`,
     });
+    // a password with an @ in it: the mask used to stop at the first one and show the rest
+    const plan2 = await planRedis(`redis://:p@ssw0rd@127.0.0.1:${port}/2`);
+    expect(plan2).toEqual({
+      kind: 'missing',
+      message: `Redis does not answer at redis://***@127.0.0.1:${port}/2: start it, or set REDIS_URL to one that runs.`,
+    });
     expect(privatePortFor('redis://cache.internal:6379')).toBeUndefined();
     expect(privatePortFor('rediss://127.0.0.1:6380')).toBeUndefined();
     expect(privatePortFor('redis://localhost')).toBe(6379);
