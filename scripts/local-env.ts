@@ -4,7 +4,8 @@ import { parse } from 'dotenv';
 
 /**
  * First run: writes a git-ignored `.env` with fresh master keys and an admin token, so
- * `npm start` works on a fresh clone. An existing `.env` is never overwritten.
+ * `npm start` works on a fresh clone. An existing `.env` is never overwritten (nor one another start
+ * writes at the same moment: that one is read).
  */
 export function ensureLocalEnv(path: string, env: NodeJS.ProcessEnv): { created: boolean; values: Record<string, string> } {
   if (existsSync(path)) return { created: false, values: parse(readFileSync(path)) };
@@ -21,6 +22,12 @@ export function ensureLocalEnv(path: string, env: NodeJS.ProcessEnv): { created:
     ...Object.entries(values).map(([k, v]) => `${k}=${v}`),
     '',
   ].join('\n');
-  writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
+  try {
+    writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // a second start at the same moment wrote it first: its keys are the ones to keep
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return { created: false, values: parse(readFileSync(path)) };
+    throw error;
+  }
   return { created: true, values };
 }

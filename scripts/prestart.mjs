@@ -18,17 +18,40 @@ const stop = (line) => {
 };
 
 const lock = join(resolve(root, env.DATA_DIR || '.data'), 'start.pid');
-if (existsSync(lock)) {
+// when a process started, in clock ticks since boot (/proc/<pid>/stat's 22nd field); undefined without /proc
+const startTime = (pid) => {
   try {
-    const { pid, port } = JSON.parse(readFileSync(lock, 'utf8'));
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+};
+if (existsSync(lock)) {
+  let holder;
+  try {
+    const { pid, port, startedAt } = JSON.parse(readFileSync(lock, 'utf8'));
     process.kill(pid, 0);
-    stop(`already running (pid ${pid}, API on http://localhost:${port}); stop it first`);
+    // a pid reused by another process since that start was killed (or since a reboot) is not it
+    const started = startedAt === undefined ? undefined : startTime(pid);
+    if (started === undefined || started === startedAt) holder = { pid, port };
   } catch {
     // gone or unreadable: start.js takes the stale file over
   }
+  if (holder) stop(`already running (pid ${holder.pid}, API on http://localhost:${holder.port}); stop it first`);
 }
 
-const url = new URL(env.REDIS_URL || 'redis://127.0.0.1:6379');
+// as start.js's parseRedisUrl: "localhost:6379" parses as the scheme "localhost:" with no host; the value
+// is never shown (it may hold a password)
+let url;
+try {
+  url = new URL(env.REDIS_URL || 'redis://127.0.0.1:6379');
+} catch {
+  url = undefined;
+}
+if (!url || !['redis:', 'rediss:'].includes(url.protocol) || !url.hostname) {
+  stop('REDIS_URL must be a redis:// or rediss:// URL with a host, such as redis://127.0.0.1:6379');
+}
 const answers = await new Promise((done) => {
   const socket = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 6379) });
   const end = (ok) => {

@@ -5,9 +5,18 @@ import { AppConfig, ConfigError } from '#libs/config';
 import { applyMigrations } from '#libs/database';
 import { WORKER_NODE_FLAGS } from '../apps/worker/src/node-flags.js';
 import { ensureLocalEnv } from './local-env.js';
-import { acquireLock, AlreadyRunningError, recordService, releaseLock, stopLeftovers } from './local-services/lock.js';
+import {
+  acquireLock,
+  AlreadyRunningError,
+  processStartTime,
+  recordService,
+  releaseLock,
+  type Service,
+  serviceFromPidFile,
+  stopLeftovers,
+} from './local-services/lock.js';
 import { embeddedDatabaseUrl, StartError, startEmbeddedPostgres } from './local-services/postgres.js';
-import { LocalRedis, planRedis } from './local-services/redis.js';
+import { LocalRedis, planRedis, portIsFree } from './local-services/redis.js';
 import { say, Supervisor, waitForHealthy } from './local-services/supervisor.js';
 
 /**
@@ -20,20 +29,46 @@ import { say, Supervisor, waitForHealthy } from './local-services/supervisor.js'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const supervisor = new Supervisor();
 
+/**
+ * Runs `step`, which writes at `path` (the setting `setting` names it): a file system error there (a
+ * folder that is a file, no permission, a read-only disk) becomes a StartError, one line naming the
+ * setting, rather than a stack trace.
+ * @throws StartError
+ */
+function onDisk<T>(setting: string, path: string, step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    const { code, syscall } = error as NodeJS.ErrnoException;
+    if (typeof code !== 'string' || typeof syscall !== 'string') throw error;
+    throw new StartError(`${setting} ${path} cannot be written (${code} on ${syscall}): set ${setting} to a path this user can write`);
+  }
+}
+
 try {
   const envFile = resolve(root, process.env.ENV_FILE || '.env');
-  const local = ensureLocalEnv(envFile, process.env);
+  const local = onDisk('ENV_FILE', envFile, () => ensureLocalEnv(envFile, process.env));
   if (local.created) say(`Wrote ${envFile} with fresh master keys and an admin token (ADMIN_API_TOKEN). Keep it; never commit it.`);
   const env: NodeJS.ProcessEnv = { ...local.values, ...process.env };
   const dataDir = resolve(root, env.DATA_DIR || '.data');
-  mkdirSync(dataDir, { recursive: true });
+  onDisk('DATA_DIR', dataDir, () => mkdirSync(dataDir, { recursive: true }));
 
   // first, so a second start says so (rather than trip over the first one's servers), and a start that
   // was killed (SIGKILL: no chance to clean up) has the servers it left stopped before they are needed
   const lock = join(dataDir, 'start.pid');
-  const stale = acquireLock(lock, { pid: process.pid, port: Number(env.PORT) || 3000 });
+  const stale = onDisk('DATA_DIR', dataDir, () =>
+    acquireLock(lock, { pid: process.pid, port: Number(env.PORT) || 3000, startedAt: processStartTime(process.pid) }),
+  );
   supervisor.onStop('the pid file', () => Promise.resolve(releaseLock(lock)));
   const leftovers = stale ? await stopLeftovers(stale) : [];
+  // a start killed while its Redis or Postgres was starting never recorded it: their own pid files in
+  // DATA_DIR name them (checked to run in that folder), and this start holds DATA_DIR now
+  const servers: Record<string, Service> = {};
+  const redisPid = serviceFromPidFile(join(dataDir, 'redis', 'redis.pid'), 'redis-server', join(dataDir, 'redis'));
+  if (redisPid) servers['redis-server'] = redisPid;
+  const postmaster = serviceFromPidFile(join(dataDir, 'postgres', 'postmaster.pid'), 'postgres', join(dataDir, 'postgres'));
+  if (postmaster) servers.postgres = postmaster;
+  leftovers.push(...(await stopLeftovers({ services: servers })));
   if (leftovers.length) say(`Stopped what a start that was killed left running: ${leftovers.join(', ')}`);
 
   const redis = await planRedis(env.REDIS_URL);
@@ -45,6 +80,11 @@ try {
 
   // every setting is checked before anything starts, so a bad one leaves nothing running
   const config = AppConfig.fromEnv(env);
+  // another program on the API's port would answer the health check in the API's place: the launcher
+  // would say it is up, then the API would die on EADDRINUSE and take everything down with it
+  if (!(await portIsFree(config.port, undefined))) {
+    throw new StartError(`Port ${config.port} is in use by another program (another API?): stop it, or set PORT to a free port`);
+  }
 
   if (redis.kind === 'private') {
     const server = await LocalRedis.start(join(dataDir, 'redis'), redis.port);

@@ -4,6 +4,25 @@ import { connect, createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { StartError } from './postgres.js';
 
+/**
+ * `url` parsed, when it is a redis:// or rediss:// URL with a host; else StartError with one line that
+ * shows the expected form, never the value (it may hold a password).
+ * @throws StartError
+ */
+export function parseRedisUrl(url: string): URL {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  // "localhost:6379" parses, as the scheme "localhost:" with no host: a PING would go to the default port
+  if (!parsed || !['redis:', 'rediss:'].includes(parsed.protocol) || !parsed.hostname) {
+    throw new StartError('REDIS_URL must be a redis:// or rediss:// URL with a host, such as redis://127.0.0.1:6379');
+  }
+  return parsed;
+}
+
 /** The REDIS_URL everything defaults to. */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -15,7 +34,7 @@ const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * Resolves false after `timeoutMs` (ms) without a reply.
  */
 export function redisAnswers(url: string, timeoutMs = 1_000): Promise<boolean> {
-  const { hostname, port } = new URL(url);
+  const { hostname, port } = parseRedisUrl(url);
   return new Promise((resolve) => {
     const socket = connect({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port || 6379) });
     const done = (answered: boolean) => {
@@ -51,17 +70,17 @@ export function onPath(command: string, path = process.env.PATH ?? ''): boolean 
  * password-protected Redis, which only its operator can start.
  */
 export function privatePortFor(url: string): number | undefined {
-  const parsed = new URL(url);
+  const parsed = parseRedisUrl(url);
   if (parsed.protocol !== 'redis:' || !LOCAL_HOSTS.has(parsed.hostname) || parsed.password) return undefined;
   return Number(parsed.port || 6379);
 }
 
-/** Whether nothing listens on `port` of 127.0.0.1 now. */
-export function portIsFree(port: number): Promise<boolean> {
+/** Whether nothing listens on `port` of `host` (127.0.0.1; undefined: every address, as the API listens) now. */
+export function portIsFree(port: number, host: string | undefined = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    server.listen({ port, host }, () => server.close(() => resolve(true)));
   });
 }
 
@@ -96,7 +115,9 @@ export class LocalRedis {
   static async start(dir: string, port: number, timeoutMs = 10_000): Promise<LocalRedis> {
     mkdirSync(dir, { recursive: true });
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes'];
-    args.push('--dir', dir, '--daemonize', 'no', '--logfile', '');
+    // a pid file (written even when not daemonized, once asked for): a start killed before it recorded
+    // this server finds it there
+    args.push('--dir', dir, '--daemonize', 'no', '--logfile', '', '--pidfile', join(dir, 'redis.pid'));
     const logFile = join(dir, 'redis.log');
     const log = openSync(logFile, 'a');
     // its own process group: a Ctrl-C in the terminal reaches the launcher, which stops it in order
@@ -141,9 +162,14 @@ export class LocalRedis {
 /** What to do about Redis: use the one that answers, start a private one on `port`, or stop with `message`. */
 export type RedisPlan = { kind: 'answers'; url: string } | { kind: 'private'; port: number } | { kind: 'missing'; message: string };
 
-/** `url` without its password, for messages. */
+/**
+ * `url` without its user and password, for messages. From the parsed URL, not the text: a password with
+ * an `@` in it ("p@ss") showed its tail to a pattern that stopped at the first `@`.
+ */
 export function maskRedisUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
+  const parsed = parseRedisUrl(url);
+  const credentials = parsed.username || parsed.password ? '***@' : '';
+  return `${parsed.protocol}//${credentials}${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
 }
 
 /**
@@ -152,9 +178,11 @@ export function maskRedisUrl(url: string): string {
  * this machine without a password and redis-server is on the PATH (port 6379, or any free port when
  * REDIS_URL is unset and 6379 is taken by something that is not Redis; a set URL's own port); else a
  * one-line message naming what to start.
+ * @throws StartError when `configured` is not a redis:// or rediss:// URL (parseRedisUrl)
  */
 export async function planRedis(configured: string | undefined, path = process.env.PATH): Promise<RedisPlan> {
   const url = configured || DEFAULT_REDIS_URL;
+  parseRedisUrl(url);
   if (await redisAnswers(url)) return { kind: 'answers', url };
   const shown = maskRedisUrl(url);
   const port = privatePortFor(url);

@@ -78,4 +78,15 @@ describe('test services (jest globalSetup)', () => {
     await expect(attempt).rejects.toThrow(ServicesUnavailableError);
     await expect(attempt).rejects.toThrow(`Redis does not answer at ${deadRedisUrl} and redis-server is not installed`);
   });
+
+  it('never shows a Redis password in that line, even one with an @ in it', async () => {
+    const withPassword = deadRedisUrl.replace('redis://', 'redis://:p@ssw0rd@');
+    const attempt = ensureTestServices({
+      databaseUrl: deadDatabaseUrl,
+      redisUrl: withPassword,
+      workDir: join(workDir, 'none'),
+      path: '/nonexistent',
+    });
+    await expect(attempt).rejects.toThrow(`Redis does not answer at ${deadRedisUrl.replace('redis://', 'redis://***@')} and redis-server`);
+  });
 });

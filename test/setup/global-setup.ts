@@ -137,7 +137,7 @@ export async function ensureTestServices(options: { databaseUrl: string; redisUr
       stops.length = 0;
     },
   };
-  const shown = options.redisUrl.replace(/\/\/[^@/]*@/, '//***@');
+  const shown = withoutCredentials(options.redisUrl);
   const [postgresUp, redisUp] = await Promise.all([postgresAnswers(options.databaseUrl), redisAnswers(options.redisUrl)]);
   try {
     if (!redisUp) {
@@ -167,6 +167,22 @@ export async function ensureTestServices(options: { databaseUrl: string; redisUr
     throw error;
   }
   return services;
+}
+
+/**
+ * `url` without its user and password, for messages: from the parsed URL, since a password may hold an
+ * `@` (a pattern stopping at the first one showed the rest).
+ */
+function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.username && !parsed.password) return parsed.href;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.href.replace('//', '//***@');
+  } catch {
+    return 'TEST_REDIS_URL (not a URL)';
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -168,6 +169,148 @@ describe('npm start (dist/scripts/start.js)', () => {
     } finally {
       if (next.run?.child.exitCode === null) next.run.child.kill('SIGINT');
       await next.run?.exited;
+    }
+  }, 120_000);
+
+  it('a start killed before it recorded its Redis and Postgres: the next one stops them by their own pid files, then starts', async () => {
+    const pidFile = join(dir, 'data', 'start.pid');
+    const killed = launch();
+    const next = { run: undefined as Launch | undefined };
+    try {
+      await eventually('the API to answer GET /health', () => healthy(apiPort), { timeoutMs: 60_000, intervalMs: 200 });
+      await eventually('the worker', () => readFileSync(pidFile, 'utf8').includes('"worker"'));
+      const recorded = JSON.parse(readFileSync(pidFile, 'utf8')) as { services: Record<string, { pid: number }> };
+      const { postgres, 'redis-server': redis, ...rest } = recorded.services;
+      killed.child.kill('SIGKILL');
+      await killed.exited;
+      // as if it had been killed while they were starting (initdb, a slow disk): its pid file does not name them
+      writeFileSync(pidFile, JSON.stringify({ ...recorded, services: rest }));
+      expect([runs(postgres.pid), runs(redis.pid)]).toEqual([true, true]);
+
+      next.run = launch();
+      const run = next.run;
+      await eventually('the new start to be up', () => run.output().includes('worker starting') || run.child.exitCode !== null, {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+      });
+      expect(run.output()).toMatch(
+        /Stopped what a start that was killed left running: worker \(pid \d+\), api \(pid \d+\), postgres \(pid \d+\), redis-server \(pid \d+\)/,
+      );
+      expect([runs(postgres.pid), runs(redis.pid)]).toEqual([false, false]);
+      expect(await healthy(apiPort)).toBe(true);
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(0);
+    } finally {
+      if (next.run?.child.exitCode === null) next.run.child.kill('SIGINT');
+      await next.run?.exited;
+    }
+  }, 120_000);
+
+  it('takes over a pid file whose pid now runs another process, and says in one line that REDIS_URL is not a URL (start.js and prestart)', async () => {
+    // this test process is alive, but it is not the launcher that wrote the file (another start time): a pid reused after a reboot
+    const stale = JSON.stringify({ pid: process.pid, port: apiPort, startedAt: '1' });
+    const line = '[start] REDIS_URL must be a redis:// or rediss:// URL with a host, such as redis://127.0.0.1:6379';
+    for (const url of ['garbage', 'localhost:6391']) {
+      writeFileSync(join(dir, 'data', 'start.pid'), stale);
+      const run = launch({ REDIS_URL: url });
+      expect(await run.exited).toBe(1);
+      expect(run.output().trim()).toBe(line);
+      expect(existsSync(join(dir, 'data', 'start.pid'))).toBe(false);
+
+      writeFileSync(join(dir, 'data', 'start.pid'), stale);
+      const prestart = spawn(process.execPath, [join(ROOT, 'scripts', 'prestart.mjs')], { cwd: ROOT, env: { ...env, REDIS_URL: url } });
+      let output = '';
+      prestart.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      prestart.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      expect(await new Promise((resolve) => prestart.once('exit', resolve))).toBe(1);
+      expect(output.trim()).toBe(line);
+    }
+    rmSync(join(dir, 'data', 'start.pid'), { force: true });
+    expect(await portIsFree(redisPort)).toBe(true);
+    expect(await portIsFree(pgPort)).toBe(true);
+  }, 60_000);
+
+  it('a DATA_DIR or ENV_FILE it cannot write exits 1 with one line naming the setting, no stack trace', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, '');
+    for (const [overrides, line] of [
+      [
+        { DATA_DIR: join(file, 'data') },
+        `[start] DATA_DIR ${join(file, 'data')} cannot be written (ENOTDIR on mkdir): set DATA_DIR to a path this user can write`,
+      ],
+      [
+        { ENV_FILE: join(dir, 'missing', 'env') },
+        `[start] ENV_FILE ${join(dir, 'missing', 'env')} cannot be written (ENOENT on open): set ENV_FILE to a path this user can write`,
+      ],
+    ] as const) {
+      const run = launch(overrides);
+      expect(await run.exited).toBe(1);
+      expect(run.output().trim().split('\n').at(-1)).toBe(line);
+      expect(run.output()).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('PORT taken by another program that answers /health: one line, before anything starts (it used to say the API was up, then die on EADDRINUSE)', async () => {
+    const other = createHttpServer((_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => other.listen(apiPort, resolve));
+    try {
+      const run = launch();
+      expect(await run.exited).toBe(1);
+      expect(run.output().trim().split('\n').at(-1)).toBe(
+        `[start] Port ${apiPort} is in use by another program (another API?): stop it, or set PORT to a free port`,
+      );
+      expect(await portIsFree(redisPort)).toBe(true);
+      expect(await portIsFree(pgPort)).toBe(true);
+      expect(existsSync(join(dir, 'data', 'start.pid'))).toBe(false);
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
+  });
+
+  it('a first start killed during initdb (the launcher and initdb, as a closed terminal does) leaves nothing the next start trips over', async () => {
+    const dataDir = join(dir, 'data-initdb');
+    const killed = launch({ DATA_DIR: dataDir });
+    const next = { run: undefined as Launch | undefined };
+    try {
+      const initdb = await eventually(
+        'initdb to run',
+        () =>
+          descendants(killed.child.pid as number).find((pid) => {
+            try {
+              return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('initdb');
+            } catch {
+              return false; // gone meanwhile
+            }
+          }),
+        { timeoutMs: 30_000, intervalMs: 5 },
+      );
+      // midway: it has begun writing the cluster (its version file is written first of all)
+      await eventually(
+        'initdb to write the cluster',
+        () => ['postgres', 'postgres.initdb'].some((name) => existsSync(join(dataDir, name, 'PG_VERSION'))),
+        {
+          timeoutMs: 30_000,
+          intervalMs: 5,
+        },
+      );
+      // the launcher first, so it cannot clean up after initdb's end
+      killed.child.kill('SIGKILL');
+      process.kill(initdb, 'SIGKILL');
+      await killed.exited;
+      next.run = launch({ DATA_DIR: dataDir });
+      const run = next.run;
+      await eventually('the new start to be up or to fail', () => run.output().includes('worker starting') || run.child.exitCode !== null, {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+      });
+      expect(run.output()).not.toMatch(/did not start|does not exist|incomplete/);
+      expect(await healthy(apiPort)).toBe(true);
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(0);
+    } finally {
+      if (next.run?.child.exitCode === null) next.run.child.kill('SIGINT');
+      await next.run?.exited;
+      if (killed.child.exitCode === null) killed.child.kill('SIGINT');
     }
   }, 120_000);
 

@@ -250,5 +250,19 @@ describe('The OpenAPI document and 405 (e2e)', () => {
         expect(res.body).toEqual({ error: { code: 'NOT_FOUND', message: 'No such route; the routes are listed at /docs' } });
       }
     });
+
+    it('answers a path with a malformed percent-encoding 400 without echoing it (the router quoted the raw segment)', async () => {
+      for (const [method, path] of [
+        ['GET', '/v1/tenants/sk-proj-pasted1234%ZZ'],
+        ['POST', '/v1/tenants/sk-proj-pasted1234%ZZ/workspaces'],
+        ['GET', '/v1/nope/sk-proj-pasted1234%E0%A4%A'],
+      ]) {
+        const res = await api.request<ApiErrorBody>(method, path);
+        expect({ method, path, status: res.status }).toEqual({ method, path, status: 400 });
+        expect(res.body).toEqual({
+          error: { code: 'VALIDATION_FAILED', message: 'The path holds a malformed percent-encoding (% must be followed by two hex digits)' },
+        });
+      }
+    });
   });
 });

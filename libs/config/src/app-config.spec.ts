@@ -105,6 +105,16 @@ describe(AppConfig.name, () => {
     expect(() => AppConfig.fromEnv({ ...valid(), WEBHOOK_MAX_ATTEMPTS: '0' })).toThrow(ConfigError);
   });
 
+  it('refuses a REDIS_URL that is not a redis:// or rediss:// URL with a host, without echoing it', () => {
+    for (const url of ['garbage', 'localhost:6379', '127.0.0.1:6379', 'http://127.0.0.1:6379', 'redis://']) {
+      expect(() => AppConfig.fromEnv({ ...valid(), REDIS_URL: url })).toThrow(
+        'Invalid configuration: REDIS_URL must be a redis:// or rediss:// URL with a host, such as redis://127.0.0.1:6379',
+      );
+    }
+    expect(() => AppConfig.fromEnv({ ...valid(), REDIS_URL: 'localhost:s3cret@x' })).not.toThrow(/s3cret/);
+    expect(AppConfig.fromEnv({ ...valid(), REDIS_URL: 'rediss://:pw@cache.internal:6380/2' }).redisUrl).toBe('rediss://:pw@cache.internal:6380/2');
+  });
+
   it('never reads plain provider keys from the environment', () => {
     const config = AppConfig.fromEnv({ ...valid(), OPENAI_API_KEY: 'sk-env', DEEPSEEK_API_KEY: 'sk-env2', GEMINI_API_KEY: 'g-env' });
     expect(config.platformKeys).toEqual({});

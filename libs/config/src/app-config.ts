@@ -23,6 +23,15 @@ const optionalString = z
   .optional();
 const optionalUrl = optionalString.pipe(z.url().optional());
 
+function isRedisUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return ['redis:', 'rediss:'].includes(url.protocol) && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 const required = (hint: string) =>
   z
     .string({ error: `is required${hint}` })
@@ -31,7 +40,12 @@ const required = (hint: string) =>
 
 const envSchema = z.object({
   DATABASE_URL: required(' (postgresql://user@host:5432/db)'),
-  REDIS_URL: z.string().trim().default('redis://127.0.0.1:6379'),
+  // "localhost:6379" would parse as a URL (the scheme "localhost:") and ioredis would retry it forever
+  REDIS_URL: z
+    .string()
+    .trim()
+    .default('redis://127.0.0.1:6379')
+    .refine(isRedisUrl, 'must be a redis:// or rediss:// URL with a host, such as redis://127.0.0.1:6379'),
   REDIS_PREFIX: z
     .string()
     .trim()

@@ -73,6 +73,13 @@ export class ErrorFilter implements ExceptionFilter {
     }
     const parserError = bodyParserError(exception);
     if (parserError) return parserError;
+    // the router's "Failed to decode param '<the raw segment>'": a key pasted into a URL would come back
+    if (exception instanceof HttpException && exception.cause instanceof URIError) {
+      return [
+        HttpStatus.BAD_REQUEST,
+        body(ErrorCode.ValidationFailed, 'The path holds a malformed percent-encoding (% must be followed by two hex digits)'),
+      ];
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       // Nest's own 404 for an unknown route quotes the URL with its query string ("Cannot GET
