@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually, freePort } from '#libs/testing';
 
@@ -277,7 +277,8 @@ describe('npm start (dist/scripts/start.js)', () => {
         () =>
           descendants(killed.child.pid as number).find((pid) => {
             try {
-              return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('initdb');
+              // the program itself, not a child of it whose arguments name the `postgres.initdb` folder
+              return basename(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]) === 'initdb';
             } catch {
               return false; // gone meanwhile
             }
@@ -295,7 +296,11 @@ describe('npm start (dist/scripts/start.js)', () => {
       );
       // the launcher first, so it cannot clean up after initdb's end
       killed.child.kill('SIGKILL');
-      process.kill(initdb, 'SIGKILL');
+      try {
+        process.kill(initdb, 'SIGKILL');
+      } catch {
+        // initdb ended meanwhile: the launcher's SIGKILL still left its cluster half made or unrenamed
+      }
       await killed.exited;
       next.run = launch({ DATA_DIR: dataDir });
       const run = next.run;
