@@ -1,7 +1,6 @@
 import type { Queue } from 'bullmq';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -11,17 +10,8 @@ export { sleep };
 
 const WORKER_MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'apps', 'worker', 'src', 'main.js');
 
-/** A TCP port free on 127.0.0.1 now (the OS picks it; closed again before it is returned). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+// the tests' picker: a port below the ephemeral range, so a server a benchmark stopped is not handed out again at once
+export { freePort } from '../libs/testing/src/private-services/free-port.js';
 
 /** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
 export async function stopProcess(child: ChildProcess): Promise<void> {
