@@ -280,6 +280,14 @@ describe('Dashboard knowledge graph in a browser (e2e)', () => {
         .map((n) => n.data('name'))[0];
     });
     await page.getByLabel('Search by name').fill(email);
+    // the search applies after a pause in typing and re-renders the list: a click aimed at the unfiltered
+    // list's button (the fixture's 1,000 all fit in it) could land where that button no longer is
+    await waitUntil(
+      'the list filtered to the address',
+      () => page.getByTestId('entity-list').getByRole('button').count(),
+      (count) => count === 1,
+      'one entity listed',
+    );
     await page
       .getByTestId('entity-list')
       .getByRole('button', { name: new RegExp(email.replaceAll('.', '\\.')) })
