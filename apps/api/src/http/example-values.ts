@@ -21,3 +21,9 @@ export const EXAMPLE = {
   /** A token as issued: the prefix and 43 x's, plainly not a real one. */
   token: `tt_${'x'.repeat(43)}`,
 } as const;
+
+/** A key's traces as the API shows them (last4 and an HMAC-SHA256 fingerprint, never the key). */
+export const EXAMPLE_KEY_TRACE = { last4: 'x7Qa', fingerprint: '4b1c8e0f2a6d93b75e0c1f8a2d4b6e9c3a7f1d5b8e2c4a6f9d0b3e7c1a5f8d2b' } as const;
+
+/** A token's first characters as lists show them (`tt_` and 6 more). */
+export const EXAMPLE_TOKEN_PREFIX = 'tt_xxxxxx';
