@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AiJobService } from '#libs/ai-jobs';
 import { ErrorCode, type RequestKey } from '#libs/common';
 import { TenantService, type TenantScope } from '#libs/tenancy';
@@ -7,7 +7,7 @@ import { UsageService } from '#libs/usage';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiByokHeaders, RequestScopedKey } from '../byok/byok-headers.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
+import { UuidParam, ValidBody } from '../http/zod-validation.js';
 import { aiJobStartedView, type AiJobView, aiJobView, type ExtractJobBody, extractJobBody, toAiJobView } from './ai-jobs.dto.js';
 import { ApiSuccess } from '../http/api-success.js';
 import { aiJobExample, aiJobStartedExample } from './ai-jobs.examples.js';

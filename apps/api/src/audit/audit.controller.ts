@@ -1,10 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '#libs/common';
 import { type AuditEntry, AuditLog, TenantService, type TenantScope } from '#libs/tenancy';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidQuery } from '../http/zod-validation.js';
+import { UuidParam, ValidQuery } from '../http/zod-validation.js';
 import { type AuditQueryParams, auditPageView, auditQuery } from './audit.dto.js';
 import { ApiSuccess } from '../http/api-success.js';
 import { auditPageExample } from './audit.examples.js';

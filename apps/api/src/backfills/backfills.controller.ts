@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { type BackfillEstimate, BackfillEstimator, BackfillService } from '#libs/backfill';
 import { ErrorCode, type RequestKey } from '#libs/common';
@@ -8,7 +8,7 @@ import { UsageService } from '#libs/usage';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiByokHeaders, RequestScopedKey } from '../byok/byok-headers.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
+import { UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
 import {
   backfillEstimateView,
   backfillStartedView,

@@ -1,5 +1,5 @@
 import { Controller, Get, Headers, HttpStatus, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ErrorCode } from '#libs/common';
 import { type EntityDetail, GraphQueryService } from '#libs/graphrag';
@@ -7,7 +7,7 @@ import { TenantResolver, type TenantScope } from '#libs/tenancy';
 import { CurrentScope } from '../auth/scope.js';
 import { clientAbortSignal } from '../http/client-abort.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidQuery } from '../http/zod-validation.js';
+import { UuidParam, ValidQuery } from '../http/zod-validation.js';
 import { entityDetailView, type GraphQuery, graphQuery, graphPageView } from './graph.dto.js';
 import { ApiSuccess } from '../http/api-success.js';
 import { entityDetailExample, graphPageExample } from './graph.examples.js';

@@ -14,7 +14,12 @@ import { openApiSchema } from './zod-validation.js';
  * @param example a body that passes `view`
  * @throws Error at load time when `example` does not pass `view`
  */
-export function ApiSuccess<S extends z.ZodType>(status: number, view: S, example: z.output<S>, description?: string): MethodDecorator & ClassDecorator {
+export function ApiSuccess<S extends z.ZodType>(
+  status: number,
+  view: S,
+  example: z.output<S>,
+  description?: string,
+): MethodDecorator & ClassDecorator {
   const checked = view.safeParse(example);
   if (!checked.success) throw new Error(`The documented example answer does not pass its view: ${describeIssue(checked.error.issues[0])}`);
   return ApiResponse({

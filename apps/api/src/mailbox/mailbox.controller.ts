@@ -1,12 +1,12 @@
 import { Controller, Delete, Get, HttpCode, Post, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '#libs/common';
 import { MailboxSources } from '#libs/mailbox';
 import { type RequestActor, TenantResolver, type TenantScope } from '#libs/tenancy';
 import { CurrentActor } from '../auth/principal.js';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
+import { UuidParam, ValidBody } from '../http/zod-validation.js';
 import {
   type MailboxTestView,
   mailboxTestView,

@@ -1,11 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { TokenScope } from '#libs/database';
 import { TenantService } from '#libs/tenancy';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema } from '../http/zod-validation.js';
 import { tenantView, toTenantView } from '../tenants/tenant.dto.js';
 import { ApiSuccess } from '../http/api-success.js';
 import { EXAMPLE } from '../http/example-values.js';

@@ -44,4 +44,3 @@ export class MetricsController {
   }
 }
 import { ApiErrors } from '../http/api-errors.js';
-

@@ -1,11 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '#libs/common';
 import { RecordReader } from '#libs/records';
 import { TenantResolver, type TenantScope } from '#libs/tenancy';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidQuery } from '../http/zod-validation.js';
+import { UuidParam, ValidQuery } from '../http/zod-validation.js';
 import { type RecordsPageView, recordsPageView, type RecordsQuery, recordsQuery, toRecordView } from './records-read.dto.js';
 import { ApiSuccess } from '../http/api-success.js';
 import { recordsPageExample } from './records.examples.js';

@@ -1,5 +1,5 @@
 import { Controller, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { ErrorCode } from '#libs/common';
@@ -9,7 +9,7 @@ import { TenantResolver, type TenantScope } from '#libs/tenancy';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiBodyContent } from '../http/api-body.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam } from '../http/zod-validation.js';
+import { UuidParam } from '../http/zod-validation.js';
 import { contentTypeOf, expectsContinue, ingestResultView, mboxUploadContent, recordsUploadContent } from './records.dto.js';
 import { ApiSuccess } from '../http/api-success.js';
 import { ingestResultExample, mboxIngestExample } from './records.examples.js';

@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ByokKeyStore, type MaskedSetting } from '#libs/byok';
 import { ErrorCode } from '#libs/common';
@@ -8,7 +8,7 @@ import { KeyValidationService, type ValidationOutcome } from '#libs/tenant-llm';
 import { CurrentActor } from '../auth/principal.js';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
+import { UuidParam, ValidBody } from '../http/zod-validation.js';
 import { type PutSettingBody, putSettingBody, settingView, validationView } from './settings.dto.js';
 import { ApiSuccess } from '../http/api-success.js';
 import { plainSettingExample, secretSettingExample, validationExample } from './settings.examples.js';

@@ -1,11 +1,11 @@
 import { Controller, Get, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '#libs/common';
 import { AuditLog, type RequestActor, TenantService, type TenantScope } from '#libs/tenancy';
 import { CurrentActor, PlatformOnly } from '../auth/principal.js';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
+import { UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
 import {
   type CreateTenantBody,
   createTenantBody,

@@ -1,11 +1,11 @@
 import { Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '#libs/common';
 import { type RequestActor, TenantService, type TenantScope, TenantTokenService, type TokenInfo } from '#libs/tenancy';
 import { AdminScope, CurrentActor } from '../auth/principal.js';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
+import { UuidParam, ValidBody } from '../http/zod-validation.js';
 import {
   type CreateTokenBody,
   createTokenBody,

@@ -1,12 +1,12 @@
 import { Controller, Delete, Get, HttpCode, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '#libs/common';
 import { TenantService, type TenantScope } from '#libs/tenancy';
 import { BudgetService, type BudgetStatus, type UsageReport, UsageService } from '#libs/usage';
 import { AdminScope } from '../auth/principal.js';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
+import { UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
 import { budgetStatusView, type PutBudgetBody, putBudgetBody, type UsageQueryParams, usageQuery, usageView } from './usage.dto.js';
 import { ApiSuccess } from '../http/api-success.js';
 import { budgetStatusExample, usageExample } from './usage.examples.js';

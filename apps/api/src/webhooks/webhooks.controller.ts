@@ -1,11 +1,11 @@
 import { Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '#libs/common';
 import { TenantService, type TenantScope } from '#libs/tenancy';
 import { type WebhookEndpointInfo, WebhookService } from '#libs/webhooks';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
+import { UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
 import {
   type CreateWebhookBody,
   createWebhookBody,

@@ -21,7 +21,11 @@ const { secret: _shownOnce, ...webhookInfo } = issuedWebhookExample;
 
 export const webhookExample = webhookInfo;
 
-export const rotatedWebhookExample: IssuedWebhookView = { ...issuedWebhookExample, updatedAt: EXAMPLE.finishedAt, secretRotatedAt: EXAMPLE.finishedAt };
+export const rotatedWebhookExample: IssuedWebhookView = {
+  ...issuedWebhookExample,
+  updatedAt: EXAMPLE.finishedAt,
+  secretRotatedAt: EXAMPLE.finishedAt,
+};
 
 export const webhookTestExample = { eventId: 'b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e' };
 

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { WorkspaceTransferService } from '#libs/backfill';
 import { ErrorCode } from '#libs/common';
@@ -7,7 +7,7 @@ import { type RequestActor, type TenantScope, WorkspaceService } from '#libs/ten
 import { CurrentActor, PlatformOnly } from '../auth/principal.js';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
+import { UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
 import {
   type CreateWorkspaceBody,
   createWorkspaceBody,
