@@ -9,6 +9,7 @@ import { ApiErrors } from '../http/api-errors.js';
 import { Public } from '../auth/principal.js';
 import { z } from 'zod';
 import { ApiSuccess } from '../http/api-success.js';
+import { openApiSchema } from '../http/zod-validation.js';
 
 const componentStatuses = z.record(z.string(), z.object({ status: z.string().meta({ example: 'up' }) }).loose());
 
@@ -54,7 +55,16 @@ export class HealthController {
   })
   @ApiErrors()
   @ApiSuccess(200, healthView, HEALTH_EXAMPLE, 'Postgres and Redis answer: { status: "ok", info, error, details }')
-  @ApiServiceUnavailableResponse({ description: "One of them is down, named in `error` (not the Error schema: terminus's health shape)" })
+  @ApiServiceUnavailableResponse({
+    description: "One of them is down, named in `error` (not the Error schema: terminus's health shape)",
+    schema: openApiSchema(healthView, 'output'),
+    example: {
+      status: 'error',
+      info: { postgres: { status: 'up' } },
+      error: { redis: { status: 'down' } },
+      details: { postgres: { status: 'up' }, redis: { status: 'down' } },
+    },
+  })
   @HealthCheck()
   async check(@Res({ passthrough: true }) response: Response, @Headers('authorization') authorization?: string): Promise<unknown> {
     const result = await this.run(response);
