@@ -149,6 +149,34 @@ describe('The OpenAPI document and 405 (e2e)', () => {
     }
   });
 
+  it('shows an example body for every success answer that has one, valid against its schema at load', () => {
+    let answers = 0;
+    for (const { key, operation } of operations) {
+      const successes = Object.entries(operation.responses).filter(([status]) => status.startsWith('2'));
+      expect({ key, successes: successes.length > 0 }).toEqual({ key, successes: true });
+      for (const [status, response] of successes) {
+        // 204 and a 202 that only says "asked for" carry no body
+        if (!response.content) {
+          expect({ key, status, bodiless: status === '204' || key === 'POST /v1/backfills/{jobId}/cancel' }).toEqual({ key, status, bodiless: true });
+        }
+        for (const [type, media] of Object.entries(response.content ?? {})) {
+          answers += 1;
+          const examples = Object.values(media.examples ?? {});
+          expect({ key, status, type, example: media.example !== undefined || examples.length > 0 }).toEqual({ key, status, type, example: true });
+          for (const example of examples)
+            expect({ key, status, type, value: example.value !== undefined }).toEqual({ key, status, type, value: true });
+        }
+      }
+    }
+    expect(answers).toBeGreaterThanOrEqual(45);
+    // a created token is shown whole once: its example is plainly fake, and no example anywhere holds a real-looking key
+    const issued = document.paths['/v1/tenants/{tenantId}/tokens'].post.responses['201'].content!['application/json'];
+    expect(issued.examples!.example.value).toMatchObject({ token: `tt_${'x'.repeat(43)}` });
+    expect(JSON.stringify(document.paths)).not.toMatch(/sk-[A-Za-z0-9]{8}/);
+    const metrics = document.paths['/metrics'].get.responses['200'].content!['text/plain'];
+    expect(String(metrics.example)).toMatch(/^# HELP byok_/);
+  });
+
   it('documents the bearer scheme as an opaque token, not a JWT', () => {
     const bearer = document.components.securitySchemes.bearer;
     expect(bearer).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque' });

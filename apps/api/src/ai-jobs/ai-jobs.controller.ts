@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AiJobService } from '#libs/ai-jobs';
 import { ErrorCode, type RequestKey } from '#libs/common';
 import { TenantService, type TenantScope } from '#libs/tenancy';
@@ -7,8 +7,10 @@ import { UsageService } from '#libs/usage';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiByokHeaders, RequestScopedKey } from '../byok/byok-headers.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
+import { UuidParam, ValidBody } from '../http/zod-validation.js';
 import { aiJobStartedView, type AiJobView, aiJobView, type ExtractJobBody, extractJobBody, toAiJobView } from './ai-jobs.dto.js';
+import { ApiSuccess } from '../http/api-success.js';
+import { aiJobExample, aiJobStartedExample } from './ai-jobs.examples.js';
 
 @ApiTags('ai jobs')
 @ApiBearerAuth()
@@ -30,7 +32,7 @@ export class AiJobsController {
   @ApiErrors(ErrorCode.TenantNotFound, ErrorCode.QueueUnavailable)
   @HttpCode(202)
   @ApiByokHeaders()
-  @ApiAcceptedResponse({ schema: openApiSchema(aiJobStartedView, 'output') })
+  @ApiSuccess(202, aiJobStartedView, aiJobStartedExample, 'Queued')
   async extract(
     @CurrentScope() scope: TenantScope,
     @RequestScopedKey() requestKey: RequestKey | undefined,
@@ -48,7 +50,7 @@ export class AiJobsController {
       "Status, result { entities, relationships } once succeeded, error { code, message }, provider, key source, usage. Another tenant's answers 404.",
   })
   @ApiErrors(ErrorCode.AiJobNotFound)
-  @ApiOkResponse({ schema: openApiSchema(aiJobView, 'output') })
+  @ApiSuccess(200, aiJobView, aiJobExample)
   async get(@CurrentScope() scope: TenantScope, @UuidParam('jobId') jobId: string): Promise<AiJobView> {
     const job = await this.jobs.get(scope, jobId);
     return toAiJobView(job, (await this.usage.perJob(job.tenantId, [job.id])).get(job.id));

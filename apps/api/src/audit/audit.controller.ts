@@ -1,11 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '#libs/common';
 import { type AuditEntry, AuditLog, TenantService, type TenantScope } from '#libs/tenancy';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidQuery } from '../http/zod-validation.js';
+import { UuidParam, ValidQuery } from '../http/zod-validation.js';
 import { type AuditQueryParams, auditPageView, auditQuery } from './audit.dto.js';
+import { ApiSuccess } from '../http/api-success.js';
+import { auditPageExample } from './audit.examples.js';
 
 @ApiTags('audit')
 @ApiBearerAuth()
@@ -27,7 +29,7 @@ export class AuditController {
       'Changes to keys, tokens, ownership and key mode (never a key: fingerprint and last4 at most), newest first, keyset paginated, filtered by action and [from, to).',
   })
   @ApiErrors(ErrorCode.TenantNotFound)
-  @ApiOkResponse({ schema: openApiSchema(auditPageView, 'output') })
+  @ApiSuccess(200, auditPageView, auditPageExample)
   async list(
     @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,

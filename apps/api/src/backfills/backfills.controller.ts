@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { type BackfillEstimate, BackfillEstimator, BackfillService } from '#libs/backfill';
 import { ErrorCode, type RequestKey } from '#libs/common';
@@ -8,7 +8,7 @@ import { UsageService } from '#libs/usage';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiByokHeaders, RequestScopedKey } from '../byok/byok-headers.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
+import { UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
 import {
   backfillEstimateView,
   backfillStartedView,
@@ -22,6 +22,9 @@ import {
   startBackfillBody,
   toBackfillView,
 } from './backfill.dto.js';
+import { ApiSuccess } from '../http/api-success.js';
+import { EXAMPLE } from '../http/example-values.js';
+import { backfillEstimateExample, backfillExample, backfillStartedExample, failuresExample } from './backfill.examples.js';
 
 @ApiTags('backfills')
 @ApiBearerAuth()
@@ -44,7 +47,7 @@ export class BackfillsController {
   @ApiErrors(ErrorCode.WorkspaceNotFound)
   @HttpCode(200)
   @ApiByokHeaders()
-  @ApiOkResponse({ schema: openApiSchema(backfillEstimateView, 'output') })
+  @ApiSuccess(200, backfillEstimateView, backfillEstimateExample)
   async estimate(
     @CurrentScope() scope: TenantScope,
     @RequestScopedKey() requestKey: RequestKey | undefined,
@@ -65,10 +68,7 @@ export class BackfillsController {
   @ApiErrors(ErrorCode.WorkspaceNotFound, ErrorCode.ImapSourceNotFound, ErrorCode.BackfillAlreadyActive, ErrorCode.QueueUnavailable)
   @HttpCode(202)
   @ApiByokHeaders()
-  @ApiAcceptedResponse({
-    schema: openApiSchema(backfillStartedView, 'output'),
-    description: 'Queued; watch it with GET /v1/backfills/{jobId}',
-  })
+  @ApiSuccess(202, backfillStartedView, backfillStartedExample, 'Queued; watch it with GET /v1/backfills/{jobId}')
   async start(
     @CurrentScope() scope: TenantScope,
     @RequestScopedKey() requestKey: RequestKey | undefined,
@@ -82,7 +82,7 @@ export class BackfillsController {
   @Get('workspaces/:workspaceId/backfills')
   @ApiOperation({ summary: "List a workspace's backfills", description: 'Each with its status, counters, key source and usage.' })
   @ApiErrors(ErrorCode.WorkspaceNotFound)
-  @ApiOkResponse({ schema: openApiSchema(z.object({ items: z.array(backfillView) }), 'output') })
+  @ApiSuccess(200, z.object({ items: z.array(backfillView) }), { items: [backfillExample] })
   async list(@CurrentScope() scope: TenantScope, @UuidParam('workspaceId') workspaceId: string): Promise<{ items: BackfillView[] }> {
     const backfills = await this.backfills.list(scope, workspaceId);
     const usage = await this.usage.perJobOf(backfills);
@@ -96,7 +96,7 @@ export class BackfillsController {
       "Status, failure { code, message }, counters, provider, key source and last4 (never the key), usage. Another tenant's answers 404 as a missing one.",
   })
   @ApiErrors(ErrorCode.BackfillNotFound)
-  @ApiOkResponse({ schema: openApiSchema(backfillView, 'output') })
+  @ApiSuccess(200, backfillView, backfillExample)
   async get(@CurrentScope() scope: TenantScope, @UuidParam('jobId') jobId: string): Promise<BackfillView> {
     const backfill = await this.backfills.get(scope, jobId);
     return toBackfillView(backfill, (await this.usage.perJob(backfill.tenantId, [backfill.id])).get(backfill.id));
@@ -110,7 +110,7 @@ export class BackfillsController {
       'The records it could not extract, in record order, with the code and reason, and a summary per code; never the text or the answer. Keyset paginated.',
   })
   @ApiErrors(ErrorCode.BackfillNotFound)
-  @ApiOkResponse({ schema: openApiSchema(failuresView, 'output') })
+  @ApiSuccess(200, failuresView, failuresExample)
   async failures(
     @CurrentScope() scope: TenantScope,
     @UuidParam('jobId') jobId: string,
@@ -140,10 +140,7 @@ export class BackfillsController {
   )
   @HttpCode(202)
   @ApiByokHeaders()
-  @ApiAcceptedResponse({
-    schema: openApiSchema(backfillStartedView, 'output'),
-    description: 'Queued',
-  })
+  @ApiSuccess(202, backfillStartedView, { jobId: EXAMPLE.secondJobId, resumedFrom: null }, 'Queued')
   async retryFailed(
     @CurrentScope() scope: TenantScope,
     @RequestScopedKey() requestKey: RequestKey | undefined,

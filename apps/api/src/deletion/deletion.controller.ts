@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '#libs/common';
 import { RecordDeletionService, WorkspaceDeletionService } from '#libs/deletion';
 import type { RequestActor, TenantScope } from '#libs/tenancy';
@@ -18,6 +18,8 @@ import {
   type WorkspaceDeletionView,
   workspaceDeletionView,
 } from './deletion.dto.js';
+import { ApiSuccess } from '../http/api-success.js';
+import { recordDeletionExample, workspaceDeletionExample, workspaceDeletionQueuedExample } from './deletion.examples.js';
 
 const ExternalIdParam = (): ParameterDecorator => {
   const param = Param('externalId', new ZodValidationPipe(externalIdParam, 'externalId'));
@@ -54,10 +56,7 @@ export class DeletionController {
   })
   @ApiErrors(ErrorCode.WorkspaceNotFound, ErrorCode.RecordNotFound, ErrorCode.DeletionBlockedByActiveJob)
   @HttpCode(200)
-  @ApiOkResponse({
-    schema: openApiSchema(recordDeletionView, 'output'),
-    description: 'What was deleted, per kind',
-  })
+  @ApiSuccess(200, recordDeletionView, recordDeletionExample, 'What was deleted, per kind')
   async deleteRecord(
     @CurrentScope() scope: TenantScope,
     @UuidParam('workspaceId') workspaceId: string,
@@ -98,10 +97,7 @@ export class DeletionController {
   })
   @ApiErrors(ErrorCode.WorkspaceNotFound, ErrorCode.DeletionBlockedByActiveJob, ErrorCode.QueueUnavailable)
   @HttpCode(202)
-  @ApiAcceptedResponse({
-    schema: openApiSchema(workspaceDeletionView, 'output'),
-    description: 'The deletion job',
-  })
+  @ApiSuccess(202, workspaceDeletionView, workspaceDeletionQueuedExample, 'The deletion job')
   async deleteWorkspace(
     @CurrentScope() scope: TenantScope,
     @UuidParam('workspaceId') workspaceId: string,
@@ -119,7 +115,7 @@ export class DeletionController {
     description: "Status, rows deleted so far per kind, failure. Another tenant's answers 404.",
   })
   @ApiErrors(ErrorCode.WorkspaceDeletionNotFound)
-  @ApiOkResponse({ schema: openApiSchema(workspaceDeletionView, 'output') })
+  @ApiSuccess(200, workspaceDeletionView, workspaceDeletionExample)
   async getDeletion(@CurrentScope() scope: TenantScope, @UuidParam('jobId') jobId: string): Promise<WorkspaceDeletionView> {
     return toWorkspaceDeletionView(await this.workspaces.get(scope, jobId));
   }

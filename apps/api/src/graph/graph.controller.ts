@@ -1,5 +1,5 @@
 import { Controller, Get, Headers, HttpStatus, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ErrorCode } from '#libs/common';
 import { type EntityDetail, GraphQueryService } from '#libs/graphrag';
@@ -7,8 +7,10 @@ import { TenantResolver, type TenantScope } from '#libs/tenancy';
 import { CurrentScope } from '../auth/scope.js';
 import { clientAbortSignal } from '../http/client-abort.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidQuery } from '../http/zod-validation.js';
+import { UuidParam, ValidQuery } from '../http/zod-validation.js';
 import { entityDetailView, type GraphQuery, graphQuery, graphPageView } from './graph.dto.js';
+import { ApiSuccess } from '../http/api-success.js';
+import { entityDetailExample, graphPageExample } from './graph.examples.js';
 
 @ApiTags('graph')
 @ApiBearerAuth()
@@ -30,7 +32,7 @@ export class GraphController {
       'With an ETag: `If-None-Match` answers 304 while the graph and the query are unchanged; gzipped when Accept-Encoding allows.',
   })
   @ApiErrors(ErrorCode.WorkspaceNotFound, ErrorCode.GraphReadTimeout, ErrorCode.ServiceBusy)
-  @ApiOkResponse({ schema: openApiSchema(graphPageView, 'output'), description: 'With an ETag' })
+  @ApiSuccess(200, graphPageView, graphPageExample, 'With an ETag')
   @ApiResponse({ status: HttpStatus.NOT_MODIFIED, description: 'If-None-Match holds the current ETag: the graph and the query are unchanged' })
   async page(
     @CurrentScope() scope: TenantScope,
@@ -67,7 +69,7 @@ export class GraphController {
       "The entity, its relationships and its oldest mentions (the records it was extracted from). An unknown entity, or another workspace's, is 404 NOT_FOUND.",
   })
   @ApiErrors(ErrorCode.WorkspaceNotFound, ErrorCode.NotFound, ErrorCode.GraphReadTimeout, ErrorCode.ServiceBusy)
-  @ApiOkResponse({ schema: openApiSchema(entityDetailView, 'output') })
+  @ApiSuccess(200, entityDetailView, entityDetailExample)
   async entity(
     @CurrentScope() scope: TenantScope,
     @UuidParam('workspaceId') workspaceId: string,

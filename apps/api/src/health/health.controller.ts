@@ -1,5 +1,5 @@
 import { Controller, Get, Headers, Res, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, type HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { PrismaService } from '#libs/database';
@@ -7,6 +7,26 @@ import { RedisService } from '#libs/redis';
 import { AdminToken } from '../auth/admin-token.js';
 import { ApiErrors } from '../http/api-errors.js';
 import { Public } from '../auth/principal.js';
+import { z } from 'zod';
+import { ApiSuccess } from '../http/api-success.js';
+import { openApiSchema } from '../http/zod-validation.js';
+
+const componentStatuses = z.record(z.string(), z.object({ status: z.string().meta({ example: 'up' }) }).loose());
+
+/** terminus's health shape, as anyone sees it (the admin token also sees each driver's error text). */
+const healthView = z.object({
+  status: z.string().meta({ example: 'ok' }),
+  info: componentStatuses.optional(),
+  error: componentStatuses.optional(),
+  details: componentStatuses,
+});
+
+const HEALTH_EXAMPLE = {
+  status: 'ok',
+  info: { postgres: { status: 'up' }, redis: { status: 'up' } },
+  error: {},
+  details: { postgres: { status: 'up' }, redis: { status: 'up' } },
+};
 
 const CHECK_TIMEOUT_MS = 1_500;
 
@@ -34,8 +54,17 @@ export class HealthController {
       "No token needed. 200 when both answer, 503 naming the one that is down (terminus's shape); the drivers' error text is shown to the platform admin token only.",
   })
   @ApiErrors()
-  @ApiOkResponse({ description: 'Postgres and Redis answer: { status: "ok", info, error, details }' })
-  @ApiServiceUnavailableResponse({ description: "One of them is down, named in `error` (not the Error schema: terminus's health shape)" })
+  @ApiSuccess(200, healthView, HEALTH_EXAMPLE, 'Postgres and Redis answer: { status: "ok", info, error, details }')
+  @ApiServiceUnavailableResponse({
+    description: "One of them is down, named in `error` (not the Error schema: terminus's health shape)",
+    schema: openApiSchema(healthView, 'output'),
+    example: {
+      status: 'error',
+      info: { postgres: { status: 'up' } },
+      error: { redis: { status: 'down' } },
+      details: { postgres: { status: 'up' }, redis: { status: 'down' } },
+    },
+  })
   @HealthCheck()
   async check(@Res({ passthrough: true }) response: Response, @Headers('authorization') authorization?: string): Promise<unknown> {
     const result = await this.run(response);

@@ -1,12 +1,12 @@
 import { Controller, Delete, Get, HttpCode, Post, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '#libs/common';
 import { MailboxSources } from '#libs/mailbox';
 import { type RequestActor, TenantResolver, type TenantScope } from '#libs/tenancy';
 import { CurrentActor } from '../auth/principal.js';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
+import { UuidParam, ValidBody } from '../http/zod-validation.js';
 import {
   type MailboxTestView,
   mailboxTestView,
@@ -16,6 +16,8 @@ import {
   putMailboxBody,
   toMailboxView,
 } from './mailbox.dto.js';
+import { ApiSuccess } from '../http/api-success.js';
+import { mailboxExample, mailboxTestExample } from './mailbox.examples.js';
 
 /**
  * A workspace's mailbox, for backfills from IMAP (`POST /v1/workspaces/:id/backfills` with
@@ -40,7 +42,7 @@ export class MailboxController {
       'Its status starts over as unknown. A host the egress policy refuses answers 400 EGRESS_REFUSED.',
   })
   @ApiErrors(ErrorCode.WorkspaceNotFound, ErrorCode.EgressRefused)
-  @ApiOkResponse({ schema: openApiSchema(mailboxView, 'output') })
+  @ApiSuccess(200, mailboxView, { ...mailboxExample, status: 'unknown', checkedAt: null })
   async put(
     @CurrentScope() scope: TenantScope,
     @UuidParam('workspaceId') workspaceId: string,
@@ -61,7 +63,7 @@ export class MailboxController {
   @Get()
   @ApiOperation({ summary: "Get a workspace's mailbox", description: 'Its settings and status, the secret as last4 and fingerprint only.' })
   @ApiErrors(ErrorCode.WorkspaceNotFound, ErrorCode.ImapSourceNotFound)
-  @ApiOkResponse({ schema: openApiSchema(mailboxView, 'output') })
+  @ApiSuccess(200, mailboxView, mailboxExample)
   async get(@CurrentScope() scope: TenantScope, @UuidParam('workspaceId') workspaceId: string): Promise<MailboxView> {
     const { tenantId } = await this.tenants.resolveIn(scope, workspaceId);
     return toMailboxView(await this.mailboxes.get(tenantId, workspaceId));
@@ -102,7 +104,7 @@ export class MailboxController {
     ErrorCode.EgressRefused,
   )
   @HttpCode(200)
-  @ApiOkResponse({ schema: openApiSchema(mailboxTestView, 'output') })
+  @ApiSuccess(200, mailboxTestView, mailboxTestExample)
   async test(@CurrentScope() scope: TenantScope, @UuidParam('workspaceId') workspaceId: string): Promise<MailboxTestView> {
     const { tenantId } = await this.tenants.resolveIn(scope, workspaceId);
     return this.mailboxes.test(tenantId, workspaceId);

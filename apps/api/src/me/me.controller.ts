@@ -1,12 +1,14 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { TokenScope } from '#libs/database';
 import { TenantService } from '#libs/tenancy';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema } from '../http/zod-validation.js';
 import { tenantView, toTenantView } from '../tenants/tenant.dto.js';
+import { ApiSuccess } from '../http/api-success.js';
+import { EXAMPLE } from '../http/example-values.js';
+import { tenantExample } from '../tenants/tenant.examples.js';
 
 const meView = z.union([
   z.object({ kind: z.literal('platform') }),
@@ -31,7 +33,11 @@ export class MeController {
     description: 'The platform admin, or the tenant and the token (id, name, scope) this request carried. The dashboard starts here after sign-in.',
   })
   @ApiErrors()
-  @ApiOkResponse({ schema: openApiSchema(meView, 'output') })
+  @ApiSuccess(200, meView, {
+    kind: 'tenant',
+    tenant: tenantExample,
+    token: { id: EXAMPLE.tokenId, name: 'CI deploys', scope: 'admin' },
+  })
   async me(@CurrentPrincipal() principal: Principal): Promise<MeView> {
     if (principal.kind === 'platform') return { kind: 'platform' };
     return {

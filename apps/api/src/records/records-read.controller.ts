@@ -1,12 +1,14 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '#libs/common';
 import { RecordReader } from '#libs/records';
 import { TenantResolver, type TenantScope } from '#libs/tenancy';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidQuery } from '../http/zod-validation.js';
+import { UuidParam, ValidQuery } from '../http/zod-validation.js';
 import { type RecordsPageView, recordsPageView, type RecordsQuery, recordsQuery, toRecordView } from './records-read.dto.js';
+import { ApiSuccess } from '../http/api-success.js';
+import { recordsPageExample } from './records.examples.js';
 
 @ApiTags('records')
 @ApiBearerAuth()
@@ -24,7 +26,7 @@ export class RecordsReadController {
     description: "As stored, in insertion order, keyset paginated (`cursor` is the previous page's `nextCursor`), optionally of one source.",
   })
   @ApiErrors(ErrorCode.WorkspaceNotFound)
-  @ApiOkResponse({ schema: openApiSchema(recordsPageView, 'output') })
+  @ApiSuccess(200, recordsPageView, recordsPageExample)
   async list(
     @CurrentScope() scope: TenantScope,
     @UuidParam('workspaceId') workspaceId: string,

@@ -1,5 +1,5 @@
 import { Controller, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { ErrorCode } from '#libs/common';
@@ -9,8 +9,10 @@ import { TenantResolver, type TenantScope } from '#libs/tenancy';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiBodyContent } from '../http/api-body.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam } from '../http/zod-validation.js';
+import { UuidParam } from '../http/zod-validation.js';
 import { contentTypeOf, expectsContinue, ingestResultView, mboxUploadContent, recordsUploadContent } from './records.dto.js';
+import { ApiSuccess } from '../http/api-success.js';
+import { ingestResultExample, mboxIngestExample } from './records.examples.js';
 
 const RECORD_FORMATS: Readonly<Record<string, RecordPayloadFormat>> = {
   'application/json': 'json',
@@ -57,7 +59,7 @@ export class RecordsController {
     recordsUploadContent(),
   )
   @ApiErrors(ErrorCode.WorkspaceNotFound, ErrorCode.RecordsLimit, ErrorCode.UploadStalled)
-  @ApiOkResponse({ schema: openApiSchema(ingestResultView, 'output') })
+  @ApiSuccess(200, ingestResultView, ingestResultExample)
   async ingest(@CurrentScope() scope: TenantScope, @UuidParam('workspaceId') workspaceId: string, @Req() request: Request): Promise<IngestResult> {
     await this.tenants.resolveIn(scope, workspaceId);
     const { mediaType, charset } = contentTypeOf(request);
@@ -81,7 +83,7 @@ export class RecordsController {
     mboxUploadContent(RAW_MBOX_TYPES),
   )
   @ApiErrors(ErrorCode.WorkspaceNotFound, ErrorCode.InvalidMbox, ErrorCode.RecordsLimit, ErrorCode.UploadStalled)
-  @ApiOkResponse({ schema: openApiSchema(ingestResultView, 'output') })
+  @ApiSuccess(200, ingestResultView, mboxIngestExample)
   async importMbox(
     @CurrentScope() scope: TenantScope,
     @UuidParam('workspaceId') workspaceId: string,

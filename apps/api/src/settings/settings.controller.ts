@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ByokKeyStore, type MaskedSetting } from '#libs/byok';
 import { ErrorCode } from '#libs/common';
@@ -8,8 +8,10 @@ import { KeyValidationService, type ValidationOutcome } from '#libs/tenant-llm';
 import { CurrentActor } from '../auth/principal.js';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
+import { UuidParam, ValidBody } from '../http/zod-validation.js';
 import { type PutSettingBody, putSettingBody, settingView, validationView } from './settings.dto.js';
+import { ApiSuccess } from '../http/api-success.js';
+import { plainSettingExample, secretSettingExample, validationExample } from './settings.examples.js';
 
 @ApiTags('settings')
 @ApiBearerAuth()
@@ -28,7 +30,7 @@ export class SettingsController {
       'Provider keys show as last4 and fingerprint only, never the key; non-secret settings (provider choice, rates, models, endpoints) show their value.',
   })
   @ApiErrors(ErrorCode.TenantNotFound)
-  @ApiOkResponse({ schema: openApiSchema(z.object({ items: z.array(settingView) }), 'output') })
+  @ApiSuccess(200, z.object({ items: z.array(settingView) }), { items: [secretSettingExample, plainSettingExample] })
   async list(@CurrentScope() scope: TenantScope, @UuidParam('tenantId') tenantId: string): Promise<{ items: MaskedSetting[] }> {
     await this.tenants.getIn(scope, tenantId);
     return { items: await this.store.list(tenantId) };
@@ -47,7 +49,7 @@ export class SettingsController {
     example: 'OPENAI_API_KEY',
   })
   @ApiErrors(ErrorCode.TenantNotFound, ErrorCode.UnknownSettingKey, ErrorCode.InvalidSettingValue, ErrorCode.EgressRefused)
-  @ApiOkResponse({ schema: openApiSchema(settingView, 'output') })
+  @ApiSuccess(200, settingView, { ...secretSettingExample, validationStatus: 'unknown', validatedAt: null })
   async put(
     @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
@@ -98,7 +100,7 @@ export class SettingsController {
     ErrorCode.ProviderUnavailable,
   )
   @HttpCode(200)
-  @ApiOkResponse({ schema: openApiSchema(validationView, 'output') })
+  @ApiSuccess(200, validationView, validationExample)
   async validate(
     @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,

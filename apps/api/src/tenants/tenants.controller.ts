@@ -1,11 +1,11 @@
 import { Controller, Get, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '#libs/common';
 import { AuditLog, type RequestActor, TenantService, type TenantScope } from '#libs/tenancy';
 import { CurrentActor, PlatformOnly } from '../auth/principal.js';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
+import { UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
 import {
   type CreateTenantBody,
   createTenantBody,
@@ -16,6 +16,8 @@ import {
   tenantView,
   toTenantView,
 } from './tenant.dto.js';
+import { ApiSuccess } from '../http/api-success.js';
+import { tenantExample, tenantPageExample } from './tenant.examples.js';
 
 @ApiTags('tenants')
 @ApiBearerAuth()
@@ -34,7 +36,7 @@ export class TenantsController {
       'Platform admin only. The key mode (byok: its own keys; managed: the platform keys) is set here for good and written to the audit log.',
   })
   @ApiErrors(ErrorCode.SubdomainTaken)
-  @ApiCreatedResponse({ schema: openApiSchema(tenantView, 'output') })
+  @ApiSuccess(201, tenantView, tenantExample)
   async create(
     @ValidBody(createTenantBody, { subdomain: 'brennan', planType: 'team', aiKeyMode: 'byok' }) body: CreateTenantBody,
     @CurrentActor() actor: RequestActor,
@@ -56,7 +58,7 @@ export class TenantsController {
       "and `cursor` (the previous page's opaque `nextCursor`; one the API did not hand out is 400). `subdomain` is a prefix filter.",
   })
   @ApiErrors()
-  @ApiOkResponse({ schema: openApiSchema(tenantPageView, 'output') })
+  @ApiSuccess(200, tenantPageView, tenantPageExample)
   async list(@ValidQuery(tenantListQuery) query: TenantListQueryParams): Promise<{ items: TenantView[]; nextCursor: string | null }> {
     const page = await this.tenants.listAll({ cursor: query.cursor, limit: query.limit, subdomainPrefix: query.subdomain });
     return { items: page.items.map(toTenantView), nextCursor: page.nextCursor };
@@ -68,7 +70,7 @@ export class TenantsController {
     description: "The platform admin, or the tenant's own token; another tenant's answers 404 as a missing one.",
   })
   @ApiErrors(ErrorCode.TenantNotFound)
-  @ApiOkResponse({ schema: openApiSchema(tenantView, 'output') })
+  @ApiSuccess(200, tenantView, tenantExample)
   async get(@CurrentScope() scope: TenantScope, @UuidParam('tenantId') tenantId: string): Promise<TenantView> {
     return toTenantView(await this.tenants.getIn(scope, tenantId));
   }

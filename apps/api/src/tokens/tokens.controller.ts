@@ -1,11 +1,11 @@
 import { Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '#libs/common';
 import { type RequestActor, TenantService, type TenantScope, TenantTokenService, type TokenInfo } from '#libs/tenancy';
 import { AdminScope, CurrentActor } from '../auth/principal.js';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidBody } from '../http/zod-validation.js';
+import { UuidParam, ValidBody } from '../http/zod-validation.js';
 import {
   type CreateTokenBody,
   createTokenBody,
@@ -17,6 +17,8 @@ import {
   toIssuedTokenView,
   toTokenListView,
 } from './tokens.dto.js';
+import { ApiSuccess } from '../http/api-success.js';
+import { issuedTokenExample, tokenListExample } from './tokens.examples.js';
 
 /**
  * A tenant's tokens: create, list (prefix only), revoke, rotate. The platform admin or an
@@ -39,7 +41,7 @@ export class TokensController {
   })
   @ApiErrors(ErrorCode.TenantNotFound)
   @HttpCode(201)
-  @ApiCreatedResponse({ schema: openApiSchema(issuedTokenView, 'output') })
+  @ApiSuccess(201, issuedTokenView, issuedTokenExample, 'The token, shown this once')
   async create(
     @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
@@ -57,7 +59,7 @@ export class TokensController {
     description: 'Newest first, each with its prefix only, never the token. A read-scope token may not list tokens (403 TOKEN_READ_ONLY).',
   })
   @ApiErrors(ErrorCode.TenantNotFound)
-  @ApiOkResponse({ schema: openApiSchema(tokenListView, 'output') })
+  @ApiSuccess(200, tokenListView, tokenListExample)
   async list(@CurrentScope() scope: TenantScope, @UuidParam('tenantId') tenantId: string): Promise<{ items: TokenInfo[] }> {
     const tenant = await this.tenants.getIn(scope, tenantId);
     return toTokenListView(await this.tokens.list(tenant.id));
@@ -91,7 +93,7 @@ export class TokensController {
   })
   @ApiErrors(ErrorCode.TenantNotFound, ErrorCode.TokenNotFound, ErrorCode.TokenRevoked)
   @HttpCode(201)
-  @ApiCreatedResponse({ schema: openApiSchema(issuedTokenView, 'output') })
+  @ApiSuccess(201, issuedTokenView, issuedTokenExample, 'The new token, shown this once')
   async rotate(
     @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,

@@ -1,13 +1,15 @@
 import { Controller, Delete, Get, HttpCode, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '#libs/common';
 import { TenantService, type TenantScope } from '#libs/tenancy';
 import { BudgetService, type BudgetStatus, type UsageReport, UsageService } from '#libs/usage';
 import { AdminScope } from '../auth/principal.js';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
+import { UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
 import { budgetStatusView, type PutBudgetBody, putBudgetBody, type UsageQueryParams, usageQuery, usageView } from './usage.dto.js';
+import { ApiSuccess } from '../http/api-success.js';
+import { budgetStatusExample, usageExample } from './usage.examples.js';
 
 @ApiTags('usage')
 @ApiBearerAuth()
@@ -27,7 +29,7 @@ export class UsageController {
       'Tokens, calls and cost (micro-USD, by the price table) in [from, to), grouped by day, provider, model or job. 400 VALIDATION_FAILED on a bad date, group or range.',
   })
   @ApiErrors(ErrorCode.TenantNotFound)
-  @ApiOkResponse({ schema: openApiSchema(usageView, 'output') })
+  @ApiSuccess(200, usageView, usageExample)
   async report(
     @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
@@ -40,7 +42,7 @@ export class UsageController {
   @Get('budget')
   @ApiOperation({ summary: "Read a tenant's budget", description: "The budget (null when none is set) and this month's spend (UTC calendar month)." })
   @ApiErrors(ErrorCode.TenantNotFound)
-  @ApiOkResponse({ schema: openApiSchema(budgetStatusView, 'output') })
+  @ApiSuccess(200, budgetStatusView, budgetStatusExample)
   async getBudget(@CurrentScope() scope: TenantScope, @UuidParam('tenantId') tenantId: string): Promise<BudgetStatus> {
     const tenant = await this.tenants.getIn(scope, tenantId);
     return this.budgets.get(tenant.id);
@@ -55,7 +57,7 @@ export class UsageController {
       'A monthly limit in USD or in tokens (exactly one), `alert` (thresholds at 80 and 100 percent) or `hard` (jobs stop at the limit), and an optional per-job cap.',
   })
   @ApiErrors(ErrorCode.TenantNotFound)
-  @ApiOkResponse({ schema: openApiSchema(budgetStatusView, 'output') })
+  @ApiSuccess(200, budgetStatusView, budgetStatusExample)
   async putBudget(
     @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,

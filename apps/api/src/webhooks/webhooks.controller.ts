@@ -1,11 +1,11 @@
 import { Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '#libs/common';
 import { TenantService, type TenantScope } from '#libs/tenancy';
 import { type WebhookEndpointInfo, WebhookService } from '#libs/webhooks';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
+import { UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
 import {
   type CreateWebhookBody,
   createWebhookBody,
@@ -23,6 +23,9 @@ import {
   webhookTestView,
   webhookView,
 } from './webhooks.dto.js';
+import { ApiSuccess } from '../http/api-success.js';
+import { EXAMPLE } from '../http/example-values.js';
+import { deliveryLogExample, issuedWebhookExample, rotatedWebhookExample, webhookExample, webhookTestExample } from './webhooks.examples.js';
 
 /**
  * A tenant's webhook endpoints and their delivery log. The platform admin or the tenant's tokens:
@@ -48,7 +51,7 @@ export class WebhooksController {
   })
   @ApiErrors(ErrorCode.TenantNotFound, ErrorCode.EgressRefused, ErrorCode.WebhookEndpointLimit)
   @HttpCode(201)
-  @ApiCreatedResponse({ schema: openApiSchema(issuedWebhookView, 'output') })
+  @ApiSuccess(201, issuedWebhookView, issuedWebhookExample, 'The endpoint, with its signing secret shown this once')
   async create(
     @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
@@ -65,7 +68,7 @@ export class WebhooksController {
     description: 'Each with its secret masked (`whsec_…` and the last four characters).',
   })
   @ApiErrors(ErrorCode.TenantNotFound)
-  @ApiOkResponse({ schema: openApiSchema(webhookListView, 'output') })
+  @ApiSuccess(200, webhookListView, { items: [webhookExample] })
   async list(@CurrentScope() scope: TenantScope, @UuidParam('tenantId') tenantId: string): Promise<{ items: WebhookEndpointInfo[] }> {
     const tenant = await this.tenants.getIn(scope, tenantId);
     return toWebhookListView(await this.webhooks.list(tenant.id));
@@ -74,7 +77,7 @@ export class WebhooksController {
   @Get(':endpointId')
   @ApiOperation({ summary: 'Get a webhook endpoint', description: 'Its secret masked.' })
   @ApiErrors(ErrorCode.TenantNotFound, ErrorCode.WebhookNotFound)
-  @ApiOkResponse({ schema: openApiSchema(webhookView, 'output') })
+  @ApiSuccess(200, webhookView, webhookExample)
   async get(
     @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
@@ -91,7 +94,7 @@ export class WebhooksController {
       'Any of url, description, events, enabled; a new URL is checked by the egress policy. Disabling it dead-letters what was pending for it.',
   })
   @ApiErrors(ErrorCode.TenantNotFound, ErrorCode.WebhookNotFound, ErrorCode.EgressRefused)
-  @ApiOkResponse({ schema: openApiSchema(webhookView, 'output') })
+  @ApiSuccess(200, webhookView, { ...webhookExample, enabled: false, updatedAt: EXAMPLE.finishedAt })
   async update(
     @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
@@ -125,7 +128,7 @@ export class WebhooksController {
   })
   @ApiErrors(ErrorCode.TenantNotFound, ErrorCode.WebhookNotFound)
   @HttpCode(201)
-  @ApiCreatedResponse({ schema: openApiSchema(issuedWebhookView, 'output') })
+  @ApiSuccess(201, issuedWebhookView, rotatedWebhookExample, 'The endpoint, with its new signing secret shown this once')
   async rotateSecret(
     @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
@@ -143,7 +146,7 @@ export class WebhooksController {
   })
   @ApiErrors(ErrorCode.TenantNotFound, ErrorCode.WebhookNotFound)
   @HttpCode(202)
-  @ApiAcceptedResponse({ schema: openApiSchema(webhookTestView, 'output') })
+  @ApiSuccess(202, webhookTestView, webhookTestExample, 'The ping is queued')
   async test(
     @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
@@ -160,7 +163,7 @@ export class WebhooksController {
     description: 'One row per attempt (outcome, status code, duration, error class; never a body or a secret), newest first, keyset paginated.',
   })
   @ApiErrors(ErrorCode.TenantNotFound, ErrorCode.WebhookNotFound)
-  @ApiOkResponse({ schema: openApiSchema(deliveryLogView, 'output') })
+  @ApiSuccess(200, deliveryLogView, deliveryLogExample)
   async deliveries(
     @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { WorkspaceTransferService } from '#libs/backfill';
 import { ErrorCode } from '#libs/common';
@@ -7,7 +7,7 @@ import { type RequestActor, type TenantScope, WorkspaceService } from '#libs/ten
 import { CurrentActor, PlatformOnly } from '../auth/principal.js';
 import { CurrentScope } from '../auth/scope.js';
 import { ApiErrors } from '../http/api-errors.js';
-import { openApiSchema, UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
+import { UuidParam, ValidBody, ValidQuery } from '../http/zod-validation.js';
 import {
   type CreateWorkspaceBody,
   createWorkspaceBody,
@@ -19,6 +19,8 @@ import {
   type WorkspaceView,
   workspaceView,
 } from '../tenants/tenant.dto.js';
+import { ApiSuccess } from '../http/api-success.js';
+import { transferredWorkspaceExample, workspaceExample } from '../tenants/tenant.examples.js';
 
 @ApiTags('workspaces')
 @ApiBearerAuth()
@@ -35,7 +37,7 @@ export class WorkspacesController {
     description: 'A workspace holds records, their knowledge graph, backfills and a mailbox; it belongs to one tenant.',
   })
   @ApiErrors(ErrorCode.TenantNotFound)
-  @ApiCreatedResponse({ schema: openApiSchema(workspaceView, 'output') })
+  @ApiSuccess(201, workspaceView, workspaceExample)
   async create(
     @CurrentScope() scope: TenantScope,
     @UuidParam('tenantId') tenantId: string,
@@ -47,7 +49,7 @@ export class WorkspacesController {
   @Get('tenants/:tenantId/workspaces')
   @ApiOperation({ summary: "List a tenant's workspaces", description: 'Workspaces whose deletion was asked for are left out.' })
   @ApiErrors(ErrorCode.TenantNotFound)
-  @ApiOkResponse({ schema: openApiSchema(z.object({ items: z.array(workspaceView) }), 'output') })
+  @ApiSuccess(200, z.object({ items: z.array(workspaceView) }), { items: [workspaceExample] })
   async list(@CurrentScope() scope: TenantScope, @UuidParam('tenantId') tenantId: string): Promise<{ items: WorkspaceView[] }> {
     return { items: (await this.workspaces.list(scope, tenantId)).map(toWorkspaceView) };
   }
@@ -66,7 +68,7 @@ export class WorkspacesController {
       '409 TRANSFER_BLOCKED_BY_ACTIVE_JOB while a backfill is active, unless `cancelActive=true` cancels them first.',
   })
   @ApiErrors(ErrorCode.WorkspaceNotFound, ErrorCode.TenantNotFound, ErrorCode.TransferBlockedByActiveJob)
-  @ApiOkResponse({ schema: openApiSchema(workspaceView, 'output') })
+  @ApiSuccess(200, workspaceView, transferredWorkspaceExample, 'The workspace, now with its new tenant')
   async transfer(
     @UuidParam('workspaceId') workspaceId: string,
     @ValidBody(transferWorkspaceBody, { tenantId: '5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d' }) body: TransferWorkspaceBody,
